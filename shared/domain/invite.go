@@ -1,0 +1,238 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits of one invite request.
+const (
+	MaxInviteesPerRequest = 10
+	MaxMessageLength      = 1000 // characters
+	MaxGroupsPerInvite    = 10
+)
+
+// InviteInput is an invite request as decoded from JSON.
+type InviteInput struct {
+	Emails   []string                `json:"emails"`
+	Products map[string]ProductInput `json:"products"`
+	Groups   []string                `json:"groups"`
+	Message  string                  `json:"message"`
+	// AllOrNothing makes one refused address sink the whole request.
+	AllOrNothing bool `json:"allOrNothing"`
+}
+
+// ProductInput is the role asked for on one product.
+type ProductInput struct {
+	Role string `json:"role"`
+}
+
+// Outcome is what happened to one address of an invite request.
+type Outcome string
+
+// Outcomes per address.
+const (
+	OutcomeInvited       Outcome = "invited"
+	OutcomeAlreadyMember Outcome = "already_member"
+	OutcomeInvalid       Outcome = "invalid"
+	OutcomeDuplicate     Outcome = "duplicate"
+	OutcomeGuestLimit    Outcome = "guest_limit"
+	OutcomeNotInvited    Outcome = "not_invited" // all-or-nothing request sunk by another address
+)
+
+// Invitee is one address of a validated invite request.
+type Invitee struct {
+	Input   string // as typed
+	Email   string // normalised; "" when invalid
+	Outcome Outcome
+	Reason  string
+}
+
+// Invite is a validated invite request.
+type Invite struct {
+	Invitees     []Invitee
+	Roles        map[Product]Role // direct roles, only products asked for
+	Groups       []string
+	Message      string
+	AllOrNothing bool
+}
+
+// ValidateInvite checks the shape of a request: the number of addresses, the
+// products and roles, the groups and the message. A structural error is
+// returned as EINVALID and nothing is invited. Bad addresses are not errors
+// here: each gets its own outcome, and the good ones go ahead (unless
+// AllOrNothing).
+func ValidateInvite(in InviteInput) (Invite, error) {
+	fields := map[string]string{}
+	switch n := len(in.Emails); {
+	case n == 0:
+		fields["emails"] = "at least one address is required"
+	case n > MaxInviteesPerRequest:
+		fields["emails"] = fmt.Sprintf("at most %d addresses per request, got %d", MaxInviteesPerRequest, n)
+	}
+	inv := Invite{Roles: map[Product]Role{}, AllOrNothing: in.AllOrNothing}
+	names := make([]string, 0, len(in.Products))
+	for name := range in.Products {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var roleErr error
+	for _, name := range names {
+		p, ok := ParseProduct(name)
+		if !ok {
+			fields["products."+name] = "unknown product; known: confluence, jira, jira-service-management"
+			continue
+		}
+		r, ok := ParseRole(in.Products[name].Role)
+		if !ok || r == RoleAdmin {
+			fields["products."+name+".role"] = "role must be guest, user or none"
+			continue
+		}
+		if err := CheckRoleForProduct(p, r); err != nil {
+			roleErr = err
+			continue
+		}
+		if r != RoleNone {
+			inv.Roles[p] = r
+		}
+	}
+	if len(in.Groups) > MaxGroupsPerInvite {
+		fields["groups"] = fmt.Sprintf("at most %d groups", MaxGroupsPerInvite)
+	}
+	for _, g := range in.Groups {
+		g = strings.TrimSpace(g)
+		if g == "" || len(g) > 128 || strings.ContainsFunc(g, unicode.IsControl) {
+			fields["groups"] = "group names are 1 to 128 printable characters"
+			break
+		}
+		if !slices.Contains(inv.Groups, g) {
+			inv.Groups = append(inv.Groups, g)
+		}
+	}
+	msg, reason := cleanMessage(in.Message)
+	if reason != "" {
+		fields["message"] = reason
+	}
+	inv.Message = msg
+	if roleErr != nil && len(fields) == 0 {
+		return Invite{}, roleErr
+	}
+	if len(fields) == 0 && len(inv.Roles) == 0 && len(inv.Groups) == 0 {
+		fields["products"] = "choose a role on at least one product, or at least one group"
+	}
+	if len(fields) > 0 {
+		if e, ok := roleErr.(*Error); ok {
+			for k, v := range e.Fields {
+				fields[k] = v
+			}
+		}
+		return Invite{}, &Error{Code: EINVALID, Message: "The invite request is not valid.", Fields: fields}
+	}
+	seen := map[string]bool{}
+	for _, raw := range in.Emails {
+		norm, why := NormalizeEmail(raw)
+		iv := Invitee{Input: raw, Email: norm}
+		switch {
+		case why != "":
+			iv.Email, iv.Outcome, iv.Reason = "", OutcomeInvalid, "address "+why
+		case seen[norm]:
+			iv.Outcome, iv.Reason = OutcomeDuplicate, "address appears earlier in this request"
+		}
+		seen[norm] = true
+		inv.Invitees = append(inv.Invitees, iv)
+	}
+	return inv, nil
+}
+
+// cleanMessage normalises line endings of the personal message and refuses
+// other control characters. The message is data: renderers escape it, and it
+// never reaches a mail header.
+func cleanMessage(s string) (string, string) {
+	if !utf8.ValidString(s) {
+		return "", "must be valid UTF-8"
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	s = strings.TrimSpace(s)
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return "", "must not contain control characters other than line breaks and tabs"
+		}
+	}
+	if n := utf8.RuneCountInString(s); n > MaxMessageLength {
+		return "", fmt.Sprintf("at most %d characters, got %d", MaxMessageLength, n)
+	}
+	return s, ""
+}
+
+// Pending returns the indexes of invitees still to be decided.
+func (iv Invite) Pending() []int {
+	var out []int
+	for i, x := range iv.Invitees {
+		if x.Outcome == "" {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Grant is the access an invitee receives on the site: the direct roles, the
+// effective roles once groups are counted, and the resulting Confluence kind.
+type Grant struct {
+	Direct    map[Product]Role
+	Effective map[Product]Role
+	Kind      Kind
+	// PaidViaGroups names the groups that make the invitee a paid user.
+	PaidViaGroups []string
+}
+
+// PlanGrant computes the effective access of an invitee on siteID from the
+// direct roles and the groups (all of which must exist).
+func PlanGrant(siteID string, direct map[Product]Role, groups []Group) Grant {
+	g := Grant{Direct: direct, Effective: map[Product]Role{}}
+	for _, p := range Products {
+		var groupRoles []Role
+		for _, gr := range groups {
+			groupRoles = append(groupRoles, gr.RoleOn(siteID, p))
+		}
+		if eff := EffectiveRole(direct[p], groupRoles...); eff != RoleNone {
+			g.Effective[p] = eff
+		}
+	}
+	g.Kind = KindOf(g.Effective[Confluence])
+	if g.Kind == KindPaid && !direct[Confluence].Paid() {
+		for _, gr := range groups {
+			if gr.RoleOn(siteID, Confluence).Paid() {
+				g.PaidViaGroups = append(g.PaidViaGroups, gr.Name)
+			}
+		}
+	}
+	return g
+}
+
+// Warnings explains, in words an admin reads, the effects of a grant that the
+// seed document warns about: a paid user where a guest may have been meant.
+func (g Grant) Warnings() []string {
+	var w []string
+	if g.Kind == KindPaid && g.Direct[Confluence].Paid() {
+		w = append(w, "Confluence role 'user' is selected: every invitee becomes a paid user, not a guest.")
+	}
+	if len(g.PaidViaGroups) > 0 {
+		w = append(w, "Group(s) "+strings.Join(g.PaidViaGroups, ", ")+" grant Confluence 'user' or higher: every invitee becomes a paid user, not a guest.")
+	}
+	return w
+}
+
+// GuestLimitError is the refusal of the billing rule, with its numbers.
+func GuestLimitError(site Site, wantGuests int64) *Error {
+	b := site.Billing()
+	return &Error{
+		Code: ELIMIT,
+		Message: fmt.Sprintf("Guest limit reached: %d paid user(s) allow %d guest(s) on this site, %d already hold the guest role, and %d more were asked for.",
+			b.PaidUsers, b.GuestLimit, b.Guests, wantGuests),
+		Extra: map[string]any{"paidUsers": b.PaidUsers, "guests": b.Guests, "guestLimit": b.GuestLimit, "freeGuestSlots": b.FreeGuestSlots, "requested": wantGuests},
+	}
+}

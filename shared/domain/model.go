@@ -1,0 +1,171 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// GuestsPerPaidUser is the billing rule: guests are free up to five per paid user on a site.
+const GuestsPerPaidUser = 5
+
+// Org is the tenant.
+type Org struct {
+	ID              string
+	Name            string
+	VerifiedDomains []string
+	CreatedAt       time.Time
+}
+
+// Site is a product instance of an org. It carries the billing counters of its
+// Confluence: GuestSlots is kept equal to 5×PaidUsers−Guests so that one
+// DynamoDB condition (GuestSlots ≥ n) enforces the guest limit atomically.
+type Site struct {
+	OrgID      string
+	ID         string
+	Name       string
+	Host       string
+	PaidUsers  int64
+	Guests     int64
+	GuestSlots int64
+	CreatedAt  time.Time
+}
+
+// Billing is the billing summary of a site.
+type Billing struct {
+	PaidUsers      int64 `json:"paidUsers"`
+	Guests         int64 `json:"guests"`
+	GuestLimit     int64 `json:"guestLimit"`
+	FreeGuestSlots int64 `json:"freeGuestSlots"`
+}
+
+// Billing returns the site's billing summary. Free slots never show below zero:
+// a site over its limit (paid users removed) simply has none.
+func (s Site) Billing() Billing {
+	return Billing{PaidUsers: s.PaidUsers, Guests: s.Guests, GuestLimit: GuestsPerPaidUser * s.PaidUsers, FreeGuestSlots: max(0, s.GuestSlots)}
+}
+
+// UserStatus is the lifecycle state of an account.
+type UserStatus string
+
+// User statuses.
+const (
+	UserInvited   UserStatus = "invited"
+	UserActive    UserStatus = "active"
+	UserSuspended UserStatus = "suspended"
+)
+
+// User is an account in an org's directory.
+type User struct {
+	OrgID       string
+	AccountID   string
+	Email       string // normalised
+	DisplayName string
+	Status      UserStatus
+	OrgAdmin    bool
+	SiteAdmin   []string // ids of the sites this user administers
+	External    bool
+	CreatedAt   time.Time
+	InvitedBy   string
+}
+
+// CanInvite reports whether u may invite people to the site: only active org
+// admins and admins of that site may.
+func (u User) CanInvite(siteID string) bool {
+	return u.Status == UserActive && (u.OrgAdmin || slices.Contains(u.SiteAdmin, siteID))
+}
+
+// Group is an org-level set of users that can hold product roles on sites.
+type Group struct {
+	OrgID string
+	Name  string
+	// Roles maps SiteProductKey(site, product) to the group's role there.
+	Roles map[string]Role
+}
+
+// SiteProductKey names a (site, product) pair in role maps.
+func SiteProductKey(siteID string, p Product) string { return siteID + "/" + string(p) }
+
+// RoleOn returns the group's role on a site's product (none if unset).
+func (g Group) RoleOn(siteID string, p Product) Role {
+	if r, ok := g.Roles[SiteProductKey(siteID, p)]; ok {
+		return r
+	}
+	return RoleNone
+}
+
+// Access is a user's role on one product of one site.
+type Access struct {
+	Product   Product
+	Direct    Role
+	Effective Role
+	// Space is the one space a Confluence guest is assigned to ("" for none).
+	Space string
+}
+
+// InvitationStatus is the state of an invitation.
+type InvitationStatus string
+
+// Invitation statuses.
+const (
+	InvitationPending  InvitationStatus = "pending"
+	InvitationAccepted InvitationStatus = "accepted"
+	InvitationRevoked  InvitationStatus = "revoked"
+	InvitationExpired  InvitationStatus = "expired"
+)
+
+// DeliveryStatus is the state of an invitation's email.
+type DeliveryStatus string
+
+// Delivery statuses. Pending means written but not yet handed to SES: the
+// invitation sits in the retry index until it is sent.
+const (
+	DeliveryPending DeliveryStatus = "pending"
+	DeliverySent    DeliveryStatus = "sent"
+	DeliveryFailed  DeliveryStatus = "failed"
+)
+
+// Invitation is an email invite of one person to one site.
+type Invitation struct {
+	OrgID        string
+	ID           string
+	SiteID       string
+	AccountID    string
+	Email        string
+	InvitedBy    string // account id of the inviter
+	InviterName  string
+	OrgName      string
+	SiteName     string
+	SiteHost     string
+	Roles        map[Product]Role // direct roles requested
+	Groups       []string
+	Kind         Kind // guest or paid on Confluence, by effective role
+	Message      string
+	TokenHash    string
+	Status       InvitationStatus
+	Delivery     DeliveryStatus
+	DeliveryNote string // last SES error, for operators (not shown to clients)
+	MessageID    string
+	Attempts     int
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	AcceptedAt   time.Time
+	RequestID    string
+	// Version increases with every write; writes are conditional on it.
+	Version int
+}
+
+// Expired reports whether the invitation's link has lapsed at now.
+func (i Invitation) Expired(now time.Time) bool { return !now.Before(i.ExpiresAt) }
+
+// AuditEntry records one administrative change.
+type AuditEntry struct {
+	OrgID     string
+	ID        string
+	At        time.Time
+	Actor     string // account id, or "system"
+	Action    string
+	Target    string
+	Before    map[string]any
+	After     map[string]any
+	RequestID string
+}

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// CreateOrg writes a new org; ECONFLICT if it exists.
+func (s *Store) CreateOrg(ctx context.Context, o domain.Org) error {
+	return s.putNew(ctx, newOrgItem(o), "org "+o.ID)
+}
+
+// CreateSite writes a new site with zeroed billing counters; ECONFLICT if it exists.
+func (s *Store) CreateSite(ctx context.Context, site domain.Site) error {
+	site.PaidUsers, site.Guests, site.GuestSlots = 0, 0, 0
+	return s.putNew(ctx, newSiteItem(site), "site "+site.ID)
+}
+
+// CreateGroup writes a new group with its roles; ECONFLICT if it exists.
+func (s *Store) CreateGroup(ctx context.Context, g domain.Group) error {
+	return s.putNew(ctx, newGroupItem(g), "group "+g.Name)
+}
+
+func (s *Store) putNew(ctx context.Context, v any, what string) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: marshal(v), ConditionExpression: aws.String("attribute_not_exists(PK)")})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return domain.Errorf(domain.ECONFLICT, "%s already exists.", what)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create %s: %w", what, err)
+	}
+	return nil
+}
+
+// CreateUser adds an account directly (bootstrap, directory sync, demo data):
+// its email guard, profile and access on one site, and the site's billing
+// counters, in one transaction. ECONFLICT if the email is taken.
+func (s *Store) CreateUser(ctx context.Context, u domain.User, siteID string, access []domain.Access) error {
+	tx := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newEmailItem(u)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newUserItem(u)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	}
+	var guests, paid int64
+	for _, a := range access {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAccessItem(u, siteID, a))}})
+		if a.Product == domain.Confluence {
+			switch domain.KindOf(a.Effective) {
+			case domain.KindGuest:
+				guests++
+			case domain.KindPaid:
+				paid++
+			}
+		}
+	}
+	if guests > 0 || paid > 0 {
+		tx = append(tx, types.TransactWriteItem{Update: s.counterUpdate(u.OrgID, siteID, guests, paid)})
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for j, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" && j == len(tx)-1 && j >= 2 {
+				return domain.GuestLimitError(domain.Site{}, guests)
+			}
+		}
+		return domain.Errorf(domain.ECONFLICT, "An account with email %s already exists in org %s.", u.Email, u.OrgID)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create user: %w", err)
+	}
+	return nil
+}
+
+// User reads one account profile (ENOTFOUND if none).
+func (s *Store) User(ctx context.Context, orgID, accountID string) (domain.User, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(userPK(orgID, accountID), skProfile), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return domain.User{}, fmt.Errorf("store: get user: %w", err)
+	}
+	if res.Item == nil {
+		return domain.User{}, domain.Errorf(domain.ENOTFOUND, "No such user.")
+	}
+	it, err := unmarshal[userItem](res.Item)
+	return it.domain(), err
+}
+
+// Access reads a user's access on one product of one site (ENOTFOUND if none).
+func (s *Store) Access(ctx context.Context, orgID, accountID, siteID string, p domain.Product) (domain.Access, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(userPK(orgID, accountID), accessSK(siteID, string(p))), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return domain.Access{}, fmt.Errorf("store: get access: %w", err)
+	}
+	if res.Item == nil {
+		return domain.Access{}, domain.Errorf(domain.ENOTFOUND, "No access.")
+	}
+	it, err := unmarshal[accessItem](res.Item)
+	return domain.Access{Product: domain.Product(it.Product), Direct: domain.Role(it.Direct), Effective: domain.Role(it.Effective), Space: it.Space}, err
+}
+
+// Invitation reads one invitation (ENOTFOUND if none).
+func (s *Store) Invitation(ctx context.Context, orgID, accountID, id string) (domain.Invitation, error) {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(userPK(orgID, accountID), inviteSK(id)), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return domain.Invitation{}, fmt.Errorf("store: get invitation: %w", err)
+	}
+	if res.Item == nil {
+		return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "No such invitation.")
+	}
+	it, err := unmarshal[invitationItem](res.Item)
+	return it.domain(), err
+}

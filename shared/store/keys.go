@@ -1,0 +1,70 @@
+// Package store is the DynamoDB adapter: the single table described in
+// DATA_MODEL.md, read and written through aws-sdk-go-v2. It implements the
+// persistence interfaces of package domain and nothing else.
+package store
+
+import (
+	"fmt"
+	"hash/fnv"
+	"time"
+)
+
+// Index names.
+const (
+	GSI1 = "GSI1" // lists: directory by email, role holders of a site product, group members, invitations of a site
+	GSI2 = "GSI2" // secondary lists: external users, guests of a space, spaces of a site
+	GSI3 = "GSI3" // sparse "due work": undelivered invitation emails, lapsed verifications
+)
+
+// DueShards is how many partitions the due-work index spreads over.
+const DueShards = 4
+
+// Sort keys of singleton items.
+const (
+	skOrg     = "ORG"
+	skProfile = "PROFILE"
+	skEmail   = "EMAIL"
+	skToken   = "TOKEN"
+	skIdem    = "IDEM"
+)
+
+func orgPK(org string) string                { return "ORG#" + org }
+func siteSK(site string) string              { return "SITE#" + site }
+func groupSK(group string) string            { return "GROUP#" + group }
+func userPK(org, acct string) string         { return "ORG#" + org + "#USER#" + acct }
+func accessSK(site, product string) string   { return "ACCESS#" + site + "#" + product }
+func memberSK(group string) string           { return "MEMBER#" + group }
+func inviteSK(id string) string              { return "INVITE#" + id }
+func emailPK(org, email string) string       { return "ORG#" + org + "#EMAIL#" + email }
+func tokenPK(hash string) string             { return "INVTOKEN#" + hash }
+func idemPK(org, key string) string          { return "ORG#" + org + "#IDEM#" + key }
+func usersGSI1PK(org string) string          { return "ORG#" + org + "#USERS" }
+func membersGSI1PK(org, group string) string { return "ORG#" + org + "#GROUP#" + group + "#MEMBERS" }
+func roleGSI1PK(org, site, product, role string) string {
+	return "ORG#" + org + "#SITE#" + site + "#" + product + "#" + role
+}
+func invitesGSI1PK(org, site string) string { return "ORG#" + org + "#SITE#" + site + "#INVITES" }
+func externalGSI2PK(org string) string      { return "ORG#" + org + "#EXTERNAL" }
+
+// auditPK buckets audit entries by org and UTC day.
+func auditPK(org string, at time.Time) string {
+	return "ORG#" + org + "#AUDIT#" + at.UTC().Format("2006-01-02")
+}
+
+func auditSK(at time.Time, id string) string { return at.UTC().Format(time.RFC3339Nano) + "#" + id }
+
+// dueEmailPK spreads undelivered-email entries over DueShards partitions.
+func dueEmailPK(id string) string { return fmt.Sprintf("DUE#EMAIL#%d", shard(id)) }
+
+func dueSK(at time.Time, org, id string) string {
+	return at.UTC().Format(time.RFC3339) + "#" + org + "#" + id
+}
+
+func shard(s string) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum32() % DueShards
+}
+
+// ttl returns the epoch seconds DynamoDB's TTL reads.
+func ttl(t time.Time) int64 { return t.Unix() }
