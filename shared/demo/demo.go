@@ -1,0 +1,69 @@
+// Package demo seeds the demonstration organisation "14West" that `make dev`
+// serves and the end-to-end tests use.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/store"
+)
+
+// The demo org's fixed ids.
+const (
+	OrgID          = "14west"
+	SiteID         = "wiki"
+	AdminID        = "admin-14west"     // org admin
+	SiteAdminID    = "siteadmin-14west" // admin of SiteID only
+	PlainUserID    = "alice-14west"     // paid user, no admin power
+	OtherOrgID     = "acme"             // a second org
+	OtherAdminID   = "admin-acme"       // its org admin
+	VerifiedDomain = "14west.example"
+	GuestGroup     = "partners" // Confluence guest on SiteID
+	PaidGroup      = "staff"    // Confluence user on SiteID
+)
+
+// Seed writes the demo orgs. paidUsers is how many paid Confluence users the
+// 14West site gets besides its admins (each allows 5 guests).
+func Seed(ctx context.Context, st *store.Store, paidUsers int) error {
+	now := time.Now().UTC()
+	if err := st.CreateOrg(ctx, domain.Org{ID: OrgID, Name: "14West", VerifiedDomains: []string{VerifiedDomain}, CreatedAt: now}); err != nil {
+		return err
+	}
+	if err := st.CreateSite(ctx, domain.Site{OrgID: OrgID, ID: SiteID, Name: "14West Wiki", Host: "14west.example.net", CreatedAt: now}); err != nil {
+		return err
+	}
+	paid := []domain.Access{{Product: domain.Confluence, Direct: domain.RoleUser, Effective: domain.RoleUser}}
+	users := []domain.User{
+		{AccountID: AdminID, Email: "admin@" + VerifiedDomain, DisplayName: "Ada Admin", OrgAdmin: true},
+		{AccountID: SiteAdminID, Email: "sam@" + VerifiedDomain, DisplayName: "Sam Siteadmin", SiteAdmin: []string{SiteID}},
+		{AccountID: PlainUserID, Email: "alice@" + VerifiedDomain, DisplayName: "Alice Author"},
+	}
+	for i := 0; i < paidUsers; i++ {
+		users = append(users, domain.User{AccountID: fmt.Sprintf("user%d-14west", i+1), Email: fmt.Sprintf("user%d@%s", i+1, VerifiedDomain), DisplayName: fmt.Sprintf("User %d", i+1)})
+	}
+	for _, u := range users {
+		u.OrgID, u.Status, u.CreatedAt = OrgID, domain.UserActive, now
+		if err := st.CreateUser(ctx, u, SiteID, paid); err != nil {
+			return err
+		}
+	}
+	for _, g := range []domain.Group{
+		{OrgID: OrgID, Name: GuestGroup, Roles: map[string]domain.Role{domain.SiteProductKey(SiteID, domain.Confluence): domain.RoleGuest}},
+		{OrgID: OrgID, Name: PaidGroup, Roles: map[string]domain.Role{domain.SiteProductKey(SiteID, domain.Confluence): domain.RoleUser}},
+	} {
+		if err := st.CreateGroup(ctx, g); err != nil {
+			return err
+		}
+	}
+	if err := st.CreateOrg(ctx, domain.Org{ID: OtherOrgID, Name: "Acme", VerifiedDomains: []string{"acme.example"}, CreatedAt: now}); err != nil {
+		return err
+	}
+	if err := st.CreateSite(ctx, domain.Site{OrgID: OtherOrgID, ID: "docs", Name: "Acme Docs", Host: "acme.example.net", CreatedAt: now}); err != nil {
+		return err
+	}
+	return st.CreateUser(ctx, domain.User{OrgID: OtherOrgID, AccountID: OtherAdminID, Email: "admin@acme.example", DisplayName: "Acme Admin",
+		Status: domain.UserActive, OrgAdmin: true, CreatedAt: now}, "docs", paid)
+}
