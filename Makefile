@@ -1,0 +1,63 @@
+# Guest access as a service. `make dev` runs it locally, `make test` tests it;
+# both install what they need. SAM builds each function through the
+# build-<LogicalId> targets (BuildMethod: makefile).
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO      ?= go
+VENV    := .venv
+PIP     := $(VENV)/bin/pip
+SESDEV  := infra/dev/sesdev
+# Static, stripped linux/arm64 binaries for provided.al2023.
+LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+# Logical id in template.yaml -> folder under functions/.
+FUNCTIONS := AuthorizerFunction:authorizer InviteGuestsFunction:invite-guests AcceptInvitationFunction:accept-invitation
+
+.PHONY: help build dev test lint venv node tools clean \
+	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 24
+
+# --- SAM makefile contract: one target per function, writing $(ARTIFACTS_DIR)/bootstrap.
+define lambda_target
+build-$(1):
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o "$$(ARTIFACTS_DIR)/bootstrap" ./functions/$(2)
+endef
+$(foreach f,$(FUNCTIONS),$(eval $(call lambda_target,$(word 1,$(subst :, ,$(f))),$(word 2,$(subst :, ,$(f))))))
+
+build: ## build every function's bootstrap into dist/<LogicalId>/
+	@for f in $(FUNCTIONS); do id=$${f%%:*}; $(MAKE) --no-print-directory build-$$id ARTIFACTS_DIR=dist/$$id; done
+	@ls -l dist/*/bootstrap
+
+# --- local tools, installed by the targets that need them
+$(VENV)/.stamp: infra/requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --disable-pip-version-check -r infra/requirements-dev.txt
+	touch $@
+venv: $(VENV)/.stamp ## Python venv with moto (and SAM CLI, cfn-lint)
+
+$(SESDEV)/node_modules/.stamp: $(SESDEV)/package.json $(SESDEV)/package-lock.json
+	cd $(SESDEV) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+node: $(SESDEV)/node_modules/.stamp ## npm packages (aws-ses-v2-local, the SES inbox of make dev)
+
+dev: node ## run the whole API locally: embedded DynamoDB, SES inbox, demo org, real authorizer and handlers
+	$(GO) run ./infra/cmd/dev
+
+test: venv node ## unit, store and mailer tests on moto, end-to-end on moto and on the embedded dev backend
+	bash infra/scripts/test.sh
+
+lint: ## gofmt, go vet, staticcheck, go mod tidy diff
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	cp go.mod /tmp/go.mod.lint; cp go.sum /tmp/go.sum.lint
+	$(GO) mod tidy
+	@if ! diff -q go.mod /tmp/go.mod.lint >/dev/null || ! diff -q go.sum /tmp/go.sum.lint >/dev/null; then \
+	  cp /tmp/go.mod.lint go.mod; cp /tmp/go.sum.lint go.sum; echo "go mod tidy changes go.mod/go.sum: run it and commit"; exit 1; fi
+
+clean: ## remove build output
+	rm -rf dist .aws-sam

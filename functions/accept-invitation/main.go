@@ -1,0 +1,20 @@
+// Command accept-invitation is AcceptInvitationFunction: the page behind the
+// invitation email link (GET shows, POST accepts).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/guestaccess/guestaccess/shared/app"
+)
+
+func main() {
+	deps, err := app.FromEnv(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(deps.AcceptHandler())
+}
