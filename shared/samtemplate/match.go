@@ -2,74 +2,127 @@ package samtemplate
 
 import "strings"
 
-// Match finds the route for a concrete request: template path segments like
-// {orgId} match one segment, {proxy+} the rest; literal segments win over
-// parameters. It returns the path parameters.
-func Match(routes []Route, method, reqPath string) (Route, map[string]string, bool) {
-	var best Route
-	var bestParams map[string]string
-	bestScore := -1
+// Segment ranks, higher is more specific.
+const (
+	rankGreedy  = iota // {proxy+}
+	rankParam          // {orgId}
+	rankLiteral        // sites
+)
+
+// Match finds the route for a concrete request, the way API Gateway does:
+// path is a request path without query string, e.g.
+// /orgs/o1/sites/s1/invitations. A {name} segment of a template path matches
+// one non-empty segment, a {name+} segment the (non-empty) rest of the path,
+// and a trailing slash is ignored (/x/ is /x). When several routes match, the
+// one whose segments are more specific from left to right wins (literal over
+// {param} over {greedy+}), then a route of the exact method over one with
+// ANY. Method is compared case-insensitively. It returns the path parameters
+// by name (an empty map when there are none); ok is false when no route
+// matches both method and path — [MatchPath] then tells "method not allowed"
+// from "not found".
+func Match(routes []Route, method, path string) (route Route, params map[string]string, ok bool) {
+	method = strings.ToUpper(method)
+	var bestRank []int
+	bestExact := false
 	for _, r := range routes {
-		if r.Method != strings.ToUpper(method) && r.Method != "ANY" {
+		exact := r.Method == method
+		if !exact && r.Method != "ANY" {
 			continue
 		}
-		params, score, ok := matchPath(r.Path, reqPath)
-		if ok && score > bestScore {
-			best, bestParams, bestScore = r, params, score
+		p, rank, matched := matchPath(r.Path, path)
+		if !matched {
+			continue
+		}
+		c := compareRank(rank, bestRank)
+		if !ok || c > 0 || (c == 0 && exact && !bestExact) {
+			route, params, ok, bestRank, bestExact = r, p, true, rank, exact
 		}
 	}
-	return best, bestParams, bestScore >= 0
+	return route, params, ok
 }
 
-// MatchPath returns every route whose path matches, whatever its method.
-func MatchPath(routes []Route, reqPath string) []Route {
+// MatchPath returns every route whose path matches path, whatever its
+// method, in the order of routes. A request with no [Match] but a non-empty
+// MatchPath is a "405 Method Not Allowed"; the methods to allow are those of
+// the returned routes.
+func MatchPath(routes []Route, path string) []Route {
 	var out []Route
 	for _, r := range routes {
-		if _, _, ok := matchPath(r.Path, reqPath); ok {
+		if _, _, ok := matchPath(r.Path, path); ok {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
+// segments splits a path into its segments, ignoring leading and trailing
+// slashes.
 func segments(p string) []string {
-	p = strings.Trim(p, "/")
+	p = strings.TrimPrefix(p, "/")
+	p = strings.TrimSuffix(p, "/")
 	if p == "" {
 		return nil
 	}
 	return strings.Split(p, "/")
 }
 
-// matchPath scores a match by its number of literal segments.
-func matchPath(tpl, req string) (map[string]string, int, bool) {
+// paramName returns the name inside a {name} or {name+} segment.
+func paramName(seg string) (name string, greedy, ok bool) {
+	if len(seg) < 3 || seg[0] != '{' || seg[len(seg)-1] != '}' {
+		return "", false, false
+	}
+	name = seg[1 : len(seg)-1]
+	if strings.HasSuffix(name, "+") {
+		name, greedy = strings.TrimSuffix(name, "+"), true
+	}
+	return name, greedy, name != ""
+}
+
+// matchPath matches a request path against a template path, returning the
+// path parameters and the rank of each template segment.
+func matchPath(tpl, req string) (map[string]string, []int, bool) {
 	ts, rs := segments(tpl), segments(req)
 	params := map[string]string{}
-	score := 0
+	rank := make([]int, 0, len(ts))
 	for i, t := range ts {
-		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "+}") {
-			if i >= len(rs) {
-				return nil, 0, false
-			}
-			params[strings.TrimSuffix(strings.TrimPrefix(t, "{"), "+}")] = strings.Join(rs[i:], "/")
-			return params, score, true
-		}
 		if i >= len(rs) {
-			return nil, 0, false
+			return nil, nil, false
 		}
-		if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
-			if rs[i] == "" {
-				return nil, 0, false
+		name, greedy, isParam := paramName(t)
+		switch {
+		case isParam && greedy:
+			rest := strings.Join(rs[i:], "/")
+			if rest == "" {
+				return nil, nil, false
 			}
-			params[strings.TrimSuffix(strings.TrimPrefix(t, "{"), "}")] = rs[i]
-			continue
+			params[name] = rest
+			return params, append(rank, rankGreedy), true
+		case isParam:
+			if rs[i] == "" {
+				return nil, nil, false
+			}
+			params[name] = rs[i]
+			rank = append(rank, rankParam)
+		default:
+			if t != rs[i] {
+				return nil, nil, false
+			}
+			rank = append(rank, rankLiteral)
 		}
-		if t != rs[i] {
-			return nil, 0, false
-		}
-		score++
 	}
 	if len(rs) != len(ts) {
-		return nil, 0, false
+		return nil, nil, false
 	}
-	return params, score, true
+	return params, rank, true
+}
+
+// compareRank compares segment ranks left to right: >0 when a is more
+// specific than b.
+func compareRank(a, b []int) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return a[i] - b[i]
+		}
+	}
+	return len(a) - len(b)
 }

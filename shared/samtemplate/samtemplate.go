@@ -1,6 +1,11 @@
 // Package samtemplate reads template.yaml, the deployable truth, so that the
-// local stack and the tests take the API routes and the table definition from
-// it instead of restating them.
+// local stack and the tests take the API routes, the functions' settings and
+// the table definition from it instead of restating them.
+//
+// The template is read with the gopkg.in/yaml.v3 node API, so CloudFormation
+// short-form tags (!Ref, !GetAtt, !Sub, !If, !Equals, ...) parse like any
+// other value; where a value is an intrinsic function rather than a literal it
+// is reported as an [Intrinsic].
 package samtemplate
 
 import (
@@ -10,95 +15,81 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"gopkg.in/yaml.v3"
 )
 
-// Template is a parsed SAM template.
+// Resource types the package understands.
+const (
+	typeFunction = "AWS::Serverless::Function"
+	typeAPI      = "AWS::Serverless::Api"
+	typeTable    = "AWS::DynamoDB::Table"
+)
+
+// Template is a parsed SAM template. Build one with [Load] or [Parse]; its
+// methods only read it, so it is safe for concurrent use.
 type Template struct {
+	root      *yaml.Node            // top-level mapping
 	resources map[string]*yaml.Node // logical id -> resource mapping node
-	order     []string
+	types     map[string]string     // logical id -> Type
 }
 
-// Route is one Api event of a function.
-type Route struct {
-	FunctionID string
-	EventID    string
-	Method     string // upper case
-	Path       string // as in the template, e.g. /orgs/{orgId}/sites/{siteId}/invitations
-	Public     bool   // Auth.Authorizer: NONE
-}
-
-// Function is a serverless function of the template.
-type Function struct {
-	LogicalID   string
-	BuildMethod string
-}
-
-// Load reads and parses a template file.
+// Load reads and parses the template file at path.
 func Load(path string) (*Template, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("samtemplate: %w", err)
 	}
-	return Parse(b)
+	t, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return t, nil
 }
 
-// Parse parses a template. CloudFormation short-form tags (!Ref, !GetAtt,
-// !Sub, ...) are kept as tagged nodes.
+// Parse parses a template. CloudFormation short-form tags are kept as tagged
+// nodes. Parse fails on malformed YAML, on a document that is not a mapping
+// with a Resources mapping, on a resource without a literal Type, and on an
+// Api event without a literal Path and Method, so that [Template.Routes]
+// never has to guess.
 func Parse(data []byte) (*Template, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("samtemplate: %w", err)
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, errors.New("samtemplate: not a mapping document")
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, errors.New("samtemplate: empty template")
 	}
-	res := get(doc.Content[0], "Resources")
+	root := deref(doc.Content[0])
+	if root.Kind != yaml.MappingNode {
+		return nil, errors.New("samtemplate: template is not a mapping")
+	}
+	res := get(root, "Resources")
 	if res == nil || res.Kind != yaml.MappingNode {
-		return nil, errors.New("samtemplate: no Resources")
+		return nil, errors.New("samtemplate: template has no Resources mapping")
 	}
-	t := &Template{resources: map[string]*yaml.Node{}}
+	t := &Template{root: root, resources: map[string]*yaml.Node{}, types: map[string]string{}}
 	for i := 0; i+1 < len(res.Content); i += 2 {
-		t.resources[res.Content[i].Value] = res.Content[i+1]
-		t.order = append(t.order, res.Content[i].Value)
+		id, r := res.Content[i].Value, deref(res.Content[i+1])
+		if _, dup := t.resources[id]; dup {
+			return nil, fmt.Errorf("samtemplate: resource %s declared twice (line %d)", id, res.Content[i].Line)
+		}
+		typ, ok := literal(get(r, "Type"))
+		if r.Kind != yaml.MappingNode || !ok || typ == "" {
+			return nil, fmt.Errorf("samtemplate: resource %s (line %d) has no literal Type", id, res.Content[i].Line)
+		}
+		t.resources[id], t.types[id] = r, typ
+	}
+	if _, err := t.routes(); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
 
-// get returns the value of key in a mapping node (nil if absent).
-func get(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func path(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		n = get(n, k)
-	}
-	return n
-}
-
-func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
-}
-
+// ofType returns the logical ids of the resources of type typ, sorted.
 func (t *Template) ofType(typ string) []string {
 	var ids []string
-	for _, id := range t.order {
-		if scalar(get(t.resources[id], "Type")) == typ {
+	for id, rt := range t.types {
+		if rt == typ {
 			ids = append(ids, id)
 		}
 	}
@@ -106,142 +97,141 @@ func (t *Template) ofType(typ string) []string {
 	return ids
 }
 
-// Functions lists the template's serverless functions, sorted by logical id.
-func (t *Template) Functions() []Function {
-	var out []Function
-	for _, id := range t.ofType("AWS::Serverless::Function") {
-		out = append(out, Function{LogicalID: id, BuildMethod: scalar(path(t.resources[id], "Metadata", "BuildMethod"))})
+// ParameterDefaults returns the literal Default of every template parameter
+// that has one, by parameter name; it helps resolve an [Intrinsic] such as
+// !Ref LogLevel locally.
+func (t *Template) ParameterDefaults() map[string]string {
+	out := map[string]string{}
+	params := get(t.root, "Parameters")
+	if params == nil || params.Kind != yaml.MappingNode {
+		return out
+	}
+	for i := 0; i+1 < len(params.Content); i += 2 {
+		if v, ok := literal(get(params.Content[i+1], "Default")); ok {
+			out[params.Content[i].Value] = v
+		}
 	}
 	return out
 }
 
-// Routes lists every Api event of every function, sorted by path then method.
-func (t *Template) Routes() []Route {
-	var out []Route
-	for _, id := range t.ofType("AWS::Serverless::Function") {
-		events := path(t.resources[id], "Properties", "Events")
-		if events == nil || events.Kind != yaml.MappingNode {
-			continue
-		}
-		for i := 0; i+1 < len(events.Content); i += 2 {
-			ev := events.Content[i+1]
-			if scalar(get(ev, "Type")) != "Api" {
-				continue
-			}
-			p := get(ev, "Properties")
-			out = append(out, Route{
-				FunctionID: id,
-				EventID:    events.Content[i].Value,
-				Method:     strings.ToUpper(scalar(get(p, "Method"))),
-				Path:       scalar(get(p, "Path")),
-				Public:     scalar(path(p, "Auth", "Authorizer")) == "NONE",
-			})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Path != out[j].Path {
-			return out[i].Path < out[j].Path
-		}
-		return out[i].Method < out[j].Method
-	})
-	return out
+// Intrinsic is a CloudFormation intrinsic function found where a literal
+// could have been, in short form (!Ref Table) or long form
+// ({"Fn::GetAtt": [Fn, Arn]}).
+type Intrinsic struct {
+	// Fn is the long-form name: "Ref", "Condition", "Fn::GetAtt", "Fn::Sub",
+	// "Fn::If", ...
+	Fn string
+	// Arg is the argument when it is a single scalar: Ref's name, Sub's
+	// format string, GetAtt's "LogicalID.Attribute" (a list-form GetAtt is
+	// joined with a dot). It is empty when the argument is a list or mapping.
+	Arg string
 }
 
-// DefaultAuthorizer returns the API's default authorizer and the logical id
-// of the function behind it (from FunctionArn: !GetAtt X.Arn).
-func (t *Template) DefaultAuthorizer() (name, functionID string) {
-	for _, id := range t.ofType("AWS::Serverless::Api") {
-		auth := path(t.resources[id], "Properties", "Auth")
-		name = scalar(get(auth, "DefaultAuthorizer"))
-		if name == "" {
-			continue
-		}
-		arn := path(auth, "Authorizers", name, "FunctionArn")
-		if arn != nil && arn.Tag == "!GetAtt" {
-			functionID = strings.TrimSuffix(scalar(arn), ".Arn")
-		} else if g := get(arn, "Fn::GetAtt"); g != nil && g.Kind == yaml.SequenceNode && len(g.Content) > 0 {
-			functionID = g.Content[0].Value
-		}
-		return name, functionID
+// String renders the intrinsic in short form, e.g. "!Ref Table"; a list or
+// mapping argument is shown as "...".
+func (i Intrinsic) String() string {
+	name := "!" + strings.TrimPrefix(i.Fn, "Fn::")
+	if i.Arg == "" {
+		return name + " ..."
 	}
-	return "", ""
+	return name + " " + i.Arg
 }
 
-// TableLogicalIDs lists the DynamoDB tables of the template.
-func (t *Template) TableLogicalIDs() []string { return t.ofType("AWS::DynamoDB::Table") }
+// intrinsic reports whether n is an intrinsic function call, in short form
+// (a node tagged !Ref, !GetAtt, ...) or long form (a one-key mapping whose
+// key is Ref or Fn::*).
+func intrinsic(n *yaml.Node) (Intrinsic, bool) {
+	n = deref(n)
+	if n == nil {
+		return Intrinsic{}, false
+	}
+	var fn string
+	var arg *yaml.Node
+	if tag := n.Tag; strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!") {
+		fn, arg = tag[1:], n
+		if fn != "Ref" && fn != "Condition" {
+			fn = "Fn::" + fn
+		}
+	} else if n.Kind == yaml.MappingNode && len(n.Content) == 2 {
+		k := n.Content[0].Value
+		if k != "Ref" && !strings.HasPrefix(k, "Fn::") {
+			return Intrinsic{}, false
+		}
+		fn, arg = k, deref(n.Content[1])
+	} else {
+		return Intrinsic{}, false
+	}
+	in := Intrinsic{Fn: fn}
+	switch {
+	case arg.Kind == yaml.ScalarNode:
+		in.Arg = arg.Value
+	case fn == "Fn::GetAtt" && arg.Kind == yaml.SequenceNode:
+		var parts []string
+		for _, p := range arg.Content {
+			parts = append(parts, deref(p).Value)
+		}
+		in.Arg = strings.Join(parts, ".")
+	}
+	return in, true
+}
 
-// TableTTLAttribute returns the TTL attribute of a table, if enabled.
-func (t *Template) TableTTLAttribute(logicalID string) (string, bool) {
-	ttl := path(t.resources[logicalID], "Properties", "TimeToLiveSpecification")
-	if ttl == nil || scalar(get(ttl, "Enabled")) != "true" {
+// deref follows YAML aliases.
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// get returns the value of key in a mapping node, nil if absent.
+func get(n *yaml.Node, key string) *yaml.Node {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return deref(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
+// at walks a chain of mapping keys.
+func at(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		n = get(n, k)
+	}
+	return n
+}
+
+// literal returns the value of a scalar that is not an intrinsic function.
+func literal(n *yaml.Node) (string, bool) {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode {
 		return "", false
 	}
-	return scalar(get(ttl, "AttributeName")), true
+	if _, ok := intrinsic(n); ok {
+		return "", false
+	}
+	return n.Value, true
 }
 
-// TableInput builds the CreateTable request of a table resource under the
-// given name: attributes, keys, indexes and billing mode, as declared.
-func (t *Template) TableInput(logicalID, tableName string) (*dynamodb.CreateTableInput, error) {
-	r := t.resources[logicalID]
-	if r == nil || scalar(get(r, "Type")) != "AWS::DynamoDB::Table" {
-		return nil, fmt.Errorf("samtemplate: no AWS::DynamoDB::Table %q", logicalID)
-	}
-	p := get(r, "Properties")
-	in := &dynamodb.CreateTableInput{TableName: aws.String(tableName)}
-	for _, a := range seq(get(p, "AttributeDefinitions")) {
-		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
-			AttributeName: aws.String(scalar(get(a, "AttributeName"))),
-			AttributeType: types.ScalarAttributeType(scalar(get(a, "AttributeType"))),
-		})
-	}
-	in.KeySchema = keySchema(get(p, "KeySchema"))
-	if len(in.KeySchema) == 0 || len(in.AttributeDefinitions) == 0 {
-		return nil, fmt.Errorf("samtemplate: table %q has no key schema or attributes", logicalID)
-	}
-	provisioned := scalar(get(p, "BillingMode")) == "PROVISIONED"
-	if provisioned {
-		in.BillingMode = types.BillingModeProvisioned
-		in.ProvisionedThroughput = throughput(get(p, "ProvisionedThroughput"))
-	} else {
-		in.BillingMode = types.BillingModePayPerRequest
-	}
-	for _, g := range seq(get(p, "GlobalSecondaryIndexes")) {
-		gsi := types.GlobalSecondaryIndex{
-			IndexName: aws.String(scalar(get(g, "IndexName"))),
-			KeySchema: keySchema(get(g, "KeySchema")),
-			Projection: &types.Projection{
-				ProjectionType: types.ProjectionType(scalar(path(g, "Projection", "ProjectionType"))),
-			},
-		}
-		for _, a := range seq(path(g, "Projection", "NonKeyAttributes")) {
-			gsi.Projection.NonKeyAttributes = append(gsi.Projection.NonKeyAttributes, scalar(a))
-		}
-		if provisioned {
-			gsi.ProvisionedThroughput = throughput(get(g, "ProvisionedThroughput"))
-		}
-		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, gsi)
-	}
-	return in, nil
+// str returns a literal scalar's value, "" for anything else.
+func str(n *yaml.Node) string {
+	v, _ := literal(n)
+	return v
 }
 
+// seq returns the items of a sequence node.
 func seq(n *yaml.Node) []*yaml.Node {
+	n = deref(n)
 	if n == nil || n.Kind != yaml.SequenceNode {
 		return nil
 	}
-	return n.Content
-}
-
-func keySchema(n *yaml.Node) []types.KeySchemaElement {
-	var out []types.KeySchemaElement
-	for _, k := range seq(n) {
-		out = append(out, types.KeySchemaElement{AttributeName: aws.String(scalar(get(k, "AttributeName"))), KeyType: types.KeyType(scalar(get(k, "KeyType")))})
+	out := make([]*yaml.Node, len(n.Content))
+	for i, c := range n.Content {
+		out[i] = deref(c)
 	}
 	return out
-}
-
-func throughput(n *yaml.Node) *types.ProvisionedThroughput {
-	var r, w int64
-	fmt.Sscan(scalar(get(n, "ReadCapacityUnits")), &r)
-	fmt.Sscan(scalar(get(n, "WriteCapacityUnits")), &w)
-	return &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(r), WriteCapacityUnits: aws.Int64(w)}
 }

@@ -1,0 +1,215 @@
+package email
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+)
+
+func base() Invitation {
+	return Invitation{
+		To:           "pat@agency.example",
+		InviterName:  "Ada Admin",
+		InviterEmail: "ada@14west.example",
+		OrgName:      "14West",
+		SiteName:     "14West Wiki",
+		SiteHost:     "14west.example.net",
+		AcceptURL:    "https://guests.example/invitations/accept?token=abc&x=1",
+		ExpiresAt:    time.Date(2026, 12, 5, 10, 30, 0, 0, time.FixedZone("CET", 3600)),
+	}
+}
+
+func render(t *testing.T, inv Invitation) Message {
+	t.Helper()
+	m, err := RenderInvitation(inv)
+	if err != nil {
+		t.Fatalf("RenderInvitation: %v", err)
+	}
+	return m
+}
+
+func TestRenderContent(t *testing.T) {
+	inv := base()
+	inv.Message = "See you soon,\nAda"
+	m := render(t, inv)
+	if m.To != inv.To {
+		t.Errorf("To = %q", m.To)
+	}
+	if want := "Ada Admin invited you to 14West Wiki on Confluence"; m.Subject != want {
+		t.Errorf("Subject = %q, want %q", m.Subject, want)
+	}
+	for _, want := range []string{
+		"Ada Admin (ada@14west.example) invited you to join 14West Wiki (14west.example.net) of 14West",
+		"> See you soon,\n> Ada\n",
+		"\n" + inv.AcceptURL + "\n",
+		"expires on Saturday, 5 December 2026 at 09:30 UTC",
+	} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("text body lacks %q:\n%s", want, m.Text)
+		}
+	}
+	for _, want := range []string{
+		`<a href="https://guests.example/invitations/accept?token=abc&amp;x=1"`,
+		">Accept invitation</a>",
+		"See you soon,<br>Ada</blockquote>",
+		"Saturday, 5 December 2026 at 09:30 UTC",
+	} {
+		if !strings.Contains(m.HTML, want) {
+			t.Errorf("HTML body lacks %q:\n%s", want, m.HTML)
+		}
+	}
+}
+
+func TestNoMessageNoExpiry(t *testing.T) {
+	inv := base()
+	inv.ExpiresAt = time.Time{}
+	m := render(t, inv)
+	if strings.Contains(m.Text, "wrote:") || strings.Contains(m.HTML, "<blockquote") {
+		t.Errorf("empty message rendered:\n%s\n%s", m.Text, m.HTML)
+	}
+	if strings.Contains(m.Text, "expires") || strings.Contains(m.Text, "0001") {
+		t.Errorf("zero expiry rendered:\n%s", m.Text)
+	}
+}
+
+func TestHTMLEscapesMessage(t *testing.T) {
+	inv := base()
+	inv.Message = `Hi <script>alert("x")</script> & welcome` + "\n" + `<a href="javascript:evil()">click</a>`
+	m := render(t, inv)
+	if strings.Contains(m.HTML, "<script>") || strings.Contains(m.HTML, `<a href="javascript`) {
+		t.Fatalf("HTML not escaped:\n%s", m.HTML)
+	}
+	want := `Hi &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; welcome<br>&lt;a href=&#34;javascript:evil()&#34;&gt;click&lt;/a&gt;`
+	if !strings.Contains(m.HTML, want) {
+		t.Errorf("HTML lacks %q:\n%s", want, m.HTML)
+	}
+	// The text body is plain text: the message is quoted as typed.
+	if !strings.Contains(m.Text, `> Hi <script>alert("x")</script> & welcome`) {
+		t.Errorf("text body lacks the raw message:\n%s", m.Text)
+	}
+}
+
+func TestHTMLEscapesNames(t *testing.T) {
+	inv := base()
+	inv.InviterName = `<b>Eve</b> "the" & co`
+	inv.SiteName = `<img src=x onerror=alert(1)>`
+	m := render(t, inv)
+	if strings.Contains(m.HTML, "<b>Eve") || strings.Contains(m.HTML, "<img") {
+		t.Fatalf("names not escaped:\n%s", m.HTML)
+	}
+	if !strings.Contains(m.HTML, "&lt;b&gt;Eve&lt;/b&gt; &#34;the&#34; &amp; co") {
+		t.Errorf("escaped inviter missing:\n%s", m.HTML)
+	}
+}
+
+func TestHeaderInjectionInMessageStaysInBody(t *testing.T) {
+	inv := base()
+	inv.Message = "Hello\r\nBcc: evil@x.com\r\nSubject: pwned"
+	m := render(t, inv)
+	for name, v := range map[string]string{"Subject": m.Subject, "To": m.To} {
+		if strings.Contains(v, "evil") || strings.Contains(v, "pwned") || strings.ContainsAny(v, "\r\n") {
+			t.Errorf("%s carries the message: %q", name, v)
+		}
+	}
+	if m.To != "pat@agency.example" {
+		t.Errorf("To = %q", m.To)
+	}
+	if !strings.Contains(m.Text, "> Bcc: evil@x.com\n") || strings.Contains(m.Text, "\r") {
+		t.Errorf("text body:\n%q", m.Text)
+	}
+	if !strings.Contains(m.HTML, "Hello<br>Bcc: evil@x.com<br>Subject: pwned") {
+		t.Errorf("HTML body:\n%s", m.HTML)
+	}
+}
+
+func TestSubjectSanitised(t *testing.T) {
+	inv := base()
+	inv.InviterName = "Eve\r\nBcc: evil@x.com\t\x00\x7f\u0085\u2028"
+	inv.SiteName = "Site\nTo: other@x.com"
+	m := render(t, inv)
+	if strings.ContainsFunc(m.Subject, unicode.IsControl) || strings.ContainsAny(m.Subject, "\u2028") {
+		t.Errorf("subject has control characters: %q", m.Subject)
+	}
+	if want := "Eve Bcc: evil@x.com invited you to Site To: other@x.com on Confluence"; m.Subject != want {
+		t.Errorf("Subject = %q, want %q", m.Subject, want)
+	}
+
+	inv.InviterName = strings.Repeat("é", 500)
+	inv.SiteName = strings.Repeat("s", 500)
+	m = render(t, inv)
+	if n := len([]rune(m.Subject)); n > maxSubjectRunes {
+		t.Errorf("subject not capped: %d runes", n)
+	}
+	if !strings.Contains(m.Subject, strings.Repeat("é", maxNameRunes-1)+"… invited you to") {
+		t.Errorf("inviter not capped: %q", m.Subject)
+	}
+}
+
+func TestSubjectFallbacks(t *testing.T) {
+	inv := base()
+	inv.InviterName, inv.SiteName = " \r\n", ""
+	m := render(t, inv)
+	if want := "ada@14west.example invited you to 14west.example.net on Confluence"; m.Subject != want {
+		t.Errorf("Subject = %q, want %q", m.Subject, want)
+	}
+}
+
+func TestRecipientRefused(t *testing.T) {
+	for _, to := range []string{
+		"pat@agency.example\r\nBcc: x@y.example",
+		"pat@agency.example\n",
+		"pat@agency.example\r",
+		"pat\t@agency.example",
+		"pat@agency.example\x00",
+		"pat@agency.example\u0085",
+		"Pat <pat@agency.example>",
+		"<pat@agency.example>",
+		"pat@agency.example (Pat)",
+		"a@b.example, c@d.example",
+		" pat@agency.example",
+		"pat",
+		"",
+	} {
+		inv := base()
+		inv.To = to
+		_, err := RenderInvitation(inv)
+		if !errors.Is(err, ErrBadRecipient) {
+			t.Errorf("To %q: err = %v, want ErrBadRecipient", to, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "agency") {
+			t.Errorf("error leaks the address: %v", err)
+		}
+	}
+}
+
+func TestAcceptURLRefused(t *testing.T) {
+	for _, u := range []string{
+		"javascript:alert(1)",
+		"JavaScript:alert(1)",
+		"javascript://guests.example/%0aalert(1)",
+		"data:text/html,<script>alert(1)</script>",
+		"/relative?token=abc",
+		"//guests.example/accept",
+		"ftp://guests.example/a",
+		"https:opaque",
+		"https://guests.example/a b",
+		"https://guests.example/a\r\nb",
+		"",
+	} {
+		inv := base()
+		inv.AcceptURL = u
+		_, err := RenderInvitation(inv)
+		if !errors.Is(err, ErrBadAcceptURL) {
+			t.Errorf("AcceptURL %q: err = %v, want ErrBadAcceptURL", u, err)
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1:3000/invitations/accept?token=t", "HTTPS://guests.example/a"} {
+		inv := base()
+		inv.AcceptURL = u
+		if _, err := RenderInvitation(inv); err != nil {
+			t.Errorf("AcceptURL %q refused: %v", u, err)
+		}
+	}
+}
