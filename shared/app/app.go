@@ -22,6 +22,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/metrics"
 	"github.com/guestaccess/guestaccess/shared/sesmailer"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
@@ -36,6 +37,8 @@ type Deps struct {
 	Lifetime      time.Duration
 	Log           *slog.Logger
 	Now           func() time.Time
+	// Metrics receives EMF counts; nil in the dev stack.
+	Metrics *metrics.Recorder
 }
 
 // AWSConfig loads the SDK configuration. The SDK itself honours
@@ -63,6 +66,7 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		PublicBaseURL: strings.TrimRight(os.Getenv("PUBLIC_BASE_URL"), "/"),
 		Lifetime:      7 * 24 * time.Hour,
 		Log:           Logger(),
+		Metrics:       &metrics.Recorder{Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
 	}
 	if d.Table == "" {
 		return Deps{}, errors.New("TABLE_NAME is not set")
@@ -83,11 +87,12 @@ func (d Deps) Store() *store.Store { return store.New(d.DB, d.Table) }
 // Invites returns the invitation service.
 func (d Deps) Invites() *invites.Service {
 	return &invites.Service{
-		Store:  d.Store(),
-		Mailer: sesmailer.New(d.SES, d.Sender),
-		Config: invites.Config{AcceptURL: d.PublicBaseURL + "/invitations/accept", Lifetime: d.Lifetime, RetryAfter: 15 * time.Minute},
-		Now:    d.Now,
-		Log:    d.Log,
+		Store:   d.Store(),
+		Mailer:  sesmailer.New(d.SES, d.Sender),
+		Config:  invites.Config{AcceptURL: d.PublicBaseURL + "/invitations/accept", Lifetime: d.Lifetime, RetryAfter: 15 * time.Minute},
+		Now:     d.Now,
+		Log:     d.Log,
+		Metrics: d.Metrics,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/metrics"
 )
 
 // View is what the accept page shows about an invitation.
@@ -70,5 +71,6 @@ func (s *Service) Accept(ctx context.Context, token, requestID string) (View, er
 	if err := s.Store.AcceptInvitation(ctx, inv, now, audit); err != nil {
 		return View{}, err
 	}
+	s.Metrics.Count(map[string]int{metrics.InvitationsAccepted: 1})
 	return viewOf(inv), nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/metrics"
 )
 
 // Sender sends one rendered email and returns the provider's message id.
@@ -42,6 +43,8 @@ type Service struct {
 	Config Config
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Metrics receives EMF counts (nil: none).
+	Metrics *metrics.Recorder
 }
 
 func (s *Service) now() time.Time {
@@ -258,6 +261,7 @@ func (s *Service) invite(ctx context.Context, c Caller, sc domain.Scope, inv dom
 					for _, i := range pending {
 						inv.Invitees[i].Outcome = domain.OutcomeGuestLimit
 					}
+					s.Metrics.Count(map[string]int{metrics.GuestLimitRefusals: len(pending)})
 					return s.refuse(inv, batch, domain.GuestLimitError(fresh, int64(len(pending))))
 				}
 				inv.Invitees[pending[r.Index]].Outcome, inv.Invitees[pending[r.Index]].Reason = r.Outcome, "already has an account in this organisation"
@@ -304,6 +308,8 @@ func (s *Service) invite(ctx context.Context, c Caller, sc domain.Scope, inv dom
 
 	s.sendAll(ctx, inv, batch, tokens, now)
 	res.Results, res.Summary = results(inv, batch)
+	s.Metrics.Count(map[string]int{metrics.InvitesSent: res.Summary.Invited, metrics.EmailsSent: res.Summary.EmailsSent,
+		metrics.EmailsFailed: res.Summary.EmailsFailed, metrics.GuestLimitRefusals: res.Summary.GuestLimit})
 	return res, nil
 }
 
