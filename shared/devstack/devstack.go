@@ -1,0 +1,298 @@
+// Package devstack runs the whole API on one machine with no Docker and no AWS
+// account: an embedded DynamoDB-compatible server (minidyn) or any endpoint
+// given, an SES emulator, the table created from template.yaml, demo data, a
+// local JWT issuer, and every route of template.yaml served through the real
+// authorizer and the real handlers. `make dev` and the end-to-end tests use it.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/smithy-go/middleware"
+	miniserver "github.com/truora/minidyn/server"
+
+	"github.com/guestaccess/guestaccess/shared/apidoc"
+	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/authorizer"
+	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/shared/jwtverify"
+	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
+	"github.com/guestaccess/guestaccess/shared/samtemplate"
+	"github.com/guestaccess/guestaccess/shared/store"
+)
+
+// Audience is the `aud` of the dev issuer's tokens.
+const Audience = "guestaccess-dev"
+
+// Options configure a stack. The zero value is the embedded default.
+type Options struct {
+	// Addr is the API's listen address; default 127.0.0.1:0 (any free port).
+	Addr string
+	// DynamoEndpoint is a DynamoDB endpoint to use; empty starts minidyn in-process.
+	DynamoEndpoint string
+	// SESEndpoint is an SES v1 endpoint to use; empty starts aws-ses-v2-local
+	// from SESDevDir (listening on SESAddr).
+	SESEndpoint string
+	SESDevDir   string
+	SESAddr     string
+	// VerifySender calls SES VerifyEmailIdentity for the sender (moto, real SES sandbox).
+	VerifySender bool
+	// Table is the table name; default "guestaccess-dev".
+	Table string
+	// Template is the path of template.yaml; default found from the working directory.
+	Template string
+	// Sender is the From address of invitation emails.
+	Sender string
+	// PaidUsers adds that many paid users to the demo site (each allows 5 guests).
+	PaidUsers int
+	// Lifetime of invitations; default 7 days.
+	Lifetime time.Duration
+	// Now overrides the clock of the handlers (tests of expiry).
+	Now func() time.Time
+	// DynamoAPIOptions are added to the DynamoDB client (tests count calls with them).
+	DynamoAPIOptions []func(*middleware.Stack) error
+	Log              *slog.Logger
+}
+
+// Stack is a running local API.
+type Stack struct {
+	URL      string // the API's base URL, e.g. http://127.0.0.1:8080
+	SESURL   string // the SES emulator's base URL
+	DB       *dynamodb.Client
+	SES      *ses.Client
+	Store    *store.Store
+	Issuer   *jwttest.Issuer
+	Template *samtemplate.Template
+	Routes   []samtemplate.Route
+
+	server  *http.Server
+	closers []func()
+}
+
+// Start builds and starts a stack; Close stops everything it started.
+func Start(ctx context.Context, o Options) (st *Stack, err error) {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
+	}
+	if o.Table == "" {
+		o.Table = "guestaccess-dev"
+	}
+	if o.Sender == "" {
+		o.Sender = "invitations@14west.example"
+	}
+	if o.Lifetime == 0 {
+		o.Lifetime = 7 * 24 * time.Hour
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if o.Template == "" {
+		if o.Template, err = FindTemplate(); err != nil {
+			return nil, err
+		}
+	}
+	st = &Stack{}
+	defer func() {
+		if err != nil {
+			st.Close()
+			st = nil
+		}
+	}()
+	if st.Template, err = samtemplate.Load(o.Template); err != nil {
+		return nil, err
+	}
+	st.Routes = st.Template.Routes()
+
+	if o.DynamoEndpoint == "" {
+		o.DynamoEndpoint, err = st.serve("127.0.0.1:0", miniserver.NewServer())
+		if err != nil {
+			return nil, fmt.Errorf("start minidyn: %w", err)
+		}
+	}
+	if o.SESEndpoint == "" {
+		if o.SESEndpoint, err = st.startSESLocal(ctx, o.SESDevDir, o.SESAddr); err != nil {
+			return nil, err
+		}
+	}
+	st.SESURL = o.SESEndpoint
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	st.DB = dynamodb.NewFromConfig(cfg, func(op *dynamodb.Options) {
+		op.BaseEndpoint = aws.String(o.DynamoEndpoint)
+		op.DisableValidateResponseChecksum = true // minidyn sends none
+		op.APIOptions = append(op.APIOptions, o.DynamoAPIOptions...)
+	})
+	st.SES = ses.NewFromConfig(cfg, func(op *ses.Options) { op.BaseEndpoint = aws.String(o.SESEndpoint) })
+	if err := createTable(ctx, st.Template, st.DB, o.Table); err != nil {
+		return nil, fmt.Errorf("create table %s: %w", o.Table, err)
+	}
+	st.Store = store.New(st.DB, o.Table)
+	if err := demo.Seed(ctx, st.Store, o.PaidUsers); err != nil {
+		return nil, fmt.Errorf("seed demo data: %w", err)
+	}
+	if o.VerifySender {
+		if _, err := st.SES.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: &o.Sender}); err != nil {
+			return nil, fmt.Errorf("verify sender: %w", err)
+		}
+	}
+
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, err
+	}
+	st.URL = "http://" + ln.Addr().String()
+	if st.Issuer, err = jwttest.NewIssuer(st.URL, Audience); err != nil {
+		return nil, err
+	}
+	verifier, err := jwtverify.New(jwtverify.Config{Issuer: st.URL, Audience: Audience, JWKSURL: st.URL + "/.well-known/jwks.json"})
+	if err != nil {
+		return nil, err
+	}
+	deps := app.Deps{DB: st.DB, SES: st.SES, Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, Log: o.Log, Now: o.Now}
+	gw := &Gateway{Routes: st.Routes, Handlers: deps.APIHandlers(), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle, Stage: "local", Log: o.Log}
+	for _, r := range st.Routes {
+		if _, ok := gw.Handlers[r.FunctionID]; !ok {
+			return nil, fmt.Errorf("template route %s %s: no handler for %s in app.APIHandlers", r.Method, r.Path, r.FunctionID)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /.well-known/jwks.json", st.Issuer)
+	mux.HandleFunc("GET /dev/token", st.tokenHandler)
+	mux.HandleFunc("GET /dev", st.indexHandler)
+	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(apidoc.YAML)
+	})
+	mux.Handle("/", gw)
+	st.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = st.server.Serve(ln) }()
+	st.closers = append(st.closers, func() { _ = st.server.Close() })
+	return st, nil
+}
+
+// Token returns a dev admin token for an account id, valid for an hour.
+func (st *Stack) Token(sub string) (string, error) { return st.Issuer.Token(sub, time.Hour, nil) }
+
+// Close stops what the stack started.
+func (st *Stack) Close() {
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		st.closers[i]()
+	}
+	st.closers = nil
+}
+
+func (st *Stack) serve(addr string, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	st.closers = append(st.closers, func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String(), nil
+}
+
+// startSESLocal runs aws-ses-v2-local (npm) as a child process.
+func (st *Stack) startSESLocal(ctx context.Context, dir, addr string) (string, error) {
+	if dir == "" {
+		dir = os.Getenv("SESDEV_DIR")
+	}
+	if dir == "" {
+		root, err := repoRoot()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(root, "infra", "dev", "sesdev")
+	}
+	cli := filepath.Join(dir, "node_modules", "aws-ses-v2-local", "dist", "cli.js")
+	if _, err := os.Stat(cli); err != nil {
+		return "", fmt.Errorf("aws-ses-v2-local is not installed in %s (run `make node`): %w", dir, err)
+	}
+	if addr == "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		addr = ln.Addr().String()
+		ln.Close()
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command("node", cli, "--host", host, "--port", port)
+	cmd.Stdout, cmd.Stderr = nil, nil
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start aws-ses-v2-local: %w", err)
+	}
+	st.closers = append(st.closers, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url + "/store"); err == nil {
+			resp.Body.Close()
+			return url, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return "", errors.New("aws-ses-v2-local did not start on " + addr)
+}
+
+func createTable(ctx context.Context, tpl *samtemplate.Template, db *dynamodb.Client, name string) error {
+	in, err := tpl.TableInput("Table", name)
+	if err != nil {
+		return err
+	}
+	if _, err := db.CreateTable(ctx, in); err != nil {
+		return err
+	}
+	// minidyn's DescribeTable is near empty; poll for ACTIVE only where it says more.
+	for i := 0; i < 100; i++ {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
+		if err != nil || out.Table == nil || out.Table.TableStatus == "" || out.Table.TableStatus == "ACTIVE" {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+// FindTemplate looks for template.yaml from the working directory upwards.
+func FindTemplate() (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "template.yaml"), nil
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("template.yaml not found above " + strings.TrimSpace(dir))
+		}
+		dir = parent
+	}
+}
