@@ -21,7 +21,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 moto_port=$(free_port)
-.venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$logs/moto.log" 2>&1 &
+.venv/bin/python infra/scripts/moto_serial.py 127.0.0.1 "$moto_port" >"$logs/moto.log" 2>&1 &
 pids+=($!)
 ses_port=$(free_port)
 node infra/dev/sesdev/node_modules/aws-ses-v2-local/dist/cli.js --host 127.0.0.1 --port "$ses_port" >"$logs/ses.log" 2>&1 &
@@ -34,11 +34,27 @@ export SESLOCAL_ENDPOINT="http://127.0.0.1:$ses_port"
 export SESDEV_DIR="$PWD/infra/dev/sesdev"
 export REQUIRE_EMULATORS=1
 
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
 echo "== go vet"
 go vet ./...
-echo "== go test (moto at $MOTO_ENDPOINT, aws-ses-v2-local at $SESLOCAL_ENDPOINT)"
-go test -count=1 -race ./... 2>&1 | tee "$logs/go-test.log"
-echo "== summary"
+echo "== go test -race (moto at $MOTO_ENDPOINT, aws-ses-v2-local at $SESLOCAL_ENDPOINT)"
+set +e
+go test -count=1 -race -v ./... >"$logs/go-test.log" 2>&1
+status=$?
+set -e
+# Package lines, failures and skips; the full log only when something failed.
+grep -E '^(ok|FAIL|---|panic:)|^\s+--- (FAIL|SKIP)|DynamoDB calls for an invite' "$logs/go-test.log" || true
+if [ "$status" -ne 0 ]; then
+  echo "== go test failed; full log:"; cat "$logs/go-test.log"
+fi
+echo "== counts"
+for backend in moto embedded; do
+  echo "end-to-end on $backend: $(grep -cE "^\s+--- PASS: Test[A-Za-z0-9]+/$backend " "$logs/go-test.log" || true) passed, $(grep -cE "^\s+--- FAIL: Test[A-Za-z0-9]+/$backend " "$logs/go-test.log" || true) failed"
+done
 passed=$(grep -cE '^\s*--- PASS' "$logs/go-test.log" || true)
 failed=$(grep -cE '^\s*--- FAIL' "$logs/go-test.log" || true)
-echo "(go test -v counts are in the log above; package lines: $(grep -c '^ok' "$logs/go-test.log" || true) ok)"
+skipped=$(grep -cE '^\s*--- SKIP' "$logs/go-test.log" || true)
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"slices"
 	"sync"
 	"time"
 
@@ -434,25 +433,29 @@ func (s *Service) sendAll(ctx context.Context, inv domain.Invite, batch map[int]
 			idx = append(idx, i)
 		}
 	}
-	slices.Sort(idx)
-	var mu sync.Mutex
+	// Each goroutine reads its own input and writes its own slot: no shared map.
+	in := make([]domain.Invitation, len(idx))
+	out := make([]domain.Invitation, len(idx))
+	for k, i := range idx {
+		in[k] = batch[i].Invitation
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
-	for _, i := range idx {
+	for k, i := range idx {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(i int) {
+		go func(k int, token string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			n := batch[i]
-			updated := s.deliver(ctx, n.Invitation, tokens[i], now)
-			mu.Lock()
-			n.Invitation = updated
-			batch[i] = n
-			mu.Unlock()
-		}(i)
+			out[k] = s.deliver(ctx, in[k], token, now)
+		}(k, tokens[i])
 	}
 	wg.Wait()
+	for k, i := range idx {
+		n := batch[i]
+		n.Invitation = out[k]
+		batch[i] = n
+	}
 }
 
 func (s *Service) deliver(ctx context.Context, inv domain.Invitation, token string, now time.Time) domain.Invitation {
