@@ -106,10 +106,10 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 	}
 	st = &Stack{}
+	started := st // named results are nil on error returns; close what was started
 	defer func() {
 		if err != nil {
-			st.Close()
-			st = nil
+			started.Close()
 		}
 	}()
 	if st.Template, err = samtemplate.Load(o.Template); err != nil {

@@ -332,12 +332,17 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (domain
 	return it.domain(), nil
 }
 
-// AcceptInvitation implements domain.InviteStore in one transaction.
+// AcceptInvitation implements domain.InviteStore in one transaction: the
+// token is marked used, the invitation accepted, the account activated.
 func (s *Store) AcceptInvitation(ctx context.Context, inv domain.Invitation, at time.Time, audit domain.AuditEntry) error {
 	tx := []types.TransactWriteItem{
-		{Delete: &types.Delete{
+		// The token item stays (marked used) so a reused link says "already
+		// accepted" rather than "unknown"; TTL removes it later.
+		{Update: &types.Update{
 			TableName: &s.table, Key: key(tokenPK(inv.TokenHash), skToken),
-			ConditionExpression: aws.String("attribute_exists(PK)"),
+			UpdateExpression:          aws.String("SET usedAt = :at"),
+			ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(usedAt)"),
+			ExpressionAttributeValues: item{":at": str(at.UTC().Format(time.RFC3339Nano))},
 		}},
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(userPK(inv.OrgID, inv.AccountID), inviteSK(inv.ID)),
