@@ -15,7 +15,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 # Logical id in template.yaml -> folder under functions/.
 FUNCTIONS := AuthorizerFunction:authorizer InviteGuestsFunction:invite-guests AcceptInvitationFunction:accept-invitation
 
-.PHONY: help build dev test lint venv node tools clean \
+.PHONY: help build dev test lint venv node rie sam-check clean \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 help: ## list the targets
@@ -44,16 +44,27 @@ $(SESDEV)/node_modules/.stamp: $(SESDEV)/package.json $(SESDEV)/package-lock.jso
 	touch $@
 node: $(SESDEV)/node_modules/.stamp ## npm packages (aws-ses-v2-local, the SES inbox of make dev)
 
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+RIE_BIN     := .cache/bin/aws-lambda-rie
+$(RIE_BIN):
+	GOBIN="$(CURDIR)/.cache/bin" $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+rie: $(RIE_BIN) ## the Lambda runtime interface emulator (runs the built bootstraps in tests)
+
+sam-check: venv ## sam validate --lint, then sam build through the build-<LogicalId> targets
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --build-in-source
+
 dev: node ## run the whole API locally: embedded DynamoDB, SES inbox, demo org, real authorizer and handlers
 	$(GO) run ./infra/cmd/dev
 
-test: venv node ## unit, store and mailer tests on moto, end-to-end on moto and on the embedded dev backend
-	bash infra/scripts/test.sh
+test: venv node rie ## SAM checks; unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE
+	$(MAKE) --no-print-directory sam-check
+	RIE_BIN="$(CURDIR)/$(RIE_BIN)" bash infra/scripts/test.sh
 
 lint: ## gofmt, go vet, staticcheck, go mod tidy diff
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	cp go.mod /tmp/go.mod.lint; cp go.sum /tmp/go.sum.lint
 	$(GO) mod tidy
 	@if ! diff -q go.mod /tmp/go.mod.lint >/dev/null || ! diff -q go.sum /tmp/go.sum.lint >/dev/null; then \

@@ -33,6 +33,8 @@ export MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
 export SESLOCAL_ENDPOINT="http://127.0.0.1:$ses_port"
 export SESDEV_DIR="$PWD/infra/dev/sesdev"
 export REQUIRE_EMULATORS=1
+: "${RIE_BIN:?RIE_BIN must name aws-lambda-rie (make test installs it)}"
+export RIE_BIN
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)

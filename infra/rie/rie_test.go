@@ -1,0 +1,274 @@
+// Package rie_test builds every function's bootstrap (the very binaries
+// `sam build` produces, for this machine's architecture) and invokes each
+// under the Lambda runtime interface emulator with its events/ fixture,
+// against moto's DynamoDB and SES.
+package rie_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
+	"github.com/guestaccess/guestaccess/shared/samtemplate"
+	"github.com/guestaccess/guestaccess/shared/sesmailer/mailbox"
+	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/testenv"
+)
+
+// folders maps each function's logical id to its folder under functions/.
+var folders = map[string]string{
+	"AuthorizerFunction":       "authorizer",
+	"InviteGuestsFunction":     "invite-guests",
+	"AcceptInvitationFunction": "accept-invitation",
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// function is one bootstrap running under the emulator.
+type function struct {
+	url string
+	log *syncBuffer
+}
+
+func build(t *testing.T, root, dir, folder string) string {
+	t.Helper()
+	out := filepath.Join(dir, folder, "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/"+folder)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", folder, err, b)
+	}
+	return out
+}
+
+func startRIE(t *testing.T, rie, bootstrap string, env []string) function {
+	t.Helper()
+	addr, api := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, bootstrap)
+	cmd.Env = append(os.Environ(), env...)
+	log := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	f := function{url: "http://" + addr + "/2015-03-31/functions/function/invocations", log: log}
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return f
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("emulator did not listen:\n%s", log.String())
+	return f
+}
+
+func (f function) invoke(t *testing.T, event []byte) []byte {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Post(f.url, "application/json", bytes.NewReader(event))
+	if err != nil {
+		t.Fatalf("invoke: %v\n%s", err, f.log.String())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}
+
+func fixture(t *testing.T, root, name string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(root, "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return m
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
+	moto := testenv.Endpoint(t, "MOTO_ENDPOINT")
+	rie := os.Getenv("RIE_BIN")
+	if rie == "" {
+		testenv.Endpoint(t, "RIE_BIN") // skips, or fails under REQUIRE_EMULATORS=1
+	}
+	root := testenv.RepoRoot()
+	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range tpl.Functions() {
+		if _, ok := folders[f.LogicalID]; !ok {
+			t.Fatalf("template function %s has no folder in this test", f.LogicalID)
+		}
+	}
+
+	ctx := context.Background()
+	db := testenv.DynamoDB(moto, nil)
+	table := testenv.Table(t, db)
+	if err := demo.Seed(ctx, store.New(db, table), 0); err != nil {
+		t.Fatal(err)
+	}
+	sender := "rie-" + domain.NewID()[:8] + "@14west.example"
+	if _, err := testenv.SES(moto).VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(sender)}); err != nil {
+		t.Fatal(err)
+	}
+	idp := httptest.NewServer(nil)
+	issuer, err := jwttest.NewIssuer(idp.URL, "guestaccess-rie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp.Config.Handler = issuer
+	t.Cleanup(idp.Close)
+
+	env := []string{
+		"AWS_ENDPOINT_URL=" + moto, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"TABLE_NAME=" + table, "SENDER_ADDRESS=" + sender, "PUBLIC_BASE_URL=https://guests.example/v1", "INVITATION_LIFETIME_HOURS=24",
+		"JWT_ISSUER=" + idp.URL, "JWT_AUDIENCE=guestaccess-rie", "JWKS_URL=" + idp.URL, "LOG_LEVEL=INFO",
+	}
+	dir := t.TempDir()
+	fns := map[string]function{}
+	for id, folder := range folders {
+		fns[id] = startRIE(t, rie, build(t, root, dir, folder), env)
+	}
+
+	t.Run("AuthorizerFunction", func(t *testing.T) {
+		ev := fixture(t, root, "authorizer.json")
+		tok, _ := issuer.Token(demo.AdminID, time.Hour, map[string]any{"email": "admin@14west.example"})
+		ev["headers"].(map[string]any)["Authorization"] = "Bearer " + tok
+		ev["multiValueHeaders"].(map[string]any)["Authorization"] = []string{"Bearer " + tok}
+		out := fns["AuthorizerFunction"].invoke(t, mustJSON(ev))
+		var resp struct {
+			PrincipalID    string `json:"principalId"`
+			PolicyDocument struct {
+				Statement []struct{ Effect string }
+			} `json:"policyDocument"`
+			Context map[string]any `json:"context"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil || resp.PrincipalID != demo.AdminID || len(resp.PolicyDocument.Statement) != 1 || resp.PolicyDocument.Statement[0].Effect != "Allow" {
+			t.Fatalf("allow: %s", out)
+		}
+		ev["headers"].(map[string]any)["Authorization"] = "Bearer " + tok[:len(tok)-3] + "abc"
+		ev["multiValueHeaders"].(map[string]any)["Authorization"] = []string{"Bearer " + tok[:len(tok)-3] + "abc"}
+		if out := fns["AuthorizerFunction"].invoke(t, mustJSON(ev)); !strings.Contains(string(out), "Unauthorized") {
+			t.Errorf("forged token: %s", out)
+		}
+		if strings.Contains(fns["AuthorizerFunction"].log.String(), tok[:40]) {
+			t.Error("the authorizer logged the token")
+		}
+	})
+
+	var token string
+	t.Run("InviteGuestsFunction", func(t *testing.T) {
+		ev := fixture(t, root, "invite-guests.json")
+		addr := "rie-" + domain.NewID()[:8] + "@agency.example"
+		ev["body"] = `{"emails":["` + addr + `"],"products":{"confluence":{"role":"guest"}},"message":"From the emulator"}`
+		out := fns["InviteGuestsFunction"].invoke(t, mustJSON(ev))
+		var resp struct {
+			StatusCode int               `json:"statusCode"`
+			Headers    map[string]string `json:"headers"`
+			Body       string            `json:"body"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != 200 || !strings.Contains(resp.Body, `"emailDelivery":"sent"`) {
+			t.Fatalf("invite: %s\n%s", out, fns["InviteGuestsFunction"].log.String())
+		}
+		// EMF metrics and JSON logs with the Lambda request id.
+		log := fns["InviteGuestsFunction"].log.String()
+		if !strings.Contains(log, `"CloudWatchMetrics"`) || !strings.Contains(log, `"InvitationEmailsSent":1`) {
+			t.Errorf("no EMF record in:\n%s", log)
+		}
+		msgs, err := mailbox.Moto{BaseURL: moto}.Messages(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if len(m.To) == 1 && m.To[0] == addr {
+				if link, ok := mailbox.FindLink(m.HTML, "https://guests.example/v1/invitations/accept?token="); ok {
+					token = link[strings.Index(link, "token=")+6:]
+				}
+			}
+		}
+		if token == "" {
+			t.Fatal("no accept link mailed")
+		}
+		if strings.Contains(log, token) {
+			t.Error("the invite function logged the token")
+		}
+	})
+
+	t.Run("AcceptInvitationFunction", func(t *testing.T) {
+		if token == "" {
+			t.Skip("no token from the invite step")
+		}
+		get := fixture(t, root, "accept-invitation-get.json")
+		get["queryStringParameters"] = map[string]string{"token": token}
+		get["multiValueQueryStringParameters"] = map[string][]string{"token": {token}}
+		out := fns["AcceptInvitationFunction"].invoke(t, mustJSON(get))
+		if !regexp.MustCompile(`"statusCode":\s*200`).Match(out) || !strings.Contains(string(out), "Accept invitation") {
+			t.Fatalf("GET: %s", out)
+		}
+		post := fixture(t, root, "accept-invitation-post.json")
+		post["body"] = "token=" + token
+		out = fns["AcceptInvitationFunction"].invoke(t, mustJSON(post))
+		if !regexp.MustCompile(`"statusCode":\s*200`).Match(out) || !strings.Contains(string(out), "in</h1>") {
+			t.Fatalf("POST: %s", out)
+		}
+		// The unchanged fixture's token is unknown: a clear 404 page.
+		out = fns["AcceptInvitationFunction"].invoke(t, mustJSON(fixture(t, root, "accept-invitation-get.json")))
+		if !regexp.MustCompile(`"statusCode":\s*404`).Match(out) {
+			t.Errorf("fixture token: %s", out)
+		}
+	})
+}
