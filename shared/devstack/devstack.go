@@ -136,7 +136,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		op.APIOptions = append(op.APIOptions, o.DynamoAPIOptions...)
 	})
 	st.SES = ses.NewFromConfig(cfg, func(op *ses.Options) { op.BaseEndpoint = aws.String(o.SESEndpoint) })
-	if err := createTable(ctx, st.Template, st.DB, o.Table); err != nil {
+	if err := store.CreateTable(ctx, st.DB, st.Template, o.Table); err != nil {
 		return nil, fmt.Errorf("create table %s: %w", o.Table, err)
 	}
 	st.Store = store.New(st.DB, o.Table)
@@ -250,25 +250,6 @@ func (st *Stack) startSESLocal(ctx context.Context, dir, addr string) (string, e
 		}
 	}
 	return "", errors.New("aws-ses-v2-local did not start on " + addr)
-}
-
-func createTable(ctx context.Context, tpl *samtemplate.Template, db *dynamodb.Client, name string) error {
-	in, err := tpl.TableInput("Table", name)
-	if err != nil {
-		return err
-	}
-	if _, err := db.CreateTable(ctx, in); err != nil {
-		return err
-	}
-	// minidyn's DescribeTable is near empty; poll for ACTIVE only where it says more.
-	for i := 0; i < 100; i++ {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
-		if err != nil || out.Table == nil || out.Table.TableStatus == "" || out.Table.TableStatus == "ACTIVE" {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return nil
 }
 
 // FindTemplate looks for template.yaml from the working directory upwards.

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/sesmailer/mailbox"
+	"github.com/guestaccess/guestaccess/shared/testenv"
 )
 
 const emuSubject = "Ada Admin invited you to 14West Wiki on Confluence"
@@ -36,14 +36,7 @@ const emuSubject = "Ada Admin invited you to 14West Wiki on Confluence"
 // REQUIRE_EMULATORS=1) when it is not set.
 func emuEndpoint(t *testing.T, name string) string {
 	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("REQUIRE_EMULATORS") == "1" {
-			t.Fatalf("%s is not set but REQUIRE_EMULATORS=1: start the emulator first", name)
-		}
-		t.Skipf("%s is not set: start the emulator and set it (e.g. http://127.0.0.1:5099) to run this test", name)
-	}
-	return v
+	return testenv.Endpoint(t, name)
 }
 
 // emuClient is an SES client for an emulator at endpoint.

@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/samtemplate"
+	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 // Endpoint returns the endpoint in env var name, skipping or failing the test
@@ -118,26 +118,7 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	if err != nil {
 		return err
 	}
-	return CreateTableFrom(ctx, tpl, db, name)
-}
-
-// CreateTableFrom creates a table from a loaded template.
-func CreateTableFrom(ctx context.Context, tpl *samtemplate.Template, db *dynamodb.Client, name string) error {
-	in, err := tpl.TableInput("Table", name)
-	if err != nil {
-		return err
-	}
-	if _, err := db.CreateTable(ctx, in); err != nil {
-		return err
-	}
-	w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
-		o.MinDelay = 50 * time.Millisecond
-		o.MaxDelay = time.Second
-	})
-	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: &name}, 30*time.Second); err != nil {
-		return err
-	}
-	return nil
+	return store.CreateTable(ctx, db, tpl, name)
 }
 
 // Table creates a fresh table for one test on the emulator at endpoint and
