@@ -13,7 +13,8 @@ SESDEV  := infra/dev/sesdev
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 # Logical id in template.yaml -> folder under functions/.
-FUNCTIONS := AuthorizerFunction:authorizer InviteGuestsFunction:invite-guests AcceptInvitationFunction:accept-invitation
+FUNCTIONS := AuthorizerFunction:authorizer InviteGuestsFunction:invite-guests AcceptInvitationFunction:accept-invitation \
+             RetryInvitationEmailsFunction:retry-invitation-emails
 
 .PHONY: help build dev test lint venv node rie sam-check clean \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))

@@ -39,6 +39,8 @@ var folders = map[string]string{
 	"AuthorizerFunction":       "authorizer",
 	"InviteGuestsFunction":     "invite-guests",
 	"AcceptInvitationFunction": "accept-invitation",
+	// Scheduled (EventBridge rule), not behind the API.
+	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 }
 
 func freeAddr(t *testing.T) string {
@@ -269,6 +271,21 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		out = fns["AcceptInvitationFunction"].invoke(t, mustJSON(fixture(t, root, "accept-invitation-get.json")))
 		if !regexp.MustCompile(`"statusCode":\s*404`).Match(out) {
 			t.Errorf("fixture token: %s", out)
+		}
+	})
+
+	t.Run("RetryInvitationEmailsFunction", func(t *testing.T) {
+		out := fns["RetryInvitationEmailsFunction"].invoke(t, mustJSON(fixture(t, root, "retry-invitation-emails.json")))
+		var rep map[string]int
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatalf("report: %s\n%s", out, fns["RetryInvitationEmailsFunction"].log.String())
+		}
+		// The invite above was delivered: nothing is due.
+		if _, ok := rep["due"]; !ok || rep["due"] != 0 || rep["sent"] != 0 {
+			t.Errorf("report = %s", out)
+		}
+		if !strings.Contains(fns["RetryInvitationEmailsFunction"].log.String(), `"InvitationEmailsDue":0`) {
+			t.Errorf("no EMF job-progress record:\n%s", fns["RetryInvitationEmailsFunction"].log.String())
 		}
 	})
 }

@@ -112,6 +112,19 @@ func (d Deps) AcceptHandler() APIHandler {
 	return httpapi.AcceptHandler{Service: d.Invites(), Log: d.Log}.Handle
 }
 
+// RetryHandler is RetryInvitationEmailsFunction's handler: one run of the
+// scheduled email retry job (EventBridge rule).
+func (d Deps) RetryHandler() func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
+	svc := d.Invites()
+	return func(ctx context.Context, _ events.EventBridgeEvent) (invites.RetryReport, error) {
+		return svc.RetryDeliveries(ctx, RetryBatch)
+	}
+}
+
+// RetryBatch is how many due invitations one run of the retry job handles;
+// the rest wait for the next run.
+const RetryBatch = 200
+
 // APIHandlers maps the logical id of every API function in template.yaml to
 // its handler. The dev server serves the template's routes through it; a
 // test checks that every Api event in the template has an entry here.

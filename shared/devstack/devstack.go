@@ -78,6 +78,8 @@ type Stack struct {
 	Issuer   *jwttest.Issuer
 	Template *samtemplate.Template
 	Routes   []samtemplate.Route
+	// Deps are what the handlers run on (tests run the scheduled job with them).
+	Deps app.Deps
 
 	server  *http.Server
 	closers []func()
@@ -162,6 +164,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	deps := app.Deps{DB: st.DB, SES: st.SES, Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, Log: o.Log, Now: o.Now}
+	st.Deps = deps
 	gw := &Gateway{Routes: st.Routes, Handlers: deps.APIHandlers(), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle, Stage: "local", Log: o.Log}
 	for _, r := range st.Routes {
 		if _, ok := gw.Handlers[r.FunctionID]; !ok {

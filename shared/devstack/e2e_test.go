@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
 	"github.com/guestaccess/guestaccess/shared/apidoc"
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/devstack"
@@ -527,13 +530,16 @@ func TestMixedAddresses(t *testing.T) {
 
 // TestSESFailureKeepsInvitation sends from a sender moto has not verified:
 // SES refuses, the invitation stays (marked failed, due for retry) and the
-// response says so.
+// response says so. Once the sender is verified, the scheduled retry job
+// sends it with a fresh link that works; an invitation whose email never
+// went out before it expired is marked expired instead.
 func TestSESFailureKeepsInvitation(t *testing.T) {
-	e := start(t, "moto", func(o *devstack.Options) {
-		o.Sender, o.VerifySender = "unverified-"+domain.NewID()[:8]+"@14west.example", false
-	})
-	addr := unique("fail")
-	r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), e.token(t, demo.AdminID), guestBody("", addr))
+	sender := "unverified-" + domain.NewID()[:8] + "@14west.example"
+	e := start(t, "moto", func(o *devstack.Options) { o.Sender, o.VerifySender = sender, false })
+	ctx := context.Background()
+	admin := e.token(t, demo.AdminID)
+	addr, late := unique("fail"), unique("late")
+	r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", addr))
 	if r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
@@ -541,9 +547,70 @@ func TestSESFailureKeepsInvitation(t *testing.T) {
 	if res["status"] != "invited" || res["emailDelivery"] != "failed" || r.json(t)["summary"].(map[string]any)["emailsFailed"] != float64(1) {
 		t.Fatalf("result = %v", res)
 	}
-	inv, err := e.Store.Invitation(context.Background(), demo.OrgID, res["accountId"].(string), res["invitationId"].(string))
+	inv, err := e.Store.Invitation(ctx, demo.OrgID, res["accountId"].(string), res["invitationId"].(string))
 	if err != nil || inv.Delivery != domain.DeliveryFailed || inv.Status != domain.InvitationPending || inv.DeliveryNote == "" {
-		t.Errorf("kept invitation = %+v %v", inv, err)
+		t.Fatalf("kept invitation = %+v %v", inv, err)
+	}
+	svc := e.Deps.Invites()
+	// Not due yet: the first retry waits 15 minutes.
+	if rep, err := svc.RetryDeliveries(ctx, 100); err != nil || rep.Due != 0 {
+		t.Fatalf("retry before due: %+v %v", rep, err)
+	}
+	// Still unverified 16 minutes later: fails again, stays due, with backoff.
+	e.clock.Store(16 * 60)
+	if rep, err := svc.RetryDeliveries(ctx, 100); err != nil || rep.Due != 1 || rep.Failed != 1 {
+		t.Fatalf("retry while SES refuses: %+v %v", rep, err)
+	}
+	if _, err := e.SES.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(sender)}); err != nil {
+		t.Fatal(err)
+	}
+	late2 := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", late)) // sent at once now
+	if results(t, late2)[0]["emailDelivery"] != "sent" {
+		t.Fatalf("after verifying: %s", late2.body)
+	}
+	e.clock.Store(60 * 60) // past the doubled wait (30 minutes)
+	rep, err := svc.RetryDeliveries(ctx, 100)
+	if err != nil || rep.Due != 1 || rep.Sent != 1 {
+		t.Fatalf("retry after verifying: %+v %v", rep, err)
+	}
+	mails := e.mailTo(t, addr)
+	if len(mails) != 1 {
+		t.Fatalf("mails to %s after retry: %d", addr, len(mails))
+	}
+	link, ok := mailbox.FindLink(mails[0].Text+mails[0].HTML, e.URL+"/invitations/accept?token=")
+	if !ok {
+		t.Fatal("no link in the retried email")
+	}
+	u, _ := url.Parse(link)
+	ok2 := e.do(t, "POST", "/invitations/accept", "", "token="+url.QueryEscape(u.Query().Get("token")), "Content-Type", "application/x-www-form-urlencoded")
+	if ok2.status != 200 {
+		t.Errorf("accept through the retried link: %d %s", ok2.status, ok2.body)
+	}
+	if rep, _ := svc.RetryDeliveries(ctx, 100); rep.Due != 0 {
+		t.Errorf("due after delivery: %+v", rep)
+	}
+}
+
+// TestUndeliveredInvitationExpires: the retry job marks an invitation whose
+// email never went out and whose link lapsed as expired, and stops.
+func TestUndeliveredInvitationExpires(t *testing.T) {
+	e := start(t, "moto", func(o *devstack.Options) {
+		o.Sender, o.VerifySender = "unverified-"+domain.NewID()[:8]+"@14west.example", false
+	})
+	ctx := context.Background()
+	r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), e.token(t, demo.AdminID), guestBody("", unique("exp")))
+	res := results(t, r)[0]
+	e.clock.Store(8 * 24 * 3600)
+	rep, err := e.Deps.Invites().RetryDeliveries(ctx, 100)
+	if err != nil || rep.Expired != 1 || rep.Sent+rep.Failed != 0 {
+		t.Fatalf("report = %+v %v", rep, err)
+	}
+	inv, _ := e.Store.Invitation(ctx, demo.OrgID, res["accountId"].(string), res["invitationId"].(string))
+	if inv.Status != domain.InvitationExpired {
+		t.Errorf("status = %s", inv.Status)
+	}
+	if rep, _ := e.Deps.Invites().RetryDeliveries(ctx, 100); rep.Due != 0 {
+		t.Errorf("expired invitation still due: %+v", rep)
 	}
 }
 

@@ -70,6 +70,11 @@ type InviteStore interface {
 	BeginIdempotent(ctx context.Context, orgID, key, requestHash string, now time.Time) (*IdempotentResponse, error)
 	// FinishIdempotent keeps the response of a claimed key.
 	FinishIdempotent(ctx context.Context, orgID, key string, resp IdempotentResponse, now time.Time) error
+	// DueInvitations lists undelivered invitations whose email is due at now.
+	DueInvitations(ctx context.Context, now time.Time, limit int) ([]Invitation, error)
+	// RotateToken gives an invitation a new token hash (the old link stops
+	// working) and returns it with its new version.
+	RotateToken(ctx context.Context, inv Invitation, newHash string) (Invitation, error)
 	// ReleaseIdempotent frees a claimed key whose request failed for a
 	// passing reason, so that a retry can run at once.
 	ReleaseIdempotent(ctx context.Context, orgID, key string) error

@@ -468,9 +468,9 @@ func (s *Service) deliver(ctx context.Context, inv domain.Invitation, token stri
 	inv.Attempts++
 	retryAt := now
 	if err != nil {
-		s.log().WarnContext(ctx, "invitation email not sent", "invitationId", inv.ID, "err", err)
+		s.log().WarnContext(ctx, "invitation email not sent", "invitationId", inv.ID, "attempt", inv.Attempts, "err", err)
 		inv.Delivery, inv.DeliveryNote = domain.DeliveryFailed, truncate(err.Error(), 500)
-		retryAt = now.Add(s.Config.RetryAfter)
+		retryAt = now.Add(Backoff(s.Config.RetryAfter, inv.Attempts))
 	} else {
 		inv.Delivery, inv.MessageID, inv.DeliveryNote = domain.DeliverySent, id, ""
 	}
@@ -481,6 +481,22 @@ func (s *Service) deliver(ctx context.Context, inv domain.Invitation, token stri
 	}
 	inv.Version++
 	return inv
+}
+
+// MaxRetryDelay caps the wait between two attempts at one email.
+const MaxRetryDelay = 6 * time.Hour
+
+// Backoff is the wait before attempt n+1 after n failed attempts: base,
+// doubling, capped at MaxRetryDelay.
+func Backoff(base time.Duration, attempts int) time.Duration {
+	if base <= 0 {
+		base = 15 * time.Minute
+	}
+	d := base
+	for i := 1; i < attempts && d < MaxRetryDelay; i++ {
+		d *= 2
+	}
+	return min(d, MaxRetryDelay)
 }
 
 func truncate(s string, n int) string {

@@ -22,6 +22,8 @@ const (
 	EmailsFailed        = "InvitationEmailsFailed"
 	GuestLimitRefusals  = "GuestLimitRefusals"
 	InvitationsAccepted = "InvitationsAccepted"
+	EmailRetryDue       = "InvitationEmailsDue"
+	InvitationsExpired  = "InvitationsExpired"
 )
 
 // Recorder emits EMF records for one function.

@@ -191,6 +191,10 @@ func (s *Store) Site(ctx context.Context, orgID, siteID string) (domain.Site, er
 	return it.domain(), err
 }
 
+// SendGrace is how long a new invitation's email belongs to the request that
+// wrote it; after that, if still undelivered, the retry job takes it over.
+const SendGrace = 5 * time.Minute
+
 // counterUpdate adds guests and paid users to a site and keeps GuestSlots =
 // 5×PaidUsers−Guests. When guests are added, the condition GuestSlots ≥
 // guests−5×paid refuses the write that would pass the limit, however many
@@ -241,7 +245,7 @@ func (s *Store) CreateInvitations(ctx context.Context, siteID string, batch []do
 		for _, g := range n.Groups {
 			put(i, newMemberItem(n.User, g), "")
 		}
-		put(i, newInvitationItem(n.Invitation, n.Invitation.CreatedAt, n.Invitation.Version), "attribute_not_exists(PK)")
+		put(i, newInvitationItem(n.Invitation, n.Invitation.CreatedAt.Add(SendGrace), n.Invitation.Version), "attribute_not_exists(PK)")
 		put(i, newTokenItem(n.Invitation), "attribute_not_exists(PK)")
 		put(i, newAuditItem(n.Audit), "")
 		switch n.Invitation.Kind {
@@ -369,4 +373,70 @@ func (s *Store) AcceptInvitation(ctx context.Context, inv domain.Invitation, at 
 		return fmt.Errorf("store: accept invitation: %w", err)
 	}
 	return nil
+}
+
+// DueInvitations returns undelivered invitations whose email is due at now,
+// oldest first, at most limit: a Query per shard of the sparse due-work index
+// (GSI3), so the cost follows the number due, not the size of the table.
+func (s *Store) DueInvitations(ctx context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
+	var out []domain.Invitation
+	upper := now.UTC().Format(time.RFC3339) + "#\uffff"
+	for sh := 0; sh < DueShards && len(out) < limit; sh++ {
+		var start item
+		for len(out) < limit {
+			res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+				TableName:                 &s.table,
+				IndexName:                 aws.String(GSI3),
+				KeyConditionExpression:    aws.String("GSI3PK = :pk AND GSI3SK <= :upper"),
+				ExpressionAttributeValues: item{":pk": str(fmt.Sprintf("DUE#EMAIL#%d", sh)), ":upper": str(upper)},
+				Limit:                     aws.Int32(int32(min(limit-len(out), 100))),
+				ExclusiveStartKey:         start,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("store: query due emails: %w", err)
+			}
+			for _, it := range res.Items {
+				inv, err := unmarshal[invitationItem](it)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, inv.domain())
+			}
+			if len(res.LastEvaluatedKey) == 0 {
+				break
+			}
+			start = res.LastEvaluatedKey
+		}
+	}
+	return out, nil
+}
+
+// RotateToken replaces an invitation's token (a retried or re-sent email
+// carries a new link; the old one stops working) in one transaction: the new
+// token item, and the invitation under its version. The old token item is
+// left to TTL; it no longer matches the invitation's hash, so it resolves to
+// nothing.
+func (s *Store) RotateToken(ctx context.Context, inv domain.Invitation, newHash string) (domain.Invitation, error) {
+	next := inv
+	next.TokenHash = newHash
+	tx := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(userPK(inv.OrgID, inv.AccountID), inviteSK(inv.ID)),
+			UpdateExpression:          aws.String("SET tokenHash = :h, version = version + :one"),
+			ConditionExpression:       aws.String("version = :v AND #s = :pending"),
+			ExpressionAttributeNames:  map[string]string{"#s": "status"},
+			ExpressionAttributeValues: item{":h": str(newHash), ":one": num(1), ":v": num(int64(inv.Version)), ":pending": str(string(domain.InvitationPending))},
+		}},
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		return inv, domain.Errorf(domain.ECONFLICT, "The invitation changed meanwhile.")
+	}
+	if err != nil {
+		return inv, fmt.Errorf("store: rotate token: %w", err)
+	}
+	next.Version++
+	return next, nil
 }
