@@ -235,6 +235,7 @@ func (st *Stack) startSESLocal(ctx context.Context, dir, addr string) (string, e
 	host, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command("node", cli, "--host", host, "--port", port)
 	cmd.Stdout, cmd.Stderr = nil, nil
+	cmd.SysProcAttr = childAttr() // the inbox dies with the stack, however the stack ends
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("start aws-ses-v2-local: %w", err)
 	}
