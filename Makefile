@@ -16,11 +16,11 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 FUNCTIONS := AuthorizerFunction:authorizer InviteGuestsFunction:invite-guests AcceptInvitationFunction:accept-invitation \
              RetryInvitationEmailsFunction:retry-invitation-emails
 
-.PHONY: help build dev test lint venv node rie sam-check clean \
+.PHONY: help build dev test lint venv node rie sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 24
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 24
 
 # --- SAM makefile contract: one target per function, writing $(ARTIFACTS_DIR)/bootstrap.
 define lambda_target
@@ -70,6 +70,16 @@ lint: ## gofmt, go vet, staticcheck, go mod tidy diff
 	$(GO) mod tidy
 	@if ! diff -q go.mod /tmp/go.mod.lint >/dev/null || ! diff -q go.sum /tmp/go.sum.lint >/dev/null; then \
 	  cp /tmp/go.mod.lint go.mod; cp /tmp/go.sum.lint go.sum; echo "go mod tidy changes go.mod/go.sum: run it and commit"; exit 1; fi
+
+# --- LocalStack (needs Docker and LOCALSTACK_AUTH_TOKEN; see localstack/README.md)
+localstack-up: ## start LocalStack with the table and verified sender
+	docker compose -f localstack/docker-compose.yml up -d
+localstack-deploy: venv ## sam build + sam deploy to LocalStack
+	bash localstack/deploy.sh
+localstack-e2e: ## invite -> mail -> accept against the stack on LocalStack
+	bash localstack/e2e.sh
+localstack-down: ## stop LocalStack
+	docker compose -f localstack/docker-compose.yml down
 
 clean: ## remove build output
 	rm -rf dist .aws-sam
