@@ -6,8 +6,9 @@ Idempotent: an existing table is left as it is. Honours AWS_ENDPOINT_URL.
 import os
 import sys
 
-import boto3
 import yaml
+
+from awsclient import client
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -31,13 +32,7 @@ def main() -> int:
     with open(path) as f:
         tpl = yaml.load(f, Loader=CfnLoader)
     props = tpl["Resources"]["Table"]["Properties"]
-    db = boto3.client(
-        "dynamodb",
-        endpoint_url=os.environ.get("AWS_ENDPOINT_URL", "http://localhost:4566"),
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
-    )
+    db = client("dynamodb")
     if name in db.list_tables()["TableNames"]:
         print(f"table {name} exists")
         return 0

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"os"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -79,6 +81,16 @@ func FromEnv(ctx context.Context) (Deps, error) {
 		d.Lifetime = time.Duration(n) * time.Hour
 	}
 	return d, nil
+}
+
+// Main is every function's main: configuration from the environment, then
+// the Lambda loop with the handler that pick chooses.
+func Main(pick func(Deps) any) {
+	deps, err := FromEnv(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(pick(deps))
 }
 
 // Store returns the table's store.
