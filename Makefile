@@ -73,7 +73,7 @@ lint: ## gofmt, go vet, staticcheck, go mod tidy diff
 
 # --- LocalStack (needs Docker and LOCALSTACK_AUTH_TOKEN; see localstack/README.md)
 localstack-up: ## start LocalStack with the table and verified sender
-	docker compose -f localstack/docker-compose.yml up -d
+	docker compose -f localstack/docker-compose.yml up -d --wait
 localstack-deploy: venv ## sam build + sam deploy to LocalStack
 	bash localstack/deploy.sh
 localstack-e2e: ## invite -> mail -> accept against the stack on LocalStack
