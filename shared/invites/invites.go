@@ -244,7 +244,7 @@ func (s *Service) invite(ctx context.Context, c Caller, sc domain.Scope, inv dom
 	site := *sc.Site
 	if inv.AllOrNothing {
 		if len(pending) != len(inv.Invitees) {
-			return s.refuse(inv, batch, domain.Errorf(domain.EREFUSED, "Nothing was invited: the request asks for all or nothing and some addresses cannot be invited."))
+			return s.refuse(inv, domain.Errorf(domain.EREFUSED, "Nothing was invited: the request asks for all or nothing and some addresses cannot be invited."))
 		}
 		all := make([]domain.NewInvitation, 0, len(pending))
 		for _, i := range pending {
@@ -261,10 +261,10 @@ func (s *Service) invite(ctx context.Context, c Caller, sc domain.Scope, inv dom
 						inv.Invitees[i].Outcome = domain.OutcomeGuestLimit
 					}
 					s.Metrics.Count(map[string]int{metrics.GuestLimitRefusals: len(pending)})
-					return s.refuse(inv, batch, domain.GuestLimitError(fresh, int64(len(pending))))
+					return s.refuse(inv, domain.GuestLimitError(fresh, int64(len(pending))))
 				}
 				inv.Invitees[pending[r.Index]].Outcome, inv.Invitees[pending[r.Index]].Reason = r.Outcome, "already has an account in this organisation"
-				return s.refuse(inv, batch, domain.Errorf(domain.EREFUSED, "Nothing was invited: an address already has an account (it was created meanwhile)."))
+				return s.refuse(inv, domain.Errorf(domain.EREFUSED, "Nothing was invited: an address already has an account (it was created meanwhile)."))
 			}
 			return Result{}, err
 		}
@@ -334,7 +334,7 @@ func applyKind(s domain.Site, k domain.Kind) domain.Site {
 }
 
 // refuse answers an all-or-nothing request that wrote nothing.
-func (s *Service) refuse(inv domain.Invite, batch map[int]domain.NewInvitation, e *domain.Error) (Result, error) {
+func (s *Service) refuse(inv domain.Invite, e *domain.Error) (Result, error) {
 	for i := range inv.Invitees {
 		if inv.Invitees[i].Outcome == "" {
 			inv.Invitees[i].Outcome = domain.OutcomeNotInvited
