@@ -7,22 +7,23 @@
 // with no control characters, and the subject, whose user-controlled parts
 // have every control character replaced by a space and are length-capped. The
 // personal message only ever reaches the bodies: quoted in the text body and
-// HTML-escaped by html/template in the HTML body.
+// HTML-escaped (through htmlx, which has no way to write it raw) in the HTML
+// body. Neither template package is used: their reflection keeps every AWS SDK
+// operation in a Lambda binary.
 package email
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"net/mail"
-	"net/url"
+	"slices"
 	"strings"
-	texttemplate "text/template"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/guestaccess/guestaccess/shared/htmlx"
 )
 
 // Invitation is what an invitation email says and to whom.
@@ -36,7 +37,7 @@ type Invitation struct {
 	InviterEmail string
 	// OrgName is the name of the inviting organisation.
 	OrgName string
-	// SiteName is the name of the Confluence site the guest is invited to.
+	// SiteName is the name of the site the invitee is invited to.
 	SiteName string
 	// SiteHost is the host name of the site, such as acme.atlassian.net.
 	SiteHost string
@@ -46,6 +47,14 @@ type Invitation struct {
 	AcceptURL string
 	// ExpiresAt is when the accept link stops working; zero means unknown.
 	ExpiresAt time.Time
+	// Kind is what the invitee becomes on Confluence, by effective role:
+	// KindGuest, KindPaid, or KindNone (or "") for no Confluence role. When
+	// Kind is "", Roles["confluence"] decides.
+	Kind string
+	// Roles are the invitee's roles by product (product → role), such as
+	// confluence: user, jira: user. Only guest, user and admin are shown; for
+	// Confluence, a non-empty Kind takes precedence.
+	Roles map[string]string
 }
 
 // Message is a rendered email ready to send.
@@ -139,68 +148,143 @@ func bodyText(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// view is what both templates see. Every field is plain text; html/template
-// escapes each one for its context in the HTML body.
-type view struct {
-	Subject      string
-	Inviter      string
-	InviterEmail string
-	Site         string
-	Host         string
-	Org          string
-	MessageLines []string
-	AcceptURL    string
-	Expires      string
+// Kinds of invitee on Confluence, as Invitation.Kind spells them (the same
+// words as the domain's kinds).
+const (
+	KindGuest = "guest"
+	KindPaid  = "paid"
+	KindNone  = "none"
+)
+
+// productNames are the display names of the known products, in the order the
+// email lists them.
+var productNames = []struct{ key, name string }{
+	{"confluence", "Confluence"},
+	{"jira", "Jira"},
+	{"jira-service-management", "Jira Service Management"},
 }
 
-// QuotedMessage is the personal message quoted for the text body.
-func (v view) QuotedMessage() string {
-	return "> " + strings.Join(v.MessageLines, "\n> ")
+// grant is one product the invitee gets and the role on it (guest, user or
+// admin).
+type grant struct {
+	product string // display name
+	role    string
 }
 
-var textTmpl = texttemplate.Must(texttemplate.New("text").Parse(`Hello,
+// grants lists what the invitee gets: Confluence by kind (by
+// roles["confluence"] when kind is empty), then the other products of roles,
+// known products first, the rest by name. Roles other than guest, user and
+// admin are left out: the email never claims what it does not know.
+func grants(kind string, roles map[string]string) []grant {
+	role := func(p string) string {
+		switch r := strings.ToLower(strings.TrimSpace(roles[p])); r {
+		case "guest", "user", "admin":
+			return r
+		}
+		return ""
+	}
+	var out []grant
+	confluence := ""
+	switch strings.ToLower(strings.TrimSpace(kind)) {
+	case KindGuest:
+		confluence = "guest"
+	case KindPaid:
+		confluence = "user"
+		if role("confluence") == "admin" {
+			confluence = "admin"
+		}
+	case "":
+		confluence = role("confluence")
+	}
+	if confluence != "" {
+		out = append(out, grant{"Confluence", confluence})
+	}
+	known := map[string]bool{}
+	for _, p := range productNames {
+		known[p.key] = true
+		if p.key != "confluence" {
+			if r := role(p.key); r != "" {
+				out = append(out, grant{p.name, r})
+			}
+		}
+	}
+	var others []string
+	for p := range roles {
+		if !known[p] && role(p) != "" && headerText(p, maxNameRunes) != "" {
+			others = append(others, p)
+		}
+	}
+	slices.Sort(others)
+	for _, p := range others {
+		out = append(out, grant{headerText(p, maxNameRunes), role(p)})
+	}
+	return out
+}
 
-{{.Inviter}}{{if .InviterEmail}} ({{.InviterEmail}}){{end}} invited you to join {{.Site}}{{if .Host}} ({{.Host}}){{end}}{{if .Org}} of {{.Org}}{{end}} on Confluence as a guest.
-{{if .MessageLines}}
-{{.Inviter}} wrote:
+// phrase says one grant as a noun phrase: "a guest in Confluence (you will get
+// access to one space)", "a Jira user", "a Confluence administrator".
+func (g grant) phrase() string {
+	switch {
+	case g.product == "Confluence" && g.role == "guest":
+		return "a guest in Confluence (you will get access to one space)"
+	case g.role == "guest":
+		return "a guest in " + g.product
+	case g.role == "admin":
+		return article(g.product) + g.product + " administrator"
+	}
+	return article(g.product) + g.product + " user"
+}
 
-{{.QuotedMessage}}
-{{end}}
-Accept the invitation:
-{{.AcceptURL}}
-{{if .Expires}}
-This link works once and expires on {{.Expires}}.
-{{- else}}
-This link works once.
-{{- end}}
-If you did not expect this invitation, you can ignore this email.
-`))
+// article is "an " before a vowel, else "a ".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
+		return "an "
+	}
+	return "a "
+}
 
-var htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{.Subject}}</title></head>
-<body style="margin:0;padding:0;background:#f4f5f7;font-family:Arial,Helvetica,sans-serif;color:#172b4d">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7"><tr><td align="center" style="padding:32px 16px">
-<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px"><tr><td style="padding:32px">
-<h1 style="font-size:22px;line-height:28px;margin:0 0 16px;color:#172b4d">Join {{.Site}} on Confluence</h1>
-<p style="font-size:15px;line-height:22px;margin:0 0 16px"><strong>{{.Inviter}}</strong>{{if .InviterEmail}} ({{.InviterEmail}}){{end}} invited you to join <strong>{{.Site}}</strong>{{if .Host}} ({{.Host}}){{end}}{{if .Org}} of {{.Org}}{{end}} on Confluence as a guest.</p>
-{{- if .MessageLines}}
-<p style="font-size:13px;line-height:20px;margin:0 0 4px;color:#5e6c84">{{.Inviter}} wrote:</p>
-<blockquote style="margin:0 0 16px;padding:12px 16px;border-left:4px solid #dfe1e6;background:#f4f5f7;font-size:15px;line-height:22px;white-space:normal">{{range $i, $l := .MessageLines}}{{if $i}}<br>{{end}}{{$l}}{{end}}</blockquote>
-{{- end}}
-<table role="presentation" cellpadding="0" cellspacing="0" style="margin:24px 0"><tr><td style="background:#0052cc;border-radius:4px">
-<a href="{{.AcceptURL}}" style="display:inline-block;padding:12px 24px;font-size:15px;font-weight:bold;color:#ffffff;text-decoration:none">Accept invitation</a>
-</td></tr></table>
-<p style="font-size:13px;line-height:20px;margin:0 0 8px;color:#5e6c84">{{if .Expires}}This link works once and expires on {{.Expires}}.{{else}}This link works once.{{end}} If the button does not work, copy this address into your browser:<br><a href="{{.AcceptURL}}" style="color:#0052cc;word-break:break-all">{{.AcceptURL}}</a></p>
-<p style="font-size:13px;line-height:20px;margin:0;color:#5e6c84">If you did not expect this invitation, you can ignore this email.</p>
-</td></tr></table>
-</td></tr></table>
-</body></html>
-`))
+// andList joins words as "a", "a and b", "a, b and c".
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+// Becomes says what an invitee of this kind and with these roles becomes, as
+// the end of "… invited you to join <site>": "as a guest in Confluence (you
+// will get access to one space)", "as a Confluence user", "as a Confluence
+// user and a Jira user", "as a Jira user". It is empty when kind and roles
+// grant nothing known. kind and roles mean what Invitation.Kind and
+// Invitation.Roles mean; the result is plain text (escape it for HTML).
+func Becomes(kind string, roles map[string]string) string {
+	var phrases []string
+	for _, g := range grants(kind, roles) {
+		phrases = append(phrases, g.phrase())
+	}
+	if len(phrases) == 0 {
+		return ""
+	}
+	return "as " + andList(phrases)
+}
+
+// productList names the products of the grants: "Confluence", "Confluence
+// and Jira"; empty when there are none.
+func productList(gs []grant) string {
+	var names []string
+	for _, g := range gs {
+		names = append(names, g.product)
+	}
+	return andList(names)
+}
 
 // RenderInvitation renders the subject, text body and HTML body of an
 // invitation. It fails when inv.To is not a bare address without control
 // characters (see CheckAddress) or when inv.AcceptURL is not an absolute http
 // or https URL; errors never contain the URL or the message.
+//
+// The subject names the products ("… invited you to 14West Wiki on
+// Confluence"); both bodies say what the invitee becomes (see Becomes).
 func RenderInvitation(inv Invitation) (Message, error) {
 	if err := CheckAddress(inv.To); err != nil {
 		return Message{}, err
@@ -224,50 +308,146 @@ func RenderInvitation(inv Invitation) (Message, error) {
 		site = host
 	}
 	if site == "" {
-		site = "a Confluence site"
+		site = "an Atlassian site"
 	}
 	if host == site {
 		host = ""
 	}
-
-	v := view{
-		Subject:      headerText(inviter+" invited you to "+site+" on Confluence", maxSubjectRunes),
-		Inviter:      inviter,
-		InviterEmail: inviterEmail,
-		Site:         site,
-		Host:         host,
-		Org:          headerText(inv.OrgName, maxNameRunes),
-		AcceptURL:    accept,
-	}
+	org := headerText(inv.OrgName, maxNameRunes)
+	products := productList(grants(inv.Kind, inv.Roles))
+	becomes := Becomes(inv.Kind, inv.Roles)
+	var lines []string
 	if msg := bodyText(inv.Message); msg != "" {
-		v.MessageLines = strings.Split(msg, "\n")
+		lines = strings.Split(msg, "\n")
 	}
+	expires := ""
 	if !inv.ExpiresAt.IsZero() {
-		v.Expires = inv.ExpiresAt.UTC().Format("Monday, 2 January 2006 at 15:04 UTC")
+		expires = inv.ExpiresAt.UTC().Format("Monday, 2 January 2006 at 15:04 UTC")
 	}
+	subject := inviter + " invited you to " + site
+	if products != "" {
+		subject += " on " + products
+	}
+	subject = headerText(subject, maxSubjectRunes)
 
-	var text, html bytes.Buffer
-	if err := textTmpl.Execute(&text, v); err != nil {
-		return Message{}, errors.New("email: render text body: " + err.Error())
+	var t strings.Builder
+	t.WriteString("Hello,\n\n" + inviter)
+	if inviterEmail != "" {
+		t.WriteString(" (" + inviterEmail + ")")
 	}
-	if err := htmlTmpl.Execute(&html, v); err != nil {
-		return Message{}, errors.New("email: render HTML body: " + err.Error())
+	t.WriteString(" invited you to join " + site)
+	if host != "" {
+		t.WriteString(" (" + host + ")")
 	}
-	return Message{To: inv.To, Subject: v.Subject, Text: text.String(), HTML: html.String()}, nil
+	if org != "" {
+		t.WriteString(" of " + org)
+	}
+	if becomes != "" {
+		t.WriteString(" " + becomes)
+	}
+	t.WriteString(".\n")
+	if len(lines) > 0 {
+		t.WriteString("\n" + inviter + " wrote:\n\n> " + strings.Join(lines, "\n> ") + "\n")
+	}
+	t.WriteString("\nAccept the invitation:\n" + accept.String() + "\n\n")
+	if expires != "" {
+		t.WriteString("This link works once and expires on " + expires + ".\n")
+	} else {
+		t.WriteString("This link works once.\n")
+	}
+	t.WriteString("If you did not expect this invitation, you can ignore this email.\n")
+
+	var h htmlx.Builder
+	h.Markup(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>`)
+	h.Text(subject)
+	h.Markup(`</title></head>
+<body style="margin:0;padding:0;background:#f4f5f7;font-family:Arial,Helvetica,sans-serif;color:#172b4d">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7"><tr><td align="center" style="padding:32px 16px">
+<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px"><tr><td style="padding:32px">
+<h1 style="font-size:22px;line-height:28px;margin:0 0 16px;color:#172b4d">Join `)
+	h.Text(site)
+	if products != "" {
+		h.Markup(` on `)
+		h.Text(products)
+	}
+	h.Markup(`</h1>
+<p style="font-size:15px;line-height:22px;margin:0 0 16px"><strong>`)
+	h.Text(inviter)
+	h.Markup(`</strong>`)
+	if inviterEmail != "" {
+		h.Markup(` (`)
+		h.Text(inviterEmail)
+		h.Markup(`)`)
+	}
+	h.Markup(` invited you to join <strong>`)
+	h.Text(site)
+	h.Markup(`</strong>`)
+	if host != "" {
+		h.Markup(` (`)
+		h.Text(host)
+		h.Markup(`)`)
+	}
+	if org != "" {
+		h.Markup(` of `)
+		h.Text(org)
+	}
+	if becomes != "" {
+		h.Markup(` `)
+		h.Text(becomes)
+	}
+	h.Markup(`.</p>`)
+	if len(lines) > 0 {
+		h.Markup(`
+<p style="font-size:13px;line-height:20px;margin:0 0 4px;color:#5e6c84">`)
+		h.Text(inviter)
+		h.Markup(` wrote:</p>
+<blockquote style="margin:0 0 16px;padding:12px 16px;border-left:4px solid #dfe1e6;background:#f4f5f7;font-size:15px;line-height:22px;white-space:normal">`)
+		for i, l := range lines {
+			if i > 0 {
+				h.Markup(`<br>`)
+			}
+			h.Text(l)
+		}
+		h.Markup(`</blockquote>`)
+	}
+	h.Markup(`
+<table role="presentation" cellpadding="0" cellspacing="0" style="margin:24px 0"><tr><td style="background:#0052cc;border-radius:4px">
+<a`)
+	h.URLAttr("href", accept)
+	h.Markup(` style="display:inline-block;padding:12px 24px;font-size:15px;font-weight:bold;color:#ffffff;text-decoration:none">Accept invitation</a>
+</td></tr></table>
+<p style="font-size:13px;line-height:20px;margin:0 0 8px;color:#5e6c84">`)
+	if expires != "" {
+		h.Markup(`This link works once and expires on `)
+		h.Text(expires)
+		h.Markup(`.`)
+	} else {
+		h.Markup(`This link works once.`)
+	}
+	h.Markup(` If the button does not work, copy this address into your browser:<br><a`)
+	h.URLAttr("href", accept)
+	h.Markup(` style="color:#0052cc;word-break:break-all">`)
+	h.Text(accept.String())
+	h.Markup(`</a></p>
+<p style="font-size:13px;line-height:20px;margin:0;color:#5e6c84">If you did not expect this invitation, you can ignore this email.</p>
+</td></tr></table>
+</td></tr></table>
+</body></html>
+`)
+	return Message{To: inv.To, Subject: subject, Text: t.String(), HTML: h.String()}, nil
 }
 
 // checkAcceptURL accepts only absolute http and https URLs with a host and
-// without control characters or white space, and returns the URL as given.
-func checkAcceptURL(raw string) (string, error) {
-	if raw == "" || strings.ContainsFunc(raw, func(r rune) bool { return isUnsafeRune(r) || unicode.IsSpace(r) }) {
-		return "", ErrBadAcceptURL
+// without control characters or white space (see htmlx.ParseURL), and returns
+// the URL as given.
+func checkAcceptURL(raw string) (htmlx.URL, error) {
+	if strings.ContainsFunc(raw, isUnsafeRune) {
+		return htmlx.URL{}, ErrBadAcceptURL
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return "", ErrBadAcceptURL
+	u, err := htmlx.ParseURL(raw)
+	if err != nil {
+		return htmlx.URL{}, ErrBadAcceptURL
 	}
-	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" {
-		return "", ErrBadAcceptURL
-	}
-	return raw, nil
+	return u, nil
 }

@@ -18,6 +18,7 @@ func base() Invitation {
 		SiteHost:     "14west.example.net",
 		AcceptURL:    "https://guests.example/invitations/accept?token=abc&x=1",
 		ExpiresAt:    time.Date(2026, 12, 5, 10, 30, 0, 0, time.FixedZone("CET", 3600)),
+		Kind:         KindGuest,
 	}
 }
 
@@ -211,5 +212,118 @@ func TestAcceptURLRefused(t *testing.T) {
 		if _, err := RenderInvitation(inv); err != nil {
 			t.Errorf("AcceptURL %q refused: %v", u, err)
 		}
+	}
+}
+
+// TestWordingByKind pins what the email says the invitee becomes: the subject
+// and heading name the products, both bodies say the role, and only a guest
+// is told they join as a guest.
+func TestWordingByKind(t *testing.T) {
+	const lead = "Ada Admin (ada@14west.example) invited you to join 14West Wiki (14west.example.net) of 14West"
+	cases := []struct {
+		name    string
+		kind    string
+		roles   map[string]string
+		subject string
+		becomes string
+	}{
+		{"guest", KindGuest, map[string]string{"confluence": "guest"}, " on Confluence",
+			" as a guest in Confluence (you will get access to one space)."},
+		{"guest by group", KindGuest, nil, " on Confluence",
+			" as a guest in Confluence (you will get access to one space)."},
+		{"paid", KindPaid, map[string]string{"confluence": "user"}, " on Confluence", " as a Confluence user."},
+		{"paid by group", KindPaid, nil, " on Confluence", " as a Confluence user."},
+		{"paid admin", KindPaid, map[string]string{"confluence": "admin"}, " on Confluence", " as a Confluence administrator."},
+		{"paid and jira", KindPaid, map[string]string{"confluence": "user", "jira": "user"}, " on Confluence and Jira",
+			" as a Confluence user and a Jira user."},
+		{"guest and two products", KindGuest, map[string]string{"jira-service-management": "admin", "jira": "user", "confluence": "guest"},
+			" on Confluence, Jira and Jira Service Management",
+			" as a guest in Confluence (you will get access to one space), a Jira user and a Jira Service Management administrator."},
+		{"jira only", KindNone, map[string]string{"jira": "user", "confluence": "none"}, " on Jira", " as a Jira user."},
+		{"jira only, empty kind", "", map[string]string{"jira": "user"}, " on Jira", " as a Jira user."},
+		{"empty kind, confluence role", "", map[string]string{"confluence": "user"}, " on Confluence", " as a Confluence user."},
+		{"none overrides confluence role", KindNone, map[string]string{"confluence": "user", "jira": "admin"}, " on Jira", " as a Jira administrator."},
+		{"unknown product", "", map[string]string{"opsgenie": "user"}, " on opsgenie", " as an opsgenie user."},
+		{"unknown role", "", map[string]string{"jira": "owner"}, "", "."},
+		{"nothing", "", nil, "", "."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			inv := base()
+			inv.Kind, inv.Roles = c.kind, c.roles
+			m := render(t, inv)
+			if want := "Ada Admin invited you to 14West Wiki" + c.subject; m.Subject != want {
+				t.Errorf("Subject = %q, want %q", m.Subject, want)
+			}
+			if want := lead + c.becomes + "\n"; !strings.Contains(m.Text, want) {
+				t.Errorf("text body lacks %q:\n%s", want, m.Text)
+			}
+			if want := "of 14West" + c.becomes + "</p>"; !strings.Contains(m.HTML, want) {
+				t.Errorf("HTML body lacks %q:\n%s", want, m.HTML)
+			}
+			if want := ">Join 14West Wiki" + c.subject + "</h1>"; !strings.Contains(m.HTML, want) {
+				t.Errorf("HTML body lacks %q:\n%s", want, m.HTML)
+			}
+			guest := strings.Contains(c.becomes, "guest")
+			for part, body := range map[string]string{"text": m.Text, "HTML": m.HTML} {
+				if strings.Contains(body, "a guest") != guest {
+					t.Errorf("%s mentions a guest: %v, want %v", part, !guest, guest)
+				}
+			}
+			if strings.Contains(m.Subject, "guest") {
+				t.Errorf("subject mentions a guest: %q", m.Subject)
+			}
+		})
+	}
+}
+
+// TestHTMLEscapesEveryField puts markup in every user-controlled value and
+// requires the HTML body to carry each one escaped and none raw.
+func TestHTMLEscapesEveryField(t *testing.T) {
+	const evil = `<i id="x">'&`
+	const escaped = `&lt;i id=&#34;x&#34;&gt;&#39;&amp;`
+	inv := base()
+	inv.InviterName = "N" + evil
+	inv.InviterEmail = "E" + evil
+	inv.OrgName = "O" + evil
+	inv.SiteName = "S" + evil
+	inv.SiteHost = "H" + evil
+	inv.Message = "M" + evil
+	inv.Roles = map[string]string{"P" + evil: "user"}
+	inv.AcceptURL = `https://guests.example/accept?token=abc&x="><script>alert(1)</script>`
+	m := render(t, inv)
+	if strings.Contains(m.HTML, "<i ") || strings.Contains(m.HTML, "<script") || strings.Contains(m.HTML, `"x"`) || strings.Contains(m.HTML, `'&`) {
+		t.Fatalf("raw markup in the HTML body:\n%s", m.HTML)
+	}
+	for _, p := range []string{"N", "E", "O", "S", "H", "M", "P"} {
+		if !strings.Contains(m.HTML, p+escaped) {
+			t.Errorf("HTML lacks %q:\n%s", p+escaped, m.HTML)
+		}
+	}
+	url := `https://guests.example/accept?token=abc&amp;x=&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;`
+	if n := strings.Count(m.HTML, `<a href="`+url+`" style=`); n != 2 {
+		t.Errorf("escaped accept URL in %d links, want 2:\n%s", n, m.HTML)
+	}
+	if !strings.Contains(m.HTML, `word-break:break-all">`+url+`</a>`) {
+		t.Errorf("escaped accept URL text missing:\n%s", m.HTML)
+	}
+	// The text body is plain text: values appear as typed.
+	if !strings.Contains(m.Text, "N"+evil+" (E"+evil+") invited you to join S"+evil) || !strings.Contains(m.Text, "> M"+evil) {
+		t.Errorf("text body:\n%s", m.Text)
+	}
+}
+
+func TestBecomes(t *testing.T) {
+	if got := Becomes(KindPaid, nil); got != "as a Confluence user" {
+		t.Errorf("Becomes(paid) = %q", got)
+	}
+	if got := Becomes(KindNone, nil); got != "" {
+		t.Errorf("Becomes(none) = %q", got)
+	}
+	if got := Becomes("", map[string]string{"jira": "user", "confluence": "guest"}); got != "as a guest in Confluence (you will get access to one space) and a Jira user" {
+		t.Errorf("Becomes(jira+guest) = %q", got)
+	}
+	if got := Becomes("", map[string]string{"x\r\nBcc: y": "user"}); got != "as a x Bcc: y user" {
+		t.Errorf("control characters in a product reach the text: %q", got)
 	}
 }

@@ -76,7 +76,7 @@ func emuRender(t *testing.T, to, message, acceptURL string) email.Message {
 	m, err := email.RenderInvitation(email.Invitation{
 		To: to, InviterName: "Ada Admin", InviterEmail: "ada@14west.example", OrgName: "14West",
 		SiteName: "14West Wiki", SiteHost: "14west.example.net", Message: message,
-		AcceptURL: acceptURL, ExpiresAt: time.Now().Add(72 * time.Hour),
+		AcceptURL: acceptURL, ExpiresAt: time.Now().Add(72 * time.Hour), Kind: email.KindGuest,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 func render(t *testing.T, to, message string) email.Message {
 	t.Helper()
 	m, err := email.RenderInvitation(email.Invitation{To: to, InviterName: "Ada Admin", SiteName: "14West Wiki", SiteHost: "14west.example.net",
-		Message: message, AcceptURL: "https://guests.example/invitations/accept?token=tok123", ExpiresAt: time.Now().Add(time.Hour)})
+		Message: message, AcceptURL: "https://guests.example/invitations/accept?token=tok123", ExpiresAt: time.Now().Add(time.Hour), Kind: email.KindGuest})
 	if err != nil {
 		t.Fatal(err)
 	}
