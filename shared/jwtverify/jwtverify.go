@@ -1,6 +1,11 @@
 // Package jwtverify verifies compact JWS JSON Web Tokens signed with RS256 or
-// ES256 against an identity provider's JSON Web Key Set, using only the Go
-// standard library.
+// ES256 against an identity provider's JSON Web Key Set.
+//
+// Token parsing, the algorithm allow-list, signature verification and the
+// registered-claim checks are github.com/golang-jwt/jwt/v5; JWK parsing is
+// github.com/MicahParks/jwkset. This package adds the policy around them (which
+// claims are required, which keys are trusted) and a JWKS cache that bounds how
+// often the identity provider is asked.
 //
 // Every failure wraps [ErrInvalidToken]. The wrapped message names the reason
 // for logs; it is for operators only and must never be echoed to clients.
@@ -8,21 +13,15 @@ package jwtverify
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
+	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // ErrInvalidToken is wrapped by every error Verify returns. Callers should
@@ -90,11 +89,11 @@ type Claims struct {
 	Name string
 	// Audience is the "aud" claim, a single string in the token or an array.
 	Audience []string
-	// ExpiresAt is the "exp" claim; always set.
+	// ExpiresAt is the "exp" claim, to the second; always set.
 	ExpiresAt time.Time
-	// IssuedAt is the "iat" claim; zero when absent.
+	// IssuedAt is the "iat" claim, to the second; zero when absent.
 	IssuedAt time.Time
-	// NotBefore is the "nbf" claim; zero when absent.
+	// NotBefore is the "nbf" claim, to the second; zero when absent.
 	NotBefore time.Time
 	// Scope is the space-separated "scope" claim (a JSON array of strings is
 	// joined with spaces); empty when absent.
@@ -103,11 +102,8 @@ type Claims struct {
 
 // Verifier verifies tokens. It is safe for concurrent use.
 type Verifier struct {
-	issuer   string
-	audience string
-	leeway   time.Duration
-	now      func() time.Time
-	keys     *keySet
+	parser *jwt.Parser
+	keys   *keySet
 }
 
 // New returns a Verifier for cfg. It fails if Issuer, Audience or JWKSURL is
@@ -140,18 +136,21 @@ func New(cfg Config) (*Verifier, error) {
 	if client == nil {
 		client = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{RS256, ES256}),
+		jwt.WithStrictDecoding(), // one encoding per token: no padding, no stray bits
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithAudience(cfg.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(now),
+	)
 	return &Verifier{
-		issuer:   cfg.Issuer,
-		audience: cfg.Audience,
-		leeway:   leeway,
-		now:      now,
-		keys:     &keySet{url: cfg.JWKSURL, client: client, now: now},
+		parser: parser,
+		keys:   &keySet{url: cfg.JWKSURL, client: client, now: now},
 	}, nil
 }
-
-// b64 decodes unpadded base64url strictly (no padding, no stray bits), so a
-// token has exactly one encoding.
-var b64 = base64.RawURLEncoding.Strict()
 
 // invalid returns an error wrapping ErrInvalidToken with a fixed reason. The
 // reason never contains token material.
@@ -169,152 +168,142 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	if len(token) > MaxTokenSize {
 		return Claims{}, invalid("token too large")
 	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return Claims{}, invalid("not a compact JWS")
+	var (
+		keyfuncCalled bool
+		keyErr        error
+	)
+	keyfunc := func(t *jwt.Token) (any, error) {
+		keyfuncCalled = true
+		var keys jwt.VerificationKeySet
+		keys, keyErr = v.keysFor(ctx, t)
+		return keys, keyErr
 	}
-	if parts[0] == "" || parts[1] == "" || parts[2] == "" {
-		return Claims{}, invalid("empty JWS segment")
+	mc := jwt.MapClaims{}
+	if _, err := v.parser.ParseWithClaims(token, mc, keyfunc); err != nil {
+		if keyErr != nil {
+			return Claims{}, keyErr
+		}
+		return Claims{}, reason(err, keyfuncCalled)
 	}
-
-	alg, kid, err := parseHeader(parts[0])
-	if err != nil {
-		return Claims{}, err
-	}
-	sig, err := b64.DecodeString(parts[2])
-	if err != nil {
-		return Claims{}, invalid("malformed signature encoding")
-	}
-	key, err := v.keys.lookup(ctx, kid, alg)
-	if err != nil {
-		return Claims{}, err
-	}
-	signingInput := token[:len(parts[0])+1+len(parts[1])]
-	if !verifySignature(alg, key, []byte(signingInput), sig) {
-		return Claims{}, invalid("bad signature")
-	}
-
-	payload, err := b64.DecodeString(parts[1])
-	if err != nil {
-		return Claims{}, invalid("malformed payload encoding")
-	}
-	c, err := parseClaims(payload)
-	if err != nil {
-		return Claims{}, err
-	}
-	if err := v.validate(c); err != nil {
-		return Claims{}, err
-	}
-	return c, nil
+	return claimsOf(mc)
 }
 
-// parseHeader decodes the protected header and returns its alg and kid. Only
-// RS256 and ES256 are accepted; "none", HS* and anything else are refused
-// before any key is looked up, which rules out algorithm confusion.
-func parseHeader(seg string) (alg, kid string, err error) {
-	raw, err := b64.DecodeString(seg)
-	if err != nil {
-		return "", "", invalid("malformed header encoding")
-	}
-	var h map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &h); err != nil || h == nil {
-		return "", "", invalid("malformed header")
-	}
-	if err := jsonString(h["alg"], &alg); err != nil {
-		return "", "", invalid("malformed alg header")
-	}
-	if alg != RS256 && alg != ES256 {
-		return "", "", invalid("unsupported alg")
-	}
-	if err := jsonString(h["kid"], &kid); err != nil || kid == "" {
-		return "", "", invalid("missing kid header")
-	}
+// keysFor returns the JWKS keys that may have signed t. The library has
+// already refused every alg but RS256 and ES256 at this point; it checks that
+// a key's type fits the alg when it verifies the signature.
+func (v *Verifier) keysFor(ctx context.Context, t *jwt.Token) (jwt.VerificationKeySet, error) {
 	// RFC 7515 4.1.11: extensions listed in crit must be understood. We
-	// understand none, so any crit means reject.
-	if _, ok := h["crit"]; ok {
-		return "", "", invalid("unsupported crit header")
+	// understand none, so any crit means reject. jku, jwk, x5u and x5c are
+	// ignored on purpose: keys only come from the configured JWKS.
+	if _, ok := t.Header["crit"]; ok {
+		return jwt.VerificationKeySet{}, invalid("unsupported crit header")
 	}
-	// jku, jwk, x5u and x5c are ignored on purpose: keys only come from the
-	// configured JWKS.
-	return alg, kid, nil
-}
-
-// verifySignature checks sig over signingInput with key under alg. The key's
-// type must match alg.
-func verifySignature(alg string, key crypto.PublicKey, signingInput, sig []byte) bool {
-	digest := sha256.Sum256(signingInput)
-	switch alg {
-	case RS256:
-		pub, ok := key.(*rsa.PublicKey)
-		if !ok {
-			return false
-		}
-		return rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig) == nil
-	case ES256:
-		pub, ok := key.(*ecdsa.PublicKey)
-		if !ok || pub.Curve != elliptic.P256() || len(sig) != 64 {
-			return false
-		}
-		r := new(big.Int).SetBytes(sig[:32])
-		s := new(big.Int).SetBytes(sig[32:])
-		return ecdsa.Verify(pub, digest[:], r, s)
+	kid, ok := t.Header["kid"].(string)
+	if !ok || kid == "" {
+		return jwt.VerificationKeySet{}, invalid("missing kid header")
 	}
-	return false
-}
-
-// parseClaims decodes the registered and known claims of payload. Keys match
-// exactly (encoding/json would otherwise match struct fields
-// case-insensitively).
-func parseClaims(payload []byte) (Claims, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &m); err != nil || m == nil {
-		return Claims{}, invalid("malformed claims")
-	}
-	var c Claims
-	for name, dst := range map[string]*string{
-		"sub": &c.Subject, "iss": &c.Issuer, "email": &c.Email, "name": &c.Name,
-	} {
-		if err := jsonString(m[name], dst); err != nil {
-			return Claims{}, invalid("malformed " + name + " claim")
-		}
-	}
-	for name, dst := range map[string]*time.Time{
-		"exp": &c.ExpiresAt, "iat": &c.IssuedAt, "nbf": &c.NotBefore,
-	} {
-		if err := numericDate(m[name], dst); err != nil {
-			return Claims{}, invalid("malformed " + name + " claim")
-		}
-	}
-	var err error
-	if c.Audience, err = stringOrStrings(m["aud"]); err != nil {
-		return Claims{}, invalid("malformed aud claim")
-	}
-	scopes, err := stringOrStrings(m["scope"])
+	keys, err := v.keys.lookup(ctx, kid)
 	if err != nil {
+		return jwt.VerificationKeySet{}, err
+	}
+	return jwt.VerificationKeySet{Keys: keys}, nil
+}
+
+// reason maps a library error to an error wrapping ErrInvalidToken. Errors
+// from before the signature check get a fixed reason, so logs never carry
+// token material (the library's JSON errors may quote it).
+func reason(err error, keyfuncCalled bool) error {
+	switch {
+	case errors.Is(err, jwt.ErrInvalidKeyType):
+		return invalid("key type does not match alg")
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid) && !keyfuncCalled:
+		// The parser refuses an alg outside WithValidMethods before it asks
+		// for a key.
+		return invalid("unsupported alg")
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return invalid("bad signature")
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return invalid("unsupported alg") // missing, not a string, or unknown to the library
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return invalid("malformed token")
+	case errors.Is(err, jwt.ErrTokenInvalidClaims):
+		// Claim validation runs after the signature check and its messages
+		// are fixed texts naming the failed checks (exp, iss, aud…), so they
+		// are kept, and so is errors.Is to the library's sentinels.
+		return fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	return invalid("rejected")
+}
+
+// maxNumericDate bounds NumericDate values (about year 33658): far beyond it
+// the float-to-int conversion behind time.Unix overflows, differently per
+// architecture.
+const maxNumericDate = 1e12
+
+// claimsOf extracts the claims of a token the library has verified and
+// applies the rules it does not know: sub is required, the optional string
+// claims must be strings, and dates must be in range.
+func claimsOf(mc jwt.MapClaims) (Claims, error) {
+	for _, name := range []string{"exp", "iat", "nbf"} {
+		if f, ok := mc[name].(float64); ok && math.Abs(f) > maxNumericDate {
+			return Claims{}, invalid("malformed " + name + " claim")
+		}
+	}
+	var (
+		c   Claims
+		err error
+		ok  bool
+	)
+	if c.Subject, err = mc.GetSubject(); err != nil {
+		return Claims{}, invalid("malformed sub claim")
+	}
+	if c.Subject == "" {
+		return Claims{}, invalid("missing sub claim")
+	}
+	c.Issuer, _ = mc.GetIssuer()     // checked by the parser
+	c.Audience, _ = mc.GetAudience() // checked by the parser
+	for name, dst := range map[string]*string{"email": &c.Email, "name": &c.Name} {
+		if *dst, err = optionalString(mc, name); err != nil {
+			return Claims{}, err
+		}
+	}
+	// exp, iat and nbf were type-checked by the parser, which requires exp.
+	exp, _ := mc.GetExpirationTime()
+	if exp == nil {
+		return Claims{}, invalid("missing exp claim")
+	}
+	c.ExpiresAt = exp.UTC()
+	if iat, _ := mc.GetIssuedAt(); iat != nil {
+		c.IssuedAt = iat.UTC()
+	}
+	if nbf, _ := mc.GetNotBefore(); nbf != nil {
+		c.NotBefore = nbf.UTC()
+	}
+	switch s := mc["scope"].(type) {
+	case nil:
+	case string:
+		c.Scope = s
+	case []any:
+		scopes := make([]string, len(s))
+		for i, v := range s {
+			if scopes[i], ok = v.(string); !ok {
+				return Claims{}, invalid("malformed scope claim")
+			}
+		}
+		c.Scope = strings.Join(scopes, " ")
+	default:
 		return Claims{}, invalid("malformed scope claim")
 	}
-	c.Scope = strings.Join(scopes, " ")
 	return c, nil
 }
 
-// validate applies the time, issuer, audience and subject rules.
-func (v *Verifier) validate(c Claims) error {
-	now := v.now()
-	switch {
-	case c.ExpiresAt.IsZero():
-		return invalid("missing exp claim")
-	case !now.Before(c.ExpiresAt.Add(v.leeway)):
-		return invalid("token expired")
-	case !c.NotBefore.IsZero() && now.Add(v.leeway).Before(c.NotBefore):
-		return invalid("token not yet valid")
-	case !c.IssuedAt.IsZero() && now.Add(v.leeway).Before(c.IssuedAt):
-		return invalid("token issued in the future")
-	case c.Issuer != v.issuer:
-		return invalid("wrong issuer")
-	case !slices.Contains(c.Audience, v.audience):
-		return invalid("wrong audience")
-	case c.Subject == "":
-		return invalid("missing sub claim")
+// optionalString returns the string claim name, "" when it is absent or null.
+func optionalString(mc jwt.MapClaims, name string) (string, error) {
+	switch s := mc[name].(type) {
+	case nil:
+		return "", nil
+	case string:
+		return s, nil
 	}
-	return nil
+	return "", invalid("malformed " + name + " claim")
 }

@@ -200,6 +200,8 @@ func TestVerifyClaims(t *testing.T) {
 		{"exp as string", time.Minute, map[string]any{"exp": "9999999999"}, false},
 		{"exp fractional", time.Minute, map[string]any{"exp": float64(now.Unix()) + 30.5}, true},
 		{"exp huge", time.Minute, map[string]any{"exp": 1e300}, false},
+		{"exp after year 33658", time.Minute, map[string]any{"exp": 2e12}, false},
+		{"nbf before year -29700", time.Minute, map[string]any{"nbf": -2e12}, false},
 		{"nbf in future", time.Hour, map[string]any{"nbf": now.Add(5 * time.Minute).Unix()}, false},
 		{"nbf within leeway", time.Hour, map[string]any{"nbf": now.Add(30 * time.Second).Unix()}, true},
 		{"iat in future", time.Hour, map[string]any{"iat": now.Add(5 * time.Minute).Unix()}, false},
@@ -271,6 +273,15 @@ func reheader(tok string, header map[string]any) string {
 	return base64.RawURLEncoding.EncodeToString(h) + "." + rest
 }
 
+// strayBits sets an unused low bit of the last base64url character of tok's
+// signature: a lax decoder yields the same signature bytes, so the token
+// would verify under a second spelling.
+func strayBits(tok string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	return tok[:len(tok)-1] + string(alphabet[last^1])
+}
+
 func TestVerifyRejectsAttacks(t *testing.T) {
 	f := setup(t)
 	other := issuer(t, 1, f.clock)
@@ -311,11 +322,20 @@ func TestVerifyRejectsAttacks(t *testing.T) {
 		"signature stripped":              strings.TrimRight(good, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"),
 		"signature truncated":             good[:len(good)-4],
 		"signature padded":                good + "==",
+		"signature with stray bits":       strayBits(good),
 		"jku header ignored, still wrong": reheader(must(t)(other.Token("admin", time.Hour, nil)), map[string]any{"alg": "RS256", "kid": other.KeyID, "jku": "http://evil/"}),
 	}
 	// The reason matters for some: a forgery must fail on its signature or
 	// algorithm, not by luck on something else.
 	reasons := map[string]string{
+		"alg none":                  "unsupported alg",
+		"alg none with kid":         "unsupported alg",
+		"alg None":                  "unsupported alg",
+		"HS256 without kid":         "unsupported alg",
+		"missing kid":               "missing kid header",
+		"kid not a string":          "missing kid header",
+		"crit header":               "unsupported crit header",
+		"signature with stray bits": "malformed token",
 		"HS256 with PEM public key": "unsupported alg",
 		"HS256 with DER public key": "unsupported alg",
 		"ES256 header on RSA kid":   "key type does not match alg",
