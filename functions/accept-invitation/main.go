@@ -2,8 +2,13 @@
 // invitation email link (GET shows, POST accepts).
 package main
 
-import "github.com/guestaccess/guestaccess/shared/app"
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/guestaccess/guestaccess/shared/app"
+)
 
 func main() {
-	app.Main(func(d app.Deps) any { return d.AcceptHandler() })
+	env := app.MustLoad()
+	lambda.StartHandlerFunc(app.AcceptInvitation(env, app.Store(env)))
 }

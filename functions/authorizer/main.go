@@ -15,5 +15,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(h.Handle)
+	lambda.StartHandlerFunc(h.Handle)
 }

@@ -1,8 +1,16 @@
 // Command invite-guests is InviteGuestsFunction: POST /orgs/{orgId}/sites/{siteId}/invitations.
 package main
 
-import "github.com/guestaccess/guestaccess/shared/app"
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/sesmailer"
+)
 
 func main() {
-	app.Main(func(d app.Deps) any { return d.InviteHandler() })
+	env := app.MustLoad()
+	mailer := sesmailer.New(ses.NewFromConfig(env.AWS), env.Sender)
+	lambda.StartHandlerFunc(app.InviteGuests(env, app.Store(env), mailer))
 }

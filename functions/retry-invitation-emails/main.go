@@ -2,8 +2,16 @@
 // schedule, it sends the invitation emails that failed or were never sent.
 package main
 
-import "github.com/guestaccess/guestaccess/shared/app"
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/sesmailer"
+)
 
 func main() {
-	app.Main(func(d app.Deps) any { return d.RetryHandler() })
+	env := app.MustLoad()
+	mailer := sesmailer.New(ses.NewFromConfig(env.AWS), env.Sender)
+	lambda.StartHandlerFunc(app.RetryInvitationEmails(env, app.Store(env), mailer))
 }

@@ -1,7 +1,8 @@
-// Package app wires the adapters to the services for each Lambda function and
-// for the local dev server: configuration from the environment, AWS clients
-// that honour AWS_ENDPOINT_URL(_<SERVICE>), and the handler of every function
-// by its logical id in template.yaml.
+// Package app is the composition shared by the functions' mains and the dev
+// stack: configuration from the Lambda environment, and one constructor per
+// function that wires the store, the service and the API adapter. Each
+// function's main builds only what its constructor needs, so it links only
+// the AWS services it uses.
 package app
 
 import (
@@ -16,31 +17,80 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/metrics"
-	"github.com/guestaccess/guestaccess/shared/sesmailer"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
-// Deps is what the API handlers run on.
-type Deps struct {
-	DB            *dynamodb.Client
-	SES           *ses.Client
+// Env is a function's configuration (see template.yaml's Environment).
+type Env struct {
+	// AWS is the SDK configuration the clients are built from.
+	AWS           aws.Config
 	Table         string
 	Sender        string
 	PublicBaseURL string
 	Lifetime      time.Duration
-	Log           *slog.Logger
-	Now           func() time.Time
+	// SendRate caps invitation emails per second (SES's sending rate).
+	SendRate int
+	Log      *slog.Logger
+	// Now overrides the clock (tests); nil is time.Now.
+	Now func() time.Time
 	// Metrics receives EMF counts; nil in the dev stack.
 	Metrics *metrics.Recorder
+	// DynamoDBOptions are applied to the DynamoDB client (the dev stack's
+	// endpoint, tests' call counters and fault injection).
+	DynamoDBOptions []func(*dynamodb.Options)
+}
+
+// MustLoad reads the environment, or exits: a function that cannot start
+// should fail its init, loudly.
+func MustLoad() Env {
+	env, err := Load(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	return env
+}
+
+// Load reads the function's configuration from its environment.
+func Load(ctx context.Context) (Env, error) {
+	cfg, err := AWSConfig(ctx)
+	if err != nil {
+		return Env{}, fmt.Errorf("aws config: %w", err)
+	}
+	env := Env{
+		AWS:           cfg,
+		Table:         os.Getenv("TABLE_NAME"),
+		Sender:        os.Getenv("SENDER_ADDRESS"),
+		PublicBaseURL: strings.TrimRight(os.Getenv("PUBLIC_BASE_URL"), "/"),
+		Lifetime:      7 * 24 * time.Hour,
+		SendRate:      invites.DefaultSendRate,
+		Log:           Logger(),
+		Metrics:       &metrics.Recorder{Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
+	}
+	if env.Table == "" {
+		return Env{}, errors.New("TABLE_NAME is not set")
+	}
+	if h := os.Getenv("INVITATION_LIFETIME_HOURS"); h != "" {
+		n, err := strconv.Atoi(h)
+		if err != nil || n < 1 || n > 720 {
+			return Env{}, fmt.Errorf("INVITATION_LIFETIME_HOURS must be 1 to 720, got %q", h)
+		}
+		env.Lifetime = time.Duration(n) * time.Hour
+	}
+	if r := os.Getenv("SES_MAX_SEND_RATE"); r != "" {
+		n, err := strconv.Atoi(r)
+		if err != nil || n < 1 || n > 10000 {
+			return Env{}, fmt.Errorf("SES_MAX_SEND_RATE must be 1 to 10000 emails per second, got %q", r)
+		}
+		env.SendRate = n
+	}
+	return env, nil
 }
 
 // AWSConfig loads the SDK configuration. The SDK itself honours
@@ -54,95 +104,51 @@ func AWSConfig(ctx context.Context) (aws.Config, error) {
 	return config.LoadDefaultConfig(ctx, opts...)
 }
 
-// FromEnv builds Deps from the function's environment (see template.yaml).
-func FromEnv(ctx context.Context) (Deps, error) {
-	cfg, err := AWSConfig(ctx)
-	if err != nil {
-		return Deps{}, fmt.Errorf("aws config: %w", err)
-	}
-	d := Deps{
-		DB:            dynamodb.NewFromConfig(cfg),
-		SES:           ses.NewFromConfig(cfg),
-		Table:         os.Getenv("TABLE_NAME"),
-		Sender:        os.Getenv("SENDER_ADDRESS"),
-		PublicBaseURL: strings.TrimRight(os.Getenv("PUBLIC_BASE_URL"), "/"),
-		Lifetime:      7 * 24 * time.Hour,
-		Log:           Logger(),
-		Metrics:       &metrics.Recorder{Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
-	}
-	if d.Table == "" {
-		return Deps{}, errors.New("TABLE_NAME is not set")
-	}
-	if h := os.Getenv("INVITATION_LIFETIME_HOURS"); h != "" {
-		n, err := strconv.Atoi(h)
-		if err != nil || n < 1 || n > 720 {
-			return Deps{}, fmt.Errorf("INVITATION_LIFETIME_HOURS must be 1 to 720, got %q", h)
-		}
-		d.Lifetime = time.Duration(n) * time.Hour
-	}
-	return d, nil
+// Store returns the table's store over a DynamoDB client built from env.
+func Store(env Env) *store.Store {
+	return store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)
 }
 
-// Main is every function's main: configuration from the environment, then
-// the Lambda loop with the handler that pick chooses.
-func Main(pick func(Deps) any) {
-	deps, err := FromEnv(context.Background())
-	if err != nil {
-		log.Fatal(err)
-	}
-	lambda.Start(pick(deps))
+func (env Env) invites() invites.Config {
+	return invites.Config{AcceptURL: env.PublicBaseURL + "/invitations/accept", Lifetime: env.Lifetime, RetryAfter: 15 * time.Minute, SendRate: env.SendRate}
 }
 
-// Store returns the table's store.
-func (d Deps) Store() *store.Store { return store.New(d.DB, d.Table) }
-
-// Invites returns the invitation service.
-func (d Deps) Invites() *invites.Service {
-	return &invites.Service{
-		Store:   d.Store(),
-		Mailer:  sesmailer.New(d.SES, d.Sender),
-		Config:  invites.Config{AcceptURL: d.PublicBaseURL + "/invitations/accept", Lifetime: d.Lifetime, RetryAfter: 15 * time.Minute},
-		Now:     d.Now,
-		Log:     d.Log,
-		Metrics: d.Metrics,
+// InviteGuests is InviteGuestsFunction's handler: POST
+// /orgs/{orgId}/sites/{siteId}/invitations, with idempotency keys.
+func InviteGuests(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
+	if env.Sender == "" {
+		env.Log.Warn("SENDER_ADDRESS is not set; invitation emails will fail")
 	}
+	svc := &invites.Inviter{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	return httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
 }
 
-// APIHandler is the signature of every API Gateway (REST, payload 1.0) function.
-type APIHandler func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
-
-// InviteHandler is InviteGuestsFunction's handler.
-func (d Deps) InviteHandler() APIHandler {
-	if d.Sender == "" {
-		d.Log.Warn("SENDER_ADDRESS is not set; invitation emails will fail")
-	}
-	return httpapi.InviteHandler{Service: d.Invites(), Log: d.Log}.Handle
-}
-
-// AcceptHandler is AcceptInvitationFunction's handler.
-func (d Deps) AcceptHandler() APIHandler {
-	return httpapi.AcceptHandler{Service: d.Invites(), Log: d.Log}.Handle
-}
-
-// RetryHandler is RetryInvitationEmailsFunction's handler: one run of the
-// scheduled email retry job (EventBridge rule).
-func (d Deps) RetryHandler() func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
-	svc := d.Invites()
-	return func(ctx context.Context, _ events.EventBridgeEvent) (invites.RetryReport, error) {
-		return svc.RetryDeliveries(ctx, RetryBatch)
-	}
+// AcceptInvitation is AcceptInvitationFunction's handler: the page behind
+// the email link.
+func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
+	svc := &invites.Acceptor{Store: st, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	return httpapi.Endpoint{Handler: httpapi.AcceptHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
 }
 
 // RetryBatch is how many due invitations one run of the retry job handles;
 // the rest wait for the next run.
 const RetryBatch = 200
 
+// RetryInvitationEmails is RetryInvitationEmailsFunction's handler: one run
+// of the scheduled email retry job (EventBridge rule).
+func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
+	svc := &invites.Retrier{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	return func(ctx context.Context, _ events.EventBridgeEvent) (invites.RetryReport, error) {
+		return svc.RetryDeliveries(ctx, RetryBatch)
+	}
+}
+
 // APIHandlers maps the logical id of every API function in template.yaml to
-// its handler. The dev server serves the template's routes through it; a
-// test checks that every Api event in the template has an entry here.
-func (d Deps) APIHandlers() map[string]APIHandler {
-	return map[string]APIHandler{
-		"InviteGuestsFunction":     d.InviteHandler(),
-		"AcceptInvitationFunction": d.AcceptHandler(),
+// its handler, for the dev stack; a test checks that every Api event in the
+// template has an entry here.
+func APIHandlers(env Env, st *store.Store, mailer invites.Sender) map[string]httpapi.Handler {
+	return map[string]httpapi.Handler{
+		"InviteGuestsFunction":     InviteGuests(env, st, mailer),
+		"AcceptInvitationFunction": AcceptInvitation(env, st),
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -29,9 +30,11 @@ import (
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/authorizer"
 	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/jwtverify"
 	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
 	"github.com/guestaccess/guestaccess/shared/samtemplate"
+	"github.com/guestaccess/guestaccess/shared/sesmailer"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -65,7 +68,9 @@ type Options struct {
 	Now func() time.Time
 	// DynamoAPIOptions are added to the DynamoDB client (tests count calls with them).
 	DynamoAPIOptions []func(*middleware.Stack) error
-	Log              *slog.Logger
+	// SESAPIOptions are added to the SES client (tests trace calls with them).
+	SESAPIOptions []func(*middleware.Stack) error
+	Log           *slog.Logger
 }
 
 // Stack is a running local API.
@@ -78,8 +83,10 @@ type Stack struct {
 	Issuer   *jwttest.Issuer
 	Template *samtemplate.Template
 	Routes   []samtemplate.Route
-	// Deps are what the handlers run on (tests run the scheduled job with them).
-	Deps app.Deps
+	// Env is what the handlers run on (tests run the scheduled job with it).
+	Env app.Env
+	// Mailer sends the invitation emails through the stack's SES.
+	Mailer *sesmailer.Mailer
 
 	server  *http.Server
 	closers []func()
@@ -137,7 +144,10 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		op.DisableValidateResponseChecksum = true // minidyn sends none
 		op.APIOptions = append(op.APIOptions, o.DynamoAPIOptions...)
 	})
-	st.SES = ses.NewFromConfig(cfg, func(op *ses.Options) { op.BaseEndpoint = aws.String(o.SESEndpoint) })
+	st.SES = ses.NewFromConfig(cfg, func(op *ses.Options) {
+		op.BaseEndpoint = aws.String(o.SESEndpoint)
+		op.APIOptions = append(op.APIOptions, o.SESAPIOptions...)
+	})
 	if err := store.CreateTable(ctx, st.DB, st.Template, o.Table); err != nil {
 		return nil, fmt.Errorf("create table %s: %w", o.Table, err)
 	}
@@ -163,9 +173,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	deps := app.Deps{DB: st.DB, SES: st.SES, Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, Log: o.Log, Now: o.Now}
-	st.Deps = deps
-	gw := &Gateway{Routes: st.Routes, Handlers: deps.APIHandlers(), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle, Stage: "local", Log: o.Log}
+	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now}
+	st.Mailer = sesmailer.New(st.SES, o.Sender)
+	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle, Stage: "local", Log: o.Log}
 	for _, r := range st.Routes {
 		if _, ok := gw.Handlers[r.FunctionID]; !ok {
 			return nil, fmt.Errorf("template route %s %s: no handler for %s in app.APIHandlers", r.Method, r.Path, r.FunctionID)
@@ -188,6 +198,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 
 // Token returns a dev admin token for an account id, valid for an hour.
 func (st *Stack) Token(sub string) (string, error) { return st.Issuer.Token(sub, time.Hour, nil) }
+
+// RetryEmails runs the scheduled email retry job once, as its schedule would.
+func (st *Stack) RetryEmails(ctx context.Context) (invites.RetryReport, error) {
+	return app.RetryInvitationEmails(st.Env, st.Store, st.Mailer)(ctx, events.EventBridgeEvent{})
+}
 
 // Close stops what the stack started.
 func (st *Stack) Close() {

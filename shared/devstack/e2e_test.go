@@ -334,7 +334,7 @@ func TestIdempotentRetry(t *testing.T) {
 		}
 		// Without a key a repeat is answered per address: already a member, no email.
 		plain := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, body)
-		if res := results(t, plain); plain.status != 200 || res[0]["status"] != "already_member" {
+		if res := results(t, plain); plain.status != 200 || res[0]["status"] != "already_invited" {
 			t.Errorf("repeat without key: %d %s", plain.status, plain.body)
 		}
 		if n := len(e.mailTo(t, addr)); n != 1 {
@@ -551,14 +551,13 @@ func TestSESFailureKeepsInvitation(t *testing.T) {
 	if err != nil || inv.Delivery != domain.DeliveryFailed || inv.Status != domain.InvitationPending || inv.DeliveryNote == "" {
 		t.Fatalf("kept invitation = %+v %v", inv, err)
 	}
-	svc := e.Deps.Invites()
 	// Not due yet: the first retry waits 15 minutes.
-	if rep, err := svc.RetryDeliveries(ctx, 100); err != nil || rep.Due != 0 {
+	if rep, err := e.RetryEmails(ctx); err != nil || rep.Due != 0 {
 		t.Fatalf("retry before due: %+v %v", rep, err)
 	}
 	// Still unverified 16 minutes later: fails again, stays due, with backoff.
 	e.clock.Store(16 * 60)
-	if rep, err := svc.RetryDeliveries(ctx, 100); err != nil || rep.Due != 1 || rep.Failed != 1 {
+	if rep, err := e.RetryEmails(ctx); err != nil || rep.Due != 1 || rep.Failed != 1 {
 		t.Fatalf("retry while SES refuses: %+v %v", rep, err)
 	}
 	if _, err := e.SES.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(sender)}); err != nil {
@@ -569,7 +568,7 @@ func TestSESFailureKeepsInvitation(t *testing.T) {
 		t.Fatalf("after verifying: %s", late2.body)
 	}
 	e.clock.Store(60 * 60) // past the doubled wait (30 minutes)
-	rep, err := svc.RetryDeliveries(ctx, 100)
+	rep, err := e.RetryEmails(ctx)
 	if err != nil || rep.Due != 1 || rep.Sent != 1 {
 		t.Fatalf("retry after verifying: %+v %v", rep, err)
 	}
@@ -586,7 +585,7 @@ func TestSESFailureKeepsInvitation(t *testing.T) {
 	if ok2.status != 200 {
 		t.Errorf("accept through the retried link: %d %s", ok2.status, ok2.body)
 	}
-	if rep, _ := svc.RetryDeliveries(ctx, 100); rep.Due != 0 {
+	if rep, _ := e.RetryEmails(ctx); rep.Due != 0 {
 		t.Errorf("due after delivery: %+v", rep)
 	}
 }
@@ -601,7 +600,7 @@ func TestUndeliveredInvitationExpires(t *testing.T) {
 	r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), e.token(t, demo.AdminID), guestBody("", unique("exp")))
 	res := results(t, r)[0]
 	e.clock.Store(8 * 24 * 3600)
-	rep, err := e.Deps.Invites().RetryDeliveries(ctx, 100)
+	rep, err := e.RetryEmails(ctx)
 	if err != nil || rep.Expired != 1 || rep.Sent+rep.Failed != 0 {
 		t.Fatalf("report = %+v %v", rep, err)
 	}
@@ -609,32 +608,212 @@ func TestUndeliveredInvitationExpires(t *testing.T) {
 	if inv.Status != domain.InvitationExpired {
 		t.Errorf("status = %s", inv.Status)
 	}
-	if rep, _ := e.Deps.Invites().RetryDeliveries(ctx, 100); rep.Due != 0 {
+	if rep, _ := e.RetryEmails(ctx); rep.Due != 0 {
 		t.Errorf("expired invitation still due: %+v", rep)
 	}
 }
 
-// TestInviteOfTenCallCount counts the DynamoDB calls of an invite of ten.
-func TestInviteOfTenCallCount(t *testing.T) {
+// TestInviteCallCount counts the DynamoDB calls of invites of 1 and 10, and
+// the longest chain of calls that ran one after the other (DynamoDB alone,
+// and with the SES sends), with and without an Idempotency-Key.
+func TestInviteCallCount(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
-			e := start(t, b)
+			tr := &testenv.Trace{Latency: 60 * time.Millisecond}
+			e := start(t, b, func(o *devstack.Options) {
+				o.DynamoAPIOptions = append(o.DynamoAPIOptions, tr.Add)
+				o.SESAPIOptions = append(o.SESAPIOptions, tr.Add)
+				o.PaidUsers = 2 // room for 10 + 1 + 10 + 1 guests
+			})
 			admin := e.token(t, demo.AdminID)
-			ten := make([]string, 10)
-			for i := range ten {
-				ten[i] = unique(fmt.Sprintf("ten%d", i))
+			for _, n := range []int{1, 10} {
+				for _, withKey := range []bool{true, false} {
+					addrs := make([]string, n)
+					for i := range addrs {
+						addrs[i] = unique(fmt.Sprintf("count%d", i))
+					}
+					e.calls.Reset()
+					tr.Reset()
+					hdr := []string{}
+					if withKey {
+						hdr = []string{"Idempotency-Key", domain.NewID()}
+					}
+					r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", addrs...), hdr...)
+					if r.status != 200 || r.json(t)["summary"].(map[string]any)["emailsSent"] != float64(n) {
+						t.Fatalf("%d %s", r.status, r.body)
+					}
+					c := e.calls.Counts()
+					db := tr.Chain(func(c testenv.Call) bool { return c.Service == "DynamoDB" })
+					all := tr.Chain(nil)
+					t.Logf("invite of %d (Idempotency-Key: %v) on %s: %d DynamoDB calls %v; longest chain: %d DynamoDB round trips, %d steps with SES %v",
+						n, withKey, b, e.calls.Total(), c, len(db), len(all), ops(all))
+					// One read of everything, one transaction for every invitee,
+					// one transaction of the delivery records; with a key, the
+					// claim (alongside the read) and the kept answer (alongside
+					// the delivery records).
+					want := map[string]int{"BatchGetItem": 1, "TransactWriteItems": 2}
+					if withKey {
+						want["PutItem"] = 2
+					}
+					if fmt.Sprint(c) != fmt.Sprint(want) {
+						t.Errorf("calls = %v, want %v", c, want)
+					}
+					if len(db) > 3 {
+						t.Errorf("longest chain of DynamoDB calls = %d %v, want ≤ 3", len(db), ops(db))
+					}
+					// The emails go out in one wave between the second and third round trips.
+					if len(all) > 4 {
+						t.Errorf("longest chain with SES = %d %v, want ≤ 4", len(all), ops(all))
+					}
+				}
 			}
-			e.calls.Reset()
-			r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", ten...), "Idempotency-Key", domain.NewID())
-			if r.status != 200 {
-				t.Fatalf("%d %s", r.status, r.body)
+		})
+	}
+}
+
+func ops(cs []testenv.Call) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Service + "." + c.Op
+	}
+	return out
+}
+
+// acceptLink takes the accept link out of the one email sent to addr.
+func (e *env) acceptLink(t *testing.T, addr string) string {
+	t.Helper()
+	mails := e.mailTo(t, addr)
+	if len(mails) != 1 {
+		t.Fatalf("%d mails to %s, want 1", len(mails), addr)
+	}
+	link, ok := mailbox.FindLink(mails[0].Text+mails[0].HTML, e.URL+"/invitations/accept?token=")
+	if !ok {
+		t.Fatalf("no accept link in the email to %s", addr)
+	}
+	u, _ := url.Parse(link)
+	return u.Query().Get("token")
+}
+
+// TestGroupsOnlyInviteIsAccepted: an invite that names only groups (a guest
+// group, a user group) is emailed, shown and accepted, on both backends; the
+// email and the page say what the invitee becomes.
+func TestGroupsOnlyInviteIsAccepted(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		admin := e.token(t, demo.AdminID)
+		for _, c := range []struct {
+			group, kind, says string
+		}{{demo.GuestGroup, "guest", "as a guest"}, {demo.PaidGroup, "paid", "as a Confluence user"}} {
+			addr := unique("grp-" + c.group)
+			r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, mustJSON(map[string]any{"emails": []string{addr}, "groups": []string{c.group}}))
+			if r.status != 200 || results(t, r)[0]["status"] != "invited" || r.json(t)["kind"] != c.kind {
+				t.Fatalf("%s: %d %s", c.group, r.status, r.body)
 			}
-			c := e.calls.Counts()
-			t.Logf("DynamoDB calls for an invite of 10 (with Idempotency-Key): %d %v", e.calls.Total(), c)
-			// 1 BatchGet (org, site, caller) + 1 BatchGet (emails) + 10 transactions
-			// + 10 delivery records + 2 idempotency puts.
-			if c["BatchGetItem"] != 2 || c["TransactWriteItems"] != 10 || c["PutItem"] != 12 || e.calls.Total() != 24 {
-				t.Errorf("calls = %v", c)
+			mails := e.mailTo(t, addr)
+			if len(mails) != 1 || !strings.Contains(mails[0].Text, c.says) {
+				t.Errorf("%s: email does not say %q: %v", c.group, c.says, mails)
+			}
+			if c.kind == "paid" && strings.Contains(mails[0].Text, "guest") {
+				t.Errorf("paid invitee told about guests: %s", mails[0].Text)
+			}
+			token := e.acceptLink(t, addr)
+			page := e.do(t, "GET", "/invitations/accept?token="+url.QueryEscape(token), "", "")
+			if page.status != 200 || !strings.Contains(string(page.body), c.says) {
+				t.Fatalf("%s: GET page %d %s", c.group, page.status, page.body)
+			}
+			ok := e.do(t, "POST", "/invitations/accept", "", "token="+url.QueryEscape(token), "Content-Type", "application/x-www-form-urlencoded")
+			if ok.status != 200 {
+				t.Fatalf("%s: accept %d %s", c.group, ok.status, ok.body)
+			}
+			again := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, mustJSON(map[string]any{"emails": []string{addr}, "groups": []string{c.group}}))
+			if results(t, again)[0]["status"] != "already_member" {
+				t.Errorf("%s: invite after accept: %s", c.group, again.body)
+			}
+		}
+	})
+}
+
+// TestInternationalisedAddresses: a Unicode domain and its punycode are one
+// mailbox (one account, one email, sent to the ASCII form); a non-ASCII
+// local part is invalid, with a reason.
+func TestInternationalisedAddresses(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		admin := e.token(t, demo.AdminID)
+		local := "idn-" + domain.NewID()[:8]
+		r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", local+"@Bücher.example", local+"@xn--bcher-kva.example", "jörg@agency.example"))
+		if r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.body)
+		}
+		rs := results(t, r)
+		ascii := local + "@xn--bcher-kva.example"
+		if rs[0]["status"] != "invited" || rs[0]["email"] != ascii || rs[1]["status"] != "duplicate" || rs[2]["status"] != "invalid" ||
+			!strings.Contains(rs[2]["reason"].(string), "ASCII") {
+			t.Fatalf("results = %v", rs)
+		}
+		if mails := e.mailTo(t, ascii); len(mails) != 1 {
+			t.Errorf("%d mails to %s, want 1", len(mails), ascii)
+		}
+		// Later, the Unicode spelling finds the same (pending) invitation.
+		again := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", local+"@bücher.example"))
+		if got := results(t, again)[0]; got["status"] != "already_invited" || got["invitationId"] != rs[0]["invitationId"] {
+			t.Errorf("re-invite by the Unicode spelling: %v", got)
+		}
+	})
+}
+
+// TestReinvitePendingSaysAlreadyInvited: re-inviting someone whose
+// invitation is pending names that invitation and its expiry (so a frontend
+// can offer resend) and sends nothing.
+func TestReinvitePendingSaysAlreadyInvited(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		admin := e.token(t, demo.AdminID)
+		addr := unique("pending")
+		first := results(t, e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", addr)))[0]
+		r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", addr))
+		got := results(t, r)[0]
+		if got["status"] != "already_invited" || got["invitationId"] != first["invitationId"] || got["accountId"] != first["accountId"] ||
+			got["expiresAt"] == nil || got["expiresAt"] != first["expiresAt"] || r.json(t)["summary"].(map[string]any)["alreadyInvited"] != float64(1) {
+			t.Errorf("re-invite = %v (first %v)", got, first)
+		}
+		if mails := e.mailTo(t, addr); len(mails) != 1 {
+			t.Errorf("%d mails, want 1", len(mails))
+		}
+	})
+}
+
+// TestConflictingTransactions: DynamoDB cancels transactions that conflict
+// with one in flight (injected here, as no emulator does). A few conflicts
+// are retried away; past the retry budget the answer is 503 with
+// Retry-After and nothing changed; the same request then succeeds.
+func TestConflictingTransactions(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			f := &testenv.Conflicts{}
+			e := start(t, b, func(o *devstack.Options) { o.DynamoAPIOptions = append(o.DynamoAPIOptions, f.Add) })
+			admin := e.token(t, demo.AdminID)
+			before := e.site(t)
+			f.N = 2
+			addr := unique("conflict")
+			r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", addr))
+			if r.status != 200 || results(t, r)[0]["status"] != "invited" || f.Injected != 2 {
+				t.Fatalf("after 2 conflicts: %d %s (injected %d)", r.status, r.body, f.Injected)
+			}
+			f.N, f.Injected = 100, 0
+			addr2 := unique("busy")
+			key := domain.NewID()
+			r = e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", addr2), "Idempotency-Key", key)
+			if r.status != 503 || r.header.Get("Retry-After") == "" || r.json(t)["requestId"] == nil {
+				t.Fatalf("conflicts past the budget: %d %v %s", r.status, r.header, r.body)
+			}
+			if site := e.site(t); site.Guests != before.Guests+1 {
+				t.Errorf("guests %d -> %d: the refused request changed the counters", before.Guests, site.Guests)
+			}
+			if mails := e.mailTo(t, addr2); len(mails) != 0 {
+				t.Errorf("refused request sent %d mails", len(mails))
+			}
+			f.N = 0
+			r = e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", addr2), "Idempotency-Key", key)
+			if r.status != 200 || results(t, r)[0]["status"] != "invited" || r.header.Get("Idempotent-Replayed") != "" {
+				t.Errorf("retry after 503: %d %s", r.status, r.body)
 			}
 		})
 	}

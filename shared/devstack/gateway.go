@@ -12,8 +12,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/samtemplate"
 )
 
@@ -29,7 +29,7 @@ type Authorizer func(context.Context, events.APIGatewayCustomAuthorizerRequestTy
 // responses.
 type Gateway struct {
 	Routes     []samtemplate.Route
-	Handlers   map[string]app.APIHandler
+	Handlers   map[string]httpapi.Handler
 	Authorizer Authorizer
 	Stage      string
 	Log        *slog.Logger

@@ -7,6 +7,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to exactly one HTTP status in shared/httpapi.
@@ -21,6 +22,7 @@ const (
 	EGONE         = "gone"         // existed, but expired or revoked
 	ETOOLARGE     = "too-large"    // request body over the limit
 	EUNSUPPORTED  = "unsupported"  // wrong media type
+	EUNAVAILABLE  = "unavailable"  // a passing condition (contention); retry after a moment
 	EINTERNAL     = "internal"     // anything else; never shown to clients
 )
 
@@ -33,6 +35,15 @@ type Error struct {
 	Fields map[string]string
 	// Extra carries machine-readable details (numbers of a limit refusal, ...).
 	Extra map[string]any
+	// RetryAfter, for EUNAVAILABLE, is when a retry may succeed.
+	RetryAfter time.Duration
+}
+
+// Unavailable is the error of a request refused by a passing condition
+// (write contention that outlasted the retries): nothing was changed, and
+// the same request may succeed after retryAfter.
+func Unavailable(message string, retryAfter time.Duration) *Error {
+	return &Error{Code: EUNAVAILABLE, Message: message, RetryAfter: retryAfter}
 }
 
 // Error implements error.

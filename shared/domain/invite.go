@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -17,17 +18,17 @@ const (
 
 // InviteInput is an invite request as decoded from JSON.
 type InviteInput struct {
-	Emails   []string                `json:"emails"`
-	Products map[string]ProductInput `json:"products"`
-	Groups   []string                `json:"groups"`
-	Message  string                  `json:"message"`
+	Emails   []string
+	Products map[string]ProductInput
+	Groups   []string
+	Message  string
 	// AllOrNothing makes one refused address sink the whole request.
-	AllOrNothing bool `json:"allOrNothing"`
+	AllOrNothing bool
 }
 
 // ProductInput is the role asked for on one product.
 type ProductInput struct {
-	Role string `json:"role"`
+	Role string
 }
 
 // Outcome is what happened to one address of an invite request.
@@ -37,10 +38,13 @@ type Outcome string
 const (
 	OutcomeInvited       Outcome = "invited"
 	OutcomeAlreadyMember Outcome = "already_member"
-	OutcomeInvalid       Outcome = "invalid"
-	OutcomeDuplicate     Outcome = "duplicate"
-	OutcomeGuestLimit    Outcome = "guest_limit"
-	OutcomeNotInvited    Outcome = "not_invited" // all-or-nothing request sunk by another address
+	// OutcomeAlreadyInvited: the address has a pending invitation (resend it
+	// rather than invite twice).
+	OutcomeAlreadyInvited Outcome = "already_invited"
+	OutcomeInvalid        Outcome = "invalid"
+	OutcomeDuplicate      Outcome = "duplicate"
+	OutcomeGuestLimit     Outcome = "guest_limit"
+	OutcomeNotInvited     Outcome = "not_invited" // all-or-nothing request sunk by another address
 )
 
 // Invitee is one address of a validated invite request.
@@ -49,6 +53,47 @@ type Invitee struct {
 	Email   string // normalised; "" when invalid
 	Outcome Outcome
 	Reason  string
+	// Existing is the account behind the address when it already has one
+	// (OutcomeAlreadyMember, OutcomeAlreadyInvited).
+	Existing *ExistingAccount
+}
+
+// ExistingAccount is what an invite learns about an address that already has
+// an account in the org: the account and, when the account came from an
+// invitation, that invitation.
+type ExistingAccount struct {
+	AccountID    string
+	InvitationID string
+	SiteID       string
+	ExpiresAt    time.Time
+	// Status is the invitation's status ("" when the account was not invited).
+	Status InvitationStatus
+}
+
+// PendingAt reports whether the account's invitation can still be accepted
+// at now: the address is invited, not yet a member.
+func (e ExistingAccount) PendingAt(now time.Time) bool {
+	return e.InvitationID != "" && e.Status == InvitationPending && now.Before(e.ExpiresAt)
+}
+
+// MarkExisting sets the outcome of an invitee whose address already has an
+// account: already_invited while its invitation is pending, else already_member.
+func (iv *Invitee) MarkExisting(e ExistingAccount, now time.Time) {
+	iv.Existing = &e
+	if e.PendingAt(now) {
+		iv.Outcome = OutcomeAlreadyInvited
+		iv.Reason = "already has a pending invitation (expires " + e.ExpiresAt.UTC().Format(time.RFC3339) + "); resend it instead of inviting again"
+		return
+	}
+	iv.Outcome = OutcomeAlreadyMember
+	iv.Reason = "already has an account in this organisation"
+	switch {
+	case e.InvitationID == "" || e.Status == InvitationAccepted:
+	case e.Status == InvitationRevoked:
+		iv.Reason = "already has an account whose invitation was revoked"
+	default:
+		iv.Reason = "already has an account whose invitation expired; resend the invitation"
+	}
 }
 
 // Invite is a validated invite request.

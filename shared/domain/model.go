@@ -32,10 +32,10 @@ type Site struct {
 
 // Billing is the billing summary of a site.
 type Billing struct {
-	PaidUsers      int64 `json:"paidUsers"`
-	Guests         int64 `json:"guests"`
-	GuestLimit     int64 `json:"guestLimit"`
-	FreeGuestSlots int64 `json:"freeGuestSlots"`
+	PaidUsers      int64
+	Guests         int64
+	GuestLimit     int64
+	FreeGuestSlots int64
 }
 
 // Billing returns the site's billing summary. Free slots never show below zero:
@@ -126,36 +126,47 @@ const (
 
 // Invitation is an email invite of one person to one site.
 type Invitation struct {
-	OrgID        string
-	ID           string
-	SiteID       string
-	AccountID    string
-	Email        string
-	InvitedBy    string // account id of the inviter
-	InviterName  string
-	OrgName      string
-	SiteName     string
-	SiteHost     string
-	Roles        map[Product]Role // direct roles requested
-	Groups       []string
-	Kind         Kind // guest or paid on Confluence, by effective role
-	Message      string
-	TokenHash    string
-	Status       InvitationStatus
-	Delivery     DeliveryStatus
-	DeliveryNote string // last SES error, for operators (not shown to clients)
-	MessageID    string
-	Attempts     int
-	CreatedAt    time.Time
-	ExpiresAt    time.Time
-	AcceptedAt   time.Time
-	RequestID    string
+	OrgID       string
+	ID          string
+	SiteID      string
+	AccountID   string
+	Email       string
+	InvitedBy   string // account id of the inviter
+	InviterName string
+	OrgName     string
+	SiteName    string
+	SiteHost    string
+	Roles       map[Product]Role // direct roles requested
+	// EffectiveRoles are the roles the invitee gets, direct and from groups.
+	EffectiveRoles map[Product]Role
+	Groups         []string
+	Kind           Kind // guest or paid on Confluence, by effective role
+	Message        string
+	TokenHash      string
+	Status         InvitationStatus
+	Delivery       DeliveryStatus
+	DeliveryNote   string // last SES error, for operators (not shown to clients)
+	MessageID      string
+	Attempts       int
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	AcceptedAt     time.Time
+	RequestID      string
 	// Version increases with every write; writes are conditional on it.
 	Version int
 }
 
 // Expired reports whether the invitation's link has lapsed at now.
 func (i Invitation) Expired(now time.Time) bool { return !now.Before(i.ExpiresAt) }
+
+// Effective returns the roles the invitation gives (the direct ones for an
+// invitation written before effective roles were kept).
+func (i Invitation) Effective() map[Product]Role {
+	if len(i.EffectiveRoles) > 0 {
+		return i.EffectiveRoles
+	}
+	return i.Roles
+}
 
 // AuditEntry records one administrative change.
 type AuditEntry struct {

@@ -16,8 +16,14 @@ import (
 // AcceptHandler serves the page behind an invitation link: GET shows it and
 // changes nothing; the page's form POSTs to accept.
 type AcceptHandler struct {
-	Service *invites.Service
+	Service AcceptService
 	Log     *slog.Logger
+}
+
+// AcceptService shows and accepts invitations (invites.Acceptor).
+type AcceptService interface {
+	Show(ctx context.Context, token string) (invites.View, error)
+	Accept(ctx context.Context, token, requestID string) (invites.View, error)
 }
 
 // Handle implements the Lambda handler.

@@ -152,7 +152,7 @@ func TestInviteHandlerRefusesBeforeTheService(t *testing.T) {
 	}
 	badKey := ev
 	badKey.Headers = map[string]string{"Content-Type": "application/json", "Idempotency-Key": "a\x01b"}
-	if r, _ := h.Handle(context.Background(), badKey); r.StatusCode != http.StatusBadRequest {
+	if r, _ := (Endpoint{Handler: h.Handle, Log: quiet}).Handle(context.Background(), badKey); r.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad idempotency key: %d", r.StatusCode)
 	}
 	badBody := ev

@@ -4,7 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -12,10 +12,40 @@ import (
 	"github.com/guestaccess/guestaccess/shared/invites"
 )
 
+// InviteService invites people to a site (invites.Inviter).
+type InviteService interface {
+	Invite(ctx context.Context, c invites.Caller, orgID, siteID string, in domain.InviteInput) (invites.Result, error)
+}
+
 // InviteHandler serves POST /orgs/{orgId}/sites/{siteId}/invitations.
 type InviteHandler struct {
-	Service *invites.Service
+	Service InviteService
 	Log     *slog.Logger
+}
+
+// inviteRequest is the JSON body of an invite request.
+type inviteRequest struct {
+	Emails   []string               `json:"emails"`
+	Products map[string]productRole `json:"products"`
+	Groups   []string               `json:"groups"`
+	Message  string                 `json:"message"`
+	// AllOrNothing: invite every address or none.
+	AllOrNothing bool `json:"allOrNothing"`
+}
+
+type productRole struct {
+	Role string `json:"role"`
+}
+
+func (r inviteRequest) input() domain.InviteInput {
+	in := domain.InviteInput{Emails: r.Emails, Groups: r.Groups, Message: r.Message, AllOrNothing: r.AllOrNothing}
+	if r.Products != nil {
+		in.Products = map[string]domain.ProductInput{}
+		for p, v := range r.Products {
+			in.Products[p] = domain.ProductInput{Role: v.Role}
+		}
+	}
+	return in
 }
 
 // Handle implements the Lambda handler.
@@ -24,23 +54,101 @@ func (h InviteHandler) Handle(ctx context.Context, req events.APIGatewayProxyReq
 	if caller == "" {
 		return Error(ctx, h.Log, domain.Errorf(domain.EUNAUTHORIZED, "A valid bearer token is required."), req), nil
 	}
-	key := strings.TrimSpace(Header(req, "Idempotency-Key"))
-	if len(key) > 255 || strings.ContainsFunc(key, func(r rune) bool { return r < ' ' || r > '~' }) {
-		return Error(ctx, h.Log, &domain.Error{Code: domain.EINVALID, Message: "The Idempotency-Key header is not valid.",
-			Fields: map[string]string{"Idempotency-Key": "1 to 255 printable ASCII characters"}}, req), nil
-	}
-	var in domain.InviteInput
+	var in inviteRequest
 	if err := DecodeJSON(req, MaxJSONBody, &in); err != nil {
 		return Error(ctx, h.Log, err, req), nil
 	}
-	res, err := h.Service.Invite(ctx, invites.Caller{AccountID: caller, RequestID: req.RequestContext.RequestID, IdempotencyKey: key},
-		req.PathParameters["orgId"], req.PathParameters["siteId"], in)
+	res, err := h.Service.Invite(ctx, invites.Caller{AccountID: caller, RequestID: req.RequestContext.RequestID},
+		req.PathParameters["orgId"], req.PathParameters["siteId"], in.input())
 	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
+		return Error(ctx, h.Log, withJSONResults(err), req), nil
 	}
-	resp := JSON(http.StatusOK, res)
-	if res.Replayed {
-		resp.Headers["Idempotent-Replayed"] = "true"
+	return JSON(http.StatusOK, inviteResponseOf(res)), nil
+}
+
+// InviteResponse is the JSON answer to an invite request.
+type InviteResponse struct {
+	Results  []AddressResult `json:"results"`
+	Summary  Summary         `json:"summary"`
+	Kind     domain.Kind     `json:"kind"`
+	Warnings []string        `json:"warnings"`
+	Billing  Billing         `json:"billing"`
+}
+
+// AddressResult is what happened to one address.
+type AddressResult struct {
+	Email         string `json:"email"`
+	Status        string `json:"status"`
+	Reason        string `json:"reason,omitempty"`
+	AccountID     string `json:"accountId,omitempty"`
+	InvitationID  string `json:"invitationId,omitempty"`
+	ExpiresAt     string `json:"expiresAt,omitempty"`
+	Kind          string `json:"kind,omitempty"`
+	EmailDelivery string `json:"emailDelivery,omitempty"`
+}
+
+// Summary counts the outcomes of a request.
+type Summary struct {
+	Invited        int `json:"invited"`
+	AlreadyMember  int `json:"alreadyMember"`
+	AlreadyInvited int `json:"alreadyInvited"`
+	Invalid        int `json:"invalid"`
+	GuestLimit     int `json:"refusedByGuestLimit"`
+	EmailsSent     int `json:"emailsSent"`
+	EmailsFailed   int `json:"emailsFailed"`
+}
+
+// Billing is a site's guest-limit numbers.
+type Billing struct {
+	PaidUsers      int64 `json:"paidUsers"`
+	Guests         int64 `json:"guests"`
+	GuestLimit     int64 `json:"guestLimit"`
+	FreeGuestSlots int64 `json:"freeGuestSlots"`
+}
+
+// BillingOf converts the domain's billing numbers.
+func BillingOf(b domain.Billing) Billing {
+	return Billing{PaidUsers: b.PaidUsers, Guests: b.Guests, GuestLimit: b.GuestLimit, FreeGuestSlots: b.FreeGuestSlots}
+}
+
+func inviteResponseOf(r invites.Result) InviteResponse {
+	out := InviteResponse{Results: addressResults(r.Results), Kind: r.Kind, Warnings: r.Warnings, Billing: BillingOf(r.Billing),
+		Summary: Summary{Invited: r.Summary.Invited, AlreadyMember: r.Summary.AlreadyMember, AlreadyInvited: r.Summary.AlreadyInvited,
+			Invalid: r.Summary.Invalid, GuestLimit: r.Summary.GuestLimit, EmailsSent: r.Summary.EmailsSent, EmailsFailed: r.Summary.EmailsFailed}}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
 	}
-	return resp, nil
+	return out
+}
+
+func addressResults(rs []invites.AddressResult) []AddressResult {
+	out := make([]AddressResult, 0, len(rs))
+	for _, r := range rs {
+		a := AddressResult{Email: r.Email, Status: string(r.Status), Reason: r.Reason, AccountID: r.AccountID, InvitationID: r.InvitationID,
+			Kind: string(r.Kind), EmailDelivery: string(r.EmailDelivery)}
+		if !r.ExpiresAt.IsZero() {
+			a.ExpiresAt = r.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// withJSONResults gives a refusal's per-address results their JSON shape.
+func withJSONResults(err error) error {
+	e, ok := err.(*domain.Error)
+	if !ok {
+		return err
+	}
+	rs, ok := e.Extra["results"].([]invites.AddressResult)
+	if !ok {
+		return err
+	}
+	c := *e
+	c.Extra = map[string]any{}
+	for k, v := range e.Extra {
+		c.Extra[k] = v
+	}
+	c.Extra["results"] = addressResults(rs)
+	return &c
 }

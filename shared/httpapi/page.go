@@ -3,6 +3,7 @@ package httpapi
 import (
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/htmlx"
 	"github.com/guestaccess/guestaccess/shared/invites"
@@ -70,7 +71,7 @@ func page(status int, d pageData) events.APIGatewayProxyResponse {
 		h.Text(v.SiteHost)
 		h.Markup(`) of `)
 		h.Text(v.OrgName)
-		if b := email.Becomes(string(v.Kind), nil); b != "" {
+		if b := email.Becomes(string(v.Kind), roleNames(v.Roles)); b != "" {
 			h.Markup(` `)
 			h.Text(b)
 		}
@@ -118,4 +119,13 @@ func page(status int, d pageData) events.APIGatewayProxyResponse {
 	h.Markup(`</main></body></html>
 `)
 	return events.APIGatewayProxyResponse{StatusCode: status, Body: h.String(), Headers: pageHeaders()}
+}
+
+// roleNames gives roles by product name, as the email wording takes them.
+func roleNames(rs map[domain.Product]domain.Role) map[string]string {
+	out := make(map[string]string, len(rs))
+	for p, r := range rs {
+		out[string(p)] = string(r)
+	}
+	return out
 }

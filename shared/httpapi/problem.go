@@ -7,8 +7,11 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -30,6 +33,7 @@ var statusOf = map[string]int{
 	domain.EGONE:         http.StatusGone,
 	domain.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	domain.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	domain.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	domain.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -92,7 +96,13 @@ func Error(ctx context.Context, log *slog.Logger, err error, req events.APIGatew
 	p := ProblemFor(ctx, log, err, req.RequestContext.RequestID)
 	p.Instance = req.Path
 	b, _ := json.Marshal(p)
-	return events.APIGatewayProxyResponse{StatusCode: p.Status, Headers: headers("application/problem+json"), Body: string(b)}
+	h := headers("application/problem+json")
+	var e *domain.Error
+	if errors.As(err, &e) && e.Code == domain.EUNAVAILABLE {
+		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
+		h["Retry-After"] = strconv.Itoa(max(1, secs))
+	}
+	return events.APIGatewayProxyResponse{StatusCode: p.Status, Headers: h, Body: string(b)}
 }
 
 // JSON answers with a JSON body.

@@ -2,11 +2,31 @@ package invites
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/metrics"
 )
+
+// AcceptStore is what the page behind an email link needs from persistence.
+type AcceptStore interface {
+	// InvitationByToken finds the invitation behind a token hash (ENOTFOUND if none).
+	InvitationByToken(ctx context.Context, tokenHash string) (domain.Invitation, error)
+	// AcceptInvitation consumes the token, marks the invitation accepted and
+	// activates the account, in one transaction. ECONFLICT if it was already
+	// used, revoked or changed meanwhile.
+	AcceptInvitation(ctx context.Context, inv domain.Invitation, at time.Time, audit domain.AuditEntry) error
+}
+
+// Acceptor serves the page behind an invitation link.
+type Acceptor struct {
+	Store AcceptStore
+	Now   func() time.Time
+	Log   *slog.Logger
+	// Metrics receives EMF counts (nil: none).
+	Metrics *metrics.Recorder
+}
 
 // View is what the accept page shows about an invitation.
 type View struct {
@@ -16,17 +36,19 @@ type View struct {
 	SiteHost  string
 	Inviter   string
 	Kind      domain.Kind
+	Roles     map[domain.Product]domain.Role
 	ExpiresAt time.Time
 }
 
 func viewOf(inv domain.Invitation) View {
-	return View{Email: inv.Email, OrgName: inv.OrgName, SiteName: inv.SiteName, SiteHost: inv.SiteHost, Inviter: inv.InviterName, Kind: inv.Kind, ExpiresAt: inv.ExpiresAt}
+	return View{Email: inv.Email, OrgName: inv.OrgName, SiteName: inv.SiteName, SiteHost: inv.SiteHost, Inviter: inv.InviterName,
+		Kind: inv.Kind, Roles: inv.Effective(), ExpiresAt: inv.ExpiresAt}
 }
 
 // usable finds the invitation behind a token and checks that it can still be
 // accepted: ENOTFOUND for unknown tokens, ECONFLICT for a used one, EGONE for
 // expired or revoked ones.
-func (s *Service) usable(ctx context.Context, token string) (domain.Invitation, error) {
+func (s *Acceptor) usable(ctx context.Context, token string) (domain.Invitation, error) {
 	if !domain.ValidTokenShape(token) {
 		return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "This invitation link is not valid.")
 	}
@@ -42,7 +64,7 @@ func (s *Service) usable(ctx context.Context, token string) (domain.Invitation, 
 		return inv, domain.Errorf(domain.ECONFLICT, "This invitation has already been accepted.")
 	case inv.Status == domain.InvitationRevoked:
 		return inv, domain.Errorf(domain.EGONE, "This invitation was withdrawn by an administrator.")
-	case inv.Status == domain.InvitationExpired || inv.Expired(s.now()):
+	case inv.Status == domain.InvitationExpired || inv.Expired(clock(s.Now)):
 		return inv, domain.Errorf(domain.EGONE, "This invitation has expired. Ask your administrator to send a new one.")
 	}
 	return inv, nil
@@ -50,7 +72,7 @@ func (s *Service) usable(ctx context.Context, token string) (domain.Invitation, 
 
 // Show returns what the page behind an email link shows. It changes nothing:
 // mail scanners open links.
-func (s *Service) Show(ctx context.Context, token string) (View, error) {
+func (s *Acceptor) Show(ctx context.Context, token string) (View, error) {
 	inv, err := s.usable(ctx, token)
 	if err != nil {
 		return View{}, err
@@ -59,15 +81,14 @@ func (s *Service) Show(ctx context.Context, token string) (View, error) {
 }
 
 // Accept consumes the token and activates the account, all or nothing.
-func (s *Service) Accept(ctx context.Context, token, requestID string) (View, error) {
+func (s *Acceptor) Accept(ctx context.Context, token, requestID string) (View, error) {
 	inv, err := s.usable(ctx, token)
 	if err != nil {
 		return View{}, err
 	}
-	now := s.now()
-	audit := domain.AuditEntry{OrgID: inv.OrgID, ID: domain.NewID(), At: now, Actor: inv.AccountID, Action: "invitation.accept",
-		Target: "user/" + inv.AccountID, Before: map[string]any{"status": string(domain.UserInvited)},
-		After: map[string]any{"status": string(domain.UserActive), "invitationId": inv.ID}, RequestID: requestID}
+	now := clock(s.Now)
+	audit := domain.NewAudit(inv.OrgID, inv.AccountID, domain.ActionInvitationAccept, domain.UserTarget(inv.AccountID), requestID, now,
+		map[string]any{"status": string(domain.UserInvited)}, map[string]any{"status": string(domain.UserActive), "invitationId": inv.ID})
 	if err := s.Store.AcceptInvitation(ctx, inv, now, audit); err != nil {
 		return View{}, err
 	}

@@ -19,8 +19,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestAcceptLink(t *testing.T) {
-	s := &Service{Config: Config{AcceptURL: "https://guests.example/v1/invitations/accept"}}
-	if got := s.AcceptLink("a-b_c"); got != "https://guests.example/v1/invitations/accept?token=a-b_c" {
+	if got := AcceptLink("https://guests.example/v1/invitations/accept", "a-b_c"); got != "https://guests.example/v1/invitations/accept?token=a-b_c" {
 		t.Errorf("AcceptLink = %q", got)
 	}
 }

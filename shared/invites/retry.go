@@ -2,11 +2,34 @@ package invites
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/metrics"
 )
+
+// RetryStore is what the email retry job needs from persistence.
+type RetryStore interface {
+	// DueInvitations lists undelivered invitations whose email is due at now.
+	DueInvitations(ctx context.Context, now time.Time, limit int) ([]domain.Invitation, error)
+	// RotateToken gives an invitation a new token hash (the old link stops
+	// working) and returns it with its new version; ECONFLICT if it changed.
+	RotateToken(ctx context.Context, inv domain.Invitation, newHash string) (domain.Invitation, error)
+	// SaveDeliveries records email outcomes (and expiries).
+	SaveDeliveries(ctx context.Context, ds []domain.Delivery) ([]int, error)
+}
+
+// Retrier is the scheduled job that sends undelivered invitation emails.
+type Retrier struct {
+	Store  RetryStore
+	Mailer Sender
+	Config Config
+	Now    func() time.Time
+	Log    *slog.Logger
+	// Metrics receives EMF counts (nil: none).
+	Metrics *metrics.Recorder
+}
 
 // RetryReport is what one run of the email retry job did.
 type RetryReport struct {
@@ -22,21 +45,20 @@ type RetryReport struct {
 // a new token (only hashes are stored, so the old link cannot be re-sent)
 // and the old link stops working. An invitation past its expiry is marked
 // expired instead. At most limit invitations are handled per run.
-func (s *Service) RetryDeliveries(ctx context.Context, limit int) (RetryReport, error) {
-	now := s.now()
+func (s *Retrier) RetryDeliveries(ctx context.Context, limit int) (RetryReport, error) {
+	now := clock(s.Now)
 	due, err := s.Store.DueInvitations(ctx, now, limit)
 	if err != nil {
 		return RetryReport{}, err
 	}
 	rep := RetryReport{Due: len(due)}
+	var expired []domain.Delivery
+	var send []domain.Invitation
+	var tokens []string
 	for _, inv := range due {
 		if inv.Expired(now) {
 			inv.Status = domain.InvitationExpired
-			if err := s.Store.SaveDelivery(ctx, inv, now); err != nil {
-				rep.Skipped++
-				continue
-			}
-			rep.Expired++
+			expired = append(expired, domain.Delivery{Invitation: inv, RetryAt: now})
 			continue
 		}
 		token, hash := domain.NewToken()
@@ -47,14 +69,31 @@ func (s *Service) RetryDeliveries(ctx context.Context, limit int) (RetryReport, 
 		} else if err != nil {
 			return rep, err
 		}
-		switch s.deliver(ctx, rotated, token, now).Delivery {
-		case domain.DeliverySent:
+		send, tokens = append(send, rotated), append(tokens, token)
+	}
+	ob := outbox{mailer: s.Mailer, cfg: s.Config, log: logger(s.Log)}
+	deliveries := append(expired, ob.send(ctx, send, tokens, now)...)
+	changed, err := s.Store.SaveDeliveries(ctx, deliveries)
+	if err != nil {
+		return rep, err
+	}
+	skip := map[int]bool{}
+	for _, i := range changed {
+		skip[i] = true
+	}
+	for i, d := range deliveries {
+		switch {
+		case skip[i]:
+			rep.Skipped++
+		case d.Invitation.Status == domain.InvitationExpired:
+			rep.Expired++
+		case d.Invitation.Delivery == domain.DeliverySent:
 			rep.Sent++
 		default:
 			rep.Failed++
 		}
 	}
 	s.Metrics.Count(map[string]int{metrics.EmailRetryDue: rep.Due, metrics.EmailsSent: rep.Sent, metrics.EmailsFailed: rep.Failed, metrics.InvitationsExpired: rep.Expired})
-	s.log().InfoContext(ctx, "email retry run", "due", rep.Due, "sent", rep.Sent, "failed", rep.Failed, "expired", rep.Expired, "skipped", rep.Skipped, "at", now.Format(time.RFC3339))
+	logger(s.Log).InfoContext(ctx, "email retry run", "due", rep.Due, "sent", rep.Sent, "failed", rep.Failed, "expired", rep.Expired, "skipped", rep.Skipped, "at", now.Format(time.RFC3339))
 	return rep, nil
 }

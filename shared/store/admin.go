@@ -43,42 +43,53 @@ func (s *Store) putNew(ctx context.Context, v any, what string) error {
 }
 
 // CreateUser adds an account directly (bootstrap, directory sync, demo data):
-// its email guard, profile and access on one site, and the site's billing
-// counters, in one transaction. ECONFLICT if the email is taken.
+// its email guard, profile and access on one site, the site's billing
+// counters and an audit entry, in one transaction. ECONFLICT if the email is
+// taken; ELIMIT (with the site's real numbers) if a guest would pass the limit.
 func (s *Store) CreateUser(ctx context.Context, u domain.User, siteID string, access []domain.Access) error {
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newEmailItem(u)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newEmailItem(u, nil)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: &s.table, Item: marshal(newUserItem(u)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
-	var guests, paid int64
+	var seats domain.Seats
 	for _, a := range access {
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAccessItem(u, siteID, a))}})
 		if a.Product == domain.Confluence {
-			switch domain.KindOf(a.Effective) {
-			case domain.KindGuest:
-				guests++
-			case domain.KindPaid:
-				paid++
-			}
+			seats = seats.Plus(domain.SeatsOf(domain.KindOf(a.Effective)))
 		}
 	}
-	if guests > 0 || paid > 0 {
-		tx = append(tx, types.TransactWriteItem{Update: s.counterUpdate(u.OrgID, siteID, guests, paid)})
+	counters := -1
+	if !seats.Zero() {
+		counters = len(tx)
+		tx = append(tx, types.TransactWriteItem{Update: s.counterUpdate(u.OrgID, siteID, seats)})
 	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		for j, r := range tce.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" && j == len(tx)-1 && j >= 2 {
-				return domain.GuestLimitError(domain.Site{}, guests)
-			}
+	roles := map[string]any{}
+	for _, a := range access {
+		roles[string(a.Product)] = string(a.Effective)
+	}
+	audit := domain.NewAudit(u.OrgID, domain.ActorSystem, domain.ActionUserCreate, domain.UserTarget(u.AccountID), "", u.CreatedAt, nil,
+		map[string]any{"email": u.Email, "site": siteID, "roles": roles})
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}})
+	err := s.transact(ctx, "create user", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return err
+	}
+	if counters >= 0 && c.code(counters) == "ConditionalCheckFailed" {
+		site, err := s.siteFrom(ctx, c, ownerOf(len(tx), counters), u.OrgID, siteID)
+		if err != nil {
+			return err
 		}
-		return domain.Errorf(domain.ECONFLICT, "An account with email %s already exists in org %s.", u.Email, u.OrgID)
+		return domain.GuestLimitError(site, seats.Guests)
 	}
-	if err != nil {
-		return fmt.Errorf("store: create user: %w", err)
-	}
-	return nil
+	return domain.Errorf(domain.ECONFLICT, "An account with email %s already exists in org %s.", u.Email, u.OrgID)
+}
+
+// ownerOf marks item j of n as the counters' (-1) for siteFrom.
+func ownerOf(n, j int) []int {
+	o := make([]int, n)
+	o[j] = -1
+	return o
 }
 
 // User reads one account profile (ENOTFOUND if none).

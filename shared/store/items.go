@@ -124,15 +124,35 @@ func (i userItem) domain() domain.User {
 		OrgAdmin: i.OrgAdmin, SiteAdmin: i.SiteAdmin, External: i.External, InvitedBy: i.InvitedBy, CreatedAt: i.CreatedAt}
 }
 
+// emailItem is the uniqueness guard of an address in an org. An account made
+// by an invitation also names that invitation here, so that one read of the
+// guards tells an invite which addresses are members and which are invited.
 type emailItem struct {
 	keys
-	OrgID     string `dynamodbav:"orgId"`
-	Email     string `dynamodbav:"email"`
-	AccountID string `dynamodbav:"accountId"`
+	OrgID            string `dynamodbav:"orgId"`
+	Email            string `dynamodbav:"email"`
+	AccountID        string `dynamodbav:"accountId"`
+	InvitationID     string `dynamodbav:"invitationId,omitempty"`
+	SiteID           string `dynamodbav:"siteId,omitempty"`
+	ExpiresEpoch     int64  `dynamodbav:"expiresEpoch,omitempty"`
+	InvitationStatus string `dynamodbav:"invitationStatus,omitempty"`
 }
 
-func newEmailItem(u domain.User) emailItem {
-	return emailItem{keys: keys{PK: emailPK(u.OrgID, u.Email), SK: skEmail, Type: typeEmail}, OrgID: u.OrgID, Email: u.Email, AccountID: u.AccountID}
+func newEmailItem(u domain.User, inv *domain.Invitation) emailItem {
+	it := emailItem{keys: keys{PK: emailPK(u.OrgID, u.Email), SK: skEmail, Type: typeEmail}, OrgID: u.OrgID, Email: u.Email, AccountID: u.AccountID}
+	if inv != nil {
+		it.InvitationID, it.SiteID, it.ExpiresEpoch, it.InvitationStatus = inv.ID, inv.SiteID, inv.ExpiresAt.Unix(), string(inv.Status)
+	}
+	return it
+}
+
+func (i emailItem) existing() domain.ExistingAccount {
+	e := domain.ExistingAccount{AccountID: i.AccountID, InvitationID: i.InvitationID, SiteID: i.SiteID,
+		Status: domain.InvitationStatus(i.InvitationStatus)}
+	if i.ExpiresEpoch > 0 {
+		e.ExpiresAt = time.Unix(i.ExpiresEpoch, 0).UTC()
+	}
+	return e
 }
 
 type accessItem struct {
@@ -183,6 +203,7 @@ type invitationItem struct {
 	SiteName     string            `dynamodbav:"siteName,omitempty"`
 	SiteHost     string            `dynamodbav:"siteHost,omitempty"`
 	Roles        map[string]string `dynamodbav:"roles,omitempty"`
+	Effective    map[string]string `dynamodbav:"effective,omitempty"`
 	Groups       []string          `dynamodbav:"groups,omitempty"`
 	Kind         string            `dynamodbav:"kind"`
 	Message      string            `dynamodbav:"message,omitempty"`
@@ -209,12 +230,8 @@ func newInvitationItem(inv domain.Invitation, retryAt time.Time, version int) in
 	if inv.Delivery != domain.DeliverySent && inv.Status == domain.InvitationPending {
 		k.GSI3PK, k.GSI3SK = dueEmailPK(inv.ID), dueSK(retryAt, inv.OrgID, inv.ID)
 	}
-	roles := map[string]string{}
-	for p, r := range inv.Roles {
-		roles[string(p)] = string(r)
-	}
 	it := invitationItem{keys: k, OrgID: inv.OrgID, InvitationID: inv.ID, SiteID: inv.SiteID, AccountID: inv.AccountID, Email: inv.Email,
-		InvitedBy: inv.InvitedBy, InviterName: inv.InviterName, OrgName: inv.OrgName, SiteName: inv.SiteName, SiteHost: inv.SiteHost, Roles: roles, Groups: inv.Groups, Kind: string(inv.Kind), Message: inv.Message,
+		InvitedBy: inv.InvitedBy, InviterName: inv.InviterName, OrgName: inv.OrgName, SiteName: inv.SiteName, SiteHost: inv.SiteHost, Roles: roleMap(inv.Roles), Effective: roleMap(inv.EffectiveRoles), Groups: inv.Groups, Kind: string(inv.Kind), Message: inv.Message,
 		TokenHash: inv.TokenHash, Status: string(inv.Status), Delivery: string(inv.Delivery), DeliveryNote: inv.DeliveryNote,
 		MessageID: inv.MessageID, Attempts: inv.Attempts, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt, ExpiresEpoch: inv.ExpiresAt.Unix(), RequestID: inv.RequestID, Version: version}
 	if !inv.AcceptedAt.IsZero() {
@@ -231,6 +248,12 @@ func (i invitationItem) domain() domain.Invitation {
 		MessageID: i.MessageID, Attempts: i.Attempts, CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt, RequestID: i.RequestID, Version: i.Version}
 	for p, r := range i.Roles {
 		inv.Roles[domain.Product(p)] = domain.Role(r)
+	}
+	if len(i.Effective) > 0 {
+		inv.EffectiveRoles = map[domain.Product]domain.Role{}
+		for p, r := range i.Effective {
+			inv.EffectiveRoles[domain.Product(p)] = domain.Role(r)
+		}
 	}
 	if i.AcceptedAt != nil {
 		inv.AcceptedAt = *i.AcceptedAt
@@ -257,11 +280,12 @@ func newTokenItem(inv domain.Invitation) tokenItem {
 
 type idemItem struct {
 	keys
-	RequestHash string `dynamodbav:"requestHash"`
-	Done        bool   `dynamodbav:"done"`
-	Status      int    `dynamodbav:"status,omitempty"`
-	Body        []byte `dynamodbav:"body,omitempty"`
-	LockedUntil int64  `dynamodbav:"lockedUntil"` // epoch milliseconds
+	RequestHash string            `dynamodbav:"requestHash"`
+	Done        bool              `dynamodbav:"done"`
+	Status      int               `dynamodbav:"status,omitempty"`
+	Headers     map[string]string `dynamodbav:"headers,omitempty"`
+	Body        []byte            `dynamodbav:"body,omitempty"`
+	LockedUntil int64             `dynamodbav:"lockedUntil"` // epoch milliseconds
 }
 
 type auditItem struct {
@@ -290,4 +314,17 @@ func newAuditItem(a domain.AuditEntry) auditItem {
 	}
 	return auditItem{keys: keys{PK: auditPK(a.OrgID, a.At), SK: auditSK(a.At, a.ID), Type: typeAudit, TTL: ttl(a.At.Add(auditRetention))},
 		OrgID: a.OrgID, AuditID: a.ID, At: a.At, Actor: a.Actor, Action: a.Action, Target: a.Target, Before: enc(a.Before), After: enc(a.After), RequestID: a.RequestID}
+}
+
+// roleMap encodes roles by product; nil when there are none (nothing is
+// stored for an empty map).
+func roleMap(m map[domain.Product]domain.Role) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for p, r := range m {
+		out[string(p)] = string(r)
+	}
+	return out
 }

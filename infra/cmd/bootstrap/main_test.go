@@ -31,7 +31,7 @@ func TestBootstrapThroughEndpointEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := store.New(db, table)
-	sc, err := st.LoadScope(context.Background(), "neworg", "wiki", "idp|42")
+	sc, err := st.LoadInvite(context.Background(), "neworg", "wiki", "idp|42", nil, nil)
 	if err != nil || sc.Org == nil || sc.Site == nil || sc.Caller == nil {
 		t.Fatalf("scope = %+v %v", sc, err)
 	}

@@ -1,0 +1,52 @@
+package domain
+
+// Seats is a change of a site's billing counters: guests and paid users
+// added (negative numbers release them). It is the one definition of how a
+// grant moves the counters; the store writes it, services show its effect.
+type Seats struct {
+	Guests int64
+	Paid   int64
+}
+
+// SeatsOf is the change one user of kind k makes when they gain access.
+func SeatsOf(k Kind) Seats {
+	switch k {
+	case KindGuest:
+		return Seats{Guests: 1}
+	case KindPaid:
+		return Seats{Paid: 1}
+	}
+	return Seats{}
+}
+
+// Plus adds two changes.
+func (s Seats) Plus(o Seats) Seats { return Seats{Guests: s.Guests + o.Guests, Paid: s.Paid + o.Paid} }
+
+// Times multiplies a change by n.
+func (s Seats) Times(n int64) Seats { return Seats{Guests: s.Guests * n, Paid: s.Paid * n} }
+
+// Zero reports whether the change moves nothing.
+func (s Seats) Zero() bool { return s.Guests == 0 && s.Paid == 0 }
+
+// SlotChange is how much the change moves the site's free guest slots
+// (GuestSlots = 5 × paid users − guests).
+func (s Seats) SlotChange() int64 { return GuestsPerPaidUser*s.Paid - s.Guests }
+
+// Limited reports whether the guest limit can refuse the change: only a
+// change that adds guests is refused; releasing or adding paid users never is.
+func (s Seats) Limited() bool { return s.Guests > 0 }
+
+// Need is the number of free guest slots the site must have for the change
+// to fit: it fits when GuestSlots ≥ Need.
+func (s Seats) Need() int64 { return -s.SlotChange() }
+
+// Fits reports whether the change keeps the site within the guest limit.
+func (site Site) Fits(s Seats) bool { return !s.Limited() || site.GuestSlots >= s.Need() }
+
+// With returns the site with the change applied to its counters.
+func (site Site) With(s Seats) Site {
+	site.Guests += s.Guests
+	site.PaidUsers += s.Paid
+	site.GuestSlots += s.SlotChange()
+	return site
+}

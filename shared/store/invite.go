@@ -1,0 +1,354 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// MaxTransactItems is DynamoDB's limit on the items of one transaction.
+const MaxTransactItems = 100
+
+// LoadInvite reads everything an invite request names in one BatchGetItem:
+// the org, the site, the caller, the named groups and the email guards of
+// the addresses (at most 3 + 10 + 10 keys).
+func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error) {
+	sc := domain.InviteScope{Groups: map[string]domain.Group{}, Accounts: map[string]domain.ExistingAccount{}}
+	ks := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID))}
+	for _, g := range groups {
+		ks = append(ks, key(orgPK(orgID), groupSK(g)))
+	}
+	for _, e := range emails {
+		ks = append(ks, key(emailPK(orgID, e), skEmail))
+	}
+	if len(ks) > MaxTransactItems {
+		return sc, domain.Errorf(domain.EINVALID, "The request names too many groups and addresses.")
+	}
+	got, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return sc, err
+	}
+	if it, ok := got[id(orgPK(orgID), skOrg)]; ok {
+		o, err := unmarshal[orgItem](it)
+		if err != nil {
+			return sc, err
+		}
+		d := o.domain()
+		sc.Org = &d
+	}
+	if it, ok := got[id(userPK(orgID, callerID), skProfile)]; ok {
+		u, err := unmarshal[userItem](it)
+		if err != nil {
+			return sc, err
+		}
+		d := u.domain()
+		sc.Caller = &d
+	}
+	if it, ok := got[id(orgPK(orgID), siteSK(siteID))]; ok {
+		si, err := unmarshal[siteItem](it)
+		if err != nil {
+			return sc, err
+		}
+		d := si.domain()
+		sc.Site = &d
+	}
+	for _, g := range groups {
+		if it, ok := got[id(orgPK(orgID), groupSK(g))]; ok {
+			gi, err := unmarshal[groupItem](it)
+			if err != nil {
+				return sc, err
+			}
+			sc.Groups[g] = gi.domain()
+		}
+	}
+	for _, e := range emails {
+		if it, ok := got[id(emailPK(orgID, e), skEmail)]; ok {
+			ei, err := unmarshal[emailItem](it)
+			if err != nil {
+				return sc, err
+			}
+			sc.Accounts[e] = ei.existing()
+		}
+	}
+	return sc, nil
+}
+
+// inviteItems returns the transaction items of one invitee: email guard,
+// profile, access, memberships, invitation, token and audit entry.
+func (s *Store) inviteItems(siteID string, n domain.NewInvitation) []types.TransactWriteItem {
+	var tx []types.TransactWriteItem
+	put := func(v any, cond string) {
+		p := &types.Put{TableName: &s.table, Item: marshal(v)}
+		if cond != "" {
+			p.ConditionExpression = aws.String(cond)
+			p.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		}
+		tx = append(tx, types.TransactWriteItem{Put: p})
+	}
+	put(newEmailItem(n.User, &n.Invitation), "attribute_not_exists(PK)")
+	put(newUserItem(n.User), "attribute_not_exists(PK)")
+	for _, a := range n.Access {
+		put(newAccessItem(n.User, siteID, a), "")
+	}
+	for _, g := range n.Groups {
+		put(newMemberItem(n.User, g), "")
+	}
+	put(newInvitationItem(n.Invitation, n.Invitation.CreatedAt.Add(SendGrace), n.Invitation.Version), "attribute_not_exists(PK)")
+	put(newTokenItem(n.Invitation), "attribute_not_exists(PK)")
+	put(newAuditItem(n.Audit), "")
+	return tx
+}
+
+// SendGrace is how long a new invitation's email belongs to the request that
+// wrote it; after that, if still undelivered, the retry job takes it over.
+const SendGrace = 5 * time.Minute
+
+// CreateInvitations writes a batch of invitations with the site's counters,
+// normally in one TransactWriteItems. With whole, the batch is all or
+// nothing: a refused invitee refuses the batch and the result lists the
+// refusals. Otherwise refused invitees (address taken meanwhile, guest limit)
+// are dropped by their cancellation reasons and the rest is written; a batch
+// over DynamoDB's 100 items per transaction goes in several transactions,
+// one after the other (each invitee is still all or nothing).
+func (s *Store) CreateInvitations(ctx context.Context, siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error) {
+	var res domain.CreateResult
+	if len(batch) == 0 {
+		return res, nil
+	}
+	per := make([][]types.TransactWriteItem, len(batch))
+	total := 1
+	for i, n := range batch {
+		per[i] = s.inviteItems(siteID, n)
+		total += len(per[i])
+	}
+	if whole && total > MaxTransactItems {
+		return res, domain.Errorf(domain.EINVALID, "This request writes %d items; an all-or-nothing invite is limited to %d. Invite fewer people or groups at once.", total, MaxTransactItems)
+	}
+	// Chunks of invitees whose items fit one transaction with the counters.
+	var chunks [][]int
+	var cur []int
+	size := 1
+	for i := range batch {
+		if len(cur) > 0 && size+len(per[i]) > MaxTransactItems {
+			chunks, cur, size = append(chunks, cur), nil, 1
+		}
+		cur, size = append(cur, i), size+len(per[i])
+	}
+	chunks = append(chunks, cur)
+	for _, live := range chunks {
+		if err := s.createChunk(ctx, siteID, batch, per, live, whole, &res); err != nil {
+			return res, err
+		}
+		if whole && len(res.Refused) > 0 {
+			return res, nil
+		}
+	}
+	return res, nil
+}
+
+// createChunk writes the invitees live in one transaction, dropping refused
+// ones and retrying the rest (unless whole).
+func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.NewInvitation, per [][]types.TransactWriteItem, live []int, whole bool, res *domain.CreateResult) error {
+	orgID := batch[0].User.OrgID
+	for rounds := 0; len(live) > 0; rounds++ {
+		if rounds > len(batch)+1 {
+			return errors.New("store: create invitations: refusals did not settle")
+		}
+		var tx []types.TransactWriteItem
+		var owner []int // invitee of each transaction item; -1 for the counters
+		var seats domain.Seats
+		for _, i := range live {
+			tx = append(tx, per[i]...)
+			for range per[i] {
+				owner = append(owner, i)
+			}
+			seats = seats.Plus(batch[i].Seats())
+		}
+		if !seats.Zero() {
+			tx = append(tx, types.TransactWriteItem{Update: s.counterUpdate(orgID, siteID, seats)})
+			owner = append(owner, -1)
+		}
+		err := s.transact(ctx, "create invitations", tx)
+		var c *cancelled
+		if !errors.As(err, &c) {
+			return err
+		}
+		taken := map[int]*domain.ExistingAccount{}
+		limit := false
+		for j := range tx {
+			if c.code(j) != "ConditionalCheckFailed" {
+				continue
+			}
+			if owner[j] < 0 {
+				limit = true
+				continue
+			}
+			e := (*domain.ExistingAccount)(nil)
+			if old := c.old(j); old != nil {
+				if g, err := unmarshal[emailItem](old); err == nil && g.Type == typeEmail {
+					x := g.existing()
+					e = &x
+				}
+			}
+			if prev, ok := taken[owner[j]]; !ok || prev == nil {
+				taken[owner[j]] = e
+			}
+		}
+		if len(taken) == 0 && !limit {
+			return errors.New("store: create invitations: cancelled without a reason")
+		}
+		if err := s.fillExisting(ctx, orgID, batch, taken); err != nil {
+			return err
+		}
+		var keep []int
+		for _, i := range live {
+			if e, ok := taken[i]; ok {
+				r := domain.InviteRefused{Index: i, Outcome: domain.OutcomeAlreadyMember, Existing: e}
+				if e != nil && e.PendingAt(batch[i].Invitation.CreatedAt) {
+					r.Outcome = domain.OutcomeAlreadyInvited
+				}
+				res.Refused = append(res.Refused, r)
+				continue
+			}
+			keep = append(keep, i)
+		}
+		live = keep
+		if limit {
+			site, err := s.siteFrom(ctx, c, owner, orgID, siteID)
+			if err != nil {
+				return err
+			}
+			res.Site = &site
+			// Keep, in order, the invitees that still fit; refuse the others.
+			keep = nil
+			var want domain.Seats
+			for _, i := range live {
+				next := want.Plus(batch[i].Seats())
+				if !whole && site.Fits(next) {
+					keep, want = append(keep, i), next
+					continue
+				}
+				res.Refused = append(res.Refused, domain.InviteRefused{Index: i, Outcome: domain.OutcomeGuestLimit})
+			}
+			live = keep
+		}
+		if whole {
+			return nil
+		}
+	}
+	return nil
+}
+
+// fillExisting reads the email guards of taken addresses whose refusal did
+// not carry the old item (an emulator without ALL_OLD).
+func (s *Store) fillExisting(ctx context.Context, orgID string, batch []domain.NewInvitation, taken map[int]*domain.ExistingAccount) error {
+	var ks []item
+	for i, e := range taken {
+		if e == nil {
+			ks = append(ks, key(emailPK(orgID, batch[i].User.Email), skEmail))
+		}
+	}
+	if len(ks) == 0 {
+		return nil
+	}
+	got, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return err
+	}
+	for i, e := range taken {
+		if e != nil {
+			continue
+		}
+		if it, ok := got[id(emailPK(orgID, batch[i].User.Email), skEmail)]; ok {
+			g, err := unmarshal[emailItem](it)
+			if err != nil {
+				return err
+			}
+			x := g.existing()
+			taken[i] = &x
+		}
+	}
+	return nil
+}
+
+// siteFrom returns the site as the refused counter update saw it, reading it
+// when the server did not return it.
+func (s *Store) siteFrom(ctx context.Context, c *cancelled, owner []int, orgID, siteID string) (domain.Site, error) {
+	for j, o := range owner {
+		if o < 0 {
+			if old := c.old(j); old != nil {
+				si, err := unmarshal[siteItem](old)
+				return si.domain(), err
+			}
+		}
+	}
+	return s.Site(ctx, orgID, siteID)
+}
+
+// Site reads one site with its billing counters.
+func (s *Store) Site(ctx context.Context, orgID, siteID string) (domain.Site, error) {
+	it, err := s.getItem(ctx, orgPK(orgID), siteSK(siteID))
+	if err != nil {
+		return domain.Site{}, err
+	}
+	if it == nil {
+		return domain.Site{}, domain.Errorf(domain.ENOTFOUND, "No such site.")
+	}
+	si, err := unmarshal[siteItem](it)
+	return si.domain(), err
+}
+
+// SaveDeliveries records delivery outcomes, normally in one
+// TransactWriteItems. Each invitation is rewritten whole (not UpdateItem
+// REMOVE, which minidyn ignores) so its due-work index entry disappears once
+// sent, under its version, so a concurrent accept is never overwritten: an
+// invitation that changed meanwhile is left as it is (and reported by
+// index in changed); the others are written.
+func (s *Store) SaveDeliveries(ctx context.Context, ds []domain.Delivery) (changed []int, err error) {
+	for start := 0; start < len(ds); start += MaxTransactItems {
+		live := make([]int, 0, MaxTransactItems)
+		for i := start; i < min(len(ds), start+MaxTransactItems); i++ {
+			live = append(live, i)
+		}
+		for len(live) > 0 {
+			tx := make([]types.TransactWriteItem, 0, len(live))
+			for _, i := range live {
+				inv := ds[i].Invitation
+				tx = append(tx, types.TransactWriteItem{Put: &types.Put{
+					TableName:                 &s.table,
+					Item:                      marshal(newInvitationItem(inv, ds[i].RetryAt, inv.Version+1)),
+					ConditionExpression:       aws.String("version = :v AND #s = :pending"),
+					ExpressionAttributeNames:  map[string]string{"#s": "status"},
+					ExpressionAttributeValues: item{":v": num(int64(inv.Version)), ":pending": str(string(domain.InvitationPending))},
+				}})
+			}
+			err := s.transact(ctx, "save deliveries", tx)
+			var c *cancelled
+			if !errors.As(err, &c) {
+				if err != nil {
+					return changed, err
+				}
+				break
+			}
+			var keep []int
+			for j, i := range live {
+				if c.code(j) == "ConditionalCheckFailed" {
+					changed = append(changed, i)
+				} else {
+					keep = append(keep, i)
+				}
+			}
+			if len(keep) == len(live) {
+				return changed, fmt.Errorf("store: save deliveries: cancelled without a reason")
+			}
+			live = keep
+		}
+	}
+	return changed, nil
+}
