@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNormalizeEmail(t *testing.T) {
@@ -26,6 +27,14 @@ func TestNormalizeEmail(t *testing.T) {
 		{in: strings.Repeat("a", 65) + "@example.com", bad: true},
 		{in: "a@" + strings.Repeat("b", 250) + ".com", bad: true},
 		{in: "ann@example.com,bob@example.com", bad: true},
+		// One mailbox, one spelling: the domain in its IDNA ASCII form.
+		{in: "x@bücher.example", want: "x@xn--bcher-kva.example"},
+		{in: "X@BÜCHER.example", want: "x@xn--bcher-kva.example"},
+		{in: "x@xn--bcher-kva.example", want: "x@xn--bcher-kva.example"},
+		{in: "x@münchen.de", want: "x@xn--mnchen-3ya.de"},
+		// SES sends only ASCII addresses.
+		{in: "jörg@agency.example", bad: true},
+		{in: "x@bad_domain.example", bad: true},
 	}
 	for _, c := range cases {
 		got, why := NormalizeEmail(c.in)
@@ -246,5 +255,53 @@ func TestCanInvite(t *testing.T) {
 	}
 	if (User{Status: UserActive}).CanInvite("wiki") {
 		t.Error("plain user allowed")
+	}
+}
+
+func TestNonASCIILocalPartReason(t *testing.T) {
+	if _, why := NormalizeEmail("jörg@agency.example"); !strings.Contains(why, "ASCII") {
+		t.Errorf("reason = %q", why)
+	}
+	if !IsExternal("x@xn--bcher-kva.example", []string{"agency.example"}) || IsExternal("x@xn--bcher-kva.example", []string{"Bücher.example"}) {
+		t.Error("verified domains are not compared in their ASCII form")
+	}
+}
+
+func TestSeats(t *testing.T) {
+	site := Site{PaidUsers: 1, GuestSlots: 5}
+	five := SeatsOf(KindGuest).Times(5)
+	if !site.Fits(five) || site.Fits(five.Plus(SeatsOf(KindGuest))) {
+		t.Error("5 guests must fit one paid user's slots, 6 must not")
+	}
+	if !site.Fits(five.Plus(SeatsOf(KindGuest)).Plus(SeatsOf(KindPaid))) {
+		t.Error("a paid user in the same change adds 5 slots")
+	}
+	after := site.With(five.Plus(SeatsOf(KindPaid)))
+	if after.Guests != 5 || after.PaidUsers != 2 || after.GuestSlots != 5 || after.Billing().GuestLimit != 10 {
+		t.Errorf("after = %+v", after)
+	}
+	release := SeatsOf(KindPaid).Times(-1)
+	if release.Limited() || !after.Fits(release) || after.With(release).GuestSlots != 0 {
+		t.Error("releasing a paid user is never refused and lowers the slots")
+	}
+	if (Seats{}).Need() != 0 || !(Seats{}).Zero() {
+		t.Error("zero change")
+	}
+}
+
+func TestMarkExisting(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var iv Invitee
+	iv.MarkExisting(ExistingAccount{AccountID: "a", InvitationID: "i", ExpiresAt: now.Add(time.Hour), Status: InvitationPending}, now)
+	if iv.Outcome != OutcomeAlreadyInvited || !strings.Contains(iv.Reason, "resend") {
+		t.Errorf("pending: %+v", iv)
+	}
+	iv.MarkExisting(ExistingAccount{AccountID: "a", InvitationID: "i", ExpiresAt: now, Status: InvitationPending}, now)
+	if iv.Outcome != OutcomeAlreadyMember || !strings.Contains(iv.Reason, "expired") {
+		t.Errorf("expired: %+v", iv)
+	}
+	iv.MarkExisting(ExistingAccount{AccountID: "a"}, now)
+	if iv.Outcome != OutcomeAlreadyMember || iv.Existing.AccountID != "a" {
+		t.Errorf("member: %+v", iv)
 	}
 }

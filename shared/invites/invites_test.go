@@ -1,0 +1,346 @@
+package invites
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/email"
+)
+
+// Function-field fakes: each test sets only what its path calls; a call to
+// an unset field fails the test.
+
+type fakeStore struct {
+	t                *testing.T
+	LoadInviteFn     func(orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error)
+	CreateFn         func(siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error)
+	SaveDeliveriesFn func(ds []domain.Delivery) ([]int, error)
+	DueFn            func(now time.Time, limit int) ([]domain.Invitation, error)
+	RotateFn         func(inv domain.Invitation, hash string) (domain.Invitation, error)
+	ByTokenFn        func(hash string) (domain.Invitation, error)
+	AcceptFn         func(inv domain.Invitation, at time.Time, audit domain.AuditEntry) error
+}
+
+func (f *fakeStore) must(fn any, name string) {
+	if fn == nil {
+		f.t.Fatalf("unexpected store call %s", name)
+	}
+}
+
+func (f *fakeStore) LoadInvite(_ context.Context, orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error) {
+	f.must(f.LoadInviteFn, "LoadInvite")
+	return f.LoadInviteFn(orgID, siteID, callerID, groups, emails)
+}
+
+func (f *fakeStore) CreateInvitations(_ context.Context, siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error) {
+	f.must(f.CreateFn, "CreateInvitations")
+	return f.CreateFn(siteID, batch, whole)
+}
+
+func (f *fakeStore) SaveDeliveries(_ context.Context, ds []domain.Delivery) ([]int, error) {
+	f.must(f.SaveDeliveriesFn, "SaveDeliveries")
+	return f.SaveDeliveriesFn(ds)
+}
+
+func (f *fakeStore) DueInvitations(_ context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
+	f.must(f.DueFn, "DueInvitations")
+	return f.DueFn(now, limit)
+}
+
+func (f *fakeStore) RotateToken(_ context.Context, inv domain.Invitation, hash string) (domain.Invitation, error) {
+	f.must(f.RotateFn, "RotateToken")
+	return f.RotateFn(inv, hash)
+}
+
+func (f *fakeStore) InvitationByToken(_ context.Context, hash string) (domain.Invitation, error) {
+	f.must(f.ByTokenFn, "InvitationByToken")
+	return f.ByTokenFn(hash)
+}
+
+func (f *fakeStore) AcceptInvitation(_ context.Context, inv domain.Invitation, at time.Time, audit domain.AuditEntry) error {
+	f.must(f.AcceptFn, "AcceptInvitation")
+	return f.AcceptFn(inv, at, audit)
+}
+
+type fakeSender struct {
+	SendFn func(msg email.Message) (string, error)
+}
+
+func (f fakeSender) Send(_ context.Context, msg email.Message) (string, error) { return f.SendFn(msg) }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+func scope() domain.InviteScope {
+	return domain.InviteScope{
+		Scope: domain.Scope{
+			Org:    &domain.Org{ID: "o", Name: "Org", VerifiedDomains: []string{"org.example"}},
+			Site:   &domain.Site{OrgID: "o", ID: "s", Name: "Site", Host: "s.example", PaidUsers: 2, GuestSlots: 10},
+			Caller: &domain.User{OrgID: "o", AccountID: "admin", Status: domain.UserActive, OrgAdmin: true, DisplayName: "Ada"},
+		},
+		Groups:   map[string]domain.Group{},
+		Accounts: map[string]domain.ExistingAccount{},
+	}
+}
+
+func inviter(st *fakeStore, send func(email.Message) (string, error)) *Inviter {
+	return &Inviter{Store: st, Mailer: fakeSender{send}, Config: Config{AcceptURL: "https://x.example/invitations/accept", Lifetime: time.Hour},
+		Now: func() time.Time { return now }, Log: quiet}
+}
+
+func guests(emails ...string) domain.InviteInput {
+	return domain.InviteInput{Emails: emails, Products: map[string]domain.ProductInput{"confluence": {Role: "guest"}}}
+}
+
+func TestInviteRefusesBeforeWriting(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*domain.InviteScope)
+		in     domain.InviteInput
+		code   string
+	}{
+		{"unknown org", func(s *domain.InviteScope) { s.Org = nil }, guests("a@x.example"), domain.ENOTFOUND},
+		{"caller of another org", func(s *domain.InviteScope) { s.Caller = nil }, guests("a@x.example"), domain.ENOTFOUND},
+		{"unknown site", func(s *domain.InviteScope) { s.Site = nil }, guests("a@x.example"), domain.ENOTFOUND},
+		{"plain user", func(s *domain.InviteScope) { s.Caller.OrgAdmin = false }, guests("a@x.example"), domain.EFORBIDDEN},
+		{"unknown group", func(*domain.InviteScope) {}, domain.InviteInput{Emails: []string{"a@x.example"}, Groups: []string{"nope"}}, domain.EINVALID},
+		{"all or nothing with a member", func(s *domain.InviteScope) { s.Accounts["b@x.example"] = domain.ExistingAccount{AccountID: "b"} },
+			domain.InviteInput{Emails: []string{"a@x.example", "b@x.example"}, Products: map[string]domain.ProductInput{"confluence": {Role: "guest"}}, AllOrNothing: true}, domain.EREFUSED},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := &fakeStore{t: t, LoadInviteFn: func(_, _, _ string, _, _ []string) (domain.InviteScope, error) {
+				sc := scope()
+				c.mutate(&sc)
+				return sc, nil
+			}}
+			_, err := inviter(st, nil).Invite(context.Background(), Caller{AccountID: "admin"}, "o", "s", c.in)
+			if domain.ErrorCode(err) != c.code {
+				t.Errorf("err = %v, want %s", err, c.code)
+			}
+		})
+	}
+}
+
+// TestInviteOutcomes: existing accounts, refusals by the store and the new
+// invitations each get their outcome; one read, one write, one wave of mail.
+func TestInviteOutcomes(t *testing.T) {
+	var reads, writes int
+	var saved []domain.Delivery
+	st := &fakeStore{t: t,
+		LoadInviteFn: func(org, site, caller string, groups, emails []string) (domain.InviteScope, error) {
+			reads++
+			if fmt.Sprint(emails) != "[new@x.example pending@x.example member@x.example raced@x.example full@x.example]" {
+				t.Errorf("emails read = %v", emails)
+			}
+			sc := scope()
+			sc.Accounts["pending@x.example"] = domain.ExistingAccount{AccountID: "p", InvitationID: "inv-p", ExpiresAt: now.Add(time.Hour), Status: domain.InvitationPending}
+			sc.Accounts["member@x.example"] = domain.ExistingAccount{AccountID: "m", InvitationID: "inv-m", ExpiresAt: now.Add(time.Hour), Status: domain.InvitationAccepted}
+			return sc, nil
+		},
+		CreateFn: func(site string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error) {
+			writes++
+			if len(batch) != 3 || whole {
+				t.Fatalf("batch of %d (whole %v), want the 3 new addresses", len(batch), whole)
+			}
+			full := domain.Site{PaidUsers: 2, Guests: 10, GuestSlots: 0}
+			return domain.CreateResult{Site: &full, Refused: []domain.InviteRefused{
+				{Index: 1, Outcome: domain.OutcomeAlreadyMember, Existing: &domain.ExistingAccount{AccountID: "r"}},
+				{Index: 2, Outcome: domain.OutcomeGuestLimit},
+			}}, nil
+		},
+		SaveDeliveriesFn: func(ds []domain.Delivery) ([]int, error) { saved = ds; return nil, nil },
+	}
+	var sent []string
+	var mu sync.Mutex
+	res, err := inviter(st, func(m email.Message) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		sent = append(sent, m.To)
+		return "msg", nil
+	}).Invite(context.Background(), Caller{AccountID: "admin", RequestID: "r1"}, "o", "s",
+		guests("new@x.example", "Pending@X.example", "member@x.example", "raced@x.example", "full@x.example", "bad"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []domain.Outcome{domain.OutcomeInvited, domain.OutcomeAlreadyInvited, domain.OutcomeAlreadyMember, domain.OutcomeAlreadyMember, domain.OutcomeGuestLimit, domain.OutcomeInvalid}
+	for i, w := range want {
+		if res.Results[i].Status != w {
+			t.Errorf("result %d = %+v, want %s", i, res.Results[i], w)
+		}
+	}
+	if r := res.Results[1]; r.InvitationID != "inv-p" || !r.ExpiresAt.Equal(now.Add(time.Hour)) || r.AccountID != "p" {
+		t.Errorf("already_invited = %+v", r)
+	}
+	if !strings.Contains(res.Results[4].Reason, "2 paid") {
+		t.Errorf("guest limit reason = %q", res.Results[4].Reason)
+	}
+	if reads != 1 || writes != 1 || len(sent) != 1 || sent[0] != "new@x.example" || len(saved) != 1 || saved[0].Invitation.Delivery != domain.DeliverySent {
+		t.Errorf("reads %d writes %d sent %v saved %+v", reads, writes, sent, saved)
+	}
+	if res.Billing.Guests != 11 || res.Billing.FreeGuestSlots != 0 {
+		t.Errorf("billing = %+v (the store's fresh counters plus the one invited)", res.Billing)
+	}
+	if s := res.Summary; s.Invited != 1 || s.AlreadyInvited != 1 || s.AlreadyMember != 2 || s.GuestLimit != 1 || s.Invalid != 1 || s.EmailsSent != 1 {
+		t.Errorf("summary = %+v", s)
+	}
+}
+
+// TestInviteSendsOneWave: the ten emails of an invite are all in flight at
+// once (each send waits until all ten have started; sent one by one, they
+// would never all arrive).
+func TestInviteSendsOneWave(t *testing.T) {
+	var emails []string
+	for i := range 10 {
+		emails = append(emails, fmt.Sprintf("p%d@x.example", i))
+	}
+	st := &fakeStore{t: t,
+		LoadInviteFn: func(_, _, _ string, _, _ []string) (domain.InviteScope, error) { return scope(), nil },
+		CreateFn: func(string, []domain.NewInvitation, bool) (domain.CreateResult, error) {
+			return domain.CreateResult{}, nil
+		},
+		SaveDeliveriesFn: func(ds []domain.Delivery) ([]int, error) { return nil, nil },
+	}
+	var arrived sync.WaitGroup
+	arrived.Add(10)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	res, err := inviter(st, func(m email.Message) (string, error) {
+		arrived.Done()
+		select {
+		case <-all:
+			return "id", nil
+		case <-time.After(5 * time.Second):
+			return "", errors.New("not all sends were in flight at once")
+		}
+	}).Invite(context.Background(), Caller{AccountID: "admin"}, "o", "s", guests(emails...))
+	if err != nil || res.Summary.EmailsSent != 10 {
+		t.Fatalf("summary %+v, err %v", res.Summary, err)
+	}
+}
+
+// TestOutboxPacesBeyondTheRate: past the send rate, emails wait for the
+// next second's slot.
+func TestOutboxPacesBeyondTheRate(t *testing.T) {
+	var mu sync.Mutex
+	at := map[string]time.Time{}
+	ob := outbox{mailer: fakeSender{func(m email.Message) (string, error) {
+		mu.Lock()
+		at[m.To] = time.Now()
+		mu.Unlock()
+		return "id", nil
+	}}, cfg: Config{AcceptURL: "https://x.example/a", SendRate: 2}, log: quiet}
+	invs := []domain.Invitation{{ID: "1", Email: "a@x.example"}, {ID: "2", Email: "b@x.example"}, {ID: "3", Email: "c@x.example"}}
+	start := time.Now()
+	ds := ob.send(context.Background(), invs, []string{"t1", "t2", "t3"}, now)
+	if len(ds) != 3 || at["c@x.example"].Sub(start) < time.Second {
+		t.Errorf("third email of a 2/s rate left after %v", at["c@x.example"].Sub(start))
+	}
+}
+
+func TestInviteFailedEmailIsKeptForRetry(t *testing.T) {
+	var saved []domain.Delivery
+	st := &fakeStore{t: t,
+		LoadInviteFn: func(_, _, _ string, _, _ []string) (domain.InviteScope, error) { return scope(), nil },
+		CreateFn: func(string, []domain.NewInvitation, bool) (domain.CreateResult, error) {
+			return domain.CreateResult{}, nil
+		},
+		SaveDeliveriesFn: func(ds []domain.Delivery) ([]int, error) {
+			saved = ds
+			return nil, errors.New("dynamodb down")
+		},
+	}
+	res, err := inviter(st, func(email.Message) (string, error) { return "", errors.New("throttled") }).
+		Invite(context.Background(), Caller{AccountID: "admin"}, "o", "s", guests("a@x.example"))
+	if err != nil || res.Results[0].EmailDelivery != domain.DeliveryFailed || res.Summary.EmailsFailed != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if len(saved) != 1 || !saved[0].RetryAt.After(now) || saved[0].Invitation.Attempts != 1 {
+		t.Errorf("saved = %+v", saved)
+	}
+}
+
+func TestRetryDeliveries(t *testing.T) {
+	due := []domain.Invitation{
+		{ID: "old", Email: "old@x.example", ExpiresAt: now.Add(-time.Minute), Status: domain.InvitationPending},
+		{ID: "raced", Email: "raced@x.example", ExpiresAt: now.Add(time.Hour), Status: domain.InvitationPending},
+		{ID: "ok", Email: "ok@x.example", ExpiresAt: now.Add(time.Hour), Status: domain.InvitationPending},
+	}
+	st := &fakeStore{t: t,
+		DueFn: func(time.Time, int) ([]domain.Invitation, error) { return due, nil },
+		RotateFn: func(inv domain.Invitation, hash string) (domain.Invitation, error) {
+			if inv.ID == "raced" {
+				return inv, domain.Errorf(domain.ECONFLICT, "changed")
+			}
+			inv.TokenHash, inv.Version = hash, inv.Version+1
+			return inv, nil
+		},
+		SaveDeliveriesFn: func(ds []domain.Delivery) ([]int, error) {
+			if len(ds) != 2 || ds[0].Invitation.Status != domain.InvitationExpired || ds[1].Invitation.Delivery != domain.DeliverySent {
+				t.Errorf("saved = %+v", ds)
+			}
+			return nil, nil
+		},
+	}
+	r := &Retrier{Store: st, Mailer: fakeSender{func(m email.Message) (string, error) { return "id", nil }},
+		Config: Config{AcceptURL: "https://x.example/a"}, Now: func() time.Time { return now }, Log: quiet}
+	rep, err := r.RetryDeliveries(context.Background(), 10)
+	if err != nil || rep != (RetryReport{Due: 3, Sent: 1, Expired: 1, Skipped: 1}) {
+		t.Errorf("report = %+v %v", rep, err)
+	}
+}
+
+func TestAcceptStates(t *testing.T) {
+	token, hash := domain.NewToken()
+	for _, c := range []struct {
+		status  domain.InvitationStatus
+		expires time.Time
+		code    string
+	}{
+		{domain.InvitationPending, now.Add(time.Hour), ""},
+		{domain.InvitationAccepted, now.Add(time.Hour), domain.ECONFLICT},
+		{domain.InvitationRevoked, now.Add(time.Hour), domain.EGONE},
+		{domain.InvitationPending, now, domain.EGONE},
+	} {
+		accepted := false
+		st := &fakeStore{t: t,
+			ByTokenFn: func(h string) (domain.Invitation, error) {
+				if h != hash {
+					return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "no")
+				}
+				return domain.Invitation{ID: "i", AccountID: "a", OrgID: "o", Status: c.status, ExpiresAt: c.expires, Kind: domain.KindGuest}, nil
+			},
+			AcceptFn: func(inv domain.Invitation, at time.Time, audit domain.AuditEntry) error {
+				accepted = true
+				if audit.Action != domain.ActionInvitationAccept || audit.Actor != "a" || audit.RequestID != "req" {
+					t.Errorf("audit = %+v", audit)
+				}
+				return nil
+			},
+		}
+		a := &Acceptor{Store: st, Now: func() time.Time { return now }, Log: quiet}
+		if _, err := a.Show(context.Background(), token); domain.ErrorCode(err) != c.code {
+			t.Errorf("%s: show = %v, want %q", c.status, err, c.code)
+		}
+		if accepted {
+			t.Errorf("%s: showing accepted", c.status)
+		}
+		_, err := a.Accept(context.Background(), token, "req")
+		if domain.ErrorCode(err) != c.code || accepted != (c.code == "") {
+			t.Errorf("%s: accept = %v (accepted %v)", c.status, err, accepted)
+		}
+	}
+	a := &Acceptor{Store: &fakeStore{t: t}, Now: func() time.Time { return now }}
+	if _, err := a.Show(context.Background(), "short"); domain.ErrorCode(err) != domain.ENOTFOUND {
+		t.Errorf("malformed token reached the store or passed: %v", err)
+	}
+}
