@@ -28,7 +28,9 @@ func (f fakeKeys) KeepAnswer(_ context.Context, scope, key string, rec idempoten
 	return f.KeepFn(scope, key, rec)
 }
 
-func (f fakeKeys) ReleaseKey(_ context.Context, scope, key string) error { return f.ReleaseFn(scope, key) }
+func (f fakeKeys) ReleaseKey(_ context.Context, scope, key string) error {
+	return f.ReleaseFn(scope, key)
+}
 
 func keyed(key, body string) events.APIGatewayProxyRequest {
 	req := events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/orgs/{orgId}/x", Path: "/orgs/o/x", Body: body,
