@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -41,6 +42,24 @@ func env(t *testing.T, kv ...string) {
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		t.Setenv(kv[i], kv[i+1])
+	}
+}
+
+// TestLinksNoServiceNorConfig: awsenv must not make a function link the
+// SDK's config package or a service it does not use.
+func TestLinksNoServiceNorConfig(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/guestaccess/guestaccess/shared/awsenv").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 {
+		t.Fatalf("go list -deps listed %d packages: %q", len(deps), out)
+	}
+	for _, p := range deps {
+		if strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/config") || strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/service/") {
+			t.Errorf("shared/awsenv depends on %s", p)
+		}
 	}
 }
 
