@@ -18,9 +18,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/guestaccess/guestaccess/shared/awsenv"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/metrics"
@@ -93,16 +93,13 @@ func Load(ctx context.Context) (Env, error) {
 	return env, nil
 }
 
-// AWSConfig loads the SDK configuration. The SDK itself honours
-// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, so the same binary talks to
-// AWS, LocalStack or a local emulator; the region defaults to us-east-1.
-func AWSConfig(ctx context.Context) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{}
-	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
-		opts = append(opts, config.WithRegion("us-east-1"))
-	}
-	return config.LoadDefaultConfig(ctx, opts...)
-}
+// AWSConfig is the SDK configuration from the Lambda environment, built
+// explicitly (shared/awsenv) rather than with the SDK's config package, whose
+// shared-config, SSO and STS support Lambda never uses and which would put
+// the bootstraps over their size budget. Clients built from it honour
+// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, so the same binary talks
+// to AWS, LocalStack or a local emulator; the region defaults to us-east-1.
+func AWSConfig(context.Context) (aws.Config, error) { return awsenv.Config() }
 
 // Store returns the table's store over a DynamoDB client built from env.
 func Store(env Env) *store.Store {
