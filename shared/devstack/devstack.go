@@ -36,6 +36,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/samtemplate"
 	"github.com/guestaccess/guestaccess/shared/sesmailer"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/tablesetup"
 )
 
 // Audience is the `aud` of the dev issuer's tokens.
@@ -148,7 +149,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		op.BaseEndpoint = aws.String(o.SESEndpoint)
 		op.APIOptions = append(op.APIOptions, o.SESAPIOptions...)
 	})
-	if err := store.CreateTable(ctx, st.DB, st.Template, o.Table); err != nil {
+	if err := tablesetup.Create(ctx, st.DB, st.Template, o.Table); err != nil {
 		return nil, fmt.Errorf("create table %s: %w", o.Table, err)
 	}
 	st.Store = store.New(st.DB, o.Table)

@@ -24,7 +24,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/samtemplate"
-	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/tablesetup"
 )
 
 // Endpoint returns the endpoint in env var name, skipping or failing the test
@@ -118,7 +118,7 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	if err != nil {
 		return err
 	}
-	return store.CreateTable(ctx, db, tpl, name)
+	return tablesetup.Create(ctx, db, tpl, name)
 }
 
 // Table creates a fresh table for one test on the emulator at endpoint and
