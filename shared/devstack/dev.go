@@ -19,9 +19,11 @@ func (st *Stack) tokenHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if !domain.ValidAccountID(sub) {
+		id := domain.NewID()
 		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set(RequestIDHeader, id)
 		w.WriteHeader(http.StatusBadRequest)
-		_, _ = fmt.Fprint(w, `{"type":"https://guestaccess.dev/problems/invalid","title":"Bad Request","status":400,"detail":"sub must be an account id"}`)
+		_, _ = fmt.Fprintf(w, `{"type":"https://guestaccess.dev/problems/invalid","title":"Bad Request","status":400,"detail":"sub must be an account id","requestId":%q}`, id)
 		return
 	}
 	tok, err := st.Token(sub)

@@ -176,7 +176,12 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now}
 	st.Mailer = sesmailer.New(st.SES, o.Sender)
-	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle, Stage: "local", Log: o.Log}
+	responses, err := gatewayResponses(st.Template, st.Routes)
+	if err != nil {
+		return nil, err
+	}
+	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+		Responses: responses, Stage: "local", Log: o.Log}
 	for _, r := range st.Routes {
 		if _, ok := gw.Handlers[r.FunctionID]; !ok {
 			return nil, fmt.Errorf("template route %s %s: no handler for %s in app.APIHandlers", r.Method, r.Path, r.FunctionID)
@@ -195,6 +200,19 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	go func() { _ = st.server.Serve(ln) }()
 	st.closers = append(st.closers, func() { _ = st.server.Close() })
 	return st, nil
+}
+
+// gatewayResponses returns the GatewayResponses of the one API that serves
+// the routes.
+func gatewayResponses(tpl *samtemplate.Template, routes []samtemplate.Route) (map[string]samtemplate.GatewayResponse, error) {
+	api := ""
+	for _, r := range routes {
+		if api != "" && r.RestAPIID != api {
+			return nil, fmt.Errorf("routes belong to two APIs, %s and %s; the local gateway serves one", api, r.RestAPIID)
+		}
+		api = r.RestAPIID
+	}
+	return tpl.GatewayResponses(api)
 }
 
 // Token returns a dev admin token for an account id, valid for an hour.
