@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,6 +73,9 @@ type Options struct {
 	// SESAPIOptions are added to the SES client (tests trace calls with them).
 	SESAPIOptions []func(*middleware.Stack) error
 	Log           *slog.Logger
+	// RequestLog, if set, gets one short line per request (method, path,
+	// status, duration).
+	RequestLog io.Writer
 }
 
 // Stack is a running local API.
@@ -196,7 +200,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		_, _ = w.Write(apidoc.YAML)
 	})
 	mux.Handle("/", gw)
-	st.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = mux
+	if o.RequestLog != nil {
+		handler = requestLines(o.RequestLog, mux)
+	}
+	st.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = st.server.Serve(ln) }()
 	st.closers = append(st.closers, func() { _ = st.server.Close() })
 	return st, nil
