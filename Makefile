@@ -56,7 +56,10 @@ sam-check: venv ## sam validate --lint, then sam build through the build-<Logica
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --build-in-source
 
 dev: node ## run the whole API locally: embedded DynamoDB, SES inbox, demo org, real authorizer and handlers
-	$(GO) run ./infra/cmd/dev
+	@echo "== building the dev server into .cache/dev (the first build downloads modules and compiles the AWS SDK: a few minutes; later builds take seconds)"
+	$(GO) build -o .cache/dev ./infra/cmd/dev
+	@echo "== starting the dev server (logs: .cache/dev.log)"
+	@./.cache/dev
 
 test: venv node rie ## SAM checks; unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE
 	$(MAKE) --no-print-directory sam-check

@@ -66,7 +66,7 @@ func attrs(ds []types.AttributeDefinition) []string {
 }
 
 func TestInitHooksMatchTemplate(t *testing.T) {
-	moto := testenv.Endpoint(t, "MOTO_ENDPOINT")
+	moto := testenv.Moto(t)
 	root := repoRoot(t)
 	tplPath := filepath.Join(root, "template.yaml")
 	suffix := randomSuffix(t)

@@ -141,7 +141,7 @@ func mustJSON(v any) []byte {
 }
 
 func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
-	moto := testenv.Endpoint(t, "MOTO_ENDPOINT")
+	moto := testenv.Moto(t)
 	rie := os.Getenv("RIE_BIN")
 	if rie == "" {
 		testenv.Endpoint(t, "RIE_BIN") // skips, or fails under REQUIRE_EMULATORS=1

@@ -1,37 +1,21 @@
 #!/usr/bin/env bash
-# The README's test command (`make test`) runs this after installing the venv
-# and npm packages. It starts the emulators on free loopback ports, runs every
-# Go test with REQUIRE_EMULATORS=1 (so an emulator test can fail but never
-# silently skip), and stops the emulators whatever happens.
+# The README's test command (`make test`) runs this after installing the venv,
+# the npm packages and the Lambda runtime interface emulator. It runs every Go
+# test with REQUIRE_EMULATORS=1, so an emulator test can fail but never
+# silently skip. Each test binary starts its own emulators (moto,
+# aws-ses-v2-local) through shared/testenv on free loopback ports, and they die
+# with it: one package's load cannot slow another's requests.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() { # url name log
-  for _ in $(seq 1 150); do
-    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  echo "$2 did not start; its log:" >&2; cat "$3" >&2; return 1
-}
-
 logs=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+trap 'rm -rf "$logs"' EXIT
 
-moto_port=$(free_port)
-.venv/bin/python infra/scripts/moto_serial.py 127.0.0.1 "$moto_port" >"$logs/moto.log" 2>&1 &
-pids+=($!)
-ses_port=$(free_port)
-node infra/dev/sesdev/node_modules/aws-ses-v2-local/dist/cli.js --host 127.0.0.1 --port "$ses_port" >"$logs/ses.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$moto_port/moto-api/data.json" moto "$logs/moto.log"
-wait_http "http://127.0.0.1:$ses_port/store" aws-ses-v2-local "$logs/ses.log"
-
-export MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
-export SESLOCAL_ENDPOINT="http://127.0.0.1:$ses_port"
-export SESDEV_DIR="$PWD/infra/dev/sesdev"
+# What the test binaries start; missing pieces fail here, once, with the fix.
+[ -x .venv/bin/python ] || { echo ".venv/bin/python is missing: run make venv" >&2; exit 1; }
+[ -f infra/dev/sesdev/node_modules/aws-ses-v2-local/dist/cli.js ] || { echo "aws-ses-v2-local is missing: run make node" >&2; exit 1; }
+# Shared emulators named here would undo the isolation; they are for one-off runs.
+unset MOTO_ENDPOINT SESLOCAL_ENDPOINT
 export REQUIRE_EMULATORS=1
 : "${RIE_BIN:?RIE_BIN must name aws-lambda-rie (make test installs it)}"
 export RIE_BIN
@@ -41,7 +25,7 @@ unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
 if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
 echo "== go vet"
 go vet ./...
-echo "== go test -race (moto at $MOTO_ENDPOINT, aws-ses-v2-local at $SESLOCAL_ENDPOINT)"
+echo "== go test -race (each package starts its own moto and aws-ses-v2-local)"
 set +e
 go test -count=1 -race -v ./... >"$logs/go-test.log" 2>&1
 status=$?

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
@@ -19,9 +22,11 @@ func (st *Stack) tokenHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if !domain.ValidAccountID(sub) {
+		id := domain.NewID()
 		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set(RequestIDHeader, id)
 		w.WriteHeader(http.StatusBadRequest)
-		_, _ = fmt.Fprint(w, `{"type":"https://guestaccess.dev/problems/invalid","title":"Bad Request","status":400,"detail":"sub must be an account id"}`)
+		_, _ = fmt.Fprintf(w, `{"type":"https://guestaccess.dev/problems/invalid","title":"Bad Request","status":400,"detail":"sub must be an account id","requestId":%q}`, id)
 		return
 	}
 	tok, err := st.Token(sub)
@@ -36,10 +41,15 @@ func (st *Stack) tokenHandler(w http.ResponseWriter, r *http.Request) {
 var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Guest access — local</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#172b4d}code,pre{background:#f4f5f7;padding:.2rem .4rem;border-radius:4px}pre{padding:1rem;overflow:auto}td,th{padding:.3rem .8rem;text-align:left}</style></head><body>
 <h1>Guest access — local stack</h1>
-<p>Sent emails: <a href="{{.SES}}">the SES inbox</a> (click the accept link in an invitation). API contract: <a href="/openapi.yaml">/openapi.yaml</a>.</p>
+<p>Sent emails: <a href="{{.SES}}">the SES inbox</a> (click the accept link in an invitation); the same mail as JSON: <a href="{{.InboxJSON}}">{{.InboxJSON}}</a>. API contract: <a href="/openapi.yaml">/openapi.yaml</a>.</p>
 <h2>Demo accounts</h2>
 <table><tr><th>account</th><th>power</th><th>token</th></tr>
 {{range .Accounts}}<tr><td><code>{{.ID}}</code></td><td>{{.Power}}</td><td><a href="/dev/token?sub={{.ID}}">/dev/token?sub={{.ID}}</a></td></tr>{{end}}
+</table>
+<h2>Demo groups</h2>
+<p>Invite into a group with <code>"groups":["{{(index .Groups 0).Name}}"]</code>, with or without <code>"products"</code>.</p>
+<table><tr><th>group</th><th>grants</th></tr>
+{{range .Groups}}<tr><td><code>{{.Name}}</code></td><td>{{.Grants}}</td></tr>{{end}}
 </table>
 <h2>Routes (from template.yaml)</h2>
 <table><tr><th>method</th><th>path</th><th>function</th><th>auth</th></tr>
@@ -49,17 +59,33 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html><html 
 <pre>{{.Curl}}</pre>
 </body></html>`))
 
-type account struct{ ID, Power string }
+// Account is a demo account and what it may do.
+type Account struct{ ID, Power string }
 
 // Accounts lists the demo accounts and what they may do.
-func Accounts() []account {
-	return []account{
+func Accounts() []Account {
+	return []Account{
 		{demo.AdminID, "org admin of 14West"},
 		{demo.SiteAdminID, "site admin of 14West's wiki"},
 		{demo.PlainUserID, "paid user, no admin power (403)"},
 		{demo.OtherAdminID, "org admin of another org, Acme (404 on 14West)"},
 	}
 }
+
+// Group is a demo group and what inviting someone into it grants.
+type Group struct{ Name, Grants string }
+
+// Groups lists the demo org's groups.
+func Groups() []Group {
+	return []Group{
+		{demo.GuestGroup, "Confluence guest on the wiki: invitees stay free guests"},
+		{demo.PaidGroup, "Confluence user on the wiki: invitees become paid users"},
+	}
+}
+
+// InboxJSON returns the URL where the SES emulator lists the sent emails as
+// JSON (its web inbox is at SESURL).
+func (st *Stack) InboxJSON() string { return st.SESURL + "/store" }
 
 // Curl returns a shell snippet that gets an admin token and invites a guest.
 func (st *Stack) Curl() string {
@@ -73,5 +99,31 @@ curl -s -X POST '%[1]s/orgs/%[3]s/sites/%[4]s/invitations' \
 
 func (st *Stack) indexHandler(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = indexTmpl.Execute(w, map[string]any{"SES": st.SESURL, "Accounts": Accounts(), "Routes": st.Routes, "Curl": st.Curl()})
+	_ = indexTmpl.Execute(w, map[string]any{"SES": st.SESURL, "InboxJSON": st.InboxJSON(), "Accounts": Accounts(), "Groups": Groups(),
+		"Routes": st.Routes, "Curl": st.Curl()})
+}
+
+// requestLines writes one short line per request to out: method, path,
+// status and duration (no query string: it may hold an invitation token).
+func requestLines(out io.Writer, next http.Handler) http.Handler {
+	var mu sync.Mutex
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = fmt.Fprintf(out, "%s %s %s -> %d (%s)\n", start.Format("15:04:05"), r.Method, r.URL.Path, rec.status, time.Since(start).Round(time.Millisecond))
+	})
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }

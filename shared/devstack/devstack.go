@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,6 +37,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/samtemplate"
 	"github.com/guestaccess/guestaccess/shared/sesmailer"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/tablesetup"
 )
 
 // Audience is the `aud` of the dev issuer's tokens.
@@ -71,6 +73,9 @@ type Options struct {
 	// SESAPIOptions are added to the SES client (tests trace calls with them).
 	SESAPIOptions []func(*middleware.Stack) error
 	Log           *slog.Logger
+	// RequestLog, if set, gets one short line per request (method, path,
+	// status, duration).
+	RequestLog io.Writer
 }
 
 // Stack is a running local API.
@@ -148,7 +153,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		op.BaseEndpoint = aws.String(o.SESEndpoint)
 		op.APIOptions = append(op.APIOptions, o.SESAPIOptions...)
 	})
-	if err := store.CreateTable(ctx, st.DB, st.Template, o.Table); err != nil {
+	if err := tablesetup.Create(ctx, st.DB, st.Template, o.Table); err != nil {
 		return nil, fmt.Errorf("create table %s: %w", o.Table, err)
 	}
 	st.Store = store.New(st.DB, o.Table)
@@ -175,7 +180,12 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now}
 	st.Mailer = sesmailer.New(st.SES, o.Sender)
-	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle, Stage: "local", Log: o.Log}
+	responses, err := gatewayResponses(st.Template, st.Routes)
+	if err != nil {
+		return nil, err
+	}
+	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+		Responses: responses, Stage: "local", Log: o.Log}
 	for _, r := range st.Routes {
 		if _, ok := gw.Handlers[r.FunctionID]; !ok {
 			return nil, fmt.Errorf("template route %s %s: no handler for %s in app.APIHandlers", r.Method, r.Path, r.FunctionID)
@@ -190,10 +200,27 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		_, _ = w.Write(apidoc.YAML)
 	})
 	mux.Handle("/", gw)
-	st.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = mux
+	if o.RequestLog != nil {
+		handler = requestLines(o.RequestLog, mux)
+	}
+	st.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = st.server.Serve(ln) }()
 	st.closers = append(st.closers, func() { _ = st.server.Close() })
 	return st, nil
+}
+
+// gatewayResponses returns the GatewayResponses of the one API that serves
+// the routes.
+func gatewayResponses(tpl *samtemplate.Template, routes []samtemplate.Route) (map[string]samtemplate.GatewayResponse, error) {
+	api := ""
+	for _, r := range routes {
+		if api != "" && r.RestAPIID != api {
+			return nil, fmt.Errorf("routes belong to two APIs, %s and %s; the local gateway serves one", api, r.RestAPIID)
+		}
+		api = r.RestAPIID
+	}
+	return tpl.GatewayResponses(api)
 }
 
 // Token returns a dev admin token for an account id, valid for an hour.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -55,12 +54,10 @@ func start(t *testing.T, backend string, mutate ...func(*devstack.Options)) *env
 	o.DynamoAPIOptions = append(o.DynamoAPIOptions, e.calls.Add)
 	switch backend {
 	case "moto":
-		ep := testenv.Endpoint(t, "MOTO_ENDPOINT")
+		ep := testenv.Moto(t)
 		o.DynamoEndpoint, o.SESEndpoint, o.VerifySender = ep, ep, true
 	case "embedded":
-		if os.Getenv("SESDEV_DIR") == "" {
-			testenv.Endpoint(t, "SESDEV_DIR") // skip or fail like the other emulators
-		}
+		o.SESDevDir = testenv.SESDevDir(t) // skip or fail like the other emulators
 	}
 	for _, m := range mutate {
 		m(&o)

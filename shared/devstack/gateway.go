@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -25,55 +28,82 @@ type Authorizer func(context.Context, events.APIGatewayCustomAuthorizerRequestTy
 
 // Gateway serves template.yaml's routes the way API Gateway's REST API does
 // (payload 1.0): the authorizer runs first on every guarded route, its context
-// reaches the handler, and its refusals become the template's gateway
-// responses.
+// reaches the handler, and the gateway's own answers (no token, denied, no
+// route, too large, the function failed) are the template's gateway
+// responses. Every answer carries the request id in x-amzn-RequestId, as
+// API Gateway's do.
 type Gateway struct {
 	Routes     []samtemplate.Route
 	Handlers   map[string]httpapi.Handler
 	Authorizer Authorizer
-	Stage      string
-	Log        *slog.Logger
+	// Responses are the API's GatewayResponses by response type (see
+	// [samtemplate.Template.GatewayResponses]); a type with no entry and no
+	// DEFAULT_4XX/DEFAULT_5XX entry gets API Gateway's built-in
+	// {"message": ...} answer.
+	Responses map[string]samtemplate.GatewayResponse
+	Stage     string
+	Log       *slog.Logger
+}
+
+// RequestIDHeader is the header that carries API Gateway's request id.
+const RequestIDHeader = "x-amzn-RequestId"
+
+// responseTypes are the API Gateway response types this gateway produces,
+// with API Gateway's default status and built-in message for each.
+var responseTypes = map[string]struct {
+	status  int
+	message string
+}{
+	"UNAUTHORIZED":                 {http.StatusUnauthorized, "Unauthorized"},
+	"ACCESS_DENIED":                {http.StatusForbidden, "User is not authorized to access this resource with an explicit deny"},
+	"MISSING_AUTHENTICATION_TOKEN": {http.StatusForbidden, "Missing Authentication Token"},
+	"REQUEST_TOO_LARGE":            {http.StatusRequestEntityTooLarge, "Request Too Long"},
+	"API_CONFIGURATION_ERROR":      {http.StatusInternalServerError, "Internal server error"},
+	// A Lambda proxy function that fails or answers malformed output: 502.
+	"DEFAULT_5XX": {http.StatusBadGateway, "Internal server error"},
 }
 
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := domain.NewID()
+	w.Header().Set(RequestIDHeader, id)
 	route, params, ok := samtemplate.Match(g.Routes, r.Method, r.URL.Path)
 	if !ok && r.Method == http.MethodHead {
 		route, params, ok = samtemplate.Match(g.Routes, http.MethodGet, r.URL.Path)
 	}
 	if !ok {
-		// API Gateway answers unknown routes as "Missing Authentication Token" (403).
-		gatewayProblem(w, http.StatusForbidden, "forbidden", "Forbidden", "No route "+r.Method+" "+r.URL.Path+".")
+		// API Gateway answers unknown routes as "Missing Authentication Token".
+		g.fail(w, id, "MISSING_AUTHENTICATION_TOKEN")
 		return
 	}
 	h, ok := g.Handlers[route.FunctionID]
 	if !ok {
-		gatewayProblem(w, http.StatusInternalServerError, "internal", "Internal Server Error", "No handler for "+route.FunctionID+".")
+		g.Log.Error("no handler for a routed function", "function", route.FunctionID, "requestId", id)
+		g.fail(w, id, "API_CONFIGURATION_ERROR")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
 	if err != nil || len(body) > maxPayload {
-		gatewayProblem(w, http.StatusRequestEntityTooLarge, "too-large", "Request Entity Too Large", "The request body is over API Gateway's 10 MB.")
+		g.fail(w, id, "REQUEST_TOO_LARGE")
 		return
 	}
-	req := g.event(r, route, params, body)
+	req := g.event(r, id, route, params, body)
 	if !route.Public {
 		ctxMap, status := g.authorize(r.Context(), r, route, params, req)
 		switch status {
 		case http.StatusUnauthorized:
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			gatewayProblem(w, status, "unauthorized", "Unauthorized", "A valid bearer token is required.")
+			g.fail(w, id, "UNAUTHORIZED")
 			return
 		case http.StatusForbidden:
-			gatewayProblem(w, status, "forbidden", "Forbidden", "This token may not call this route.")
+			g.fail(w, id, "ACCESS_DENIED")
 			return
 		}
 		req.RequestContext.Authorizer = ctxMap
 	}
 	resp, err := h(r.Context(), req)
 	if err != nil {
-		g.Log.Error("handler returned an error", "function", route.FunctionID, "err", err)
-		gatewayProblem(w, http.StatusBadGateway, "internal", "Internal error", "The function failed.")
+		g.Log.Error("handler returned an error", "function", route.FunctionID, "requestId", id, "err", err)
+		g.fail(w, id, "DEFAULT_5XX")
 		return
 	}
 	for k, v := range resp.Headers {
@@ -87,7 +117,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out := []byte(resp.Body)
 	if resp.IsBase64Encoded {
 		if out, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
-			gatewayProblem(w, http.StatusBadGateway, "internal", "Internal error", "The function returned bad base64.")
+			g.Log.Error("handler returned bad base64", "function", route.FunctionID, "requestId", id, "err", err)
+			g.fail(w, id, "DEFAULT_5XX")
 			return
 		}
 	}
@@ -100,7 +131,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (g *Gateway) event(r *http.Request, route samtemplate.Route, params map[string]string, body []byte) events.APIGatewayProxyRequest {
+func (g *Gateway) event(r *http.Request, id string, route samtemplate.Route, params map[string]string, body []byte) events.APIGatewayProxyRequest {
 	req := events.APIGatewayProxyRequest{
 		Resource:          route.Path,
 		Path:              r.URL.Path,
@@ -109,7 +140,7 @@ func (g *Gateway) event(r *http.Request, route samtemplate.Route, params map[str
 		MultiValueHeaders: map[string][]string{},
 		PathParameters:    params,
 		RequestContext: events.APIGatewayProxyRequestContext{
-			RequestID:    domain.NewID(),
+			RequestID:    id,
 			Stage:        g.Stage,
 			ResourcePath: route.Path,
 			HTTPMethod:   r.Method,
@@ -181,9 +212,62 @@ func (g *Gateway) authorize(ctx context.Context, r *http.Request, route samtempl
 	return m, 0
 }
 
-// gatewayProblem writes a problem+json document like the template's gateway responses.
-func gatewayProblem(w http.ResponseWriter, status int, typ, title, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
+// fail answers as API Gateway does for response type typ: the template's
+// entry for typ, else its DEFAULT_4XX or DEFAULT_5XX entry, else API
+// Gateway's built-in answer; a declared StatusCode replaces the type's own.
+func (g *Gateway) fail(w http.ResponseWriter, id, typ string) {
+	rt, known := responseTypes[typ]
+	if !known {
+		rt.status, rt.message = http.StatusInternalServerError, "Internal server error"
+	}
+	status := rt.status
+	gr, ok := g.Responses[typ]
+	if !ok {
+		fallback := "DEFAULT_5XX"
+		if status < 500 {
+			fallback = "DEFAULT_4XX"
+		}
+		gr, ok = g.Responses[fallback]
+	}
+	tpl, contentType := `{"message":$context.error.messageString}`, "application/json"
+	if ok {
+		if gr.StatusCode != 0 {
+			status = gr.StatusCode
+		}
+		if t, found := gr.Templates["application/json"]; found {
+			tpl = t
+		} else if cts := slices.Sorted(maps.Keys(gr.Templates)); len(cts) > 0 {
+			tpl, contentType = gr.Templates[cts[0]], cts[0]
+		}
+		for k, v := range gr.Headers {
+			w.Header().Set(k, v)
+		}
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", contentType)
+	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"type": "https://guestaccess.dev/problems/" + typ, "title": title, "status": status, "detail": detail})
+	_, _ = io.WriteString(w, renderGatewayTemplate(tpl, contextVars(id, typ, rt.message, g.Stage)))
+}
+
+// contextVars are the $context variables a gateway response template may use.
+func contextVars(requestID, typ, message, stage string) map[string]string {
+	quoted, _ := json.Marshal(message)
+	return map[string]string{
+		"requestId":           requestID,
+		"extendedRequestId":   requestID,
+		"stage":               stage,
+		"error.message":       message,
+		"error.messageString": string(quoted),
+		"error.responseType":  typ,
+	}
+}
+
+var contextVar = regexp.MustCompile(`\$context\.[A-Za-z0-9_.]*[A-Za-z0-9_]`)
+
+// renderGatewayTemplate substitutes $context variables as API Gateway does in
+// gateway response templates (plain substitution, no VTL); an unknown
+// variable becomes empty.
+func renderGatewayTemplate(tpl string, vars map[string]string) string {
+	return contextVar.ReplaceAllStringFunc(tpl, func(v string) string { return vars[strings.TrimPrefix(v, "$context.")] })
 }

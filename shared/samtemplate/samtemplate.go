@@ -2,7 +2,7 @@
 // local stack and the tests take the API routes, the functions' settings and
 // the table definition from it instead of restating them.
 //
-// The template is read with the gopkg.in/yaml.v3 node API, so CloudFormation
+// The template is read with the go.yaml.in/yaml/v3 node API, so CloudFormation
 // short-form tags (!Ref, !GetAtt, !Sub, !If, !Equals, ...) parse like any
 // other value; where a value is an intrinsic function rather than a literal it
 // is reported as an [Intrinsic].
@@ -15,7 +15,7 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Resource types the package understands.

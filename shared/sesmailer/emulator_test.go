@@ -1,8 +1,9 @@
 package sesmailer
 
-// Tests against real SES wire protocols: moto (MOTO_ENDPOINT) and
-// aws-ses-v2-local (SESLOCAL_ENDPOINT). Each test skips when its endpoint is
-// not set, unless REQUIRE_EMULATORS=1, where it fails instead.
+// Tests against real SES wire protocols: moto and aws-ses-v2-local, started
+// for this test binary by testenv (or MOTO_ENDPOINT / SESLOCAL_ENDPOINT).
+// Each test skips when its emulator is not installed, unless
+// REQUIRE_EMULATORS=1, where it fails instead.
 //
 // This file is an internal test (package sesmailer) so that its helper names
 // cannot collide with the external test package's.
@@ -31,13 +32,6 @@ import (
 )
 
 const emuSubject = "Ada Admin invited you to 14West Wiki on Confluence"
-
-// emuEndpoint returns the endpoint in env var name, or skips (fails under
-// REQUIRE_EMULATORS=1) when it is not set.
-func emuEndpoint(t *testing.T, name string) string {
-	t.Helper()
-	return testenv.Endpoint(t, name)
-}
 
 // emuClient is an SES client for an emulator at endpoint.
 func emuClient(endpoint string) *ses.Client {
@@ -145,7 +139,7 @@ func checkDelivered(t *testing.T, m mailbox.Mail, id, from, to, acceptURL string
 }
 
 func TestMotoSendAndReadBack(t *testing.T) {
-	ep := emuEndpoint(t, "MOTO_ENDPOINT")
+	ep := testenv.Moto(t)
 	ctx := emuCtx(t)
 	mailer, sender := verifiedMailer(t, ctx, emuClient(ep))
 	to := emuAddr(t, "pat", "agency.example")
@@ -168,7 +162,7 @@ func TestMotoSendAndReadBack(t *testing.T) {
 
 // moto enforces, like SES, that the sender is a verified identity.
 func TestMotoUnverifiedSenderRefused(t *testing.T) {
-	ep := emuEndpoint(t, "MOTO_ENDPOINT")
+	ep := testenv.Moto(t)
 	ctx := emuCtx(t)
 	to := emuAddr(t, "pat", "agency.example")
 	accept := emuAcceptURL(t)
@@ -193,7 +187,7 @@ func TestMotoUnverifiedSenderRefused(t *testing.T) {
 // A header-injection attempt in the personal message stays in the bodies: the
 // injected Bcc gets nothing and the headers are untouched.
 func TestMotoHeaderInjectionStaysInBody(t *testing.T) {
-	ep := emuEndpoint(t, "MOTO_ENDPOINT")
+	ep := testenv.Moto(t)
 	ctx := emuCtx(t)
 	mailer, sender := verifiedMailer(t, ctx, emuClient(ep))
 	box := mailbox.Moto{BaseURL: ep}
@@ -231,7 +225,7 @@ func TestMotoHeaderInjectionStaysInBody(t *testing.T) {
 }
 
 func TestSESLocalSendAndReadBack(t *testing.T) {
-	ep := emuEndpoint(t, "SESLOCAL_ENDPOINT")
+	ep := testenv.SESLocal(t)
 	ctx := emuCtx(t)
 	// aws-ses-v2-local does not check senders (and never answers
 	// VerifyEmailIdentity), so none is verified here.

@@ -44,7 +44,7 @@ func find(t *testing.T, r mailbox.Reader, to string) []mailbox.Mail {
 }
 
 func TestSendThroughMoto(t *testing.T) {
-	ep := testenv.Endpoint(t, "MOTO_ENDPOINT")
+	ep := testenv.Moto(t)
 	ctx := context.Background()
 	client := testenv.SES(ep)
 	sender := "sender-" + domain.NewID()[:8] + "@14west.example"
@@ -77,7 +77,7 @@ func TestSendThroughMoto(t *testing.T) {
 
 // Moto, like SES, refuses a sender that is not verified.
 func TestUnverifiedSenderFails(t *testing.T) {
-	ep := testenv.Endpoint(t, "MOTO_ENDPOINT")
+	ep := testenv.Moto(t)
 	to := "nobody-" + domain.NewID()[:8] + "@agency.example"
 	_, err := sesmailer.New(testenv.SES(ep), "unverified-"+domain.NewID()[:8]+"@14west.example").Send(context.Background(), render(t, to, ""))
 	if err == nil {
@@ -101,7 +101,7 @@ func TestRecipientWithControlCharactersNeverReachesSES(t *testing.T) {
 }
 
 func TestSendThroughSESLocal(t *testing.T) {
-	ep := testenv.Endpoint(t, "SESLOCAL_ENDPOINT")
+	ep := testenv.SESLocal(t)
 	to := "lee-" + domain.NewID()[:8] + "@agency.example"
 	id, err := sesmailer.New(testenv.SES(ep), "invitations@14west.example").Send(context.Background(), render(t, to, "Line 1\nLine 2"))
 	if err != nil {

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/samtemplate"
 )
 
 // CreateOrg writes a new org; ECONFLICT if it exists.
@@ -129,29 +127,4 @@ func (s *Store) Invitation(ctx context.Context, orgID, accountID, id string) (do
 	}
 	it, err := unmarshal[invitationItem](res.Item)
 	return it.domain(), err
-}
-
-// CreateTable creates a table named name from the template's `Table`
-// resource (the one definition of the table) and waits until it is active
-// where the server reports a status (minidyn's DescribeTable reports none).
-func CreateTable(ctx context.Context, db *dynamodb.Client, tpl *samtemplate.Template, name string) error {
-	in, err := tpl.TableInput("Table", name)
-	if err != nil {
-		return err
-	}
-	if _, err := db.CreateTable(ctx, in); err != nil {
-		return fmt.Errorf("store: create table %s: %w", name, err)
-	}
-	for i := 0; i < 200; i++ {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
-		if err != nil || out.Table == nil || out.Table.TableStatus == "" || out.Table.TableStatus == types.TableStatusActive {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("store: table %s did not become active", name)
 }

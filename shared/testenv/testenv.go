@@ -1,14 +1,16 @@
-// Package testenv gives tests real wire protocols: SDK clients pointed at the
-// emulators that `make test` starts (moto by default), tables created from
-// template.yaml's own definition, a counter of DynamoDB calls, and demo data.
+// Package testenv gives tests real wire protocols: SDK clients pointed at
+// emulators that each test binary starts for itself (moto, aws-ses-v2-local),
+// tables created from template.yaml's own definition, and a counter of
+// DynamoDB calls.
 //
-// An emulator test skips when its endpoint is not set, unless
+// An emulator test skips when its emulator is not installed, unless
 // REQUIRE_EMULATORS=1 (as `make test` sets), where it fails instead: the suite
 // cannot pass by skipping.
 package testenv
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -24,19 +26,24 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/samtemplate"
-	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/tablesetup"
 )
 
-// Endpoint returns the endpoint in env var name, skipping or failing the test
-// when it is not set.
+// Endpoint returns the value of env var name, skipping or failing the test
+// (under REQUIRE_EMULATORS=1) when it is not set. MOTO_ENDPOINT and
+// SESLOCAL_ENDPOINT are the exception: when unset, this test binary's own
+// emulator is started (see Moto and SESLocal).
 func Endpoint(t testing.TB, name string) string {
 	t.Helper()
+	switch name {
+	case EnvMoto:
+		return Moto(t)
+	case EnvSESLocal:
+		return SESLocal(t)
+	}
 	v := os.Getenv(name)
 	if v == "" {
-		if os.Getenv("REQUIRE_EMULATORS") == "1" {
-			t.Fatalf("%s is not set but REQUIRE_EMULATORS=1: start the emulators (make test does)", name)
-		}
-		t.Skipf("%s is not set; run `make test` to start the emulators", name)
+		unavailable(t, fmt.Errorf("%s is not set", name))
 	}
 	return v
 }
@@ -118,7 +125,7 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	if err != nil {
 		return err
 	}
-	return store.CreateTable(ctx, db, tpl, name)
+	return tablesetup.Create(ctx, db, tpl, name)
 }
 
 // Table creates a fresh table for one test on the emulator at endpoint and

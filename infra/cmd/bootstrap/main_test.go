@@ -14,7 +14,7 @@ import (
 // TestBootstrapThroughEndpointEnv runs the command as an operator would,
 // pointed at the emulator only by AWS_ENDPOINT_URL.
 func TestBootstrapThroughEndpointEnv(t *testing.T) {
-	ep := testenv.Endpoint(t, "MOTO_ENDPOINT")
+	ep := testenv.Moto(t)
 	t.Setenv("AWS_ENDPOINT_URL", ep)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")

@@ -1,16 +1,24 @@
 // Command dev runs the whole API on this machine (`make dev`): embedded
 // DynamoDB, the aws-ses-v2-local inbox, the demo org 14West, and every route
 // of template.yaml behind the real authorizer and handlers.
+//
+// The functions' logs (the authorizer and the handlers log every request)
+// go to a file, .cache/dev.log by default, so that they do not scroll the
+// banner away; the terminal shows warnings and errors, and with -requests
+// one short line per request.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/guestaccess/guestaccess/shared/devstack"
@@ -20,32 +28,74 @@ func main() {
 	addr := flag.String("addr", envOr("DEV_ADDR", "127.0.0.1:8080"), "API listen address")
 	sesAddr := flag.String("ses-addr", envOr("DEV_SES_ADDR", "127.0.0.1:8005"), "SES inbox listen address")
 	paid := flag.Int("paid-users", 2, "extra paid users on the demo site (each allows 5 guests)")
+	logPath := flag.String("log", os.Getenv("DEV_LOG"), "file for the functions' logs (default .cache/dev.log at the repository root)")
+	requests := flag.Bool("requests", os.Getenv("DEV_REQUESTS") == "1", "print one short line per request on the terminal")
 	flag.Parse()
+
+	if *logPath == "" {
+		tpl, err := devstack.FindTemplate()
+		if err != nil {
+			log.Fatal(err)
+		}
+		*logPath = filepath.Join(filepath.Dir(tpl), ".cache", "dev.log")
+	}
+	if err := os.MkdirAll(filepath.Dir(*logPath), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	logFile, err := os.Create(*logPath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer logFile.Close()
+	logger := slog.New(slog.NewMultiHandler(
+		slog.NewJSONHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}),
+		slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}),
+	))
+	var requestLog io.Writer
+	if *requests {
+		requestLog = os.Stderr
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st, err := devstack.Start(ctx, devstack.Options{Addr: *addr, SESAddr: *sesAddr, PaidUsers: *paid, Log: logger})
+	fmt.Println("Starting the SES inbox (aws-ses-v2-local), the embedded DynamoDB and the demo data…")
+	st, err := devstack.Start(ctx, devstack.Options{Addr: *addr, SESAddr: *sesAddr, PaidUsers: *paid, Log: logger, RequestLog: requestLog})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer st.Close()
-	fmt.Printf(`
+	fmt.Print(banner(st, *logPath, *requests))
+	<-ctx.Done()
+}
+
+func banner(st *devstack.Stack, logPath string, requests bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `
 Guest access is running at %[1]s  (overview: %[1]s/dev)
   DynamoDB: embedded minidyn, table created from template.yaml
   SES inbox (read the invitation emails, click their links): %[2]s
+  the same emails as JSON: %[3]s
 
 Demo org 14West (org id 14west, site wiki). Get a token for an account:
   curl -s '%[1]s/dev/token?sub=admin-14west'
-Accounts: admin-14west (org admin), siteadmin-14west (site admin),
-          alice-14west (no admin power), admin-acme (admin of another org)
-
-Invite a guest:
-%[3]s
-
-Press Ctrl-C to stop.
-`, st.URL, st.SESURL, st.Curl())
-	<-ctx.Done()
+Accounts:
+`, st.URL, st.SESURL, st.InboxJSON())
+	for _, a := range devstack.Accounts() {
+		fmt.Fprintf(&b, "  %-18s %s\n", a.ID, a.Power)
+	}
+	b.WriteString(`Groups (invite with "groups":["partners"], with or without "products"):` + "\n")
+	for _, g := range devstack.Groups() {
+		fmt.Fprintf(&b, "  %-18s %s\n", g.Name, g.Grants)
+	}
+	fmt.Fprintf(&b, "\nInvite a guest:\n%s\n\n", st.Curl())
+	fmt.Fprintf(&b, "Logs of every request: %s (tail -f it); this terminal shows warnings and errors", logPath)
+	if requests {
+		b.WriteString(", and one line per request")
+	} else {
+		b.WriteString(" (-requests or DEV_REQUESTS=1 adds one line per request)")
+	}
+	b.WriteString(".\nPress Ctrl-C to stop.\n")
+	return b.String()
 }
 
 func envOr(k, def string) string {
