@@ -4,17 +4,18 @@
 // config.LoadDefaultConfig links shared-config files, SSO, STS, IMDS and
 // the process credential provider, none of which a Lambda function uses: a
 // bootstrap with DynamoDB and SES clients (infra/size/testdata/awsenvclients)
-// is 1.70× a hello-world aws-lambda-go bootstrap with it (9.90 MB) and 1.39×
-// with this package (8.13 MB, of which the container credentials provider is
-// 65 KB and AWS_CA_BUNDLE support nothing measurable).
+// is 1.70× a hello-world aws-lambda-go bootstrap with it (9.90 MB) and 1.38×
+// with this package (AWS_CA_BUNDLE support costs nothing measurable).
 //
 // What Config reads:
 //
 //   - region: AWS_REGION, then AWS_DEFAULT_REGION, else us-east-1;
 //   - credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-//     AWS_SESSION_TOKEN (what Lambda sets), else a container credentials
-//     endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI: ECS,
-//     EKS Pod Identity, Lambda SnapStart), else an error;
+//     AWS_SESSION_TOKEN, which is what Lambda sets for a function on the
+//     provided.al2023 runtime, else an error. Container credential
+//     endpoints (ECS, EKS Pod Identity, SnapStart) are not read: no function
+//     here runs where they are the only source, and the provider costs
+//     65 KB, a whole page of the invite function's binary budget;
 //   - endpoints: AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, unless
 //     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true, with the SDK's precedence
 //     (the service-specific variable wins);
@@ -41,18 +42,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 )
 
 // DefaultRegion is the region when neither AWS_REGION nor
@@ -110,12 +107,7 @@ func Region() string {
 // Credentials returns the credentials the environment names, in the SDK's
 // order: static ones from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 // AWS_SESSION_TOKEN (with AWS_ACCOUNT_ID if set), which is what Lambda sets;
-// else the container credentials endpoint of
-// AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (ECS) or
-// AWS_CONTAINER_CREDENTIALS_FULL_URI (Lambda SnapStart, EKS Pod Identity),
-// with AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or
-// AWS_CONTAINER_AUTHORIZATION_TOKEN, fetched on first use and cached; else an
-// error naming the variables.
+// else an error naming the variables.
 func Credentials() (aws.CredentialsProvider, error) {
 	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
 	if id != "" && secret != "" {
@@ -133,61 +125,8 @@ func Credentials() (aws.CredentialsProvider, error) {
 	if id != "" || secret != "" {
 		return nil, errors.New("awsenv: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together")
 	}
-	if p := os.Getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"); p != "" {
-		return containerCredentials("http://169.254.170.2" + p), nil
-	}
-	if u := os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI"); u != "" {
-		if err := checkContainerURL(u); err != nil {
-			return nil, err
-		}
-		return containerCredentials(u), nil
-	}
 	return nil, errors.New("awsenv: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY " +
-		"(Lambda sets them from the function's role; for an emulator any values do, e.g. test/test) " +
-		"or AWS_CONTAINER_CREDENTIALS_FULL_URI")
-}
-
-// containerCredentials fetches credentials from a container credentials
-// endpoint, as the SDK's config package does: cached, refreshed five minutes
-// before they expire, the token file read on every fetch (it rotates).
-func containerCredentials(endpoint string) aws.CredentialsProvider {
-	p := endpointcreds.New(endpoint, func(o *endpointcreds.Options) {
-		o.AuthorizationToken = os.Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")
-		if path := os.Getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); path != "" {
-			o.AuthorizationTokenProvider = endpointcreds.TokenProviderFunc(func() (string, error) {
-				b, err := os.ReadFile(path)
-				return strings.TrimSpace(string(b)), err
-			})
-		}
-		o.CredentialSources = []aws.CredentialSource{aws.CredentialSourceHTTP}
-	})
-	return aws.NewCredentialsCache(p, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = 5 * time.Minute })
-}
-
-// checkContainerURL allows, as the SDK does, https to any host and plain
-// http only to loopback or the ECS and EKS credential addresses, so
-// credentials are never fetched over an open network.
-func checkContainerURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Hostname() == "" {
-		return fmt.Errorf("awsenv: AWS_CONTAINER_CREDENTIALS_FULL_URI %q is not a URL with a host", raw)
-	}
-	if u.Scheme == "https" {
-		return nil
-	}
-	addrs := []string{u.Hostname()}
-	if net.ParseIP(u.Hostname()) == nil {
-		if addrs, err = net.LookupHost(u.Hostname()); err != nil {
-			return fmt.Errorf("awsenv: AWS_CONTAINER_CREDENTIALS_FULL_URI: %w", err)
-		}
-	}
-	for _, a := range addrs {
-		ip := net.ParseIP(a)
-		if ip == nil || !(ip.IsLoopback() || ip.Equal(net.IPv4(169, 254, 170, 2)) || ip.Equal(net.IPv4(169, 254, 170, 23)) || ip.Equal(net.ParseIP("fd00:ec2::23"))) {
-			return fmt.Errorf("awsenv: AWS_CONTAINER_CREDENTIALS_FULL_URI %q: plain http only to loopback or the ECS/EKS credential hosts", raw)
-		}
-	}
-	return nil
+		"(Lambda sets them from the function's role; for an emulator any values do, e.g. test/test)")
 }
 
 // Endpoint returns the endpoint configured for a service:

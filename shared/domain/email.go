@@ -1,8 +1,8 @@
 package domain
 
 import (
-	"net/mail"
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/net/idna"
@@ -12,16 +12,37 @@ import (
 // the angle brackets), counted after the domain is in its ASCII form.
 const MaxEmailLength = 254
 
-// idnaProfile maps a domain the way a browser's lookup does (case folding,
-// NFC, UTS #46 mapping) and refuses what is not a valid host name.
-var idnaProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.ValidateLabels(true), idna.StrictDomainName(true), idna.Transitional(false))
+// idnaProfile converts a (lower-cased, checked) Unicode domain to its ASCII
+// form, label by label, refusing what is not a host name (STD3 rules). It is
+// built on first use, so functions that never normalise an address do not
+// link it.
+//
+// It deliberately does not apply UTS #46's full mapping and normalisation
+// (idna.Lookup): those tables (golang.org/x/text/unicode/norm and the IDNA
+// trie, about 200 KB) would put the invite function over its binary size
+// budget. Instead NormalizeEmail lower-cases the domain and accepts only
+// letters, digits, combining marks and hyphens in it; what that leaves out is
+// the rare domain typed in decomposed form (u + combining diaeresis for ü),
+// which gets a different ASCII form than its composed spelling.
+func idnaProfile() *idna.Profile {
+	idnaOnce.Do(func() { idnaASCII = idna.New(idna.StrictDomainName(true)) })
+	return idnaASCII
+}
+
+var (
+	idnaOnce  sync.Once
+	idnaASCII *idna.Profile
+)
 
 // NormalizeEmail returns the canonical form of an email address, or "" and a
-// reason (for the person who typed it) when it is not one. The canonical form
-// is lower case, with the domain in its IDNA ASCII form ("bücher.example"
-// becomes "xn--bcher-kva.example"), so that one mailbox has one spelling:
-// that form is what uniqueness, storage and sending use. SES accepts only
-// ASCII addresses, so a local part with non-ASCII characters is refused.
+// reason (for the person who typed it) when it is not one. Only a bare
+// addr-spec with a dot-atom local part is accepted: no display name, no
+// comments, no quoted local part, no control characters (so no CR/LF that
+// could reach a mail header). The canonical form is lower case, with the
+// domain in its IDNA ASCII form ("Bücher.example" becomes
+// "xn--bcher-kva.example"), so that one mailbox has one spelling: that form
+// is what uniqueness, storage and sending use. SES accepts only ASCII
+// addresses, so a local part with non-ASCII characters is refused.
 func NormalizeEmail(raw string) (string, string) {
 	for _, r := range raw {
 		if unicode.IsControl(r) {
@@ -45,19 +66,56 @@ func NormalizeEmail(raw string) (string, string) {
 	if len(local) > 64 {
 		return "", "has a local part longer than 64 characters"
 	}
-	ascii, err := idnaProfile.ToASCII(host)
-	if err != nil || !validDomain(ascii) {
+	if !validLocal(local) {
+		return "", "is not a valid email address"
+	}
+	ascii := NormalizeDomain(host)
+	if ascii == "" {
 		return "", "has an invalid domain"
 	}
-	s = local + "@" + ascii
+	s = strings.ToLower(local) + "@" + ascii
 	if len(s) > MaxEmailLength {
 		return "", "is longer than 254 characters"
 	}
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Name != "" || addr.Address != s {
-		return "", "is not a valid email address"
+	return s, ""
+}
+
+// NormalizeDomain returns a domain in its lower-case IDNA ASCII form, or ""
+// when it is not a valid domain.
+func NormalizeDomain(d string) string {
+	d = strings.ToLower(strings.TrimSpace(d))
+	for _, r := range d {
+		if r > unicode.MaxASCII && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) {
+			return ""
+		}
 	}
-	return strings.ToLower(s), ""
+	ascii, err := idnaProfile().ToASCII(d)
+	if err != nil || !validDomain(ascii) {
+		return ""
+	}
+	return ascii
+}
+
+// ValidAddress reports whether s is a bare ASCII addr-spec: a dot-atom local
+// part, "@", and a domain of at least two labels of letters, digits and
+// hyphens. It is what may reach a mail header.
+func ValidAddress(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && len(s) <= MaxEmailLength && validLocal(s[:at]) && validDomain(s[at+1:])
+}
+
+// validLocal checks an RFC 5322 dot-atom: atext runs separated by single dots.
+func validLocal(l string) bool {
+	if l == "" || len(l) > 64 || l[0] == '.' || l[len(l)-1] == '.' || strings.Contains(l, "..") {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // validDomain checks an ASCII domain: at least two labels of letters, digits
@@ -78,16 +136,6 @@ func validDomain(d string) bool {
 		}
 	}
 	return true
-}
-
-// NormalizeDomain returns a domain in its lower-case IDNA ASCII form, or ""
-// when it is not a valid domain.
-func NormalizeDomain(d string) string {
-	ascii, err := idnaProfile.ToASCII(strings.TrimSpace(d))
-	if err != nil || !validDomain(ascii) {
-		return ""
-	}
-	return strings.ToLower(ascii)
 }
 
 // EmailDomain returns the domain of a normalised address.

@@ -16,13 +16,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/htmlx"
 )
 
@@ -88,10 +88,10 @@ var ErrBadRecipient = errors.New("email: recipient is not a bare email address")
 // https URL. Its text never contains the URL (which carries a secret token).
 var ErrBadAcceptURL = errors.New("email: accept URL must be an absolute http(s) URL")
 
-// CheckAddress returns nil only for a bare addr-spec (local@domain, no display
-// name, no angle brackets, no list, no comments) that contains no control
-// character: this is the only user-controlled value that reaches a header
-// verbatim.
+// CheckAddress returns nil only for a bare ASCII addr-spec (a dot-atom
+// local part @ a domain: no display name, no angle brackets, no list, no
+// comments, no quoting) that contains no control character: this is the only
+// user-controlled value that reaches a header verbatim.
 func CheckAddress(addr string) error {
 	if addr == "" {
 		return fmt.Errorf("%w: it is empty", ErrBadRecipient)
@@ -99,8 +99,7 @@ func CheckAddress(addr string) error {
 	if strings.ContainsFunc(addr, isUnsafeRune) {
 		return fmt.Errorf("%w: it contains control characters", ErrBadRecipient)
 	}
-	a, err := mail.ParseAddress(addr)
-	if err != nil || a.Name != "" || a.Address != addr {
+	if !domain.ValidAddress(addr) {
 		return ErrBadRecipient
 	}
 	return nil

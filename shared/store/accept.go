@@ -23,7 +23,7 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (domain
 	if res.Item == nil {
 		return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "No such invitation.")
 	}
-	tok, err := unmarshal[tokenItem](res.Item)
+	tok, err := decodeToken(res.Item)
 	if err != nil {
 		return domain.Invitation{}, err
 	}
@@ -34,7 +34,7 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (domain
 	if res.Item == nil {
 		return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "No such invitation.")
 	}
-	it, err := unmarshal[invitationItem](res.Item)
+	it, err := decodeInvitation(res.Item)
 	if err != nil {
 		return domain.Invitation{}, err
 	}
@@ -111,7 +111,7 @@ func (s *Store) DueInvitations(ctx context.Context, now time.Time, limit int) ([
 				return nil, fmt.Errorf("store: query due emails: %w", err)
 			}
 			for _, it := range res.Items {
-				inv, err := unmarshal[invitationItem](it)
+				inv, err := decodeInvitation(it)
 				if err != nil {
 					return nil, err
 				}

@@ -28,7 +28,7 @@ func (s *Store) CreateGroup(ctx context.Context, g domain.Group) error {
 	return s.putNew(ctx, newGroupItem(g), "group "+g.Name)
 }
 
-func (s *Store) putNew(ctx context.Context, v any, what string) error {
+func (s *Store) putNew(ctx context.Context, v encoder, what string) error {
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: marshal(v), ConditionExpression: aws.String("attribute_not_exists(PK)")})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -99,7 +99,7 @@ func (s *Store) User(ctx context.Context, orgID, accountID string) (domain.User,
 	if res.Item == nil {
 		return domain.User{}, domain.Errorf(domain.ENOTFOUND, "No such user.")
 	}
-	it, err := unmarshal[userItem](res.Item)
+	it, err := decodeUser(res.Item)
 	return it.domain(), err
 }
 
@@ -112,7 +112,7 @@ func (s *Store) Access(ctx context.Context, orgID, accountID, siteID string, p d
 	if res.Item == nil {
 		return domain.Access{}, domain.Errorf(domain.ENOTFOUND, "No access.")
 	}
-	it, err := unmarshal[accessItem](res.Item)
+	it, err := decodeAccess(res.Item)
 	return domain.Access{Product: domain.Product(it.Product), Direct: domain.Role(it.Direct), Effective: domain.Role(it.Effective), Space: it.Space}, err
 }
 
@@ -125,6 +125,6 @@ func (s *Store) Invitation(ctx context.Context, orgID, accountID, id string) (do
 	if res.Item == nil {
 		return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "No such invitation.")
 	}
-	it, err := unmarshal[invitationItem](res.Item)
+	it, err := decodeInvitation(res.Item)
 	return it.domain(), err
 }

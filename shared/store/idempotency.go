@@ -40,7 +40,7 @@ func (s *Store) ClaimKey(ctx context.Context, scope, k, requestHash string, now 
 		if got == nil { // expired and removed between the two calls: claim again
 			continue
 		}
-		old, err := unmarshal[idemItem](got)
+		old, err := decodeIdem(got)
 		if err != nil {
 			return nil, err
 		}

@@ -35,7 +35,7 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 		return sc, err
 	}
 	if it, ok := got[id(orgPK(orgID), skOrg)]; ok {
-		o, err := unmarshal[orgItem](it)
+		o, err := decodeOrg(it)
 		if err != nil {
 			return sc, err
 		}
@@ -43,7 +43,7 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 		sc.Org = &d
 	}
 	if it, ok := got[id(userPK(orgID, callerID), skProfile)]; ok {
-		u, err := unmarshal[userItem](it)
+		u, err := decodeUser(it)
 		if err != nil {
 			return sc, err
 		}
@@ -51,7 +51,7 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 		sc.Caller = &d
 	}
 	if it, ok := got[id(orgPK(orgID), siteSK(siteID))]; ok {
-		si, err := unmarshal[siteItem](it)
+		si, err := decodeSite(it)
 		if err != nil {
 			return sc, err
 		}
@@ -60,7 +60,7 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 	}
 	for _, g := range groups {
 		if it, ok := got[id(orgPK(orgID), groupSK(g))]; ok {
-			gi, err := unmarshal[groupItem](it)
+			gi, err := decodeGroup(it)
 			if err != nil {
 				return sc, err
 			}
@@ -69,7 +69,7 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 	}
 	for _, e := range emails {
 		if it, ok := got[id(emailPK(orgID, e), skEmail)]; ok {
-			ei, err := unmarshal[emailItem](it)
+			ei, err := decodeEmail(it)
 			if err != nil {
 				return sc, err
 			}
@@ -83,7 +83,7 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 // profile, access, memberships, invitation, token and audit entry.
 func (s *Store) inviteItems(siteID string, n domain.NewInvitation) []types.TransactWriteItem {
 	var tx []types.TransactWriteItem
-	put := func(v any, cond string) {
+	put := func(v encoder, cond string) {
 		p := &types.Put{TableName: &s.table, Item: marshal(v)}
 		if cond != "" {
 			p.ConditionExpression = aws.String(cond)
@@ -191,7 +191,7 @@ func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.N
 			}
 			e := (*domain.ExistingAccount)(nil)
 			if old := c.old(j); old != nil {
-				if g, err := unmarshal[emailItem](old); err == nil && g.Type == typeEmail {
+				if g, err := decodeEmail(old); err == nil && g.Type == typeEmail {
 					x := g.existing()
 					e = &x
 				}
@@ -266,7 +266,7 @@ func (s *Store) fillExisting(ctx context.Context, orgID string, batch []domain.N
 			continue
 		}
 		if it, ok := got[id(emailPK(orgID, batch[i].User.Email), skEmail)]; ok {
-			g, err := unmarshal[emailItem](it)
+			g, err := decodeEmail(it)
 			if err != nil {
 				return err
 			}
@@ -283,7 +283,7 @@ func (s *Store) siteFrom(ctx context.Context, c *cancelled, owner []int, orgID, 
 	for j, o := range owner {
 		if o < 0 {
 			if old := c.old(j); old != nil {
-				si, err := unmarshal[siteItem](old)
+				si, err := decodeSite(old)
 				return si.domain(), err
 			}
 		}
@@ -300,7 +300,7 @@ func (s *Store) Site(ctx context.Context, orgID, siteID string) (domain.Site, er
 	if it == nil {
 		return domain.Site{}, domain.Errorf(domain.ENOTFOUND, "No such site.")
 	}
-	si, err := unmarshal[siteItem](it)
+	si, err := decodeSite(it)
 	return si.domain(), err
 }
 

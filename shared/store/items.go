@@ -24,24 +24,24 @@ const (
 )
 
 type keys struct {
-	PK     string `dynamodbav:"PK"`
-	SK     string `dynamodbav:"SK"`
-	GSI1PK string `dynamodbav:"GSI1PK,omitempty"`
-	GSI1SK string `dynamodbav:"GSI1SK,omitempty"`
-	GSI2PK string `dynamodbav:"GSI2PK,omitempty"`
-	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
-	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
-	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
-	Type   string `dynamodbav:"type"`
-	TTL    int64  `dynamodbav:"ttl,omitempty"`
+	PK     string
+	SK     string
+	GSI1PK string
+	GSI1SK string
+	GSI2PK string
+	GSI2SK string
+	GSI3PK string
+	GSI3SK string
+	Type   string
+	TTL    int64
 }
 
 type orgItem struct {
 	keys
-	OrgID           string    `dynamodbav:"orgId"`
-	Name            string    `dynamodbav:"name"`
-	VerifiedDomains []string  `dynamodbav:"verifiedDomains,omitempty"`
-	CreatedAt       time.Time `dynamodbav:"createdAt"`
+	OrgID           string
+	Name            string
+	VerifiedDomains []string
+	CreatedAt       time.Time
 }
 
 func newOrgItem(o domain.Org) orgItem {
@@ -54,14 +54,14 @@ func (i orgItem) domain() domain.Org {
 
 type siteItem struct {
 	keys
-	OrgID      string    `dynamodbav:"orgId"`
-	SiteID     string    `dynamodbav:"siteId"`
-	Name       string    `dynamodbav:"name"`
-	Host       string    `dynamodbav:"host"`
-	PaidUsers  int64     `dynamodbav:"paidUsers"`
-	Guests     int64     `dynamodbav:"guests"`
-	GuestSlots int64     `dynamodbav:"guestSlots"`
-	CreatedAt  time.Time `dynamodbav:"createdAt"`
+	OrgID      string
+	SiteID     string
+	Name       string
+	Host       string
+	PaidUsers  int64
+	Guests     int64
+	GuestSlots int64
+	CreatedAt  time.Time
 }
 
 func newSiteItem(s domain.Site) siteItem {
@@ -75,9 +75,9 @@ func (i siteItem) domain() domain.Site {
 
 type groupItem struct {
 	keys
-	OrgID string            `dynamodbav:"orgId"`
-	Name  string            `dynamodbav:"name"`
-	Roles map[string]string `dynamodbav:"roles"`
+	OrgID string
+	Name  string
+	Roles map[string]string
 }
 
 func newGroupItem(g domain.Group) groupItem {
@@ -98,16 +98,16 @@ func (i groupItem) domain() domain.Group {
 
 type userItem struct {
 	keys
-	OrgID       string    `dynamodbav:"orgId"`
-	AccountID   string    `dynamodbav:"accountId"`
-	Email       string    `dynamodbav:"email"`
-	DisplayName string    `dynamodbav:"displayName,omitempty"`
-	Status      string    `dynamodbav:"status"`
-	OrgAdmin    bool      `dynamodbav:"orgAdmin"`
-	SiteAdmin   []string  `dynamodbav:"siteAdmin,omitempty"`
-	External    bool      `dynamodbav:"external"`
-	InvitedBy   string    `dynamodbav:"invitedBy,omitempty"`
-	CreatedAt   time.Time `dynamodbav:"createdAt"`
+	OrgID       string
+	AccountID   string
+	Email       string
+	DisplayName string
+	Status      string
+	OrgAdmin    bool
+	SiteAdmin   []string
+	External    bool
+	InvitedBy   string
+	CreatedAt   time.Time
 }
 
 func newUserItem(u domain.User) userItem {
@@ -129,13 +129,13 @@ func (i userItem) domain() domain.User {
 // guards tells an invite which addresses are members and which are invited.
 type emailItem struct {
 	keys
-	OrgID            string `dynamodbav:"orgId"`
-	Email            string `dynamodbav:"email"`
-	AccountID        string `dynamodbav:"accountId"`
-	InvitationID     string `dynamodbav:"invitationId,omitempty"`
-	SiteID           string `dynamodbav:"siteId,omitempty"`
-	ExpiresEpoch     int64  `dynamodbav:"expiresEpoch,omitempty"`
-	InvitationStatus string `dynamodbav:"invitationStatus,omitempty"`
+	OrgID            string
+	Email            string
+	AccountID        string
+	InvitationID     string
+	SiteID           string
+	ExpiresEpoch     int64
+	InvitationStatus string
 }
 
 func newEmailItem(u domain.User, inv *domain.Invitation) emailItem {
@@ -157,14 +157,14 @@ func (i emailItem) existing() domain.ExistingAccount {
 
 type accessItem struct {
 	keys
-	OrgID     string `dynamodbav:"orgId"`
-	AccountID string `dynamodbav:"accountId"`
-	SiteID    string `dynamodbav:"siteId"`
-	Product   string `dynamodbav:"product"`
-	Email     string `dynamodbav:"email"`
-	Direct    string `dynamodbav:"direct"`
-	Effective string `dynamodbav:"effective"`
-	Space     string `dynamodbav:"space,omitempty"`
+	OrgID     string
+	AccountID string
+	SiteID    string
+	Product   string
+	Email     string
+	Direct    string
+	Effective string
+	Space     string
 }
 
 func newAccessItem(u domain.User, site string, a domain.Access) accessItem {
@@ -179,10 +179,10 @@ func newAccessItem(u domain.User, site string, a domain.Access) accessItem {
 
 type memberItem struct {
 	keys
-	OrgID     string `dynamodbav:"orgId"`
-	AccountID string `dynamodbav:"accountId"`
-	Group     string `dynamodbav:"group"`
-	Email     string `dynamodbav:"email"`
+	OrgID     string
+	AccountID string
+	Group     string
+	Email     string
 }
 
 func newMemberItem(u domain.User, group string) memberItem {
@@ -192,33 +192,33 @@ func newMemberItem(u domain.User, group string) memberItem {
 
 type invitationItem struct {
 	keys
-	OrgID        string            `dynamodbav:"orgId"`
-	InvitationID string            `dynamodbav:"invitationId"`
-	SiteID       string            `dynamodbav:"siteId"`
-	AccountID    string            `dynamodbav:"accountId"`
-	Email        string            `dynamodbav:"email"`
-	InvitedBy    string            `dynamodbav:"invitedBy"`
-	InviterName  string            `dynamodbav:"inviterName,omitempty"`
-	OrgName      string            `dynamodbav:"orgName,omitempty"`
-	SiteName     string            `dynamodbav:"siteName,omitempty"`
-	SiteHost     string            `dynamodbav:"siteHost,omitempty"`
-	Roles        map[string]string `dynamodbav:"roles,omitempty"`
-	Effective    map[string]string `dynamodbav:"effective,omitempty"`
-	Groups       []string          `dynamodbav:"groups,omitempty"`
-	Kind         string            `dynamodbav:"kind"`
-	Message      string            `dynamodbav:"message,omitempty"`
-	TokenHash    string            `dynamodbav:"tokenHash"`
-	Status       string            `dynamodbav:"status"`
-	Delivery     string            `dynamodbav:"delivery"`
-	DeliveryNote string            `dynamodbav:"deliveryNote,omitempty"`
-	MessageID    string            `dynamodbav:"messageId,omitempty"`
-	Attempts     int               `dynamodbav:"attempts"`
-	CreatedAt    time.Time         `dynamodbav:"createdAt"`
-	ExpiresAt    time.Time         `dynamodbav:"expiresAt"`
-	ExpiresEpoch int64             `dynamodbav:"expiresEpoch"` // for conditions: numbers compare safely
-	AcceptedAt   *time.Time        `dynamodbav:"acceptedAt,omitempty"`
-	RequestID    string            `dynamodbav:"requestId,omitempty"`
-	Version      int               `dynamodbav:"version"`
+	OrgID        string
+	InvitationID string
+	SiteID       string
+	AccountID    string
+	Email        string
+	InvitedBy    string
+	InviterName  string
+	OrgName      string
+	SiteName     string
+	SiteHost     string
+	Roles        map[string]string
+	Effective    map[string]string
+	Groups       []string
+	Kind         string
+	Message      string
+	TokenHash    string
+	Status       string
+	Delivery     string
+	DeliveryNote string
+	MessageID    string
+	Attempts     int
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	ExpiresEpoch int64 // for conditions: numbers compare safely
+	AcceptedAt   *time.Time
+	RequestID    string
+	Version      int
 }
 
 // newInvitationItem encodes an invitation. An email not yet delivered keeps an
@@ -263,10 +263,10 @@ func (i invitationItem) domain() domain.Invitation {
 
 type tokenItem struct {
 	keys
-	OrgID        string    `dynamodbav:"orgId"`
-	AccountID    string    `dynamodbav:"accountId"`
-	InvitationID string    `dynamodbav:"invitationId"`
-	ExpiresAt    time.Time `dynamodbav:"expiresAt"`
+	OrgID        string
+	AccountID    string
+	InvitationID string
+	ExpiresAt    time.Time
 }
 
 // tokenRetention keeps a token item past its expiry so that the page can say
@@ -280,25 +280,25 @@ func newTokenItem(inv domain.Invitation) tokenItem {
 
 type idemItem struct {
 	keys
-	RequestHash string            `dynamodbav:"requestHash"`
-	Done        bool              `dynamodbav:"done"`
-	Status      int               `dynamodbav:"status,omitempty"`
-	Headers     map[string]string `dynamodbav:"headers,omitempty"`
-	Body        []byte            `dynamodbav:"body,omitempty"`
-	LockedUntil int64             `dynamodbav:"lockedUntil"` // epoch milliseconds
+	RequestHash string
+	Done        bool
+	Status      int
+	Headers     map[string]string
+	Body        []byte
+	LockedUntil int64 // epoch milliseconds
 }
 
 type auditItem struct {
 	keys
-	OrgID     string    `dynamodbav:"orgId"`
-	AuditID   string    `dynamodbav:"auditId"`
-	At        time.Time `dynamodbav:"at"`
-	Actor     string    `dynamodbav:"actor"`
-	Action    string    `dynamodbav:"action"`
-	Target    string    `dynamodbav:"target"`
-	Before    string    `dynamodbav:"before,omitempty"` // JSON
-	After     string    `dynamodbav:"after,omitempty"`  // JSON
-	RequestID string    `dynamodbav:"requestId,omitempty"`
+	OrgID     string
+	AuditID   string
+	At        time.Time
+	Actor     string
+	Action    string
+	Target    string
+	Before    string // JSON
+	After     string // JSON
+	RequestID string
 }
 
 // auditRetention is how long audit entries are kept before TTL removes them.
@@ -327,4 +327,214 @@ func roleMap(m map[domain.Product]domain.Role) map[string]string {
 		out[string(p)] = string(r)
 	}
 	return out
+}
+
+// The encodings of the items (see codec.go). Attribute names are the
+// table's contract (DATA_MODEL.md).
+
+func (i orgItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("name", i.Name)
+	e.list("verifiedDomains", i.VerifiedDomains)
+	e.t("createdAt", i.CreatedAt)
+	return item(e)
+}
+
+func decodeOrg(it item) (orgItem, error) {
+	d := &dec{it: it}
+	return orgItem{keys: decodeKeys(d), OrgID: d.s("orgId"), Name: d.s("name"), VerifiedDomains: d.list("verifiedDomains"), CreatedAt: d.t("createdAt")}, d.err
+}
+
+func (i siteItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("siteId", i.SiteID)
+	e.s("name", i.Name)
+	e.s("host", i.Host)
+	e.n("paidUsers", i.PaidUsers)
+	e.n("guests", i.Guests)
+	e.n("guestSlots", i.GuestSlots)
+	e.t("createdAt", i.CreatedAt)
+	return item(e)
+}
+
+func decodeSite(it item) (siteItem, error) {
+	d := &dec{it: it}
+	return siteItem{keys: decodeKeys(d), OrgID: d.s("orgId"), SiteID: d.s("siteId"), Name: d.s("name"), Host: d.s("host"),
+		PaidUsers: d.n("paidUsers"), Guests: d.n("guests"), GuestSlots: d.n("guestSlots"), CreatedAt: d.t("createdAt")}, d.err
+}
+
+func (i groupItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("name", i.Name)
+	e.m("roles", i.Roles)
+	return item(e)
+}
+
+func decodeGroup(it item) (groupItem, error) {
+	d := &dec{it: it}
+	return groupItem{keys: decodeKeys(d), OrgID: d.s("orgId"), Name: d.s("name"), Roles: d.m("roles")}, d.err
+}
+
+func (i userItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("accountId", i.AccountID)
+	e.s("email", i.Email)
+	e.s("displayName", i.DisplayName)
+	e.s("status", i.Status)
+	e.b("orgAdmin", i.OrgAdmin)
+	e.list("siteAdmin", i.SiteAdmin)
+	e.b("external", i.External)
+	e.s("invitedBy", i.InvitedBy)
+	e.t("createdAt", i.CreatedAt)
+	return item(e)
+}
+
+func decodeUser(it item) (userItem, error) {
+	d := &dec{it: it}
+	return userItem{keys: decodeKeys(d), OrgID: d.s("orgId"), AccountID: d.s("accountId"), Email: d.s("email"), DisplayName: d.s("displayName"),
+		Status: d.s("status"), OrgAdmin: d.b("orgAdmin"), SiteAdmin: d.list("siteAdmin"), External: d.b("external"), InvitedBy: d.s("invitedBy"),
+		CreatedAt: d.t("createdAt")}, d.err
+}
+
+func (i emailItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("email", i.Email)
+	e.s("accountId", i.AccountID)
+	e.s("invitationId", i.InvitationID)
+	e.s("siteId", i.SiteID)
+	e.nz("expiresEpoch", i.ExpiresEpoch)
+	e.s("invitationStatus", i.InvitationStatus)
+	return item(e)
+}
+
+func decodeEmail(it item) (emailItem, error) {
+	d := &dec{it: it}
+	return emailItem{keys: decodeKeys(d), OrgID: d.s("orgId"), Email: d.s("email"), AccountID: d.s("accountId"), InvitationID: d.s("invitationId"),
+		SiteID: d.s("siteId"), ExpiresEpoch: d.n("expiresEpoch"), InvitationStatus: d.s("invitationStatus")}, d.err
+}
+
+func (i accessItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("accountId", i.AccountID)
+	e.s("siteId", i.SiteID)
+	e.s("product", i.Product)
+	e.s("email", i.Email)
+	e.s("direct", i.Direct)
+	e.s("effective", i.Effective)
+	e.s("space", i.Space)
+	return item(e)
+}
+
+func decodeAccess(it item) (accessItem, error) {
+	d := &dec{it: it}
+	return accessItem{keys: decodeKeys(d), OrgID: d.s("orgId"), AccountID: d.s("accountId"), SiteID: d.s("siteId"), Product: d.s("product"),
+		Email: d.s("email"), Direct: d.s("direct"), Effective: d.s("effective"), Space: d.s("space")}, d.err
+}
+
+func (i memberItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("accountId", i.AccountID)
+	e.s("group", i.Group)
+	e.s("email", i.Email)
+	return item(e)
+}
+
+func (i invitationItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("invitationId", i.InvitationID)
+	e.s("siteId", i.SiteID)
+	e.s("accountId", i.AccountID)
+	e.s("email", i.Email)
+	e.s("invitedBy", i.InvitedBy)
+	e.s("inviterName", i.InviterName)
+	e.s("orgName", i.OrgName)
+	e.s("siteName", i.SiteName)
+	e.s("siteHost", i.SiteHost)
+	e.m("roles", i.Roles)
+	e.m("effective", i.Effective)
+	e.list("groups", i.Groups)
+	e.s("kind", i.Kind)
+	e.s("message", i.Message)
+	e.s("tokenHash", i.TokenHash)
+	e.s("status", i.Status)
+	e.s("delivery", i.Delivery)
+	e.s("deliveryNote", i.DeliveryNote)
+	e.s("messageId", i.MessageID)
+	e.n("attempts", int64(i.Attempts))
+	e.t("createdAt", i.CreatedAt)
+	e.t("expiresAt", i.ExpiresAt)
+	e.n("expiresEpoch", i.ExpiresEpoch)
+	if i.AcceptedAt != nil {
+		e.t("acceptedAt", *i.AcceptedAt)
+	}
+	e.s("requestId", i.RequestID)
+	e.n("version", int64(i.Version))
+	return item(e)
+}
+
+func decodeInvitation(it item) (invitationItem, error) {
+	d := &dec{it: it}
+	i := invitationItem{keys: decodeKeys(d), OrgID: d.s("orgId"), InvitationID: d.s("invitationId"), SiteID: d.s("siteId"), AccountID: d.s("accountId"),
+		Email: d.s("email"), InvitedBy: d.s("invitedBy"), InviterName: d.s("inviterName"), OrgName: d.s("orgName"), SiteName: d.s("siteName"),
+		SiteHost: d.s("siteHost"), Roles: d.m("roles"), Effective: d.m("effective"), Groups: d.list("groups"), Kind: d.s("kind"), Message: d.s("message"),
+		TokenHash: d.s("tokenHash"), Status: d.s("status"), Delivery: d.s("delivery"), DeliveryNote: d.s("deliveryNote"), MessageID: d.s("messageId"),
+		Attempts: int(d.n("attempts")), CreatedAt: d.t("createdAt"), ExpiresAt: d.t("expiresAt"), ExpiresEpoch: d.n("expiresEpoch"),
+		RequestID: d.s("requestId"), Version: int(d.n("version"))}
+	if t := d.t("acceptedAt"); !t.IsZero() {
+		i.AcceptedAt = &t
+	}
+	return i, d.err
+}
+
+func (i tokenItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("accountId", i.AccountID)
+	e.s("invitationId", i.InvitationID)
+	e.t("expiresAt", i.ExpiresAt)
+	return item(e)
+}
+
+func decodeToken(it item) (tokenItem, error) {
+	d := &dec{it: it}
+	return tokenItem{keys: decodeKeys(d), OrgID: d.s("orgId"), AccountID: d.s("accountId"), InvitationID: d.s("invitationId"), ExpiresAt: d.t("expiresAt")}, d.err
+}
+
+func (i idemItem) item() item {
+	e := i.keys.encode()
+	e.s("requestHash", i.RequestHash)
+	e.b("done", i.Done)
+	e.nz("status", int64(i.Status))
+	e.m("headers", i.Headers)
+	e.bin("body", i.Body)
+	e.n("lockedUntil", i.LockedUntil)
+	return item(e)
+}
+
+func decodeIdem(it item) (idemItem, error) {
+	d := &dec{it: it}
+	return idemItem{keys: decodeKeys(d), RequestHash: d.s("requestHash"), Done: d.b("done"), Status: int(d.n("status")), Headers: d.m("headers"),
+		Body: d.bin("body"), LockedUntil: d.n("lockedUntil")}, d.err
+}
+
+func (i auditItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("auditId", i.AuditID)
+	e.t("at", i.At)
+	e.s("actor", i.Actor)
+	e.s("action", i.Action)
+	e.s("target", i.Target)
+	e.s("before", i.Before)
+	e.s("after", i.After)
+	e.s("requestId", i.RequestID)
+	return item(e)
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -63,30 +62,17 @@ func num(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
+// encoder is an item struct that encodes itself (codec.go).
+type encoder interface{ item() item }
+
 // marshal encodes one of the item structs. Empty maps, lists and sets are
 // left out: they are not stored at all, so no reader ever depends on how a
 // DynamoDB implementation returns an empty collection (minidyn returns them
 // without their type).
-func marshal(v any) item {
-	m, err := attributevalue.MarshalMap(v)
-	if err != nil {
-		// Only our own item structs are marshalled; failing here is a programming error.
-		panic(fmt.Sprintf("store: marshal %T: %v", v, err))
-	}
-	return clean(m)
-}
+func marshal(v encoder) item { return v.item() }
 
-// clean drops the attributes that carry no value: empty or untyped
-// collections, NULLs, and members the SDK could not type.
-func clean(it item) item {
-	for k, v := range it {
-		if empty(v) {
-			delete(it, k)
-		}
-	}
-	return it
-}
-
+// empty reports a value that carries nothing: an empty or untyped
+// collection, a NULL, or a member the SDK could not type.
 func empty(v types.AttributeValue) bool {
 	switch x := v.(type) {
 	case nil, *types.AttributeValueMemberNULL, *types.UnknownUnionMember:
@@ -103,14 +89,6 @@ func empty(v types.AttributeValue) bool {
 		return len(x.Value) == 0
 	}
 	return false
-}
-
-func unmarshal[T any](it item) (T, error) {
-	var v T
-	if err := attributevalue.UnmarshalMap(clean(it), &v); err != nil {
-		return v, fmt.Errorf("store: decode %T: %w", v, err)
-	}
-	return v, nil
 }
 
 // batchGet reads up to 100 keys in one BatchGetItem (more only for keys
