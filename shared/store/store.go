@@ -159,16 +159,6 @@ func (c *cancelled) old(j int) item {
 	return nil
 }
 
-// refused reports whether a condition of the transaction failed.
-func (c *cancelled) refused() bool {
-	for j := range c.reasons {
-		if c.code(j) == "ConditionalCheckFailed" {
-			return true
-		}
-	}
-	return false
-}
-
 // passing reports whether the transaction was cancelled only for reasons
 // that a retry can clear: a conflict with another transaction in flight, or
 // throttling.
