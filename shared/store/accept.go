@@ -16,25 +16,19 @@ import (
 // InvitationByToken finds the invitation behind a token hash (ENOTFOUND if none): the token item, then the
 // invitation it names (two GetItems).
 func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (domain.Invitation, error) {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(tokenPK(tokenHash), skToken), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return domain.Invitation{}, fmt.Errorf("store: get token: %w", err)
+	got, err := s.getItem(ctx, tokenPK(tokenHash), skToken)
+	if err != nil || got == nil {
+		return domain.Invitation{}, notFoundOr(err, "No such invitation.")
 	}
-	if res.Item == nil {
-		return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "No such invitation.")
-	}
-	tok, err := decodeToken(res.Item)
+	tok, err := decodeToken(got)
 	if err != nil {
 		return domain.Invitation{}, err
 	}
-	res, err = s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(userPK(tok.OrgID, tok.AccountID), inviteSK(tok.InvitationID)), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return domain.Invitation{}, fmt.Errorf("store: get invitation: %w", err)
+	got, err = s.getItem(ctx, userPK(tok.OrgID, tok.AccountID), inviteSK(tok.InvitationID))
+	if err != nil || got == nil {
+		return domain.Invitation{}, notFoundOr(err, "No such invitation.")
 	}
-	if res.Item == nil {
-		return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "No such invitation.")
-	}
-	it, err := decodeInvitation(res.Item)
+	it, err := decodeInvitation(got)
 	if err != nil {
 		return domain.Invitation{}, err
 	}

@@ -92,39 +92,30 @@ func ownerOf(n, j int) []int {
 
 // User reads one account profile (ENOTFOUND if none).
 func (s *Store) User(ctx context.Context, orgID, accountID string) (domain.User, error) {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(userPK(orgID, accountID), skProfile), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return domain.User{}, fmt.Errorf("store: get user: %w", err)
+	got, err := s.getItem(ctx, userPK(orgID, accountID), skProfile)
+	if err != nil || got == nil {
+		return domain.User{}, notFoundOr(err, "No such user.")
 	}
-	if res.Item == nil {
-		return domain.User{}, domain.Errorf(domain.ENOTFOUND, "No such user.")
-	}
-	it, err := decodeUser(res.Item)
+	it, err := decodeUser(got)
 	return it.domain(), err
 }
 
 // Access reads a user's access on one product of one site (ENOTFOUND if none).
 func (s *Store) Access(ctx context.Context, orgID, accountID, siteID string, p domain.Product) (domain.Access, error) {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(userPK(orgID, accountID), accessSK(siteID, string(p))), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return domain.Access{}, fmt.Errorf("store: get access: %w", err)
+	got, err := s.getItem(ctx, userPK(orgID, accountID), accessSK(siteID, string(p)))
+	if err != nil || got == nil {
+		return domain.Access{}, notFoundOr(err, "No access.")
 	}
-	if res.Item == nil {
-		return domain.Access{}, domain.Errorf(domain.ENOTFOUND, "No access.")
-	}
-	it, err := decodeAccess(res.Item)
+	it, err := decodeAccess(got)
 	return domain.Access{Product: domain.Product(it.Product), Direct: domain.Role(it.Direct), Effective: domain.Role(it.Effective), Space: it.Space}, err
 }
 
 // Invitation reads one invitation (ENOTFOUND if none).
 func (s *Store) Invitation(ctx context.Context, orgID, accountID, id string) (domain.Invitation, error) {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(userPK(orgID, accountID), inviteSK(id)), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return domain.Invitation{}, fmt.Errorf("store: get invitation: %w", err)
+	got, err := s.getItem(ctx, userPK(orgID, accountID), inviteSK(id))
+	if err != nil || got == nil {
+		return domain.Invitation{}, notFoundOr(err, "No such invitation.")
 	}
-	if res.Item == nil {
-		return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "No such invitation.")
-	}
-	it, err := decodeInvitation(res.Item)
+	it, err := decodeInvitation(got)
 	return it.domain(), err
 }

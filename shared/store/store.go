@@ -137,6 +137,15 @@ func (s *Store) getItem(ctx context.Context, pk, sk string) (item, error) {
 	return res.Item, nil
 }
 
+// notFoundOr returns err, or ENOTFOUND with message when there is no error
+// (the item was absent).
+func notFoundOr(err error, message string) error {
+	if err != nil {
+		return err
+	}
+	return domain.Errorf(domain.ENOTFOUND, "%s", message)
+}
+
 // cancelled is a transaction DynamoDB refused, with a reason per item.
 type cancelled struct {
 	reasons []types.CancellationReason

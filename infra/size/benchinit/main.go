@@ -229,7 +229,7 @@ func (b *bench) run(t *target) (initD, first time.Duration, err error) {
 	}
 	cmd := exec.Command(b.rie, "--log-level", "info", "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, t.path)
 	cmd.Env = b.env
-	var out syncBuffer
+	var out testenv.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -306,24 +306,6 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // stats returns the minimum, median and maximum of ds.
