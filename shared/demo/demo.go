@@ -51,10 +51,10 @@ func Seed(ctx context.Context, st *store.Store, paidUsers int) error {
 		}
 	}
 	for _, g := range []domain.Group{
-		{OrgID: OrgID, Name: GuestGroup, Roles: map[string]domain.Role{domain.SiteProductKey(SiteID, domain.Confluence): domain.RoleGuest}},
-		{OrgID: OrgID, Name: PaidGroup, Roles: map[string]domain.Role{domain.SiteProductKey(SiteID, domain.Confluence): domain.RoleUser}},
+		{OrgID: OrgID, ID: GuestGroup, Name: GuestGroup, CreatedAt: now, Roles: map[string]domain.Role{domain.SiteProductKey(SiteID, domain.Confluence): domain.RoleGuest}},
+		{OrgID: OrgID, ID: PaidGroup, Name: PaidGroup, CreatedAt: now, Roles: map[string]domain.Role{domain.SiteProductKey(SiteID, domain.Confluence): domain.RoleUser}},
 	} {
-		if err := st.CreateGroup(ctx, g); err != nil {
+		if err := st.CreateGroup(ctx, g, nil); err != nil {
 			return err
 		}
 	}

@@ -70,6 +70,28 @@ type User struct {
 
 // CanInvite reports whether u may invite people to the site: only active org
 // admins and admins of that site may.
+// Caller is who makes a request: the account id the authorizer verified,
+// and the API Gateway request id for the audit log.
+type Caller struct {
+	AccountID string
+	RequestID string
+}
+
+// IsOrgAdmin reports an active org admin.
+func (u User) IsOrgAdmin() bool { return u.Status == UserActive && u.OrgAdmin }
+
+// IsSiteAdmin reports an active admin of the site (org admins are admins of every site).
+func (u User) IsSiteAdmin(siteID string) bool {
+	return u.Status == UserActive && (u.OrgAdmin || slices.Contains(u.SiteAdmin, siteID))
+}
+
+// CanManageRoles reports whether the user may change roles on a site's
+// product: org and site admins, and the product's admins (effective role
+// admin there, given as own).
+func (u User) CanManageRoles(siteID string, own Access) bool {
+	return u.IsSiteAdmin(siteID) || u.Status == UserActive && own.Effective == RoleAdmin
+}
+
 func (u User) CanInvite(siteID string) bool {
 	return u.Status == UserActive && (u.OrgAdmin || slices.Contains(u.SiteAdmin, siteID))
 }
@@ -77,9 +99,15 @@ func (u User) CanInvite(siteID string) bool {
 // Group is an org-level set of users that can hold product roles on sites.
 type Group struct {
 	OrgID string
-	Name  string
+	// ID is the group's stable id (a slug); invites and memberships name it.
+	ID string
+	// Name is what admins see; unique in the org, compared case-insensitively.
+	Name string
 	// Roles maps SiteProductKey(site, product) to the group's role there.
-	Roles map[string]Role
+	Roles       map[string]Role
+	MemberCount int64
+	CreatedAt   time.Time
+	Version     int
 }
 
 // SiteProductKey names a (site, product) pair in role maps.
@@ -95,11 +123,69 @@ func (g Group) RoleOn(siteID string, p Product) Role {
 
 // Access is a user's role on one product of one site.
 type Access struct {
-	Product   Product
-	Direct    Role
+	Product Product
+	Direct  Role
+	// Groups are the roles the user's groups give on this site's product, by
+	// group id (only groups that give a role here): with Direct, the sources
+	// the effective role is computed from, and the answer to "why".
+	Groups    map[string]Role
 	Effective Role
 	// Space is the one space a Confluence guest is assigned to ("" for none).
 	Space string
+	// Version guards read-modify-write of the access item.
+	Version int
+}
+
+// Recompute sets the effective role from the direct role and the groups'.
+func (a Access) Recompute() Access {
+	roles := make([]Role, 0, len(a.Groups))
+	for _, r := range a.Groups {
+		roles = append(roles, r)
+	}
+	a.Effective = EffectiveRole(a.Direct, roles...)
+	return a
+}
+
+// Empty reports an access that gives nothing and has no source: it is not kept.
+func (a Access) Empty() bool {
+	return (a.Direct == "" || a.Direct == RoleNone) && len(a.Groups) == 0 && (a.Effective == "" || a.Effective == RoleNone)
+}
+
+// WithGroup returns the access with group g giving role r here (RoleNone
+// removes the group as a source), recomputed.
+func (a Access) WithGroup(g string, r Role) Access {
+	groups := make(map[string]Role, len(a.Groups)+1)
+	for k, v := range a.Groups {
+		if k != g {
+			groups[k] = v
+		}
+	}
+	if r != "" && r != RoleNone {
+		groups[g] = r
+	}
+	a.Groups = groups
+	return a.Recompute()
+}
+
+// WithDirect returns the access with direct role r, recomputed.
+func (a Access) WithDirect(r Role) Access {
+	if r == "" {
+		r = RoleNone
+	}
+	a.Direct = r
+	return a.Recompute()
+}
+
+// GuestSources names the groups that give the guest role here.
+func (a Access) GuestSources() []string {
+	var out []string
+	for g, r := range a.Groups {
+		if r == RoleGuest {
+			out = append(out, g)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // InvitationStatus is the state of an invitation.

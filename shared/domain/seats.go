@@ -50,3 +50,10 @@ func (site Site) With(s Seats) Site {
 	site.GuestSlots += s.SlotChange()
 	return site
 }
+
+// SeatsChange is how the billing counters move when a user's effective
+// Confluence role goes from before to after (other products are not billed
+// here).
+func SeatsChange(before, after Role) Seats {
+	return SeatsOf(KindOf(after)).Plus(SeatsOf(KindOf(before)).Times(-1))
+}

@@ -61,3 +61,50 @@ type Delivery struct {
 	Invitation Invitation
 	RetryAt    time.Time
 }
+
+// MembershipScope is what a membership change reads first: the org, the
+// caller, the group, the user and whether the user is already a member.
+type MembershipScope struct {
+	Scope
+	Group  *Group
+	User   *User
+	Member bool
+}
+
+// RoleScope is what a direct role change reads first: the org, the caller,
+// the site, the user, the user's access on the site's product and the
+// caller's (a product admin may manage the product).
+type RoleScope struct {
+	Scope
+	User         *User
+	Access       Access
+	CallerAccess Access
+}
+
+// AccessChange is one user's change of roles, written at once: their access
+// items (by SiteProductKey) as they were read and as they become, a
+// membership added or removed, and the audit entry.
+type AccessChange struct {
+	User          User
+	Before, After map[string]Access
+	// AddMember / RemoveMember name a group whose membership changes.
+	AddMember, RemoveMember string
+	Audit                   AuditEntry
+}
+
+// ErrAccessChanged is returned when an access item changed after it was
+// read: read again and recompute.
+var ErrAccessChanged = &Error{Code: ECONFLICT, Message: "The user's access changed meanwhile; retry."}
+
+// Page is one page of a list and the cursor of the next ("" at the end).
+type Page[T any] struct {
+	Items []T
+	Next  string
+}
+
+// Member is one membership, as lists show it.
+type Member struct {
+	AccountID string
+	Email     string
+	GroupID   string
+}

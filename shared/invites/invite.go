@@ -38,10 +38,7 @@ type Inviter struct {
 }
 
 // Caller is who makes a request, from the verified token.
-type Caller struct {
-	AccountID string
-	RequestID string
-}
+type Caller = domain.Caller
 
 // AddressResult is what happened to one address.
 type AddressResult struct {
@@ -141,7 +138,7 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 	batch := make([]domain.NewInvitation, len(pending))
 	tokens := make([]string, len(pending))
 	for k, i := range pending {
-		batch[k], tokens[k] = newInvitation(c, sc.Scope, inv, grant, inv.Invitees[i].Email, now, s.Config.Lifetime)
+		batch[k], tokens[k] = newInvitation(c, sc.Scope, inv, grant, groups, inv.Invitees[i].Email, now, s.Config.Lifetime)
 	}
 	created, err := s.Store.CreateInvitations(ctx, siteID, batch, inv.AllOrNothing)
 	if err != nil {
@@ -277,19 +274,21 @@ func summary(inv domain.Invite, written map[int]domain.Invitation) Summary {
 }
 
 // newInvitation builds what one invitee's invitation writes, and its token.
-func newInvitation(c Caller, sc domain.Scope, inv domain.Invite, g domain.Grant, addr string, now time.Time, lifetime time.Duration) (domain.NewInvitation, string) {
+func newInvitation(c Caller, sc domain.Scope, inv domain.Invite, g domain.Grant, groups []domain.Group, addr string, now time.Time, lifetime time.Duration) (domain.NewInvitation, string) {
 	org, site, inviter := *sc.Org, *sc.Site, *sc.Caller
 	token, hash := domain.NewToken()
 	u := domain.User{OrgID: org.ID, AccountID: domain.NewID(), Email: addr, Status: domain.UserInvited,
 		External: domain.IsExternal(addr, org.VerifiedDomains), CreatedAt: now, InvitedBy: inviter.AccountID}
 	var access []domain.Access
 	for _, p := range domain.Products {
-		if eff, ok := g.Effective[p]; ok {
-			d := g.Direct[p]
-			if d == "" {
-				d = domain.RoleNone
+		if _, ok := g.Effective[p]; ok {
+			a := domain.Access{Product: p}.WithDirect(g.Direct[p])
+			// The groups are sources of the role too, so their later role
+			// changes reach the invitee.
+			for _, gr := range groups {
+				a = a.WithGroup(gr.ID, gr.RoleOn(site.ID, p))
 			}
-			access = append(access, domain.Access{Product: p, Direct: d, Effective: eff})
+			access = append(access, a)
 		}
 	}
 	name := inviter.DisplayName

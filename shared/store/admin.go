@@ -23,11 +23,6 @@ func (s *Store) CreateSite(ctx context.Context, site domain.Site) error {
 	return s.putNew(ctx, newSiteItem(site), "site "+site.ID)
 }
 
-// CreateGroup writes a new group with its roles; ECONFLICT if it exists.
-func (s *Store) CreateGroup(ctx context.Context, g domain.Group) error {
-	return s.putNew(ctx, newGroupItem(g), "group "+g.Name)
-}
-
 func (s *Store) putNew(ctx context.Context, v encoder, what string) error {
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: marshal(v), ConditionExpression: aws.String("attribute_not_exists(PK)")})
 	var ccf *types.ConditionalCheckFailedException
@@ -107,7 +102,7 @@ func (s *Store) Access(ctx context.Context, orgID, accountID, siteID string, p d
 		return domain.Access{}, notFoundOr(err, "No access.")
 	}
 	it, err := decodeAccess(got)
-	return domain.Access{Product: domain.Product(it.Product), Direct: domain.Role(it.Direct), Effective: domain.Role(it.Effective), Space: it.Space}, err
+	return it.domain(), err
 }
 
 // Invitation reads one invitation (ENOTFOUND if none).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
@@ -13,6 +14,7 @@ const (
 	typeOrg        = "org"
 	typeSite       = "site"
 	typeGroup      = "group"
+	typeGroupName  = "group-name"
 	typeUser       = "user"
 	typeEmail      = "email"
 	typeAccess     = "access"
@@ -75,9 +77,14 @@ func (i siteItem) domain() domain.Site {
 
 type groupItem struct {
 	keys
-	OrgID string
-	Name  string
-	Roles map[string]string
+	OrgID       string
+	GroupID     string
+	Name        string
+	NameKey     string
+	Roles       map[string]string
+	MemberCount int64
+	Version     int
+	CreatedAt   time.Time
 }
 
 func newGroupItem(g domain.Group) groupItem {
@@ -85,15 +92,34 @@ func newGroupItem(g domain.Group) groupItem {
 	for k, r := range g.Roles {
 		roles[k] = string(r)
 	}
-	return groupItem{keys: keys{PK: orgPK(g.OrgID), SK: groupSK(g.Name), Type: typeGroup}, OrgID: g.OrgID, Name: g.Name, Roles: roles}
+	id := g.ID
+	if id == "" {
+		id = domain.GroupNameKey(g.Name)
+	}
+	return groupItem{keys: keys{PK: orgPK(g.OrgID), SK: groupSK(id), Type: typeGroup}, OrgID: g.OrgID, GroupID: id, Name: g.Name,
+		NameKey: domain.GroupNameKey(g.Name), Roles: roles, MemberCount: g.MemberCount, Version: g.Version, CreatedAt: g.CreatedAt}
 }
 
 func (i groupItem) domain() domain.Group {
-	g := domain.Group{OrgID: i.OrgID, Name: i.Name, Roles: map[string]domain.Role{}}
+	g := domain.Group{OrgID: i.OrgID, ID: i.GroupID, Name: i.Name, Roles: map[string]domain.Role{}, MemberCount: i.MemberCount,
+		Version: i.Version, CreatedAt: i.CreatedAt}
+	if g.ID == "" { // written before groups had ids: the name was the key
+		g.ID = strings.TrimPrefix(i.SK, "GROUP#")
+	}
 	for k, r := range i.Roles {
 		g.Roles[k] = domain.Role(r)
 	}
 	return g
+}
+
+// groupNameItem keeps group names unique in an org, case-insensitively.
+type groupNameItem struct {
+	keys
+	GroupID string
+}
+
+func newGroupNameItem(orgID, name, groupID string) groupNameItem {
+	return groupNameItem{keys: keys{PK: groupNamePK(orgID, domain.GroupNameKey(name)), SK: skGroupName, Type: typeGroupName}, GroupID: groupID}
 }
 
 type userItem struct {
@@ -163,8 +189,10 @@ type accessItem struct {
 	Product   string
 	Email     string
 	Direct    string
+	Groups    map[string]string
 	Effective string
 	Space     string
+	Version   int
 }
 
 func newAccessItem(u domain.User, site string, a domain.Access) accessItem {
@@ -174,7 +202,33 @@ func newAccessItem(u domain.User, site string, a domain.Access) accessItem {
 		k.GSI2PK, k.GSI2SK = "ORG#"+u.OrgID+"#SITE#"+site+"#SPACE#"+a.Space, u.Email
 	}
 	return accessItem{keys: k, OrgID: u.OrgID, AccountID: u.AccountID, SiteID: site, Product: string(a.Product), Email: u.Email,
-		Direct: string(a.Direct), Effective: string(a.Effective), Space: a.Space}
+		Direct: string(a.Direct), Groups: roleNames(a.Groups), Effective: string(a.Effective), Space: a.Space, Version: a.Version}
+}
+
+func (i accessItem) domain() domain.Access {
+	a := domain.Access{Product: domain.Product(i.Product), Direct: domain.Role(i.Direct), Effective: domain.Role(i.Effective), Space: i.Space, Version: i.Version}
+	if a.Direct == "" {
+		a.Direct = domain.RoleNone
+	}
+	if len(i.Groups) > 0 {
+		a.Groups = map[string]domain.Role{}
+		for g, r := range i.Groups {
+			a.Groups[g] = domain.Role(r)
+		}
+	}
+	return a
+}
+
+// roleNames encodes roles by group id; nil when there are none.
+func roleNames(m map[string]domain.Role) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, r := range m {
+		out[k] = string(r)
+	}
+	return out
 }
 
 type memberItem struct {
@@ -368,14 +422,31 @@ func decodeSite(it item) (siteItem, error) {
 func (i groupItem) item() item {
 	e := i.keys.encode()
 	e.s("orgId", i.OrgID)
+	e.s("groupId", i.GroupID)
 	e.s("name", i.Name)
+	e.s("nameKey", i.NameKey)
 	e.m("roles", i.Roles)
+	e.n("memberCount", i.MemberCount)
+	e.n("version", int64(i.Version))
+	e.t("createdAt", i.CreatedAt)
 	return item(e)
 }
 
 func decodeGroup(it item) (groupItem, error) {
 	d := &dec{it: it}
-	return groupItem{keys: decodeKeys(d), OrgID: d.s("orgId"), Name: d.s("name"), Roles: d.m("roles")}, d.err
+	return groupItem{keys: decodeKeys(d), OrgID: d.s("orgId"), GroupID: d.s("groupId"), Name: d.s("name"), NameKey: d.s("nameKey"),
+		Roles: d.m("roles"), MemberCount: d.n("memberCount"), Version: int(d.n("version")), CreatedAt: d.t("createdAt")}, d.err
+}
+
+func (i groupNameItem) item() item {
+	e := i.keys.encode()
+	e.s("groupId", i.GroupID)
+	return item(e)
+}
+
+func decodeGroupName(it item) (groupNameItem, error) {
+	d := &dec{it: it}
+	return groupNameItem{keys: decodeKeys(d), GroupID: d.s("groupId")}, d.err
 }
 
 func (i userItem) item() item {
@@ -426,15 +497,17 @@ func (i accessItem) item() item {
 	e.s("product", i.Product)
 	e.s("email", i.Email)
 	e.s("direct", i.Direct)
+	e.m("groups", i.Groups)
 	e.s("effective", i.Effective)
 	e.s("space", i.Space)
+	e.n("version", int64(i.Version))
 	return item(e)
 }
 
 func decodeAccess(it item) (accessItem, error) {
 	d := &dec{it: it}
 	return accessItem{keys: decodeKeys(d), OrgID: d.s("orgId"), AccountID: d.s("accountId"), SiteID: d.s("siteId"), Product: d.s("product"),
-		Email: d.s("email"), Direct: d.s("direct"), Effective: d.s("effective"), Space: d.s("space")}, d.err
+		Email: d.s("email"), Direct: d.s("direct"), Groups: d.m("groups"), Effective: d.s("effective"), Space: d.s("space"), Version: int(d.n("version"))}, d.err
 }
 
 func (i memberItem) item() item {

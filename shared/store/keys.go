@@ -21,16 +21,18 @@ const DueShards = 4
 
 // Sort keys of singleton items.
 const (
-	skOrg     = "ORG"
-	skProfile = "PROFILE"
-	skEmail   = "EMAIL"
-	skToken   = "TOKEN"
-	skIdem    = "IDEM"
+	skOrg       = "ORG"
+	skProfile   = "PROFILE"
+	skEmail     = "EMAIL"
+	skToken     = "TOKEN"
+	skIdem      = "IDEM"
+	skGroupName = "GROUPNAME"
 )
 
 func orgPK(org string) string                { return "ORG#" + org }
 func siteSK(site string) string              { return "SITE#" + site }
 func groupSK(group string) string            { return "GROUP#" + group }
+func groupNamePK(org, nameKey string) string { return "ORG#" + org + "#GROUPNAME#" + nameKey }
 func userPK(org, acct string) string         { return "ORG#" + org + "#USER#" + acct }
 func accessSK(site, product string) string   { return "ACCESS#" + site + "#" + product }
 func memberSK(group string) string           { return "MEMBER#" + group }

@@ -442,11 +442,11 @@ func TestEmptyCollectionsRoundTrip(t *testing.T) {
 		if err != nil || inv.ID != n.Invitation.ID || len(inv.Roles) != 0 || inv.Effective()[domain.Confluence] != domain.RoleGuest {
 			t.Fatalf("groups-only invitation: %+v %v", inv, err)
 		}
-		if err := fx.st.CreateGroup(ctx, domain.Group{OrgID: demo.OrgID, Name: "empty", Roles: map[string]domain.Role{}}); err != nil {
+		if err := fx.st.CreateGroup(ctx, domain.Group{OrgID: demo.OrgID, ID: "empty", Name: "Empty", Roles: map[string]domain.Role{}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		sc, err := fx.st.LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.AdminID, []string{"empty"}, nil)
-		if err != nil || sc.Groups["empty"].Name != "empty" || len(sc.Groups["empty"].Roles) != 0 {
+		if err != nil || sc.Groups["empty"].Name != "Empty" || len(sc.Groups["empty"].Roles) != 0 {
 			t.Errorf("empty group: %+v %v", sc.Groups, err)
 		}
 	})

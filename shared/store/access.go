@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// LoadMembership reads a membership change's scope in one BatchGetItem.
+func (s *Store) LoadMembership(ctx context.Context, orgID, callerID, groupID, accountID string) (domain.MembershipScope, error) {
+	var sc domain.MembershipScope
+	got, err := s.batchGet(ctx, []item{
+		key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), groupSK(groupID)),
+		key(userPK(orgID, accountID), skProfile), key(userPK(orgID, accountID), memberSK(groupID)),
+	})
+	if err != nil {
+		return sc, err
+	}
+	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+		return sc, err
+	}
+	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+		return sc, err
+	}
+	if sc.Group, err = decodeOpt(got, orgPK(orgID), groupSK(groupID), decodeGroup, groupItem.domain); err != nil {
+		return sc, err
+	}
+	if sc.User, err = decodeOpt(got, userPK(orgID, accountID), skProfile, decodeUser, userItem.domain); err != nil {
+		return sc, err
+	}
+	_, sc.Member = got[id(userPK(orgID, accountID), memberSK(groupID))]
+	return sc, nil
+}
+
+// LoadRole reads a direct role change's scope in one BatchGetItem.
+func (s *Store) LoadRole(ctx context.Context, orgID, siteID, callerID, accountID string, p domain.Product) (domain.RoleScope, error) {
+	var sc domain.RoleScope
+	got, err := s.batchGet(ctx, []item{
+		key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID)),
+		key(userPK(orgID, accountID), skProfile), key(userPK(orgID, accountID), accessSK(siteID, string(p))),
+		key(userPK(orgID, callerID), accessSK(siteID, string(p))),
+	})
+	if err != nil {
+		return sc, err
+	}
+	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+		return sc, err
+	}
+	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+		return sc, err
+	}
+	if sc.Site, err = decodeOpt(got, orgPK(orgID), siteSK(siteID), decodeSite, siteItem.domain); err != nil {
+		return sc, err
+	}
+	if sc.User, err = decodeOpt(got, userPK(orgID, accountID), skProfile, decodeUser, userItem.domain); err != nil {
+		return sc, err
+	}
+	sc.Access = domain.Access{Product: p, Direct: domain.RoleNone, Effective: domain.RoleNone}
+	if a, err := decodeOpt(got, userPK(orgID, accountID), accessSK(siteID, string(p)), decodeAccess, accessItem.domain); err != nil {
+		return sc, err
+	} else if a != nil {
+		sc.Access = *a
+	}
+	if a, err := decodeOpt(got, userPK(orgID, callerID), accessSK(siteID, string(p)), decodeAccess, accessItem.domain); err != nil {
+		return sc, err
+	} else if a != nil {
+		sc.CallerAccess = *a
+	}
+	return sc, nil
+}
+
+// decodeOpt decodes the item (pk, sk) of a batch read, nil when absent.
+func decodeOpt[I, D any](got map[string]item, pk, sk string, dec func(item) (I, error), conv func(I) D) (*D, error) {
+	it, ok := got[id(pk, sk)]
+	if !ok {
+		return nil, nil
+	}
+	i, err := dec(it)
+	if err != nil {
+		return nil, err
+	}
+	d := conv(i)
+	return &d, nil
+}
+
+// AccessItems reads a user's access items for the given SiteProductKeys in
+// one BatchGetItem; absent ones are absent from the map.
+func (s *Store) AccessItems(ctx context.Context, orgID, accountID string, keys []string) (map[string]domain.Access, error) {
+	out := map[string]domain.Access{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	ks := make([]item, 0, len(keys))
+	for _, k := range keys {
+		site, p, _ := strings.Cut(k, "/")
+		ks = append(ks, key(userPK(orgID, accountID), accessSK(site, p)))
+	}
+	got, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		site, p, _ := strings.Cut(k, "/")
+		if it, ok := got[id(userPK(orgID, accountID), accessSK(site, p))]; ok {
+			ai, err := decodeAccess(it)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = ai.domain()
+		}
+	}
+	return out, nil
+}
+
+// ChangeAccess writes an domain.AccessChange in one transaction: each changed
+// access item under its version (deleted when it no longer gives anything),
+// the billing counters of every site whose Confluence seats move (refused
+// past the guest limit), the membership and the group's member count, and
+// the audit entry. Errors: ErrAccessChanged (retry), ELIMIT with the site's
+// numbers, ECONFLICT (already a member), ENOTFOUND (not a member, group gone).
+func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error {
+	u := ch.User
+	var tx []types.TransactWriteItem
+	kinds := map[int]string{} // transaction index -> what it is
+	keys := make([]string, 0, len(ch.After))
+	for k := range ch.After {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	seats := map[string]domain.Seats{}
+	for _, k := range keys {
+		before, had := ch.Before[k]
+		after := ch.After[k]
+		site, _, _ := strings.Cut(k, "/")
+		if after.Product == domain.Confluence {
+			seats[site] = seats[site].Plus(domain.SeatsChange(before.Effective, after.Effective))
+		}
+		if had && before.Version == after.Version && before.Effective == after.Effective && before.Direct == after.Direct && sameGroups(before.Groups, after.Groups) {
+			continue
+		}
+		kinds[len(tx)] = "access"
+		cond, vals := "attribute_not_exists(PK)", item(nil)
+		switch {
+		case had && before.Version == 0:
+			// Items written before access items had versions have none.
+			cond, vals = "attribute_exists(PK) AND (attribute_not_exists(version) OR version = :v)", item{":v": num(0)}
+		case had:
+			cond, vals = "version = :v", item{":v": num(int64(before.Version))}
+		}
+		if after.Empty() {
+			if !had {
+				delete(kinds, len(tx))
+				continue
+			}
+			tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), accessSK(site, string(after.Product))),
+				ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}})
+			continue
+		}
+		after.Version = before.Version + 1
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAccessItem(u, site, after)),
+			ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}})
+	}
+	sites := make([]string, 0, len(seats))
+	for site := range seats {
+		sites = append(sites, site)
+	}
+	slices.Sort(sites)
+	for _, site := range sites {
+		if d := seats[site]; !d.Zero() {
+			kinds[len(tx)] = "counters"
+			tx = append(tx, types.TransactWriteItem{Update: s.counterUpdate(u.OrgID, site, d)})
+		}
+	}
+	if g := ch.AddMember; g != "" {
+		kinds[len(tx)] = "member-add"
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newMemberItem(u, g)), ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	}
+	if g := ch.RemoveMember; g != "" {
+		kinds[len(tx)] = "member-remove"
+		tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), memberSK(g)), ConditionExpression: aws.String("attribute_exists(PK)")}})
+	}
+	if g, d := ch.AddMember+ch.RemoveMember, map[bool]int64{true: 1, false: -1}[ch.AddMember != ""]; g != "" {
+		kinds[len(tx)] = "group"
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(u.OrgID), groupSK(g)),
+			UpdateExpression: aws.String("SET memberCount = memberCount + :d"), ConditionExpression: aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: item{":d": num(d)}}})
+	}
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(ch.Audit))}})
+	if len(tx) > MaxTransactItems {
+		return domain.Errorf(domain.EINVALID, "This change touches too many sites and products at once.")
+	}
+	err := s.transact(ctx, "change access", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return err
+	}
+	for j := range tx {
+		if c.code(j) != "ConditionalCheckFailed" {
+			continue
+		}
+		switch kinds[j] {
+		case "member-add":
+			return domain.Errorf(domain.ECONFLICT, "The user is already a member of this group.")
+		case "member-remove":
+			return domain.Errorf(domain.ENOTFOUND, "The user is not a member of this group.")
+		case "group":
+			return domain.Errorf(domain.ENOTFOUND, "No such group.")
+		}
+	}
+	for j := range tx {
+		if c.code(j) == "ConditionalCheckFailed" && kinds[j] == "counters" {
+			siteID := ""
+			if sk, ok := tx[j].Update.Key["SK"].(*types.AttributeValueMemberS); ok {
+				siteID = strings.TrimPrefix(sk.Value, "SITE#")
+			}
+			site, err := s.siteFrom(ctx, c, ownerOf(len(tx), j), u.OrgID, siteID)
+			if err != nil {
+				return err
+			}
+			return domain.GuestLimitError(site, seats[siteID].Guests)
+		}
+	}
+	return domain.ErrAccessChanged
+}
+
+func sameGroups(a, b map[string]domain.Role) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

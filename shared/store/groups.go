@@ -1,0 +1,290 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// CreateGroup writes a new group with its name guard (names are unique in
+// the org, case-insensitively) and, if given, the audit entry, in one
+// transaction. ECONFLICT names what was taken: the id or the name.
+func (s *Store) CreateGroup(ctx context.Context, g domain.Group, audit *domain.AuditEntry) error {
+	gi := newGroupItem(g)
+	tx := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: marshal(gi), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newGroupNameItem(g.OrgID, g.Name, gi.GroupID)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	}
+	if audit != nil {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(*audit))}})
+	}
+	err := s.transact(ctx, "create group", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return err
+	}
+	if c.code(1) == "ConditionalCheckFailed" {
+		return &domain.Error{Code: domain.ECONFLICT, Message: fmt.Sprintf("A group named %q already exists in this organisation (names are compared without case).", g.Name),
+			Fields: map[string]string{"name": "already taken"}}
+	}
+	return &domain.Error{Code: domain.ECONFLICT, Message: fmt.Sprintf("A group with id %q already exists.", gi.GroupID), Fields: map[string]string{"id": "already taken"}}
+}
+
+// Group reads one group (ENOTFOUND if none).
+func (s *Store) Group(ctx context.Context, orgID, id string) (domain.Group, error) {
+	got, err := s.getItem(ctx, orgPK(orgID), groupSK(id))
+	if err != nil || got == nil {
+		return domain.Group{}, notFoundOr(err, "No such group.")
+	}
+	gi, err := decodeGroup(got)
+	return gi.domain(), err
+}
+
+// RenameGroup gives a group a new name under its version, moving its name
+// guard, with the audit entry, in one transaction. ECONFLICT when the name
+// is taken or the group changed meanwhile.
+func (s *Store) RenameGroup(ctx context.Context, g domain.Group, newName string, audit domain.AuditEntry) (domain.Group, error) {
+	next := g
+	next.Name, next.Version = newName, g.Version+1
+	tx := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: key(orgPK(g.OrgID), groupSK(g.ID)),
+		UpdateExpression:          aws.String("SET #n = :n, nameKey = :k, version = :next"),
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeNames:  map[string]string{"#n": "name"},
+		ExpressionAttributeValues: item{":n": str(newName), ":k": str(domain.GroupNameKey(newName)), ":v": num(int64(g.Version)), ":next": num(int64(next.Version))},
+	}}}
+	if domain.GroupNameKey(newName) != domain.GroupNameKey(g.Name) {
+		tx = append(tx,
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newGroupNameItem(g.OrgID, newName, g.ID)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(groupNamePK(g.OrgID, domain.GroupNameKey(g.Name)), skGroupName)}})
+	}
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}})
+	err := s.transact(ctx, "rename group", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return next, err
+	}
+	if c.code(0) == "ConditionalCheckFailed" {
+		return g, domain.Errorf(domain.ECONFLICT, "The group changed meanwhile; read it again.")
+	}
+	return g, &domain.Error{Code: domain.ECONFLICT, Message: fmt.Sprintf("A group named %q already exists in this organisation (names are compared without case).", newName),
+		Fields: map[string]string{"name": "already taken"}}
+}
+
+// Groups lists an org's groups by id, a page at a time.
+func (s *Store) Groups(ctx context.Context, orgID string, limit int, cursor string) (domain.Page[domain.Group], error) {
+	var out domain.Page[domain.Group]
+	res, next, err := s.query(ctx, &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :g)"),
+		ExpressionAttributeValues: item{":pk": str(orgPK(orgID)), ":g": str("GROUP#")},
+	}, limit, cursor)
+	if err != nil {
+		return out, err
+	}
+	for _, it := range res {
+		gi, err := decodeGroup(it)
+		if err != nil {
+			return out, err
+		}
+		out.Items = append(out.Items, gi.domain())
+	}
+	out.Next = next
+	return out, nil
+}
+
+// GroupMembers lists a group's members by email, a page at a time.
+func (s *Store) GroupMembers(ctx context.Context, orgID, groupID string, limit int, cursor string) (domain.Page[domain.Member], error) {
+	var out domain.Page[domain.Member]
+	res, next, err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:                 aws.String(GSI1),
+		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
+		ExpressionAttributeValues: item{":pk": str(membersGSI1PK(orgID, groupID))},
+	}, limit, cursor)
+	if err != nil {
+		return out, err
+	}
+	for _, it := range res {
+		d := &dec{it: it}
+		m := domain.Member{AccountID: d.s("accountId"), Email: d.s("email"), GroupID: d.s("group")}
+		if d.err != nil {
+			return out, d.err
+		}
+		out.Items = append(out.Items, m)
+	}
+	out.Next = next
+	return out, nil
+}
+
+// UserGroups lists the ids of a user's groups (a user is in few groups: one
+// Query, followed to its end).
+func (s *Store) UserGroups(ctx context.Context, orgID, accountID string) ([]string, error) {
+	var out []string
+	cursor := ""
+	for {
+		res, next, err := s.query(ctx, &dynamodb.QueryInput{
+			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :m)"),
+			ExpressionAttributeValues: item{":pk": str(userPK(orgID, accountID)), ":m": str("MEMBER#")},
+		}, 1000, cursor)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range res {
+			d := &dec{it: it}
+			out = append(out, d.s("group"))
+		}
+		if next == "" {
+			return out, nil
+		}
+		cursor = next
+	}
+}
+
+// UserAccess lists a user's access items on every site and product (one
+// Query, followed to its end).
+func (s *Store) UserAccess(ctx context.Context, orgID, accountID string) (map[string]domain.Access, error) {
+	out := map[string]domain.Access{}
+	cursor := ""
+	for {
+		res, next, err := s.query(ctx, &dynamodb.QueryInput{
+			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :a)"),
+			ExpressionAttributeValues: item{":pk": str(userPK(orgID, accountID)), ":a": str("ACCESS#")},
+		}, 1000, cursor)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range res {
+			ai, err := decodeAccess(it)
+			if err != nil {
+				return nil, err
+			}
+			out[domain.SiteProductKey(ai.SiteID, domain.Product(ai.Product))] = ai.domain()
+		}
+		if next == "" {
+			return out, nil
+		}
+		cursor = next
+	}
+}
+
+// query runs one Query page on the table (or the index named in in): at
+// most limit items from the cursor, and the cursor of the next page.
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int, cursor string) ([]item, string, error) {
+	in.TableName = &s.table
+	in.Limit = aws.Int32(int32(max(1, min(limit, 1000))))
+	if cursor != "" {
+		start, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: query: %w", err)
+	}
+	next := ""
+	if len(res.LastEvaluatedKey) > 0 {
+		next = encodeCursor(res.LastEvaluatedKey)
+	}
+	return res.Items, next, nil
+}
+
+// Cursors are the LastEvaluatedKey's string attributes, JSON, base64url:
+// opaque to clients; a cursor that does not decode is a 400.
+func encodeCursor(k item) string {
+	m := map[string]string{}
+	for n, v := range k {
+		if sv, ok := v.(*types.AttributeValueMemberS); ok {
+			m[n] = sv.Value
+		}
+	}
+	b, _ := json.Marshal(m)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(c string) (item, error) {
+	bad := &domain.Error{Code: domain.EINVALID, Message: "The page cursor is not valid.", Fields: map[string]string{"cursor": "not a cursor this list gave"}}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) > 2048 {
+		return nil, bad
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil || m["PK"] == "" || m["SK"] == "" {
+		return nil, bad
+	}
+	out := item{}
+	for n, v := range m {
+		out[n] = str(v)
+	}
+	return out, nil
+}
+
+// LoadCaller reads the org and the caller in one BatchGetItem.
+func (s *Store) LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error) {
+	var sc domain.Scope
+	got, err := s.batchGet(ctx, []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile)})
+	if err != nil {
+		return sc, err
+	}
+	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+		return sc, err
+	}
+	sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain)
+	return sc, err
+}
+
+// Sites reads sites of an org by id in one BatchGetItem; missing ones are absent.
+func (s *Store) Sites(ctx context.Context, orgID string, ids []string) (map[string]domain.Site, error) {
+	out := map[string]domain.Site{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ks := make([]item, 0, len(ids))
+	for _, sid := range ids {
+		ks = append(ks, key(orgPK(orgID), siteSK(sid)))
+	}
+	got, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return nil, err
+	}
+	for _, sid := range ids {
+		if si, err := decodeOpt(got, orgPK(orgID), siteSK(sid), decodeSite, siteItem.domain); err != nil {
+			return nil, err
+		} else if si != nil {
+			out[sid] = *si
+		}
+	}
+	return out, nil
+}
+
+// GroupsByID reads groups by id in one BatchGetItem; missing ones are absent.
+func (s *Store) GroupsByID(ctx context.Context, orgID string, ids []string) (map[string]domain.Group, error) {
+	out := map[string]domain.Group{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ks := make([]item, 0, len(ids))
+	for _, gid := range ids {
+		ks = append(ks, key(orgPK(orgID), groupSK(gid)))
+	}
+	got, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return nil, err
+	}
+	for _, gid := range ids {
+		if g, err := decodeOpt(got, orgPK(orgID), groupSK(gid), decodeGroup, groupItem.domain); err != nil {
+			return nil, err
+		} else if g != nil {
+			out[gid] = *g
+		}
+	}
+	return out, nil
+}
