@@ -27,12 +27,16 @@ const (
 	skToken     = "TOKEN"
 	skIdem      = "IDEM"
 	skGroupName = "GROUPNAME"
+	skJob       = "JOB"
 )
 
 func orgPK(org string) string                { return "ORG#" + org }
 func siteSK(site string) string              { return "SITE#" + site }
 func groupSK(group string) string            { return "GROUP#" + group }
 func groupNamePK(org, nameKey string) string { return "ORG#" + org + "#GROUPNAME#" + nameKey }
+func jobPK(org, id string) string            { return "ORG#" + org + "#JOB#" + id }
+func pageSK(i int) string                    { return fmt.Sprintf("PAGE#%06d", i) }
+func failedSK(i int) string                  { return fmt.Sprintf("FAILED#%06d", i) }
 func userPK(org, acct string) string         { return "ORG#" + org + "#USER#" + acct }
 func accessSK(site, product string) string   { return "ACCESS#" + site + "#" + product }
 func memberSK(group string) string           { return "MEMBER#" + group }

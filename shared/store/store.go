@@ -95,7 +95,16 @@ func empty(v types.AttributeValue) bool {
 // DynamoDB leaves unprocessed) and returns the items found by "PK\x00SK".
 func (s *Store) batchGet(ctx context.Context, keys []item) (map[string]item, error) {
 	out := map[string]item{}
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	// DynamoDB refuses a request naming one key twice.
+	seen := make(map[string]bool, len(keys))
+	uniq := keys[:0:0]
+	for _, k := range keys {
+		if id := pkSK(k); !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, k)
+		}
+	}
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: uniq, ConsistentRead: aws.Bool(true)}}
 	for attempt := 0; len(req) > 0; attempt++ {
 		if attempt > 0 {
 			if attempt > 8 {

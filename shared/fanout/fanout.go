@@ -1,0 +1,671 @@
+// Package fanout runs a group's change to every member — a new role on a
+// site's product, or the group's deletion — as a job: the request that asks
+// for it writes the job and queues its plan; the plan reads every member,
+// refuses the whole change before any member changes when it would take a
+// site past its guest limit, else reserves the slots it needs, sets the
+// group's new role and queues the changes in pages; each page is one
+// transaction (members, counters, progress, a marker that makes a
+// redelivered page change nothing twice); a finisher closes the job. Pages
+// that keep failing reach the dead-letter queue, whose consumer records them
+// in the job. It knows nothing of DynamoDB, SQS or API Gateway.
+package fanout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// Store is what jobs need from persistence.
+type Store interface {
+	LoadRole(ctx context.Context, orgID, siteID, callerID, accountID string, p domain.Product) (domain.RoleScope, error)
+	LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error)
+	Group(ctx context.Context, orgID, id string) (domain.Group, error)
+	StartJob(ctx context.Context, j domain.Job) error
+	Job(ctx context.Context, orgID, id string) (domain.Job, error)
+	AllMembers(ctx context.Context, orgID, groupID string) ([]domain.Member, error)
+	AccessOf(ctx context.Context, orgID string, accounts []string, spKeys []string) (map[string]map[string]domain.Access, error)
+	Sites(ctx context.Context, orgID string, ids []string) (map[string]domain.Site, error)
+	BeginJob(ctx context.Context, j domain.Job, groupRoles map[string]domain.Role) error
+	ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, conversions []domain.Conversion) (bool, error)
+	FailPage(ctx context.Context, j domain.Job, p domain.JobPage, reason string) error
+	EndJob(ctx context.Context, j domain.Job, from domain.JobState, groupName string, release map[string]int64) error
+}
+
+// Message is one queue message.
+type Message struct {
+	Body         string
+	DelaySeconds int32
+}
+
+// Queue sends messages to the jobs queue.
+type Queue interface {
+	Send(ctx context.Context, msgs ...Message) error
+}
+
+// StaleError is what the store returns when members changed after the plan
+// read them (store.StaleEntries satisfies it).
+type StaleError interface {
+	error
+	StaleAccounts() []string
+}
+
+// Service runs jobs.
+type Service struct {
+	Store Store
+	Queue Queue
+	Now   func() time.Time
+	Log   *slog.Logger
+	// InlineMembers: a group with at most this many members is changed
+	// before the answer (no queue); 0 means DefaultInlineMembers.
+	InlineMembers int
+	// FinishDelay is how long the finisher waits between checks.
+	FinishDelay time.Duration
+}
+
+// DefaultInlineMembers is the largest group changed within the request.
+const DefaultInlineMembers = 50
+
+// Audit actions of jobs.
+const (
+	ActionGroupRole   = "group.role"
+	ActionGroupDelete = "group.delete"
+)
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// envelope is the body of every jobs queue message.
+type envelope struct {
+	Type string          `json:"type"` // plan, page, finish
+	Job  jobRef          `json:"job"`
+	Page *domain.JobPage `json:"page,omitempty"`
+}
+
+// jobRef carries what a page needs of its job, so that applying a page
+// reads nothing first.
+type jobRef struct {
+	OrgID   string         `json:"org"`
+	ID      string         `json:"id"`
+	GroupID string         `json:"group"`
+	Kind    domain.JobKind `json:"kind"`
+	Role    domain.Role    `json:"role,omitempty"`
+	Keys    []string       `json:"keys"`
+}
+
+func refOf(j domain.Job, keys []string) jobRef {
+	return jobRef{OrgID: j.OrgID, ID: j.ID, GroupID: j.GroupID, Kind: j.Kind, Role: j.Role, Keys: keys}
+}
+
+func (r jobRef) job() domain.Job {
+	return domain.Job{OrgID: r.OrgID, ID: r.ID, GroupID: r.GroupID, Kind: r.Kind, Role: r.Role}
+}
+
+func body(e envelope) Message {
+	b, _ := json.Marshal(e)
+	return Message{Body: string(b)}
+}
+
+// SetGroupRole asks for a group's role on a site's product to change:
+// org admins, the site's admins and the product's admins may. It answers
+// with the job: finished already for a small group, else running (the
+// caller follows its progress).
+func (s *Service) SetGroupRole(ctx context.Context, c domain.Caller, orgID, groupID, siteID, product, role string) (domain.Job, error) {
+	p, ok := domain.ParseProduct(product)
+	if !ok {
+		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such product; known: confluence, jira, jira-service-management.")
+	}
+	r, ok := domain.ParseRole(role)
+	if !ok {
+		return domain.Job{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"role": "role must be none, guest, user or admin"}}
+	}
+	if err := domain.CheckRoleForProduct(p, r); err != nil {
+		return domain.Job{}, err
+	}
+	if !domain.ValidSlug(orgID) || !domain.ValidSlug(siteID) || !domain.ValidAccountID(c.AccountID) {
+		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
+	}
+	if !domain.ValidSlug(groupID) {
+		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such group.")
+	}
+	sc, err := s.Store.LoadRole(ctx, orgID, siteID, c.AccountID, c.AccountID, p)
+	if err != nil {
+		return domain.Job{}, err
+	}
+	switch {
+	case sc.Org == nil || sc.Caller == nil:
+		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
+	case sc.Site == nil:
+		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such site in this organisation.")
+	case !sc.Caller.CanManageRoles(siteID, sc.CallerAccess):
+		return domain.Job{}, domain.Errorf(domain.EFORBIDDEN, "Only organisation admins, admins of this site and admins of its %s may change a group's role on it.", p)
+	}
+	g, err := s.Store.Group(ctx, orgID, groupID)
+	if err != nil {
+		return domain.Job{}, err
+	}
+	j := s.newJob(c, orgID, g, domain.JobGroupRole)
+	j.Site, j.Product, j.Role = siteID, p, r
+	return s.start(ctx, j, g)
+}
+
+// DeleteGroup asks for a group to be deleted: every member leaves it first
+// (their roles recomputed without it), then the group goes. Org admins only.
+func (s *Service) DeleteGroup(ctx context.Context, c domain.Caller, orgID, groupID string) (domain.Job, error) {
+	if !domain.ValidSlug(orgID) || !domain.ValidAccountID(c.AccountID) {
+		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
+	}
+	sc, err := s.Store.LoadCaller(ctx, orgID, c.AccountID)
+	if err != nil {
+		return domain.Job{}, err
+	}
+	if sc.Org == nil || sc.Caller == nil {
+		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
+	}
+	if !sc.Caller.IsOrgAdmin() {
+		return domain.Job{}, domain.Errorf(domain.EFORBIDDEN, "Only organisation admins delete groups.")
+	}
+	if !domain.ValidSlug(groupID) {
+		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such group.")
+	}
+	g, err := s.Store.Group(ctx, orgID, groupID)
+	if err != nil {
+		return domain.Job{}, err
+	}
+	return s.start(ctx, s.newJob(c, orgID, g, domain.JobGroupDelete), g)
+}
+
+func (s *Service) newJob(c domain.Caller, orgID string, g domain.Group, kind domain.JobKind) domain.Job {
+	now := s.now()
+	return domain.Job{OrgID: orgID, ID: domain.NewID(), GroupID: g.ID, Kind: kind, State: domain.JobPlanning, CreatedBy: c.AccountID,
+		RequestID: c.RequestID, CreatedAt: now, UpdatedAt: now}
+}
+
+// start writes the job (one job at a time per group) and plans it: within
+// the request for a small group, else through the queue.
+func (s *Service) start(ctx context.Context, j domain.Job, g domain.Group) (domain.Job, error) {
+	if err := s.Store.StartJob(ctx, j); err != nil {
+		return domain.Job{}, err
+	}
+	inline := s.InlineMembers
+	if inline == 0 {
+		inline = DefaultInlineMembers
+	}
+	if g.MemberCount <= int64(inline) {
+		if err := s.plan(ctx, j, true); err != nil {
+			return domain.Job{}, err
+		}
+		return s.Store.Job(ctx, j.OrgID, j.ID)
+	}
+	if err := s.Queue.Send(ctx, body(envelope{Type: "plan", Job: refOf(j, nil)})); err != nil {
+		// The job stays planning with the group locked; say so rather than lose it.
+		return domain.Job{}, fmt.Errorf("fanout: queue the plan of job %s: %w", j.ID, err)
+	}
+	return j, nil
+}
+
+// Job returns a job with its progress and conversions (org admins).
+func (s *Service) Job(ctx context.Context, c domain.Caller, orgID, id string) (domain.Job, error) {
+	if !domain.ValidSlug(orgID) || !domain.ValidAccountID(c.AccountID) || !domain.ValidSlug(id) && !validID(id) {
+		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such job.")
+	}
+	sc, err := s.Store.LoadCaller(ctx, orgID, c.AccountID)
+	if err != nil {
+		return domain.Job{}, err
+	}
+	if sc.Org == nil || sc.Caller == nil {
+		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
+	}
+	j, err := s.Store.Job(ctx, orgID, id)
+	if err != nil {
+		return j, err
+	}
+	if !sc.Caller.IsOrgAdmin() && !(j.Site != "" && sc.Caller.IsSiteAdmin(j.Site)) && j.CreatedBy != c.AccountID {
+		return domain.Job{}, domain.Errorf(domain.EFORBIDDEN, "Only organisation admins and the job's creator may read it.")
+	}
+	return j, nil
+}
+
+func validID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// keysOf are the SiteProductKeys a job changes in members' access.
+func keysOf(j domain.Job, g domain.Group) []string {
+	if j.Kind == domain.JobGroupRole {
+		return []string{domain.SiteProductKey(j.Site, j.Product)}
+	}
+	ks := make([]string, 0, len(g.Roles))
+	for k := range g.Roles {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// recompute is a member's access after the job.
+func recompute(r jobRef, k string, cur domain.Access, had bool) domain.Access {
+	if !had {
+		_, p, _ := strings.Cut(k, "/")
+		cur = domain.Access{Product: domain.Product(p), Direct: domain.RoleNone, Effective: domain.RoleNone}
+	}
+	role := domain.RoleNone
+	if r.Kind == domain.JobGroupRole {
+		role = r.Role
+	}
+	return cur.WithGroup(r.GroupID, role)
+}
+
+// pageItems is the transaction budget of a page: 100 items less the job's
+// progress, the page marker and one counter per site.
+func pageItems(sites int) int { return 100 - 2 - sites }
+
+// plan reads every member and their access, refuses the whole change when a
+// site would pass its guest limit, else reserves what it needs, sets the
+// group's role, and applies (inline) or queues the pages.
+func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
+	g, err := s.Store.Group(ctx, j.OrgID, j.GroupID)
+	if err != nil {
+		return err
+	}
+	keys := keysOf(j, g)
+	ref := refOf(j, keys)
+	members, err := s.Store.AllMembers(ctx, j.OrgID, j.GroupID)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.AccountID
+	}
+	access, err := s.Store.AccessOf(ctx, j.OrgID, ids, keys)
+	if err != nil {
+		return err
+	}
+	var entries []domain.JobEntry
+	total := map[string]domain.Seats{}
+	for _, m := range members {
+		e := domain.JobEntry{AccountID: m.AccountID, Email: m.Email, Before: map[string]domain.Access{}, After: map[string]domain.Access{}}
+		changed := j.Kind == domain.JobGroupDelete
+		for _, k := range keys {
+			cur, had := access[m.AccountID][k]
+			next := recompute(ref, k, cur, had)
+			if had {
+				e.Before[k] = cur
+			}
+			if !had && next.Empty() {
+				continue
+			}
+			if had && sameAccess(cur, next) {
+				continue
+			}
+			e.After[k] = next
+			changed = true
+			if next.Product == domain.Confluence {
+				site, _, _ := strings.Cut(k, "/")
+				total[site] = total[site].Plus(domain.SeatsChange(cur.Effective, next.Effective))
+			}
+		}
+		if changed {
+			entries = append(entries, e)
+		}
+	}
+	j.Members, j.Changed = len(members), len(entries)
+	// Refuse the whole change, before any member changes, when a site would
+	// pass its guest limit; else reserve what each site needs.
+	var sites []string
+	for site := range total {
+		sites = append(sites, site)
+	}
+	slices.Sort(sites)
+	found, err := s.Store.Sites(ctx, j.OrgID, sites)
+	if err != nil {
+		return err
+	}
+	j.Reserved = map[string]int64{}
+	for _, site := range sites {
+		d := total[site]
+		if d.Limited() && !found[site].Fits(d) {
+			e := domain.GuestLimitError(found[site], d.Guests)
+			return s.refuse(ctx, j, g, fmt.Sprintf("Refused before any member changed: on site %s, %s", site, e.Message))
+		}
+		if d.Limited() && d.Need() > 0 {
+			j.Reserved[site] = d.Need()
+		}
+	}
+	pages := paginate(j, entries, len(sites))
+	j.Pages = len(pages)
+	var roles map[string]domain.Role
+	if j.Kind == domain.JobGroupRole {
+		roles = map[string]domain.Role{}
+		for k, r := range g.Roles {
+			roles[k] = r
+		}
+		if k := keys[0]; j.Role == domain.RoleNone {
+			delete(roles, k)
+		} else {
+			roles[k] = j.Role
+		}
+	}
+	if err := s.Store.BeginJob(ctx, j, roles); err != nil {
+		if domain.ErrorCode(err) == domain.ELIMIT {
+			return s.refuse(ctx, j, g, domain.ErrorMessage(err))
+		}
+		return err
+	}
+	j.State = domain.JobRunning
+	if len(pages) == 0 {
+		return s.finish(ctx, ref, g.Name)
+	}
+	if inline {
+		for _, p := range pages {
+			if err := s.apply(ctx, ref, p); err != nil {
+				return err
+			}
+		}
+		return s.finish(ctx, ref, g.Name)
+	}
+	msgs := make([]Message, 0, len(pages)+1)
+	for i := range pages {
+		msgs = append(msgs, body(envelope{Type: "page", Job: ref, Page: &pages[i]}))
+	}
+	fin := body(envelope{Type: "finish", Job: ref})
+	fin.DelaySeconds = s.finishDelay()
+	return s.Queue.Send(ctx, append(msgs, fin)...)
+}
+
+func (s *Service) finishDelay() int32 {
+	if s.FinishDelay <= 0 {
+		return 2
+	}
+	return int32(max(1, s.FinishDelay/time.Second))
+}
+
+func sameAccess(a, b domain.Access) bool {
+	if a.Direct != b.Direct || a.Effective != b.Effective || len(a.Groups) != len(b.Groups) {
+		return false
+	}
+	for k, v := range a.Groups {
+		if b.Groups[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// paginate orders the entries so that those that free guest slots come
+// first, cuts them into pages within a transaction's items, and gives each
+// page needing slots its share of the reservation, in order.
+func paginate(j domain.Job, entries []domain.JobEntry, sites int) []domain.JobPage {
+	slot := func(e domain.JobEntry) int64 {
+		var d int64
+		for k, a := range e.After {
+			if a.Product == domain.Confluence {
+				d += domain.SeatsChange(e.Before[k].Effective, a.Effective).SlotChange()
+			}
+			_ = k
+		}
+		return d
+	}
+	slices.SortStableFunc(entries, func(a, b domain.JobEntry) int {
+		sa, sb := slot(a), slot(b)
+		switch {
+		case sa > sb:
+			return -1
+		case sa < sb:
+			return 1
+		}
+		return strings.Compare(a.AccountID, b.AccountID)
+	})
+	budget := pageItems(sites)
+	var pages []domain.JobPage
+	var cur []domain.JobEntry
+	n := 0
+	for _, e := range entries {
+		cost := len(e.After)
+		if j.Kind == domain.JobGroupDelete {
+			cost++
+		}
+		if len(cur) > 0 && n+cost > budget {
+			pages, cur, n = append(pages, domain.JobPage{OrgID: j.OrgID, JobID: j.ID, Index: len(pages), Entries: cur}), nil, 0
+		}
+		cur, n = append(cur, e), n+cost
+	}
+	if len(cur) > 0 {
+		pages = append(pages, domain.JobPage{OrgID: j.OrgID, JobID: j.ID, Index: len(pages), Entries: cur})
+	}
+	left := map[string]int64{}
+	for site, r := range j.Reserved {
+		left[site] = r
+	}
+	for i := range pages {
+		need := map[string]int64{}
+		for _, e := range pages[i].Entries {
+			for k, a := range e.After {
+				if a.Product == domain.Confluence {
+					site, _, _ := strings.Cut(k, "/")
+					need[site] -= domain.SeatsChange(e.Before[k].Effective, a.Effective).SlotChange()
+				}
+			}
+		}
+		for site, n := range need {
+			if take := min(n, left[site]); take > 0 {
+				if pages[i].Reserved == nil {
+					pages[i].Reserved = map[string]int64{}
+				}
+				pages[i].Reserved[site] = take
+				left[site] -= take
+			}
+		}
+	}
+	// Whatever is left (freed by earlier pages of the same job) goes with the last page.
+	for site, r := range left {
+		if r > 0 && len(pages) > 0 {
+			last := &pages[len(pages)-1]
+			if last.Reserved == nil {
+				last.Reserved = map[string]int64{}
+			}
+			last.Reserved[site] += r
+		}
+	}
+	return pages
+}
+
+// refuse ends a job before any member changed.
+func (s *Service) refuse(ctx context.Context, j domain.Job, g domain.Group, message string) error {
+	j.State, j.Message, j.UpdatedAt = domain.JobRefused, message, s.now()
+	return s.Store.EndJob(ctx, j, domain.JobPlanning, g.Name, nil)
+}
+
+// maxStale bounds the re-reads of a page whose members changed meanwhile.
+const maxStale = 3
+
+// apply writes one page, re-reading and recomputing members that changed
+// since the plan.
+func (s *Service) apply(ctx context.Context, r jobRef, p domain.JobPage) error {
+	for attempt := 1; ; attempt++ {
+		_, err := s.Store.ApplyPage(ctx, r.job(), p, conversions(r, p))
+		var stale StaleError
+		if !errors.As(err, &stale) || attempt > maxStale {
+			return err
+		}
+		fresh, err := s.Store.AccessOf(ctx, r.OrgID, stale.StaleAccounts(), r.Keys)
+		if err != nil {
+			return err
+		}
+		for i, e := range p.Entries {
+			if !slices.Contains(stale.StaleAccounts(), e.AccountID) {
+				continue
+			}
+			e.Before, e.After = map[string]domain.Access{}, map[string]domain.Access{}
+			for _, k := range r.Keys {
+				cur, had := fresh[e.AccountID][k]
+				if had {
+					e.Before[k] = cur
+				}
+				if next := recompute(r, k, cur, had); had || !next.Empty() {
+					e.After[k] = next
+				}
+			}
+			p.Entries[i] = e
+		}
+	}
+}
+
+// conversions lists the page's members whose Confluence kind changes.
+func conversions(r jobRef, p domain.JobPage) []domain.Conversion {
+	var out []domain.Conversion
+	for _, e := range p.Entries {
+		for k, a := range e.After {
+			if a.Product != domain.Confluence {
+				continue
+			}
+			from, to := domain.KindOf(e.Before[k].Effective), domain.KindOf(a.Effective)
+			if from != to {
+				site, _, _ := strings.Cut(k, "/")
+				out = append(out, domain.Conversion{AccountID: e.AccountID, Email: e.Email, SiteID: site, From: from, To: to, Why: domain.Why(a, nil)})
+			}
+		}
+	}
+	return out
+}
+
+// finish closes a job whose pages are all applied or failed; until then it
+// asks to be called again later (errNotYet).
+func (s *Service) finish(ctx context.Context, r jobRef, groupName string) error {
+	j, err := s.Store.Job(ctx, r.OrgID, r.ID)
+	if err != nil {
+		return err
+	}
+	if j.State != domain.JobRunning {
+		return nil
+	}
+	if j.PagesDone+j.PagesFailed < j.Pages {
+		return errNotYet
+	}
+	from := j.State
+	j.State, j.UpdatedAt = domain.JobDone, s.now()
+	if j.PagesFailed > 0 {
+		j.State = domain.JobFailed
+		j.Message = fmt.Sprintf("%d of %d pages kept failing and went to the dead-letter queue; their members were not changed.", j.PagesFailed, j.Pages)
+	}
+	if groupName == "" && j.Kind == domain.JobGroupDelete {
+		if g, err := s.Store.Group(ctx, r.OrgID, r.GroupID); err == nil {
+			groupName = g.Name
+		}
+	}
+	err = s.Store.EndJob(ctx, j, from, groupName, nil)
+	if domain.ErrorCode(err) == domain.ECONFLICT {
+		return nil // another finisher did it
+	}
+	return err
+}
+
+var errNotYet = errors.New("fanout: job still has pages in flight")
+
+// Handle runs one jobs-queue message. A returned error makes the queue
+// deliver the message again later (and, after its redrive limit, to the
+// dead-letter queue).
+func (s *Service) Handle(ctx context.Context, msg string) error {
+	var e envelope
+	if err := json.Unmarshal([]byte(msg), &e); err != nil {
+		s.log().ErrorContext(ctx, "jobs queue: message is not a job message; dropped", "err", err)
+		return nil
+	}
+	switch e.Type {
+	case "plan":
+		j, err := s.Store.Job(ctx, e.Job.OrgID, e.Job.ID)
+		if err != nil {
+			return err
+		}
+		if j.State != domain.JobPlanning {
+			return nil // planned before (a redelivery)
+		}
+		return s.plan(ctx, j, false)
+	case "page":
+		if e.Page == nil {
+			return nil
+		}
+		err := s.apply(ctx, e.Job, *e.Page)
+		if jobNotRunning(err) {
+			return nil // the job ended (failed or finished): the page is dropped
+		}
+		return err
+	case "finish":
+		err := s.finish(ctx, e.Job, "")
+		if err == errNotYet {
+			next := body(e)
+			next.DelaySeconds = s.finishDelay()
+			return s.Queue.Send(ctx, next)
+		}
+		return err
+	}
+	s.log().ErrorContext(ctx, "jobs queue: unknown message type; dropped", "type", e.Type)
+	return nil
+}
+
+// JobNotRunning is the message of the store's error for a page of a job
+// that is no longer running.
+const JobNotRunning = "The job is not running."
+
+func jobNotRunning(err error) bool {
+	return err != nil && domain.ErrorMessage(err) == JobNotRunning
+}
+
+// Dead records a message that reached the dead-letter queue: a page is
+// counted as failed in its job (its reservation released); a plan that
+// kept failing ends the job as failed.
+func (s *Service) Dead(ctx context.Context, msg string) error {
+	var e envelope
+	if err := json.Unmarshal([]byte(msg), &e); err != nil {
+		return nil
+	}
+	switch e.Type {
+	case "page":
+		if e.Page == nil {
+			return nil
+		}
+		if err := s.Store.FailPage(ctx, e.Job.job(), *e.Page, "kept failing; moved to the dead-letter queue"); err != nil {
+			return err
+		}
+		err := s.finish(ctx, e.Job, "")
+		if err == errNotYet {
+			return nil // the finisher in the queue closes it
+		}
+		return err
+	case "plan":
+		j, err := s.Store.Job(ctx, e.Job.OrgID, e.Job.ID)
+		if err != nil || j.State != domain.JobPlanning {
+			return err
+		}
+		j.State, j.Message, j.UpdatedAt = domain.JobFailed, "Planning kept failing; no member was changed.", s.now()
+		return s.Store.EndJob(ctx, j, domain.JobPlanning, "", nil)
+	}
+	return nil
+}

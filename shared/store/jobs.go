@@ -1,0 +1,498 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// Fan-out jobs (DATA_MODEL.md, "Group jobs"): the job item ORG#o#JOB#j/JOB
+// holds the state and the counts; each applied page leaves a marker
+// PAGE#n (with its conversions) written in the page's own transaction, so a
+// redelivered page is recognised and changes nothing twice; a page that
+// went to the dead-letter queue leaves FAILED#n.
+
+const typeJob, typePage = "job", "job-page"
+
+// jobDoc is the job item's payload.
+type jobDoc struct {
+	Kind, Site, Product, Role, State, Message, CreatedBy, RequestID string
+	GroupID                                                         string
+	Members, Changed                                                int
+	Pages                                                           int
+	Reserved                                                        map[string]int64
+	CreatedAt                                                       time.Time
+}
+
+func jobItem(j domain.Job) item {
+	e := keys{PK: jobPK(j.OrgID, j.ID), SK: skJob, Type: typeJob, TTL: ttl(j.CreatedAt.Add(90 * 24 * time.Hour))}.encode()
+	e.s("orgId", j.OrgID)
+	e.s("jobId", j.ID)
+	e.s("groupId", j.GroupID)
+	e.s("kind", string(j.Kind))
+	e.s("site", j.Site)
+	e.s("product", string(j.Product))
+	e.s("role", string(j.Role))
+	e.s("state", string(j.State))
+	e.s("message", j.Message)
+	e.s("createdBy", j.CreatedBy)
+	e.s("requestId", j.RequestID)
+	e.n("members", int64(j.Members))
+	e.n("changed", int64(j.Changed))
+	e.n("done", int64(j.Done))
+	e.n("pages", int64(j.Pages))
+	e.n("pagesDone", int64(j.PagesDone))
+	e.n("pagesFailed", int64(j.PagesFailed))
+	if len(j.Reserved) > 0 {
+		b, _ := json.Marshal(j.Reserved)
+		e.s("reserved", string(b))
+	}
+	e.t("createdAt", j.CreatedAt)
+	e.t("updatedAt", j.UpdatedAt)
+	e.n("version", int64(j.Version))
+	return item(e)
+}
+
+func decodeJob(it item) (domain.Job, error) {
+	d := &dec{it: it}
+	j := domain.Job{OrgID: d.s("orgId"), ID: d.s("jobId"), GroupID: d.s("groupId"), Kind: domain.JobKind(d.s("kind")), Site: d.s("site"),
+		Product: domain.Product(d.s("product")), Role: domain.Role(d.s("role")), State: domain.JobState(d.s("state")), Message: d.s("message"),
+		CreatedBy: d.s("createdBy"), RequestID: d.s("requestId"), Members: int(d.n("members")), Changed: int(d.n("changed")), Done: int(d.n("done")),
+		Pages: int(d.n("pages")), PagesDone: int(d.n("pagesDone")), PagesFailed: int(d.n("pagesFailed")), CreatedAt: d.t("createdAt"),
+		UpdatedAt: d.t("updatedAt"), Version: int(d.n("version"))}
+	if r := d.s("reserved"); r != "" {
+		if err := json.Unmarshal([]byte(r), &j.Reserved); err != nil {
+			return j, fmt.Errorf("store: job reserved: %w", err)
+		}
+	}
+	return j, d.err
+}
+
+// StartJob writes a new job (planning) and takes the group's job lock, in
+// one transaction: one job at a time per group. ECONFLICT names the job in
+// flight.
+func (s *Store) StartJob(ctx context.Context, j domain.Job) error {
+	tx := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: jobItem(j), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID)),
+			UpdateExpression:                    aws.String("SET activeJob = :j"),
+			ConditionExpression:                 aws.String("attribute_exists(PK) AND (attribute_not_exists(activeJob) OR activeJob = :none)"),
+			ExpressionAttributeValues:           item{":j": str(j.ID), ":none": str("-")},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+	}
+	err := s.transact(ctx, "start job", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return err
+	}
+	if old := c.old(1); old != nil {
+		d := &dec{it: old}
+		return &domain.Error{Code: domain.ECONFLICT, Message: "This group has a job in flight; wait for it to finish.", Extra: map[string]any{"jobId": d.s("activeJob")}}
+	}
+	if c.code(1) == "ConditionalCheckFailed" {
+		return domain.Errorf(domain.ECONFLICT, "This group has a job in flight, or is gone.")
+	}
+	return domain.Errorf(domain.ECONFLICT, "A job with this id exists.")
+}
+
+// Job reads a job and the conversions of its applied pages (one Query of
+// the job's partition, followed to its end).
+func (s *Store) Job(ctx context.Context, orgID, id string) (domain.Job, error) {
+	var j domain.Job
+	found := false
+	cursor := ""
+	for {
+		res, next, err := s.query(ctx, (dynamodbQuery{pk: jobPK(orgID, id)}).input(), 1000, cursor)
+		if err != nil {
+			return j, err
+		}
+		for _, it := range res {
+			d := &dec{it: it}
+			switch d.s("type") {
+			case typeJob:
+				conv := j.Conversions
+				if j, err = decodeJob(it); err != nil {
+					return j, err
+				}
+				j.Conversions, found = conv, true
+			case typePage:
+				var cs []domain.Conversion
+				if b := d.s("conversions"); b != "" {
+					if err := json.Unmarshal([]byte(b), &cs); err != nil {
+						return j, fmt.Errorf("store: page conversions: %w", err)
+					}
+				}
+				j.Conversions = append(j.Conversions, cs...)
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if !found {
+		return j, domain.Errorf(domain.ENOTFOUND, "No such job.")
+	}
+	return j, nil
+}
+
+// AllMembers reads every member of a group (Queries of up to 1,000).
+func (s *Store) AllMembers(ctx context.Context, orgID, groupID string) ([]domain.Member, error) {
+	var out []domain.Member
+	cursor := ""
+	for {
+		p, err := s.GroupMembers(ctx, orgID, groupID, 1000, cursor)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if p.Next == "" {
+			return out, nil
+		}
+		cursor = p.Next
+	}
+}
+
+// AccessOf reads the access items of many users for some SiteProductKeys,
+// 100 keys per BatchGetItem, by account id then key; absent ones are absent.
+func (s *Store) AccessOf(ctx context.Context, orgID string, accounts []string, spKeys []string) (map[string]map[string]domain.Access, error) {
+	out := map[string]map[string]domain.Access{}
+	type ref struct{ account, k string }
+	var all []ref
+	for _, a := range accounts {
+		for _, k := range spKeys {
+			all = append(all, ref{a, k})
+		}
+	}
+	for start := 0; start < len(all); start += 100 {
+		chunk := all[start:min(len(all), start+100)]
+		ks := make([]item, 0, len(chunk))
+		for _, r := range chunk {
+			site, p, _ := strings.Cut(r.k, "/")
+			ks = append(ks, key(userPK(orgID, r.account), accessSK(site, p)))
+		}
+		got, err := s.batchGet(ctx, ks)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range chunk {
+			site, p, _ := strings.Cut(r.k, "/")
+			if it, ok := got[id(userPK(orgID, r.account), accessSK(site, p))]; ok {
+				ai, err := decodeAccess(it)
+				if err != nil {
+					return nil, err
+				}
+				if out[r.account] == nil {
+					out[r.account] = map[string]domain.Access{}
+				}
+				out[r.account][r.k] = ai.domain()
+			}
+		}
+	}
+	return out, nil
+}
+
+// BeginJob moves a planned job to running in one transaction: the guest
+// slots it needs reserved on each site (refused whole, with the site's
+// numbers, when a site has too few), the group's new roles, and the job's
+// plan (members, changes, pages, reservations).
+func (s *Store) BeginJob(ctx context.Context, j domain.Job, groupRoles map[string]domain.Role) error {
+	var tx []types.TransactWriteItem
+	sites := sortedKeys(j.Reserved)
+	for _, site := range sites {
+		r := j.Reserved[site]
+		if r <= 0 {
+			continue
+		}
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
+			UpdateExpression:                    aws.String("SET guestSlots = guestSlots - :r, reserved = if_not_exists(reserved, :zero) + :r"),
+			ConditionExpression:                 aws.String("attribute_exists(PK) AND guestSlots >= :r"),
+			ExpressionAttributeValues:           item{":r": num(r), ":zero": num(0)},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
+	}
+	counters := len(tx)
+	if groupRoles != nil {
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID)),
+			UpdateExpression:          aws.String("SET #r = :roles, version = version + :one"),
+			ConditionExpression:       aws.String("activeJob = :j"),
+			ExpressionAttributeNames:  map[string]string{"#r": "roles"},
+			ExpressionAttributeValues: item{":roles": rolesValue(groupRoles), ":one": num(1), ":j": str(j.ID)}}})
+	}
+	next := j
+	next.State = domain.JobRunning
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: jobItem(next),
+		ConditionExpression: aws.String("#s = :planning"), ExpressionAttributeNames: map[string]string{"#s": "state"},
+		ExpressionAttributeValues: item{":planning": str(string(domain.JobPlanning))}}})
+	err := s.transact(ctx, "begin job", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return err
+	}
+	k := 0
+	for _, site := range sites {
+		if j.Reserved[site] <= 0 {
+			continue
+		}
+		if c.code(k) == "ConditionalCheckFailed" {
+			si, err := s.siteFrom(ctx, c, ownerOf(len(tx), k), j.OrgID, site)
+			if err != nil {
+				return err
+			}
+			e := domain.GuestLimitError(si, j.Reserved[site])
+			e.Message = fmt.Sprintf("Refused before any member changed: on site %s, %s", site, e.Message)
+			return e
+		}
+		k++
+	}
+	_ = counters
+	return domain.Errorf(domain.ECONFLICT, "The job or its group changed meanwhile.")
+}
+
+// rolesValue encodes a group's roles as the group item stores them (a map;
+// an empty one is stored as an empty map only here, where it replaces one).
+func rolesValue(m map[string]domain.Role) types.AttributeValue {
+	mv := map[string]types.AttributeValue{}
+	for k, r := range m {
+		mv[k] = str(string(r))
+	}
+	return &types.AttributeValueMemberM{Value: mv}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// EndJob writes a job's final state (refused before it began, or done or
+// failed after its pages) and frees the group: a finished delete job of no
+// failed page removes the group and its name; its reservation left over is
+// released. The condition is the state the caller saw, so two finishers
+// cannot both finish.
+func (s *Store) EndJob(ctx context.Context, j domain.Job, from domain.JobState, groupName string, release map[string]int64) error {
+	var tx []types.TransactWriteItem
+	for _, site := range sortedKeys(release) {
+		if r := release[site]; r > 0 {
+			tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
+				UpdateExpression:          aws.String("SET guestSlots = guestSlots + :r, reserved = reserved - :r"),
+				ExpressionAttributeValues: item{":r": num(r)}}})
+		}
+	}
+	if j.Kind == domain.JobGroupDelete && j.State == domain.JobDone {
+		tx = append(tx,
+			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID))}},
+			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(groupNamePK(j.OrgID, domain.GroupNameKey(groupName)), skGroupName)}})
+	} else {
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID)),
+			UpdateExpression: aws.String("SET activeJob = :none"), ConditionExpression: aws.String("activeJob = :j"),
+			ExpressionAttributeValues: item{":none": str("-"), ":j": str(j.ID)}}})
+	}
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: jobItem(j),
+		ConditionExpression: aws.String("#s = :from AND pagesDone = :pd AND pagesFailed = :pf"), ExpressionAttributeNames: map[string]string{"#s": "state"},
+		ExpressionAttributeValues: item{":from": str(string(from)), ":pd": num(int64(j.PagesDone)), ":pf": num(int64(j.PagesFailed))}}})
+	err := s.transact(ctx, "end job", tx)
+	var c *cancelled
+	if errors.As(err, &c) {
+		return domain.Errorf(domain.ECONFLICT, "The job changed meanwhile.")
+	}
+	return err
+}
+
+// dynamodbQuery is a Query of one partition of the table.
+type dynamodbQuery struct{ pk string }
+
+func (q dynamodbQuery) input() *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{KeyConditionExpression: aws.String("PK = :pk"), ExpressionAttributeValues: item{":pk": str(q.pk)}}
+}
+
+// StaleEntries is returned by ApplyPage when some members' access changed
+// after the plan read it: read them again, recompute, and apply again.
+type StaleEntries struct{ Accounts []string }
+
+// StaleAccounts names the members to read again.
+func (e *StaleEntries) StaleAccounts() []string { return e.Accounts }
+
+// Error implements error.
+func (e *StaleEntries) Error() string {
+	return fmt.Sprintf("store: %d members changed since the plan", len(e.Accounts))
+}
+
+// ErrJobNotRunning is returned by ApplyPage when the job is no longer
+// running (finished, or failed): the page is dropped.
+var ErrJobNotRunning = domain.Errorf(domain.ECONFLICT, "The job is not running.")
+
+// ApplyPage writes one page of a job in one transaction: every entry's
+// access items under their versions (a group delete also removes the
+// memberships), each site's counters (its share of the reservation
+// consumed; a page needing more than its share is checked against the
+// free slots), the job's progress and the page's marker with its
+// conversions. It returns applied=false, nil when the marker exists: the
+// page was applied before (a redelivery) and nothing changed twice.
+func (s *Store) ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, conversions []domain.Conversion) (applied bool, err error) {
+	var tx []types.TransactWriteItem
+	owner := []string{} // account of each transaction item; "" for others
+	seats := map[string]domain.Seats{}
+	for _, e := range p.Entries {
+		u := domain.User{OrgID: j.OrgID, AccountID: e.AccountID, Email: e.Email}
+		for _, k := range sortedKeys(e.After) {
+			before, had := e.Before[k]
+			after := e.After[k]
+			site, _, _ := strings.Cut(k, "/")
+			if after.Product == domain.Confluence {
+				seats[site] = seats[site].Plus(domain.SeatsChange(before.Effective, after.Effective))
+			}
+			cond, vals := "attribute_not_exists(PK)", item(nil)
+			switch {
+			case had && before.Version == 0:
+				cond, vals = "attribute_exists(PK) AND (attribute_not_exists(version) OR version = :v)", item{":v": num(0)}
+			case had:
+				cond, vals = "version = :v", item{":v": num(int64(before.Version))}
+			}
+			if after.Empty() {
+				if !had {
+					continue
+				}
+				tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(j.OrgID, e.AccountID), accessSK(site, string(after.Product))),
+					ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}})
+			} else {
+				after.Version = before.Version + 1
+				tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAccessItem(u, site, after)),
+					ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}})
+			}
+			owner = append(owner, e.AccountID)
+		}
+		if j.Kind == domain.JobGroupDelete {
+			tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(j.OrgID, e.AccountID), memberSK(j.GroupID))}})
+			owner = append(owner, "")
+		}
+	}
+	firstCounter := len(tx)
+	var counterSites []string
+	for _, site := range sortedKeys(mergeSites(seats, p.Reserved)) {
+		d, c := seats[site], p.Reserved[site]
+		u := &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
+			UpdateExpression:          aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d, reserved = if_not_exists(reserved, :zero) - :c"),
+			ExpressionAttributeValues: item{":p": num(d.Paid), ":g": num(d.Guests), ":d": num(d.SlotChange() + c), ":c": num(c), ":zero": num(0)},
+			ConditionExpression:       aws.String("attribute_exists(PK)"), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+		if need := -(d.SlotChange() + c); d.Limited() && need > 0 {
+			// More than this page's share of the reservation: the free slots must cover it.
+			u.ConditionExpression = aws.String("attribute_exists(PK) AND guestSlots >= :need")
+			u.ExpressionAttributeValues[":need"] = num(need)
+		}
+		tx = append(tx, types.TransactWriteItem{Update: u})
+		owner = append(owner, "")
+		counterSites = append(counterSites, site)
+	}
+	jobAt := len(tx)
+	tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(jobPK(j.OrgID, j.ID), skJob),
+		UpdateExpression:          aws.String("SET done = done + :n, pagesDone = pagesDone + :one, updatedAt = :at"),
+		ConditionExpression:       aws.String("#s = :running"),
+		ExpressionAttributeNames:  map[string]string{"#s": "state"},
+		ExpressionAttributeValues: item{":n": num(int64(len(p.Entries))), ":one": num(1), ":at": str(time.Now().UTC().Format(time.RFC3339Nano)), ":running": str(string(domain.JobRunning))}}})
+	owner = append(owner, "")
+	marker := enc{}
+	for k, v := range (keys{PK: jobPK(j.OrgID, j.ID), SK: pageSK(p.Index), Type: typePage, TTL: ttl(time.Now().Add(90 * 24 * time.Hour))}).encode() {
+		marker[k] = v
+	}
+	marker.n("index", int64(p.Index))
+	marker.n("entries", int64(len(p.Entries)))
+	if len(conversions) > 0 {
+		b, _ := json.Marshal(conversions)
+		marker.s("conversions", string(b))
+	}
+	markerAt := len(tx)
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item(marker), ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	owner = append(owner, "")
+	if len(tx) > MaxTransactItems {
+		return false, fmt.Errorf("store: page %d has %d items; pages are planned within %d", p.Index, len(tx), MaxTransactItems)
+	}
+	err = s.transact(ctx, "apply job page", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return err == nil, err
+	}
+	if c.code(markerAt) == "ConditionalCheckFailed" {
+		return false, nil
+	}
+	if c.code(jobAt) == "ConditionalCheckFailed" {
+		return false, ErrJobNotRunning
+	}
+	var stale []string
+	for i := 0; i < firstCounter; i++ {
+		if c.code(i) == "ConditionalCheckFailed" && owner[i] != "" && !slices.Contains(stale, owner[i]) {
+			stale = append(stale, owner[i])
+		}
+	}
+	if len(stale) > 0 {
+		return false, &StaleEntries{Accounts: stale}
+	}
+	for i, site := range counterSites {
+		if c.code(firstCounter+i) == "ConditionalCheckFailed" {
+			si, err := s.siteFrom(ctx, c, ownerOf(len(tx), firstCounter+i), j.OrgID, site)
+			if err != nil {
+				return false, err
+			}
+			return false, domain.GuestLimitError(si, seats[site].Guests)
+		}
+	}
+	return false, errors.New("store: apply job page: cancelled without a reason")
+}
+
+func mergeSites(a map[string]domain.Seats, b map[string]int64) map[string]bool {
+	out := map[string]bool{}
+	for k, v := range a {
+		if !v.Zero() {
+			out[k] = true
+		}
+	}
+	for k, v := range b {
+		if v != 0 {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+// FailPage records a page that kept failing (it reached the dead-letter
+// queue): the job counts it and the page's share of the reservation goes
+// back to the sites, in one transaction; a second report of the same page
+// changes nothing.
+func (s *Store) FailPage(ctx context.Context, j domain.Job, p domain.JobPage, reason string) error {
+	var tx []types.TransactWriteItem
+	for _, site := range sortedKeys(p.Reserved) {
+		if r := p.Reserved[site]; r > 0 {
+			tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
+				UpdateExpression:          aws.String("SET guestSlots = guestSlots + :r, reserved = reserved - :r"),
+				ExpressionAttributeValues: item{":r": num(r)}}})
+		}
+	}
+	marker := (keys{PK: jobPK(j.OrgID, j.ID), SK: failedSK(p.Index), Type: "job-failed-page", TTL: ttl(time.Now().Add(90 * 24 * time.Hour))}).encode()
+	marker.n("index", int64(p.Index))
+	marker.n("entries", int64(len(p.Entries)))
+	marker.s("reason", reason)
+	tx = append(tx,
+		types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item(marker), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item((keys{PK: jobPK(j.OrgID, j.ID), SK: pageSK(p.Index), Type: "job-page-claim"}).encode()),
+			ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(jobPK(j.OrgID, j.ID), skJob),
+			UpdateExpression: aws.String("SET pagesFailed = pagesFailed + :one"), ExpressionAttributeValues: item{":one": num(1)}}})
+	err := s.transact(ctx, "fail job page", tx)
+	var c *cancelled
+	if errors.As(err, &c) {
+		return nil // reported before, or the page was applied after all
+	}
+	return err
+}
