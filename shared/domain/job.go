@@ -52,7 +52,10 @@ type Job struct {
 	// (read from the applied pages).
 	Conversions []Conversion
 	// Message explains a refusal or a failure.
-	Message   string
+	Message string
+	// Plan identifies the plan whose pages are queued: a page of another
+	// plan (an earlier attempt that never began) changes nothing.
+	Plan      string
 	CreatedBy string
 	RequestID string
 	CreatedAt time.Time

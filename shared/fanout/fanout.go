@@ -68,6 +68,9 @@ type Service struct {
 	InlineMembers int
 	// FinishDelay is how long the finisher waits between checks.
 	FinishDelay time.Duration
+	// PageMembers caps the members of a page (0: as many as a transaction
+	// holds); tests use it to make several pages of a small group.
+	PageMembers int
 }
 
 // DefaultInlineMembers is the largest group changed within the request.
@@ -109,14 +112,15 @@ type jobRef struct {
 	Kind    domain.JobKind `json:"kind"`
 	Role    domain.Role    `json:"role,omitempty"`
 	Keys    []string       `json:"keys"`
+	Plan    string         `json:"plan,omitempty"`
 }
 
 func refOf(j domain.Job, keys []string) jobRef {
-	return jobRef{OrgID: j.OrgID, ID: j.ID, GroupID: j.GroupID, Kind: j.Kind, Role: j.Role, Keys: keys}
+	return jobRef{OrgID: j.OrgID, ID: j.ID, GroupID: j.GroupID, Kind: j.Kind, Role: j.Role, Keys: keys, Plan: j.Plan}
 }
 
 func (r jobRef) job() domain.Job {
-	return domain.Job{OrgID: r.OrgID, ID: r.ID, GroupID: r.GroupID, Kind: r.Kind, Role: r.Role}
+	return domain.Job{OrgID: r.OrgID, ID: r.ID, GroupID: r.GroupID, Kind: r.Kind, Role: r.Role, Plan: r.Plan}
 }
 
 func body(e envelope) Message {
@@ -359,7 +363,9 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 			j.Reserved[site] = d.Need()
 		}
 	}
-	pages := paginate(j, entries, len(sites))
+	j.Plan = domain.NewID()
+	ref.Plan = j.Plan
+	pages := paginate(j, entries, len(sites), s.PageMembers)
 	j.Pages = len(pages)
 	var roles map[string]domain.Role
 	if j.Kind == domain.JobGroupRole {
@@ -371,6 +377,22 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 			delete(roles, k)
 		} else {
 			roles[k] = j.Role
+		}
+	}
+	if !inline && len(pages) > 0 {
+		// The pages go out before the job begins: once it has begun, a
+		// redelivered plan has nothing left to do. Pages that arrive first
+		// wait for it; pages of a plan that never began change nothing.
+		msgs := make([]Message, 0, len(pages)+1)
+		for i := range pages {
+			m := body(envelope{Type: "page", Job: ref, Page: &pages[i]})
+			m.DelaySeconds = 1
+			msgs = append(msgs, m)
+		}
+		fin := body(envelope{Type: "finish", Job: ref})
+		fin.DelaySeconds = s.finishDelay()
+		if err := s.Queue.Send(ctx, append(msgs, fin)...); err != nil {
+			return err
 		}
 	}
 	if err := s.Store.BeginJob(ctx, j, roles); err != nil {
@@ -391,13 +413,7 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 		}
 		return s.finish(ctx, ref, g.Name)
 	}
-	msgs := make([]Message, 0, len(pages)+1)
-	for i := range pages {
-		msgs = append(msgs, body(envelope{Type: "page", Job: ref, Page: &pages[i]}))
-	}
-	fin := body(envelope{Type: "finish", Job: ref})
-	fin.DelaySeconds = s.finishDelay()
-	return s.Queue.Send(ctx, append(msgs, fin)...)
+	return nil
 }
 
 func (s *Service) finishDelay() int32 {
@@ -422,7 +438,7 @@ func sameAccess(a, b domain.Access) bool {
 // paginate orders the entries so that those that free guest slots come
 // first, cuts them into pages within a transaction's items, and gives each
 // page needing slots its share of the reservation, in order.
-func paginate(j domain.Job, entries []domain.JobEntry, sites int) []domain.JobPage {
+func paginate(j domain.Job, entries []domain.JobEntry, sites, maxMembers int) []domain.JobPage {
 	slot := func(e domain.JobEntry) int64 {
 		var d int64
 		for k, a := range e.After {
@@ -452,7 +468,7 @@ func paginate(j domain.Job, entries []domain.JobEntry, sites int) []domain.JobPa
 		if j.Kind == domain.JobGroupDelete {
 			cost++
 		}
-		if len(cur) > 0 && n+cost > budget {
+		if len(cur) > 0 && (n+cost > budget || maxMembers > 0 && len(cur) >= maxMembers) {
 			pages, cur, n = append(pages, domain.JobPage{OrgID: j.OrgID, JobID: j.ID, Index: len(pages), Entries: cur}), nil, 0
 		}
 		cur, n = append(cur, e), n+cost
@@ -563,8 +579,11 @@ func (s *Service) finish(ctx context.Context, r jobRef, groupName string) error 
 	if err != nil {
 		return err
 	}
-	if j.State != domain.JobRunning {
-		return nil
+	if j.State == domain.JobPlanning {
+		return errNotYet
+	}
+	if j.State != domain.JobRunning || j.Plan != r.Plan && r.Plan != "" {
+		return nil // finished, or a finisher of a plan that never began
 	}
 	if j.PagesDone+j.PagesFailed < j.Pages {
 		return errNotYet

@@ -45,6 +45,7 @@ func jobItem(j domain.Job) item {
 	e.s("role", string(j.Role))
 	e.s("state", string(j.State))
 	e.s("message", j.Message)
+	e.s("plan", j.Plan)
 	e.s("createdBy", j.CreatedBy)
 	e.s("requestId", j.RequestID)
 	e.n("members", int64(j.Members))
@@ -66,7 +67,7 @@ func jobItem(j domain.Job) item {
 func decodeJob(it item) (domain.Job, error) {
 	d := &dec{it: it}
 	j := domain.Job{OrgID: d.s("orgId"), ID: d.s("jobId"), GroupID: d.s("groupId"), Kind: domain.JobKind(d.s("kind")), Site: d.s("site"),
-		Product: domain.Product(d.s("product")), Role: domain.Role(d.s("role")), State: domain.JobState(d.s("state")), Message: d.s("message"),
+		Product: domain.Product(d.s("product")), Role: domain.Role(d.s("role")), State: domain.JobState(d.s("state")), Message: d.s("message"), Plan: d.s("plan"),
 		CreatedBy: d.s("createdBy"), RequestID: d.s("requestId"), Members: int(d.n("members")), Changed: int(d.n("changed")), Done: int(d.n("done")),
 		Pages: int(d.n("pages")), PagesDone: int(d.n("pagesDone")), PagesFailed: int(d.n("pagesFailed")), CreatedAt: d.t("createdAt"),
 		UpdatedAt: d.t("updatedAt"), Version: int(d.n("version"))}
@@ -331,8 +332,12 @@ func (e *StaleEntries) Error() string {
 }
 
 // ErrJobNotRunning is returned by ApplyPage when the job is no longer
-// running (finished, or failed): the page is dropped.
+// running (finished, or failed) or runs another plan: the page is dropped.
 var ErrJobNotRunning = domain.Errorf(domain.ECONFLICT, "The job is not running.")
+
+// ErrJobPlanning is returned by ApplyPage when the job has not begun yet:
+// the page is delivered again later.
+var ErrJobPlanning = domain.Unavailable("The job has not begun yet.", 2*time.Second)
 
 // ApplyPage writes one page of a job in one transaction: every entry's
 // access items under their versions (a group delete also removes the
@@ -398,10 +403,12 @@ func (s *Store) ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, c
 	}
 	jobAt := len(tx)
 	tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(jobPK(j.OrgID, j.ID), skJob),
-		UpdateExpression:          aws.String("SET done = done + :n, pagesDone = pagesDone + :one, updatedAt = :at"),
-		ConditionExpression:       aws.String("#s = :running"),
-		ExpressionAttributeNames:  map[string]string{"#s": "state"},
-		ExpressionAttributeValues: item{":n": num(int64(len(p.Entries))), ":one": num(1), ":at": str(time.Now().UTC().Format(time.RFC3339Nano)), ":running": str(string(domain.JobRunning))}}})
+		UpdateExpression:                    aws.String("SET done = done + :n, pagesDone = pagesDone + :one, updatedAt = :at"),
+		ConditionExpression:                 aws.String("#s = :running AND #p = :plan"),
+		ExpressionAttributeNames:            map[string]string{"#s": "state", "#p": "plan"},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ExpressionAttributeValues: item{":n": num(int64(len(p.Entries))), ":one": num(1), ":at": str(time.Now().UTC().Format(time.RFC3339Nano)),
+			":running": str(string(domain.JobRunning)), ":plan": str(j.Plan)}}})
 	owner = append(owner, "")
 	marker := enc{}
 	for k, v := range (keys{PK: jobPK(j.OrgID, j.ID), SK: pageSK(p.Index), Type: typePage, TTL: ttl(time.Now().Add(90 * 24 * time.Hour))}).encode() {
@@ -428,6 +435,17 @@ func (s *Store) ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, c
 		return false, nil
 	}
 	if c.code(jobAt) == "ConditionalCheckFailed" {
+		if old := c.old(jobAt); old != nil {
+			d := &dec{it: old}
+			if d.s("state") == string(domain.JobPlanning) {
+				return false, ErrJobPlanning
+			}
+			return false, ErrJobNotRunning
+		}
+		got, err := s.getItem(ctx, jobPK(j.OrgID, j.ID), skJob)
+		if err == nil && got != nil && (&dec{it: got}).s("state") == string(domain.JobPlanning) {
+			return false, ErrJobPlanning
+		}
 		return false, ErrJobNotRunning
 	}
 	var stale []string
