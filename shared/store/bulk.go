@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// BulkMember is one membership of a bulk load: the user, the group and the
+// user's access on one site's product.
+type BulkMember struct {
+	User    domain.User
+	GroupID string
+	SiteID  string
+	Access  domain.Access
+}
+
+// BulkLoadMembers writes memberships and access items with BatchWriteItem
+// (25 items a call, unconditionally), then adds the loaded seats to each
+// site's counters and the members to each group's count. It is for loading
+// a directory (and seeding 10,000-member tests): unlike the API's paths it
+// checks no guard and no limit, so the caller must load only what is true.
+func (s *Store) BulkLoadMembers(ctx context.Context, ms []BulkMember) error {
+	var reqs []types.WriteRequest
+	seats := map[string]domain.Seats{}
+	counts := map[string]int64{}
+	for _, m := range ms {
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(newMemberItem(m.User, m.GroupID))}})
+		if !m.Access.Empty() {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(newAccessItem(m.User, m.SiteID, m.Access))}})
+			if m.Access.Product == domain.Confluence {
+				seats[m.SiteID] = seats[m.SiteID].Plus(domain.SeatsOf(domain.KindOf(m.Access.Effective)))
+			}
+		}
+		counts[m.GroupID]++
+	}
+	for start := 0; start < len(reqs); start += 25 {
+		batch := map[string][]types.WriteRequest{s.table: reqs[start:min(len(reqs), start+25)]}
+		for attempt := 0; len(batch[s.table]) > 0; attempt++ {
+			if attempt > 8 {
+				return fmt.Errorf("store: bulk load: items left unprocessed")
+			}
+			res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: batch})
+			if err != nil {
+				return fmt.Errorf("store: bulk load: %w", err)
+			}
+			batch = res.UnprocessedItems
+			if len(batch[s.table]) > 0 {
+				if err := sleep(ctx, s.Retry.wait(attempt+1)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	orgID := ms[0].User.OrgID
+	for _, site := range sortedKeys(seats) {
+		d := seats[site]
+		if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(orgPK(orgID), siteSK(site)),
+			UpdateExpression:          aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d"),
+			ExpressionAttributeValues: item{":p": num(d.Paid), ":g": num(d.Guests), ":d": num(d.SlotChange())}}); err != nil {
+			return fmt.Errorf("store: bulk load counters: %w", err)
+		}
+	}
+	for _, g := range sortedKeys(counts) {
+		if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(orgPK(orgID), groupSK(g)),
+			UpdateExpression: aws.String("SET memberCount = memberCount + :n"), ExpressionAttributeValues: item{":n": num(counts[g])}}); err != nil {
+			return fmt.Errorf("store: bulk load group count: %w", err)
+		}
+	}
+	return nil
+}
