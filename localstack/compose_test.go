@@ -59,7 +59,7 @@ func TestComposeFile(t *testing.T) {
 	}
 	services := strings.Split(ls.Environment["SERVICES"], ",")
 	slices.Sort(services)
-	want := []string{"apigateway", "cloudformation", "dynamodb", "events", "iam", "lambda", "logs", "s3", "ses", "sts"}
+	want := []string{"apigateway", "cloudformation", "dynamodb", "events", "iam", "lambda", "logs", "s3", "ses", "sqs", "sts"}
 	if !slices.Equal(services, want) {
 		t.Errorf("SERVICES = %v, want %v", services, want)
 	}

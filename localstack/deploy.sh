@@ -68,7 +68,7 @@ health=$(curl -fsS "$EP/_localstack/health") || die "LocalStack does not answer 
 HEALTH="$health" "$PY" - <<'PY' || die "LocalStack lacks a service this stack needs (see above); check SERVICES in localstack/docker-compose.yml"
 import json, os, sys
 h = json.loads(os.environ["HEALTH"])
-need = "dynamodb lambda apigateway ses events iam sts cloudformation s3 logs".split()
+need = "dynamodb lambda apigateway ses events iam sts cloudformation s3 logs sqs".split()
 bad = [s for s in need if h.get("services", {}).get(s) not in ("available", "running")]
 print("edition", h.get("edition"), "version", h.get("version"))
 if bad:
