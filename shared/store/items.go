@@ -444,11 +444,6 @@ func (i groupNameItem) item() item {
 	return item(e)
 }
 
-func decodeGroupName(it item) (groupNameItem, error) {
-	d := &dec{it: it}
-	return groupNameItem{keys: decodeKeys(d), GroupID: d.s("groupId")}, d.err
-}
-
 func (i userItem) item() item {
 	e := i.keys.encode()
 	e.s("orgId", i.OrgID)
