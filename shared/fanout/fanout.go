@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/queue"
 )
 
 // Store is what jobs need from persistence.
@@ -39,16 +40,11 @@ type Store interface {
 	EndJob(ctx context.Context, j domain.Job, from domain.JobState, groupName string, release map[string]int64) error
 }
 
-// Message is one queue message.
-type Message struct {
-	Body         string
-	DelaySeconds int32
-}
-
 // Queue sends messages to the jobs queue.
-type Queue interface {
-	Send(ctx context.Context, msgs ...Message) error
-}
+type Queue = queue.Sender
+
+// Message is one jobs queue message.
+type Message = queue.Message
 
 // StaleError is what the store returns when members changed after the plan
 // read them (store.StaleEntries satisfies it).

@@ -78,12 +78,13 @@ func pump(t *testing.T, svc *fanout.Service, q *memQueue, twice bool) (dead int)
 }
 
 type fixture struct {
-	st     *store.Store
-	db     *dynamodb.Client
-	calls  *testenv.Counter
-	q      *memQueue
-	svc    *fanout.Service
-	groups *groups.Service
+	backend string
+	st      *store.Store
+	db      *dynamodb.Client
+	calls   *testenv.Counter
+	q       *memQueue
+	svc     *fanout.Service
+	groups  *groups.Service
 }
 
 var admin = domain.Caller{AccountID: demo.AdminID, RequestID: "req"}
@@ -104,7 +105,7 @@ func each(t *testing.T, f func(t *testing.T, fx *fixture)) {
 				t.Fatal(err)
 			}
 			q := &memQueue{}
-			fx := &fixture{st: st, db: db, calls: c, q: q,
+			fx := &fixture{backend: b, st: st, db: db, calls: c, q: q,
 				svc:    &fanout.Service{Store: st, Queue: q, InlineMembers: -1},
 				groups: &groups.Service{Store: st}}
 			f(t, fx)

@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/guestaccess/guestaccess/shared/fanout"
+	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/store"
+)
+
+// WorkerReserve is the time a worker invocation keeps in hand before its
+// deadline: records it has not started by then are reported as failures,
+// and the queue delivers them again, so no invocation runs into its timeout.
+const WorkerReserve = 5 * time.Second
+
+// Jobs is the fan-out service of group role changes and deletions.
+func Jobs(env Env, st *store.Store, q queue.Sender) *fanout.Service {
+	return &fanout.Service{Store: st, Queue: q, Now: env.Now, Log: env.Log}
+}
+
+// GroupJobsWorker is GroupJobsWorkerFunction's handler: SQS events of the
+// jobs queue (plans, pages, finishers) and of its dead-letter queue (pages
+// that kept failing, recorded in their job). Each record that fails is
+// reported alone (ReportBatchItemFailures) and comes back after the
+// visibility timeout.
+func GroupJobsWorker(env Env, svc *fanout.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		var resp events.SQSEventResponse
+		deadline, bounded := ctx.Deadline()
+		for i, r := range ev.Records {
+			if bounded && time.Until(deadline) < WorkerReserve {
+				for _, rest := range ev.Records[i:] {
+					resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rest.MessageId})
+				}
+				env.Log.WarnContext(ctx, "jobs worker: near the deadline; records left for redelivery", "left", len(ev.Records)-i)
+				break
+			}
+			var err error
+			if queue.IsDeadLetterARN(r.EventSourceARN) {
+				err = svc.Dead(ctx, r.Body)
+			} else {
+				err = svc.Handle(ctx, r.Body)
+			}
+			if err != nil {
+				env.Log.WarnContext(ctx, "jobs worker: record failed; it will be delivered again", "messageId", r.MessageId, "err", err)
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			}
+		}
+		return resp, nil
+	}
+}
