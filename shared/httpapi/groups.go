@@ -35,28 +35,28 @@ type GroupsHandler struct {
 
 // The routes GroupsHandler serves, as template.yaml names them.
 const (
-	RouteGroups      = "/orgs/{orgId}/groups"
-	RouteGroup       = "/orgs/{orgId}/groups/{groupId}"
-	RouteMembers     = "/orgs/{orgId}/groups/{groupId}/members"
-	RouteMember      = "/orgs/{orgId}/groups/{groupId}/members/{accountId}"
-	RouteUserGroups  = "/orgs/{orgId}/users/{accountId}/groups"
+	RouteGroups     = "/orgs/{orgId}/groups"
+	RouteGroup      = "/orgs/{orgId}/groups/{groupId}"
+	RouteMembers    = "/orgs/{orgId}/groups/{groupId}/members"
+	RouteMember     = "/orgs/{orgId}/groups/{groupId}/members/{accountId}"
+	RouteUserGroups = "/orgs/{orgId}/users/{accountId}/groups"
 )
 
 // Handle implements the Lambda handler.
 func (h GroupsHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	return Routes{
-		http.MethodPost + " " + RouteGroups:       h.create,
-		http.MethodGet + " " + RouteGroups:        h.list,
-		http.MethodGet + " " + RouteGroup:         h.get,
-		http.MethodPatch + " " + RouteGroup:       h.rename,
-		http.MethodGet + " " + RouteMembers:       h.members,
-		http.MethodPut + " " + RouteMember:        h.addMember,
-		http.MethodDelete + " " + RouteMember:     h.removeMember,
-		http.MethodGet + " " + RouteUserGroups:    h.userGroups,
-		http.MethodHead + " " + RouteGroups:       h.list,
-		http.MethodHead + " " + RouteGroup:        h.get,
-		http.MethodHead + " " + RouteMembers:      h.members,
-		http.MethodHead + " " + RouteUserGroups:   h.userGroups,
+		http.MethodPost + " " + RouteGroups:     h.create,
+		http.MethodGet + " " + RouteGroups:      h.list,
+		http.MethodGet + " " + RouteGroup:       h.get,
+		http.MethodPatch + " " + RouteGroup:     h.rename,
+		http.MethodGet + " " + RouteMembers:     h.members,
+		http.MethodPut + " " + RouteMember:      h.addMember,
+		http.MethodDelete + " " + RouteMember:   h.removeMember,
+		http.MethodGet + " " + RouteUserGroups:  h.userGroups,
+		http.MethodHead + " " + RouteGroups:     h.list,
+		http.MethodHead + " " + RouteGroup:      h.get,
+		http.MethodHead + " " + RouteMembers:    h.members,
+		http.MethodHead + " " + RouteUserGroups: h.userGroups,
 	}.Handle(ctx, req)
 }
 
