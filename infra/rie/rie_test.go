@@ -38,6 +38,8 @@ var folders = map[string]string{
 	"AuthorizerFunction":       "authorizer",
 	"InviteGuestsFunction":     "invite-guests",
 	"AcceptInvitationFunction": "accept-invitation",
+	"GroupsFunction":           "groups",
+	"RolesFunction":            "roles",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 }
@@ -101,6 +103,24 @@ func (f function) invoke(t *testing.T, event []byte) []byte {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return b
+}
+
+// apiResponse is an API Gateway proxy answer.
+type apiResponse struct {
+	StatusCode int               `json:"statusCode"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+// invokeAPI invokes an API function and decodes its proxy answer.
+func (f function) invokeAPI(t *testing.T, event []byte) apiResponse {
+	t.Helper()
+	out := f.invoke(t, event)
+	var r apiResponse
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("not a proxy answer: %s\n%s", out, f.log.String())
+	}
+	return r
 }
 
 func fixture(t *testing.T, root, name string) map[string]any {
@@ -252,6 +272,33 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		out = fns["AcceptInvitationFunction"].invoke(t, mustJSON(fixture(t, root, "accept-invitation-get.json")))
 		if !regexp.MustCompile(`"statusCode":\s*404`).Match(out) {
 			t.Errorf("fixture token: %s", out)
+		}
+	})
+
+	t.Run("GroupsFunction", func(t *testing.T) {
+		create := mustJSON(fixture(t, root, "groups-create.json"))
+		first := fns["GroupsFunction"].invokeAPI(t, create)
+		if first.StatusCode != 201 || first.Headers["Location"] != "/orgs/14west/groups/fixture-editors" || !strings.Contains(first.Body, `"name":"Fixture Editors"`) {
+			t.Fatalf("create: %+v\n%s", first, fns["GroupsFunction"].log.String())
+		}
+		// The fixture's Idempotency-Key: the same answer again, replayed.
+		if again := fns["GroupsFunction"].invokeAPI(t, create); again.StatusCode != 201 || again.Body != first.Body || again.Headers["Idempotent-Replayed"] != "true" {
+			t.Errorf("replay: %+v", again)
+		}
+		list := fns["GroupsFunction"].invokeAPI(t, mustJSON(fixture(t, root, "groups.json")))
+		if list.StatusCode != 200 || !strings.Contains(list.Body, `"id":"fixture-editors"`) || !strings.Contains(list.Body, `"id":"partners"`) {
+			t.Errorf("list: %+v", list)
+		}
+	})
+
+	t.Run("RolesFunction", func(t *testing.T) {
+		set := fns["RolesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "roles.json")))
+		if set.StatusCode != 200 || !strings.Contains(set.Body, `"after":"user"`) || !strings.Contains(set.Body, `"product":"jira"`) {
+			t.Fatalf("set role: %+v\n%s", set, fns["RolesFunction"].log.String())
+		}
+		list := fns["RolesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "roles-list.json")))
+		if list.StatusCode != 200 || !strings.Contains(list.Body, `"kind":"paid"`) || !strings.Contains(list.Body, `"product":"jira","role":"user"`) {
+			t.Errorf("roles: %+v", list)
 		}
 	})
 

@@ -21,9 +21,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/guestaccess/guestaccess/shared/awsenv"
+	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/metrics"
+	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -127,6 +129,22 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 	return httpapi.Endpoint{Handler: httpapi.AcceptHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
 }
 
+// Groups is GroupsFunction's handler: an organisation's groups (create,
+// list, get, rename) and memberships (add, remove, list; a user's groups),
+// with idempotency keys on the changes.
+func Groups(env Env, st *store.Store) httpapi.Handler {
+	svc := &groups.Service{Store: st, Now: env.Now, Log: env.Log}
+	return httpapi.Endpoint{Handler: httpapi.GroupsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+}
+
+// Roles is RolesFunction's handler: a user's direct role on a site's
+// product and their effective roles with why, with idempotency keys on the
+// changes.
+func Roles(env Env, st *store.Store) httpapi.Handler {
+	svc := &roles.Service{Store: st, Now: env.Now}
+	return httpapi.Endpoint{Handler: httpapi.RolesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+}
+
 // RetryBatch is how many due invitations one run of the retry job handles;
 // the rest wait for the next run.
 const RetryBatch = 200
@@ -147,5 +165,7 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender) map[string]htt
 	return map[string]httpapi.Handler{
 		"InviteGuestsFunction":     InviteGuests(env, st, mailer),
 		"AcceptInvitationFunction": AcceptInvitation(env, st),
+		"GroupsFunction":           Groups(env, st),
+		"RolesFunction":            Roles(env, st),
 	}
 }

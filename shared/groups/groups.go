@@ -27,6 +27,7 @@ type Store interface {
 	Sites(ctx context.Context, orgID string, ids []string) (map[string]domain.Site, error)
 	GroupMembers(ctx context.Context, orgID, groupID string, limit int, cursor string) (domain.Page[domain.Member], error)
 	UserGroups(ctx context.Context, orgID, accountID string) ([]string, error)
+	User(ctx context.Context, orgID, accountID string) (domain.User, error)
 	LoadMembership(ctx context.Context, orgID, callerID, groupID, accountID string) (domain.MembershipScope, error)
 	AccessItems(ctx context.Context, orgID, accountID string, keys []string) (map[string]domain.Access, error)
 	ChangeAccess(ctx context.Context, ch domain.AccessChange) error
@@ -232,13 +233,17 @@ func (s *Service) Members(ctx context.Context, c domain.Caller, orgID, id string
 	return s.Store.GroupMembers(ctx, orgID, id, limit, cursor)
 }
 
-// UserGroups returns the groups a user is in.
+// UserGroups returns the groups a user is in; a user not in the org is
+// ENOTFOUND (not an empty list).
 func (s *Service) UserGroups(ctx context.Context, c domain.Caller, orgID, accountID string) ([]domain.Group, error) {
 	if _, err := s.orgAdmin(ctx, c, orgID); err != nil {
 		return nil, err
 	}
 	if !domain.ValidAccountID(accountID) {
 		return nil, domain.Errorf(domain.ENOTFOUND, "No such user.")
+	}
+	if _, err := s.Store.User(ctx, orgID, accountID); err != nil {
+		return nil, err
 	}
 	ids, err := s.Store.UserGroups(ctx, orgID, accountID)
 	if err != nil {

@@ -31,7 +31,8 @@ type KeyStore interface {
 
 // Endpoint is what every API function shares around its handler: a request
 // scope whose deferred writes finish before the answer (see reqscope) and,
-// when Keys is set, idempotency keys for POSTs: a retry with the same
+// when Keys is set, idempotency keys for the requests that change something
+// (POST, PUT, PATCH, DELETE; never GET or HEAD): a retry with the same
 // Idempotency-Key gets the first answer again (Idempotent-Replayed: true)
 // and changes nothing.
 //
@@ -64,7 +65,7 @@ func (e Endpoint) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	}
 	ctx, sc := reqscope.With(ctx)
 	caller := CallerID(req)
-	if key == "" || e.Keys == nil || req.HTTPMethod != http.MethodPost || caller == "" {
+	if key == "" || e.Keys == nil || !changes(req.HTTPMethod) || caller == "" {
 		resp, err := e.Handler(ctx, req)
 		sc.Finish(ctx)
 		return resp, err
@@ -120,6 +121,15 @@ func (e Endpoint) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		}
 	})
 	return resp, herr
+}
+
+// changes reports the methods whose requests Idempotency-Key covers.
+func changes(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return true
+	}
+	return false
 }
 
 func (e Endpoint) logger() *slog.Logger {

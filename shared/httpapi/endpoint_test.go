@@ -168,3 +168,28 @@ func TestEndpointConcurrentDuplicatesWriteOnce(t *testing.T) {
 		t.Errorf("%d of 8 duplicates wrote, want 1", w.wrote.Load())
 	}
 }
+
+// TestEndpointKeysCoverEveryChangingMethod: PUT, PATCH and DELETE are keyed
+// like POST (a replay changes nothing); GET and HEAD never claim a key.
+func TestEndpointKeysCoverEveryChangingMethod(t *testing.T) {
+	for _, m := range []string{"POST", "PUT", "PATCH", "DELETE", "GET", "HEAD"} {
+		t.Run(m, func(t *testing.T) {
+			var claims atomic.Int32
+			w := &writer{}
+			req := keyed("k", "")
+			req.HTTPMethod = m
+			keys := fakeKeys{ClaimFn: func(string, string, string) (*idempotency.Record, error) {
+				claims.Add(1)
+				return &idempotency.Record{RequestHash: requestHash(req), Done: true, Status: 200, Body: `{"first":true}`}, nil
+			}}
+			resp, _ := (Endpoint{Handler: w.handle, Log: quiet, Keys: keys}).Handle(context.Background(), req)
+			keyedMethod := m != "GET" && m != "HEAD"
+			if keyedMethod && (claims.Load() != 1 || w.wrote.Load() != 0 || resp.Headers["Idempotent-Replayed"] != "true") {
+				t.Errorf("%s: claims %d, wrote %d, resp %+v", m, claims.Load(), w.wrote.Load(), resp)
+			}
+			if !keyedMethod && (claims.Load() != 0 || w.wrote.Load() != 1) {
+				t.Errorf("%s: claims %d, wrote %d", m, claims.Load(), w.wrote.Load())
+			}
+		})
+	}
+}

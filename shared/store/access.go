@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -223,7 +224,14 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 			if err != nil {
 				return err
 			}
-			return domain.GuestLimitError(site, seats[siteID].Guests)
+			e := domain.GuestLimitError(site, seats[siteID].Guests)
+			if d := seats[siteID]; d.Paid < 0 {
+				// The change also ends paid seats (a paid user who would be a guest):
+				// say so, or the numbers read as if the guest fitted.
+				e.Message += fmt.Sprintf(" The change also turns %d paid user(s) into guests, lowering the limit to %d.", -d.Paid, domain.GuestsPerPaidUser*(site.PaidUsers+d.Paid))
+				e.Extra["paidUsersReleased"] = -d.Paid
+			}
+			return e
 		}
 	}
 	return domain.ErrAccessChanged

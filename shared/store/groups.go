@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -184,6 +185,9 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int, c
 		if err != nil {
 			return nil, "", err
 		}
+		if !cursorFits(in, start) {
+			return nil, "", badCursor()
+		}
 		in.ExclusiveStartKey = start
 	}
 	res, err := s.db.Query(ctx, in)
@@ -210,8 +214,37 @@ func encodeCursor(k item) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+func badCursor() error {
+	return &domain.Error{Code: domain.EINVALID, Message: "The page cursor is not valid.", Fields: map[string]string{"cursor": "not a cursor this list gave"}}
+}
+
+// cursorFits reports whether a decoded cursor is a key of the query's own
+// partition and sort-key prefix, with exactly the key attributes of the
+// table or index queried: DynamoDB fails a query whose start key lies
+// elsewhere (a cursor of another list, org or group) instead of answering
+// a 400.
+func cursorFits(in *dynamodb.QueryInput, start item) bool {
+	pk, sk, n := "PK", "SK", 2
+	if in.IndexName != nil {
+		pk, sk, n = *in.IndexName+"PK", *in.IndexName+"SK", 4
+	}
+	want, _ := in.ExpressionAttributeValues[":pk"].(*types.AttributeValueMemberS)
+	got, _ := start[pk].(*types.AttributeValueMemberS)
+	at, _ := start[sk].(*types.AttributeValueMemberS)
+	if want == nil || got == nil || at == nil || got.Value != want.Value || len(start) != n {
+		return false
+	}
+	for name, v := range in.ExpressionAttributeValues {
+		// The other values of these queries are begins_with prefixes of the sort key.
+		if p, ok := v.(*types.AttributeValueMemberS); ok && name != ":pk" && !strings.HasPrefix(at.Value, p.Value) {
+			return false
+		}
+	}
+	return true
+}
+
 func decodeCursor(c string) (item, error) {
-	bad := &domain.Error{Code: domain.EINVALID, Message: "The page cursor is not valid.", Fields: map[string]string{"cursor": "not a cursor this list gave"}}
+	bad := badCursor()
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(b) > 2048 {
 		return nil, bad

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -122,7 +123,18 @@ func (s *Store) CreateInvitations(ctx context.Context, siteID string, batch []do
 		return res, nil
 	}
 	per := make([][]types.TransactWriteItem, len(batch))
-	total := 1
+	// Each transaction also holds the counters and one member-count update
+	// per group the batch names.
+	var named []string
+	for _, n := range batch {
+		for _, g := range n.Groups {
+			if !slices.Contains(named, g) {
+				named = append(named, g)
+			}
+		}
+	}
+	fixed := 1 + len(named)
+	total := fixed
 	for i, n := range batch {
 		per[i] = s.inviteItems(siteID, n)
 		total += len(per[i])
@@ -133,10 +145,10 @@ func (s *Store) CreateInvitations(ctx context.Context, siteID string, batch []do
 	// Chunks of invitees whose items fit one transaction with the counters.
 	var chunks [][]int
 	var cur []int
-	size := 1
+	size := fixed
 	for i := range batch {
 		if len(cur) > 0 && size+len(per[i]) > MaxTransactItems {
-			chunks, cur, size = append(chunks, cur), nil, 1
+			chunks, cur, size = append(chunks, cur), nil, fixed
 		}
 		cur, size = append(cur, i), size+len(per[i])
 	}
@@ -161,18 +173,33 @@ func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.N
 			return errors.New("store: create invitations: refusals did not settle")
 		}
 		var tx []types.TransactWriteItem
-		var owner []int // invitee of each transaction item; -1 for the counters
+		var owner []int // invitee of each transaction item; -1 for the counters, -2 for a group's member count
 		var seats domain.Seats
+		members := map[string]int64{}
+		var groups []string
 		for _, i := range live {
 			tx = append(tx, per[i]...)
 			for range per[i] {
 				owner = append(owner, i)
 			}
 			seats = seats.Plus(batch[i].Seats())
+			for _, g := range batch[i].Groups {
+				if members[g] == 0 {
+					groups = append(groups, g)
+				}
+				members[g]++
+			}
 		}
 		if !seats.Zero() {
 			tx = append(tx, types.TransactWriteItem{Update: s.counterUpdate(orgID, siteID, seats)})
 			owner = append(owner, -1)
+		}
+		// The memberships are counted on their groups, as ChangeAccess counts them.
+		for _, g := range groups {
+			tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(orgID), groupSK(g)),
+				UpdateExpression: aws.String("SET memberCount = memberCount + :d"), ConditionExpression: aws.String("attribute_exists(PK)"),
+				ExpressionAttributeValues: item{":d": num(members[g])}}})
+			owner = append(owner, -2)
 		}
 		err := s.transact(ctx, "create invitations", tx)
 		var c *cancelled
@@ -184,6 +211,9 @@ func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.N
 		for j := range tx {
 			if c.code(j) != "ConditionalCheckFailed" {
 				continue
+			}
+			if owner[j] == -2 {
+				return domain.Errorf(domain.ECONFLICT, "A group named in the invitation was deleted meanwhile; nothing was written. Retry without it.")
 			}
 			if owner[j] < 0 {
 				limit = true
@@ -281,7 +311,7 @@ func (s *Store) fillExisting(ctx context.Context, orgID string, batch []domain.N
 // when the server did not return it.
 func (s *Store) siteFrom(ctx context.Context, c *cancelled, owner []int, orgID, siteID string) (domain.Site, error) {
 	for j, o := range owner {
-		if o < 0 {
+		if o == -1 {
 			if old := c.old(j); old != nil {
 				si, err := decodeSite(old)
 				return si.domain(), err

@@ -1,0 +1,14 @@
+// Command roles is RolesFunction: users' direct roles on sites' products and
+// their effective roles with why.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/guestaccess/guestaccess/shared/app"
+)
+
+func main() {
+	env := app.MustLoad()
+	lambda.StartHandlerFunc(app.Roles(env, app.Store(env)))
+}

@@ -1,0 +1,62 @@
+package httpapi
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// Routes dispatches one function's requests by method and resource (the
+// template's path, e.g. "GET /orgs/{orgId}/groups"), as API Gateway routes
+// them to the function. A request no entry matches is a 404 problem (API
+// Gateway never sends one; a misrouted test event would).
+type Routes map[string]Handler
+
+// Handle implements the Lambda handler.
+func (rs Routes) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	h, ok := rs[req.HTTPMethod+" "+req.Resource]
+	if !ok {
+		return Error(ctx, nil, domain.Errorf(domain.ENOTFOUND, "No route %s %s in this function.", req.HTTPMethod, req.Resource), req), nil
+	}
+	return h(ctx, req)
+}
+
+// callerOf returns the verified caller of an API request, or EUNAUTHORIZED.
+func callerOf(req events.APIGatewayProxyRequest) (domain.Caller, error) {
+	id := CallerID(req)
+	if id == "" {
+		return domain.Caller{}, domain.Errorf(domain.EUNAUTHORIZED, "A valid bearer token is required.")
+	}
+	return domain.Caller{AccountID: id, RequestID: req.RequestContext.RequestID}, nil
+}
+
+// Page sizes of the paginated lists.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 100
+	// MaxCursor is the longest cursor accepted (the store's are far shorter).
+	MaxCursor = 4096
+)
+
+// pageParams reads ?limit= (1..MaxPageSize, default DefaultPageSize) and
+// ?cursor= (opaque; the store refuses one it did not give).
+func pageParams(req events.APIGatewayProxyRequest) (limit int, cursor string, err error) {
+	limit = DefaultPageSize
+	if s, ok := req.QueryStringParameters["limit"]; ok {
+		n, convErr := strconv.Atoi(s)
+		if convErr != nil || n < 1 || n > MaxPageSize {
+			return 0, "", &domain.Error{Code: domain.EINVALID, Message: "The page size is not valid.",
+				Fields: map[string]string{"limit": "an integer from 1 to " + strconv.Itoa(MaxPageSize)}}
+		}
+		limit = n
+	}
+	cursor = req.QueryStringParameters["cursor"]
+	if _, ok := req.QueryStringParameters["cursor"]; ok && (cursor == "" || len(cursor) > MaxCursor) {
+		return 0, "", &domain.Error{Code: domain.EINVALID, Message: "The page cursor is not valid.",
+			Fields: map[string]string{"cursor": "not a cursor this list gave"}}
+	}
+	return limit, cursor, nil
+}
