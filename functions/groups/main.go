@@ -1,14 +1,22 @@
-// Command groups is GroupsFunction: an organisation's groups and their
-// memberships (/orgs/{orgId}/groups..., /orgs/{orgId}/users/{accountId}/groups).
+// Command groups is GroupsFunction: an organisation's groups, their
+// memberships, and the jobs that change a group's role or delete it
+// (/orgs/{orgId}/groups..., /orgs/{orgId}/users/{accountId}/groups,
+// /orgs/{orgId}/jobs/{jobId}).
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
 )
 
 func main() {
 	env := app.MustLoad()
-	lambda.StartHandlerFunc(app.Groups(env, app.Store(env)))
+	st := app.Store(env)
+	jobs := app.Jobs(env, st, sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("GROUP_JOBS_QUEUE_URL")))
+	lambda.StartHandlerFunc(app.Groups(env, st, jobs))
 }

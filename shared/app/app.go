@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/guestaccess/guestaccess/shared/awsenv"
+	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
@@ -132,9 +133,9 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 // Groups is GroupsFunction's handler: an organisation's groups (create,
 // list, get, rename) and memberships (add, remove, list; a user's groups),
 // with idempotency keys on the changes.
-func Groups(env Env, st *store.Store) httpapi.Handler {
+func Groups(env Env, st *store.Store, jobs *fanout.Service) httpapi.Handler {
 	svc := &groups.Service{Store: st, Now: env.Now, Log: env.Log}
-	return httpapi.Endpoint{Handler: httpapi.GroupsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+	return httpapi.Endpoint{Handler: httpapi.GroupsHandler{Service: svc, Jobs: jobs, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
 }
 
 // Roles is RolesFunction's handler: a user's direct role on a site's
@@ -161,11 +162,11 @@ func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func
 // APIHandlers maps the logical id of every API function in template.yaml to
 // its handler, for the dev stack; a test checks that every Api event in the
 // template has an entry here.
-func APIHandlers(env Env, st *store.Store, mailer invites.Sender) map[string]httpapi.Handler {
+func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.Service) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
 		"InviteGuestsFunction":     InviteGuests(env, st, mailer),
 		"AcceptInvitationFunction": AcceptInvitation(env, st),
-		"GroupsFunction":           Groups(env, st),
+		"GroupsFunction":           Groups(env, st, jobs),
 		"RolesFunction":            Roles(env, st),
 	}
 }

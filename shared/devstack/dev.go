@@ -1,6 +1,7 @@
 package devstack
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -51,6 +52,11 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html><html 
 <table><tr><th>group</th><th>grants</th></tr>
 {{range .Groups}}<tr><td><code>{{.Name}}</code></td><td>{{.Grants}}</td></tr>{{end}}
 </table>
+<h2>Group jobs (role changes, deletions)</h2>
+<p>Queue: {{.Queue.Visible}} waiting, {{.Queue.Delayed}} delayed, {{.Queue.InFlight}} in flight, {{.Queue.Dead}} dead-lettered. Follow one at <code>GET /orgs/14west/jobs/{id}</code>.</p>
+<table><tr><th>job</th><th>kind</th><th>group</th><th>state</th><th>done</th><th>pages</th></tr>
+{{range .Jobs}}<tr><td><code>{{.ID}}</code></td><td>{{.Kind}}</td><td>{{.GroupID}}</td><td>{{.State}}</td><td>{{.Done}} of {{.Changed}}</td><td>{{.PagesDone}}/{{.Pages}}{{if .PagesFailed}} ({{.PagesFailed}} failed){{end}}</td></tr>{{else}}<tr><td colspan="6">none yet</td></tr>{{end}}
+</table>
 <h2>Routes (from template.yaml)</h2>
 <table><tr><th>method</th><th>path</th><th>function</th><th>auth</th></tr>
 {{range .Routes}}<tr><td>{{.Method}}</td><td><code>{{.Path}}</code></td><td>{{.FunctionID}}</td><td>{{if .Public}}public{{else}}JWT{{end}}</td></tr>{{end}}
@@ -99,7 +105,8 @@ curl -s -X POST '%[1]s/orgs/%[3]s/sites/%[4]s/invitations' \
 
 func (st *Stack) indexHandler(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = indexTmpl.Execute(w, map[string]any{"SES": st.SESURL, "InboxJSON": st.InboxJSON(), "Accounts": Accounts(), "Groups": Groups(),
+	jobs, _ := st.Store.RecentJobs(context.Background(), demo.OrgID, 20)
+	_ = indexTmpl.Execute(w, map[string]any{"Jobs": jobs, "Queue": st.Jobs.Stats(), "SES": st.SESURL, "InboxJSON": st.InboxJSON(), "Accounts": Accounts(), "Groups": Groups(),
 		"Routes": st.Routes, "Curl": st.Curl()})
 }
 

@@ -34,6 +34,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/jwtverify"
 	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
+	"github.com/guestaccess/guestaccess/shared/queue/localqueue"
 	"github.com/guestaccess/guestaccess/shared/samtemplate"
 	"github.com/guestaccess/guestaccess/shared/sesmailer"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -70,6 +71,12 @@ type Options struct {
 	Now func() time.Time
 	// DynamoAPIOptions are added to the DynamoDB client (tests count calls with them).
 	DynamoAPIOptions []func(*middleware.Stack) error
+	// JobsVisibility is the jobs queue's visibility timeout (default 5 s:
+	// a failed page comes back soon); JobsInlineMembers the largest group
+	// changed within the request (default fanout.DefaultInlineMembers; -1
+	// sends every job through the queue).
+	JobsVisibility    time.Duration
+	JobsInlineMembers int
 	// SESAPIOptions are added to the SES client (tests trace calls with them).
 	SESAPIOptions []func(*middleware.Stack) error
 	Log           *slog.Logger
@@ -92,6 +99,8 @@ type Stack struct {
 	Env app.Env
 	// Mailer sends the invitation emails through the stack's SES.
 	Mailer *sesmailer.Mailer
+	// Jobs is the group jobs queue (in process), fed to the jobs worker.
+	Jobs *localqueue.Queue
 
 	server  *http.Server
 	closers []func()
@@ -107,6 +116,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	if o.Sender == "" {
 		o.Sender = "invitations@14west.example"
+	}
+	if o.JobsVisibility == 0 {
+		o.JobsVisibility = 5 * time.Second
 	}
 	if o.Lifetime == 0 {
 		o.Lifetime = 7 * 24 * time.Hour
@@ -184,7 +196,20 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+	// The jobs queue: SQS semantics in process (visibility timeout,
+	// partial batch failures, a dead-letter queue with its own consumer),
+	// feeding the real worker handler.
+	var worker localqueue.Handler
+	st.Jobs = localqueue.New(localqueue.Options{Name: "group-jobs", MaxReceiveCount: 5, BatchSize: 5, VisibilityTimeout: o.JobsVisibility,
+		Handler:    func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) { return worker(ctx, ev) },
+		DLQHandler: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) { return worker(ctx, ev) },
+		Log:        o.Log})
+	jobs := app.Jobs(st.Env, st.Store, st.Jobs)
+	jobs.InlineMembers, jobs.FinishDelay = o.JobsInlineMembers, time.Second
+	worker = app.GroupJobsWorker(st.Env, jobs)
+	st.Jobs.Start(context.Background())
+	st.closers = append(st.closers, st.Jobs.Close)
+	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
 		Responses: responses, Stage: "local", Log: o.Log}
 	for _, r := range st.Routes {
 		if _, ok := gw.Handlers[r.FunctionID]; !ok {

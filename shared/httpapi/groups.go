@@ -30,7 +30,9 @@ type GroupsService interface {
 // organisation (GroupsFunction).
 type GroupsHandler struct {
 	Service GroupsService
-	Log     *slog.Logger
+	// Jobs runs group role changes and deletions (fan-out jobs).
+	Jobs JobService
+	Log  *slog.Logger
 }
 
 // The routes GroupsHandler serves, as template.yaml names them.
@@ -40,6 +42,8 @@ const (
 	RouteMembers    = "/orgs/{orgId}/groups/{groupId}/members"
 	RouteMember     = "/orgs/{orgId}/groups/{groupId}/members/{accountId}"
 	RouteUserGroups = "/orgs/{orgId}/users/{accountId}/groups"
+	RouteGroupRole  = "/orgs/{orgId}/groups/{groupId}/roles/{siteId}/{product}"
+	RouteJob        = "/orgs/{orgId}/jobs/{jobId}"
 )
 
 // Handle implements the Lambda handler.
@@ -53,6 +57,9 @@ func (h GroupsHandler) Handle(ctx context.Context, req events.APIGatewayProxyReq
 		http.MethodPut + " " + RouteMember:      h.addMember,
 		http.MethodDelete + " " + RouteMember:   h.removeMember,
 		http.MethodGet + " " + RouteUserGroups:  h.userGroups,
+		http.MethodPut + " " + RouteGroupRole:   JobsHandler{Service: h.Jobs, Log: h.Log}.Handle,
+		http.MethodDelete + " " + RouteGroup:    JobsHandler{Service: h.Jobs, Log: h.Log}.Handle,
+		http.MethodGet + " " + RouteJob:         JobsHandler{Service: h.Jobs, Log: h.Log}.Handle,
 		http.MethodHead + " " + RouteGroups:     h.list,
 		http.MethodHead + " " + RouteGroup:      h.get,
 		http.MethodHead + " " + RouteMembers:    h.members,

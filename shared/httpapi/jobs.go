@@ -52,16 +52,6 @@ type JobResponse struct {
 	UpdatedAt   string           `json:"updatedAt,omitempty"`
 }
 
-// ConversionJSON is a member whose Confluence kind changed, and why.
-type ConversionJSON struct {
-	AccountID string   `json:"accountId"`
-	Email     string   `json:"email,omitempty"`
-	Site      string   `json:"site"`
-	From      string   `json:"from"`
-	To        string   `json:"to"`
-	Why       []string `json:"why"`
-}
-
 // MaxJobConversions caps the conversions a job's answer lists; the count
 // of all of them is in changed.
 const MaxJobConversions = 1000
@@ -101,19 +91,19 @@ func (h JobsHandler) Handle(ctx context.Context, req events.APIGatewayProxyReque
 	var j domain.Job
 	var err error
 	switch {
-	case req.HTTPMethod == http.MethodGet && req.Resource == "/orgs/{orgId}/jobs/{jobId}":
+	case req.HTTPMethod == http.MethodGet && req.Resource == RouteJob:
 		j, err = h.Service.Job(ctx, c, pp["orgId"], pp["jobId"])
 		if err != nil {
 			return Error(ctx, h.Log, err, req), nil
 		}
 		return JSON(http.StatusOK, JobResponseOf(j)), nil
-	case req.HTTPMethod == http.MethodPut && req.Resource == "/orgs/{orgId}/groups/{groupId}/roles/{siteId}/{product}":
+	case req.HTTPMethod == http.MethodPut && req.Resource == RouteGroupRole:
 		var in groupRoleRequest
 		if err := DecodeJSON(req, MaxJSONBody, &in); err != nil {
 			return Error(ctx, h.Log, err, req), nil
 		}
 		j, err = h.Service.SetGroupRole(ctx, c, pp["orgId"], pp["groupId"], pp["siteId"], pp["product"], in.Role)
-	case req.HTTPMethod == http.MethodDelete && req.Resource == "/orgs/{orgId}/groups/{groupId}":
+	case req.HTTPMethod == http.MethodDelete && req.Resource == RouteGroup:
 		j, err = h.Service.DeleteGroup(ctx, c, pp["orgId"], pp["groupId"])
 	default:
 		return Error(ctx, h.Log, domain.Errorf(domain.ENOTFOUND, "No such route."), req), nil

@@ -35,7 +35,9 @@ type jobDoc struct {
 }
 
 func jobItem(j domain.Job) item {
-	e := keys{PK: jobPK(j.OrgID, j.ID), SK: skJob, Type: typeJob, TTL: ttl(j.CreatedAt.Add(90 * 24 * time.Hour))}.encode()
+	// GSI2 lists an org's jobs, newest first.
+	e := keys{PK: jobPK(j.OrgID, j.ID), SK: skJob, Type: typeJob, TTL: ttl(j.CreatedAt.Add(90 * 24 * time.Hour)),
+		GSI2PK: "ORG#" + j.OrgID + "#JOBS", GSI2SK: j.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + j.ID}.encode()
 	e.s("orgId", j.OrgID)
 	e.s("jobId", j.ID)
 	e.s("groupId", j.GroupID)
@@ -513,4 +515,24 @@ func (s *Store) FailPage(ctx context.Context, j domain.Job, p domain.JobPage, re
 		return nil // reported before, or the page was applied after all
 	}
 	return err
+}
+
+// RecentJobs lists an org's latest jobs, newest first (without their
+// conversions): one Query of GSI2.
+func (s *Store) RecentJobs(ctx context.Context, orgID string, limit int) ([]domain.Job, error) {
+	in := &dynamodb.QueryInput{IndexName: aws.String(GSI2), KeyConditionExpression: aws.String("GSI2PK = :pk"),
+		ExpressionAttributeValues: item{":pk": str("ORG#" + orgID + "#JOBS")}, ScanIndexForward: aws.Bool(false)}
+	res, _, err := s.query(ctx, in, limit, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Job, 0, len(res))
+	for _, it := range res {
+		j, err := decodeJob(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, nil
 }
