@@ -42,6 +42,7 @@ var folders = map[string]string{
 	"RolesFunction":            "roles",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
+	"GroupJobsWorkerFunction":       "group-jobs-worker",
 }
 
 func freeAddr(t *testing.T) string {
@@ -180,6 +181,7 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		"AWS_ENDPOINT_URL=" + moto, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 		"TABLE_NAME=" + table, "SENDER_ADDRESS=" + sender, "PUBLIC_BASE_URL=https://guests.example/v1", "INVITATION_LIFETIME_HOURS=24",
 		"JWT_ISSUER=" + idp.URL, "JWT_AUDIENCE=guestaccess-rie", "JWKS_URL=" + idp.URL, "LOG_LEVEL=INFO",
+		"GROUP_JOBS_QUEUE_URL=" + moto + "/000000000000/guestaccess-group-jobs",
 	}
 	dir := t.TempDir()
 	fns := map[string]function{}
@@ -299,6 +301,22 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		list := fns["RolesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "roles-list.json")))
 		if list.StatusCode != 200 || !strings.Contains(list.Body, `"kind":"paid"`) || !strings.Contains(list.Body, `"product":"jira","role":"user"`) {
 			t.Errorf("roles: %+v", list)
+		}
+	})
+
+	t.Run("GroupJobsWorkerFunction", func(t *testing.T) {
+		// A finisher of a job that does not exist fails (and would come back
+		// after the visibility timeout); a message that is not a job's is
+		// dropped: only the first record is reported as failed.
+		out := fns["GroupJobsWorkerFunction"].invoke(t, mustJSON(fixture(t, root, "group-jobs-worker.json")))
+		var resp struct {
+			BatchItemFailures []struct {
+				ItemIdentifier string `json:"itemIdentifier"`
+			} `json:"batchItemFailures"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 1 ||
+			resp.BatchItemFailures[0].ItemIdentifier != "5b3b1d3e-8d1c-4f6e-9a57-0c4bb1e8a101" {
+			t.Fatalf("response %s (%v)\n%s", out, err, fns["GroupJobsWorkerFunction"].log.String())
 		}
 	})
 

@@ -60,10 +60,13 @@ func (s *Store) KeepAnswer(ctx context.Context, scope, k string, rec idempotency
 }
 
 // ReleaseKey frees a claimed key whose request did not complete, so that a
-// retry runs at once. A key whose answer is kept stays.
+// retry runs at once: the claim is rewritten as already lapsed (a PutItem,
+// not a DeleteItem: one SDK operation fewer in the functions). A key whose
+// answer is kept stays.
 func (s *Store) ReleaseKey(ctx context.Context, scope, k string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: &s.table, Key: key(idemPK(scope, k), skIdem),
+	it := idemItem{keys: keys{PK: idemPK(scope, k), SK: skIdem, Type: typeIdem, TTL: ttl(time.Now().Add(idempotency.Lock))}, LockedUntil: 0}
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: marshal(it),
 		ConditionExpression:       aws.String("done = :false"),
 		ExpressionAttributeValues: item{":false": &types.AttributeValueMemberBOOL{Value: false}},
 	})

@@ -137,13 +137,16 @@ func pkSK(it item) string {
 
 func id(pk, sk string) string { return pk + "\x00" + sk }
 
-// getItem reads one item strongly consistently; nil when absent.
+// getItem reads one item strongly consistently; nil when absent. It is a
+// BatchGetItem of one key, not a GetItem: every function links
+// BatchGetItem already, and each SDK operation a function links costs
+// binary size (the invite function has little to spare).
 func (s *Store) getItem(ctx context.Context, pk, sk string) (item, error) {
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+	got, err := s.batchGet(ctx, []item{key(pk, sk)})
 	if err != nil {
-		return nil, fmt.Errorf("store: get %s: %w", pk, err)
+		return nil, err
 	}
-	return res.Item, nil
+	return got[id(pk, sk)], nil
 }
 
 // notFoundOr returns err, or ENOTFOUND with message when there is no error
