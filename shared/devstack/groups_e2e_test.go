@@ -549,6 +549,13 @@ func TestGroupsAndRolesAuthorisation(t *testing.T) {
 		// A site admin has no power on another org's site either.
 		problem(t, e.do(t, "PUT", rolePath(demo.OtherOrgID, "docs", "jira", demo.OtherAdminID), siteAdmin, `{"role":"none"}`), 404, "site admin on another org")
 
+		// A product admin manages that product's roles on the site, and no other.
+		mustStatus(t, e.do(t, "PUT", rolePath(demo.OrgID, demo.SiteID, "jira", demo.PlainUserID), admin, `{"role":"admin"}`), 200, "make alice a Jira admin")
+		if r := mustStatus(t, e.do(t, "PUT", jira, plain, `{"role":"none"}`), 200, "Jira admin sets a Jira role"); r["after"] != "none" {
+			t.Errorf("Jira admin's change = %v", r)
+		}
+		problem(t, e.do(t, "PUT", rolePath(demo.OrgID, demo.SiteID, "confluence", acct), plain, `{"role":"user"}`), 403, "Jira admin sets a Confluence role")
+
 		if s := e.site(t); s != before {
 			t.Errorf("refused requests changed the site: %+v -> %+v", before, s)
 		}
