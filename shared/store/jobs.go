@@ -24,15 +24,6 @@ import (
 
 const typeJob, typePage = "job", "job-page"
 
-// jobDoc is the job item's payload.
-type jobDoc struct {
-	Kind, Site, Product, Role, State, Message, CreatedBy, RequestID string
-	GroupID                                                         string
-	Members, Changed                                                int
-	Pages                                                           int
-	Reserved                                                        map[string]int64
-	CreatedAt                                                       time.Time
-}
 
 func jobItem(j domain.Job) item {
 	// GSI2 lists an org's jobs, newest first.
