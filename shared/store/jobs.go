@@ -24,7 +24,6 @@ import (
 
 const typeJob, typePage = "job", "job-page"
 
-
 func jobItem(j domain.Job) item {
 	// GSI2 lists an org's jobs, newest first.
 	e := keys{PK: jobPK(j.OrgID, j.ID), SK: skJob, Type: typeJob, TTL: ttl(j.CreatedAt.Add(90 * 24 * time.Hour)),
