@@ -89,7 +89,12 @@ type AccessChange struct {
 	Before, After map[string]Access
 	// AddMember / RemoveMember name a group whose membership changes.
 	AddMember, RemoveMember string
-	Audit                   AuditEntry
+	// Touch writes every item of After even when it does not change (a
+	// version bump; an empty placeholder where there was none), so that a
+	// group job's page planned before this change is refused and
+	// recomputed rather than applied over it. Membership removals set it.
+	Touch bool
+	Audit AuditEntry
 }
 
 // ErrAccessChanged is returned when an access item changed after it was

@@ -44,6 +44,13 @@ func TestConcurrentGuestMaking(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The plan runs first: the job reserves its 10 slots and begins; its
+		// pages (2 members each) then race everything below, including
+		// changes to its own members.
+		fx.svc.PageMembers = 2
+		if m, ok := fx.q.pop(); !ok || fx.svc.Handle(ctx, m.Body) != nil {
+			t.Fatal("plan")
+		}
 		var over atomic.Int32
 		stop := make(chan struct{})
 		var sampler sync.WaitGroup
@@ -85,6 +92,23 @@ func TestConcurrentGuestMaking(t *testing.T) {
 				}
 			}()
 		}
+		for i, id := range ids {
+			wg.Add(1)
+			go func() { // the job's own members change while it runs
+				defer wg.Done()
+				switch i % 3 {
+				case 0:
+					_, err := rs.SetDirect(ctx, admin, demo.OrgID, demo.SiteID, "confluence", id, "user")
+					record("job-member-direct", err)
+				case 1:
+					_, err := fx.groups.RemoveMember(ctx, admin, demo.OrgID, "agency", id)
+					record("job-member-remove", err)
+				default:
+					_, err := fx.groups.AddMember(ctx, admin, demo.OrgID, demo.GuestGroup, id)
+					record("job-member-guest-group", err)
+				}
+			}()
+		}
 		for i := range 40 {
 			wg.Add(1)
 			go func() {
@@ -103,6 +127,9 @@ func TestConcurrentGuestMaking(t *testing.T) {
 		t.Logf("outcomes %v; job %s (%d changed); site: %d guests, %d paid, %d free slots", outcomes, got.State, got.Changed, site.Guests, site.PaidUsers, site.GuestSlots)
 		if over.Load() > 0 {
 			t.Errorf("guests passed 5 × paid users in %d samples", over.Load())
+		}
+		if got.State != domain.JobDone {
+			t.Errorf("the job began before the race and must finish done: %+v", got)
 		}
 		if site.Guests > 5*site.PaidUsers || !got.State.Finished() {
 			t.Errorf("site %+v, job %s", site, got.State)

@@ -33,6 +33,7 @@ type Store interface {
 	Job(ctx context.Context, orgID, id string) (domain.Job, error)
 	AllMembers(ctx context.Context, orgID, groupID string) ([]domain.Member, error)
 	AccessOf(ctx context.Context, orgID string, accounts []string, spKeys []string) (map[string]map[string]domain.Access, error)
+	Memberships(ctx context.Context, orgID, groupID string, accounts []string) (map[string]bool, error)
 	Sites(ctx context.Context, orgID string, ids []string) (map[string]domain.Site, error)
 	BeginJob(ctx context.Context, j domain.Job, groupRoles map[string]domain.Role) error
 	ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, conversions []domain.Conversion) (bool, error)
@@ -531,6 +532,22 @@ func (s *Service) apply(ctx context.Context, r jobRef, p domain.JobPage) error {
 		if err != nil {
 			return err
 		}
+		// A member who left the group meanwhile gets nothing from it: a
+		// role job drops them (a delete job removes them anyway).
+		member := map[string]bool{}
+		if r.Kind == domain.JobGroupRole {
+			if member, err = s.Store.Memberships(ctx, r.OrgID, r.GroupID, stale.StaleAccounts()); err != nil {
+				return err
+			}
+		}
+		kept := p.Entries[:0:0]
+		for _, e := range p.Entries {
+			if r.Kind == domain.JobGroupRole && slices.Contains(stale.StaleAccounts(), e.AccountID) && !member[e.AccountID] {
+				continue
+			}
+			kept = append(kept, e)
+		}
+		p.Entries = kept
 		for i, e := range p.Entries {
 			if !slices.Contains(stale.StaleAccounts(), e.AccountID) {
 				continue

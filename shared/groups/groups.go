@@ -358,7 +358,7 @@ func (s *Service) changeMember(ctx context.Context, c domain.Caller, orgID, grou
 			action, verb = ActionMemberAdd, "added to"
 			ch.AddMember = groupID
 		} else {
-			ch.RemoveMember = groupID
+			ch.RemoveMember, ch.Touch = groupID, true
 		}
 		res.Changes, res.Conversions = describe(sc.User, keys, before, after, groupNames(sc.Group))
 		ch.Audit = domain.NewAudit(orgID, c.AccountID, action, domain.UserTarget(accountID), c.RequestID, now,

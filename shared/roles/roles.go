@@ -193,6 +193,9 @@ func (s *Service) EffectiveRoles(ctx context.Context, c domain.Caller, orgID, ac
 			continue
 		}
 		a := access[k]
+		if a.Empty() {
+			continue // a placeholder a membership removal left (see AccessChange.Touch)
+		}
 		e := Effective{Site: site, Product: p, Role: orDefault(a.Effective), Direct: orDefault(a.Direct)}
 		if domain.Product(p) == domain.Confluence {
 			e.Kind = domain.KindOf(e.Role)

@@ -142,7 +142,7 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 		if after.Product == domain.Confluence {
 			seats[site] = seats[site].Plus(domain.SeatsChange(before.Effective, after.Effective))
 		}
-		if had && before.Version == after.Version && before.Effective == after.Effective && before.Direct == after.Direct && sameGroups(before.Groups, after.Groups) {
+		if !ch.Touch && had && before.Version == after.Version && before.Effective == after.Effective && before.Direct == after.Direct && sameGroups(before.Groups, after.Groups) {
 			continue
 		}
 		kinds[len(tx)] = "access"
@@ -154,7 +154,7 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 		case had:
 			cond, vals = "version = :v", item{":v": num(int64(before.Version))}
 		}
-		if after.Empty() {
+		if after.Empty() && !ch.Touch {
 			if !had {
 				delete(kinds, len(tx))
 				continue
@@ -162,6 +162,9 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 			tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), accessSK(site, string(after.Product))),
 				ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}})
 			continue
+		}
+		if after.Effective == "" {
+			after.Effective = domain.RoleNone
 		}
 		after.Version = before.Version + 1
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAccessItem(u, site, after)),
@@ -247,4 +250,25 @@ func sameGroups(a, b map[string]domain.Role) bool {
 		}
 	}
 	return true
+}
+
+// Memberships reports which of the accounts are members of a group, in
+// BatchGetItems of 100.
+func (s *Store) Memberships(ctx context.Context, orgID, groupID string, accounts []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for start := 0; start < len(accounts); start += 100 {
+		chunk := accounts[start:min(len(accounts), start+100)]
+		ks := make([]item, 0, len(chunk))
+		for _, a := range chunk {
+			ks = append(ks, key(userPK(orgID, a), memberSK(groupID)))
+		}
+		got, err := s.batchGet(ctx, ks)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range chunk {
+			_, out[a] = got[id(userPK(orgID, a), memberSK(groupID))]
+		}
+	}
+	return out, nil
 }
