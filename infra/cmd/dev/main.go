@@ -88,6 +88,7 @@ Accounts:
 		fmt.Fprintf(&b, "  %-18s %s\n", g.Name, g.Grants)
 	}
 	fmt.Fprintf(&b, "\nInvite a guest:\n%s\n\n", st.Curl())
+	fmt.Fprintf(&b, "Group jobs (PUT %[1]s/orgs/14west/groups/{id}/roles/wiki/confluence, DELETE a group) run through an\nin-process queue and the real worker; follow one at GET /orgs/14west/jobs/{id}; %[1]s/dev lists the latest.\n\n", st.URL)
 	fmt.Fprintf(&b, "Logs of every request: %s (tail -f it); this terminal shows warnings and errors", logPath)
 	if requests {
 		b.WriteString(", and one line per request")
