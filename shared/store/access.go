@@ -145,30 +145,12 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 		if !ch.Touch && had && before.Version == after.Version && before.Effective == after.Effective && before.Direct == after.Direct && sameGroups(before.Groups, after.Groups) {
 			continue
 		}
-		kinds[len(tx)] = "access"
-		cond, vals := "attribute_not_exists(PK)", item(nil)
-		switch {
-		case had && before.Version == 0:
-			// Items written before access items had versions have none.
-			cond, vals = "attribute_exists(PK) AND (attribute_not_exists(version) OR version = :v)", item{":v": num(0)}
-		case had:
-			cond, vals = "version = :v", item{":v": num(int64(before.Version))}
-		}
-		if after.Empty() && !ch.Touch {
-			if !had {
-				delete(kinds, len(tx))
-				continue
-			}
-			tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), accessSK(site, string(after.Product))),
-				ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}})
+		w, ok := s.accessWrite(u, k, before, had, after, ch.Touch)
+		if !ok {
 			continue
 		}
-		if after.Effective == "" {
-			after.Effective = domain.RoleNone
-		}
-		after.Version = before.Version + 1
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAccessItem(u, site, after)),
-			ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}})
+		kinds[len(tx)] = "access"
+		tx = append(tx, w)
 	}
 	sites := make([]string, 0, len(seats))
 	for site := range seats {
@@ -271,4 +253,34 @@ func (s *Store) Memberships(ctx context.Context, orgID, groupID string, accounts
 		}
 	}
 	return out, nil
+}
+
+// accessWrite is the write of one access item (by SiteProductKey) under the
+// state it was read in: a Put of after, or a Delete when after gives nothing
+// (unless keep: then an empty placeholder is written), conditioned on the
+// item being absent, unversioned, or at its version. ok is false when there
+// is nothing to write (absent before, and nothing after).
+func (s *Store) accessWrite(u domain.User, k string, before domain.Access, had bool, after domain.Access, keep bool) (types.TransactWriteItem, bool) {
+	site, _, _ := strings.Cut(k, "/")
+	cond, vals := "attribute_not_exists(PK)", item(nil)
+	switch {
+	case had && before.Version == 0:
+		// Items written before access items had versions have none.
+		cond, vals = "attribute_exists(PK) AND (attribute_not_exists(version) OR version = :v)", item{":v": num(0)}
+	case had:
+		cond, vals = "version = :v", item{":v": num(int64(before.Version))}
+	}
+	if after.Empty() && !keep {
+		if !had {
+			return types.TransactWriteItem{}, false
+		}
+		return types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), accessSK(site, string(after.Product))),
+			ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}}, true
+	}
+	if after.Effective == "" {
+		after.Effective = domain.RoleNone
+	}
+	after.Version = before.Version + 1
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAccessItem(u, site, after)),
+		ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}}, true
 }

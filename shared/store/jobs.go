@@ -351,24 +351,11 @@ func (s *Store) ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, c
 			if after.Product == domain.Confluence {
 				seats[site] = seats[site].Plus(domain.SeatsChange(before.Effective, after.Effective))
 			}
-			cond, vals := "attribute_not_exists(PK)", item(nil)
-			switch {
-			case had && before.Version == 0:
-				cond, vals = "attribute_exists(PK) AND (attribute_not_exists(version) OR version = :v)", item{":v": num(0)}
-			case had:
-				cond, vals = "version = :v", item{":v": num(int64(before.Version))}
+			w, ok := s.accessWrite(u, k, before, had, after, false)
+			if !ok {
+				continue
 			}
-			if after.Empty() {
-				if !had {
-					continue
-				}
-				tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(j.OrgID, e.AccountID), accessSK(site, string(after.Product))),
-					ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}})
-			} else {
-				after.Version = before.Version + 1
-				tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAccessItem(u, site, after)),
-					ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}})
-			}
+			tx = append(tx, w)
 			owner = append(owner, e.AccountID)
 		}
 		if j.Kind == domain.JobGroupDelete {
