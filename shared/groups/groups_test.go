@@ -63,7 +63,9 @@ func (f *fake) LoadMembership(context.Context, string, string, string, string) (
 func (f *fake) AccessItems(_ context.Context, _, _ string, keys []string) (map[string]domain.Access, error) {
 	return f.accessItems(keys)
 }
-func (f *fake) ChangeAccess(_ context.Context, ch domain.AccessChange) error { return f.changeAccess(ch) }
+func (f *fake) ChangeAccess(_ context.Context, ch domain.AccessChange) error {
+	return f.changeAccess(ch)
+}
 
 var admin = domain.Caller{AccountID: "admin", RequestID: "r"}
 
