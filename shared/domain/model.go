@@ -108,6 +108,8 @@ type Group struct {
 	MemberCount int64
 	CreatedAt   time.Time
 	Version     int
+	// Deleting is set once a delete job has begun: no member joins it then.
+	Deleting bool
 }
 
 // SiteProductKey names a (site, product) pair in role maps.

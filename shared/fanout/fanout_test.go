@@ -297,7 +297,18 @@ func TestDeleteGroupJob(t *testing.T) {
 			t.Fatal(err)
 		}
 		j, err := fx.svc.DeleteGroup(ctx, admin, demo.OrgID, "agency")
-		j = fx.run(t, j, err, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Once the delete job has begun, nobody joins the group.
+		if m, ok := fx.q.pop(); !ok || fx.svc.Handle(ctx, m.Body) != nil {
+			t.Fatal("plan")
+		}
+		late := fx.users(t, "late", demo.GuestGroup, 1)[0]
+		if _, err := fx.groups.AddMember(ctx, admin, demo.OrgID, "agency", late); domain.ErrorCode(err) != domain.ECONFLICT {
+			t.Errorf("joining a group being deleted: %v", err)
+		}
+		j = fx.run(t, j, nil, false)
 		if j.State != domain.JobDone || j.Members != 4 {
 			t.Fatalf("job = %+v", j)
 		}
@@ -311,7 +322,7 @@ func TestDeleteGroupJob(t *testing.T) {
 				t.Errorf("%s after delete: groups %v, access %+v %v", id, gs, a, err)
 			}
 		}
-		fx.check(t, ids)
+		fx.check(t, append(ids, late))
 		// The name is free again.
 		if _, err := fx.groups.Create(ctx, admin, demo.OrgID, "", "Group agency", nil); err != nil {
 			t.Errorf("name not freed: %v", err)

@@ -322,6 +322,8 @@ func (s *Service) changeMember(ctx context.Context, c domain.Caller, orgID, grou
 			return res, domain.Errorf(domain.ENOTFOUND, "No such group.")
 		case sc.User == nil:
 			return res, domain.Errorf(domain.ENOTFOUND, "No such user in this organisation.")
+		case add && sc.Group.Deleting:
+			return res, domain.Errorf(domain.ECONFLICT, "%s is being deleted; no member joins it.", sc.Group.Name)
 		case add && sc.Member:
 			return res, domain.Errorf(domain.ECONFLICT, "%s is already a member of %s.", sc.User.Email, sc.Group.Name)
 		case !add && !sc.Member:

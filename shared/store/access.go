@@ -173,9 +173,15 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 	}
 	if g, d := ch.AddMember+ch.RemoveMember, map[bool]int64{true: 1, false: -1}[ch.AddMember != ""]; g != "" {
 		kinds[len(tx)] = "group"
-		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(u.OrgID), groupSK(g)),
+		upd := &types.Update{TableName: &s.table, Key: key(orgPK(u.OrgID), groupSK(g)),
 			UpdateExpression: aws.String("SET memberCount = memberCount + :d"), ConditionExpression: aws.String("attribute_exists(PK)"),
-			ExpressionAttributeValues: item{":d": num(d)}}})
+			ExpressionAttributeValues: item{":d": num(d)}}
+		if ch.AddMember != "" {
+			// No member joins a group being deleted (its delete job has begun).
+			upd.ConditionExpression = aws.String("attribute_exists(PK) AND (attribute_not_exists(deleting) OR deleting = :f)")
+			upd.ExpressionAttributeValues[":f"] = &types.AttributeValueMemberBOOL{Value: false}
+		}
+		tx = append(tx, types.TransactWriteItem{Update: upd})
 	}
 	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(ch.Audit))}})
 	if len(tx) > MaxTransactItems {
@@ -196,6 +202,9 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 		case "member-remove":
 			return domain.Errorf(domain.ENOTFOUND, "The user is not a member of this group.")
 		case "group":
+			if ch.AddMember != "" {
+				return domain.Errorf(domain.ECONFLICT, "The group is gone or being deleted; no member joins it.")
+			}
 			return domain.Errorf(domain.ENOTFOUND, "No such group.")
 		}
 	}

@@ -85,6 +85,7 @@ type groupItem struct {
 	MemberCount int64
 	Version     int
 	CreatedAt   time.Time
+	Deleting    bool
 }
 
 func newGroupItem(g domain.Group) groupItem {
@@ -102,7 +103,7 @@ func newGroupItem(g domain.Group) groupItem {
 
 func (i groupItem) domain() domain.Group {
 	g := domain.Group{OrgID: i.OrgID, ID: i.GroupID, Name: i.Name, Roles: map[string]domain.Role{}, MemberCount: i.MemberCount,
-		Version: i.Version, CreatedAt: i.CreatedAt}
+		Version: i.Version, CreatedAt: i.CreatedAt, Deleting: i.Deleting}
 	if g.ID == "" { // written before groups had ids: the name was the key
 		g.ID = strings.TrimPrefix(i.SK, "GROUP#")
 	}
@@ -429,13 +430,16 @@ func (i groupItem) item() item {
 	e.n("memberCount", i.MemberCount)
 	e.n("version", int64(i.Version))
 	e.t("createdAt", i.CreatedAt)
+	if i.Deleting {
+		e.b("deleting", true)
+	}
 	return item(e)
 }
 
 func decodeGroup(it item) (groupItem, error) {
 	d := &dec{it: it}
 	return groupItem{keys: decodeKeys(d), OrgID: d.s("orgId"), GroupID: d.s("groupId"), Name: d.s("name"), NameKey: d.s("nameKey"),
-		Roles: d.m("roles"), MemberCount: d.n("memberCount"), Version: int(d.n("version")), CreatedAt: d.t("createdAt")}, d.err
+		Roles: d.m("roles"), MemberCount: d.n("memberCount"), Version: int(d.n("version")), CreatedAt: d.t("createdAt"), Deleting: d.b("deleting")}, d.err
 }
 
 func (i groupNameItem) item() item {

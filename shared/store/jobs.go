@@ -220,6 +220,12 @@ func (s *Store) BeginJob(ctx context.Context, j domain.Job, groupRoles map[strin
 			ConditionExpression:       aws.String("activeJob = :j"),
 			ExpressionAttributeNames:  map[string]string{"#r": "roles"},
 			ExpressionAttributeValues: item{":roles": rolesValue(groupRoles), ":one": num(1), ":j": str(j.ID)}}})
+	} else if j.Kind == domain.JobGroupDelete {
+		// From now on no member joins it (memberships check the flag in
+		// their own transaction, see ChangeAccess).
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID)),
+			UpdateExpression: aws.String("SET deleting = :t"), ConditionExpression: aws.String("activeJob = :j"),
+			ExpressionAttributeValues: item{":t": &types.AttributeValueMemberBOOL{Value: true}, ":j": str(j.ID)}}})
 	}
 	next := j
 	next.State = domain.JobRunning
