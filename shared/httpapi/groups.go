@@ -48,22 +48,23 @@ const (
 
 // Handle implements the Lambda handler.
 func (h GroupsHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	jobs := JobsHandler{Service: h.Jobs}
 	return Routes{
-		http.MethodPost + " " + RouteGroups:     h.create,
-		http.MethodGet + " " + RouteGroups:      h.list,
-		http.MethodGet + " " + RouteGroup:       h.get,
-		http.MethodPatch + " " + RouteGroup:     h.rename,
-		http.MethodGet + " " + RouteMembers:     h.members,
-		http.MethodPut + " " + RouteMember:      h.addMember,
-		http.MethodDelete + " " + RouteMember:   h.removeMember,
-		http.MethodGet + " " + RouteUserGroups:  h.userGroups,
-		http.MethodPut + " " + RouteGroupRole:   JobsHandler{Service: h.Jobs, Log: h.Log}.Handle,
-		http.MethodDelete + " " + RouteGroup:    JobsHandler{Service: h.Jobs, Log: h.Log}.Handle,
-		http.MethodGet + " " + RouteJob:         JobsHandler{Service: h.Jobs, Log: h.Log}.Handle,
-		http.MethodHead + " " + RouteGroups:     h.list,
-		http.MethodHead + " " + RouteGroup:      h.get,
-		http.MethodHead + " " + RouteMembers:    h.members,
-		http.MethodHead + " " + RouteUserGroups: h.userGroups,
+		http.MethodPost + " " + RouteGroups:     Serve(h.Log, h.create),
+		http.MethodGet + " " + RouteGroups:      Serve(h.Log, h.list),
+		http.MethodGet + " " + RouteGroup:       Serve(h.Log, h.get),
+		http.MethodPatch + " " + RouteGroup:     Serve(h.Log, h.rename),
+		http.MethodGet + " " + RouteMembers:     Serve(h.Log, h.members),
+		http.MethodPut + " " + RouteMember:      Serve(h.Log, h.addMember),
+		http.MethodDelete + " " + RouteMember:   Serve(h.Log, h.removeMember),
+		http.MethodGet + " " + RouteUserGroups:  Serve(h.Log, h.userGroups),
+		http.MethodPut + " " + RouteGroupRole:   Serve(h.Log, jobs.setGroupRole),
+		http.MethodDelete + " " + RouteGroup:    Serve(h.Log, jobs.deleteGroup),
+		http.MethodGet + " " + RouteJob:         Serve(h.Log, jobs.job),
+		http.MethodHead + " " + RouteGroups:     Serve(h.Log, h.list),
+		http.MethodHead + " " + RouteGroup:      Serve(h.Log, h.get),
+		http.MethodHead + " " + RouteMembers:    Serve(h.Log, h.members),
+		http.MethodHead + " " + RouteUserGroups: Serve(h.Log, h.userGroups),
 	}.Handle(ctx, req)
 }
 
@@ -227,133 +228,81 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func (h GroupsHandler) create(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	c, err := callerOf(req)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
+func (h GroupsHandler) create(ctx context.Context, c Call) (Reply, error) {
 	var in createGroupRequest
-	if err := DecodeJSON(req, MaxJSONBody, &in); err != nil {
-		return Error(ctx, h.Log, err, req), nil
+	if err := c.body(&in); err != nil {
+		return Reply{}, err
 	}
 	roles := make([]groups.RoleInput, 0, len(in.Roles))
 	for _, r := range in.Roles {
 		roles = append(roles, groups.RoleInput{Site: r.Site, Product: r.Product, Role: r.Role})
 	}
-	orgID := req.PathParameters["orgId"]
-	g, err := h.Service.Create(ctx, c, orgID, in.ID, in.Name, roles)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	resp := JSON(http.StatusCreated, GroupOf(g))
-	resp.Headers["Location"] = "/orgs/" + orgID + "/groups/" + g.ID
-	return resp, nil
+	g, err := h.Service.Create(ctx, c.Caller, c.Param("orgId"), in.ID, in.Name, roles)
+	return Reply{Status: http.StatusCreated, Body: GroupOf(g), Headers: map[string]string{"Location": "/orgs/" + c.Param("orgId") + "/groups/" + g.ID}}, err
 }
 
-func (h GroupsHandler) list(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	c, err := callerOf(req)
+func (h GroupsHandler) list(ctx context.Context, c Call) (Reply, error) {
+	limit, cursor, err := pageParams(c.Req)
 	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
+		return Reply{}, err
 	}
-	limit, cursor, err := pageParams(req)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	page, err := h.Service.List(ctx, c, req.PathParameters["orgId"], limit, cursor)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	return JSON(http.StatusOK, GroupListJSON{Groups: groupsOf(page.Items), Next: page.Next}), nil
+	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), limit, cursor)
+	return Reply{Status: http.StatusOK, Body: GroupListJSON{Groups: groupsOf(page.Items), Next: page.Next}}, err
 }
 
-func (h GroupsHandler) get(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	c, err := callerOf(req)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	g, err := h.Service.Get(ctx, c, req.PathParameters["orgId"], req.PathParameters["groupId"])
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	return JSON(http.StatusOK, GroupOf(g)), nil
+func (h GroupsHandler) get(ctx context.Context, c Call) (Reply, error) {
+	g, err := h.Service.Get(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"))
+	return Reply{Status: http.StatusOK, Body: GroupOf(g)}, err
 }
 
-func (h GroupsHandler) rename(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	c, err := callerOf(req)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
+func (h GroupsHandler) rename(ctx context.Context, c Call) (Reply, error) {
 	var in renameGroupRequest
-	if err := DecodeJSON(req, MaxJSONBody, &in); err != nil {
-		return Error(ctx, h.Log, err, req), nil
+	if err := c.body(&in); err != nil {
+		return Reply{}, err
 	}
 	if in.Name == nil {
-		return Error(ctx, h.Log, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"name": "is required"}}, req), nil
+		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"name": "is required"}}
 	}
-	g, err := h.Service.Rename(ctx, c, req.PathParameters["orgId"], req.PathParameters["groupId"], *in.Name)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	return JSON(http.StatusOK, GroupOf(g)), nil
+	g, err := h.Service.Rename(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"), *in.Name)
+	return Reply{Status: http.StatusOK, Body: GroupOf(g)}, err
 }
 
-func (h GroupsHandler) members(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	c, err := callerOf(req)
+func (h GroupsHandler) members(ctx context.Context, c Call) (Reply, error) {
+	limit, cursor, err := pageParams(c.Req)
 	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
+		return Reply{}, err
 	}
-	limit, cursor, err := pageParams(req)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	page, err := h.Service.Members(ctx, c, req.PathParameters["orgId"], req.PathParameters["groupId"], limit, cursor)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
+	page, err := h.Service.Members(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"), limit, cursor)
 	out := MemberListJSON{Members: make([]MemberJSON, 0, len(page.Items)), Next: page.Next}
 	for _, m := range page.Items {
 		out.Members = append(out.Members, MemberJSON{AccountID: m.AccountID, Email: m.Email})
 	}
-	return JSON(http.StatusOK, out), nil
+	return Reply{Status: http.StatusOK, Body: out}, err
 }
 
-func (h GroupsHandler) addMember(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return h.changeMember(ctx, req, h.Service.AddMember)
+func (h GroupsHandler) addMember(ctx context.Context, c Call) (Reply, error) {
+	return h.changeMember(ctx, c, h.Service.AddMember)
 }
 
-func (h GroupsHandler) removeMember(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return h.changeMember(ctx, req, h.Service.RemoveMember)
+func (h GroupsHandler) removeMember(ctx context.Context, c Call) (Reply, error) {
+	return h.changeMember(ctx, c, h.Service.RemoveMember)
 }
 
 // changeMember runs an add or remove. Neither takes a body; one that is
 // sent must be empty or an empty JSON object.
-func (h GroupsHandler) changeMember(ctx context.Context, req events.APIGatewayProxyRequest,
-	change func(context.Context, domain.Caller, string, string, string) (groups.MembershipResult, error)) (events.APIGatewayProxyResponse, error) {
-	c, err := callerOf(req)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	if strings.TrimSpace(req.Body) != "" {
+func (h GroupsHandler) changeMember(ctx context.Context, c Call,
+	change func(context.Context, domain.Caller, string, string, string) (groups.MembershipResult, error)) (Reply, error) {
+	if strings.TrimSpace(c.Req.Body) != "" {
 		var none struct{}
-		if err := DecodeJSON(req, MaxJSONBody, &none); err != nil {
-			return Error(ctx, h.Log, err, req), nil
+		if err := c.body(&none); err != nil {
+			return Reply{}, err
 		}
 	}
-	res, err := change(ctx, c, req.PathParameters["orgId"], req.PathParameters["groupId"], req.PathParameters["accountId"])
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	return JSON(http.StatusOK, membershipOf(res)), nil
+	res, err := change(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"), c.Param("accountId"))
+	return Reply{Status: http.StatusOK, Body: membershipOf(res)}, err
 }
 
-func (h GroupsHandler) userGroups(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	c, err := callerOf(req)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	gs, err := h.Service.UserGroups(ctx, c, req.PathParameters["orgId"], req.PathParameters["accountId"])
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	return JSON(http.StatusOK, UserGroupsJSON{Groups: groupsOf(gs)}), nil
+func (h GroupsHandler) userGroups(ctx context.Context, c Call) (Reply, error) {
+	gs, err := h.Service.UserGroups(ctx, c.Caller, c.Param("orgId"), c.Param("accountId"))
+	return Reply{Status: http.StatusOK, Body: UserGroupsJSON{Groups: groupsOf(gs)}}, err
 }

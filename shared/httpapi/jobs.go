@@ -2,11 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
@@ -18,12 +15,11 @@ type JobService interface {
 	Job(ctx context.Context, c domain.Caller, orgID, id string) (domain.Job, error)
 }
 
-// JobsHandler serves the routes that start and show group jobs:
-// PUT /orgs/{orgId}/groups/{groupId}/roles/{siteId}/{product},
+// JobsHandler serves, within GroupsFunction, the routes that start and
+// show group jobs: PUT /orgs/{orgId}/groups/{groupId}/roles/{siteId}/{product},
 // DELETE /orgs/{orgId}/groups/{groupId} and GET /orgs/{orgId}/jobs/{jobId}.
 type JobsHandler struct {
 	Service JobService
-	Log     *slog.Logger
 }
 
 type groupRoleRequest struct {
@@ -80,44 +76,29 @@ func JobResponseOf(j domain.Job) JobResponse {
 	return out
 }
 
-// Handle implements the Lambda handler.
-func (h JobsHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	caller := CallerID(req)
-	if caller == "" {
-		return Error(ctx, h.Log, domain.Errorf(domain.EUNAUTHORIZED, "A valid bearer token is required."), req), nil
+func (h JobsHandler) job(ctx context.Context, c Call) (Reply, error) {
+	j, err := h.Service.Job(ctx, c.Caller, c.Param("orgId"), c.Param("jobId"))
+	return Reply{Status: http.StatusOK, Body: JobResponseOf(j)}, err
+}
+
+func (h JobsHandler) setGroupRole(ctx context.Context, c Call) (Reply, error) {
+	var in groupRoleRequest
+	if err := c.body(&in); err != nil {
+		return Reply{}, err
 	}
-	c := domain.Caller{AccountID: caller, RequestID: req.RequestContext.RequestID}
-	pp := req.PathParameters
-	var j domain.Job
-	var err error
-	switch {
-	case req.HTTPMethod == http.MethodGet && req.Resource == RouteJob:
-		j, err = h.Service.Job(ctx, c, pp["orgId"], pp["jobId"])
-		if err != nil {
-			return Error(ctx, h.Log, err, req), nil
-		}
-		return JSON(http.StatusOK, JobResponseOf(j)), nil
-	case req.HTTPMethod == http.MethodPut && req.Resource == RouteGroupRole:
-		var in groupRoleRequest
-		if err := DecodeJSON(req, MaxJSONBody, &in); err != nil {
-			return Error(ctx, h.Log, err, req), nil
-		}
-		j, err = h.Service.SetGroupRole(ctx, c, pp["orgId"], pp["groupId"], pp["siteId"], pp["product"], in.Role)
-	case req.HTTPMethod == http.MethodDelete && req.Resource == RouteGroup:
-		j, err = h.Service.DeleteGroup(ctx, c, pp["orgId"], pp["groupId"])
-	default:
-		return Error(ctx, h.Log, domain.Errorf(domain.ENOTFOUND, "No such route."), req), nil
-	}
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	// A small group is done before the answer (200); a large one answers
-	// 202 with the job to follow.
+	return started(h.Service.SetGroupRole(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"), c.Param("siteId"), c.Param("product"), in.Role))
+}
+
+func (h JobsHandler) deleteGroup(ctx context.Context, c Call) (Reply, error) {
+	return started(h.Service.DeleteGroup(ctx, c.Caller, c.Param("orgId"), c.Param("groupId")))
+}
+
+// started answers a job just started: 200 when a small group is done
+// already, else 202; Location is the job's either way.
+func started(j domain.Job, err error) (Reply, error) {
 	status := http.StatusAccepted
-	if domain.JobState(j.State).Finished() {
+	if j.State.Finished() {
 		status = http.StatusOK
 	}
-	resp := JSON(status, JobResponseOf(j))
-	resp.Headers["Location"] = "/orgs/" + j.OrgID + "/jobs/" + j.ID
-	return resp, nil
+	return Reply{Status: status, Body: JobResponseOf(j), Headers: map[string]string{"Location": "/orgs/" + j.OrgID + "/jobs/" + j.ID}}, err
 }

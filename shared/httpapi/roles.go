@@ -33,9 +33,9 @@ const (
 // Handle implements the Lambda handler.
 func (h RolesHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	return Routes{
-		http.MethodPut + " " + RouteDirectRole: h.setDirect,
-		http.MethodGet + " " + RouteUserRoles:  h.effective,
-		http.MethodHead + " " + RouteUserRoles: h.effective,
+		http.MethodPut + " " + RouteDirectRole: Serve(h.Log, h.setDirect),
+		http.MethodGet + " " + RouteUserRoles:  Serve(h.Log, h.effective),
+		http.MethodHead + " " + RouteUserRoles: Serve(h.Log, h.effective),
 	}.Handle(ctx, req)
 }
 
@@ -99,34 +99,22 @@ func directRoleOf(r roles.DirectResult) DirectRoleJSON {
 	return out
 }
 
-func (h RolesHandler) setDirect(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	c, err := callerOf(req)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
+func (h RolesHandler) setDirect(ctx context.Context, c Call) (Reply, error) {
 	var in setRoleRequest
-	if err := DecodeJSON(req, MaxJSONBody, &in); err != nil {
-		return Error(ctx, h.Log, err, req), nil
+	if err := c.body(&in); err != nil {
+		return Reply{}, err
 	}
 	if in.Role == nil {
-		return Error(ctx, h.Log, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"role": "is required: none, guest, user or admin"}}, req), nil
+		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"role": "is required: none, guest, user or admin"}}
 	}
-	p := req.PathParameters
-	res, err := h.Service.SetDirect(ctx, c, p["orgId"], p["siteId"], p["product"], p["accountId"], *in.Role)
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	return JSON(http.StatusOK, directRoleOf(res)), nil
+	res, err := h.Service.SetDirect(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("product"), c.Param("accountId"), *in.Role)
+	return Reply{Status: http.StatusOK, Body: directRoleOf(res)}, err
 }
 
-func (h RolesHandler) effective(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	c, err := callerOf(req)
+func (h RolesHandler) effective(ctx context.Context, c Call) (Reply, error) {
+	rs, err := h.Service.EffectiveRoles(ctx, c.Caller, c.Param("orgId"), c.Param("accountId"))
 	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
-	}
-	rs, err := h.Service.EffectiveRoles(ctx, c, req.PathParameters["orgId"], req.PathParameters["accountId"])
-	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
+		return Reply{}, err
 	}
 	out := UserRolesJSON{Roles: make([]EffectiveRoleJSON, 0, len(rs))}
 	for _, r := range rs {
@@ -136,5 +124,5 @@ func (h RolesHandler) effective(ctx context.Context, req events.APIGatewayProxyR
 		}
 		out.Roles = append(out.Roles, e)
 	}
-	return JSON(http.StatusOK, out), nil
+	return Reply{Status: http.StatusOK, Body: out}, nil
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -23,6 +24,51 @@ func (rs Routes) Handle(ctx context.Context, req events.APIGatewayProxyRequest) 
 	}
 	return h(ctx, req)
 }
+
+// Call is one API request as an action sees it: its verified caller and the
+// request itself.
+type Call struct {
+	Caller domain.Caller
+	Req    events.APIGatewayProxyRequest
+}
+
+// Param returns a path parameter.
+func (c Call) Param(name string) string { return c.Req.PathParameters[name] }
+
+// Reply is an action's answer: a status, a body answered as JSON, and extra
+// headers.
+type Reply struct {
+	Status  int
+	Body    any
+	Headers map[string]string
+}
+
+// Action does one route's work for a verified caller.
+type Action func(ctx context.Context, c Call) (Reply, error)
+
+// Serve adapts an action to a Handler: the caller is verified first (401
+// without one), the action's error becomes its problem document (the one
+// mapping of domain errors to HTTP), its reply is JSON.
+func Serve(log *slog.Logger, a Action) Handler {
+	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		c, err := callerOf(req)
+		if err != nil {
+			return Error(ctx, log, err, req), nil
+		}
+		r, err := a(ctx, Call{Caller: c, Req: req})
+		if err != nil {
+			return Error(ctx, log, err, req), nil
+		}
+		resp := JSON(r.Status, r.Body)
+		for k, v := range r.Headers {
+			resp.Headers[k] = v
+		}
+		return resp, nil
+	}
+}
+
+// body decodes a call's JSON body strictly into v.
+func (c Call) body(v any) error { return DecodeJSON(c.Req, MaxJSONBody, v) }
 
 // callerOf returns the verified caller of an API request, or EUNAUTHORIZED.
 func callerOf(req events.APIGatewayProxyRequest) (domain.Caller, error) {
