@@ -192,3 +192,29 @@ func (t *Template) Functions() []Function {
 	}
 	return out
 }
+
+// PolicyActions returns the literal actions a function's inline policy
+// statements allow (e.g. "dynamodb:BatchGetItem"), sorted and unique.
+func (t *Template) PolicyActions(logicalID string) []string {
+	seen := map[string]bool{}
+	for _, p := range seq(at(t.resources[logicalID], "Properties", "Policies")) {
+		for _, st := range seq(get(p, "Statement")) {
+			a := get(st, "Action")
+			nodes := seq(a)
+			if a != nil && a.Kind == yaml.ScalarNode {
+				nodes = []*yaml.Node{a}
+			}
+			for _, n := range nodes {
+				if s, ok := literal(n); ok {
+					seen[s] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
