@@ -67,3 +67,58 @@ func Seed(ctx context.Context, st *store.Store, paidUsers int) error {
 	return st.CreateUser(ctx, domain.User{OrgID: OtherOrgID, AccountID: OtherAdminID, Email: "admin@acme.example", DisplayName: "Acme Admin",
 		Status: domain.UserActive, OrgAdmin: true, CreatedAt: now}, "docs", paid)
 }
+
+// The personas SeedPersonas adds to 14West: the powers of §5 and a guest.
+const (
+	ProductAdminID    = "confadmin-14west" // Confluence admin of SiteID (a product admin)
+	SpaceAdminID      = "mktadmin-14west"  // paid user, admin of SpaceMKT
+	OtherSpaceAdminID = "engadmin-14west"  // paid user, admin of SpaceENG
+	GuestID           = "gus-14west"       // external guest assigned to SpaceMKT
+	GuestEmail        = "gus@partner.example"
+	SpaceMKT          = "MKT" // Marketing
+	SpaceENG          = "ENG" // Engineering
+	SpacePUB          = "PUB" // open to anonymous access
+)
+
+// SeedPersonas adds to 14West (after Seed) the spaces MKT, ENG and PUB (open
+// to anonymous access), a Confluence product admin, an admin of each of MKT
+// and ENG (paid users) and a guest assigned to MKT: 3 more paid users and 1
+// more guest on SiteID.
+func SeedPersonas(ctx context.Context, st *store.Store) error {
+	now := time.Now().UTC()
+	for _, sp := range []domain.Space{
+		{Key: SpaceMKT, Name: "Marketing"},
+		{Key: SpaceENG, Name: "Engineering"},
+		{Key: SpacePUB, Name: "Public handbook", AnonymousAccess: true},
+	} {
+		sp.OrgID, sp.SiteID, sp.CreatedAt, sp.CreatedBy = OrgID, SiteID, now, AdminID
+		audit := domain.NewAudit(OrgID, domain.ActorSystem, "space.create", "space/"+SiteID+"/"+sp.Key, "", now, nil, map[string]any{"name": sp.Name, "anonymousAccess": sp.AnonymousAccess})
+		if err := st.CreateSpace(ctx, sp, audit); err != nil {
+			return err
+		}
+	}
+	conf := func(r domain.Role, space string) []domain.Access {
+		return []domain.Access{{Product: domain.Confluence, Direct: r, Effective: r, Space: space}}
+	}
+	for _, p := range []struct {
+		u      domain.User
+		access []domain.Access
+	}{
+		{domain.User{AccountID: ProductAdminID, Email: "cora@" + VerifiedDomain, DisplayName: "Cora Confluence-admin"}, conf(domain.RoleAdmin, "")},
+		{domain.User{AccountID: SpaceAdminID, Email: "mia@" + VerifiedDomain, DisplayName: "Mia Marketing"}, conf(domain.RoleUser, "")},
+		{domain.User{AccountID: OtherSpaceAdminID, Email: "eli@" + VerifiedDomain, DisplayName: "Eli Engineering"}, conf(domain.RoleUser, "")},
+		{domain.User{AccountID: GuestID, Email: GuestEmail, DisplayName: "Gus Guest", External: true}, conf(domain.RoleGuest, SpaceMKT)},
+	} {
+		p.u.OrgID, p.u.Status, p.u.CreatedAt = OrgID, domain.UserActive, now
+		if err := st.CreateUser(ctx, p.u, SiteID, p.access); err != nil {
+			return err
+		}
+	}
+	for space, admin := range map[string]string{SpaceMKT: SpaceAdminID, SpaceENG: OtherSpaceAdminID} {
+		audit := domain.NewAudit(OrgID, domain.ActorSystem, "space.admin.add", "space/"+SiteID+"/"+space, "", now, nil, map[string]any{"accountId": admin})
+		if err := st.AddSpaceAdmin(ctx, OrgID, SiteID, space, admin, audit); err != nil {
+			return err
+		}
+	}
+	return nil
+}

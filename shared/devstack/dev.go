@@ -14,10 +14,16 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// tokenHandler mints a dev admin token: GET /dev/token?sub=<account id>. It
-// exists only in the dev stack; a deployment trusts its own IdP's JWKS.
+// tokenHandler mints a dev token: GET /dev/token?sub=<account id> for a
+// person, GET /dev/token?product=<client id> for a product asking access
+// decisions (scope access:decide). It exists only in the dev stack; a
+// deployment trusts its own IdP's JWKS.
 func (st *Stack) tokenHandler(w http.ResponseWriter, r *http.Request) {
 	sub := r.URL.Query().Get("sub")
+	product := r.URL.Query().Get("product")
+	if product != "" {
+		sub = product
+	}
 	if sub == "" {
 		sub = demo.AdminID
 	}
@@ -31,6 +37,9 @@ func (st *Stack) tokenHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok, err := st.Token(sub)
+	if product != "" {
+		tok, err = st.ProductToken(product)
+	}
 	if err != nil {
 		http.Error(w, "could not sign a token", http.StatusInternalServerError)
 		return
@@ -75,6 +84,10 @@ func Accounts() []Account {
 		{demo.SiteAdminID, "site admin of 14West's wiki"},
 		{demo.PlainUserID, "paid user, no admin power (403)"},
 		{demo.OtherAdminID, "org admin of another org, Acme (404 on 14West)"},
+		{demo.ProductAdminID, "Confluence admin of the wiki (a product admin)"},
+		{demo.SpaceAdminID, "paid user, space admin of MKT"},
+		{demo.OtherSpaceAdminID, "paid user, space admin of ENG"},
+		{demo.GuestID, "guest of the wiki, assigned to MKT (no admin power)"},
 	}
 }
 

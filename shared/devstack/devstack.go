@@ -31,6 +31,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/authorizer"
 	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/jwtverify"
 	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
@@ -65,6 +66,9 @@ type Options struct {
 	Sender string
 	// PaidUsers adds that many paid users to the demo site (each allows 5 guests).
 	PaidUsers int
+	// Personas adds demo.SeedPersonas: spaces, a product admin, space admins
+	// and an assigned guest (make dev and the authorisation tests).
+	Personas bool
 	// Lifetime of invitations; default 7 days.
 	Lifetime time.Duration
 	// Now overrides the clock of the handlers (tests of expiry).
@@ -172,6 +176,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err := demo.Seed(ctx, st.Store, o.PaidUsers); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
+	if o.Personas {
+		if err := demo.SeedPersonas(ctx, st.Store); err != nil {
+			return nil, fmt.Errorf("seed demo personas: %w", err)
+		}
+	}
 	if o.VerifySender {
 		if _, err := st.SES.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: &o.Sender}); err != nil {
 			return nil, fmt.Errorf("verify sender: %w", err)
@@ -250,6 +259,13 @@ func gatewayResponses(tpl *samtemplate.Template, routes []samtemplate.Route) (ma
 
 // Token returns a dev admin token for an account id, valid for an hour.
 func (st *Stack) Token(sub string) (string, error) { return st.Issuer.Token(sub, time.Hour, nil) }
+
+// ProductToken returns a product's token (a client id as subject, scope
+// httpapi.DecisionScope), valid for an hour: what Confluence or Jira would
+// present to ask access decisions.
+func (st *Stack) ProductToken(clientID string) (string, error) {
+	return st.Issuer.Token(clientID, time.Hour, map[string]any{"scope": httpapi.DecisionScope})
+}
 
 // RetryEmails runs the scheduled email retry job once, as its schedule would.
 func (st *Stack) RetryEmails(ctx context.Context) (invites.RetryReport, error) {

@@ -305,3 +305,24 @@ func TestMarkExisting(t *testing.T) {
 		t.Errorf("member: %+v", iv)
 	}
 }
+
+func TestSpaceIsAGuestsAlone(t *testing.T) {
+	a := Access{Product: Confluence, Direct: RoleGuest, Space: "MKT"}.Recompute()
+	if a.Space != "MKT" {
+		t.Fatalf("guest lost the space: %+v", a)
+	}
+	if b := a.WithGroup("staff", RoleUser); b.Space != "" || b.Effective != RoleUser {
+		t.Errorf("paid user kept a space: %+v", b)
+	}
+	if b := a.WithDirect(RoleNone); b.Space != "" || b.Effective != RoleNone {
+		t.Errorf("no access kept a space: %+v", b)
+	}
+	if b := a.WithGroup("partners", RoleGuest).WithDirect(RoleNone); b.Space != "MKT" || b.Effective != RoleGuest {
+		t.Errorf("still a guest through a group, lost the space: %+v", b)
+	}
+	for k, want := range map[string]bool{"MKT": true, "A1": true, "mkt": false, "1A": false, "": false, "M-K": false, "M#K": false} {
+		if ValidSpaceKey(k) != want {
+			t.Errorf("ValidSpaceKey(%q) = %v", k, !want)
+		}
+	}
+}

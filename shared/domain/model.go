@@ -139,12 +139,18 @@ type Access struct {
 }
 
 // Recompute sets the effective role from the direct role and the groups'.
+// A space assignment is a guest's alone: an access that is no longer a
+// Confluence guest loses its space (§6: removing product access clears it; a
+// guest who becomes a paid user is no longer limited to one space).
 func (a Access) Recompute() Access {
 	roles := make([]Role, 0, len(a.Groups))
 	for _, r := range a.Groups {
 		roles = append(roles, r)
 	}
 	a.Effective = EffectiveRole(a.Direct, roles...)
+	if a.Effective != RoleGuest {
+		a.Space = ""
+	}
 	return a
 }
 

@@ -161,3 +161,40 @@ func TestInviteHandlerRefusesBeforeTheService(t *testing.T) {
 		t.Errorf("bad body: %d", r.StatusCode)
 	}
 }
+
+// TestProductTokensOnlyAskDecisions: a token with the decision scope is a
+// product's, refused by every person's route; a person's token is refused
+// by the decision route.
+func TestProductTokensOnlyAskDecisions(t *testing.T) {
+	ran := ""
+	person := Serve(quiet, func(context.Context, Call) (Reply, error) { ran += "person "; return Reply{Status: 200}, nil })
+	product := ServeProduct(quiet, func(context.Context, Product, events.APIGatewayProxyRequest) (Reply, error) {
+		ran += "product "
+		return Reply{Status: 200}, nil
+	})
+	req := func(auth map[string]any) events.APIGatewayProxyRequest {
+		return events.APIGatewayProxyRequest{RequestContext: events.APIGatewayProxyRequestContext{RequestID: "r", Authorizer: auth}}
+	}
+	people := map[string]any{"sub": "ada", "scope": "openid profile"}
+	products := map[string]any{"sub": "confluence", "scope": "openid " + DecisionScope}
+	for _, c := range []struct {
+		name string
+		h    Handler
+		auth map[string]any
+		want int
+	}{
+		{"person on a person's route", person, people, 200},
+		{"product on a person's route", person, products, 403},
+		{"nobody on a person's route", person, nil, 401},
+		{"product on the decision route", product, products, 200},
+		{"person on the decision route", product, people, 403},
+		{"nobody on the decision route", product, nil, 401},
+		{"a scope that only contains the name", product, map[string]any{"sub": "x", "scope": DecisionScope + "s"}, 403},
+	} {
+		ran = ""
+		resp, _ := c.h(context.Background(), req(c.auth))
+		if resp.StatusCode != c.want || (c.want != 200) != (ran == "") {
+			t.Errorf("%s: %d (ran %q), want %d", c.name, resp.StatusCode, ran, c.want)
+		}
+	}
+}

@@ -50,15 +50,15 @@ func (r inviteRequest) input() domain.InviteInput {
 
 // Handle implements the Lambda handler.
 func (h InviteHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	caller := CallerID(req)
-	if caller == "" {
-		return Error(ctx, h.Log, domain.Errorf(domain.EUNAUTHORIZED, "A valid bearer token is required."), req), nil
+	caller, err := callerOf(req)
+	if err != nil {
+		return Error(ctx, h.Log, err, req), nil
 	}
 	var in inviteRequest
 	if err := DecodeJSON(req, MaxJSONBody, &in); err != nil {
 		return Error(ctx, h.Log, err, req), nil
 	}
-	res, err := h.Service.Invite(ctx, invites.Caller{AccountID: caller, RequestID: req.RequestContext.RequestID},
+	res, err := h.Service.Invite(ctx, invites.Caller{AccountID: caller.AccountID, RequestID: caller.RequestID},
 		req.PathParameters["orgId"], req.PathParameters["siteId"], in.input())
 	if err != nil {
 		return Error(ctx, h.Log, withJSONResults(err), req), nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -70,13 +71,72 @@ func Serve(log *slog.Logger, a Action) Handler {
 // body decodes a call's JSON body strictly into v.
 func (c Call) body(v any) error { return DecodeJSON(c.Req, MaxJSONBody, v) }
 
-// callerOf returns the verified caller of an API request, or EUNAUTHORIZED.
+// callerOf returns the verified person calling an API request: EUNAUTHORIZED
+// without one, EFORBIDDEN for a product's token (a product may only ask
+// access decisions, see ServeProduct).
 func callerOf(req events.APIGatewayProxyRequest) (domain.Caller, error) {
 	id := CallerID(req)
 	if id == "" {
 		return domain.Caller{}, domain.Errorf(domain.EUNAUTHORIZED, "A valid bearer token is required.")
 	}
+	if IsProductToken(req) {
+		return domain.Caller{}, domain.Errorf(domain.EFORBIDDEN, "This is a product's token (scope %s): it may only ask access decisions.", DecisionScope)
+	}
 	return domain.Caller{AccountID: id, RequestID: req.RequestContext.RequestID}, nil
+}
+
+// DecisionScope is the scope that makes a token a product's (§8): the
+// products (Confluence, Jira) ask access decisions with client-credential
+// tokens from the same identity provider, whose scope claim carries it. Such a
+// token is not a person's: it may call nothing else, and no person's token
+// may ask a decision.
+const DecisionScope = "access:decide"
+
+// IsProductToken reports whether the authorizer verified a token whose scope
+// claim (space-separated) contains DecisionScope.
+func IsProductToken(req events.APIGatewayProxyRequest) bool {
+	s, _ := req.RequestContext.Authorizer["scope"].(string)
+	for len(s) > 0 {
+		var w string
+		w, s, _ = strings.Cut(s, " ")
+		if w == DecisionScope {
+			return true
+		}
+	}
+	return false
+}
+
+// Product is a product asking an access decision: the client id its token
+// names and the API Gateway request id.
+type Product struct {
+	ClientID  string
+	RequestID string
+}
+
+// ProductAction does a decision route's work for a verified product.
+type ProductAction func(ctx context.Context, p Product, req events.APIGatewayProxyRequest) (Reply, error)
+
+// ServeProduct adapts a product's action to a Handler: only tokens with
+// DecisionScope get through (401 without a token, 403 for a person's).
+func ServeProduct(log *slog.Logger, a ProductAction) Handler {
+	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		id := CallerID(req)
+		if id == "" {
+			return Error(ctx, log, domain.Errorf(domain.EUNAUTHORIZED, "A valid bearer token is required."), req), nil
+		}
+		if !IsProductToken(req) {
+			return Error(ctx, log, domain.Errorf(domain.EFORBIDDEN, "Only products may ask access decisions: their tokens carry the scope %s.", DecisionScope), req), nil
+		}
+		r, err := a(ctx, Product{ClientID: id, RequestID: req.RequestContext.RequestID}, req)
+		if err != nil {
+			return Error(ctx, log, err, req), nil
+		}
+		resp := JSON(r.Status, r.Body)
+		for k, v := range r.Headers {
+			resp.Headers[k] = v
+		}
+		return resp, nil
+	}
 }
 
 // Page sizes of the paginated lists.

@@ -23,6 +23,8 @@ const (
 	typeToken      = "invite-token"
 	typeIdem       = "idempotency"
 	typeAudit      = "audit"
+	typeSpace      = "space"
+	typeSpaceAdmin = "space-admin"
 )
 
 type keys struct {
@@ -199,8 +201,10 @@ type accessItem struct {
 func newAccessItem(u domain.User, site string, a domain.Access) accessItem {
 	k := keys{PK: userPK(u.OrgID, u.AccountID), SK: accessSK(site, string(a.Product)), Type: typeAccess,
 		GSI1PK: roleGSI1PK(u.OrgID, site, string(a.Product), string(a.Effective)), GSI1SK: u.Email}
-	if a.Space != "" {
-		k.GSI2PK, k.GSI2SK = "ORG#"+u.OrgID+"#SITE#"+site+"#SPACE#"+a.Space, u.Email
+	if a.Space != "" && a.Effective == domain.RoleGuest {
+		k.GSI2PK, k.GSI2SK = spaceGuestsGSI2PK(u.OrgID, site, a.Space), u.Email
+	} else {
+		a.Space = ""
 	}
 	return accessItem{keys: k, OrgID: u.OrgID, AccountID: u.AccountID, SiteID: site, Product: string(a.Product), Email: u.Email,
 		Direct: string(a.Direct), Groups: roleNames(a.Groups), Effective: string(a.Effective), Space: a.Space, Version: a.Version}
@@ -609,4 +613,76 @@ func (i auditItem) item() item {
 	e.s("after", i.After)
 	e.s("requestId", i.RequestID)
 	return item(e)
+}
+
+// spaceItem is a Confluence space of a site; its GSI2 entry lists the site's
+// spaces by key.
+type spaceItem struct {
+	keys
+	OrgID           string
+	SiteID          string
+	Key             string
+	Name            string
+	AnonymousAccess bool
+	CreatedAt       time.Time
+	CreatedBy       string
+}
+
+func newSpaceItem(sp domain.Space) spaceItem {
+	return spaceItem{keys: keys{PK: spacePK(sp.OrgID, sp.SiteID, sp.Key), SK: skSpace, Type: typeSpace,
+		GSI2PK: spacesGSI2PK(sp.OrgID, sp.SiteID), GSI2SK: sp.Key},
+		OrgID: sp.OrgID, SiteID: sp.SiteID, Key: sp.Key, Name: sp.Name, AnonymousAccess: sp.AnonymousAccess, CreatedAt: sp.CreatedAt, CreatedBy: sp.CreatedBy}
+}
+
+func (i spaceItem) domain() domain.Space {
+	return domain.Space{OrgID: i.OrgID, SiteID: i.SiteID, Key: i.Key, Name: i.Name, AnonymousAccess: i.AnonymousAccess, CreatedAt: i.CreatedAt, CreatedBy: i.CreatedBy}
+}
+
+func (i spaceItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("siteId", i.SiteID)
+	e.s("key", i.Key)
+	e.s("name", i.Name)
+	e.b("anonymousAccess", i.AnonymousAccess)
+	e.t("createdAt", i.CreatedAt)
+	e.s("createdBy", i.CreatedBy)
+	return item(e)
+}
+
+func decodeSpace(it item) (spaceItem, error) {
+	d := &dec{it: it}
+	return spaceItem{keys: decodeKeys(d), OrgID: d.s("orgId"), SiteID: d.s("siteId"), Key: d.s("key"), Name: d.s("name"),
+		AnonymousAccess: d.b("anonymousAccess"), CreatedAt: d.t("createdAt"), CreatedBy: d.s("createdBy")}, d.err
+}
+
+// spaceAdminItem makes an account an admin of one space (§5: space admins
+// assign and unassign guests to their space only).
+type spaceAdminItem struct {
+	keys
+	OrgID     string
+	SiteID    string
+	Space     string
+	AccountID string
+	CreatedAt time.Time
+}
+
+func newSpaceAdminItem(orgID, siteID, space, accountID string, at time.Time) spaceAdminItem {
+	return spaceAdminItem{keys: keys{PK: spacePK(orgID, siteID, space), SK: spaceAdminSK(accountID), Type: typeSpaceAdmin},
+		OrgID: orgID, SiteID: siteID, Space: space, AccountID: accountID, CreatedAt: at}
+}
+
+func (i spaceAdminItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("siteId", i.SiteID)
+	e.s("space", i.Space)
+	e.s("accountId", i.AccountID)
+	e.t("createdAt", i.CreatedAt)
+	return item(e)
+}
+
+func decodeSpaceAdmin(it item) (spaceAdminItem, error) {
+	d := &dec{it: it}
+	return spaceAdminItem{keys: decodeKeys(d), OrgID: d.s("orgId"), SiteID: d.s("siteId"), Space: d.s("space"), AccountID: d.s("accountId"), CreatedAt: d.t("createdAt")}, d.err
 }

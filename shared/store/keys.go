@@ -28,6 +28,7 @@ const (
 	skIdem      = "IDEM"
 	skGroupName = "GROUPNAME"
 	skJob       = "JOB"
+	skSpace     = "SPACE"
 )
 
 func orgPK(org string) string                { return "ORG#" + org }
@@ -51,6 +52,16 @@ func roleGSI1PK(org, site, product, role string) string {
 }
 func invitesGSI1PK(org, site string) string { return "ORG#" + org + "#SITE#" + site + "#INVITES" }
 func externalGSI2PK(org string) string      { return "ORG#" + org + "#EXTERNAL" }
+
+// spacePK is the partition of a space: its SPACE item and its ADMIN#a items.
+func spacePK(org, site, space string) string {
+	return "ORG#" + org + "#SITE#" + site + "#SPACE#" + space
+}
+func spaceAdminSK(acct string) string      { return "ADMIN#" + acct }
+func spacesGSI2PK(org, site string) string { return "ORG#" + org + "#SITE#" + site + "#SPACES" }
+
+// spaceGuestsGSI2PK lists the guests assigned to a space (on their access items).
+func spaceGuestsGSI2PK(org, site, space string) string { return spacePK(org, site, space) }
 
 // auditPK buckets audit entries by org and UTC day.
 func auditPK(org string, at time.Time) string {

@@ -59,7 +59,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Println("Starting the SES inbox (aws-ses-v2-local), the embedded DynamoDB and the demo data…")
-	st, err := devstack.Start(ctx, devstack.Options{Addr: *addr, SESAddr: *sesAddr, PaidUsers: *paid, Log: logger, RequestLog: requestLog})
+	st, err := devstack.Start(ctx, devstack.Options{Addr: *addr, SESAddr: *sesAddr, PaidUsers: *paid, Personas: true, Log: logger, RequestLog: requestLog})
 	if err != nil {
 		log.Fatal(err)
 	}
