@@ -92,7 +92,7 @@ func SeedPersonas(ctx context.Context, st *store.Store) error {
 		{Key: SpacePUB, Name: "Public handbook", AnonymousAccess: true},
 	} {
 		sp.OrgID, sp.SiteID, sp.CreatedAt, sp.CreatedBy = OrgID, SiteID, now, AdminID
-		audit := domain.NewAudit(OrgID, domain.ActorSystem, "space.create", "space/"+SiteID+"/"+sp.Key, "", now, nil, map[string]any{"name": sp.Name, "anonymousAccess": sp.AnonymousAccess})
+		audit := domain.NewAudit(OrgID, domain.ActorSystem, "space.create", domain.SpaceTarget(SiteID, sp.Key), "", now, nil, map[string]any{"name": sp.Name, "anonymousAccess": sp.AnonymousAccess})
 		if err := st.CreateSpace(ctx, sp, audit); err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func SeedPersonas(ctx context.Context, st *store.Store) error {
 		}
 	}
 	for space, admin := range map[string]string{SpaceMKT: SpaceAdminID, SpaceENG: OtherSpaceAdminID} {
-		audit := domain.NewAudit(OrgID, domain.ActorSystem, "space.admin.add", "space/"+SiteID+"/"+space, "", now, nil, map[string]any{"accountId": admin})
+		audit := domain.NewAudit(OrgID, domain.ActorSystem, "space.admin.add", domain.SpaceTarget(SiteID, space), "", now, nil, map[string]any{"accountId": admin})
 		if err := st.AddSpaceAdmin(ctx, OrgID, SiteID, space, admin, audit); err != nil {
 			return err
 		}

@@ -125,7 +125,7 @@ func (s *Service) Create(ctx context.Context, c domain.Caller, orgID, id, name s
 	now := s.now()
 	g := domain.Group{OrgID: orgID, ID: id, Name: name, Roles: parsed, CreatedAt: now}
 	for attempt := 0; ; attempt++ {
-		audit := domain.NewAudit(orgID, sc.Caller.AccountID, ActionGroupCreate, "group/"+g.ID, c.RequestID, now, nil,
+		audit := domain.NewAudit(orgID, sc.Caller.AccountID, ActionGroupCreate, domain.GroupTarget(g.ID), c.RequestID, now, nil,
 			map[string]any{"id": g.ID, "name": g.Name, "roles": roleStrings(g.Roles)})
 		err = s.Store.CreateGroup(ctx, g, &audit)
 		var e *domain.Error
@@ -220,7 +220,7 @@ func (s *Service) Rename(ctx context.Context, c domain.Caller, orgID, id, name s
 	if g.Name == name {
 		return g, nil
 	}
-	audit := domain.NewAudit(orgID, c.AccountID, ActionGroupRename, "group/"+g.ID, c.RequestID, s.now(),
+	audit := domain.NewAudit(orgID, c.AccountID, ActionGroupRename, domain.GroupTarget(g.ID), c.RequestID, s.now(),
 		map[string]any{"name": g.Name}, map[string]any{"name": name})
 	return s.Store.RenameGroup(ctx, g, name, audit)
 }
