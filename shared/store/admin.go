@@ -114,3 +114,22 @@ func (s *Store) Invitation(ctx context.Context, orgID, accountID, id string) (do
 	it, err := decodeInvitation(got)
 	return it.domain(), err
 }
+
+// InvitationByID reads an invitation of a site by its id alone (A14): its
+// reference names the account it is kept under, then the invitation is read
+// (two reads, one after the other). ENOTFOUND when there is none on that
+// site.
+func (s *Store) InvitationByID(ctx context.Context, orgID, siteID, id string) (domain.Invitation, error) {
+	got, err := s.getItem(ctx, invRefPK(orgID, id), skInvRef)
+	if err != nil || got == nil {
+		return domain.Invitation{}, notFoundOr(err, "No such invitation on this site.")
+	}
+	ref, err := decodeInvRef(got)
+	if err != nil {
+		return domain.Invitation{}, err
+	}
+	if ref.SiteID != siteID {
+		return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "No such invitation on this site.")
+	}
+	return s.Invitation(ctx, orgID, ref.AccountID, id)
+}

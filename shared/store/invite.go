@@ -102,6 +102,7 @@ func (s *Store) inviteItems(siteID string, n domain.NewInvitation) []types.Trans
 	}
 	put(newInvitationItem(n.Invitation, n.Invitation.CreatedAt.Add(SendGrace), n.Invitation.Version), "attribute_not_exists(PK)")
 	put(newTokenItem(n.Invitation), "attribute_not_exists(PK)")
+	put(newInvRefItem(n.Invitation), "")
 	put(newAuditItem(n.Audit), "")
 	return tx
 }

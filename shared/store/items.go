@@ -25,6 +25,7 @@ const (
 	typeAudit      = "audit"
 	typeSpace      = "space"
 	typeSpaceAdmin = "space-admin"
+	typeInvRef     = "invitation-ref"
 )
 
 type keys struct {
@@ -685,4 +686,33 @@ func (i spaceAdminItem) item() item {
 func decodeSpaceAdmin(it item) (spaceAdminItem, error) {
 	d := &dec{it: it}
 	return spaceAdminItem{keys: decodeKeys(d), OrgID: d.s("orgId"), SiteID: d.s("siteId"), Space: d.s("space"), AccountID: d.s("accountId"), CreatedAt: d.t("createdAt")}, d.err
+}
+
+// invRefItem points from an invitation's id to the account it is kept under
+// (A14: an invitation by id). Written with the invitation, never changed.
+type invRefItem struct {
+	keys
+	OrgID        string
+	InvitationID string
+	AccountID    string
+	SiteID       string
+}
+
+func newInvRefItem(inv domain.Invitation) invRefItem {
+	return invRefItem{keys: keys{PK: invRefPK(inv.OrgID, inv.ID), SK: skInvRef, Type: typeInvRef},
+		OrgID: inv.OrgID, InvitationID: inv.ID, AccountID: inv.AccountID, SiteID: inv.SiteID}
+}
+
+func (i invRefItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("invitationId", i.InvitationID)
+	e.s("accountId", i.AccountID)
+	e.s("siteId", i.SiteID)
+	return item(e)
+}
+
+func decodeInvRef(it item) (invRefItem, error) {
+	d := &dec{it: it}
+	return invRefItem{keys: decodeKeys(d), OrgID: d.s("orgId"), InvitationID: d.s("invitationId"), AccountID: d.s("accountId"), SiteID: d.s("siteId")}, d.err
 }

@@ -29,6 +29,7 @@ const (
 	skGroupName = "GROUPNAME"
 	skJob       = "JOB"
 	skSpace     = "SPACE"
+	skInvRef    = "INVITATION"
 )
 
 func orgPK(org string) string                { return "ORG#" + org }
@@ -44,6 +45,11 @@ func memberSK(group string) string           { return "MEMBER#" + group }
 func inviteSK(id string) string              { return "INVITE#" + id }
 func emailPK(org, email string) string       { return "ORG#" + org + "#EMAIL#" + email }
 func tokenPK(hash string) string             { return "INVTOKEN#" + hash }
+
+// invRefPK is the partition of an invitation's reference: it names the
+// account under which the invitation is kept, so routes address invitations
+// by id alone.
+func invRefPK(org, id string) string         { return "ORG#" + org + "#INVITATION#" + id }
 func idemPK(org, key string) string          { return "ORG#" + org + "#IDEM#" + key }
 func usersGSI1PK(org string) string          { return "ORG#" + org + "#USERS" }
 func membersGSI1PK(org, group string) string { return "ORG#" + org + "#GROUP#" + group + "#MEMBERS" }

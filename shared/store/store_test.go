@@ -146,6 +146,12 @@ func TestCreateInvitationAndEmailUniqueness(t *testing.T) {
 		if site.Guests != 1 || site.GuestSlots != 14 {
 			t.Errorf("counters after one guest: %+v", site)
 		}
+		if inv, err := st.InvitationByID(ctx, demo.OrgID, demo.SiteID, n.Invitation.ID); err != nil || inv.AccountID != n.User.AccountID {
+			t.Errorf("invitation by id: %+v, %v", inv, err)
+		}
+		if _, err := st.InvitationByID(ctx, demo.OrgID, "other-site", n.Invitation.ID); domain.ErrorCode(err) != domain.ENOTFOUND {
+			t.Errorf("invitation by id on another site: %v", err)
+		}
 		// Same email again, another account id: refused by the guard, nothing
 		// written, and the refusal names the pending invitation.
 		dup, _ := newGuest(demo.OrgID, demo.SiteID, "guest@agency.example", domain.KindGuest, now)
