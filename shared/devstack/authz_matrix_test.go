@@ -1,0 +1,254 @@
+package devstack_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/shared/devstack"
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// persona is one column of the authorisation matrix: who calls.
+type persona struct {
+	name string
+	sub  string // account id (people) or client id (the product); "" anonymous
+	// product marks a product's token (scope access:decide).
+	product bool
+}
+
+// personas are the matrix's columns, as issue 8 lists them.
+var personas = []persona{
+	{name: "org admin", sub: demo.AdminID},
+	{name: "site admin", sub: demo.SiteAdminID},
+	{name: "Confluence admin", sub: demo.ProductAdminID},
+	{name: "space admin (this space)", sub: demo.SpaceAdminID},
+	{name: "space admin (other space)", sub: demo.OtherSpaceAdminID},
+	{name: "paid user", sub: demo.PlainUserID},
+	{name: "guest", sub: demo.GuestID},
+	{name: "admin of another org", sub: demo.OtherAdminID},
+	{name: "product", sub: "confluence-client", product: true},
+	{name: "anonymous"},
+}
+
+// Sets of personas allowed, by power.
+var (
+	orgAdmins     = []string{"org admin"}
+	siteAdmins    = []string{"org admin", "site admin"}
+	productAdmins = []string{"org admin", "site admin", "Confluence admin"}
+	products      = []string{"product"}
+)
+
+// cell is one request of the matrix: its path and body, made fresh for the
+// persona (targets that a change consumes are created per cell).
+type cell struct {
+	path, body string
+	hdr        []string
+}
+
+// row is one route of the API and who may call it.
+type row struct {
+	allow []string
+	// public routes are authorised by something other than the bearer token
+	// (the email link's token): every persona must get what anonymous gets.
+	public bool
+	// want is the status an allowed call answers (default 200).
+	want int
+	// make builds the cell's request; n is unique per cell.
+	make func(t *testing.T, e *env, n int) cell
+}
+
+// fixed returns a make function of a fixed request.
+func fixed(path, body string) func(*testing.T, *env, int) cell {
+	return func(*testing.T, *env, int) cell { return cell{path: path, body: body} }
+}
+
+const (
+	org  = "/orgs/" + demo.OrgID
+	site = org + "/sites/" + demo.SiteID
+)
+
+// freshUser writes a paid Confluence user of the demo site for one cell.
+func freshUser(t *testing.T, e *env, n int) string {
+	t.Helper()
+	id := fmt.Sprintf("matrix-%d-%s", n, domain.NewID()[:6])
+	u := domain.User{OrgID: demo.OrgID, AccountID: id, Email: id + "@" + demo.VerifiedDomain, DisplayName: id, Status: domain.UserActive, CreatedAt: time.Now()}
+	if err := e.Store.CreateUser(context.Background(), u, demo.SiteID, []domain.Access{{Product: domain.Confluence, Direct: domain.RoleUser, Effective: domain.RoleUser}}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// freshGroup writes an empty group for one cell.
+func freshGroup(t *testing.T, e *env, n int) string {
+	t.Helper()
+	id := fmt.Sprintf("matrix-%d-%s", n, domain.NewID()[:6])
+	if err := e.Store.CreateGroup(context.Background(), domain.Group{OrgID: demo.OrgID, ID: id, Name: id, CreatedAt: time.Now()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// freshLink invites a fresh guest as the org admin and returns their link's token.
+func freshLink(t *testing.T, e *env, n int) string {
+	t.Helper()
+	addr := fmt.Sprintf("matrix-%d-%s@agency.example", n, domain.NewID()[:6])
+	if r := e.do(t, http.MethodPost, invitePath(demo.OrgID, demo.SiteID), e.token(t, demo.AdminID), guestBody("", addr)); r.status != 200 {
+		t.Fatalf("invite: %d %s", r.status, r.body)
+	}
+	return e.acceptLink(t, addr)
+}
+
+// matrix is every route of the API, by "METHOD path" as template.yaml names it.
+func matrix() map[string]row {
+	return map[string]row{
+		"POST /orgs/{orgId}/sites/{siteId}/invitations": {allow: siteAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: site + "/invitations", body: guestBody("", fmt.Sprintf("m%d-%s@agency.example", n, domain.NewID()[:6]))}
+		}},
+		"GET /invitations/accept": {public: true, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: "/invitations/accept?token=" + url.QueryEscape(freshLink(t, e, n))}
+		}},
+		"POST /invitations/accept": {public: true, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: "/invitations/accept", body: "token=" + url.QueryEscape(freshLink(t, e, n)), hdr: []string{"Content-Type", "application/x-www-form-urlencoded"}}
+		}},
+
+		"POST /orgs/{orgId}/groups": {allow: orgAdmins, want: 201, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/groups", body: fmt.Sprintf(`{"name":"matrix %d %s"}`, n, domain.NewID()[:6])}
+		}},
+		"GET /orgs/{orgId}/groups":           {allow: orgAdmins, make: fixed(org+"/groups", "")},
+		"GET /orgs/{orgId}/groups/{groupId}": {allow: orgAdmins, make: fixed(org+"/groups/"+demo.GuestGroup, "")},
+		"PATCH /orgs/{orgId}/groups/{groupId}": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/groups/" + freshGroup(t, e, n), body: fmt.Sprintf(`{"name":"renamed %d %s"}`, n, domain.NewID()[:6])}
+		}},
+		"DELETE /orgs/{orgId}/groups/{groupId}": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/groups/" + freshGroup(t, e, n)}
+		}},
+		"GET /orgs/{orgId}/groups/{groupId}/members": {allow: orgAdmins, make: fixed(org+"/groups/"+demo.GuestGroup+"/members", "")},
+		"PUT /orgs/{orgId}/groups/{groupId}/members/{accountId}": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/groups/" + freshGroup(t, e, n) + "/members/" + demo.PlainUserID}
+		}},
+		"DELETE /orgs/{orgId}/groups/{groupId}/members/{accountId}": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			g, u := freshGroup(t, e, n), freshUser(t, e, n)
+			if r := e.do(t, http.MethodPut, org+"/groups/"+g+"/members/"+u, e.token(t, demo.AdminID), ""); r.status != 200 {
+				t.Fatalf("add member: %d %s", r.status, r.body)
+			}
+			return cell{path: org + "/groups/" + g + "/members/" + u}
+		}},
+		"GET /orgs/{orgId}/users/{accountId}/groups": {allow: orgAdmins, make: fixed(org+"/users/"+demo.PlainUserID+"/groups", "")},
+		"PUT /orgs/{orgId}/groups/{groupId}/roles/{siteId}/{product}": {allow: productAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/groups/" + freshGroup(t, e, n) + "/roles/" + demo.SiteID + "/confluence", body: `{"role":"user"}`}
+		}},
+		"GET /orgs/{orgId}/jobs/{jobId}": {allow: siteAdmins, make: func(t *testing.T, e *env, n int) cell {
+			r := e.do(t, http.MethodPut, org+"/groups/"+freshGroup(t, e, n)+"/roles/"+demo.SiteID+"/confluence", e.token(t, demo.AdminID), `{"role":"user"}`)
+			if r.status != 200 && r.status != 202 {
+				t.Fatalf("group role: %d %s", r.status, r.body)
+			}
+			return cell{path: org + "/jobs/" + r.json(t)["id"].(string)}
+		}},
+
+		"PUT /orgs/{orgId}/sites/{siteId}/products/{product}/users/{accountId}/role": {allow: productAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: site + "/products/confluence/users/" + freshUser(t, e, n) + "/role", body: `{"role":"admin"}`}
+		}},
+		"GET /orgs/{orgId}/users/{accountId}/roles": {allow: siteAdmins, make: fixed(org+"/users/"+demo.PlainUserID+"/roles", "")},
+	}
+}
+
+// TestAuthorisationMatrix calls every route of the API (read from
+// template.yaml) as every persona and checks allow or deny in each cell: an
+// allowed call answers its success status; a denied one 401 (anonymous),
+// 403 (no power here, or a product's token on a person's route, or a
+// person's token on the decision route) or 404 (another org: its existence
+// is not revealed). Public routes are authorised by the link they carry, so
+// every persona gets what anonymous gets.
+func TestAuthorisationMatrix(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			e := start(t, backend, func(o *devstack.Options) { o.Personas = true; o.PaidUsers = 40 })
+			m := matrix()
+			var keys []string
+			for _, r := range e.Routes {
+				k := r.Method + " " + r.Path
+				if _, ok := m[k]; !ok {
+					t.Errorf("route %s has no row in the authorisation matrix", k)
+					continue
+				}
+				keys = append(keys, k)
+			}
+			for k := range m {
+				if !slices.Contains(keys, k) {
+					t.Errorf("matrix row %s is not a route of template.yaml", k)
+				}
+			}
+			sort.Strings(keys)
+			var n atomic.Int64
+			cells, denied := 0, 0
+			var table strings.Builder
+			for i, p := range personas {
+				fmt.Fprintf(&table, "%s%d = %s", map[bool]string{true: "", false: "; "}[i == 0], i+1, p.name)
+			}
+			fmt.Fprintf(&table, "\n%-75s", "")
+			for i := range personas {
+				fmt.Fprintf(&table, " %d", (i+1)%10)
+			}
+			table.WriteString("\n")
+			for _, k := range keys {
+				rw := m[k]
+				method, _, _ := strings.Cut(k, " ")
+				fmt.Fprintf(&table, "%-75s", k)
+				for _, p := range personas {
+					c := rw.make(t, e, int(n.Add(1)))
+					tok := ""
+					if p.product {
+						var err error
+						if tok, err = e.ProductToken(p.sub); err != nil {
+							t.Fatal(err)
+						}
+					} else if p.sub != "" {
+						tok = e.token(t, p.sub)
+					}
+					r := e.do(t, method, c.path, tok, c.body, c.hdr...)
+					cells++
+					allowed := rw.public || slices.Contains(rw.allow, p.name)
+					want := rw.want
+					if want == 0 {
+						want = 200
+					}
+					mark := "Y"
+					switch {
+					case rw.public:
+						if r.status == 401 || r.status == 403 {
+							t.Errorf("%s as %s: %d on a public route", k, p.name, r.status)
+						}
+					case allowed:
+						if r.status != want {
+							t.Errorf("%s as %s: %d, want %d (allowed)\n%s", k, p.name, r.status, want, r.body)
+						}
+					default:
+						mark, denied = ".", denied+1
+						ok := r.status == 403
+						switch {
+						case p.sub == "":
+							ok = r.status == 401
+						case p.name == "admin of another org":
+							ok = r.status == 403 || r.status == 404
+						}
+						if !ok {
+							t.Errorf("%s as %s: %d, want denied\n%s", k, p.name, r.status, r.body)
+						}
+					}
+					table.WriteString(" " + mark)
+				}
+				table.WriteString("\n")
+			}
+			t.Logf("authorisation matrix: %d routes x %d personas = %d cells (%d denied)\n%s", len(keys), len(personas), cells, denied, table.String())
+		})
+	}
+}
