@@ -2,37 +2,23 @@ package domain
 
 import (
 	"strings"
-	"sync"
 	"unicode"
-
-	"golang.org/x/net/idna"
 )
 
 // MaxEmailLength is the longest address accepted (RFC 5321's path limit less
 // the angle brackets), counted after the domain is in its ASCII form.
 const MaxEmailLength = 254
 
-// idnaProfile converts a (lower-cased, checked) Unicode domain to its ASCII
-// form, label by label, refusing what is not a host name (STD3 rules). It is
-// built on first use, so functions that never normalise an address do not
-// link it.
+// Internationalised domains are converted to their ASCII form label by label
+// (toASCII, Punycode), refusing what is not a host name (STD3 rules).
 //
-// It deliberately does not apply UTS #46's full mapping and normalisation
-// (idna.Lookup): those tables (golang.org/x/text/unicode/norm and the IDNA
-// trie, about 200 KB) would put the invite function over its binary size
-// budget. Instead NormalizeEmail lower-cases the domain and accepts only
-// letters, digits, combining marks and hyphens in it; what that leaves out is
-// the rare domain typed in decomposed form (u + combining diaeresis for ü),
-// which gets a different ASCII form than its composed spelling.
-func idnaProfile() *idna.Profile {
-	idnaOnce.Do(func() { idnaASCII = idna.New(idna.StrictDomainName(true)) })
-	return idnaASCII
-}
-
-var (
-	idnaOnce  sync.Once
-	idnaASCII *idna.Profile
-)
+// UTS #46's full mapping and normalisation are deliberately not applied:
+// those tables (golang.org/x/text/unicode/norm and the IDNA trie, about
+// 200 KB) would put the invite function over its binary size budget. Instead
+// NormalizeEmail lower-cases the domain and accepts only letters, digits,
+// combining marks and hyphens in it; what that leaves out is the rare domain
+// typed in decomposed form (u + combining diaeresis for ü), which gets a
+// different ASCII form than its composed spelling.
 
 // NormalizeEmail returns the canonical form of an email address, or "" and a
 // reason (for the person who typed it) when it is not one. Only a bare
@@ -89,7 +75,7 @@ func NormalizeDomain(d string) string {
 			return ""
 		}
 	}
-	ascii, err := idnaProfile().ToASCII(d)
+	ascii, err := toASCII(d)
 	if err != nil || !validDomain(ascii) {
 		return ""
 	}

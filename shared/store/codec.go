@@ -8,6 +8,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
+// The encoder's and decoder's small methods are marked go:noinline: inlined
+// at each of their hundreds of call sites they made every function that links
+// the store several KB larger (the invite function's size budget).
+//
 // The items are encoded by hand rather than with the SDK's reflection-based
 // attributevalue package: the encoding is explicit (and the same as that
 // package's defaults, so items written before read the same), nothing empty
@@ -18,6 +22,7 @@ import (
 // left out.
 type enc item
 
+//go:noinline
 func (e enc) s(k, v string) {
 	if v != "" {
 		e[k] = &types.AttributeValueMemberS{Value: v}
@@ -25,25 +30,30 @@ func (e enc) s(k, v string) {
 }
 
 // n writes a number, zero included.
+//go:noinline
 func (e enc) n(k string, v int64) {
 	e[k] = &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
 
 // nz writes a number unless it is zero.
+//go:noinline
 func (e enc) nz(k string, v int64) {
 	if v != 0 {
 		e.n(k, v)
 	}
 }
 
+//go:noinline
 func (e enc) b(k string, v bool) { e[k] = &types.AttributeValueMemberBOOL{Value: v} }
 
+//go:noinline
 func (e enc) t(k string, v time.Time) {
 	if !v.IsZero() {
 		e[k] = &types.AttributeValueMemberS{Value: v.Format(time.RFC3339Nano)}
 	}
 }
 
+//go:noinline
 func (e enc) list(k string, v []string) {
 	if len(v) == 0 {
 		return
@@ -55,6 +65,7 @@ func (e enc) list(k string, v []string) {
 	e[k] = &types.AttributeValueMemberL{Value: l}
 }
 
+//go:noinline
 func (e enc) m(k string, v map[string]string) {
 	if len(v) == 0 {
 		return
@@ -66,6 +77,7 @@ func (e enc) m(k string, v map[string]string) {
 	e[k] = &types.AttributeValueMemberM{Value: m}
 }
 
+//go:noinline
 func (e enc) bin(k string, v []byte) {
 	if len(v) > 0 {
 		e[k] = &types.AttributeValueMemberB{Value: v}
@@ -79,12 +91,14 @@ type dec struct {
 	err error
 }
 
+//go:noinline
 func (d *dec) bad(k, want string) {
 	if d.err == nil {
 		d.err = fmt.Errorf("store: attribute %s is not %s", k, want)
 	}
 }
 
+//go:noinline
 func (d *dec) s(k string) string {
 	switch v := d.it[k].(type) {
 	case *types.AttributeValueMemberS:
@@ -96,6 +110,7 @@ func (d *dec) s(k string) string {
 	return ""
 }
 
+//go:noinline
 func (d *dec) n(k string) int64 {
 	switch v := d.it[k].(type) {
 	case *types.AttributeValueMemberN:
@@ -111,6 +126,7 @@ func (d *dec) n(k string) int64 {
 	return 0
 }
 
+//go:noinline
 func (d *dec) b(k string) bool {
 	switch v := d.it[k].(type) {
 	case *types.AttributeValueMemberBOOL:
@@ -122,6 +138,7 @@ func (d *dec) b(k string) bool {
 	return false
 }
 
+//go:noinline
 func (d *dec) t(k string) time.Time {
 	s := d.s(k)
 	if s == "" {
@@ -135,6 +152,7 @@ func (d *dec) t(k string) time.Time {
 }
 
 // list reads a list of strings (L of S, or a string set).
+//go:noinline
 func (d *dec) list(k string) []string {
 	switch v := d.it[k].(type) {
 	case *types.AttributeValueMemberL:
@@ -160,6 +178,7 @@ func (d *dec) list(k string) []string {
 	return nil
 }
 
+//go:noinline
 func (d *dec) m(k string) map[string]string {
 	switch v := d.it[k].(type) {
 	case *types.AttributeValueMemberM:
@@ -183,6 +202,7 @@ func (d *dec) m(k string) map[string]string {
 	return nil
 }
 
+//go:noinline
 func (d *dec) bin(k string) []byte {
 	switch v := d.it[k].(type) {
 	case *types.AttributeValueMemberB:

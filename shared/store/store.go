@@ -52,12 +52,15 @@ var DefaultRetry = Retry{Attempts: 6, Base: 25 * time.Millisecond, Max: 400 * ti
 
 type item = map[string]types.AttributeValue
 
+//go:noinline
 func key(pk, sk string) item {
 	return item{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk}}
 }
 
+//go:noinline
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
+//go:noinline
 func num(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
