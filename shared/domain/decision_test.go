@@ -10,7 +10,9 @@ func TestDecide(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	active := User{Status: UserActive}
 	external := User{Status: UserActive, External: true}
-	guest := func(space string) Access { return Access{Product: Confluence, Direct: RoleGuest, Effective: RoleGuest, Space: space} }
+	guest := func(space string) Access {
+		return Access{Product: Confluence, Direct: RoleGuest, Effective: RoleGuest, Space: space}
+	}
 	paid := Access{Product: Confluence, Direct: RoleUser, Effective: RoleUser}
 	twoStep := ExternalPolicy{TwoStep: true, VerifyEvery: 24 * time.Hour}
 	cases := []struct {
