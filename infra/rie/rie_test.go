@@ -40,6 +40,7 @@ var folders = map[string]string{
 	"AcceptInvitationFunction": "accept-invitation",
 	"GroupsFunction":           "groups",
 	"RolesFunction":            "roles",
+	"AccessDecisionFunction":   "access-decision",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -301,6 +302,19 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		list := fns["RolesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "roles-list.json")))
 		if list.StatusCode != 200 || !strings.Contains(list.Body, `"kind":"paid"`) || !strings.Contains(list.Body, `"product":"jira","role":"user"`) {
 			t.Errorf("roles: %+v", list)
+		}
+	})
+
+	t.Run("AccessDecisionFunction", func(t *testing.T) {
+		ev := fixture(t, root, "access-decision.json")
+		allow := fns["AccessDecisionFunction"].invokeAPI(t, mustJSON(ev))
+		if allow.StatusCode != 200 || allow.Body != `{"allow":true,"reason":"allowed","role":"user"}` || allow.Headers["Cache-Control"] != "private, max-age=60" {
+			t.Fatalf("decision: %+v\n%s", allow, fns["AccessDecisionFunction"].log.String())
+		}
+		// A person's token may not ask.
+		ev["requestContext"].(map[string]any)["authorizer"] = map[string]any{"principalId": demo.AdminID, "sub": demo.AdminID}
+		if r := fns["AccessDecisionFunction"].invokeAPI(t, mustJSON(ev)); r.StatusCode != 403 || r.Headers["Cache-Control"] != "no-store" {
+			t.Errorf("person's token: %+v", r)
 		}
 	})
 

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/guestaccess/guestaccess/shared/awsenv"
+	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
@@ -146,6 +147,14 @@ func Roles(env Env, st *store.Store) httpapi.Handler {
 	return httpapi.Endpoint{Handler: httpapi.RolesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
 }
 
+// AccessDecision is AccessDecisionFunction's handler: GET
+// /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}, asked
+// by products (tokens with the scope access:decide), one BatchGetItem a
+// decision. No idempotency keys: it changes nothing.
+func AccessDecision(env Env, st *store.Store) httpapi.Handler {
+	return httpapi.DecisionHandler{Service: &decision.Service{Store: st, Now: env.Now}, Log: env.Log}.Handle
+}
+
 // RetryBatch is how many due invitations one run of the retry job handles;
 // the rest wait for the next run.
 const RetryBatch = 200
@@ -168,5 +177,6 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"AcceptInvitationFunction": AcceptInvitation(env, st),
 		"GroupsFunction":           Groups(env, st, jobs),
 		"RolesFunction":            Roles(env, st),
+		"AccessDecisionFunction":   AccessDecision(env, st),
 	}
 }

@@ -158,6 +158,9 @@ func matrix() map[string]row {
 			return cell{path: site + "/products/confluence/users/" + freshUser(t, e, n) + "/role", body: `{"role":"admin"}`}
 		}},
 		"GET /orgs/{orgId}/users/{accountId}/roles": {allow: siteAdmins, make: fixed(org+"/users/"+demo.PlainUserID+"/roles", "")},
+
+		"GET /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}": {allow: products,
+			make: fixed(site+"/products/confluence/access/"+demo.GuestID+"?client=web&space="+demo.SpaceMKT, "")},
 	}
 }
 

@@ -1,0 +1,14 @@
+// Command access-decision is AccessDecisionFunction: the access decision
+// products ask on every page load (§8).
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/guestaccess/guestaccess/shared/app"
+)
+
+func main() {
+	env := app.MustLoad()
+	lambda.StartHandlerFunc(app.AccessDecision(env, app.Store(env)))
+}
