@@ -40,6 +40,7 @@ var folders = map[string]string{
 	"AcceptInvitationFunction": "accept-invitation",
 	"GroupsFunction":           "groups",
 	"RolesFunction":            "roles",
+	"SpacesFunction":           "spaces",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -301,6 +302,13 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		list := fns["RolesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "roles-list.json")))
 		if list.StatusCode != 200 || !strings.Contains(list.Body, `"kind":"paid"`) || !strings.Contains(list.Body, `"product":"jira","role":"user"`) {
 			t.Errorf("roles: %+v", list)
+		}
+	})
+
+	t.Run("SpacesFunction", func(t *testing.T) {
+		create := fns["SpacesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "spaces.json")))
+		if create.StatusCode != 201 || create.Headers["Location"] != "/orgs/14west/sites/wiki/spaces/FIX" || !strings.Contains(create.Body, `"key":"FIX"`) {
+			t.Fatalf("create space: %+v\n%s", create, fns["SpacesFunction"].log.String())
 		}
 	})
 
