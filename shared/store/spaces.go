@@ -204,7 +204,7 @@ func (s *Store) SpaceGuests(ctx context.Context, orgID, siteID, space string, li
 	}
 	out.Items = []domain.SpaceGuest{}
 	for _, it := range res {
-		if t, _ := it["Type"].(*types.AttributeValueMemberS); t == nil || t.Value != typeAccess {
+		if t, _ := it["type"].(*types.AttributeValueMemberS); t == nil || t.Value != typeAccess {
 			continue
 		}
 		a, err := decodeAccess(it)
