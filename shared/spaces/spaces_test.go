@@ -180,3 +180,22 @@ func TestSpaceAdminsArePaid(t *testing.T) {
 		t.Errorf("space admin naming another: %v", err)
 	}
 }
+
+// TestSpaceKeptWhileGuest: the recomputations that group jobs, memberships
+// and direct role changes make (WithGroup, WithDirect) keep a guest's
+// space, and drop it once the person is no longer a guest.
+func TestSpaceKeptWhileGuest(t *testing.T) {
+	a := *guestIn("MKT")
+	if b := a.WithGroup("partners", domain.RoleGuest); b.Space != "MKT" {
+		t.Errorf("guest group joined: %+v", b)
+	}
+	if b := a.WithGroup("partners", domain.RoleGuest).WithDirect(domain.RoleNone); b.Space != "MKT" || b.Effective != domain.RoleGuest {
+		t.Errorf("direct role gone, group keeps a guest: %+v", b)
+	}
+	if b := a.WithGroup("staff", domain.RoleUser); b.Space != "" {
+		t.Errorf("became paid: %+v", b)
+	}
+	if b := a.WithDirect(domain.RoleNone); b.Space != "" || b.Effective != domain.RoleNone {
+		t.Errorf("lost access: %+v", b)
+	}
+}
