@@ -41,6 +41,7 @@ var folders = map[string]string{
 	"GroupsFunction":           "groups",
 	"RolesFunction":            "roles",
 	"AccessDecisionFunction":   "access-decision",
+	"SpacesFunction":           "spaces",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -315,6 +316,13 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		ev["requestContext"].(map[string]any)["authorizer"] = map[string]any{"principalId": demo.AdminID, "sub": demo.AdminID}
 		if r := fns["AccessDecisionFunction"].invokeAPI(t, mustJSON(ev)); r.StatusCode != 403 || r.Headers["Cache-Control"] != "no-store" {
 			t.Errorf("person's token: %+v", r)
+		}
+	})
+
+	t.Run("SpacesFunction", func(t *testing.T) {
+		create := fns["SpacesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "spaces.json")))
+		if create.StatusCode != 201 || create.Headers["Location"] != "/orgs/14west/sites/wiki/spaces/FIX" || !strings.Contains(create.Body, `"key":"FIX"`) {
+			t.Fatalf("create space: %+v\n%s", create, fns["SpacesFunction"].log.String())
 		}
 	})
 

@@ -28,6 +28,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/metrics"
 	"github.com/guestaccess/guestaccess/shared/roles"
+	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -155,6 +156,14 @@ func AccessDecision(env Env, st *store.Store) httpapi.Handler {
 	return httpapi.DecisionHandler{Service: &decision.Service{Store: st, Now: env.Now}, Log: env.Log}.Handle
 }
 
+// Spaces is SpacesFunction's handler: a site's spaces (register, list,
+// read, change), their admins and guests, and each guest's one space
+// (assign, move, unassign), with idempotency keys on the changes.
+func Spaces(env Env, st *store.Store) httpapi.Handler {
+	svc := &spaces.Service{Store: st, Now: env.Now}
+	return httpapi.Endpoint{Handler: httpapi.SpacesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+}
+
 // RetryBatch is how many due invitations one run of the retry job handles;
 // the rest wait for the next run.
 const RetryBatch = 200
@@ -178,5 +187,6 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"GroupsFunction":           Groups(env, st, jobs),
 		"RolesFunction":            Roles(env, st),
 		"AccessDecisionFunction":   AccessDecision(env, st),
+		"SpacesFunction":           Spaces(env, st),
 	}
 }

@@ -45,6 +45,10 @@ var (
 	siteAdmins    = []string{"org admin", "site admin"}
 	productAdmins = []string{"org admin", "site admin", "Confluence admin"}
 	products      = []string{"product"}
+	// spaceAdmins: the product admins and the admins of the space concerned (MKT).
+	spaceAdmins = []string{"org admin", "site admin", "Confluence admin", "space admin (this space)"}
+	// paidUsers: every paid Confluence user of the site.
+	paidUsers = []string{"org admin", "site admin", "Confluence admin", "space admin (this space)", "space admin (other space)", "paid user"}
 )
 
 // cell is one request of the matrix: its path and body, made fresh for the
@@ -85,6 +89,29 @@ func freshUser(t *testing.T, e *env, n int) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// freshGuest writes a Confluence guest of the demo site for one cell, with
+// a space or none.
+func freshGuest(t *testing.T, e *env, n int, space string) string {
+	t.Helper()
+	id := fmt.Sprintf("guest-%d-%s", n, domain.NewID()[:6])
+	u := domain.User{OrgID: demo.OrgID, AccountID: id, Email: id + "@partner.example", DisplayName: id, Status: domain.UserActive, External: true, CreatedAt: time.Now()}
+	if err := e.Store.CreateUser(context.Background(), u, demo.SiteID, []domain.Access{{Product: domain.Confluence, Direct: domain.RoleGuest, Effective: domain.RoleGuest, Space: space}}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// freshSpace registers a space of the demo site for one cell.
+func freshSpace(t *testing.T, e *env, n int) string {
+	t.Helper()
+	k := fmt.Sprintf("M%d%s", n, strings.ToUpper(domain.NewID()[:4]))
+	sp := domain.Space{OrgID: demo.OrgID, SiteID: demo.SiteID, Key: k, Name: k, CreatedAt: time.Now()}
+	if err := e.Store.CreateSpace(context.Background(), sp, domain.NewAudit(demo.OrgID, domain.ActorSystem, "space.create", domain.SpaceTarget(demo.SiteID, k), "", time.Now(), nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // freshGroup writes an empty group for one cell.
@@ -158,6 +185,32 @@ func matrix() map[string]row {
 			return cell{path: site + "/products/confluence/users/" + freshUser(t, e, n) + "/role", body: `{"role":"admin"}`}
 		}},
 		"GET /orgs/{orgId}/users/{accountId}/roles": {allow: siteAdmins, make: fixed(org+"/users/"+demo.PlainUserID+"/roles", "")},
+
+		"POST /orgs/{orgId}/sites/{siteId}/spaces": {allow: productAdmins, want: 201, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: site + "/spaces", body: fmt.Sprintf(`{"key":"N%d%s","name":"Matrix"}`, n, strings.ToUpper(domain.NewID()[:4]))}
+		}},
+		"GET /orgs/{orgId}/sites/{siteId}/spaces":            {allow: paidUsers, make: fixed(site+"/spaces", "")},
+		"GET /orgs/{orgId}/sites/{siteId}/spaces/{spaceKey}": {allow: paidUsers, make: fixed(site+"/spaces/"+demo.SpaceMKT, "")},
+		"PATCH /orgs/{orgId}/sites/{siteId}/spaces/{spaceKey}": {allow: productAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: site + "/spaces/" + freshSpace(t, e, n), body: `{"name":"Renamed"}`}
+		}},
+		"PUT /orgs/{orgId}/sites/{siteId}/spaces/{spaceKey}/admins/{accountId}": {allow: productAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: site + "/spaces/" + freshSpace(t, e, n) + "/admins/" + freshUser(t, e, n)}
+		}},
+		"DELETE /orgs/{orgId}/sites/{siteId}/spaces/{spaceKey}/admins/{accountId}": {allow: productAdmins, make: func(t *testing.T, e *env, n int) cell {
+			k, u := freshSpace(t, e, n), freshUser(t, e, n)
+			if err := e.Store.AddSpaceAdmin(context.Background(), demo.OrgID, demo.SiteID, k, u, domain.NewAudit(demo.OrgID, domain.ActorSystem, "space.admin.add", domain.SpaceTarget(demo.SiteID, k), "", time.Now(), nil, nil)); err != nil {
+				t.Fatal(err)
+			}
+			return cell{path: site + "/spaces/" + k + "/admins/" + u}
+		}},
+		"GET /orgs/{orgId}/sites/{siteId}/spaces/{spaceKey}/guests": {allow: spaceAdmins, make: fixed(site+"/spaces/"+demo.SpaceMKT+"/guests", "")},
+		"PUT /orgs/{orgId}/sites/{siteId}/guests/{accountId}/space": {allow: spaceAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: site + "/guests/" + freshGuest(t, e, n, "") + "/space", body: `{"space":"` + demo.SpaceMKT + `"}`}
+		}},
+		"DELETE /orgs/{orgId}/sites/{siteId}/guests/{accountId}/space": {allow: spaceAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: site + "/guests/" + freshGuest(t, e, n, demo.SpaceMKT) + "/space"}
+		}},
 
 		"GET /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}": {allow: products,
 			make: fixed(site+"/products/confluence/access/"+demo.GuestID+"?client=web&space="+demo.SpaceMKT, "")},

@@ -13,6 +13,8 @@ type Space struct {
 	AnonymousAccess bool
 	CreatedAt       time.Time
 	CreatedBy       string
+	// Version guards read-modify-write of the space (0: never changed).
+	Version int
 }
 
 // MaxSpaceKey is the longest space key accepted.
@@ -31,4 +33,73 @@ func ValidSpaceKey(s string) bool {
 		}
 	}
 	return true
+}
+
+// MaxSpaceName is the longest space name accepted, in characters.
+const MaxSpaceName = 200
+
+// Audit actions of spaces and guests' spaces (§5).
+const (
+	ActionSpaceCreate      = "space.create"
+	ActionSpaceUpdate      = "space.update"
+	ActionSpaceAdminAdd    = "space.admin.add"
+	ActionSpaceAdminRemove = "space.admin.remove"
+	ActionGuestSpaceAssign = "guest.space.assign"
+	ActionGuestSpaceMove   = "guest.space.move"
+	ActionGuestSpaceRemove = "guest.space.unassign"
+)
+
+// CanManageSpaces reports whether the user may register and change a site's
+// spaces, name their admins and assign any guest of the site to any space:
+// org and site admins and the site's Confluence admins (effective role
+// admin there, given as own) — the powers that manage Confluence roles.
+func (u User) CanManageSpaces(siteID string, own Access) bool {
+	return u.CanManageRoles(siteID, own)
+}
+
+// CanAdminSpace reports whether the user may act as an admin of one space,
+// given whether an admin item names them there and their own Confluence
+// access on the site: an active paid user (space admins are paid users; one
+// who stops being paid loses the power with the access).
+func (u User) CanAdminSpace(named bool, own Access) bool {
+	return named && u.Status == UserActive && own.Effective.Paid()
+}
+
+// SpaceScope is what a space request reads first, at once: the org, the
+// site, the caller, the caller's Confluence access on the site, the space
+// named (nil when absent) and whether the caller is one of its admins.
+type SpaceScope struct {
+	Scope
+	CallerAccess Access
+	Space        *Space
+	CallerAdmin  bool
+}
+
+// AssignScope is what a guest's space assignment reads first, in one read:
+// the SpaceScope of the target space (no space for an unassignment), the
+// user and their Confluence access on the site (nil when they have none).
+type AssignScope struct {
+	SpaceScope
+	User   *User
+	Access *Access
+}
+
+// SpaceAssignment is a guest's change of space, written at once: their
+// Confluence access as read (its version guards the write) and as it
+// becomes, the spaces whose admin item must still name Admin when the write
+// happens (a space admin's power is checked in the write itself) and the
+// audit entry.
+type SpaceAssignment struct {
+	User          User
+	SiteID        string
+	Before, After Access
+	Admin         string
+	AdminOf       []string
+	Audit         AuditEntry
+}
+
+// SpaceGuest is a guest assigned to a space, as its list shows it.
+type SpaceGuest struct {
+	AccountID string
+	Email     string
 }

@@ -627,16 +627,17 @@ type spaceItem struct {
 	AnonymousAccess bool
 	CreatedAt       time.Time
 	CreatedBy       string
+	Version         int
 }
 
 func newSpaceItem(sp domain.Space) spaceItem {
 	return spaceItem{keys: keys{PK: spacePK(sp.OrgID, sp.SiteID, sp.Key), SK: skSpace, Type: typeSpace,
 		GSI2PK: spacesGSI2PK(sp.OrgID, sp.SiteID), GSI2SK: sp.Key},
-		OrgID: sp.OrgID, SiteID: sp.SiteID, Key: sp.Key, Name: sp.Name, AnonymousAccess: sp.AnonymousAccess, CreatedAt: sp.CreatedAt, CreatedBy: sp.CreatedBy}
+		OrgID: sp.OrgID, SiteID: sp.SiteID, Key: sp.Key, Name: sp.Name, AnonymousAccess: sp.AnonymousAccess, CreatedAt: sp.CreatedAt, CreatedBy: sp.CreatedBy, Version: sp.Version}
 }
 
 func (i spaceItem) domain() domain.Space {
-	return domain.Space{OrgID: i.OrgID, SiteID: i.SiteID, Key: i.Key, Name: i.Name, AnonymousAccess: i.AnonymousAccess, CreatedAt: i.CreatedAt, CreatedBy: i.CreatedBy}
+	return domain.Space{OrgID: i.OrgID, SiteID: i.SiteID, Key: i.Key, Name: i.Name, AnonymousAccess: i.AnonymousAccess, CreatedAt: i.CreatedAt, CreatedBy: i.CreatedBy, Version: i.Version}
 }
 
 func (i spaceItem) item() item {
@@ -648,13 +649,14 @@ func (i spaceItem) item() item {
 	e.b("anonymousAccess", i.AnonymousAccess)
 	e.t("createdAt", i.CreatedAt)
 	e.s("createdBy", i.CreatedBy)
+	e.nz("version", int64(i.Version))
 	return item(e)
 }
 
 func decodeSpace(it item) (spaceItem, error) {
 	d := &dec{it: it}
 	return spaceItem{keys: decodeKeys(d), OrgID: d.s("orgId"), SiteID: d.s("siteId"), Key: d.s("key"), Name: d.s("name"),
-		AnonymousAccess: d.b("anonymousAccess"), CreatedAt: d.t("createdAt"), CreatedBy: d.s("createdBy")}, d.err
+		AnonymousAccess: d.b("anonymousAccess"), CreatedAt: d.t("createdAt"), CreatedBy: d.s("createdBy"), Version: int(d.n("version"))}, d.err
 }
 
 // spaceAdminItem makes an account an admin of one space (§5: space admins

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
@@ -65,4 +66,225 @@ func (s *Store) AddSpaceAdmin(ctx context.Context, orgID, siteID, space, account
 		return domain.Errorf(domain.ENOTFOUND, "No such user in this organisation.")
 	}
 	return fmt.Errorf("store: add space admin: %w", err)
+}
+
+// spaceKeys are the keys a space request reads: the org, the caller, the
+// site, the caller's Confluence access on it and, when a space is named, the
+// space and the caller's admin item there.
+func spaceKeys(orgID, siteID, callerID, space string) []item {
+	ks := []item{
+		key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID)),
+		key(userPK(orgID, callerID), accessSK(siteID, string(domain.Confluence))),
+	}
+	if space != "" {
+		ks = append(ks, key(spacePK(orgID, siteID, space), skSpace), key(spacePK(orgID, siteID, space), spaceAdminSK(callerID)))
+	}
+	return ks
+}
+
+func decodeSpaceScope(got map[string]item, orgID, siteID, callerID, space string) (domain.SpaceScope, error) {
+	var sc domain.SpaceScope
+	var err error
+	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+		return sc, err
+	}
+	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+		return sc, err
+	}
+	if sc.Site, err = decodeOpt(got, orgPK(orgID), siteSK(siteID), decodeSite, siteItem.domain); err != nil {
+		return sc, err
+	}
+	if a, err := decodeOpt(got, userPK(orgID, callerID), accessSK(siteID, string(domain.Confluence)), decodeAccess, accessItem.domain); err != nil {
+		return sc, err
+	} else if a != nil {
+		sc.CallerAccess = *a
+	}
+	if space != "" {
+		if sc.Space, err = decodeOpt(got, spacePK(orgID, siteID, space), skSpace, decodeSpace, spaceItem.domain); err != nil {
+			return sc, err
+		}
+		_, sc.CallerAdmin = got[id(spacePK(orgID, siteID, space), spaceAdminSK(callerID))]
+	}
+	return sc, nil
+}
+
+// LoadSpace reads a space request's scope in one BatchGetItem (space "" for
+// requests about the site's spaces as a whole).
+func (s *Store) LoadSpace(ctx context.Context, orgID, siteID, callerID, space string) (domain.SpaceScope, error) {
+	got, err := s.batchGet(ctx, spaceKeys(orgID, siteID, callerID, space))
+	if err != nil {
+		return domain.SpaceScope{}, err
+	}
+	return decodeSpaceScope(got, orgID, siteID, callerID, space)
+}
+
+// LoadAssign reads a guest's space assignment's scope in one BatchGetItem:
+// LoadSpace's keys (space "" to unassign) and the user's profile and
+// Confluence access on the site.
+func (s *Store) LoadAssign(ctx context.Context, orgID, siteID, callerID, accountID, space string) (domain.AssignScope, error) {
+	var sc domain.AssignScope
+	ks := append(spaceKeys(orgID, siteID, callerID, space),
+		key(userPK(orgID, accountID), skProfile), key(userPK(orgID, accountID), accessSK(siteID, string(domain.Confluence))))
+	got, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return sc, err
+	}
+	if sc.SpaceScope, err = decodeSpaceScope(got, orgID, siteID, callerID, space); err != nil {
+		return sc, err
+	}
+	if sc.User, err = decodeOpt(got, userPK(orgID, accountID), skProfile, decodeUser, userItem.domain); err != nil {
+		return sc, err
+	}
+	sc.Access, err = decodeOpt(got, userPK(orgID, accountID), accessSK(siteID, string(domain.Confluence)), decodeAccess, accessItem.domain)
+	return sc, err
+}
+
+// Spaces lists a site's spaces by key (A12: Query GSI2 ORG#o#SITE#s#SPACES).
+func (s *Store) Spaces(ctx context.Context, orgID, siteID string, limit int, cursor string) (domain.Page[domain.Space], error) {
+	var out domain.Page[domain.Space]
+	res, next, err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:                 aws.String(GSI2),
+		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
+		ExpressionAttributeValues: item{":pk": str(spacesGSI2PK(orgID, siteID))},
+	}, limit, cursor)
+	if err != nil {
+		return out, err
+	}
+	for _, it := range res {
+		sp, err := decodeSpace(it)
+		if err != nil {
+			return out, err
+		}
+		out.Items = append(out.Items, sp.domain())
+	}
+	out.Next = next
+	return out, nil
+}
+
+// SpaceAdmins lists the account ids of a space's admins (A12: Query the
+// space's partition, SK begins_with ADMIN#, followed to its end: a space has
+// few admins).
+func (s *Store) SpaceAdmins(ctx context.Context, orgID, siteID, space string) ([]string, error) {
+	out := []string{}
+	cursor := ""
+	for {
+		res, next, err := s.query(ctx, &dynamodb.QueryInput{
+			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :a)"),
+			ExpressionAttributeValues: item{":pk": str(spacePK(orgID, siteID, space)), ":a": str("ADMIN#")},
+		}, 1000, cursor)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range res {
+			a, err := decodeSpaceAdmin(it)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, a.AccountID)
+		}
+		if next == "" {
+			return out, nil
+		}
+		cursor = next
+	}
+}
+
+// SpaceGuests lists the guests assigned to a space, by email (A13: Query
+// GSI2 ORG#o#SITE#s#SPACE#k on access items). Only Confluence guests' access
+// items carry that entry; anything else found there is skipped.
+func (s *Store) SpaceGuests(ctx context.Context, orgID, siteID, space string, limit int, cursor string) (domain.Page[domain.SpaceGuest], error) {
+	var out domain.Page[domain.SpaceGuest]
+	res, next, err := s.query(ctx, &dynamodb.QueryInput{
+		IndexName:                 aws.String(GSI2),
+		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
+		ExpressionAttributeValues: item{":pk": str(spaceGuestsGSI2PK(orgID, siteID, space))},
+	}, limit, cursor)
+	if err != nil {
+		return out, err
+	}
+	out.Items = []domain.SpaceGuest{}
+	for _, it := range res {
+		if t, _ := it["type"].(*types.AttributeValueMemberS); t == nil || t.Value != typeAccess {
+			continue
+		}
+		a, err := decodeAccess(it)
+		if err != nil {
+			return out, err
+		}
+		if a.Effective != string(domain.RoleGuest) || a.Product != string(domain.Confluence) || a.Space != space {
+			continue
+		}
+		out.Items = append(out.Items, domain.SpaceGuest{AccountID: a.AccountID, Email: a.Email})
+	}
+	out.Next = next
+	return out, nil
+}
+
+// UpdateSpace writes a space's new name and anonymous access with its audit
+// entry, in one transaction under the version the space was read at
+// (ErrSpaceChanged when it changed meanwhile: read again).
+func (s *Store) UpdateSpace(ctx context.Context, before, after domain.Space, audit domain.AuditEntry) (domain.Space, error) {
+	cond, vals := "version = :v", item{":v": num(int64(before.Version))}
+	if before.Version == 0 {
+		cond = "attribute_exists(PK) AND (attribute_not_exists(version) OR version = :v)"
+	}
+	after.Version = before.Version + 1
+	tx := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newSpaceItem(after)), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}},
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+	}
+	err := s.transact(ctx, "update space", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return after, err
+	}
+	return before, ErrSpaceChanged
+}
+
+// ErrSpaceChanged is returned when a space changed after it was read.
+var ErrSpaceChanged = &domain.Error{Code: domain.ECONFLICT, Message: "The space changed meanwhile; retry."}
+
+// RemoveSpaceAdmin takes an account's admin item off a space, with its audit
+// entry, in one transaction (ENOTFOUND when the account is not an admin of
+// the space).
+func (s *Store) RemoveSpaceAdmin(ctx context.Context, orgID, siteID, space, accountID string, audit domain.AuditEntry) error {
+	tx := []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: &s.table, Key: key(spacePK(orgID, siteID, space), spaceAdminSK(accountID)), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+	}
+	err := s.transact(ctx, "remove space admin", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return err
+	}
+	return domain.Errorf(domain.ENOTFOUND, "%s is not an admin of space %s.", accountID, space)
+}
+
+// AssignSpace writes a guest's change of space in one transaction: their
+// Confluence access item under the version it was read at, a check that
+// the caller's admin item still exists on each space of AdminOf (a space
+// admin acts on their spaces only; checked in the write, not read first) and
+// the audit entry. Errors: domain.ErrAccessChanged (read again), EFORBIDDEN
+// naming the space the caller does not administer.
+func (s *Store) AssignSpace(ctx context.Context, ch domain.SpaceAssignment) error {
+	k := domain.SiteProductKey(ch.SiteID, domain.Confluence)
+	ch.Before.Product, ch.After.Product = domain.Confluence, domain.Confluence
+	w, _ := s.accessWrite(ch.User, k, ch.Before, true, ch.After, true)
+	tx := []types.TransactWriteItem{w}
+	for _, sp := range ch.AdminOf {
+		tx = append(tx, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
+			Key: key(spacePK(ch.User.OrgID, ch.SiteID, sp), spaceAdminSK(ch.Admin)), ConditionExpression: aws.String("attribute_exists(PK)")}})
+	}
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(ch.Audit))}})
+	err := s.transact(ctx, "assign space", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return err
+	}
+	for j, sp := range ch.AdminOf {
+		if c.code(1+j) == "ConditionalCheckFailed" {
+			return domain.Errorf(domain.EFORBIDDEN, "You are not an admin of space %s: a space admin assigns, moves and unassigns guests of their own spaces only (a move needs both spaces).", sp)
+		}
+	}
+	return domain.ErrAccessChanged
 }
