@@ -30,12 +30,14 @@ func (e enc) s(k, v string) {
 }
 
 // n writes a number, zero included.
+//
 //go:noinline
 func (e enc) n(k string, v int64) {
 	e[k] = &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
 
 // nz writes a number unless it is zero.
+//
 //go:noinline
 func (e enc) nz(k string, v int64) {
 	if v != 0 {
@@ -152,6 +154,7 @@ func (d *dec) t(k string) time.Time {
 }
 
 // list reads a list of strings (L of S, or a string set).
+//
 //go:noinline
 func (d *dec) list(k string) []string {
 	switch v := d.it[k].(type) {
