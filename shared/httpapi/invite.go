@@ -58,7 +58,7 @@ func (h InviteHandler) Handle(ctx context.Context, req events.APIGatewayProxyReq
 	if err := DecodeJSON(req, MaxJSONBody, &in); err != nil {
 		return Error(ctx, h.Log, err, req), nil
 	}
-	res, err := h.Service.Invite(ctx, invites.Caller{AccountID: caller.AccountID, RequestID: caller.RequestID},
+	res, err := h.Service.Invite(ctx, caller,
 		req.PathParameters["orgId"], req.PathParameters["siteId"], in.input())
 	if err != nil {
 		return Error(ctx, h.Log, withJSONResults(err), req), nil
