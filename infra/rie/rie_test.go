@@ -40,6 +40,7 @@ var folders = map[string]string{
 	"AcceptInvitationFunction": "accept-invitation",
 	"GroupsFunction":           "groups",
 	"RolesFunction":            "roles",
+	"InvitationsFunction":      "invitations",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -301,6 +302,14 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		list := fns["RolesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "roles-list.json")))
 		if list.StatusCode != 200 || !strings.Contains(list.Body, `"kind":"paid"`) || !strings.Contains(list.Body, `"product":"jira","role":"user"`) {
 			t.Errorf("roles: %+v", list)
+		}
+	})
+
+	t.Run("InvitationsFunction", func(t *testing.T) {
+		// Runs after InviteGuestsFunction's subtest: its invitee is listed, newest first.
+		list := fns["InvitationsFunction"].invokeAPI(t, mustJSON(fixture(t, root, "invitations.json")))
+		if list.StatusCode != 200 || !strings.Contains(list.Body, `"invitations":[{"id":`) || !strings.Contains(list.Body, `"email":"rie-`) {
+			t.Errorf("invitations: %+v\n%s", list, fns["InvitationsFunction"].log.String())
 		}
 	})
 
