@@ -7,6 +7,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/metrics"
+	"github.com/guestaccess/guestaccess/shared/reqscope"
 )
 
 // ManageStore is what managing a site's invitations needs from persistence.
@@ -125,7 +126,8 @@ type Resent struct {
 // failed and stays due in the retry index: nothing is lost, and the answer
 // says so. DynamoDB round trips, one after the other: two reads (the
 // scope with the invitation's reference, then the invitation), the
-// transaction, and the delivery record.
+// transaction, and the delivery record (deferred to the end of the
+// request, alongside an idempotency key's kept answer; see reqscope).
 func (m *Manager) Resend(ctx context.Context, c Caller, orgID, siteID, invitationID string) (Resent, error) {
 	if !domain.ValidSlug(orgID) || !domain.ValidSlug(siteID) || !domain.ValidAccountID(c.AccountID) {
 		return Resent{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
@@ -184,13 +186,13 @@ func (m *Manager) Resend(ctx context.Context, c Caller, orgID, siteID, invitatio
 		}
 		ob := outbox{mailer: m.Mailer, cfg: m.Config, log: logger(m.Log)}
 		d := ob.send(ctx, []domain.Invitation{written}, []string{token}, now)
-		if changed, err := m.Store.SaveDeliveries(ctx, d); err != nil {
-			// Nothing is lost: the invitation stays due in the retry index
-			// until a delivery is recorded.
-			logger(m.Log).ErrorContext(ctx, "could not record the resent email's delivery", "err", err, "invitationId", inv.ID, "requestId", c.RequestID)
-		} else if len(changed) == 0 {
-			d[0].Invitation.Version++
-		}
+		reqscope.Defer(ctx, func(ctx context.Context) {
+			// Nothing is lost if this fails: the invitation stays due in
+			// the retry index until a delivery is recorded.
+			if _, err := m.Store.SaveDeliveries(ctx, d); err != nil {
+				logger(m.Log).ErrorContext(ctx, "could not record the resent email's delivery", "err", err, "invitationId", inv.ID, "requestId", c.RequestID)
+			}
+		})
 		sent, failed := 0, 0
 		if d[0].Invitation.Delivery == domain.DeliverySent {
 			sent = 1

@@ -209,4 +209,3 @@ func TestResendInvitation(t *testing.T) {
 		}
 	})
 }
-
