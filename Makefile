@@ -18,6 +18,7 @@ FUNCTIONS := AuthorizerFunction:authorizer InviteGuestsFunction:invite-guests Ac
              GroupJobsWorkerFunction:group-jobs-worker
 FUNCTIONS += AccessDecisionFunction:access-decision
 FUNCTIONS += SpacesFunction:spaces
+FUNCTIONS += InvitationsFunction:invitations
 
 .PHONY: help build dev test lint venv node rie sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))

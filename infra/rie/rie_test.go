@@ -42,6 +42,7 @@ var folders = map[string]string{
 	"RolesFunction":            "roles",
 	"AccessDecisionFunction":   "access-decision",
 	"SpacesFunction":           "spaces",
+	"InvitationsFunction":      "invitations",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -323,6 +324,14 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		create := fns["SpacesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "spaces.json")))
 		if create.StatusCode != 201 || create.Headers["Location"] != "/orgs/14west/sites/wiki/spaces/FIX" || !strings.Contains(create.Body, `"key":"FIX"`) {
 			t.Fatalf("create space: %+v\n%s", create, fns["SpacesFunction"].log.String())
+		}
+	})
+
+	t.Run("InvitationsFunction", func(t *testing.T) {
+		// Runs after InviteGuestsFunction's subtest: its invitee is listed, newest first.
+		list := fns["InvitationsFunction"].invokeAPI(t, mustJSON(fixture(t, root, "invitations.json")))
+		if list.StatusCode != 200 || !strings.Contains(list.Body, `"invitations":[{"id":`) || !strings.Contains(list.Body, `"email":"rie-`) {
+			t.Errorf("invitations: %+v\n%s", list, fns["InvitationsFunction"].log.String())
 		}
 	})
 

@@ -164,6 +164,13 @@ func Spaces(env Env, st *store.Store) httpapi.Handler {
 	return httpapi.Endpoint{Handler: httpapi.SpacesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
 }
 
+// Invitations is InvitationsFunction's handler: a site's invitations
+// (list) and resend, with idempotency keys on resends.
+func Invitations(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
+	svc := &invites.Manager{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	return httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+}
+
 // RetryBatch is how many due invitations one run of the retry job handles;
 // the rest wait for the next run.
 const RetryBatch = 200
@@ -188,5 +195,6 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"RolesFunction":            Roles(env, st),
 		"AccessDecisionFunction":   AccessDecision(env, st),
 		"SpacesFunction":           Spaces(env, st),
+		"InvitationsFunction":      Invitations(env, st, mailer),
 	}
 }

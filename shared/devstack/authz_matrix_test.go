@@ -114,6 +114,20 @@ func freshSpace(t *testing.T, e *env, n int) string {
 	return k
 }
 
+// freshInvitation invites a fresh guest as the org admin and returns the
+// invitation's id. The handlers' clock then moves on a minute, past the
+// resend rate limit.
+func freshInvitation(t *testing.T, e *env, n int) string {
+	t.Helper()
+	addr := fmt.Sprintf("inv-%d-%s@agency.example", n, domain.NewID()[:6])
+	r := e.do(t, http.MethodPost, invitePath(demo.OrgID, demo.SiteID), e.token(t, demo.AdminID), guestBody("", addr))
+	if r.status != 200 {
+		t.Fatalf("invite: %d %s", r.status, r.body)
+	}
+	e.clock.Add(61)
+	return results(t, r)[0]["invitationId"].(string)
+}
+
 // freshGroup writes an empty group for one cell.
 func freshGroup(t *testing.T, e *env, n int) string {
 	t.Helper()
@@ -210,6 +224,11 @@ func matrix() map[string]row {
 		}},
 		"DELETE /orgs/{orgId}/sites/{siteId}/guests/{accountId}/space": {allow: spaceAdmins, make: func(t *testing.T, e *env, n int) cell {
 			return cell{path: site + "/guests/" + freshGuest(t, e, n, demo.SpaceMKT) + "/space"}
+		}},
+
+		"GET /orgs/{orgId}/sites/{siteId}/invitations": {allow: siteAdmins, make: fixed(site+"/invitations", "")},
+		"POST /orgs/{orgId}/sites/{siteId}/invitations/{invitationId}/resend": {allow: siteAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: site + "/invitations/" + freshInvitation(t, e, n) + "/resend"}
 		}},
 
 		"GET /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}": {allow: products,

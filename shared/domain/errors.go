@@ -23,6 +23,7 @@ const (
 	ETOOLARGE     = "too-large"    // request body over the limit
 	EUNSUPPORTED  = "unsupported"  // wrong media type
 	EUNAVAILABLE  = "unavailable"  // a passing condition (contention); retry after a moment
+	ETOOMANY      = "throttled"    // asked again too soon (429, as API Gateway throttling); retry after RetryAfter
 	EINTERNAL     = "internal"     // anything else; never shown to clients
 )
 
@@ -35,7 +36,7 @@ type Error struct {
 	Fields map[string]string
 	// Extra carries machine-readable details (numbers of a limit refusal, ...).
 	Extra map[string]any
-	// RetryAfter, for EUNAVAILABLE, is when a retry may succeed.
+	// RetryAfter, for EUNAVAILABLE and ETOOMANY, is when a retry may succeed.
 	RetryAfter time.Duration
 }
 

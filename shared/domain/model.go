@@ -245,7 +245,9 @@ type Invitation struct {
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
 	AcceptedAt     time.Time
-	RequestID      string
+	// ResentAt is when an admin last asked for the email again (zero if never).
+	ResentAt  time.Time
+	RequestID string
 	// Version increases with every write; writes are conditional on it.
 	Version int
 }

@@ -34,6 +34,7 @@ var statusOf = map[string]int{
 	domain.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	domain.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	domain.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	domain.ETOOMANY:      http.StatusTooManyRequests,
 	domain.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -98,7 +99,7 @@ func Error(ctx context.Context, log *slog.Logger, err error, req events.APIGatew
 	b, _ := json.Marshal(p)
 	h := headers("application/problem+json")
 	var e *domain.Error
-	if errors.As(err, &e) && e.Code == domain.EUNAVAILABLE {
+	if errors.As(err, &e) && (e.Code == domain.EUNAVAILABLE || e.Code == domain.ETOOMANY) {
 		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
 		h["Retry-After"] = strconv.Itoa(max(1, secs))
 	}

@@ -277,6 +277,7 @@ type invitationItem struct {
 	ExpiresAt    time.Time
 	ExpiresEpoch int64 // for conditions: numbers compare safely
 	AcceptedAt   *time.Time
+	ResentAt     *time.Time
 	RequestID    string
 	Version      int
 }
@@ -298,6 +299,10 @@ func newInvitationItem(inv domain.Invitation, retryAt time.Time, version int) in
 		t := inv.AcceptedAt
 		it.AcceptedAt = &t
 	}
+	if !inv.ResentAt.IsZero() {
+		t := inv.ResentAt
+		it.ResentAt = &t
+	}
 	return it
 }
 
@@ -317,6 +322,9 @@ func (i invitationItem) domain() domain.Invitation {
 	}
 	if i.AcceptedAt != nil {
 		inv.AcceptedAt = *i.AcceptedAt
+	}
+	if i.ResentAt != nil {
+		inv.ResentAt = *i.ResentAt
 	}
 	return inv
 }
@@ -552,6 +560,9 @@ func (i invitationItem) item() item {
 	if i.AcceptedAt != nil {
 		e.t("acceptedAt", *i.AcceptedAt)
 	}
+	if i.ResentAt != nil {
+		e.t("resentAt", *i.ResentAt)
+	}
 	e.s("requestId", i.RequestID)
 	e.n("version", int64(i.Version))
 	return item(e)
@@ -567,6 +578,9 @@ func decodeInvitation(it item) (invitationItem, error) {
 		RequestID: d.s("requestId"), Version: int(d.n("version"))}
 	if t := d.t("acceptedAt"); !t.IsZero() {
 		i.AcceptedAt = &t
+	}
+	if t := d.t("resentAt"); !t.IsZero() {
+		i.ResentAt = &t
 	}
 	return i, d.err
 }

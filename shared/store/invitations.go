@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// LoadInvitation reads, in one BatchGetItem, the org, the site, the caller
+// and (when invitationID is not "") the invitation's reference, then the
+// invitation it names (a second read, one after the first). The invitation
+// is nil when there is none on that site: unknown, or another site's.
+func (s *Store) LoadInvitation(ctx context.Context, orgID, siteID, callerID, invitationID string) (domain.Scope, *domain.Invitation, error) {
+	var sc domain.Scope
+	ks := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID))}
+	if invitationID != "" {
+		ks = append(ks, key(invRefPK(orgID, invitationID), skInvRef))
+	}
+	got, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return sc, nil, err
+	}
+	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+		return sc, nil, err
+	}
+	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+		return sc, nil, err
+	}
+	if sc.Site, err = decodeOpt(got, orgPK(orgID), siteSK(siteID), decodeSite, siteItem.domain); err != nil {
+		return sc, nil, err
+	}
+	it, ok := got[id(invRefPK(orgID, invitationID), skInvRef)]
+	if invitationID == "" || !ok || sc.Org == nil || sc.Caller == nil || sc.Site == nil {
+		return sc, nil, nil
+	}
+	ref, err := decodeInvRef(it)
+	if err != nil || ref.SiteID != siteID {
+		return sc, nil, err
+	}
+	inv, err := s.Invitation(ctx, orgID, ref.AccountID, invitationID)
+	if domain.ErrorCode(err) == domain.ENOTFOUND {
+		return sc, nil, nil
+	}
+	if err != nil {
+		return sc, nil, err
+	}
+	return sc, &inv, nil
+}
+
+// MaxInvitationReads bounds the Queries one page of a filtered list makes.
+// A filter is applied by DynamoDB after reading (FilterExpression), so a
+// page of a rare status may need several reads; past this many the page is
+// answered as it is (possibly short, even empty) with a cursor to go on.
+const MaxInvitationReads = 4
+
+// invitationsPerRead is how many index entries one Query of a filtered list
+// evaluates (RCUs are charged for those read, not those kept).
+const invitationsPerRead = 100
+
+// SiteInvitations lists a site's invitations newest first (Query of GSI1
+// `ORG#o#SITE#s#INVITES`, ScanIndexForward=false), a page at a time: at
+// most limit from the cursor, only those in status when it is not "" (an
+// invitation still pending at now past its expiry counts as expired).
+//
+// Cost: unfiltered, one Query of limit items. Filtered by status, at most
+// MaxInvitationReads Queries of max(limit, 100) evaluated entries each (each
+// also capped at 1 MB by DynamoDB), stopping as soon as the page is full;
+// the cursor then names the last invitation answered, so nothing is skipped
+// or repeated. A page may come back short (or empty) with a cursor when the
+// reads ran out first: the client follows the cursor.
+func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, status domain.InvitationStatus, now time.Time, limit int, cursor string) (domain.Page[domain.Invitation], error) {
+	var out domain.Page[domain.Invitation]
+	pk := str(invitesGSI1PK(orgID, siteID))
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(GSI1),
+		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
+		ExpressionAttributeValues: item{":pk": pk},
+		ScanIndexForward:          aws.Bool(false),
+	}
+	var start item
+	if cursor != "" {
+		k, err := decodeCursor(cursor)
+		if err != nil {
+			return out, err
+		}
+		// The cursor must be a key of this site's list (checked against the
+		// key condition alone, before the filter's values are added).
+		if !cursorFits(in, k) {
+			return out, badCursor()
+		}
+		start = k
+	}
+	limit = max(1, min(limit, 1000))
+	perRead := limit
+	if status != "" {
+		perRead = max(limit, invitationsPerRead)
+		if err := invitationFilter(in, status, now); err != nil {
+			return out, err
+		}
+	}
+	in.Limit = aws.Int32(int32(min(perRead, 1000)))
+	for reads := 0; reads < MaxInvitationReads; reads++ {
+		in.ExclusiveStartKey = start
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return out, fmt.Errorf("store: query site invitations: %w", err)
+		}
+		for j, it := range res.Items {
+			ii, err := decodeInvitation(it)
+			if err != nil {
+				return out, err
+			}
+			out.Items = append(out.Items, ii.domain())
+			if len(out.Items) == limit {
+				if j < len(res.Items)-1 || len(res.LastEvaluatedKey) > 0 {
+					out.Next = encodeCursor(item{"PK": it["PK"], "SK": it["SK"], "GSI1PK": it["GSI1PK"], "GSI1SK": it["GSI1SK"]})
+				}
+				return out, nil
+			}
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		start = res.LastEvaluatedKey
+	}
+	out.Next = encodeCursor(start)
+	return out, nil
+}
+
+// invitationFilter adds the FilterExpression of a status. Pending and
+// expired are told apart by expiresEpoch, as the accept page tells them.
+func invitationFilter(in *dynamodb.QueryInput, st domain.InvitationStatus, now time.Time) error {
+	in.ExpressionAttributeNames = map[string]string{"#s": "status"}
+	v := in.ExpressionAttributeValues
+	switch st {
+	case domain.InvitationPending:
+		in.FilterExpression = aws.String("#s = :pending AND expiresEpoch > :now")
+		v[":pending"], v[":now"] = str(string(domain.InvitationPending)), num(now.Unix())
+	case domain.InvitationExpired:
+		in.FilterExpression = aws.String("#s = :expired OR (#s = :pending AND expiresEpoch <= :now)")
+		v[":expired"], v[":pending"], v[":now"] = str(string(domain.InvitationExpired)), str(string(domain.InvitationPending)), num(now.Unix())
+	case domain.InvitationAccepted, domain.InvitationRevoked:
+		in.FilterExpression = aws.String("#s = :st")
+		v[":st"] = str(string(st))
+	default:
+		return &domain.Error{Code: domain.EINVALID, Message: "The status filter is not valid.",
+			Fields: map[string]string{"status": "pending, accepted, revoked or expired"}}
+	}
+	return nil
+}
+
+// ResendInvitation gives an invitation a new token and expiry in one
+// TransactWriteItems with its audit entry: the new token item, the
+// invitation rewritten whole under its version (pending again, delivery
+// pending, due in the retry index after SendGrace, so an email lost with
+// the request is still sent), the email guard's expiry (so a later invite
+// of the address says already_invited) and the audit entry. The old token
+// item is left to TTL: it no longer matches the invitation's hash, so the
+// old link resolves to nothing at once. ECONFLICT if the invitation changed
+// meanwhile (accepted, revoked, re-sent).
+func (s *Store) ResendInvitation(ctx context.Context, before, next domain.Invitation, audit domain.AuditEntry) (domain.Invitation, error) {
+	next.Version = before.Version + 1
+	tx := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{
+			TableName:                 &s.table,
+			Item:                      marshal(newInvitationItem(next, next.ResentAt.Add(SendGrace), next.Version)),
+			ConditionExpression:       aws.String("version = :v AND (#s = :pending OR #s = :expired)"),
+			ExpressionAttributeNames:  map[string]string{"#s": "status"},
+			ExpressionAttributeValues: item{":v": num(int64(before.Version)), ":pending": str(string(domain.InvitationPending)), ":expired": str(string(domain.InvitationExpired))},
+		}},
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(emailPK(next.OrgID, next.Email), skEmail),
+			UpdateExpression:          aws.String("SET expiresEpoch = :e, invitationStatus = :pending"),
+			ConditionExpression:       aws.String("invitationId = :id"),
+			ExpressionAttributeValues: item{":e": num(next.ExpiresAt.Unix()), ":pending": str(string(domain.InvitationPending)), ":id": str(next.ID)},
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+	}
+	err := s.transact(ctx, "resend invitation", tx)
+	var c *cancelled
+	if errors.As(err, &c) {
+		return before, domain.Errorf(domain.ECONFLICT, "The invitation changed meanwhile.")
+	}
+	if err != nil {
+		return before, err
+	}
+	return next, nil
+}
