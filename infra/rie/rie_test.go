@@ -40,6 +40,7 @@ var folders = map[string]string{
 	"AcceptInvitationFunction": "accept-invitation",
 	"GroupsFunction":           "groups",
 	"RolesFunction":            "roles",
+	"UsersFunction":            "users",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -301,6 +302,13 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		list := fns["RolesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "roles-list.json")))
 		if list.StatusCode != 200 || !strings.Contains(list.Body, `"kind":"paid"`) || !strings.Contains(list.Body, `"product":"jira","role":"user"`) {
 			t.Errorf("roles: %+v", list)
+		}
+	})
+
+	t.Run("UsersFunction", func(t *testing.T) {
+		set := fns["UsersFunction"].invokeAPI(t, mustJSON(fixture(t, root, "users-status.json")))
+		if set.StatusCode != 200 || !strings.Contains(set.Body, `"status":"suspended"`) || !strings.Contains(set.Body, `"accountId":"alice-14west"`) {
+			t.Fatalf("suspend: %+v\n%s", set, fns["UsersFunction"].log.String())
 		}
 	})
 
