@@ -311,6 +311,54 @@ func TestRemoveUserInStages(t *testing.T) {
 	}, fail.option)
 }
 
+// A user with more access items than one transaction holds (50 sites, two
+// products each): their access goes in stages, each moving its sites'
+// counters, and an interrupted removal is finished by the next call.
+func TestRemoveUserWithManyAccessItemsInStages(t *testing.T) {
+	fail := &failAfter{}
+	seededEach(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		svc := &users.Service{Store: fx.st}
+		u := plainUser(t, fx.st, demo.OrgID, "everywhere")
+		const sites = 50
+		for i := 0; i < sites; i++ {
+			site := fmt.Sprintf("s%02d", i)
+			if err := fx.st.CreateSite(ctx, domain.Site{OrgID: demo.OrgID, ID: site, Name: site, Host: site + ".example", CreatedAt: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			role := domain.RoleUser
+			after := map[string]domain.Access{
+				domain.SiteProductKey(site, domain.Confluence): {Product: domain.Confluence, Direct: role, Effective: role},
+				domain.SiteProductKey(site, domain.Jira):       {Product: domain.Jira, Direct: role, Effective: role},
+			}
+			if err := fx.st.ChangeAccess(ctx, domain.AccessChange{User: u, Before: map[string]domain.Access{}, After: after,
+				Audit: domain.NewAudit(demo.OrgID, demo.AdminID, "test", "user/everywhere", "", time.Now(), nil, nil)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkCounters(t, fx)
+		fail.arm(2)
+		if _, err := svc.Remove(ctx, admin(), demo.OrgID, u.AccountID); err == nil {
+			t.Fatal("the injected failure did not happen")
+		}
+		checkCounters(t, fx)
+		_, rec, _ := fx.st.LoadUserRecord(ctx, demo.OrgID, demo.AdminID, u.AccountID)
+		if rec == nil || len(rec.Access) == 0 || len(rec.Access) >= 2*sites {
+			t.Fatalf("after one stage: %d access items", len(rec.Access))
+		}
+		fail.arm(0)
+		res, err := svc.Remove(ctx, admin(), demo.OrgID, u.AccountID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d access items left after the first stage; finished in %d transactions", len(rec.Access), res.Stages)
+		if left := partition(t, fx, demo.OrgID, u.AccountID); len(left) != 0 {
+			t.Errorf("left: %v", left)
+		}
+		checkCounters(t, fx)
+	}, fail.option)
+}
+
 // failAfter fails the n-th TransactWriteItems from when it is armed.
 type failAfter struct {
 	mu      sync.Mutex

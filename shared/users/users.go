@@ -127,6 +127,7 @@ func before(rec *domain.UserRecord) map[string]any {
 // the groups) while a group of the account has a job in flight.
 func (s *Service) Remove(ctx context.Context, c domain.Caller, orgID, accountID string) (Removed, error) {
 	res := Removed{AccountID: accountID}
+	written := 0 // transactions of earlier attempts (stages that stood)
 	for attempt := 1; ; attempt++ {
 		rec, err := s.load(ctx, c, orgID, accountID, "remove")
 		if err != nil {
@@ -151,7 +152,8 @@ func (s *Service) Remove(ctx context.Context, c domain.Caller, orgID, accountID 
 		}
 		audit := domain.NewAudit(orgID, c.AccountID, domain.ActionUserRemove, domain.UserTarget(accountID), c.RequestID, s.now(), before(rec), nil)
 		n, err := s.Store.RemoveUser(ctx, domain.Removal{Record: *rec, CallerID: c.AccountID, Audit: audit})
-		res.Stages += n
+		written += n
+		res.Stages = written
 		if err == domain.ErrAccessChanged && attempt < maxAttempts {
 			continue
 		}
