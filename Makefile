@@ -14,7 +14,7 @@ LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 # Logical id in template.yaml -> folder under functions/.
 FUNCTIONS := AuthorizerFunction:authorizer InviteGuestsFunction:invite-guests AcceptInvitationFunction:accept-invitation \
-             RetryInvitationEmailsFunction:retry-invitation-emails GroupsFunction:groups RolesFunction:roles \
+             RetryInvitationEmailsFunction:retry-invitation-emails GroupsFunction:groups RolesFunction:roles UsersFunction:users \
              GroupJobsWorkerFunction:group-jobs-worker
 FUNCTIONS += AccessDecisionFunction:access-decision
 FUNCTIONS += SpacesFunction:spaces

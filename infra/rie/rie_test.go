@@ -43,6 +43,7 @@ var folders = map[string]string{
 	"AccessDecisionFunction":   "access-decision",
 	"SpacesFunction":           "spaces",
 	"InvitationsFunction":      "invitations",
+	"UsersFunction":            "users",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -332,6 +333,13 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		list := fns["InvitationsFunction"].invokeAPI(t, mustJSON(fixture(t, root, "invitations.json")))
 		if list.StatusCode != 200 || !strings.Contains(list.Body, `"invitations":[{"id":`) || !strings.Contains(list.Body, `"email":"rie-`) {
 			t.Errorf("invitations: %+v\n%s", list, fns["InvitationsFunction"].log.String())
+		}
+	})
+
+	t.Run("UsersFunction", func(t *testing.T) {
+		set := fns["UsersFunction"].invokeAPI(t, mustJSON(fixture(t, root, "users-status.json")))
+		if set.StatusCode != 200 || !strings.Contains(set.Body, `"status":"suspended"`) || !strings.Contains(set.Body, `"accountId":"alice-14west"`) {
+			t.Fatalf("suspend: %+v\n%s", set, fns["UsersFunction"].log.String())
 		}
 	})
 

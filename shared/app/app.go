@@ -30,6 +30,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/users"
 )
 
 // Env is a function's configuration (see template.yaml's Environment).
@@ -171,6 +172,14 @@ func Invitations(env Env, st *store.Store, mailer invites.Sender) httpapi.Handle
 	return httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
 }
 
+// Users is UsersFunction's handler: an account's life in its org (remove,
+// suspend or restore) and revoking a site's pending invitation, with
+// idempotency keys on the changes.
+func Users(env Env, st *store.Store) httpapi.Handler {
+	svc := &users.Service{Store: st, Now: env.Now}
+	return httpapi.Endpoint{Handler: httpapi.UsersHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+}
+
 // RetryBatch is how many due invitations one run of the retry job handles;
 // the rest wait for the next run.
 const RetryBatch = 200
@@ -196,5 +205,6 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"AccessDecisionFunction":   AccessDecision(env, st),
 		"SpacesFunction":           Spaces(env, st),
 		"InvitationsFunction":      Invitations(env, st, mailer),
+		"UsersFunction":            Users(env, st),
 	}
 }

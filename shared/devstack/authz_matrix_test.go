@@ -231,6 +231,16 @@ func matrix() map[string]row {
 			return cell{path: site + "/invitations/" + freshInvitation(t, e, n) + "/resend"}
 		}},
 
+		"DELETE /orgs/{orgId}/users/{accountId}": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/users/" + freshUser(t, e, n)}
+		}},
+		"PUT /orgs/{orgId}/users/{accountId}/status": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/users/" + freshUser(t, e, n) + "/status", body: `{"status":"suspended"}`}
+		}},
+		"POST /orgs/{orgId}/sites/{siteId}/invitations/{invitationId}/revoke": {allow: siteAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: site + "/invitations/" + freshInvitation(t, e, n) + "/revoke"}
+		}},
+
 		"GET /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}": {allow: products,
 			make: fixed(site+"/products/confluence/access/"+demo.GuestID+"?client=web&space="+demo.SpaceMKT, "")},
 	}

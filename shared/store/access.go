@@ -123,8 +123,9 @@ func (s *Store) AccessItems(ctx context.Context, orgID, accountID string, keys [
 // access item under its version (deleted when it no longer gives anything),
 // the billing counters of every site whose Confluence seats move (refused
 // past the guest limit), the membership and the group's member count, and
-// the audit entry. Errors: ErrAccessChanged (retry), ELIMIT with the site's
-// numbers, ECONFLICT (already a member), ENOTFOUND (not a member, group gone).
+// the audit entry, conditioned on the account's profile still existing.
+// Errors: ErrAccessChanged (retry), ELIMIT with the site's numbers, ECONFLICT
+// (already a member), ENOTFOUND (not a member, group gone, user removed).
 func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error {
 	u := ch.User
 	var tx []types.TransactWriteItem
@@ -183,6 +184,12 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 		}
 		tx = append(tx, types.TransactWriteItem{Update: upd})
 	}
+	// No access or membership is written for an account that is gone: a
+	// removal (or a revoked invitation) that commits between this change's
+	// read and its write refuses it, and nothing is orphaned.
+	kinds[len(tx)] = "profile"
+	tx = append(tx, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+		ConditionExpression: aws.String("attribute_exists(PK)")}})
 	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(ch.Audit))}})
 	if len(tx) > MaxTransactItems {
 		return domain.Errorf(domain.EINVALID, "This change touches too many sites and products at once.")
@@ -197,6 +204,8 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 			continue
 		}
 		switch kinds[j] {
+		case "profile":
+			return domain.Errorf(domain.ENOTFOUND, "No such user in this organisation.")
 		case "member-add":
 			return domain.Errorf(domain.ECONFLICT, "The user is already a member of this group.")
 		case "member-remove":
