@@ -147,4 +147,3 @@ func TestGuestPages(t *testing.T) {
 		}
 	})
 }
-
