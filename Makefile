@@ -15,7 +15,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 # Logical id in template.yaml -> folder under functions/.
 FUNCTIONS := AuthorizerFunction:authorizer InviteGuestsFunction:invite-guests AcceptInvitationFunction:accept-invitation \
              RetryInvitationEmailsFunction:retry-invitation-emails GroupsFunction:groups RolesFunction:roles \
-             GroupJobsWorkerFunction:group-jobs-worker
+             GroupJobsWorkerFunction:group-jobs-worker BillingFunction:billing AuditFunction:audit
 
 .PHONY: help build dev test lint venv node rie sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))

@@ -40,6 +40,8 @@ var folders = map[string]string{
 	"AcceptInvitationFunction": "accept-invitation",
 	"GroupsFunction":           "groups",
 	"RolesFunction":            "roles",
+	"BillingFunction":          "billing",
+	"AuditFunction":            "audit",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -301,6 +303,20 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		list := fns["RolesFunction"].invokeAPI(t, mustJSON(fixture(t, root, "roles-list.json")))
 		if list.StatusCode != 200 || !strings.Contains(list.Body, `"kind":"paid"`) || !strings.Contains(list.Body, `"product":"jira","role":"user"`) {
 			t.Errorf("roles: %+v", list)
+		}
+	})
+
+	t.Run("BillingFunction", func(t *testing.T) {
+		b := fns["BillingFunction"].invokeAPI(t, mustJSON(fixture(t, root, "billing.json")))
+		if b.StatusCode != 200 || !strings.Contains(b.Body, `"site":"wiki"`) || !strings.Contains(b.Body, `"overLimit":false`) {
+			t.Errorf("billing: %+v\n%s", b, fns["BillingFunction"].log.String())
+		}
+	})
+
+	t.Run("AuditFunction", func(t *testing.T) {
+		a := fns["AuditFunction"].invokeAPI(t, mustJSON(fixture(t, root, "audit.json")))
+		if a.StatusCode != 200 || !strings.Contains(a.Body, `"action":"user.create"`) || !strings.Contains(a.Body, `"actor":"system"`) {
+			t.Errorf("audit: %+v\n%s", a, fns["AuditFunction"].log.String())
 		}
 	})
 

@@ -34,7 +34,7 @@ func (e *env) auditEntries(t *testing.T, token, query string) []map[string]any {
 // entry it must leave: who, what, on what, in the request of r (its
 // x-amzn-RequestId).
 type change struct {
-	r                      response
+	r                     response
 	actor, action, target string
 }
 
