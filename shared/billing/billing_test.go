@@ -23,7 +23,9 @@ func (f *fakeStore) GuestPage(_ context.Context, _, _, _ string, limit int, _ st
 	return []domain.Guest{{AccountID: "g", UserStatus: domain.UserActive, Access: domain.Access{Space: "MKT"}}}, "more", nil
 }
 
-func (f *fakeStore) CountSeats(context.Context, string, string) (int64, int64, error) { return 0, 0, nil }
+func (f *fakeStore) CountSeats(context.Context, string, string) (int64, int64, error) {
+	return 0, 0, nil
+}
 
 func (f *fakeStore) RepairCounters(context.Context, string, string, domain.Counters, domain.Counters, domain.AuditEntry) error {
 	return nil
