@@ -19,6 +19,8 @@ FUNCTIONS := AuthorizerFunction:authorizer InviteGuestsFunction:invite-guests Ac
 FUNCTIONS += AccessDecisionFunction:access-decision
 FUNCTIONS += SpacesFunction:spaces
 FUNCTIONS += InvitationsFunction:invitations
+FUNCTIONS += BillingFunction:billing
+FUNCTIONS += AuditFunction:audit
 
 .PHONY: help build dev test lint venv node rie sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))

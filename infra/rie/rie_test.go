@@ -44,6 +44,8 @@ var folders = map[string]string{
 	"SpacesFunction":           "spaces",
 	"InvitationsFunction":      "invitations",
 	"UsersFunction":            "users",
+	"BillingFunction":          "billing",
+	"AuditFunction":            "audit",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -340,6 +342,20 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		set := fns["UsersFunction"].invokeAPI(t, mustJSON(fixture(t, root, "users-status.json")))
 		if set.StatusCode != 200 || !strings.Contains(set.Body, `"status":"suspended"`) || !strings.Contains(set.Body, `"accountId":"alice-14west"`) {
 			t.Fatalf("suspend: %+v\n%s", set, fns["UsersFunction"].log.String())
+		}
+	})
+
+	t.Run("BillingFunction", func(t *testing.T) {
+		b := fns["BillingFunction"].invokeAPI(t, mustJSON(fixture(t, root, "billing.json")))
+		if b.StatusCode != 200 || !strings.Contains(b.Body, `"site":"wiki"`) || !strings.Contains(b.Body, `"overLimit":false`) {
+			t.Errorf("billing: %+v\n%s", b, fns["BillingFunction"].log.String())
+		}
+	})
+
+	t.Run("AuditFunction", func(t *testing.T) {
+		a := fns["AuditFunction"].invokeAPI(t, mustJSON(fixture(t, root, "audit.json")))
+		if a.StatusCode != 200 || !strings.Contains(a.Body, `"action":"user.create"`) || !strings.Contains(a.Body, `"actor":"system"`) {
+			t.Errorf("audit: %+v\n%s", a, fns["AuditFunction"].log.String())
 		}
 	})
 

@@ -20,8 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/guestaccess/guestaccess/shared/audit"
 	"github.com/guestaccess/guestaccess/shared/awsenv"
 	"github.com/guestaccess/guestaccess/shared/decision"
+	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
@@ -180,6 +182,20 @@ func Users(env Env, st *store.Store) httpapi.Handler {
 	return httpapi.Endpoint{Handler: httpapi.UsersHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
 }
 
+// Billing is BillingFunction's handler: a site's guest list, its billing
+// summary and the recount of its counters (idempotency keys on the
+// recount, a POST).
+func Billing(env Env, st *store.Store) httpapi.Handler {
+	svc := &billing.Service{Store: st, Now: env.Now}
+	return httpapi.Endpoint{Handler: httpapi.BillingHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+}
+
+// Audit is AuditFunction's handler: an organisation's audit log.
+func Audit(env Env, st *store.Store) httpapi.Handler {
+	svc := &audit.Service{Store: st, Now: env.Now}
+	return httpapi.Endpoint{Handler: httpapi.AuditHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
+}
+
 // RetryBatch is how many due invitations one run of the retry job handles;
 // the rest wait for the next run.
 const RetryBatch = 200
@@ -206,5 +222,7 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"SpacesFunction":           Spaces(env, st),
 		"InvitationsFunction":      Invitations(env, st, mailer),
 		"UsersFunction":            Users(env, st),
+		"BillingFunction":          Billing(env, st),
+		"AuditFunction":            Audit(env, st),
 	}
 }

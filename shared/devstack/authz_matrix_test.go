@@ -241,6 +241,11 @@ func matrix() map[string]row {
 			return cell{path: site + "/invitations/" + freshInvitation(t, e, n) + "/revoke"}
 		}},
 
+		"GET /orgs/{orgId}/sites/{siteId}/guests":           {allow: spaceAdmins, make: fixed(site+"/guests?space="+demo.SpaceMKT, "")},
+		"GET /orgs/{orgId}/sites/{siteId}/billing":          {allow: productAdmins, make: fixed(site+"/billing", "")},
+		"POST /orgs/{orgId}/sites/{siteId}/billing/recount": {allow: siteAdmins, make: fixed(site+"/billing/recount", `{}`)},
+		"GET /orgs/{orgId}/audit":                           {allow: orgAdmins, make: fixed(org+"/audit", "")},
+
 		"GET /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}": {allow: products,
 			make: fixed(site+"/products/confluence/access/"+demo.GuestID+"?client=web&space="+demo.SpaceMKT, "")},
 	}

@@ -61,6 +61,9 @@ type Job struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Version   int
+	// Audit is the entry the job's beginning writes in its transaction (the
+	// group's role set, or its delete begun); it is not kept in the job.
+	Audit *AuditEntry
 }
 
 // JobEntry is one member's planned change in a page: their access items

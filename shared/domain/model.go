@@ -27,7 +27,11 @@ type Site struct {
 	PaidUsers  int64
 	Guests     int64
 	GuestSlots int64
-	CreatedAt  time.Time
+	// Reserved is the guest slots running group jobs hold (taken out of
+	// GuestSlots until their pages use or release them): GuestSlots =
+	// 5×PaidUsers − Guests − Reserved.
+	Reserved  int64
+	CreatedAt time.Time
 }
 
 // Billing is the billing summary of a site.

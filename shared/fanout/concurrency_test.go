@@ -13,6 +13,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/roles"
+	"github.com/guestaccess/guestaccess/shared/store/storetest"
 )
 
 type okMailer struct{}
@@ -141,6 +142,8 @@ func TestConcurrentGuestMaking(t *testing.T) {
 		invited := fx.invitees(t)
 		all = append(all, invited...)
 		fx.check(t, all)
+		// The counters against the role index, with no write in flight.
+		storetest.AssertNoDrift(t, fx.st, demo.OrgID, demo.SiteID)
 	})
 }
 

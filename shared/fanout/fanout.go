@@ -79,6 +79,22 @@ const (
 	ActionGroupDelete = "group.delete"
 )
 
+// jobAudit is the audit entry of a job's beginning: the change the
+// administrator asked for (a group's role on a site's product, or a group's
+// delete), by them, in their request.
+func jobAudit(j domain.Job, g domain.Group, at time.Time) *domain.AuditEntry {
+	action := ActionGroupRole
+	before := map[string]any{"site": j.Site, "product": string(j.Product), "role": string(g.RoleOn(j.Site, j.Product))}
+	after := map[string]any{"site": j.Site, "product": string(j.Product), "role": string(j.Role), "job": j.ID, "members": j.Members}
+	if j.Kind == domain.JobGroupDelete {
+		action = ActionGroupDelete
+		before = map[string]any{"name": g.Name, "members": j.Members}
+		after = map[string]any{"job": j.ID, "deleting": true}
+	}
+	a := domain.NewAudit(j.OrgID, j.CreatedBy, action, domain.GroupTarget(j.GroupID), j.RequestID, at, before, after)
+	return &a
+}
+
 func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
@@ -392,6 +408,7 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 			return err
 		}
 	}
+	j.Audit = jobAudit(j, g, s.now())
 	if err := s.Store.BeginJob(ctx, j, roles); err != nil {
 		if domain.ErrorCode(err) == domain.ELIMIT {
 			return s.refuse(ctx, j, g, domain.ErrorMessage(err))

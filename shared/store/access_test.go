@@ -10,6 +10,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/store/storetest"
 )
 
 // member adds accountID to groupID the way the groups service does: read
@@ -181,6 +182,7 @@ func TestConcurrentGuestMakingAdds(t *testing.T) {
 		if members != 5 || g.MemberCount != 5 {
 			t.Errorf("members %d, count %d", members, g.MemberCount)
 		}
+		storetest.AssertNoDrift(t, st, "race", "s")
 	})
 }
 
@@ -270,5 +272,6 @@ func TestConcurrentChangesOfOneUser(t *testing.T) {
 		if site.PaidUsers != site0.PaidUsers+users || site.Guests != site0.Guests {
 			t.Errorf("counters %+v, from %+v: each user counted once, as paid", site, site0)
 		}
+		storetest.AssertNoDrift(t, st, demo.OrgID, demo.SiteID)
 	})
 }

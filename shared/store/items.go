@@ -66,6 +66,7 @@ type siteItem struct {
 	PaidUsers  int64
 	Guests     int64
 	GuestSlots int64
+	Reserved   int64
 	CreatedAt  time.Time
 }
 
@@ -75,7 +76,7 @@ func newSiteItem(s domain.Site) siteItem {
 }
 
 func (i siteItem) domain() domain.Site {
-	return domain.Site{OrgID: i.OrgID, ID: i.SiteID, Name: i.Name, Host: i.Host, PaidUsers: i.PaidUsers, Guests: i.Guests, GuestSlots: i.GuestSlots, CreatedAt: i.CreatedAt}
+	return domain.Site{OrgID: i.OrgID, ID: i.SiteID, Name: i.Name, Host: i.Host, PaidUsers: i.PaidUsers, Guests: i.Guests, GuestSlots: i.GuestSlots, Reserved: i.Reserved, CreatedAt: i.CreatedAt}
 }
 
 type groupItem struct {
@@ -380,7 +381,10 @@ func newAuditItem(a domain.AuditEntry) auditItem {
 		b, _ := json.Marshal(m)
 		return string(b)
 	}
-	return auditItem{keys: keys{PK: auditPK(a.OrgID, a.At), SK: auditSK(a.At, a.ID), Type: typeAudit, TTL: ttl(a.At.Add(auditRetention))},
+	sk := auditSK(a.At, a.ID)
+	// GSI1 lists an actor's entries, GSI2 a target's, newest first (A23).
+	return auditItem{keys: keys{PK: auditPK(a.OrgID, a.At), SK: sk, Type: typeAudit, TTL: ttl(a.At.Add(auditRetention)),
+		GSI1PK: auditActorGSI1PK(a.OrgID, a.Actor), GSI1SK: sk, GSI2PK: auditTargetGSI2PK(a.OrgID, a.Target), GSI2SK: sk},
 		OrgID: a.OrgID, AuditID: a.ID, At: a.At, Actor: a.Actor, Action: a.Action, Target: a.Target, Before: enc(a.Before), After: enc(a.After), RequestID: a.RequestID}
 }
 
@@ -430,7 +434,7 @@ func (i siteItem) item() item {
 func decodeSite(it item) (siteItem, error) {
 	d := &dec{it: it}
 	return siteItem{keys: decodeKeys(d), OrgID: d.s("orgId"), SiteID: d.s("siteId"), Name: d.s("name"), Host: d.s("host"),
-		PaidUsers: d.n("paidUsers"), Guests: d.n("guests"), GuestSlots: d.n("guestSlots"), CreatedAt: d.t("createdAt")}, d.err
+		PaidUsers: d.n("paidUsers"), Guests: d.n("guests"), GuestSlots: d.n("guestSlots"), Reserved: d.n("reserved"), CreatedAt: d.t("createdAt")}, d.err
 }
 
 func (i groupItem) item() item {

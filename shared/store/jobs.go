@@ -227,6 +227,9 @@ func (s *Store) BeginJob(ctx context.Context, j domain.Job, groupRoles map[strin
 			UpdateExpression: aws.String("SET deleting = :t"), ConditionExpression: aws.String("activeJob = :j"),
 			ExpressionAttributeValues: item{":t": &types.AttributeValueMemberBOOL{Value: true}, ":j": str(j.ID)}}})
 	}
+	if j.Audit != nil {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(*j.Audit))}})
+	}
 	next := j
 	next.State = domain.JobRunning
 	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: jobItem(next),

@@ -74,7 +74,11 @@ func auditPK(org string, at time.Time) string {
 	return "ORG#" + org + "#AUDIT#" + at.UTC().Format("2006-01-02")
 }
 
-func auditSK(at time.Time, id string) string { return at.UTC().Format(time.RFC3339Nano) + "#" + id }
+// auditSK orders entries by time: a fixed-width UTC time (nine fractional
+// digits, so that the strings sort as the times do; RFC 3339's trimmed
+// fractions do not) and the entry's id. The actor's and the target's index
+// entries use the same sort key (audit.go).
+func auditSK(at time.Time, id string) string { return auditTime(at) + "#" + id }
 
 // dueEmailPK spreads undelivered-email entries over DueShards partitions.
 func dueEmailPK(id string) string { return fmt.Sprintf("DUE#EMAIL#%d", shard(id)) }

@@ -15,6 +15,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/idempotency"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/store/storetest"
 	"github.com/guestaccess/guestaccess/shared/testenv"
 )
 
@@ -291,6 +292,7 @@ func TestGuestLimitHoldsUnderConcurrency(t *testing.T) {
 		if site.Guests != 6 || site.GuestSlots != 4 || site.PaidUsers != 2 {
 			t.Errorf("site after paid+guest = %+v", site)
 		}
+		storetest.AssertNoDrift(t, st, "race", "s")
 	})
 }
 

@@ -1,0 +1,14 @@
+// Command audit is AuditFunction: an organisation's audit log, newest
+// first, filtered by actor, target and time.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/guestaccess/guestaccess/shared/app"
+)
+
+func main() {
+	env := app.MustLoad()
+	lambda.StartHandlerFunc(app.Audit(env, app.Store(env)))
+}

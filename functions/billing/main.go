@@ -1,0 +1,14 @@
+// Command billing is BillingFunction: a site's guest list, its billing
+// summary and the recount of its billing counters.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/guestaccess/guestaccess/shared/app"
+)
+
+func main() {
+	env := app.MustLoad()
+	lambda.StartHandlerFunc(app.Billing(env, app.Store(env)))
+}

@@ -1,0 +1,168 @@
+package domain
+
+import (
+	"strings"
+	"time"
+)
+
+// GuestStatus is where a guest of a site's Confluence stands (§7's guest
+// list): the account's own state first, then whether they have a space.
+type GuestStatus string
+
+// Guest statuses.
+const (
+	GuestInvited    GuestStatus = "invited"    // the invitation is not accepted yet
+	GuestActive     GuestStatus = "active"     // an active account assigned to a space
+	GuestUnassigned GuestStatus = "unassigned" // an active account with no space: no access to any page yet
+	GuestSuspended  GuestStatus = "suspended"  // the account is suspended
+)
+
+// ParseGuestStatus reads a guest status filter.
+func ParseGuestStatus(s string) (GuestStatus, bool) {
+	switch g := GuestStatus(s); g {
+	case GuestInvited, GuestActive, GuestUnassigned, GuestSuspended:
+		return g, true
+	}
+	return "", false
+}
+
+// Guest is one row of a site's guest list: the account and its Confluence
+// access (effective role guest).
+type Guest struct {
+	AccountID   string
+	Email       string
+	DisplayName string
+	UserStatus  UserStatus
+	External    bool
+	Access      Access
+}
+
+// Status is the guest's status: a profile that is invited or suspended
+// says so; otherwise the guest is active with a space and unassigned
+// without one.
+func (g Guest) Status() GuestStatus {
+	switch g.UserStatus {
+	case UserInvited:
+		return GuestInvited
+	case UserSuspended:
+		return GuestSuspended
+	}
+	if g.Access.Space != "" {
+		return GuestActive
+	}
+	return GuestUnassigned
+}
+
+// Summary is a site's billing summary (§7): the counters as stored, the
+// limit they imply and whether the site is over it (paid users removed:
+// no guest is deleted, new ones wait).
+type Summary struct {
+	PaidUsers, Guests, GuestLimit, FreeGuestSlots, Reserved int64
+	OverLimit                                               bool
+}
+
+// Summary returns the site's billing summary.
+func (s Site) Summary() Summary {
+	b := s.Billing()
+	return Summary{PaidUsers: s.PaidUsers, Guests: s.Guests, GuestLimit: b.GuestLimit, FreeGuestSlots: b.FreeGuestSlots,
+		Reserved: s.Reserved, OverLimit: s.Guests > b.GuestLimit}
+}
+
+// ExpectedSlots is the free guest slots the counters must hold for the
+// given paid users, guests and reservation: 5 × paid − guests − reserved.
+func ExpectedSlots(paid, guests, reserved int64) int64 {
+	return GuestsPerPaidUser*paid - guests - reserved
+}
+
+// Counters are a site's billing counters.
+type Counters struct {
+	PaidUsers, Guests, GuestSlots int64
+}
+
+// CountersOf returns the site's stored counters.
+func CountersOf(s Site) Counters {
+	return Counters{PaidUsers: s.PaidUsers, Guests: s.Guests, GuestSlots: s.GuestSlots}
+}
+
+// Drift names the counters whose stored value differs from the counted
+// one, in a fixed order.
+func (stored Counters) Drift(counted Counters) []string {
+	var out []string
+	if stored.PaidUsers != counted.PaidUsers {
+		out = append(out, "paidUsers")
+	}
+	if stored.Guests != counted.Guests {
+		out = append(out, "guests")
+	}
+	if stored.GuestSlots != counted.GuestSlots {
+		out = append(out, "guestSlots")
+	}
+	return out
+}
+
+// Audit actions of billing.
+const ActionBillingRecount = "billing.recount"
+
+// auditKinds are the kinds of audit targets (see UserTarget and the rest).
+var auditKinds = []string{"user/", "group/", "space/", "invitation/", "site/"}
+
+// ValidAuditTarget reports a target the audit log can be filtered by:
+// "<kind>/<id>" with a known kind and a printable id without '#'.
+func ValidAuditTarget(s string) bool {
+	if len(s) > 300 {
+		return false
+	}
+	for _, k := range auditKinds {
+		if rest, ok := strings.CutPrefix(s, k); ok && rest != "" {
+			for _, r := range rest {
+				if r <= ' ' || r == '#' || r == 0x7f {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// ValidActor reports an actor the audit log can be filtered by: an account
+// id, or ActorSystem.
+func ValidActor(s string) bool { return s == ActorSystem || ValidAccountID(s) }
+
+// SiteScope is what a read of a site's guests or billing needs first: the
+// org, the caller, the site (with its counters), the caller's Confluence
+// access there (a product admin may read), and, when a space is named, the
+// space and whether the caller is one of its admins. Nil fields are absent.
+type SiteScope struct {
+	Scope
+	CallerAccess Access
+	Space        *Space
+	SpaceAdmin   bool
+}
+
+// AuditQuery selects entries of an org's audit log: by actor, by target (or
+// both), within [From, To]; a page of at most Limit entries after Cursor.
+type AuditQuery struct {
+	Actor, Target string
+	From, To      time.Time
+	Limit         int
+	Cursor        string
+}
+
+// Recount is a site's counters as stored against those counted from its
+// access items (GuestSlots counted as 5 × paid − guests − the stored
+// reservation, which no item records), and the counters that drift.
+type Recount struct {
+	Stored, Counted Counters
+	Reserved        int64
+	Drift           []string
+}
+
+// RecountOf compares the site's counters with the paid users and guests
+// counted from its access items.
+func RecountOf(s Site, paid, guests int64) Recount {
+	r := Recount{Stored: CountersOf(s), Reserved: s.Reserved,
+		Counted: Counters{PaidUsers: paid, Guests: guests, GuestSlots: ExpectedSlots(paid, guests, s.Reserved)}}
+	r.Drift = r.Stored.Drift(r.Counted)
+	return r
+}

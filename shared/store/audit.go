@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// The audit log's reads (A23). An entry is one item, written in its
+// change's transaction, in three lists at once at no extra item:
+//
+//   - the table: ORG#o#AUDIT#<day> / <time>#id, one partition per UTC day;
+//     the whole log is read by walking the days newest first;
+//   - GSI1: ORG#o#AUDIT#BY#<actor> / <time>#id, an actor's entries;
+//   - GSI2: ORG#o#AUDIT#ON#<target> / <time>#id, a target's entries.
+//
+// <time> is fixed-width UTC (auditTime), so each list sorts by time.
+
+// auditTimeLayout is RFC 3339 in UTC with all nine fractional digits.
+const auditTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func auditTime(at time.Time) string { return at.UTC().Format(auditTimeLayout) }
+
+func auditActorGSI1PK(org, actor string) string {
+	if actor == "" {
+		return ""
+	}
+	return "ORG#" + org + "#AUDIT#BY#" + actor
+}
+
+func auditTargetGSI2PK(org, target string) string {
+	if target == "" {
+		return ""
+	}
+	return "ORG#" + org + "#AUDIT#ON#" + target
+}
+
+func auditDayPrefix(org string) string { return "ORG#" + org + "#AUDIT#" }
+
+// AuditDayQueries bounds the day partitions one page of the whole log
+// queries: a page that meets that many days (most of them empty) before it
+// is full ends early, with a cursor at the next day to read.
+const AuditDayQueries = 31
+
+// auditCursor is where a page of the log ends: a partition (a day of the
+// table, or the actor's or target's index partition) and the sort key of
+// the last entry read in it ("" = from the top of that partition).
+type auditCursor struct {
+	P string `json:"p"`
+	S string `json:"s,omitempty"`
+}
+
+func (c auditCursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeAuditCursor(s string) (auditCursor, error) {
+	var c auditCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 2048 || json.Unmarshal(b, &c) != nil || c.P == "" {
+		return c, badCursor()
+	}
+	if c.S != "" {
+		if _, _, ok := parseAuditSK(c.S); !ok {
+			return c, badCursor()
+		}
+	}
+	return c, nil
+}
+
+func parseAuditSK(sk string) (time.Time, string, bool) {
+	ts, id, ok := strings.Cut(sk, "#")
+	if !ok || id == "" || len(ts) != len(auditTimeLayout) {
+		return time.Time{}, "", false
+	}
+	at, err := time.Parse(auditTimeLayout, ts)
+	return at, id, err == nil
+}
+
+// AuditLog reads a page of an org's audit log, newest first. With an actor
+// it is one Query of GSI1 (with a target too, filtered by it: cost ∝ the
+// actor's entries in the window); with a target alone one Query of GSI2;
+// otherwise it walks the day partitions from To back to From, one Query per
+// day, at most AuditDayQueries of them: a page may then hold fewer than
+// Limit entries and still have a next cursor.
+func (s *Store) AuditLog(ctx context.Context, orgID string, q domain.AuditQuery) (domain.Page[domain.AuditEntry], error) {
+	var out domain.Page[domain.AuditEntry]
+	lo, hi := auditTime(q.From), auditTime(q.To)+"$" // '$' sorts after '#': entries at To itself are in
+	in := &dynamodb.QueryInput{TableName: &s.table, ScanIndexForward: aws.Bool(false)}
+	vals := item{":lo": str(lo), ":hi": str(hi)}
+	var pk string
+	switch {
+	case q.Actor != "":
+		in.IndexName = aws.String(GSI1)
+		in.KeyConditionExpression = aws.String("GSI1PK = :pk AND GSI1SK BETWEEN :lo AND :hi")
+		pk = auditActorGSI1PK(orgID, q.Actor)
+		if q.Target != "" {
+			in.FilterExpression = aws.String("#t = :t")
+			in.ExpressionAttributeNames = map[string]string{"#t": "target"}
+			vals[":t"] = str(q.Target)
+		}
+	case q.Target != "":
+		in.IndexName = aws.String(GSI2)
+		in.KeyConditionExpression = aws.String("GSI2PK = :pk AND GSI2SK BETWEEN :lo AND :hi")
+		pk = auditTargetGSI2PK(orgID, q.Target)
+	default:
+		return s.auditDays(ctx, orgID, q, lo, hi)
+	}
+	vals[":pk"] = str(pk)
+	in.ExpressionAttributeValues = vals
+	limit := max(1, min(q.Limit, 1000))
+	if in.FilterExpression == nil {
+		in.Limit = aws.Int32(int32(limit))
+	}
+	// Filtered by target, a Query reads up to 1 MB of the actor's entries
+	// (no Limit: DynamoDB's would count the entries read, not those kept,
+	// and minidyn's counts entries of other partitions too); the page keeps
+	// the first limit and its cursor is the last kept.
+	if q.Cursor != "" {
+		c, err := decodeAuditCursor(q.Cursor)
+		if err != nil {
+			return out, err
+		}
+		if c.P != pk || c.S == "" {
+			return out, badCursor()
+		}
+		in.ExclusiveStartKey = auditStartKey(orgID, *in.IndexName, c)
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return out, fmt.Errorf("store: audit log: %w", err)
+	}
+	if len(res.Items) > limit {
+		res.Items = res.Items[:limit]
+		out.Next = auditCursor{P: pk, S: (&dec{it: res.Items[limit-1]}).s("SK")}.encode()
+	}
+	if out.Items, err = decodeAuditItems(res.Items); err != nil {
+		return out, err
+	}
+	if out.Next == "" && len(res.LastEvaluatedKey) > 0 {
+		d := &dec{it: res.LastEvaluatedKey}
+		out.Next = auditCursor{P: pk, S: d.s("SK")}.encode()
+	}
+	return out, nil
+}
+
+// auditDays walks the day partitions newest first (see AuditLog).
+func (s *Store) auditDays(ctx context.Context, orgID string, q domain.AuditQuery, lo, hi string) (domain.Page[domain.AuditEntry], error) {
+	var out domain.Page[domain.AuditEntry]
+	first := dayOf(q.From)
+	day, start := dayOf(q.To), ""
+	if q.Cursor != "" {
+		c, err := decodeAuditCursor(q.Cursor)
+		if err != nil {
+			return out, err
+		}
+		d, ok := strings.CutPrefix(c.P, auditDayPrefix(orgID))
+		at, err := time.Parse("2006-01-02", d)
+		if !ok || err != nil || at.Before(first) || at.After(day) {
+			return out, badCursor()
+		}
+		day, start = at, c.S
+	}
+	limit := max(1, min(q.Limit, 1000))
+	for queries := 0; ; queries++ {
+		if day.Before(first) {
+			return out, nil
+		}
+		pk := auditPK(orgID, day)
+		if queries == AuditDayQueries || len(out.Items) == limit {
+			out.Next = auditCursor{P: pk, S: start}.encode()
+			return out, nil
+		}
+		in := &dynamodb.QueryInput{TableName: &s.table, ScanIndexForward: aws.Bool(false),
+			KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
+			ExpressionAttributeValues: item{":pk": str(pk), ":lo": str(lo), ":hi": str(hi)},
+			Limit:                     aws.Int32(int32(limit - len(out.Items)))}
+		if start != "" {
+			in.ExclusiveStartKey = key(pk, start)
+		}
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return out, fmt.Errorf("store: audit log: %w", err)
+		}
+		items, err := decodeAuditItems(res.Items)
+		if err != nil {
+			return out, err
+		}
+		out.Items = append(out.Items, items...)
+		if len(res.LastEvaluatedKey) > 0 {
+			start = (&dec{it: res.LastEvaluatedKey}).s("SK")
+			continue
+		}
+		day, start = day.AddDate(0, 0, -1), ""
+	}
+}
+
+func dayOf(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// auditStartKey rebuilds an index's start key from a cursor: the table's
+// keys follow from the entry's sort key (its time names its day).
+func auditStartKey(orgID, index string, c auditCursor) item {
+	at, _, _ := parseAuditSK(c.S)
+	return item{"PK": str(auditPK(orgID, at)), "SK": str(c.S), index + "PK": str(c.P), index + "SK": str(c.S)}
+}
+
+func decodeAuditItems(items []item) ([]domain.AuditEntry, error) {
+	out := make([]domain.AuditEntry, 0, len(items))
+	for _, it := range items {
+		a, err := decodeAudit(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func decodeAudit(it item) (domain.AuditEntry, error) {
+	d := &dec{it: it}
+	a := domain.AuditEntry{OrgID: d.s("orgId"), ID: d.s("auditId"), At: d.t("at"), Actor: d.s("actor"), Action: d.s("action"),
+		Target: d.s("target"), RequestID: d.s("requestId")}
+	for name, dst := range map[string]*map[string]any{"before": &a.Before, "after": &a.After} {
+		if raw := d.s(name); raw != "" {
+			if err := json.Unmarshal([]byte(raw), dst); err != nil {
+				return a, fmt.Errorf("store: audit %s: %w", name, err)
+			}
+		}
+	}
+	return a, d.err
+}

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// LoadSiteScope reads a site scope in one BatchGetItem (at most 6 keys).
+func (s *Store) LoadSiteScope(ctx context.Context, orgID, siteID, callerID, space string) (domain.SiteScope, error) {
+	var sc domain.SiteScope
+	keys := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID)),
+		key(userPK(orgID, callerID), accessSK(siteID, string(domain.Confluence)))}
+	if space != "" {
+		keys = append(keys, key(spacePK(orgID, siteID, space), skSpace), key(spacePK(orgID, siteID, space), spaceAdminSK(callerID)))
+	}
+	got, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return sc, err
+	}
+	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+		return sc, err
+	}
+	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+		return sc, err
+	}
+	if sc.Site, err = decodeOpt(got, orgPK(orgID), siteSK(siteID), decodeSite, siteItem.domain); err != nil {
+		return sc, err
+	}
+	if a, err := decodeOpt(got, userPK(orgID, callerID), accessSK(siteID, string(domain.Confluence)), decodeAccess, accessItem.domain); err != nil {
+		return sc, err
+	} else if a != nil {
+		sc.CallerAccess = *a
+	}
+	if space != "" {
+		if sc.Space, err = decodeOpt(got, spacePK(orgID, siteID, space), skSpace, decodeSpace, spaceItem.domain); err != nil {
+			return sc, err
+		}
+		_, sc.SpaceAdmin = got[id(spacePK(orgID, siteID, space), spaceAdminSK(callerID))]
+	}
+	return sc, nil
+}
+
+// GuestPage reads one page of a site's Confluence guests by email: one
+// Query of GSI1 `ORG#o#SITE#s#confluence#guest` (or, for a space, of GSI2
+// `ORG#o#SITE#s#SPACE#k`) for at most limit access items, then their
+// profiles in one BatchGetItem (limit ≤ 100). Items that are no guest's
+// (an empty placeholder, an index entry behind its item) are skipped.
+func (s *Store) GuestPage(ctx context.Context, orgID, siteID, space string, limit int, cursor string) ([]domain.Guest, string, error) {
+	in := &dynamodb.QueryInput{IndexName: aws.String(GSI1), KeyConditionExpression: aws.String("GSI1PK = :pk"),
+		ExpressionAttributeValues: item{":pk": str(roleGSI1PK(orgID, siteID, string(domain.Confluence), string(domain.RoleGuest)))}}
+	if space != "" {
+		in = &dynamodb.QueryInput{IndexName: aws.String(GSI2), KeyConditionExpression: aws.String("GSI2PK = :pk"),
+			ExpressionAttributeValues: item{":pk": str(spaceGuestsGSI2PK(orgID, siteID, space))}}
+	}
+	res, next, err := s.query(ctx, in, min(limit, 100), cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []domain.Guest
+	var ks []item
+	for _, it := range res {
+		ai, err := decodeAccess(it)
+		if err != nil {
+			return nil, "", err
+		}
+		a := ai.domain()
+		if ai.Type != typeAccess || a.Product != domain.Confluence || a.Empty() || a.Effective != domain.RoleGuest {
+			continue
+		}
+		out = append(out, domain.Guest{AccountID: ai.AccountID, Email: ai.Email, Access: a})
+		ks = append(ks, key(userPK(orgID, ai.AccountID), skProfile))
+	}
+	if len(ks) == 0 {
+		return out, next, nil
+	}
+	got, err := s.batchGet(ctx, ks)
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range out {
+		u, err := decodeOpt(got, userPK(orgID, out[i].AccountID), skProfile, decodeUser, userItem.domain)
+		if err != nil {
+			return nil, "", err
+		}
+		if u != nil {
+			out[i].DisplayName, out[i].UserStatus, out[i].External = u.DisplayName, u.Status, u.External
+		}
+	}
+	return out, next, nil
+}
+
+// CountSeats counts a site's Confluence guests and paid users from their
+// access items: Queries of GSI1 `...#confluence#guest`, `#user` and
+// `#admin` with Select COUNT (1 MB of index a page), each filtered on the
+// item's own effective role (so an index entry that lags its item, or an
+// empty placeholder, is not counted). Index reads are eventually
+// consistent: changes in flight may be missed or seen.
+func (s *Store) CountSeats(ctx context.Context, orgID, siteID string) (paid, guests int64, err error) {
+	for _, r := range []domain.Role{domain.RoleGuest, domain.RoleUser, domain.RoleAdmin} {
+		n, err := s.countRole(ctx, orgID, siteID, r)
+		if err != nil {
+			return 0, 0, err
+		}
+		if r == domain.RoleGuest {
+			guests += n
+		} else {
+			paid += n
+		}
+	}
+	return paid, guests, nil
+}
+
+func (s *Store) countRole(ctx context.Context, orgID, siteID string, r domain.Role) (int64, error) {
+	in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(GSI1), Select: types.SelectCount,
+		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
+		FilterExpression:          aws.String("effective = :r AND product = :p AND #t = :access"),
+		ExpressionAttributeNames:  map[string]string{"#t": "type"},
+		ExpressionAttributeValues: item{":pk": str(roleGSI1PK(orgID, siteID, string(domain.Confluence), string(r))), ":r": str(string(r)), ":p": str(string(domain.Confluence)), ":access": str(typeAccess)}}
+	var n int64
+	for {
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("store: count %s: %w", r, err)
+		}
+		n += int64(res.Count)
+		if len(res.LastEvaluatedKey) == 0 {
+			return n, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+}
+
+// RepairCounters sets a site's billing counters to fixed, with its audit
+// entry, in one transaction conditioned on the counters still being seen
+// and no group job holding a reservation: ECONFLICT (nothing written) when
+// they moved meanwhile (a concurrent grant) or a job reserved slots.
+func (s *Store) RepairCounters(ctx context.Context, orgID, siteID string, seen, fixed domain.Counters, audit domain.AuditEntry) error {
+	tx := []types.TransactWriteItem{
+		{Update: &types.Update{TableName: &s.table, Key: key(orgPK(orgID), siteSK(siteID)),
+			UpdateExpression: aws.String("SET paidUsers = :p, guests = :g, guestSlots = :s"),
+			ConditionExpression: aws.String("attribute_exists(PK) AND paidUsers = :op AND guests = :og AND guestSlots = :os" +
+				" AND (attribute_not_exists(reserved) OR reserved = :zero)"),
+			ExpressionAttributeValues: item{":p": num(fixed.PaidUsers), ":g": num(fixed.Guests), ":s": num(fixed.GuestSlots),
+				":op": num(seen.PaidUsers), ":og": num(seen.Guests), ":os": num(seen.GuestSlots), ":zero": num(0)}}},
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+	}
+	err := s.transact(ctx, "repair counters", tx)
+	var c *cancelled
+	if errors.As(err, &c) {
+		return domain.Errorf(domain.ECONFLICT, "The site's counters changed while they were recounted (a change in flight, or a group job reserved slots); nothing was changed. Recount again.")
+	}
+	return err
+}
