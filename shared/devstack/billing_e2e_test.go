@@ -21,13 +21,6 @@ func guestsPath(org, site string) string  { return "/orgs/" + org + "/sites/" + 
 func billingPath(org, site string) string { return "/orgs/" + org + "/sites/" + site + "/billing" }
 func recountPath(org, site string) string { return billingPath(org, site) + "/recount" }
 
-// withPersonas runs f on both backends with the demo personas seeded.
-func withPersonas(t *testing.T, f func(t *testing.T, e *env)) {
-	for _, b := range backends {
-		t.Run(b, func(t *testing.T) { f(t, start(t, b, func(o *devstack.Options) { o.Personas = true })) })
-	}
-}
-
 // guestsByID lists a page of guests keyed by account id.
 func guestsByID(t *testing.T, e *env, token, query string) map[string]map[string]any {
 	t.Helper()
@@ -60,7 +53,7 @@ func numAV(n int64) types.AttributeValue { return &types.AttributeValueMemberN{V
 // status; pages; who may list (a space admin only their own space); bad
 // filters and cursors are problems.
 func TestGuestList(t *testing.T) {
-	withPersonas(t, func(t *testing.T, e *env) {
+	forEachBackendWithPersonas(t, func(t *testing.T, e *env) {
 		admin := e.token(t, demo.AdminID)
 		invited, _ := e.inviteTo(t, admin, map[string]any{"groups": []string{demo.GuestGroup}})
 		// An active guest with no space.
@@ -148,7 +141,7 @@ func TestGuestList(t *testing.T) {
 // repair is refused while a job holds a reservation and under bad input,
 // changing nothing, and fixes the counters with an audit entry otherwise.
 func TestBillingSummaryAndRecount(t *testing.T) {
-	withPersonas(t, func(t *testing.T, e *env) {
+	forEachBackendWithPersonas(t, func(t *testing.T, e *env) {
 		admin := e.token(t, demo.AdminID)
 		site := e.site(t)
 		b := mustStatus(t, e.do(t, "GET", billingPath(demo.OrgID, demo.SiteID), admin, ""), 200, "billing")
