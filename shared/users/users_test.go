@@ -1,0 +1,364 @@
+package users
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// fake is the store as function fields; a call to an unset one fails the
+// test, so a case that leaves a field nil also proves it is never reached.
+type fake struct {
+	t          *testing.T
+	load       func(orgID, callerID, accountID string) (domain.Scope, *domain.UserRecord, error)
+	invitation func(orgID, siteID, id string) (domain.Invitation, error)
+	remove     func(domain.Removal) (int, error)
+	setStatus  func(domain.StatusChange) error
+	revoke     func(domain.Revocation) error
+}
+
+func (f *fake) LoadUserRecord(_ context.Context, orgID, callerID, accountID string) (domain.Scope, *domain.UserRecord, error) {
+	if f.load == nil {
+		f.t.Fatal("unexpected LoadUserRecord")
+	}
+	return f.load(orgID, callerID, accountID)
+}
+func (f *fake) InvitationByID(_ context.Context, orgID, siteID, id string) (domain.Invitation, error) {
+	if f.invitation == nil {
+		f.t.Fatal("unexpected InvitationByID")
+	}
+	return f.invitation(orgID, siteID, id)
+}
+func (f *fake) RemoveUser(_ context.Context, r domain.Removal) (int, error) {
+	if f.remove == nil {
+		f.t.Fatal("unexpected RemoveUser")
+	}
+	return f.remove(r)
+}
+func (f *fake) SetUserStatus(_ context.Context, ch domain.StatusChange) error {
+	if f.setStatus == nil {
+		f.t.Fatal("unexpected SetUserStatus")
+	}
+	return f.setStatus(ch)
+}
+func (f *fake) RevokeInvitation(_ context.Context, rv domain.Revocation) error {
+	if f.revoke == nil {
+		f.t.Fatal("unexpected RevokeInvitation")
+	}
+	return f.revoke(rv)
+}
+
+var (
+	now    = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	caller = domain.Caller{AccountID: "admin", RequestID: "req-1"}
+
+	orgAdmin       = domain.User{AccountID: "admin", Status: domain.UserActive, OrgAdmin: true}
+	siteAdmin      = domain.User{AccountID: "admin", Status: domain.UserActive, SiteAdmin: []string{"wiki"}}
+	otherSiteAdmin = domain.User{AccountID: "admin", Status: domain.UserActive, SiteAdmin: []string{"other"}}
+	plainUser      = domain.User{AccountID: "admin", Status: domain.UserActive}
+	suspendedAdmin = domain.User{AccountID: "admin", Status: domain.UserSuspended, OrgAdmin: true, SiteAdmin: []string{"wiki"}}
+	invitedAdmin   = domain.User{AccountID: "admin", Status: domain.UserInvited, OrgAdmin: true, SiteAdmin: []string{"wiki"}}
+)
+
+func service(f *fake) *Service { return &Service{Store: f, Now: func() time.Time { return now }} }
+
+// scopeOf is the org "o" with the caller as given (nil: not in this org).
+func scopeOf(c *domain.User) domain.Scope {
+	return domain.Scope{Org: &domain.Org{ID: "o"}, Caller: c}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// record is account u: a Confluence guest of wiki in space MKT (via its
+// direct role and group partners), a Jira user of wiki, an emptied access
+// item of docs (kept by the store, holding nothing), member of partners and
+// of staff, with one invitation.
+func record(status domain.UserStatus) *domain.UserRecord {
+	return &domain.UserRecord{
+		User: domain.User{OrgID: "o", AccountID: "u", Email: "u@x.example", Status: status},
+		Access: map[string]domain.Access{
+			"wiki/confluence": {Product: domain.Confluence, Direct: domain.RoleGuest, Groups: map[string]domain.Role{"partners": domain.RoleGuest}, Effective: domain.RoleGuest, Space: "MKT", Version: 3},
+			"wiki/jira":       {Product: domain.Jira, Direct: domain.RoleUser, Effective: domain.RoleUser, Version: 1},
+			"docs/confluence": {Product: domain.Confluence, Direct: domain.RoleNone, Effective: domain.RoleNone, Version: 7},
+		},
+		Groups:      []string{"partners", "staff"},
+		Invitations: []domain.Invitation{{OrgID: "o", ID: "inv-1", SiteID: "wiki", AccountID: "u", Status: domain.InvitationAccepted}},
+		GroupInfo:   map[string]domain.GroupState{"partners": {ID: "partners", Name: "Partners"}, "staff": {ID: "staff", Name: "Staff"}},
+	}
+}
+
+// wantBefore is what the audit log keeps of record(status).
+func wantBefore(status domain.UserStatus) map[string]any {
+	return map[string]any{
+		"email":  "u@x.example",
+		"status": string(status),
+		"roles":  map[string]any{"wiki/confluence": "guest", "wiki/jira": "user"},
+		"groups": []string{"partners", "staff"},
+		"spaces": map[string]any{"wiki/confluence": "MKT"},
+	}
+}
+
+func checkAudit(t *testing.T, what string, a domain.AuditEntry, action, target string, before, after map[string]any) {
+	t.Helper()
+	if a.OrgID != "o" || a.Actor != "admin" || a.Action != action || a.Target != target || a.RequestID != "req-1" || !a.At.Equal(now) || a.ID == "" {
+		t.Errorf("%s: audit %+v, want actor admin, action %s, target %s, request req-1 at %v", what, a, action, target, now)
+	}
+	if !reflect.DeepEqual(a.Before, before) {
+		t.Errorf("%s: audit before %#v, want %#v", what, a.Before, before)
+	}
+	if !reflect.DeepEqual(a.After, after) {
+		t.Errorf("%s: audit after %#v, want %#v", what, a.After, after)
+	}
+}
+
+// lifecycle runs Remove or SetStatus, the two org-wide operations that share
+// the same gate.
+func lifecycle(s *Service, op string, c domain.Caller, orgID, accountID string) error {
+	switch op {
+	case "remove":
+		_, err := s.Remove(context.Background(), c, orgID, accountID)
+		return err
+	case "suspend":
+		_, err := s.SetStatus(context.Background(), c, orgID, accountID, "suspended")
+		return err
+	case "restore":
+		_, err := s.SetStatus(context.Background(), c, orgID, accountID, "active")
+		return err
+	}
+	panic(op)
+}
+
+// TestLifecycleGate: removal, suspension and restoring are for active org
+// admins only, never on themselves; ids are checked before anything is read;
+// a caller of another org gets 404; a refusal writes nothing.
+func TestLifecycleGate(t *testing.T) {
+	readErr := errors.New("dynamodb down")
+	cases := []struct {
+		name             string
+		c                domain.Caller
+		orgID, accountID string
+		caller           *domain.User
+		noOrg, noTarget  bool
+		loadErr          error
+		noRead           bool // refused before the store is asked
+		code             string
+	}{
+		{name: "org admin", c: caller, orgID: "o", accountID: "u", caller: &orgAdmin},
+		{name: "site admin", c: caller, orgID: "o", accountID: "u", caller: &siteAdmin, code: domain.EFORBIDDEN},
+		{name: "plain user", c: caller, orgID: "o", accountID: "u", caller: &plainUser, code: domain.EFORBIDDEN},
+		{name: "suspended org admin", c: caller, orgID: "o", accountID: "u", caller: &suspendedAdmin, code: domain.EFORBIDDEN},
+		{name: "invited org admin", c: caller, orgID: "o", accountID: "u", caller: &invitedAdmin, code: domain.EFORBIDDEN},
+		{name: "caller of another org", c: caller, orgID: "o", accountID: "u", caller: nil, code: domain.ENOTFOUND},
+		{name: "no such org", c: caller, orgID: "o", accountID: "u", caller: &orgAdmin, noOrg: true, code: domain.ENOTFOUND},
+		{name: "no such user", c: caller, orgID: "o", accountID: "u", caller: &orgAdmin, noTarget: true, code: domain.ENOTFOUND},
+		{name: "non-admin, no such user", c: caller, orgID: "o", accountID: "u", caller: &plainUser, noTarget: true, code: domain.EFORBIDDEN},
+		{name: "self", c: caller, orgID: "o", accountID: "admin", caller: &orgAdmin, code: domain.ECONFLICT},
+		{name: "read fails", c: caller, orgID: "o", accountID: "u", caller: &orgAdmin, loadErr: readErr, code: domain.EINTERNAL},
+		{name: "invalid org id", c: caller, orgID: "O#1", accountID: "u", noRead: true, code: domain.ENOTFOUND},
+		{name: "empty org id", c: caller, orgID: "", accountID: "u", noRead: true, code: domain.ENOTFOUND},
+		{name: "invalid caller id", c: domain.Caller{AccountID: "a b", RequestID: "req-1"}, orgID: "o", accountID: "u", noRead: true, code: domain.ENOTFOUND},
+		{name: "empty caller id", c: domain.Caller{RequestID: "req-1"}, orgID: "o", accountID: "u", noRead: true, code: domain.ENOTFOUND},
+		{name: "invalid account id", c: caller, orgID: "o", accountID: "u#PROFILE", noRead: true, code: domain.ENOTFOUND},
+		{name: "empty account id", c: caller, orgID: "o", accountID: "", noRead: true, code: domain.ENOTFOUND},
+	}
+	for _, op := range []string{"remove", "suspend", "restore"} {
+		status := domain.UserActive
+		if op == "restore" {
+			status = domain.UserSuspended
+		}
+		for _, tc := range cases {
+			name := op + ": " + tc.name
+			wrote := 0
+			f := &fake{t: t}
+			if !tc.noRead {
+				f.load = func(orgID, callerID, accountID string) (domain.Scope, *domain.UserRecord, error) {
+					if orgID != tc.orgID || callerID != tc.c.AccountID || accountID != tc.accountID {
+						t.Errorf("%s: read %s/%s/%s", name, orgID, callerID, accountID)
+					}
+					sc := scopeOf(tc.caller)
+					if tc.noOrg {
+						sc.Org = nil
+					}
+					rec := record(status)
+					rec.User.AccountID = accountID
+					if tc.noTarget {
+						rec = nil
+					}
+					return sc, rec, tc.loadErr
+				}
+			}
+			f.remove = func(domain.Removal) (int, error) { wrote++; return 1, nil }
+			f.setStatus = func(domain.StatusChange) error { wrote++; return nil }
+			err := lifecycle(service(f), op, tc.c, tc.orgID, tc.accountID)
+			if domain.ErrorCode(err) != tc.code {
+				t.Errorf("%s: %v, want %q", name, err, tc.code)
+			}
+			if want := map[bool]int{true: 1, false: 0}[tc.code == ""]; wrote != want {
+				t.Errorf("%s: %d writes, want %d", name, wrote, want)
+			}
+		}
+	}
+}
+
+// TestRemove: the answer names what the account held, and the store gets
+// the record as read, the caller (to condition the write on) and the audit
+// entry of the removal.
+func TestRemove(t *testing.T) {
+	var got *domain.Removal
+	f := &fake{t: t,
+		load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+			return scopeOf(&orgAdmin), record(domain.UserActive), nil
+		},
+		remove: func(r domain.Removal) (int, error) { got = &r; return 1, nil },
+	}
+	res, err := service(f).Remove(context.Background(), caller, "o", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Removed{AccountID: "u", Email: "u@x.example",
+		Roles:       map[string]domain.Role{"wiki/confluence": domain.RoleGuest, "wiki/jira": domain.RoleUser},
+		Groups:      []string{"partners", "staff"},
+		Invitations: []string{"inv-1"},
+		Released:    map[string]domain.Seats{"wiki": {Guests: -1}},
+		Stages:      1}
+	if !reflect.DeepEqual(res, want) {
+		t.Errorf("removed %+v, want %+v", res, want)
+	}
+	if got == nil {
+		t.Fatal("nothing written")
+	}
+	if !reflect.DeepEqual(got.Record, *record(domain.UserActive)) || got.CallerID != "admin" {
+		t.Errorf("removal %+v", got)
+	}
+	checkAudit(t, "remove", got.Audit, domain.ActionUserRemove, "user/u", wantBefore(domain.UserActive), nil)
+
+	// An org admin's removal says so in the log.
+	f.load = func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+		rec := record(domain.UserSuspended)
+		rec.User.OrgAdmin = true
+		return scopeOf(&orgAdmin), rec, nil
+	}
+	if _, err := service(f).Remove(context.Background(), caller, "o", "u"); err != nil {
+		t.Fatal(err)
+	}
+	b := wantBefore(domain.UserSuspended)
+	b["orgAdmin"] = true
+	checkAudit(t, "remove org admin", got.Audit, domain.ActionUserRemove, "user/u", b, nil)
+}
+
+// TestRemoveBusyGroup: while a group of the account has a job in flight the
+// removal is refused, naming every such group, and nothing is written.
+func TestRemoveBusyGroup(t *testing.T) {
+	f := &fake{t: t, load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+		rec := record(domain.UserActive)
+		rec.Groups = []string{"partners", "staff", "zeta"}
+		rec.GroupInfo["staff"] = domain.GroupState{ID: "staff", Name: "Staff", ActiveJob: "j2"}
+		rec.GroupInfo["partners"] = domain.GroupState{ID: "partners", Name: "Partners", ActiveJob: "j1"}
+		rec.GroupInfo["zeta"] = domain.GroupState{ID: "zeta", Name: "Zeta"}
+		return scopeOf(&orgAdmin), rec, nil
+	}}
+	_, err := service(f).Remove(context.Background(), caller, "o", "u")
+	var e *domain.Error
+	if !errors.As(err, &e) || e.Code != domain.ECONFLICT || !reflect.DeepEqual(e.Extra["groups"], []string{"partners", "staff"}) ||
+		e.Message != "The user is in group(s) Partners, Staff with a job in flight; retry when it has finished." {
+		t.Errorf("busy: %#v", err)
+	}
+}
+
+// TestRemoveStages: the store removes a large account in stages and says
+// how many transactions stood. When a later stage loses to a concurrent
+// change (ErrAccessChanged) the service reads what is left and hands that
+// to the store again; the answer counts the transactions of every attempt.
+// Any other refusal ends it at once, with the stages that stood counted.
+func TestRemoveStages(t *testing.T) {
+	t.Run("finishes from what is left", func(t *testing.T) {
+		reads, calls := 0, []domain.Removal{}
+		f := &fake{t: t,
+			load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+				reads++
+				rec := record(domain.UserActive)
+				if reads > 1 { // the memberships went in the stages that stood
+					rec.Groups = nil
+					a := rec.Access["wiki/confluence"]
+					a.Groups, a.Version = nil, 4
+					rec.Access["wiki/confluence"] = a
+				}
+				return scopeOf(&orgAdmin), rec, nil
+			},
+			remove: func(r domain.Removal) (int, error) {
+				calls = append(calls, r)
+				if len(calls) == 1 {
+					return 2, domain.ErrAccessChanged
+				}
+				return 1, nil
+			},
+		}
+		res, err := service(f).Remove(context.Background(), caller, "o", "u")
+		if err != nil || res.Stages != 3 || reads != 2 || len(calls) != 2 {
+			t.Fatalf("%+v, %v after %d reads, %d writes", res, err, reads, len(calls))
+		}
+		if len(calls[1].Record.Groups) != 0 || calls[1].Record.Access["wiki/confluence"].Version != 4 {
+			t.Errorf("second attempt did not use the record read again: %+v", calls[1].Record)
+		}
+		if len(res.Groups) != 0 {
+			t.Errorf("answer from the first read: %+v", res)
+		}
+		if calls[0].Audit.ID == calls[1].Audit.ID {
+			t.Errorf("both attempts carry audit entry %s", calls[0].Audit.ID)
+		}
+	})
+	t.Run("gives up after maxAttempts", func(t *testing.T) {
+		reads, writes := 0, 0
+		f := &fake{t: t,
+			load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+				reads++
+				return scopeOf(&orgAdmin), record(domain.UserActive), nil
+			},
+			remove: func(domain.Removal) (int, error) { writes++; return 1, domain.ErrAccessChanged },
+		}
+		res, err := service(f).Remove(context.Background(), caller, "o", "u")
+		if err != domain.ErrAccessChanged || reads != maxAttempts || writes != maxAttempts || res.Stages != maxAttempts {
+			t.Errorf("%+v, %v after %d reads, %d writes", res, err, reads, writes)
+		}
+	})
+	for name, storeErr := range map[string]error{
+		"caller no longer admin": domain.Errorf(domain.EFORBIDDEN, "Only active organisation admins may do this."),
+		"group became busy":      domain.Errorf(domain.ECONFLICT, "Group Partners has a job in flight; retry when it has finished."),
+		"internal":               errors.New("boom"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			writes := 0
+			f := &fake{t: t,
+				load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+					return scopeOf(&orgAdmin), record(domain.UserActive), nil
+				},
+				remove: func(domain.Removal) (int, error) { writes++; return 2, storeErr },
+			}
+			res, err := service(f).Remove(context.Background(), caller, "o", "u")
+			if err != storeErr || writes != 1 || res.Stages != 2 {
+				t.Errorf("%+v, %v after %d writes", res, err, writes)
+			}
+		})
+	}
+	t.Run("account gone on the re-read", func(t *testing.T) {
+		reads := 0
+		f := &fake{t: t,
+			load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+				reads++
+				if reads > 1 {
+					return scopeOf(&orgAdmin), nil, nil
+				}
+				return scopeOf(&orgAdmin), record(domain.UserActive), nil
+			},
+			remove: func(domain.Removal) (int, error) { return 1, domain.ErrAccessChanged },
+		}
+		res, err := service(f).Remove(context.Background(), caller, "o", "u")
+		if domain.ErrorCode(err) != domain.ENOTFOUND || res.Stages != 1 {
+			t.Errorf("%+v, %v", res, err)
+		}
+	})
+}
