@@ -362,3 +362,130 @@ func TestRemoveStages(t *testing.T) {
 		}
 	})
 }
+
+// TestSetStatus: only "active" and "suspended" are asked for (checked before
+// anything is read); an invited account moves neither way; a status already
+// held writes nothing; a change is handed over guarded by the status read,
+// with its audit entry.
+func TestSetStatus(t *testing.T) {
+	for _, status := range []string{"", "invited", "Active", "SUSPENDED", " active", "deleted"} {
+		_, err := service(&fake{t: t}).SetStatus(context.Background(), caller, "o", "u", status)
+		var e *domain.Error
+		if !errors.As(err, &e) || e.Code != domain.EINVALID || e.Fields["status"] == "" {
+			t.Errorf("status %q: %#v", status, err)
+		}
+	}
+	cases := []struct {
+		name     string
+		from, to domain.UserStatus
+		code     string
+		write    bool
+	}{
+		{"suspend", domain.UserActive, domain.UserSuspended, "", true},
+		{"restore", domain.UserSuspended, domain.UserActive, "", true},
+		{"suspend the suspended", domain.UserSuspended, domain.UserSuspended, "", false},
+		{"restore the active", domain.UserActive, domain.UserActive, "", false},
+		{"suspend the invited", domain.UserInvited, domain.UserSuspended, domain.ECONFLICT, false},
+		{"activate the invited", domain.UserInvited, domain.UserActive, domain.ECONFLICT, false},
+	}
+	for _, tc := range cases {
+		var got *domain.StatusChange
+		f := &fake{t: t,
+			load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+				return scopeOf(&orgAdmin), record(tc.from), nil
+			},
+			setStatus: func(ch domain.StatusChange) error { got = &ch; return nil },
+		}
+		u, err := service(f).SetStatus(context.Background(), caller, "o", "u", string(tc.to))
+		if domain.ErrorCode(err) != tc.code {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.code)
+		}
+		if (got != nil) != tc.write {
+			t.Errorf("%s: wrote %+v, want a write: %v", tc.name, got, tc.write)
+		}
+		if tc.code != "" {
+			continue
+		}
+		if u.AccountID != "u" || u.Email != "u@x.example" || u.Status != tc.to {
+			t.Errorf("%s: answered %+v", tc.name, u)
+		}
+		if got == nil {
+			continue
+		}
+		if !reflect.DeepEqual(got.User, record(tc.from).User) || got.From != tc.from || got.To != tc.to || got.CallerID != "admin" {
+			t.Errorf("%s: change %+v", tc.name, got)
+		}
+		checkAudit(t, tc.name, got.Audit, domain.ActionUserStatus, "user/u",
+			map[string]any{"status": string(tc.from)}, map[string]any{"status": string(tc.to)})
+	}
+}
+
+// TestSetStatusRetries: a status that changed meanwhile (ErrAccessChanged)
+// is read again: the change is redone from the new state, or dropped when
+// the account already is as asked; the retries are bounded.
+func TestSetStatusRetries(t *testing.T) {
+	t.Run("redone from the new state", func(t *testing.T) {
+		reads, changes := 0, []domain.StatusChange{}
+		f := &fake{t: t,
+			load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+				reads++
+				return scopeOf(&orgAdmin), record(domain.UserActive), nil
+			},
+			setStatus: func(ch domain.StatusChange) error {
+				changes = append(changes, ch)
+				if len(changes) == 1 {
+					return domain.ErrAccessChanged
+				}
+				return nil
+			},
+		}
+		u, err := service(f).SetStatus(context.Background(), caller, "o", "u", "suspended")
+		if err != nil || u.Status != domain.UserSuspended || reads != 2 || len(changes) != 2 {
+			t.Errorf("%+v, %v after %d reads, %d writes", u, err, reads, len(changes))
+		}
+	})
+	t.Run("already done meanwhile", func(t *testing.T) {
+		reads, writes := 0, 0
+		f := &fake{t: t,
+			load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+				reads++
+				if reads > 1 {
+					return scopeOf(&orgAdmin), record(domain.UserSuspended), nil
+				}
+				return scopeOf(&orgAdmin), record(domain.UserActive), nil
+			},
+			setStatus: func(domain.StatusChange) error { writes++; return domain.ErrAccessChanged },
+		}
+		u, err := service(f).SetStatus(context.Background(), caller, "o", "u", "suspended")
+		if err != nil || u.Status != domain.UserSuspended || reads != 2 || writes != 1 {
+			t.Errorf("%+v, %v after %d reads, %d writes", u, err, reads, writes)
+		}
+	})
+	t.Run("gives up after maxAttempts", func(t *testing.T) {
+		writes := 0
+		f := &fake{t: t,
+			load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+				return scopeOf(&orgAdmin), record(domain.UserActive), nil
+			},
+			setStatus: func(domain.StatusChange) error { writes++; return domain.ErrAccessChanged },
+		}
+		u, err := service(f).SetStatus(context.Background(), caller, "o", "u", "suspended")
+		if err != domain.ErrAccessChanged || writes != maxAttempts || u.Status != domain.UserActive {
+			t.Errorf("%+v, %v after %d writes", u, err, writes)
+		}
+	})
+	t.Run("other refusals are final", func(t *testing.T) {
+		writes := 0
+		refused := domain.Errorf(domain.EFORBIDDEN, "Only active organisation admins may do this.")
+		f := &fake{t: t,
+			load: func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+				return scopeOf(&orgAdmin), record(domain.UserActive), nil
+			},
+			setStatus: func(domain.StatusChange) error { writes++; return refused },
+		}
+		u, err := service(f).SetStatus(context.Background(), caller, "o", "u", "suspended")
+		if err != refused || writes != 1 || u.Status != domain.UserActive {
+			t.Errorf("%+v, %v after %d writes", u, err, writes)
+		}
+	})
+}
