@@ -489,3 +489,242 @@ func TestSetStatusRetries(t *testing.T) {
 		}
 	})
 }
+
+// pending is a pending invitation of wiki for the invited account u.
+func pending() domain.Invitation {
+	return domain.Invitation{OrgID: "o", ID: "inv-1", SiteID: "wiki", AccountID: "u", Email: "u@x.example", TokenHash: "h",
+		Status: domain.InvitationPending, CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour), Version: 2}
+}
+
+// invitee is the record of u while invited: what its invitation gave it.
+func invitee() *domain.UserRecord {
+	rec := record(domain.UserInvited)
+	rec.Invitations = []domain.Invitation{pending()}
+	return rec
+}
+
+// revokeWorld answers the reads of a revocation: the invitation (nil: none
+// on this site) and the scope of caller c, the invitee's record as given.
+func revokeWorld(f *fake, c *domain.User, inv *domain.Invitation, rec *domain.UserRecord) {
+	f.invitation = func(orgID, siteID, id string) (domain.Invitation, error) {
+		if orgID != "o" || siteID != "wiki" || id != "inv-1" {
+			f.t.Errorf("invitation read %s/%s/%s", orgID, siteID, id)
+		}
+		if inv == nil {
+			return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "No such invitation on this site.")
+		}
+		return *inv, nil
+	}
+	f.load = func(orgID, callerID, accountID string) (domain.Scope, *domain.UserRecord, error) {
+		want := "u"
+		if inv == nil {
+			want = callerID // nothing to read but the caller
+		}
+		if orgID != "o" || callerID != "admin" || accountID != want {
+			f.t.Errorf("record read %s/%s/%s, want account %s", orgID, callerID, accountID, want)
+		}
+		sc := scopeOf(c)
+		sc.Site = &domain.Site{ID: "wiki"}
+		return sc, rec, nil
+	}
+}
+
+// TestRevokeGate: org admins and admins of the invitation's site may; ids
+// are checked before anything is read; a caller of another org gets 404; a
+// caller who may not revoke learns nothing of whether the invitation exists.
+func TestRevokeGate(t *testing.T) {
+	cases := []struct {
+		name                 string
+		c                    domain.Caller
+		orgID, siteID, id    string
+		caller               *domain.User
+		noInvitation, noRead bool
+		code                 string
+	}{
+		{name: "org admin", c: caller, orgID: "o", siteID: "wiki", id: "inv-1", caller: &orgAdmin},
+		{name: "site admin", c: caller, orgID: "o", siteID: "wiki", id: "inv-1", caller: &siteAdmin},
+		{name: "admin of another site", c: caller, orgID: "o", siteID: "wiki", id: "inv-1", caller: &otherSiteAdmin, code: domain.EFORBIDDEN},
+		{name: "plain user", c: caller, orgID: "o", siteID: "wiki", id: "inv-1", caller: &plainUser, code: domain.EFORBIDDEN},
+		{name: "suspended admin", c: caller, orgID: "o", siteID: "wiki", id: "inv-1", caller: &suspendedAdmin, code: domain.EFORBIDDEN},
+		{name: "caller of another org", c: caller, orgID: "o", siteID: "wiki", id: "inv-1", caller: nil, code: domain.ENOTFOUND},
+		{name: "no such invitation", c: caller, orgID: "o", siteID: "wiki", id: "inv-1", caller: &siteAdmin, noInvitation: true, code: domain.ENOTFOUND},
+		{name: "no such invitation, plain user", c: caller, orgID: "o", siteID: "wiki", id: "inv-1", caller: &plainUser, noInvitation: true, code: domain.EFORBIDDEN},
+		{name: "no such invitation, another org", c: caller, orgID: "o", siteID: "wiki", id: "inv-1", caller: nil, noInvitation: true, code: domain.ENOTFOUND},
+		{name: "invalid org id", c: caller, orgID: "O", siteID: "wiki", id: "inv-1", noRead: true, code: domain.ENOTFOUND},
+		{name: "invalid site id", c: caller, orgID: "o", siteID: "wiki/x", id: "inv-1", noRead: true, code: domain.ENOTFOUND},
+		{name: "empty site id", c: caller, orgID: "o", siteID: "", id: "inv-1", noRead: true, code: domain.ENOTFOUND},
+		{name: "invalid caller id", c: domain.Caller{AccountID: "a#b"}, orgID: "o", siteID: "wiki", id: "inv-1", noRead: true, code: domain.ENOTFOUND},
+		{name: "invalid invitation id", c: caller, orgID: "o", siteID: "wiki", id: "inv 1", noRead: true, code: domain.ENOTFOUND},
+		{name: "empty invitation id", c: caller, orgID: "o", siteID: "wiki", id: "", noRead: true, code: domain.ENOTFOUND},
+	}
+	for _, tc := range cases {
+		wrote := false
+		f := &fake{t: t, revoke: func(domain.Revocation) error { wrote = true; return nil }}
+		if !tc.noRead {
+			inv := ptr(pending())
+			if tc.noInvitation {
+				inv = nil
+			}
+			revokeWorld(f, tc.caller, inv, invitee())
+		}
+		_, err := service(f).Revoke(context.Background(), tc.c, tc.orgID, tc.siteID, tc.id)
+		if domain.ErrorCode(err) != tc.code {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.code)
+		}
+		if wrote != (tc.code == "") {
+			t.Errorf("%s: wrote %v", tc.name, wrote)
+		}
+	}
+}
+
+// TestRevokeOnlyPending: an accepted, revoked or expired invitation, or one
+// whose account is no longer invited, is a 409 and nothing is written; so is
+// one whose invitee is in a group with a job in flight.
+func TestRevokeOnlyPending(t *testing.T) {
+	with := func(change func(*domain.Invitation)) *domain.Invitation {
+		inv := pending()
+		change(&inv)
+		return &inv
+	}
+	busy := invitee()
+	busy.GroupInfo["staff"] = domain.GroupState{ID: "staff", Name: "Staff", ActiveJob: "j"}
+	cases := []struct {
+		name string
+		inv  *domain.Invitation
+		rec  *domain.UserRecord
+		code string
+	}{
+		{"pending", ptr(pending()), invitee(), ""},
+		{"pending, expiring in a moment", with(func(i *domain.Invitation) { i.ExpiresAt = now.Add(time.Nanosecond) }), invitee(), ""},
+		{"accepted", with(func(i *domain.Invitation) { i.Status = domain.InvitationAccepted }), invitee(), domain.ECONFLICT},
+		{"revoked", with(func(i *domain.Invitation) { i.Status = domain.InvitationRevoked }), invitee(), domain.ECONFLICT},
+		{"marked expired", with(func(i *domain.Invitation) { i.Status = domain.InvitationExpired }), invitee(), domain.ECONFLICT},
+		{"pending but expired now", with(func(i *domain.Invitation) { i.ExpiresAt = now }), invitee(), domain.ECONFLICT},
+		{"pending but expired long ago", with(func(i *domain.Invitation) { i.ExpiresAt = now.Add(-24 * time.Hour) }), invitee(), domain.ECONFLICT},
+		{"account already active", ptr(pending()), record(domain.UserActive), domain.ECONFLICT},
+		{"account gone", ptr(pending()), nil, domain.ECONFLICT},
+		{"invitee in a busy group", ptr(pending()), busy, domain.ECONFLICT},
+	}
+	for _, tc := range cases {
+		wrote := false
+		f := &fake{t: t, revoke: func(domain.Revocation) error { wrote = true; return nil }}
+		revokeWorld(f, &siteAdmin, tc.inv, tc.rec)
+		_, err := service(f).Revoke(context.Background(), caller, "o", "wiki", "inv-1")
+		if domain.ErrorCode(err) != tc.code {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.code)
+		}
+		if wrote != (tc.code == "") {
+			t.Errorf("%s: wrote %v", tc.name, wrote)
+		}
+	}
+}
+
+// TestRevoke: the store gets the invitation and the invitee's record as
+// read and the audit entry; the answer is the invitation revoked, with what
+// was released.
+func TestRevoke(t *testing.T) {
+	var got *domain.Revocation
+	f := &fake{t: t, revoke: func(rv domain.Revocation) error { got = &rv; return nil }}
+	revokeWorld(f, &siteAdmin, ptr(pending()), invitee())
+	res, err := service(f).Revoke(context.Background(), caller, "o", "wiki", "inv-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantInv := pending()
+	wantInv.Status, wantInv.Version = domain.InvitationRevoked, 3
+	if !reflect.DeepEqual(res, Revoked{Invitation: wantInv, Released: map[string]domain.Seats{"wiki": {Guests: -1}}, Groups: []string{"partners", "staff"}}) {
+		t.Errorf("revoked %+v", res)
+	}
+	if !reflect.DeepEqual(got.Invitation, pending()) || !reflect.DeepEqual(got.Record, *invitee()) {
+		t.Errorf("revocation %+v", got)
+	}
+	b := wantBefore(domain.UserInvited)
+	b["invitation"] = "pending"
+	checkAudit(t, "revoke", got.Audit, domain.ActionInvitationRevoke, "invitation/inv-1", b,
+		map[string]any{"invitation": "revoked", "account": "u"})
+}
+
+// TestRevokeRetries: a revocation that lost to a concurrent change
+// (ErrAccessChanged) reads the invitation and the record again; the retries
+// are bounded; other refusals (the invitation accepted meanwhile) are final.
+func TestRevokeRetries(t *testing.T) {
+	t.Run("read again", func(t *testing.T) {
+		reads, writes := 0, []domain.Revocation{}
+		f := &fake{t: t}
+		revokeWorld(f, &orgAdmin, ptr(pending()), invitee())
+		readInv := f.invitation
+		f.invitation = func(o, s, id string) (domain.Invitation, error) {
+			reads++
+			inv, err := readInv(o, s, id)
+			inv.Version += reads - 1
+			return inv, err
+		}
+		f.revoke = func(rv domain.Revocation) error {
+			writes = append(writes, rv)
+			if len(writes) == 1 {
+				return domain.ErrAccessChanged
+			}
+			return nil
+		}
+		res, err := service(f).Revoke(context.Background(), caller, "o", "wiki", "inv-1")
+		if err != nil || reads != 2 || len(writes) != 2 || writes[1].Invitation.Version != 3 || res.Invitation.Version != 4 {
+			t.Errorf("%+v, %v after %d reads, %d writes", res, err, reads, len(writes))
+		}
+	})
+	t.Run("accepted meanwhile", func(t *testing.T) {
+		reads, writes := 0, 0
+		f := &fake{t: t}
+		revokeWorld(f, &orgAdmin, ptr(pending()), invitee())
+		readInv := f.invitation
+		f.invitation = func(o, s, id string) (domain.Invitation, error) {
+			reads++
+			inv, err := readInv(o, s, id)
+			if reads > 1 {
+				inv.Status = domain.InvitationAccepted
+			}
+			return inv, err
+		}
+		f.revoke = func(domain.Revocation) error { writes++; return domain.ErrAccessChanged }
+		_, err := service(f).Revoke(context.Background(), caller, "o", "wiki", "inv-1")
+		if domain.ErrorCode(err) != domain.ECONFLICT || err == domain.ErrAccessChanged || reads != 2 || writes != 1 {
+			t.Errorf("%v after %d reads, %d writes", err, reads, writes)
+		}
+	})
+	t.Run("gives up after maxAttempts", func(t *testing.T) {
+		writes := 0
+		f := &fake{t: t, revoke: func(domain.Revocation) error { writes++; return domain.ErrAccessChanged }}
+		revokeWorld(f, &orgAdmin, ptr(pending()), invitee())
+		res, err := service(f).Revoke(context.Background(), caller, "o", "wiki", "inv-1")
+		if err != domain.ErrAccessChanged || writes != maxAttempts || res.Invitation.Status != domain.InvitationPending {
+			t.Errorf("%+v, %v after %d writes", res, err, writes)
+		}
+	})
+	t.Run("other refusals are final", func(t *testing.T) {
+		writes := 0
+		refused := domain.Errorf(domain.ECONFLICT, "The invitation is no longer pending: it was accepted, revoked or replaced meanwhile.")
+		f := &fake{t: t, revoke: func(domain.Revocation) error { writes++; return refused }}
+		revokeWorld(f, &orgAdmin, ptr(pending()), invitee())
+		res, err := service(f).Revoke(context.Background(), caller, "o", "wiki", "inv-1")
+		if err != refused || writes != 1 || res.Invitation.Status != domain.InvitationPending {
+			t.Errorf("%+v, %v after %d writes", res, err, writes)
+		}
+	})
+	t.Run("invitation read fails", func(t *testing.T) {
+		boom := errors.New("boom")
+		f := &fake{t: t, invitation: func(string, string, string) (domain.Invitation, error) { return domain.Invitation{}, boom }}
+		if _, err := service(f).Revoke(context.Background(), caller, "o", "wiki", "inv-1"); err != boom {
+			t.Errorf("%v", err)
+		}
+	})
+	t.Run("record read fails", func(t *testing.T) {
+		boom := errors.New("boom")
+		f := &fake{t: t}
+		revokeWorld(f, &orgAdmin, ptr(pending()), invitee())
+		f.load = func(string, string, string) (domain.Scope, *domain.UserRecord, error) {
+			return scopeOf(&orgAdmin), invitee(), boom
+		}
+		if _, err := service(f).Revoke(context.Background(), caller, "o", "wiki", "inv-1"); err != boom {
+			t.Errorf("%v", err)
+		}
+	})
+}
