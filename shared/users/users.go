@@ -133,13 +133,8 @@ func (s *Service) Remove(ctx context.Context, c domain.Caller, orgID, accountID 
 		if err != nil {
 			return res, err
 		}
-		if busy := rec.Busy(); len(busy) > 0 {
-			ids, names := make([]string, 0, len(busy)), make([]string, 0, len(busy))
-			for _, g := range busy {
-				ids, names = append(ids, g.ID), append(names, g.Name)
-			}
-			return res, &domain.Error{Code: domain.ECONFLICT, Message: "The user is in group(s) " + strings.Join(names, ", ") +
-				" with a job in flight; retry when it has finished.", Extra: map[string]any{"groups": ids}}
+		if err := busyError("The user", rec.Busy()); err != nil {
+			return res, err
 		}
 		res = Removed{AccountID: accountID, Email: rec.User.Email, Roles: map[string]domain.Role{}, Groups: slices.Clone(rec.Groups), Released: rec.Seats()}
 		for k, a := range rec.Access {
@@ -248,9 +243,13 @@ func (s *Service) Revoke(ctx context.Context, c domain.Caller, orgID, siteID, in
 		case rec == nil || rec.User.Status != domain.UserInvited:
 			return res, domain.Errorf(domain.ECONFLICT, "The invited account is no longer pending.")
 		}
-		if busy := rec.Busy(); len(busy) > 0 {
-			return res, &domain.Error{Code: domain.ECONFLICT, Message: "The invitee is in group " + busy[0].Name + ", which has a job in flight; retry when it has finished.",
-				Extra: map[string]any{"groups": []string{busy[0].ID}}}
+		if err := busyError("The invitee", rec.Busy()); err != nil {
+			return res, err
+		}
+		if !sc.Caller.IsOrgAdmin() {
+			if what := beyondInvitation(rec, inv); what != "" {
+				return res, domain.Errorf(domain.EFORBIDDEN, "The invitee also holds %s, which this invitation did not give; only an organisation admin may revoke it (revoking removes the invited account).", what)
+			}
 		}
 		res.Released, res.Groups = rec.Seats(), slices.Clone(rec.Groups)
 		b := before(rec)
@@ -268,4 +267,42 @@ func (s *Service) Revoke(ctx context.Context, c domain.Caller, orgID, siteID, in
 		res.Invitation.Version++
 		return res, nil
 	}
+}
+
+// beyondInvitation names what a pending invitee holds that their invitation
+// did not give: access on another site (given by another site's admin while
+// the invitation was pending) or a membership of a group it did not name.
+// Revoking removes the invited account with all it holds, so a site admin
+// may revoke only when everything it holds came with the invitation.
+func beyondInvitation(rec *domain.UserRecord, inv domain.Invitation) string {
+	keys := make([]string, 0, len(rec.Access))
+	for k := range rec.Access {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if site, _, _ := strings.Cut(k, "/"); site != inv.SiteID && !rec.Access[k].Empty() {
+			return "access on site " + site
+		}
+	}
+	for _, g := range rec.Groups {
+		if !slices.Contains(inv.Groups, g) {
+			return "a membership of group " + g
+		}
+	}
+	return ""
+}
+
+// busyError is the conflict of a change refused while groups the account is
+// in have a job in flight: it names them all (nil when there are none).
+func busyError(who string, busy []domain.GroupState) error {
+	if len(busy) == 0 {
+		return nil
+	}
+	ids, names := make([]string, 0, len(busy)), make([]string, 0, len(busy))
+	for _, g := range busy {
+		ids, names = append(ids, g.ID), append(names, g.Name)
+	}
+	return &domain.Error{Code: domain.ECONFLICT, Message: who + " is in group(s) " + strings.Join(names, ", ") +
+		" with a job in flight; retry when it has finished.", Extra: map[string]any{"groups": ids}}
 }

@@ -492,7 +492,7 @@ func TestSetStatusRetries(t *testing.T) {
 
 // pending is a pending invitation of wiki for the invited account u.
 func pending() domain.Invitation {
-	return domain.Invitation{OrgID: "o", ID: "inv-1", SiteID: "wiki", AccountID: "u", Email: "u@x.example", TokenHash: "h",
+	return domain.Invitation{OrgID: "o", ID: "inv-1", SiteID: "wiki", AccountID: "u", Email: "u@x.example", TokenHash: "h", Groups: []string{"partners", "staff"},
 		Status: domain.InvitationPending, CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour), Version: 2}
 }
 
@@ -727,4 +727,32 @@ func TestRevokeRetries(t *testing.T) {
 			t.Errorf("%v", err)
 		}
 	})
+}
+
+// TestRevokeBySiteAdminOnlyWhatTheInvitationGave: revoking removes the
+// invited account, so a site admin may not revoke an invitee who meanwhile
+// got access on another site or joined another group; an org admin may.
+func TestRevokeBySiteAdminOnlyWhatTheInvitationGave(t *testing.T) {
+	for name, mutate := range map[string]func(*domain.UserRecord){
+		"access on another site": func(r *domain.UserRecord) {
+			r.Access["docs/confluence"] = domain.Access{Product: domain.Confluence, Direct: domain.RoleUser, Effective: domain.RoleUser, Version: 1}
+		},
+		"another group": func(r *domain.UserRecord) { r.Groups = append(r.Groups, "extra") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := invitee()
+			mutate(rec)
+			f := &fake{t: t}
+			revokeWorld(f, &siteAdmin, ptr(pending()), rec)
+			if _, err := service(f).Revoke(context.Background(), caller, "o", "wiki", "inv-1"); domain.ErrorCode(err) != domain.EFORBIDDEN {
+				t.Errorf("site admin: %v, want forbidden", err)
+			}
+			written := false
+			f = &fake{t: t, revoke: func(domain.Revocation) error { written = true; return nil }}
+			revokeWorld(f, &orgAdmin, ptr(pending()), rec)
+			if _, err := service(f).Revoke(context.Background(), caller, "o", "wiki", "inv-1"); err != nil || !written {
+				t.Errorf("org admin: %v (written %v)", err, written)
+			}
+		})
+	}
 }
