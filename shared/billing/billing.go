@@ -13,7 +13,7 @@ import (
 
 // Store is what the service needs from persistence.
 type Store interface {
-	LoadSiteScope(ctx context.Context, orgID, siteID, callerID, space string) (domain.SiteScope, error)
+	LoadSpace(ctx context.Context, orgID, siteID, callerID, space string) (domain.SpaceScope, error)
 	GuestPage(ctx context.Context, orgID, siteID, space string, limit int, cursor string) ([]domain.Guest, string, error)
 	CountSeats(ctx context.Context, orgID, siteID string) (paid, guests int64, err error)
 	RepairCounters(ctx context.Context, orgID, siteID string, seen, fixed domain.Counters, audit domain.AuditEntry) error
@@ -68,7 +68,7 @@ func (s *Service) Guests(ctx context.Context, c domain.Caller, orgID, siteID str
 	if q.Space != "" && sc.Space == nil {
 		return out, domain.Errorf(domain.ENOTFOUND, "No such space on this site.")
 	}
-	if !canReadSite(sc) && !(q.Space != "" && sc.SpaceAdmin && sc.Caller.Status == domain.UserActive) {
+	if !canReadSite(sc) && !(q.Space != "" && sc.CallerAdmin && sc.Caller.Status == domain.UserActive) {
 		return out, domain.Errorf(domain.EFORBIDDEN, "Only organisation admins, admins of this site and its Confluence admins may list its guests; a space admin may list the guests of their own space (?space=).")
 	}
 	cursor := q.Cursor
@@ -92,11 +92,11 @@ func (s *Service) Guests(ctx context.Context, c domain.Caller, orgID, siteID str
 
 // scope reads the site's scope and answers ENOTFOUND for an org, site or
 // caller that is not there.
-func (s *Service) scope(ctx context.Context, c domain.Caller, orgID, siteID, space string) (domain.SiteScope, error) {
+func (s *Service) scope(ctx context.Context, c domain.Caller, orgID, siteID, space string) (domain.SpaceScope, error) {
 	if !domain.ValidSlug(orgID) || !domain.ValidSlug(siteID) || !domain.ValidAccountID(c.AccountID) {
-		return domain.SiteScope{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
+		return domain.SpaceScope{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
 	}
-	sc, err := s.Store.LoadSiteScope(ctx, orgID, siteID, c.AccountID, space)
+	sc, err := s.Store.LoadSpace(ctx, orgID, siteID, c.AccountID, space)
 	if err != nil {
 		return sc, err
 	}
@@ -112,7 +112,7 @@ func (s *Service) scope(ctx context.Context, c domain.Caller, orgID, siteID, spa
 // canReadSite reports the callers who may read a site's guests and
 // billing: org admins, the site's admins and its Confluence admins (who
 // manage its access and need its free slots).
-func canReadSite(sc domain.SiteScope) bool {
+func canReadSite(sc domain.SpaceScope) bool {
 	return sc.Caller.CanManageRoles(sc.Site.ID, sc.CallerAccess)
 }
 

@@ -14,8 +14,8 @@ type fakeStore struct {
 	pages  int
 }
 
-func (f *fakeStore) LoadSiteScope(context.Context, string, string, string, string) (domain.SiteScope, error) {
-	return domain.SiteScope{Scope: domain.Scope{Org: &domain.Org{ID: "o"}, Site: &domain.Site{OrgID: "o", ID: "s"}, Caller: &f.caller}}, nil
+func (f *fakeStore) LoadSpace(context.Context, string, string, string, string) (domain.SpaceScope, error) {
+	return domain.SpaceScope{Scope: domain.Scope{Org: &domain.Org{ID: "o"}, Site: &domain.Site{OrgID: "o", ID: "s"}, Caller: &f.caller}}, nil
 }
 
 func (f *fakeStore) GuestPage(_ context.Context, _, _, _ string, limit int, _ string) ([]domain.Guest, string, error) {

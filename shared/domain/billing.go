@@ -129,17 +129,6 @@ func ValidAuditTarget(s string) bool {
 // id, or ActorSystem.
 func ValidActor(s string) bool { return s == ActorSystem || ValidAccountID(s) }
 
-// SiteScope is what a read of a site's guests or billing needs first: the
-// org, the caller, the site (with its counters), the caller's Confluence
-// access there (a product admin may read), and, when a space is named, the
-// space and whether the caller is one of its admins. Nil fields are absent.
-type SiteScope struct {
-	Scope
-	CallerAccess Access
-	Space        *Space
-	SpaceAdmin   bool
-}
-
 // AuditQuery selects entries of an org's audit log: by actor, by target (or
 // both), within [From, To]; a page of at most Limit entries after Cursor.
 type AuditQuery struct {

@@ -12,41 +12,6 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// LoadSiteScope reads a site scope in one BatchGetItem (at most 6 keys).
-func (s *Store) LoadSiteScope(ctx context.Context, orgID, siteID, callerID, space string) (domain.SiteScope, error) {
-	var sc domain.SiteScope
-	keys := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID)),
-		key(userPK(orgID, callerID), accessSK(siteID, string(domain.Confluence)))}
-	if space != "" {
-		keys = append(keys, key(spacePK(orgID, siteID, space), skSpace), key(spacePK(orgID, siteID, space), spaceAdminSK(callerID)))
-	}
-	got, err := s.batchGet(ctx, keys)
-	if err != nil {
-		return sc, err
-	}
-	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
-		return sc, err
-	}
-	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
-		return sc, err
-	}
-	if sc.Site, err = decodeOpt(got, orgPK(orgID), siteSK(siteID), decodeSite, siteItem.domain); err != nil {
-		return sc, err
-	}
-	if a, err := decodeOpt(got, userPK(orgID, callerID), accessSK(siteID, string(domain.Confluence)), decodeAccess, accessItem.domain); err != nil {
-		return sc, err
-	} else if a != nil {
-		sc.CallerAccess = *a
-	}
-	if space != "" {
-		if sc.Space, err = decodeOpt(got, spacePK(orgID, siteID, space), skSpace, decodeSpace, spaceItem.domain); err != nil {
-			return sc, err
-		}
-		_, sc.SpaceAdmin = got[id(spacePK(orgID, siteID, space), spaceAdminSK(callerID))]
-	}
-	return sc, nil
-}
-
 // GuestPage reads one page of a site's Confluence guests by email: one
 // Query of GSI1 `ORG#o#SITE#s#confluence#guest` (or, for a space, of GSI2
 // `ORG#o#SITE#s#SPACE#k`) for at most limit access items, then their
