@@ -8,11 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/shared/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/sesmailer/mailbox"
 )
@@ -25,20 +24,7 @@ func revokePath(org, site, id string) string {
 
 // items scans the stack's table (tests only).
 func (e *env) items(t *testing.T) []map[string]types.AttributeValue {
-	t.Helper()
-	var out []map[string]types.AttributeValue
-	var start map[string]types.AttributeValue
-	for {
-		res, err := e.DB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.Store.Table()), ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, res.Items...)
-		if len(res.LastEvaluatedKey) == 0 {
-			return out
-		}
-		start = res.LastEvaluatedKey
-	}
+	return testenv.ScanAll(t, e.DB, e.Store.Table())
 }
 
 func attr(it map[string]types.AttributeValue, k string) string {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -17,25 +16,13 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/testenv"
 	"github.com/guestaccess/guestaccess/shared/users"
 )
 
 // scanAll reads every item of the table (tests only).
 func scanAll(t *testing.T, fx fixture) []map[string]types.AttributeValue {
-	t.Helper()
-	var out []map[string]types.AttributeValue
-	var start map[string]types.AttributeValue
-	for {
-		res, err := fx.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(fx.st.Table()), ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, res.Items...)
-		if len(res.LastEvaluatedKey) == 0 {
-			return out
-		}
-		start = res.LastEvaluatedKey
-	}
+	return testenv.ScanAll(t, fx.db, fx.st.Table())
 }
 
 func sv(it map[string]types.AttributeValue, k string) string {
