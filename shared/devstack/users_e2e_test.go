@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/demo"
-	"github.com/guestaccess/guestaccess/shared/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/sesmailer/mailbox"
+	"github.com/guestaccess/guestaccess/shared/testenv"
 )
 
 func userPath(org, acct string) string   { return "/orgs/" + org + "/users/" + acct }
