@@ -105,6 +105,9 @@ type Stack struct {
 	Mailer *sesmailer.Mailer
 	// Jobs is the group jobs queue (in process), fed to the jobs worker.
 	Jobs *localqueue.Queue
+	// Calls records the AWS calls each function makes, as IAM actions on
+	// template resources (see [CallLog.Ungranted]).
+	Calls *CallLog
 
 	server  *http.Server
 	closers []func()
@@ -159,14 +162,18 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 	}
 	st.SESURL = o.SESEndpoint
+	st.Calls = NewCallLog()
+	trace := tracer{log: st.Calls, table: o.Table}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	st.DB = dynamodb.NewFromConfig(cfg, func(op *dynamodb.Options) {
 		op.BaseEndpoint = aws.String(o.DynamoEndpoint)
 		op.DisableValidateResponseChecksum = true // minidyn sends none
+		op.APIOptions = append(op.APIOptions, trace.middleware("dynamodb"))
 		op.APIOptions = append(op.APIOptions, o.DynamoAPIOptions...)
 	})
 	st.SES = ses.NewFromConfig(cfg, func(op *ses.Options) {
 		op.BaseEndpoint = aws.String(o.SESEndpoint)
+		op.APIOptions = append(op.APIOptions, trace.middleware("ses"))
 		op.APIOptions = append(op.APIOptions, o.SESAPIOptions...)
 	})
 	if err := tablesetup.Create(ctx, st.DB, st.Template, o.Table); err != nil {
@@ -207,13 +214,15 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	// The jobs queue: SQS semantics in process (visibility timeout,
 	// partial batch failures, a dead-letter queue with its own consumer),
-	// feeding the real worker handler.
+	// feeding the real worker handler, whose calls are
+	// GroupJobsWorkerFunction's.
 	var worker localqueue.Handler
+	asWorker := func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		return worker(WithFunction(ctx, WorkerFunctionID), ev)
+	}
 	st.Jobs = localqueue.New(localqueue.Options{Name: "group-jobs", MaxReceiveCount: 5, BatchSize: 5, VisibilityTimeout: o.JobsVisibility,
-		Handler:    func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) { return worker(ctx, ev) },
-		DLQHandler: func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) { return worker(ctx, ev) },
-		Log:        o.Log})
-	jobs := app.Jobs(st.Env, st.Store, st.Jobs)
+		Handler: asWorker, DLQHandler: asWorker, Log: o.Log})
+	jobs := app.Jobs(st.Env, st.Store, tracedQueue{Sender: st.Jobs, log: st.Calls})
 	jobs.InlineMembers, jobs.FinishDelay = o.JobsInlineMembers, time.Second
 	worker = app.GroupJobsWorker(st.Env, jobs)
 	st.Jobs.Start(context.Background())
@@ -269,7 +278,7 @@ func (st *Stack) ProductToken(clientID string) (string, error) {
 
 // RetryEmails runs the scheduled email retry job once, as its schedule would.
 func (st *Stack) RetryEmails(ctx context.Context) (invites.RetryReport, error) {
-	return app.RetryInvitationEmails(st.Env, st.Store, st.Mailer)(ctx, events.EventBridgeEvent{})
+	return app.RetryInvitationEmails(st.Env, st.Store, st.Mailer)(WithFunction(ctx, RetryFunctionID), events.EventBridgeEvent{})
 }
 
 // Close stops what the stack started.

@@ -66,7 +66,10 @@ func start(t *testing.T, backend string, mutate ...func(*devstack.Options)) *env
 	if err != nil {
 		t.Fatalf("start %s stack: %v", backend, err)
 	}
-	t.Cleanup(st.Close)
+	// Once the stack has stopped (the jobs worker too), every AWS call a
+	// function made must be granted by its policy in template.yaml: the
+	// emulators do not enforce IAM.
+	t.Cleanup(func() { st.Close(); checkGrants(t, st) })
 	e.Stack = st
 	if backend == "moto" {
 		e.mail = mailbox.Moto{BaseURL: o.SESEndpoint}

@@ -89,7 +89,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := g.event(r, id, route, params, body)
 	if !route.Public {
-		ctxMap, status := g.authorize(r.Context(), r, route, params, req)
+		ctxMap, status := g.authorize(WithFunction(r.Context(), AuthorizerFunctionID), r, route, params, req)
 		switch status {
 		case http.StatusUnauthorized:
 			g.fail(w, id, "UNAUTHORIZED")
@@ -100,7 +100,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		req.RequestContext.Authorizer = ctxMap
 	}
-	resp, err := h(r.Context(), req)
+	// The function's AWS calls are recorded as its own (see CallLog).
+	resp, err := h(WithFunction(r.Context(), route.FunctionID), req)
 	if err != nil {
 		g.Log.Error("handler returned an error", "function", route.FunctionID, "requestId", id, "err", err)
 		g.fail(w, id, "DEFAULT_5XX")
