@@ -27,7 +27,9 @@ echo "== go vet"
 go vet ./...
 echo "== go test -race (each package starts its own moto and aws-ses-v2-local)"
 set +e
-go test -count=1 -race -v ./... >"$logs/go-test.log" 2>&1
+# The end-to-end package alone takes 5-8 minutes on two busy cores: past go
+# test's default 10-minute timeout per binary with little load more.
+go test -count=1 -race -timeout 30m -v ./... >"$logs/go-test.log" 2>&1
 status=$?
 set -e
 # Package lines, failures and skips; the full log only when something failed.
