@@ -200,12 +200,18 @@ func Audit(env Env, st *store.Store) httpapi.Handler {
 // the rest wait for the next run.
 const RetryBatch = 200
 
+// ReleaseBatch is how many lapsed invitations one run of the job releases
+// (each one Query and one transaction); the rest wait for the next run.
+const ReleaseBatch = 100
+
 // RetryInvitationEmails is RetryInvitationEmailsFunction's handler: one run
-// of the scheduled email retry job (EventBridge rule).
+// of the scheduled invitation job (EventBridge rule): it retries the due
+// emails (at most RetryBatch), then releases the invitations that lapsed
+// (at most ReleaseBatch), whose audit entries carry the event's id.
 func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
 	svc := &invites.Retrier{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return func(ctx context.Context, _ events.EventBridgeEvent) (invites.RetryReport, error) {
-		return svc.RetryDeliveries(ctx, RetryBatch)
+	return func(ctx context.Context, ev events.EventBridgeEvent) (invites.RetryReport, error) {
+		return svc.Run(ctx, ev.ID, RetryBatch, ReleaseBatch)
 	}
 }
 

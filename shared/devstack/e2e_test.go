@@ -591,7 +591,8 @@ func TestSESFailureKeepsInvitation(t *testing.T) {
 }
 
 // TestUndeliveredInvitationExpires: the retry job marks an invitation whose
-// email never went out and whose link lapsed as expired, and stops.
+// email never went out and whose link lapsed as expired, releasing its
+// seat and account as an expiry does, and stops.
 func TestUndeliveredInvitationExpires(t *testing.T) {
 	e := start(t, "moto", func(o *devstack.Options) {
 		o.Sender, o.VerifySender = "unverified-"+domain.NewID()[:8]+"@14west.example", false
@@ -608,6 +609,10 @@ func TestUndeliveredInvitationExpires(t *testing.T) {
 	if inv.Status != domain.InvitationExpired {
 		t.Errorf("status = %s", inv.Status)
 	}
+	if _, err := e.Store.User(ctx, demo.OrgID, res["accountId"].(string)); domain.ErrorCode(err) != domain.ENOTFOUND {
+		t.Errorf("the invited account after expiry: %v", err)
+	}
+	e.countersMatchItems(t)
 	if rep, _ := e.RetryEmails(ctx); rep.Due != 0 {
 		t.Errorf("expired invitation still due: %+v", rep)
 	}

@@ -101,7 +101,9 @@ func (e *env) invitations(t *testing.T, token, status string, size int) []string
 // status, across pages; a resend sends exactly one new email whose link
 // works while the old one is refused as invalid (not as accepted); a
 // second resend within a minute is a 429 that sends nothing; an
-// Idempotency-Key replays; an expired invitation is renewed by a resend.
+// Idempotency-Key replays; an invitation past its expiry that the
+// scheduled job has not released yet is renewed by a resend (a released
+// one is a 409: TestExpiryReleasesTheSeat).
 func TestInvitationsListAndResend(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
@@ -191,8 +193,8 @@ func TestInvitationsListAndResend(t *testing.T) {
 				t.Errorf("emails after an idempotent resend: %d, want 2", n)
 			}
 
-			// Past expiry: the pending ones are listed as expired; a resend
-			// renews one, whose new link accepts.
+			// Past expiry, before the scheduled job ran: the pending ones are
+			// listed as expired; a resend renews one, whose new link accepts.
 			e.clock.Add(8 * 24 * 3600)
 			if got := e.invitations(t, admin, "expired", 1); !slices.Equal(got, []string{ids[3], ids[2]}) {
 				t.Errorf("expired = %v", got)

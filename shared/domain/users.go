@@ -11,6 +11,9 @@ const (
 	ActionUserRemoveStage  = "user.remove.stage"
 	ActionUserStatus       = "user.status"
 	ActionInvitationRevoke = "invitation.revoke"
+	// ActionInvitationExpire is the system's release of a pending
+	// invitation that lapsed (§7): what revoke releases, by ActorSystem.
+	ActionInvitationExpire = "invitation.expire"
 )
 
 // UserRecord is everything an account holds in its org: the profile, its

@@ -27,6 +27,24 @@ type fakeStore struct {
 	RotateFn         func(inv domain.Invitation, hash string) (domain.Invitation, error)
 	ByTokenFn        func(hash string) (domain.Invitation, error)
 	AcceptFn         func(inv domain.Invitation, at time.Time, audit domain.AuditEntry) error
+	DueExpiriesFn    func(now time.Time, limit int) ([]domain.Invitation, error)
+	LoadInviteeFn    func(orgID, accountID string) (*domain.UserRecord, error)
+	ExpireFn         func(rv domain.Revocation, now time.Time) error
+}
+
+func (f *fakeStore) DueExpiries(_ context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
+	f.must(f.DueExpiriesFn, "DueExpiries")
+	return f.DueExpiriesFn(now, limit)
+}
+
+func (f *fakeStore) LoadInvitee(_ context.Context, orgID, accountID string) (*domain.UserRecord, error) {
+	f.must(f.LoadInviteeFn, "LoadInvitee")
+	return f.LoadInviteeFn(orgID, accountID)
+}
+
+func (f *fakeStore) ExpireInvitation(_ context.Context, rv domain.Revocation, now time.Time) error {
+	f.must(f.ExpireFn, "ExpireInvitation")
+	return f.ExpireFn(rv, now)
 }
 
 func (f *fakeStore) must(fn any, name string) {
@@ -271,10 +289,16 @@ func TestInviteFailedEmailIsKeptForRetry(t *testing.T) {
 
 func TestRetryDeliveries(t *testing.T) {
 	due := []domain.Invitation{
-		{ID: "old", Email: "old@x.example", ExpiresAt: now.Add(-time.Minute), Status: domain.InvitationPending},
+		{ID: "old", OrgID: "o", AccountID: "a-old", Email: "old@x.example", ExpiresAt: now.Add(-time.Minute), Status: domain.InvitationPending},
 		{ID: "raced", Email: "raced@x.example", ExpiresAt: now.Add(time.Hour), Status: domain.InvitationPending},
 		{ID: "ok", Email: "ok@x.example", ExpiresAt: now.Add(time.Hour), Status: domain.InvitationPending},
 	}
+	lapsed := []domain.Invitation{
+		{ID: "gone", OrgID: "o", AccountID: "a-gone", ExpiresAt: now.Add(-time.Hour), Status: domain.InvitationPending},
+		{ID: "busy", OrgID: "o", AccountID: "a-busy", ExpiresAt: now.Add(-time.Hour), Status: domain.InvitationPending},
+		{ID: "renewed", OrgID: "o", AccountID: "a-renewed", ExpiresAt: now.Add(-time.Hour), Status: domain.InvitationPending},
+	}
+	var expired []string
 	st := &fakeStore{t: t,
 		DueFn: func(time.Time, int) ([]domain.Invitation, error) { return due, nil },
 		RotateFn: func(inv domain.Invitation, hash string) (domain.Invitation, error) {
@@ -285,17 +309,39 @@ func TestRetryDeliveries(t *testing.T) {
 			return inv, nil
 		},
 		SaveDeliveriesFn: func(ds []domain.Delivery) ([]int, error) {
-			if len(ds) != 2 || ds[0].Invitation.Status != domain.InvitationExpired || ds[1].Invitation.Delivery != domain.DeliverySent {
+			if len(ds) != 1 || ds[0].Invitation.Delivery != domain.DeliverySent {
 				t.Errorf("saved = %+v", ds)
 			}
 			return nil, nil
 		},
+		DueExpiriesFn: func(time.Time, int) ([]domain.Invitation, error) { return lapsed, nil },
+		LoadInviteeFn: func(org, acct string) (*domain.UserRecord, error) {
+			inv := domain.Invitation{OrgID: org, AccountID: acct, ID: acct[2:], ExpiresAt: now.Add(-time.Hour), Status: domain.InvitationPending}
+			if acct == "a-renewed" { // the index lagged behind a resend
+				inv.ExpiresAt = now.Add(time.Hour)
+			}
+			return &domain.UserRecord{User: domain.User{OrgID: org, AccountID: acct, Status: domain.UserInvited}, Invitations: []domain.Invitation{inv}}, nil
+		},
+		ExpireFn: func(rv domain.Revocation, at time.Time) error {
+			a := rv.Audit
+			if a.Actor != domain.ActorSystem || a.Action != domain.ActionInvitationExpire || a.Target != domain.InvitationTarget(rv.Invitation.ID) || a.RequestID != "run-1" || !at.Equal(now) {
+				t.Errorf("audit = %+v", a)
+			}
+			if rv.Invitation.ID == "busy" {
+				return &domain.Error{Code: domain.ECONFLICT, Message: "busy", Extra: map[string]any{"groups": []string{"g"}}}
+			}
+			expired = append(expired, rv.Invitation.ID)
+			return nil
+		},
 	}
 	r := &Retrier{Store: st, Mailer: fakeSender{func(m email.Message) (string, error) { return "id", nil }},
 		Config: Config{AcceptURL: "https://x.example/a"}, Now: func() time.Time { return now }, Log: quiet}
-	rep, err := r.RetryDeliveries(context.Background(), 10)
-	if err != nil || rep != (RetryReport{Due: 3, Sent: 1, Expired: 1, Skipped: 1}) {
+	rep, err := r.Run(context.Background(), "run-1", 10, 10)
+	if err != nil || rep != (RetryReport{Due: 3, Sent: 1, Lapsed: 3, Expired: 2, Busy: 1, Skipped: 2}) {
 		t.Errorf("report = %+v %v", rep, err)
+	}
+	if fmt.Sprint(expired) != "[old gone]" {
+		t.Errorf("expired = %v", expired)
 	}
 }
 

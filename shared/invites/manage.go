@@ -116,9 +116,11 @@ type Resent struct {
 // Resend emails a pending invitation again with a new link: a new token
 // (only its hash is stored) and a renewed expiry, written with the audit
 // entry in one transaction, after which the old link no longer resolves.
-// An invitation that expired without being accepted is renewed the same
-// way (the invite refuses its address and says "resend"). Accepted and
-// revoked invitations are ECONFLICT, unchanged; a second resend within
+// A pending invitation past its expiry that the release job has not
+// released yet is renewed the same way (the invite refuses its address and
+// says "resend"). Accepted, revoked and expired (released) invitations are
+// ECONFLICT, unchanged: a released one has no account left, so it is
+// invited again instead; a second resend within
 // ResendInterval of the last email an admin asked for is ETOOMANY with
 // the time to wait.
 //
@@ -152,6 +154,8 @@ func (m *Manager) Resend(ctx context.Context, c Caller, orgID, siteID, invitatio
 			return Resent{}, domain.Errorf(domain.ECONFLICT, "This invitation has already been accepted; there is nothing to resend.")
 		case domain.InvitationRevoked:
 			return Resent{}, domain.Errorf(domain.ECONFLICT, "This invitation was revoked; invite the person again instead.")
+		case domain.InvitationExpired:
+			return Resent{}, domain.Errorf(domain.ECONFLICT, "This invitation expired and was released (its seat and account are gone); invite the person again instead.")
 		}
 		last := inv.CreatedAt
 		if inv.ResentAt.After(last) {

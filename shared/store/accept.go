@@ -40,9 +40,45 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (domain
 }
 
 // AcceptInvitation consumes a token in one transaction: the token is
-// marked used, the invitation accepted, the account activated and the email
-// guard updated. ECONFLICT if it was used, revoked or changed meanwhile.
+// marked used, the invitation rewritten accepted (whole, under the version
+// read, so it leaves the due-work index: nothing releases an accepted
+// invitation), the account activated and the email guard updated.
+// ECONFLICT if it was used, revoked, expired or released meanwhile. An
+// invitation whose delivery was recorded between the read and the write
+// (its version moved, its token and expiry did not) is read again and the
+// accept retried.
 func (s *Store) AcceptInvitation(ctx context.Context, inv domain.Invitation, at time.Time, audit domain.AuditEntry) error {
+	for attempt := 1; ; attempt++ {
+		err := s.acceptOnce(ctx, inv, at, audit)
+		var c *cancelled
+		if !errors.As(err, &c) {
+			return err
+		}
+		gone := domain.Errorf(domain.ECONFLICT, "This invitation has already been used or is no longer valid.")
+		if c.code(0) == "ConditionalCheckFailed" || c.code(1) != "ConditionalCheckFailed" || attempt == 3 {
+			return gone
+		}
+		got, err := s.getItem(ctx, userPK(inv.OrgID, inv.AccountID), inviteSK(inv.ID))
+		if err != nil || got == nil {
+			return notFoundOr(err, "This invitation has already been used or is no longer valid.")
+		}
+		now, err := decodeInvitation(got)
+		if err != nil {
+			return err
+		}
+		fresh := now.domain()
+		if fresh.Status != domain.InvitationPending || fresh.TokenHash != inv.TokenHash || fresh.Expired(at) || fresh.Version == inv.Version {
+			return gone
+		}
+		inv = fresh
+	}
+}
+
+// acceptOnce is one attempt of AcceptInvitation; its transaction's first
+// item is the token, its second the invitation.
+func (s *Store) acceptOnce(ctx context.Context, inv domain.Invitation, at time.Time, audit domain.AuditEntry) error {
+	accepted := inv
+	accepted.Status, accepted.AcceptedAt = domain.InvitationAccepted, at.UTC()
 	tx := []types.TransactWriteItem{
 		// The token item stays (marked used) so a reused link says "already
 		// accepted" rather than "unknown"; TTL removes it later.
@@ -52,12 +88,11 @@ func (s *Store) AcceptInvitation(ctx context.Context, inv domain.Invitation, at 
 			ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(usedAt)"),
 			ExpressionAttributeValues: item{":at": str(at.UTC().Format(time.RFC3339Nano))},
 		}},
-		{Update: &types.Update{
-			TableName: &s.table, Key: key(userPK(inv.OrgID, inv.AccountID), inviteSK(inv.ID)),
-			UpdateExpression:          aws.String("SET #s = :accepted, acceptedAt = :at, version = version + :one"),
-			ConditionExpression:       aws.String("#s = :pending AND tokenHash = :h AND expiresEpoch > :now"),
+		{Put: &types.Put{
+			TableName: &s.table, Item: marshal(newInvitationItem(accepted, at, inv.Version+1)),
+			ConditionExpression:       aws.String("version = :v AND #s = :pending AND tokenHash = :h AND expiresEpoch > :now"),
 			ExpressionAttributeNames:  map[string]string{"#s": "status"},
-			ExpressionAttributeValues: item{":accepted": str(string(domain.InvitationAccepted)), ":pending": str(string(domain.InvitationPending)), ":h": str(inv.TokenHash), ":at": str(at.UTC().Format(time.RFC3339Nano)), ":now": num(at.Unix()), ":one": num(1)},
+			ExpressionAttributeValues: item{":v": num(int64(inv.Version)), ":pending": str(string(domain.InvitationPending)), ":h": str(inv.TokenHash), ":now": num(at.Unix())},
 		}},
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(userPK(inv.OrgID, inv.AccountID), skProfile),
@@ -76,18 +111,20 @@ func (s *Store) AcceptInvitation(ctx context.Context, inv domain.Invitation, at 
 		}},
 		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
 	}
-	err := s.transact(ctx, "accept invitation", tx)
-	var c *cancelled
-	if errors.As(err, &c) {
-		return domain.Errorf(domain.ECONFLICT, "This invitation has already been used or is no longer valid.")
-	}
-	return err
+	return s.transact(ctx, "accept invitation", tx)
 }
 
 // DueInvitations returns undelivered invitations whose email is due at now,
 // oldest first, at most limit: a Query per shard of the sparse due-work index
 // (GSI3), so the cost follows the number due, not the size of the table.
 func (s *Store) DueInvitations(ctx context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
+	return s.due(ctx, "DUE#EMAIL#%d", "due emails", now, limit)
+}
+
+// due reads at most limit invitations due at now from the due-work index's
+// shards named by the format pk (a Query per shard, GSI3SK <= now, pages of
+// up to 100), oldest first within a shard.
+func (s *Store) due(ctx context.Context, pk, what string, now time.Time, limit int) ([]domain.Invitation, error) {
 	var out []domain.Invitation
 	upper := now.UTC().Format(time.RFC3339) + "#\uffff"
 	for sh := 0; sh < DueShards && len(out) < limit; sh++ {
@@ -97,12 +134,12 @@ func (s *Store) DueInvitations(ctx context.Context, now time.Time, limit int) ([
 				TableName:                 &s.table,
 				IndexName:                 aws.String(GSI3),
 				KeyConditionExpression:    aws.String("GSI3PK = :pk AND GSI3SK <= :upper"),
-				ExpressionAttributeValues: item{":pk": str(fmt.Sprintf("DUE#EMAIL#%d", sh)), ":upper": str(upper)},
+				ExpressionAttributeValues: item{":pk": str(fmt.Sprintf(pk, sh)), ":upper": str(upper)},
 				Limit:                     aws.Int32(int32(min(limit-len(out), 100))),
 				ExclusiveStartKey:         start,
 			})
 			if err != nil {
-				return nil, fmt.Errorf("store: query due emails: %w", err)
+				return nil, fmt.Errorf("store: query %s: %w", what, err)
 			}
 			for _, it := range res.Items {
 				inv, err := decodeInvitation(it)

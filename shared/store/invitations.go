@@ -165,17 +165,21 @@ func invitationFilter(in *dynamodb.QueryInput, st domain.InvitationStatus, now t
 // of the address says already_invited) and the audit entry. The old token
 // item is left to TTL: it no longer matches the invitation's hash, so the
 // old link resolves to nothing at once. ECONFLICT if the invitation changed
-// meanwhile (accepted, revoked, re-sent).
+// meanwhile (accepted, revoked, released on expiry, re-sent). A pending
+// invitation past its expiry that the release job has not reached yet is
+// renewed (it leaves DUE#EXPIRE for DUE#EMAIL at once).
 func (s *Store) ResendInvitation(ctx context.Context, before, next domain.Invitation, audit domain.AuditEntry) (domain.Invitation, error) {
 	next.Version = before.Version + 1
 	tx := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		// Pending only: an expired invitation was released (its account and
+		// guard are gone), so nothing is left to renew.
 		{Put: &types.Put{
 			TableName:                 &s.table,
 			Item:                      marshal(newInvitationItem(next, next.ResentAt.Add(SendGrace), next.Version)),
-			ConditionExpression:       aws.String("version = :v AND (#s = :pending OR #s = :expired)"),
+			ConditionExpression:       aws.String("version = :v AND #s = :pending"),
 			ExpressionAttributeNames:  map[string]string{"#s": "status"},
-			ExpressionAttributeValues: item{":v": num(int64(before.Version)), ":pending": str(string(domain.InvitationPending)), ":expired": str(string(domain.InvitationExpired))},
+			ExpressionAttributeValues: item{":v": num(int64(before.Version)), ":pending": str(string(domain.InvitationPending))},
 		}},
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(emailPK(next.OrgID, next.Email), skEmail),

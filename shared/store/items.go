@@ -283,14 +283,27 @@ type invitationItem struct {
 	Version      int
 }
 
-// newInvitationItem encodes an invitation. An email not yet delivered keeps an
-// entry in the due-work index (GSI3) until it is, so a crash or an SES failure
-// between the write and the send loses nothing.
+// newInvitationItem encodes an invitation. A pending invitation is always in
+// the due-work index (GSI3), once: while its email is not delivered under
+// DUE#EMAIL at retryAt, so a crash or an SES failure between the write and
+// the send loses nothing; once delivered under DUE#EXPIRE at its expiry, so
+// the release job finds it when it lapses. Any other status has no entry.
+// Every write of an invitation that changes its status, delivery or expiry
+// is a whole-item rewrite through here, so the entry always matches.
 func newInvitationItem(inv domain.Invitation, retryAt time.Time, version int) invitationItem {
 	k := keys{PK: userPK(inv.OrgID, inv.AccountID), SK: inviteSK(inv.ID), Type: typeInvitation,
 		GSI1PK: invitesGSI1PK(inv.OrgID, inv.SiteID), GSI1SK: inv.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + inv.ID}
-	if inv.Delivery != domain.DeliverySent && inv.Status == domain.InvitationPending {
+	switch {
+	case inv.Status != domain.InvitationPending:
+	case inv.Delivery != domain.DeliverySent:
+		// An email never due past the link's expiry: a lapsed undelivered
+		// invitation is released by the retry job when it lapses.
+		if !inv.ExpiresAt.IsZero() && retryAt.After(inv.ExpiresAt) {
+			retryAt = inv.ExpiresAt
+		}
 		k.GSI3PK, k.GSI3SK = dueEmailPK(inv.ID), dueSK(retryAt, inv.OrgID, inv.ID)
+	default:
+		k.GSI3PK, k.GSI3SK = dueExpirePK(inv.ID), dueSK(inv.ExpiresAt, inv.OrgID, inv.ID)
 	}
 	it := invitationItem{keys: k, OrgID: inv.OrgID, InvitationID: inv.ID, SiteID: inv.SiteID, AccountID: inv.AccountID, Email: inv.Email,
 		InvitedBy: inv.InvitedBy, InviterName: inv.InviterName, OrgName: inv.OrgName, SiteName: inv.SiteName, SiteHost: inv.SiteHost, Roles: roleMap(inv.Roles), Effective: roleMap(inv.EffectiveRoles), Groups: inv.Groups, Kind: string(inv.Kind), Message: inv.Message,

@@ -13,7 +13,7 @@ import (
 const (
 	GSI1 = "GSI1" // lists: directory by email, role holders of a site product, group members, invitations of a site
 	GSI2 = "GSI2" // secondary lists: external users, guests of a space, spaces of a site
-	GSI3 = "GSI3" // sparse "due work": undelivered invitation emails, lapsed verifications
+	GSI3 = "GSI3" // sparse "due work": undelivered invitation emails, pending invitations by expiry, lapsed verifications
 )
 
 // DueShards is how many partitions the due-work index spreads over.
@@ -82,6 +82,10 @@ func auditSK(at time.Time, id string) string { return auditTime(at) + "#" + id }
 
 // dueEmailPK spreads undelivered-email entries over DueShards partitions.
 func dueEmailPK(id string) string { return fmt.Sprintf("DUE#EMAIL#%d", shard(id)) }
+
+// dueExpirePK spreads delivered pending invitations over DueShards
+// partitions, due at their expiry (the release job's work).
+func dueExpirePK(id string) string { return fmt.Sprintf("DUE#EXPIRE#%d", shard(id)) }
 
 func dueSK(at time.Time, org, id string) string {
 	return at.UTC().Format(time.RFC3339) + "#" + org + "#" + id

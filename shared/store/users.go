@@ -23,46 +23,9 @@ const noJob = "-"
 // record is nil when the account has no profile.
 func (s *Store) LoadUserRecord(ctx context.Context, orgID, callerID, accountID string) (domain.Scope, *domain.UserRecord, error) {
 	var sc domain.Scope
-	rec := &domain.UserRecord{Access: map[string]domain.Access{}, GroupInfo: map[string]domain.GroupState{}}
-	found := false
-	cursor := ""
-	for {
-		res, next, err := s.query(ctx, &dynamodb.QueryInput{
-			KeyConditionExpression:    aws.String("PK = :pk"),
-			ExpressionAttributeValues: item{":pk": str(userPK(orgID, accountID))},
-		}, 1000, cursor)
-		if err != nil {
-			return sc, nil, err
-		}
-		for _, it := range res {
-			d := &dec{it: it}
-			switch d.s("type") {
-			case typeUser:
-				u, err := decodeUser(it)
-				if err != nil {
-					return sc, nil, err
-				}
-				rec.User, found = u.domain(), true
-			case typeAccess:
-				a, err := decodeAccess(it)
-				if err != nil {
-					return sc, nil, err
-				}
-				rec.Access[domain.SiteProductKey(a.SiteID, domain.Product(a.Product))] = a.domain()
-			case typeMember:
-				rec.Groups = append(rec.Groups, d.s("group"))
-			case typeInvitation:
-				inv, err := decodeInvitation(it)
-				if err != nil {
-					return sc, nil, err
-				}
-				rec.Invitations = append(rec.Invitations, inv.domain())
-			}
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
+	rec, found, err := s.accountPartition(ctx, orgID, accountID)
+	if err != nil {
+		return sc, nil, err
 	}
 	keys := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile)}
 	for _, g := range rec.Groups {
@@ -78,7 +41,6 @@ func (s *Store) LoadUserRecord(ctx context.Context, orgID, callerID, accountID s
 			got[k] = v
 		}
 	}
-	var err error
 	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
 		return sc, nil, err
 	}
@@ -95,11 +57,59 @@ func (s *Store) LoadUserRecord(ctx context.Context, orgID, callerID, accountID s
 			rec.GroupInfo[g] = st
 		}
 	}
-	slices.Sort(rec.Groups)
 	if !found {
 		return sc, nil, nil
 	}
 	return sc, rec, nil
+}
+
+// accountPartition reads an account's whole partition (one Query,
+// followed): profile, access items, memberships, invitations. found is
+// false when it has no profile. GroupInfo is left empty.
+func (s *Store) accountPartition(ctx context.Context, orgID, accountID string) (*domain.UserRecord, bool, error) {
+	rec := &domain.UserRecord{Access: map[string]domain.Access{}, GroupInfo: map[string]domain.GroupState{}}
+	found := false
+	cursor := ""
+	for {
+		res, next, err := s.query(ctx, &dynamodb.QueryInput{
+			KeyConditionExpression:    aws.String("PK = :pk"),
+			ExpressionAttributeValues: item{":pk": str(userPK(orgID, accountID))},
+		}, 1000, cursor)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, it := range res {
+			d := &dec{it: it}
+			switch d.s("type") {
+			case typeUser:
+				u, err := decodeUser(it)
+				if err != nil {
+					return nil, false, err
+				}
+				rec.User, found = u.domain(), true
+			case typeAccess:
+				a, err := decodeAccess(it)
+				if err != nil {
+					return nil, false, err
+				}
+				rec.Access[domain.SiteProductKey(a.SiteID, domain.Product(a.Product))] = a.domain()
+			case typeMember:
+				rec.Groups = append(rec.Groups, d.s("group"))
+			case typeInvitation:
+				inv, err := decodeInvitation(it)
+				if err != nil {
+					return nil, false, err
+				}
+				rec.Invitations = append(rec.Invitations, inv.domain())
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	slices.Sort(rec.Groups)
+	return rec, found, nil
 }
 
 // txBuilder collects a transaction's items and what each one is, so that a
@@ -422,23 +432,37 @@ func (s *Store) SetUserStatus(ctx context.Context, ch domain.StatusChange) error
 }
 
 // RevokeInvitation revokes a pending invitation (§4) and releases what its
-// invitee held, in one transaction: the invitation is rewritten revoked
-// (kept as the record, out of the email retry index), conditioned on being
-// pending under the token and version read, so that it and an accept racing
-// it cannot both win; the invited account's access items (counters move
-// back), memberships (groups' counts; refused while a group has a job in
-// flight), profile (still invited) and email guard go; the audit entry is
-// written. The token item stays: the link answers "revoked".
+// invitee held, in one transaction (releaseInvitation), conditioned on the
+// invitation being pending under the token and version read, so that it and
+// an accept racing it cannot both win. The token item stays: the link
+// answers "revoked".
 func (s *Store) RevokeInvitation(ctx context.Context, rv domain.Revocation) error {
+	return s.releaseInvitation(ctx, "revoke invitation", rv, domain.InvitationRevoked,
+		"version = :v AND #s = :pending AND tokenHash = :h", item{":h": str(rv.Invitation.TokenHash)})
+}
+
+// releaseInvitation ends a pending invitation with status (revoked by an
+// admin, expired by the system) and releases what its invitee held, in one
+// transaction: the invitation is rewritten whole with that status (kept as
+// the record, out of the due-work index) under cond (which names :v, the
+// version read, :pending and #s, plus vals); the invited account's access
+// items (counters move back), memberships (groups' counts; refused while a
+// group has a job in flight), profile (still invited) and email guard go;
+// the audit entry is written. The token item stays.
+func (s *Store) releaseInvitation(ctx context.Context, what string, rv domain.Revocation, status domain.InvitationStatus, cond string, vals item) error {
 	inv, rec := rv.Invitation, rv.Record
 	u := rec.User
-	revoked := inv
-	revoked.Status = domain.InvitationRevoked
+	ended := inv
+	ended.Status = status
+	v := item{":v": num(int64(inv.Version)), ":pending": str(string(domain.InvitationPending))}
+	for k, x := range vals {
+		v[k] = x
+	}
 	b := &txBuilder{}
-	b.add("invitation-status", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newInvitationItem(revoked, inv.CreatedAt, inv.Version+1)),
-		ConditionExpression:       aws.String("version = :v AND #s = :pending AND tokenHash = :h"),
+	b.add("invitation-status", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newInvitationItem(ended, inv.CreatedAt, inv.Version+1)),
+		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: item{":v": num(int64(inv.Version)), ":pending": str(string(domain.InvitationPending)), ":h": str(inv.TokenHash)}}})
+		ExpressionAttributeValues: v}})
 	for _, g := range rec.Groups {
 		s.leaveGroup(b, u, g)
 	}
@@ -449,5 +473,5 @@ func (s *Store) RevokeInvitation(ctx context.Context, rv domain.Revocation) erro
 		ConditionExpression: aws.String("#s = :invited"), ExpressionAttributeNames: map[string]string{"#s": "status"},
 		ExpressionAttributeValues: item{":invited": str(string(domain.UserInvited))}}})
 	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(rv.Audit))}})
-	return s.lifecycleTx(ctx, "revoke invitation", b, rec)
+	return s.lifecycleTx(ctx, what, b, rec)
 }
