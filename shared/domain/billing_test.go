@@ -61,7 +61,7 @@ func TestUserLimit(t *testing.T) {
 		t.Errorf("full site: %+v", full)
 	}
 	e := LimitError(full, Seats{Guests: 1})
-	if e.Code != ELIMIT || e.Extra["userLimit"] != int64(4) || e.Extra["paidUsers"] != int64(2) || e.Extra["guests"] != int64(2) || e.Extra["freeUserSlots"] != int64(0) {
+	if e.Code != EUSERLIMIT || e.Extra["userLimit"] != int64(4) || e.Extra["paidUsers"] != int64(2) || e.Extra["guests"] != int64(2) || e.Extra["freeUserSlots"] != int64(0) {
 		t.Errorf("user limit error: %+v", e)
 	}
 	// Within the user limit, the guest limit is the one named.

@@ -289,7 +289,7 @@ func GuestLimitError(site Site, wantGuests int64) *Error {
 func UserLimitError(site Site, wantUsers int64) *Error {
 	b := site.Billing()
 	return &Error{
-		Code: ELIMIT,
+		Code: EUSERLIMIT,
 		Message: fmt.Sprintf("User limit reached: this site allows %d user(s) (paid users plus guests), it has %d paid user(s) and %d guest(s), and %d more were asked for.",
 			b.UserLimit, b.PaidUsers, b.Guests, wantUsers),
 		Extra: map[string]any{"userLimit": b.UserLimit, "paidUsers": b.PaidUsers, "guests": b.Guests, "freeUserSlots": b.FreeUserSlots, "requested": wantUsers},

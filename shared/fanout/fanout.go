@@ -414,7 +414,7 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 	}
 	j.Audit = jobAudit(j, g, s.now())
 	if err := s.Store.BeginJob(ctx, j, roles); err != nil {
-		if domain.ErrorCode(err) == domain.ELIMIT {
+		if c := domain.ErrorCode(err); c == domain.ELIMIT || c == domain.EUSERLIMIT {
 			return s.refuse(ctx, j, g, domain.ErrorMessage(err))
 		}
 		return err

@@ -305,7 +305,7 @@ func TestJobPastTheUserLimit(t *testing.T) {
 			t.Errorf("site = %+v", s)
 		}
 		// Full: the fourth joins the guest group only once a slot is free.
-		if _, err := fx.groups.AddMember(ctx, admin, demo.OrgID, "agency", ids[3]); domain.ErrorCode(err) != domain.ELIMIT {
+		if _, err := fx.groups.AddMember(ctx, admin, demo.OrgID, "agency", ids[3]); domain.ErrorCode(err) != domain.EUSERLIMIT {
 			t.Errorf("membership on a full site: %v", err)
 		}
 	})

@@ -73,7 +73,7 @@ type Result struct {
 // Invite invites the request's addresses to a site. A structural error, an
 // unknown org or site, or a caller without the power returns an error and
 // changes nothing. Otherwise each address gets its own outcome; with
-// AllOrNothing, one refused address refuses them all (EREFUSED or ELIMIT, with
+// AllOrNothing, one refused address refuses them all (EREFUSED, ELIMIT or EUSERLIMIT, with
 // the per-address results in the error's Extra).
 //
 // DynamoDB round trips, one after the other: one read of everything the

@@ -124,7 +124,7 @@ func (s *Store) AccessItems(ctx context.Context, orgID, accountID string, keys [
 // the billing counters of every site whose Confluence seats move (refused
 // past the guest or user limit), the membership and the group's member count, and
 // the audit entry, conditioned on the account's profile still existing.
-// Errors: ErrAccessChanged (retry), ELIMIT with the site's numbers, ECONFLICT
+// Errors: ErrAccessChanged (retry), ELIMIT or EUSERLIMIT with the site's numbers, ECONFLICT
 // (already a member), ENOTFOUND (not a member, group gone, user removed).
 func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error {
 	u := ch.User

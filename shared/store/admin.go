@@ -45,7 +45,7 @@ func (s *Store) putNew(ctx context.Context, v encoder, what string) error {
 // its email guard, profile and access on one site, the site's billing
 // counters and an audit entry, in one transaction. ECONFLICT if the email is
 // taken; ELIMIT (with the site's real numbers) if a guest would pass the guest
-// limit or the account the user limit.
+// limit, EUSERLIMIT if the account would pass the user limit.
 func (s *Store) CreateUser(ctx context.Context, u domain.User, siteID string, access []domain.Access) error {
 	tx := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: marshal(newEmailItem(u, nil)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},

@@ -117,7 +117,7 @@ func TestUserLimitKeepsWhatFits(t *testing.T) {
 		err := fx.st.CreateUser(ctx, domain.User{OrgID: "ul", AccountID: "p-direct", Email: "pd@agency.example", Status: domain.UserActive},
 			"s", []domain.Access{{Product: domain.Confluence, Direct: domain.RoleUser, Effective: domain.RoleUser}})
 		e, ok := err.(*domain.Error)
-		if !ok || e.Code != domain.ELIMIT || e.Extra["userLimit"] != int64(4) || e.Extra["paidUsers"] != int64(2) || e.Extra["guests"] != int64(2) {
+		if !ok || e.Code != domain.EUSERLIMIT || e.Extra["userLimit"] != int64(4) || e.Extra["paidUsers"] != int64(2) || e.Extra["guests"] != int64(2) {
 			t.Errorf("CreateUser over the user limit: %#v", err)
 		}
 		if after := len(scanAll(t, fx)); after != before {
@@ -149,7 +149,7 @@ func TestUserLimitRefusesRolesAndMemberships(t *testing.T) {
 		before := len(scanAll(t, fx))
 		err := member(ctx, st, demo.OrgID, demo.GuestGroup, "m3", true)
 		var e *domain.Error
-		if !asErr(err, &e) || e.Code != domain.ELIMIT || e.Extra["userLimit"] != int64(5) || e.Extra["paidUsers"] != int64(3) || e.Extra["guests"] != int64(2) {
+		if !asErr(err, &e) || e.Code != domain.EUSERLIMIT || e.Extra["userLimit"] != int64(5) || e.Extra["paidUsers"] != int64(3) || e.Extra["guests"] != int64(2) {
 			t.Fatalf("membership past the user limit: %#v", err)
 		}
 		k := domain.SiteProductKey(demo.SiteID, domain.Confluence)
@@ -157,7 +157,7 @@ func TestUserLimitRefusesRolesAndMemberships(t *testing.T) {
 		direct := domain.AccessChange{User: u, Before: map[string]domain.Access{},
 			After: map[string]domain.Access{k: domain.Access{Product: domain.Confluence}.WithDirect(domain.RoleUser)},
 			Audit: domain.NewAudit(demo.OrgID, demo.AdminID, "test", domain.UserTarget("m3"), "", time.Now(), nil, nil)}
-		if err := st.ChangeAccess(ctx, direct); !asErr(err, &e) || e.Code != domain.ELIMIT || e.Extra["userLimit"] != int64(5) {
+		if err := st.ChangeAccess(ctx, direct); !asErr(err, &e) || e.Code != domain.EUSERLIMIT || e.Extra["userLimit"] != int64(5) {
 			t.Fatalf("direct role past the user limit: %#v", err)
 		}
 		if after := len(scanAll(t, fx)); after != before {
@@ -201,7 +201,7 @@ func TestUserLimitJobReservation(t *testing.T) {
 		big.ReservedUsers = map[string]int64{demo.SiteID: 3}
 		err := st.BeginJob(ctx, big, nil)
 		var e *domain.Error
-		if !asErr(err, &e) || e.Code != domain.ELIMIT || e.Extra["userLimit"] != int64(5) || e.Extra["requested"] != int64(3) {
+		if !asErr(err, &e) || e.Code != domain.EUSERLIMIT || e.Extra["userLimit"] != int64(5) || e.Extra["requested"] != int64(3) {
 			t.Fatalf("job past the user limit: %#v", err)
 		}
 		if after := len(scanAll(t, fx)); after != before {
