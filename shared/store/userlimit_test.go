@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -231,5 +234,52 @@ func TestUserLimitJobReservation(t *testing.T) {
 			t.Errorf("site after the failed page = %+v", s)
 		}
 		storetest.AssertNoDrift(t, st, demo.OrgID, demo.SiteID)
+	})
+}
+
+// TestSiteWrittenBeforeTheUserLimit: a site item without userLimit and
+// userSlots (as written before the limit) keeps working and is not limited;
+// its billing shows the default; the recount reports the two as drift and
+// its repair writes them, after which the limit holds.
+func TestSiteWrittenBeforeTheUserLimit(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		st := fx.st
+		limitedSite(t, st)
+		for _, it := range scanAll(t, fx) {
+			if sv(it, "type") == "site" {
+				delete(it, "userLimit")
+				delete(it, "userSlots")
+				if _, err := fx.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table()), Item: it}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		now := time.Now().UTC()
+		var batch []domain.NewInvitation
+		for i := range 5 {
+			n, _ := newGuest("ul", "s", fmt.Sprintf("old%d@agency.example", i), domain.KindGuest, now)
+			batch = append(batch, n)
+		}
+		if res := create(t, st, "s", false, batch...); len(res.Refused) != 0 {
+			t.Fatalf("an old site is not limited: %+v", res)
+		}
+		site, _ := st.Site(ctx, "ul", "s")
+		if b := site.Billing(); site.UserLimit != 0 || b.UserLimit != domain.DefaultUserLimit || b.FreeUserSlots != domain.DefaultUserLimit-6 {
+			t.Errorf("old site %+v, billing %+v", site, b)
+		}
+		r, err := storetest.Recount(ctx, st, "ul", "s")
+		if err != nil || fmt.Sprint(r.Drift) != "[userLimit userSlots]" {
+			t.Fatalf("recount of an old site: %+v %v", r, err)
+		}
+		audit := domain.NewAudit("ul", demo.AdminID, domain.ActionBillingRecount, domain.SiteTarget("s"), "", now, nil, nil)
+		if err := st.RepairCounters(ctx, "ul", "s", r.Stored, r.Counted, audit); err != nil {
+			t.Fatal(err)
+		}
+		storetest.AssertNoDrift(t, st, "ul", "s")
+		site, _ = st.Site(ctx, "ul", "s")
+		if site.UserLimit != domain.DefaultUserLimit || site.UserSlots != domain.DefaultUserLimit-6 {
+			t.Errorf("repaired site = %+v", site)
+		}
 	})
 }
