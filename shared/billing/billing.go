@@ -163,11 +163,11 @@ func (s *Service) Recount(ctx context.Context, c domain.Caller, orgID, siteID st
 	if !repair || len(res.Drift) == 0 {
 		return res, nil
 	}
-	if res.Reserved != 0 {
-		return res, domain.Errorf(domain.ECONFLICT, "A group job holds %d guest slots on this site; repair once it has finished.", res.Reserved)
+	if res.Reserved != 0 || res.ReservedUsers != 0 {
+		return res, domain.Errorf(domain.ECONFLICT, "A group job holds %d guest slots and %d user slots on this site; repair once it has finished.", res.Reserved, res.ReservedUsers)
 	}
 	counters := func(k domain.Counters) map[string]any {
-		return map[string]any{"paidUsers": k.PaidUsers, "guests": k.Guests, "guestSlots": k.GuestSlots}
+		return map[string]any{"paidUsers": k.PaidUsers, "guests": k.Guests, "guestSlots": k.GuestSlots, "userLimit": k.UserLimit, "userSlots": k.UserSlots}
 	}
 	at := time.Now().UTC()
 	if s.Now != nil {

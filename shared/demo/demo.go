@@ -28,11 +28,17 @@ const (
 // Seed writes the demo orgs. paidUsers is how many paid Confluence users the
 // 14West site gets besides its admins (each allows 5 guests).
 func Seed(ctx context.Context, st *store.Store, paidUsers int) error {
+	return SeedLimited(ctx, st, paidUsers, 0)
+}
+
+// SeedLimited is Seed with the 14West site's user limit (paid users plus
+// guests; 0 for domain.DefaultUserLimit), so that tests can reach it.
+func SeedLimited(ctx context.Context, st *store.Store, paidUsers int, userLimit int64) error {
 	now := time.Now().UTC()
 	if err := st.CreateOrg(ctx, domain.Org{ID: OrgID, Name: "14West", VerifiedDomains: []string{VerifiedDomain}, CreatedAt: now}); err != nil {
 		return err
 	}
-	if err := st.CreateSite(ctx, domain.Site{OrgID: OrgID, ID: SiteID, Name: "14West Wiki", Host: "14west.example.net", CreatedAt: now}); err != nil {
+	if err := st.CreateSite(ctx, domain.Site{OrgID: OrgID, ID: SiteID, Name: "14West Wiki", Host: "14west.example.net", CreatedAt: now, UserLimit: userLimit}); err != nil {
 		return err
 	}
 	paid := []domain.Access{{Product: domain.Confluence, Direct: domain.RoleUser, Effective: domain.RoleUser}}

@@ -66,6 +66,9 @@ type Options struct {
 	Sender string
 	// PaidUsers adds that many paid users to the demo site (each allows 5 guests).
 	PaidUsers int
+	// UserLimit is the demo site's user limit (paid users plus guests);
+	// 0 for domain.DefaultUserLimit.
+	UserLimit int64
 	// Personas adds demo.SeedPersonas: spaces, a product admin, space admins
 	// and an assigned guest (make dev and the authorisation tests).
 	Personas bool
@@ -180,7 +183,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, fmt.Errorf("create table %s: %w", o.Table, err)
 	}
 	st.Store = store.New(st.DB, o.Table)
-	if err := demo.Seed(ctx, st.Store, o.PaidUsers); err != nil {
+	if err := demo.SeedLimited(ctx, st.Store, o.PaidUsers, o.UserLimit); err != nil {
 		return nil, fmt.Errorf("seed demo data: %w", err)
 	}
 	if o.Personas {

@@ -55,17 +55,19 @@ func (g Guest) Status() GuestStatus {
 
 // Summary is a site's billing summary (§7): the counters as stored, the
 // limit they imply and whether the site is over it (paid users removed:
-// no guest is deleted, new ones wait).
+// no guest is deleted, new ones wait), and the user limit (paid users
+// plus guests) with its free slots.
 type Summary struct {
 	PaidUsers, Guests, GuestLimit, FreeGuestSlots, Reserved int64
 	OverLimit                                               bool
+	UserLimit, FreeUserSlots, ReservedUsers                 int64
 }
 
 // Summary returns the site's billing summary.
 func (s Site) Summary() Summary {
 	b := s.Billing()
 	return Summary{PaidUsers: s.PaidUsers, Guests: s.Guests, GuestLimit: b.GuestLimit, FreeGuestSlots: b.FreeGuestSlots,
-		Reserved: s.Reserved, OverLimit: s.Guests > b.GuestLimit}
+		Reserved: s.Reserved, OverLimit: s.Guests > b.GuestLimit, UserLimit: b.UserLimit, FreeUserSlots: b.FreeUserSlots, ReservedUsers: s.ReservedUsers}
 }
 
 // ExpectedSlots is the free guest slots the counters must hold for the
@@ -74,14 +76,16 @@ func ExpectedSlots(paid, guests, reserved int64) int64 {
 	return GuestsPerPaidUser*paid - guests - reserved
 }
 
-// Counters are a site's billing counters.
+// Counters are a site's billing counters (UserLimit 0: not stored, a site
+// written before the user limit).
 type Counters struct {
 	PaidUsers, Guests, GuestSlots int64
+	UserLimit, UserSlots          int64
 }
 
 // CountersOf returns the site's stored counters.
 func CountersOf(s Site) Counters {
-	return Counters{PaidUsers: s.PaidUsers, Guests: s.Guests, GuestSlots: s.GuestSlots}
+	return Counters{PaidUsers: s.PaidUsers, Guests: s.Guests, GuestSlots: s.GuestSlots, UserLimit: s.UserLimit, UserSlots: s.UserSlots}
 }
 
 // Drift names the counters whose stored value differs from the counted
@@ -96,6 +100,12 @@ func (stored Counters) Drift(counted Counters) []string {
 	}
 	if stored.GuestSlots != counted.GuestSlots {
 		out = append(out, "guestSlots")
+	}
+	if stored.UserLimit != counted.UserLimit {
+		out = append(out, "userLimit")
+	}
+	if stored.UserSlots != counted.UserSlots {
+		out = append(out, "userSlots")
 	}
 	return out
 }
@@ -140,18 +150,24 @@ type AuditQuery struct {
 
 // Recount is a site's counters as stored against those counted from its
 // access items (GuestSlots counted as 5 × paid − guests − the stored
-// reservation, which no item records), and the counters that drift.
+// reservation, which no item records; UserSlots as the user limit − paid −
+// guests − the stored user reservation; a site without a stored user limit
+// drifts in userLimit, and the repair writes the default), and the
+// counters that drift.
 type Recount struct {
 	Stored, Counted Counters
 	Reserved        int64
+	ReservedUsers   int64
 	Drift           []string
 }
 
 // RecountOf compares the site's counters with the paid users and guests
 // counted from its access items.
 func RecountOf(s Site, paid, guests int64) Recount {
-	r := Recount{Stored: CountersOf(s), Reserved: s.Reserved,
-		Counted: Counters{PaidUsers: paid, Guests: guests, GuestSlots: ExpectedSlots(paid, guests, s.Reserved)}}
+	limit := s.UserLimitOrDefault()
+	r := Recount{Stored: CountersOf(s), Reserved: s.Reserved, ReservedUsers: s.ReservedUsers,
+		Counted: Counters{PaidUsers: paid, Guests: guests, GuestSlots: ExpectedSlots(paid, guests, s.Reserved),
+			UserLimit: limit, UserSlots: limit - paid - guests - s.ReservedUsers}}
 	r.Drift = r.Stored.Drift(r.Counted)
 	return r
 }

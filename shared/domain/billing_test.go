@@ -35,12 +35,46 @@ func TestSummaryOverLimit(t *testing.T) {
 }
 
 func TestRecountOf(t *testing.T) {
-	site := Site{PaidUsers: 3, Guests: 4, GuestSlots: 15 - 4 - 2, Reserved: 2}
+	site := Site{PaidUsers: 3, Guests: 4, GuestSlots: 15 - 4 - 2, Reserved: 2, UserLimit: 10, UserSlots: 10 - 3 - 4 - 1, ReservedUsers: 1}
 	if r := RecountOf(site, 3, 4); len(r.Drift) != 0 {
 		t.Errorf("clean: %+v", r)
 	}
-	if r := RecountOf(site, 3, 5); fmt.Sprint(r.Drift) != "[guests guestSlots]" || r.Counted.GuestSlots != 8 {
+	if r := RecountOf(site, 3, 5); fmt.Sprint(r.Drift) != "[guests guestSlots userSlots]" || r.Counted.GuestSlots != 8 || r.Counted.UserSlots != 1 {
 		t.Errorf("one guest more: %+v", r)
+	}
+	// A site written before the user limit drifts in both, and the repair
+	// writes the default limit.
+	old := Site{PaidUsers: 3, Guests: 4, GuestSlots: 11}
+	if r := RecountOf(old, 3, 4); fmt.Sprint(r.Drift) != "[userLimit userSlots]" || r.Counted.UserLimit != DefaultUserLimit || r.Counted.UserSlots != DefaultUserLimit-7 {
+		t.Errorf("before the user limit: %+v", r)
+	}
+}
+
+func TestUserLimit(t *testing.T) {
+	site := Site{PaidUsers: 2, Guests: 1, GuestSlots: 9, UserLimit: 4, UserSlots: 1}
+	if !site.Fits(Seats{Guests: 1}) || site.Fits(Seats{Guests: 2}) || site.Fits(Seats{Paid: 2}) {
+		t.Error("one more user fits, two do not")
+	}
+	// A guest becoming paid adds no user; releases are never refused.
+	full := site.With(Seats{Guests: 1})
+	if full.UserSlots != 0 || !full.Fits(Seats{Paid: 1, Guests: -1}) || !full.Fits(Seats{Paid: -1}) || full.Fits(Seats{Guests: 1}) {
+		t.Errorf("full site: %+v", full)
+	}
+	e := LimitError(full, Seats{Guests: 1})
+	if e.Code != EUSERLIMIT || e.Extra["userLimit"] != int64(4) || e.Extra["paidUsers"] != int64(2) || e.Extra["guests"] != int64(2) || e.Extra["freeUserSlots"] != int64(0) {
+		t.Errorf("user limit error: %+v", e)
+	}
+	// Within the user limit, the guest limit is the one named.
+	if e := LimitError(Site{PaidUsers: 1, Guests: 5, UserLimit: 100, UserSlots: 94}, Seats{Guests: 1}); e.Extra["guestLimit"] != int64(5) {
+		t.Errorf("guest limit error: %+v", e)
+	}
+	// A site written before the limit is not limited and shows the default.
+	old := Site{PaidUsers: 2, Guests: 1, GuestSlots: 9}
+	if !old.FitsUsers(Seats{Paid: 100}) || old.Billing().UserLimit != DefaultUserLimit || old.Billing().FreeUserSlots != DefaultUserLimit-3 {
+		t.Errorf("old site: %+v", old.Billing())
+	}
+	if b := full.Summary(); b.UserLimit != 4 || b.FreeUserSlots != 0 {
+		t.Errorf("summary: %+v", b)
 	}
 }
 

@@ -18,6 +18,7 @@ const (
 	ENOTFOUND     = "not-found"    // no such thing (or not visible to the caller)
 	ECONFLICT     = "conflict"     // state does not allow it (now)
 	ELIMIT        = "guest-limit"  // the billing rule refuses it
+	EUSERLIMIT    = "user-limit"   // the site's user limit (paid users plus guests) refuses it
 	EREFUSED      = "refused"      // well-formed, but an all-or-nothing request could not be done whole
 	EGONE         = "gone"         // existed, but expired or revoked
 	ETOOLARGE     = "too-large"    // request body over the limit

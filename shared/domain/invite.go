@@ -44,7 +44,9 @@ const (
 	OutcomeInvalid        Outcome = "invalid"
 	OutcomeDuplicate      Outcome = "duplicate"
 	OutcomeGuestLimit     Outcome = "guest_limit"
-	OutcomeNotInvited     Outcome = "not_invited" // all-or-nothing request sunk by another address
+	// OutcomeUserLimit: the site's paid users plus guests would pass its user limit.
+	OutcomeUserLimit  Outcome = "user_limit"
+	OutcomeNotInvited Outcome = "not_invited" // all-or-nothing request sunk by another address
 )
 
 // Invitee is one address of a validated invite request.
@@ -279,5 +281,17 @@ func GuestLimitError(site Site, wantGuests int64) *Error {
 		Message: fmt.Sprintf("Guest limit reached: %d paid user(s) allow %d guest(s) on this site, %d already hold the guest role, and %d more were asked for.",
 			b.PaidUsers, b.GuestLimit, b.Guests, wantGuests),
 		Extra: map[string]any{"paidUsers": b.PaidUsers, "guests": b.Guests, "guestLimit": b.GuestLimit, "freeGuestSlots": b.FreeGuestSlots, "requested": wantGuests},
+	}
+}
+
+// UserLimitError is the refusal of the user limit (§7: paid users plus
+// guests never exceed it), with the site's numbers.
+func UserLimitError(site Site, wantUsers int64) *Error {
+	b := site.Billing()
+	return &Error{
+		Code: EUSERLIMIT,
+		Message: fmt.Sprintf("User limit reached: this site allows %d user(s) (paid users plus guests), it has %d paid user(s) and %d guest(s), and %d more were asked for.",
+			b.UserLimit, b.PaidUsers, b.Guests, wantUsers),
+		Extra: map[string]any{"userLimit": b.UserLimit, "paidUsers": b.PaidUsers, "guests": b.Guests, "freeUserSlots": b.FreeUserSlots, "requested": wantUsers},
 	}
 }

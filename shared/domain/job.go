@@ -48,6 +48,9 @@ type Job struct {
 	Pages, PagesDone, PagesFailed int
 	// Reserved is the guest slots reserved per site before any change.
 	Reserved map[string]int64
+	// ReservedUsers is the user slots (paid users plus guests) reserved per
+	// site before any change.
+	ReservedUsers map[string]int64
 	// Conversions lists members whose Confluence kind changed, with why
 	// (read from the applied pages).
 	Conversions []Conversion
@@ -83,4 +86,7 @@ type JobPage struct {
 	// Reserved is the share of the job's reserved slots, per site, this
 	// page consumes.
 	Reserved map[string]int64
+	// ReservedUsers is the share of the job's reserved user slots, per
+	// site, this page consumes.
+	ReservedUsers map[string]int64
 }

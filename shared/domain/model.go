@@ -30,8 +30,39 @@ type Site struct {
 	// Reserved is the guest slots running group jobs hold (taken out of
 	// GuestSlots until their pages use or release them): GuestSlots =
 	// 5×PaidUsers − Guests − Reserved.
-	Reserved  int64
-	CreatedAt time.Time
+	Reserved int64
+	// UserLimit is the most paid users plus guests the site may have (§7);
+	// 0 on a site written before the user limit, which is not limited until
+	// the recount's repair writes it (see UserLimitOrDefault).
+	UserLimit int64
+	// UserSlots is kept equal to UserLimit − PaidUsers − Guests −
+	// ReservedUsers so that one condition (UserSlots ≥ n) enforces the user
+	// limit atomically, like GuestSlots the guest limit.
+	UserSlots int64
+	// ReservedUsers is the user slots running group jobs hold.
+	ReservedUsers int64
+	CreatedAt     time.Time
+}
+
+// DefaultUserLimit is a site's user limit unless it is created with another
+// (Atlassian's limit of paid users plus guests).
+const DefaultUserLimit = 35000
+
+// UserLimitOrDefault is the site's user limit, the default for a site
+// written before the limit was stored.
+func (s Site) UserLimitOrDefault() int64 {
+	if s.UserLimit > 0 {
+		return s.UserLimit
+	}
+	return DefaultUserLimit
+}
+
+// FreeUserSlots is how many more paid users or guests fit (never below 0).
+func (s Site) FreeUserSlots() int64 {
+	if s.UserLimit == 0 {
+		return max(0, DefaultUserLimit-s.PaidUsers-s.Guests-s.ReservedUsers)
+	}
+	return max(0, s.UserSlots)
 }
 
 // Billing is the billing summary of a site.
@@ -40,12 +71,15 @@ type Billing struct {
 	Guests         int64
 	GuestLimit     int64
 	FreeGuestSlots int64
+	UserLimit      int64
+	FreeUserSlots  int64
 }
 
 // Billing returns the site's billing summary. Free slots never show below zero:
 // a site over its limit (paid users removed) simply has none.
 func (s Site) Billing() Billing {
-	return Billing{PaidUsers: s.PaidUsers, Guests: s.Guests, GuestLimit: GuestsPerPaidUser * s.PaidUsers, FreeGuestSlots: max(0, s.GuestSlots)}
+	return Billing{PaidUsers: s.PaidUsers, Guests: s.Guests, GuestLimit: GuestsPerPaidUser * s.PaidUsers, FreeGuestSlots: max(0, s.GuestSlots),
+		UserLimit: s.UserLimitOrDefault(), FreeUserSlots: s.FreeUserSlots()}
 }
 
 // UserStatus is the lifecycle state of an account.

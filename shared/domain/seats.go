@@ -40,14 +40,38 @@ func (s Seats) Limited() bool { return s.Guests > 0 }
 // to fit: it fits when GuestSlots ≥ Need.
 func (s Seats) Need() int64 { return -s.SlotChange() }
 
-// Fits reports whether the change keeps the site within the guest limit.
-func (site Site) Fits(s Seats) bool { return !s.Limited() || site.GuestSlots >= s.Need() }
+// Users is how many users (paid plus guests) the change adds to the site:
+// a guest becoming paid adds none. Only a change with Users > 0 can pass
+// the user limit; it fits when UserSlots ≥ Users.
+func (s Seats) Users() int64 { return s.Paid + s.Guests }
+
+// Fits reports whether the change keeps the site within the guest limit
+// and the user limit.
+func (site Site) Fits(s Seats) bool {
+	return (!s.Limited() || site.GuestSlots >= s.Need()) && site.FitsUsers(s)
+}
+
+// FitsUsers reports whether the change keeps the site within its user
+// limit (a site written before the limit was stored is not limited).
+func (site Site) FitsUsers(s Seats) bool {
+	return s.Users() <= 0 || site.UserLimit == 0 || site.UserSlots >= s.Users()
+}
+
+// LimitError is the refusal of a change that does not fit the site: the
+// user limit's when it is the one passed, else the guest limit's.
+func LimitError(site Site, s Seats) *Error {
+	if !site.FitsUsers(s) {
+		return UserLimitError(site, s.Users())
+	}
+	return GuestLimitError(site, s.Guests)
+}
 
 // With returns the site with the change applied to its counters.
 func (site Site) With(s Seats) Site {
 	site.Guests += s.Guests
 	site.PaidUsers += s.Paid
 	site.GuestSlots += s.SlotChange()
+	site.UserSlots -= s.Users()
 	return site
 }
 

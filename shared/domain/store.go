@@ -35,7 +35,7 @@ func (n NewInvitation) Seats() Seats { return SeatsOf(n.Invitation.Kind) }
 
 // InviteRefused is one invitee of a batch that a condition refused: Index is
 // its place in the batch, Outcome says why (OutcomeAlreadyMember,
-// OutcomeAlreadyInvited or OutcomeGuestLimit), Existing is the account found
+// OutcomeAlreadyInvited, OutcomeGuestLimit or OutcomeUserLimit), Existing is the account found
 // for an address taken meanwhile.
 type InviteRefused struct {
 	Index    int
@@ -47,7 +47,7 @@ type InviteRefused struct {
 func (e *InviteRefused) Error() string { return "invitation refused: " + string(e.Outcome) }
 
 // CreateResult is what writing a batch of invitations did: the refused
-// invitees (the others were written) and, when the guest limit refused some,
+// invitees (the others were written) and, when the guest or user limit refused some,
 // the site's counters as the refusing write saw them.
 type CreateResult struct {
 	Refused []InviteRefused

@@ -355,7 +355,8 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 	}
 	j.Members, j.Changed = len(members), len(entries)
 	// Refuse the whole change, before any member changes, when a site would
-	// pass its guest limit; else reserve what each site needs.
+	// pass its guest limit or its user limit; else reserve what each site
+	// needs (guest slots, and user slots for the users it adds).
 	var sites []string
 	for site := range total {
 		sites = append(sites, site)
@@ -365,15 +366,18 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 	if err != nil {
 		return err
 	}
-	j.Reserved = map[string]int64{}
+	j.Reserved, j.ReservedUsers = map[string]int64{}, map[string]int64{}
 	for _, site := range sites {
 		d := total[site]
-		if d.Limited() && !found[site].Fits(d) {
-			e := domain.GuestLimitError(found[site], d.Guests)
+		if !found[site].Fits(d) {
+			e := domain.LimitError(found[site], d)
 			return s.refuse(ctx, j, g, fmt.Sprintf("Refused before any member changed: on site %s, %s", site, e.Message))
 		}
 		if d.Limited() && d.Need() > 0 {
 			j.Reserved[site] = d.Need()
+		}
+		if d.Users() > 0 {
+			j.ReservedUsers[site] = d.Users()
 		}
 	}
 	j.Plan = domain.NewID()
@@ -410,7 +414,7 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 	}
 	j.Audit = jobAudit(j, g, s.now())
 	if err := s.Store.BeginJob(ctx, j, roles); err != nil {
-		if domain.ErrorCode(err) == domain.ELIMIT {
+		if c := domain.ErrorCode(err); c == domain.ELIMIT || c == domain.EUSERLIMIT {
 			return s.refuse(ctx, j, g, domain.ErrorMessage(err))
 		}
 		return err
@@ -490,41 +494,48 @@ func paginate(j domain.Job, entries []domain.JobEntry, sites, maxMembers int) []
 	if len(cur) > 0 {
 		pages = append(pages, domain.JobPage{OrgID: j.OrgID, JobID: j.ID, Index: len(pages), Entries: cur})
 	}
+	share(pages, j.Reserved, func(d domain.Seats) int64 { return -d.SlotChange() }, func(p *domain.JobPage) *map[string]int64 { return &p.Reserved })
+	share(pages, j.ReservedUsers, domain.Seats.Users, func(p *domain.JobPage) *map[string]int64 { return &p.ReservedUsers })
+	return pages
+}
+
+// share gives each page, in order, its share of a job's reservation (what
+// its entries need, by need), and whatever is left (freed by earlier pages
+// of the same job) to the last page.
+func share(pages []domain.JobPage, reserved map[string]int64, need func(domain.Seats) int64, of func(*domain.JobPage) *map[string]int64) {
 	left := map[string]int64{}
-	for site, r := range j.Reserved {
+	for site, r := range reserved {
 		left[site] = r
 	}
+	give := func(p *domain.JobPage, site string, n int64) {
+		m := of(p)
+		if *m == nil {
+			*m = map[string]int64{}
+		}
+		(*m)[site] += n
+		left[site] -= n
+	}
 	for i := range pages {
-		need := map[string]int64{}
+		want := map[string]int64{}
 		for _, e := range pages[i].Entries {
 			for k, a := range e.After {
 				if a.Product == domain.Confluence {
 					site, _, _ := strings.Cut(k, "/")
-					need[site] -= domain.SeatsChange(e.Before[k].Effective, a.Effective).SlotChange()
+					want[site] += need(domain.SeatsChange(e.Before[k].Effective, a.Effective))
 				}
 			}
 		}
-		for site, n := range need {
+		for site, n := range want {
 			if take := min(n, left[site]); take > 0 {
-				if pages[i].Reserved == nil {
-					pages[i].Reserved = map[string]int64{}
-				}
-				pages[i].Reserved[site] = take
-				left[site] -= take
+				give(&pages[i], site, take)
 			}
 		}
 	}
-	// Whatever is left (freed by earlier pages of the same job) goes with the last page.
 	for site, r := range left {
 		if r > 0 && len(pages) > 0 {
-			last := &pages[len(pages)-1]
-			if last.Reserved == nil {
-				last.Reserved = map[string]int64{}
-			}
-			last.Reserved[site] += r
+			give(&pages[len(pages)-1], site, r)
 		}
 	}
-	return pages
 }
 
 // refuse ends a job before any member changed.

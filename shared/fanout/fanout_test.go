@@ -3,6 +3,7 @@ package fanout_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,7 +90,10 @@ type fixture struct {
 
 var admin = domain.Caller{AccountID: demo.AdminID, RequestID: "req"}
 
-func each(t *testing.T, f func(t *testing.T, fx *fixture)) {
+func each(t *testing.T, f func(t *testing.T, fx *fixture)) { eachLimited(t, 0, f) }
+
+// eachLimited is each with the demo site's user limit (0: the default).
+func eachLimited(t *testing.T, userLimit int64, f func(t *testing.T, fx *fixture)) {
 	for _, b := range []string{"moto", "embedded"} {
 		t.Run(b, func(t *testing.T) {
 			c := &testenv.Counter{}
@@ -101,7 +105,7 @@ func each(t *testing.T, f func(t *testing.T, fx *fixture)) {
 			}
 			st := store.New(db, testenv.Table(t, db))
 			st.Retry.Base, st.Retry.Max = time.Millisecond, 5*time.Millisecond
-			if err := demo.Seed(context.Background(), st, 2); err != nil {
+			if err := demo.SeedLimited(context.Background(), st, 2, userLimit); err != nil {
 				t.Fatal(err)
 			}
 			q := &memQueue{}
@@ -178,7 +182,7 @@ func (fx *fixture) check(t *testing.T, accounts []string) {
 			paid++
 		}
 	}
-	if site.Guests != guests || site.PaidUsers != paid || site.GuestSlots != 5*paid-guests {
+	if site.Guests != guests || site.PaidUsers != paid || site.GuestSlots != 5*paid-guests || site.UserSlots != site.UserLimit-paid-guests || site.ReservedUsers != 0 {
 		t.Errorf("counters %+v; recount: %d guests, %d paid", site, guests, paid)
 	}
 }
@@ -270,6 +274,39 @@ func TestJobRefusedWhole(t *testing.T) {
 		// The group is free for the next job.
 		if _, err := fx.svc.SetGroupRole(ctx, admin, demo.OrgID, "agency", demo.SiteID, "confluence", "user"); err != nil {
 			t.Errorf("next job: %v", err)
+		}
+	})
+}
+
+// TestJobPastTheUserLimit: on a site with 3 free user slots (limit 8, 5
+// paid users), a group role adding 4 guests is refused before any member
+// changes, with the user limit's numbers; adding 3 runs, its reservation
+// consumed by its pages (one member a page), and the site is then full.
+func TestJobPastTheUserLimit(t *testing.T) {
+	eachLimited(t, 8, func(t *testing.T, fx *fixture) {
+		ctx := context.Background()
+		fx.svc.PageMembers = 1
+		fx.group(t, "agency")
+		ids := fx.users(t, "l", "agency", 4)
+		j := fx.run(t, fx.svcSet(t, "guest"), nil, false)
+		if j.State != domain.JobRefused || j.Done != 0 || !strings.Contains(j.Message, "User limit reached") || !strings.Contains(j.Message, "allows 8 user(s)") {
+			t.Fatalf("job = %+v", j)
+		}
+		fx.check(t, ids)
+		if _, err := fx.groups.RemoveMember(ctx, admin, demo.OrgID, "agency", ids[3]); err != nil {
+			t.Fatal(err)
+		}
+		j = fx.run(t, fx.svcSet(t, "guest"), nil, true)
+		if j.State != domain.JobDone || j.Done != 3 || j.Pages != 3 {
+			t.Fatalf("job = %+v", j)
+		}
+		fx.check(t, ids)
+		if s, _ := fx.st.Site(ctx, demo.OrgID, demo.SiteID); s.UserSlots != 0 || s.Guests != 3 || s.ReservedUsers != 0 {
+			t.Errorf("site = %+v", s)
+		}
+		// Full: the fourth joins the guest group only once a slot is free.
+		if _, err := fx.groups.AddMember(ctx, admin, demo.OrgID, "agency", ids[3]); domain.ErrorCode(err) != domain.EUSERLIMIT {
+			t.Errorf("membership on a full site: %v", err)
 		}
 	})
 }

@@ -283,7 +283,7 @@ type MembershipResult struct {
 // AddMember puts a user in a group. Every role the group holds reaches
 // the user now (their effective roles recomputed from all their sources);
 // a guest who gains a user or admin group becomes a paid user, which the
-// answer says. Refused whole (ELIMIT, with the numbers) when it would take
+// answer says. Refused whole (ELIMIT or EUSERLIMIT, with the numbers) when it would take
 // a site past its guest limit.
 func (s *Service) AddMember(ctx context.Context, c domain.Caller, orgID, groupID, accountID string) (MembershipResult, error) {
 	return s.changeMember(ctx, c, orgID, groupID, accountID, true)

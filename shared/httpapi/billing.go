@@ -73,6 +73,12 @@ type BillingJSON struct {
 	OverLimit bool `json:"overLimit"`
 	// Reserved is the guest slots running group jobs hold.
 	Reserved int64 `json:"reserved"`
+	// UserLimit is the most paid users plus guests the site may have;
+	// FreeUserSlots how many more fit; ReservedUsers the user slots
+	// running group jobs hold.
+	UserLimit     int64 `json:"userLimit"`
+	FreeUserSlots int64 `json:"freeUserSlots"`
+	ReservedUsers int64 `json:"reservedUsers"`
 }
 
 // CountersJSON are a site's billing counters.
@@ -80,6 +86,8 @@ type CountersJSON struct {
 	PaidUsers  int64 `json:"paidUsers"`
 	Guests     int64 `json:"guests"`
 	GuestSlots int64 `json:"guestSlots"`
+	UserLimit  int64 `json:"userLimit"`
+	UserSlots  int64 `json:"userSlots"`
 }
 
 // RecountJSON is what a recount found and did.
@@ -88,6 +96,8 @@ type RecountJSON struct {
 	Stored   CountersJSON `json:"stored"`
 	Counted  CountersJSON `json:"counted"`
 	Reserved int64        `json:"reserved"`
+	// ReservedUsers is the user slots running group jobs hold.
+	ReservedUsers int64 `json:"reservedUsers"`
 	// Drift names the counters whose stored value differs from the count.
 	Drift    []string `json:"drift"`
 	Repaired bool     `json:"repaired"`
@@ -131,7 +141,8 @@ func (h BillingHandler) guests(ctx context.Context, c Call) (Reply, error) {
 func (h BillingHandler) summary(ctx context.Context, c Call) (Reply, error) {
 	s, err := h.Service.Summary(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"))
 	return Reply{Status: http.StatusOK, Body: BillingJSON{Site: c.Param("siteId"), PaidUsers: s.PaidUsers, Guests: s.Guests, GuestLimit: s.GuestLimit,
-		FreeGuestSlots: s.FreeGuestSlots, OverLimit: s.OverLimit, Reserved: s.Reserved}}, err
+		FreeGuestSlots: s.FreeGuestSlots, OverLimit: s.OverLimit, Reserved: s.Reserved,
+		UserLimit: s.UserLimit, FreeUserSlots: s.FreeUserSlots, ReservedUsers: s.ReservedUsers}}, err
 }
 
 func (h BillingHandler) recount(ctx context.Context, c Call) (Reply, error) {
@@ -143,8 +154,8 @@ func (h BillingHandler) recount(ctx context.Context, c Call) (Reply, error) {
 	}
 	r, err := h.Service.Recount(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), in.Repair)
 	counters := func(k domain.Counters) CountersJSON {
-		return CountersJSON{PaidUsers: k.PaidUsers, Guests: k.Guests, GuestSlots: k.GuestSlots}
+		return CountersJSON{PaidUsers: k.PaidUsers, Guests: k.Guests, GuestSlots: k.GuestSlots, UserLimit: k.UserLimit, UserSlots: k.UserSlots}
 	}
 	return Reply{Status: http.StatusOK, Body: RecountJSON{Site: c.Param("siteId"), Stored: counters(r.Stored), Counted: counters(r.Counted),
-		Reserved: r.Reserved, Drift: nonNil(r.Drift), Repaired: r.Repaired, Note: RecountNote}}, err
+		Reserved: r.Reserved, ReservedUsers: r.ReservedUsers, Drift: nonNil(r.Drift), Repaired: r.Repaired, Note: RecountNote}}, err
 }

@@ -94,27 +94,30 @@ type Summary struct {
 	AlreadyInvited int `json:"alreadyInvited"`
 	Invalid        int `json:"invalid"`
 	GuestLimit     int `json:"refusedByGuestLimit"`
+	UserLimit      int `json:"refusedByUserLimit"`
 	EmailsSent     int `json:"emailsSent"`
 	EmailsFailed   int `json:"emailsFailed"`
 }
 
-// Billing is a site's guest-limit numbers.
+// Billing is a site's guest-limit and user-limit numbers.
 type Billing struct {
 	PaidUsers      int64 `json:"paidUsers"`
 	Guests         int64 `json:"guests"`
 	GuestLimit     int64 `json:"guestLimit"`
 	FreeGuestSlots int64 `json:"freeGuestSlots"`
+	UserLimit      int64 `json:"userLimit"`
+	FreeUserSlots  int64 `json:"freeUserSlots"`
 }
 
 // BillingOf converts the domain's billing numbers.
 func BillingOf(b domain.Billing) Billing {
-	return Billing{PaidUsers: b.PaidUsers, Guests: b.Guests, GuestLimit: b.GuestLimit, FreeGuestSlots: b.FreeGuestSlots}
+	return Billing{PaidUsers: b.PaidUsers, Guests: b.Guests, GuestLimit: b.GuestLimit, FreeGuestSlots: b.FreeGuestSlots, UserLimit: b.UserLimit, FreeUserSlots: b.FreeUserSlots}
 }
 
 func inviteResponseOf(r invites.Result) InviteResponse {
 	out := InviteResponse{Results: addressResults(r.Results), Kind: r.Kind, Warnings: r.Warnings, Billing: BillingOf(r.Billing),
 		Summary: Summary{Invited: r.Summary.Invited, AlreadyMember: r.Summary.AlreadyMember, AlreadyInvited: r.Summary.AlreadyInvited,
-			Invalid: r.Summary.Invalid, GuestLimit: r.Summary.GuestLimit, EmailsSent: r.Summary.EmailsSent, EmailsFailed: r.Summary.EmailsFailed}}
+			Invalid: r.Summary.Invalid, GuestLimit: r.Summary.GuestLimit, UserLimit: r.Summary.UserLimit, EmailsSent: r.Summary.EmailsSent, EmailsFailed: r.Summary.EmailsFailed}}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
 	}

@@ -42,10 +42,13 @@ type JobResponse struct {
 	PagesDone   int              `json:"pagesDone"`
 	PagesFailed int              `json:"pagesFailed"`
 	Reserved    map[string]int64 `json:"reservedGuestSlots,omitempty"`
-	Conversions []ConversionJSON `json:"conversions"`
-	Message     string           `json:"message,omitempty"`
-	CreatedAt   string           `json:"createdAt"`
-	UpdatedAt   string           `json:"updatedAt,omitempty"`
+	// ReservedUsers is the user slots (paid users plus guests) the job
+	// reserved per site.
+	ReservedUsers map[string]int64 `json:"reservedUserSlots,omitempty"`
+	Conversions   []ConversionJSON `json:"conversions"`
+	Message       string           `json:"message,omitempty"`
+	CreatedAt     string           `json:"createdAt"`
+	UpdatedAt     string           `json:"updatedAt,omitempty"`
 }
 
 // MaxJobConversions caps the conversions a job's answer lists; the count
@@ -57,6 +60,9 @@ func JobResponseOf(j domain.Job) JobResponse {
 	out := JobResponse{ID: j.ID, Kind: string(j.Kind), GroupID: j.GroupID, Site: j.Site, Product: string(j.Product), Role: string(j.Role),
 		State: string(j.State), Members: j.Members, Changed: j.Changed, Done: j.Done, Pages: j.Pages, PagesDone: j.PagesDone,
 		PagesFailed: j.PagesFailed, Message: j.Message, Conversions: []ConversionJSON{}, CreatedAt: j.CreatedAt.UTC().Format(time.RFC3339)}
+	if len(j.ReservedUsers) > 0 {
+		out.ReservedUsers = j.ReservedUsers
+	}
 	if len(j.Reserved) > 0 {
 		out.Reserved = j.Reserved
 	}

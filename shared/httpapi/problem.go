@@ -29,6 +29,7 @@ var statusOf = map[string]int{
 	domain.ENOTFOUND:     http.StatusNotFound,
 	domain.ECONFLICT:     http.StatusConflict,
 	domain.ELIMIT:        http.StatusConflict,
+	domain.EUSERLIMIT:    http.StatusConflict,
 	domain.EREFUSED:      http.StatusUnprocessableEntity,
 	domain.EGONE:         http.StatusGone,
 	domain.ETOOLARGE:     http.StatusRequestEntityTooLarge,

@@ -57,7 +57,7 @@ type AddressResult struct {
 
 // Summary counts the outcomes of a request.
 type Summary struct {
-	Invited, AlreadyMember, AlreadyInvited, Invalid, GuestLimit, EmailsSent, EmailsFailed int
+	Invited, AlreadyMember, AlreadyInvited, Invalid, GuestLimit, UserLimit, EmailsSent, EmailsFailed int
 }
 
 // Result is the answer to an invite request.
@@ -73,7 +73,7 @@ type Result struct {
 // Invite invites the request's addresses to a site. A structural error, an
 // unknown org or site, or a caller without the power returns an error and
 // changes nothing. Otherwise each address gets its own outcome; with
-// AllOrNothing, one refused address refuses them all (EREFUSED or ELIMIT, with
+// AllOrNothing, one refused address refuses them all (EREFUSED, ELIMIT or EUSERLIMIT, with
 // the per-address results in the error's Extra).
 //
 // DynamoDB round trips, one after the other: one read of everything the
@@ -165,6 +165,9 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 				s.Metrics.Count(map[string]int{metrics.GuestLimitRefusals: len(pending)})
 				return Result{}, refuse(inv, domain.GuestLimitError(site, int64(len(pending))))
 			}
+			if r.Outcome == domain.OutcomeUserLimit {
+				return Result{}, refuse(inv, domain.UserLimitError(site, int64(len(pending))))
+			}
 		}
 		return Result{}, refuse(inv, domain.Errorf(domain.EREFUSED, "Nothing was invited: an address already has an account (it was created meanwhile)."))
 	}
@@ -181,6 +184,8 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 			added = added.Plus(batch[k].Seats())
 		case r.Outcome == domain.OutcomeGuestLimit:
 			inv.Invitees[i].Outcome, inv.Invitees[i].Reason = domain.OutcomeGuestLimit, domain.GuestLimitError(site, 1).Message
+		case r.Outcome == domain.OutcomeUserLimit:
+			inv.Invitees[i].Outcome, inv.Invitees[i].Reason = r.Outcome, domain.UserLimitError(site, 1).Message
 		case r.Existing != nil:
 			inv.Invitees[i].MarkExisting(*r.Existing, now)
 		default:
@@ -268,6 +273,8 @@ func summary(inv domain.Invite, written map[int]domain.Invitation) Summary {
 			sum.Invalid++
 		case domain.OutcomeGuestLimit:
 			sum.GuestLimit++
+		case domain.OutcomeUserLimit:
+			sum.UserLimit++
 		}
 	}
 	return sum

@@ -122,9 +122,9 @@ func (s *Store) AccessItems(ctx context.Context, orgID, accountID string, keys [
 // ChangeAccess writes an domain.AccessChange in one transaction: each changed
 // access item under its version (deleted when it no longer gives anything),
 // the billing counters of every site whose Confluence seats move (refused
-// past the guest limit), the membership and the group's member count, and
+// past the guest or user limit), the membership and the group's member count, and
 // the audit entry, conditioned on the account's profile still existing.
-// Errors: ErrAccessChanged (retry), ELIMIT with the site's numbers, ECONFLICT
+// Errors: ErrAccessChanged (retry), ELIMIT or EUSERLIMIT with the site's numbers, ECONFLICT
 // (already a member), ENOTFOUND (not a member, group gone, user removed).
 func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error {
 	u := ch.User
@@ -227,8 +227,8 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 			if err != nil {
 				return err
 			}
-			e := domain.GuestLimitError(site, seats[siteID].Guests)
-			if d := seats[siteID]; d.Paid < 0 {
+			e := domain.LimitError(site, seats[siteID])
+			if d := seats[siteID]; d.Paid < 0 && site.FitsUsers(d) {
 				// The change also ends paid seats (a paid user who would be a guest):
 				// say so, or the numbers read as if the guest fitted.
 				e.Message += fmt.Sprintf(" The change also turns %d paid user(s) into guests, lowering the limit to %d.", -d.Paid, domain.GuestsPerPaidUser*(site.PaidUsers+d.Paid))

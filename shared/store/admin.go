@@ -17,9 +17,15 @@ func (s *Store) CreateOrg(ctx context.Context, o domain.Org) error {
 	return s.putNew(ctx, newOrgItem(o), "org "+o.ID)
 }
 
-// CreateSite writes a new site with zeroed billing counters; ECONFLICT if it exists.
+// CreateSite writes a new site with zeroed billing counters and its user
+// limit (domain.DefaultUserLimit unless site.UserLimit says otherwise);
+// ECONFLICT if it exists.
 func (s *Store) CreateSite(ctx context.Context, site domain.Site) error {
-	site.PaidUsers, site.Guests, site.GuestSlots = 0, 0, 0
+	if site.UserLimit < 0 {
+		return domain.Errorf(domain.EINVALID, "A site's user limit cannot be negative.")
+	}
+	site.UserLimit = site.UserLimitOrDefault()
+	site.PaidUsers, site.Guests, site.GuestSlots, site.UserSlots = 0, 0, 0, site.UserLimit
 	return s.putNew(ctx, newSiteItem(site), "site "+site.ID)
 }
 
@@ -38,7 +44,8 @@ func (s *Store) putNew(ctx context.Context, v encoder, what string) error {
 // CreateUser adds an account directly (bootstrap, directory sync, demo data):
 // its email guard, profile and access on one site, the site's billing
 // counters and an audit entry, in one transaction. ECONFLICT if the email is
-// taken; ELIMIT (with the site's real numbers) if a guest would pass the limit.
+// taken; ELIMIT (with the site's real numbers) if a guest would pass the guest
+// limit, EUSERLIMIT if the account would pass the user limit.
 func (s *Store) CreateUser(ctx context.Context, u domain.User, siteID string, access []domain.Access) error {
 	tx := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: marshal(newEmailItem(u, nil)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
@@ -73,7 +80,7 @@ func (s *Store) CreateUser(ctx context.Context, u domain.User, siteID string, ac
 		if err != nil {
 			return err
 		}
-		return domain.GuestLimitError(site, seats.Guests)
+		return domain.LimitError(site, seats)
 	}
 	return domain.Errorf(domain.ECONFLICT, "An account with email %s already exists in org %s.", u.Email, u.OrgID)
 }

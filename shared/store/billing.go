@@ -102,17 +102,20 @@ func (s *Store) countRole(ctx context.Context, orgID, siteID string, r domain.Ro
 	}
 }
 
-// RepairCounters sets a site's billing counters to fixed, with its audit
+// RepairCounters sets a site's billing counters to fixed (the user limit
+// and its slots too: a site written before the limit gets it here), with its audit
 // entry, in one transaction conditioned on the counters still being seen
 // and no group job holding a reservation: ECONFLICT (nothing written) when
 // they moved meanwhile (a concurrent grant) or a job reserved slots.
 func (s *Store) RepairCounters(ctx context.Context, orgID, siteID string, seen, fixed domain.Counters, audit domain.AuditEntry) error {
 	tx := []types.TransactWriteItem{
 		{Update: &types.Update{TableName: &s.table, Key: key(orgPK(orgID), siteSK(siteID)),
-			UpdateExpression: aws.String("SET paidUsers = :p, guests = :g, guestSlots = :s"),
+			UpdateExpression: aws.String("SET paidUsers = :p, guests = :g, guestSlots = :s, userLimit = :ul, userSlots = :us"),
 			ConditionExpression: aws.String("attribute_exists(PK) AND paidUsers = :op AND guests = :og AND guestSlots = :os" +
-				" AND (attribute_not_exists(reserved) OR reserved = :zero)"),
+				" AND (attribute_not_exists(reserved) OR reserved = :zero) AND (attribute_not_exists(reservedUsers) OR reservedUsers = :zero)" +
+				" AND (attribute_not_exists(userSlots) OR userSlots = :ous)"),
 			ExpressionAttributeValues: item{":p": num(fixed.PaidUsers), ":g": num(fixed.Guests), ":s": num(fixed.GuestSlots),
+				":ul": num(fixed.UserLimit), ":us": num(fixed.UserSlots), ":ous": num(seen.UserSlots),
 				":op": num(seen.PaidUsers), ":og": num(seen.Guests), ":os": num(seen.GuestSlots), ":zero": num(0)}}},
 		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
 	}

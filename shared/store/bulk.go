@@ -64,8 +64,8 @@ func (s *Store) BulkLoadMembers(ctx context.Context, ms []BulkMember) error {
 	for _, site := range sortedKeys(seats) {
 		d := seats[site]
 		if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(orgPK(orgID), siteSK(site)),
-			UpdateExpression:          aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d"),
-			ExpressionAttributeValues: item{":p": num(d.Paid), ":g": num(d.Guests), ":d": num(d.SlotChange())}}); err != nil {
+			UpdateExpression:          aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d, userSlots = if_not_exists(userSlots, :zero) - :u"),
+			ExpressionAttributeValues: item{":p": num(d.Paid), ":g": num(d.Guests), ":d": num(d.SlotChange()), ":u": num(d.Users()), ":zero": num(0)}}); err != nil {
 			return fmt.Errorf("store: bulk load counters: %w", err)
 		}
 	}

@@ -114,7 +114,7 @@ const SendGrace = 5 * time.Minute
 // CreateInvitations writes a batch of invitations with the site's counters,
 // normally in one TransactWriteItems. With whole, the batch is all or
 // nothing: a refused invitee refuses the batch and the result lists the
-// refusals. Otherwise refused invitees (address taken meanwhile, guest limit)
+// refusals. Otherwise refused invitees (address taken meanwhile, guest or user limit)
 // are dropped by their cancellation reasons and the rest is written; a batch
 // over DynamoDB's 100 items per transaction goes in several transactions,
 // one after the other (each invitee is still all or nothing).
@@ -258,14 +258,21 @@ func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.N
 			res.Site = &site
 			// Keep, in order, the invitees that still fit; refuse the others.
 			keep = nil
-			var want domain.Seats
+			var want, all domain.Seats
+			for _, i := range live {
+				all = all.Plus(batch[i].Seats())
+			}
 			for _, i := range live {
 				next := want.Plus(batch[i].Seats())
 				if !whole && site.Fits(next) {
 					keep, want = append(keep, i), next
 					continue
 				}
-				res.Refused = append(res.Refused, domain.InviteRefused{Index: i, Outcome: domain.OutcomeGuestLimit})
+				out := domain.OutcomeGuestLimit
+				if whole && !site.FitsUsers(all) || !whole && !site.FitsUsers(next) {
+					out = domain.OutcomeUserLimit
+				}
+				res.Refused = append(res.Refused, domain.InviteRefused{Index: i, Outcome: out})
 			}
 			live = keep
 		}

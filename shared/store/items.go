@@ -67,16 +67,20 @@ type siteItem struct {
 	Guests     int64
 	GuestSlots int64
 	Reserved   int64
-	CreatedAt  time.Time
+	// UserLimit, UserSlots, ReservedUsers: the user limit and its derived
+	// counter (absent on a site written before the limit: not limited).
+	UserLimit, UserSlots, ReservedUsers int64
+	CreatedAt                           time.Time
 }
 
 func newSiteItem(s domain.Site) siteItem {
 	return siteItem{keys: keys{PK: orgPK(s.OrgID), SK: siteSK(s.ID), Type: typeSite}, OrgID: s.OrgID, SiteID: s.ID, Name: s.Name, Host: s.Host,
-		PaidUsers: s.PaidUsers, Guests: s.Guests, GuestSlots: s.GuestSlots, CreatedAt: s.CreatedAt}
+		PaidUsers: s.PaidUsers, Guests: s.Guests, GuestSlots: s.GuestSlots, UserLimit: s.UserLimit, UserSlots: s.UserSlots, CreatedAt: s.CreatedAt}
 }
 
 func (i siteItem) domain() domain.Site {
-	return domain.Site{OrgID: i.OrgID, ID: i.SiteID, Name: i.Name, Host: i.Host, PaidUsers: i.PaidUsers, Guests: i.Guests, GuestSlots: i.GuestSlots, Reserved: i.Reserved, CreatedAt: i.CreatedAt}
+	return domain.Site{OrgID: i.OrgID, ID: i.SiteID, Name: i.Name, Host: i.Host, PaidUsers: i.PaidUsers, Guests: i.Guests, GuestSlots: i.GuestSlots, Reserved: i.Reserved,
+		UserLimit: i.UserLimit, UserSlots: i.UserSlots, ReservedUsers: i.ReservedUsers, CreatedAt: i.CreatedAt}
 }
 
 type groupItem struct {
@@ -440,6 +444,10 @@ func (i siteItem) item() item {
 	e.n("paidUsers", i.PaidUsers)
 	e.n("guests", i.Guests)
 	e.n("guestSlots", i.GuestSlots)
+	if i.UserLimit > 0 {
+		e.n("userLimit", i.UserLimit)
+		e.n("userSlots", i.UserSlots)
+	}
 	e.t("createdAt", i.CreatedAt)
 	return item(e)
 }
@@ -447,7 +455,8 @@ func (i siteItem) item() item {
 func decodeSite(it item) (siteItem, error) {
 	d := &dec{it: it}
 	return siteItem{keys: decodeKeys(d), OrgID: d.s("orgId"), SiteID: d.s("siteId"), Name: d.s("name"), Host: d.s("host"),
-		PaidUsers: d.n("paidUsers"), Guests: d.n("guests"), GuestSlots: d.n("guestSlots"), Reserved: d.n("reserved"), CreatedAt: d.t("createdAt")}, d.err
+		PaidUsers: d.n("paidUsers"), Guests: d.n("guests"), GuestSlots: d.n("guestSlots"), Reserved: d.n("reserved"),
+		UserLimit: d.n("userLimit"), UserSlots: d.n("userSlots"), ReservedUsers: d.n("reservedUsers"), CreatedAt: d.t("createdAt")}, d.err
 }
 
 func (i groupItem) item() item {

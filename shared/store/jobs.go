@@ -50,6 +50,10 @@ func jobItem(j domain.Job) item {
 		b, _ := json.Marshal(j.Reserved)
 		e.s("reserved", string(b))
 	}
+	if len(j.ReservedUsers) > 0 {
+		b, _ := json.Marshal(j.ReservedUsers)
+		e.s("reservedUsers", string(b))
+	}
 	e.t("createdAt", j.CreatedAt)
 	e.t("updatedAt", j.UpdatedAt)
 	e.n("version", int64(j.Version))
@@ -66,6 +70,11 @@ func decodeJob(it item) (domain.Job, error) {
 	if r := d.s("reserved"); r != "" {
 		if err := json.Unmarshal([]byte(r), &j.Reserved); err != nil {
 			return j, fmt.Errorf("store: job reserved: %w", err)
+		}
+	}
+	if r := d.s("reservedUsers"); r != "" {
+		if err := json.Unmarshal([]byte(r), &j.ReservedUsers); err != nil {
+			return j, fmt.Errorf("store: job reserved users: %w", err)
 		}
 	}
 	return j, d.err
@@ -196,21 +205,26 @@ func (s *Store) AccessOf(ctx context.Context, orgID string, accounts []string, s
 }
 
 // BeginJob moves a planned job to running in one transaction: the guest
-// slots it needs reserved on each site (refused whole, with the site's
-// numbers, when a site has too few), the group's new roles, and the job's
-// plan (members, changes, pages, reservations).
+// slots and user slots it needs reserved on each site (refused whole, with
+// the site's numbers, when a site has too few), the group's new roles, and
+// the job's plan (members, changes, pages, reservations).
 func (s *Store) BeginJob(ctx context.Context, j domain.Job, groupRoles map[string]domain.Role) error {
 	var tx []types.TransactWriteItem
-	sites := sortedKeys(j.Reserved)
+	sites := sortedKeys(mergeSites(nil, j.Reserved, j.ReservedUsers))
 	for _, site := range sites {
-		r := j.Reserved[site]
-		if r <= 0 {
-			continue
+		r, ru := max(0, j.Reserved[site]), max(0, j.ReservedUsers[site])
+		cond := "attribute_exists(PK)"
+		if r > 0 {
+			cond += " AND guestSlots >= :r"
+		}
+		if ru > 0 {
+			cond += userLimitCond
 		}
 		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
-			UpdateExpression:                    aws.String("SET guestSlots = guestSlots - :r, reserved = if_not_exists(reserved, :zero) + :r"),
-			ConditionExpression:                 aws.String("attribute_exists(PK) AND guestSlots >= :r"),
-			ExpressionAttributeValues:           item{":r": num(r), ":zero": num(0)},
+			UpdateExpression: aws.String("SET guestSlots = guestSlots - :r, reserved = if_not_exists(reserved, :zero) + :r," +
+				" userSlots = if_not_exists(userSlots, :zero) - :u, reservedUsers = if_not_exists(reservedUsers, :zero) + :u"),
+			ConditionExpression:                 &cond,
+			ExpressionAttributeValues:           item{":r": num(r), ":u": num(ru), ":zero": num(0)},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
 	}
 	counters := len(tx)
@@ -240,21 +254,19 @@ func (s *Store) BeginJob(ctx context.Context, j domain.Job, groupRoles map[strin
 	if !errors.As(err, &c) {
 		return err
 	}
-	k := 0
-	for _, site := range sites {
-		if j.Reserved[site] <= 0 {
-			continue
-		}
+	for k, site := range sites {
 		if c.code(k) == "ConditionalCheckFailed" {
 			si, err := s.siteFrom(ctx, c, ownerOf(len(tx), k), j.OrgID, site)
 			if err != nil {
 				return err
 			}
 			e := domain.GuestLimitError(si, j.Reserved[site])
+			if ru := j.ReservedUsers[site]; !si.FitsUsers(domain.Seats{Paid: ru}) {
+				e = domain.UserLimitError(si, ru)
+			}
 			e.Message = fmt.Sprintf("Refused before any member changed: on site %s, %s", site, e.Message)
 			return e
 		}
-		k++
 	}
 	_ = counters
 	return domain.Errorf(domain.ECONFLICT, "The job or its group changed meanwhile.")
@@ -374,16 +386,22 @@ func (s *Store) ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, c
 	}
 	firstCounter := len(tx)
 	var counterSites []string
-	for _, site := range sortedKeys(mergeSites(seats, p.Reserved)) {
-		d, c := seats[site], p.Reserved[site]
+	for _, site := range sortedKeys(mergeSites(seats, p.Reserved, p.ReservedUsers)) {
+		d, c, cu := seats[site], p.Reserved[site], p.ReservedUsers[site]
 		u := &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
-			UpdateExpression:          aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d, reserved = if_not_exists(reserved, :zero) - :c"),
-			ExpressionAttributeValues: item{":p": num(d.Paid), ":g": num(d.Guests), ":d": num(d.SlotChange() + c), ":c": num(c), ":zero": num(0)},
-			ConditionExpression:       aws.String("attribute_exists(PK)"), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+			UpdateExpression: aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d, reserved = if_not_exists(reserved, :zero) - :c," +
+				" userSlots = if_not_exists(userSlots, :zero) - :u, reservedUsers = if_not_exists(reservedUsers, :zero) - :cu"),
+			ExpressionAttributeValues: item{":p": num(d.Paid), ":g": num(d.Guests), ":d": num(d.SlotChange() + c), ":c": num(c), ":zero": num(0),
+				":u": num(d.Users() - cu), ":cu": num(cu)},
+			ConditionExpression: aws.String("attribute_exists(PK)"), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
 		if need := -(d.SlotChange() + c); d.Limited() && need > 0 {
 			// More than this page's share of the reservation: the free slots must cover it.
 			u.ConditionExpression = aws.String("attribute_exists(PK) AND guestSlots >= :need")
 			u.ExpressionAttributeValues[":need"] = num(need)
+		}
+		if d.Users()-cu > 0 {
+			// More users than this page's share of the user reservation.
+			u.ConditionExpression = aws.String(*u.ConditionExpression + userLimitCond)
 		}
 		tx = append(tx, types.TransactWriteItem{Update: u})
 		owner = append(owner, "")
@@ -451,22 +469,24 @@ func (s *Store) ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, c
 			if err != nil {
 				return false, err
 			}
-			return false, domain.GuestLimitError(si, seats[site].Guests)
+			return false, domain.LimitError(si, seats[site])
 		}
 	}
 	return false, errors.New("store: apply job page: cancelled without a reason")
 }
 
-func mergeSites(a map[string]domain.Seats, b map[string]int64) map[string]bool {
+func mergeSites(a map[string]domain.Seats, bs ...map[string]int64) map[string]bool {
 	out := map[string]bool{}
 	for k, v := range a {
 		if !v.Zero() {
 			out[k] = true
 		}
 	}
-	for k, v := range b {
-		if v != 0 {
-			out[k] = true
+	for _, b := range bs {
+		for k, v := range b {
+			if v != 0 {
+				out[k] = true
+			}
 		}
 	}
 	return out
@@ -478,12 +498,12 @@ func mergeSites(a map[string]domain.Seats, b map[string]int64) map[string]bool {
 // changes nothing.
 func (s *Store) FailPage(ctx context.Context, j domain.Job, p domain.JobPage, reason string) error {
 	var tx []types.TransactWriteItem
-	for _, site := range sortedKeys(p.Reserved) {
-		if r := p.Reserved[site]; r > 0 {
-			tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
-				UpdateExpression:          aws.String("SET guestSlots = guestSlots + :r, reserved = reserved - :r"),
-				ExpressionAttributeValues: item{":r": num(r)}}})
-		}
+	for _, site := range sortedKeys(mergeSites(nil, p.Reserved, p.ReservedUsers)) {
+		r, ru := max(0, p.Reserved[site]), max(0, p.ReservedUsers[site])
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
+			UpdateExpression: aws.String("SET guestSlots = guestSlots + :r, reserved = if_not_exists(reserved, :zero) - :r," +
+				" userSlots = if_not_exists(userSlots, :zero) + :u, reservedUsers = if_not_exists(reservedUsers, :zero) - :u"),
+			ExpressionAttributeValues: item{":r": num(r), ":u": num(ru), ":zero": num(0)}}})
 	}
 	marker := (keys{PK: jobPK(j.OrgID, j.ID), SK: failedSK(p.Index), Type: "job-failed-page", TTL: ttl(time.Now().Add(90 * 24 * time.Hour))}).encode()
 	marker.n("index", int64(p.Index))

@@ -261,23 +261,36 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // counterUpdate applies a change of seats to a site, keeping GuestSlots =
-// 5×PaidUsers−Guests. When the change adds guests, the condition GuestSlots
-// ≥ Need refuses the write that would pass the limit, however many requests
-// race; the refused write returns the site as it was (ALL_OLD).
+// 5×PaidUsers−Guests−Reserved and UserSlots = UserLimit−PaidUsers−Guests−
+// ReservedUsers. When the change adds guests, the condition GuestSlots ≥
+// Need refuses the write that would pass the guest limit; when it adds
+// users (paid plus guests), UserSlots ≥ Users refuses the one that would
+// pass the user limit, however many requests race; the refused write
+// returns the site as it was (ALL_OLD). A site written before the user
+// limit (no userLimit) is not limited: its userSlots is not read until the
+// recount's repair writes both.
 func (s *Store) counterUpdate(orgID, siteID string, d domain.Seats) *types.Update {
 	u := &types.Update{
 		TableName:        &s.table,
 		Key:              key(orgPK(orgID), siteSK(siteID)),
-		UpdateExpression: aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d"),
+		UpdateExpression: aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d, userSlots = if_not_exists(userSlots, :zero) - :u"),
 		ExpressionAttributeValues: item{
-			":p": num(d.Paid), ":g": num(d.Guests), ":d": num(d.SlotChange()),
+			":p": num(d.Paid), ":g": num(d.Guests), ":d": num(d.SlotChange()), ":u": num(d.Users()), ":zero": num(0),
 		},
-		ConditionExpression:                 aws.String("attribute_exists(PK)"),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
+	cond := "attribute_exists(PK)"
 	if d.Limited() {
-		u.ConditionExpression = aws.String("attribute_exists(PK) AND guestSlots >= :need")
+		cond += " AND guestSlots >= :need"
 		u.ExpressionAttributeValues[":need"] = num(d.Need())
 	}
+	if d.Users() > 0 {
+		cond += userLimitCond
+	}
+	u.ConditionExpression = &cond
 	return u
 }
+
+// userLimitCond is the user limit's part of a counter condition, for :u
+// users added (a site without userLimit is not limited).
+const userLimitCond = " AND (attribute_not_exists(userLimit) OR userSlots >= :u)"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -74,6 +75,9 @@ func checkCounters(t *testing.T, fx fixture) {
 			p, g, slots := sv(it, "paidUsers"), sv(it, "guests"), sv(it, "guestSlots")
 			if p != fmt.Sprint(w.paid) || g != fmt.Sprint(w.guests) || slots != fmt.Sprint(5*w.paid-w.guests) {
 				t.Errorf("site %s counters paid=%s guests=%s slots=%s; items say paid=%d guests=%d", k, p, g, slots, w.paid, w.guests)
+			}
+			if limit, users := sv(it, "userLimit"), sv(it, "userSlots"); limit != "" && users != fmt.Sprint(atoi(limit)-w.paid-w.guests) {
+				t.Errorf("site %s userSlots=%s; limit %s and items say paid=%d guests=%d", k, users, limit, w.paid, w.guests)
 			}
 		case "group":
 			k := sv(it, "orgId") + "/" + sv(it, "groupId")
@@ -623,3 +627,8 @@ func injectTransactFailure(f *failAfter) func(*middleware.Stack) error {
 }
 
 func asErr(err error, target **domain.Error) bool { return errors.As(err, target) }
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
