@@ -66,6 +66,11 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html><html 
 <table><tr><th>job</th><th>kind</th><th>group</th><th>state</th><th>done</th><th>pages</th></tr>
 {{range .Jobs}}<tr><td><code>{{.ID}}</code></td><td>{{.Kind}}</td><td>{{.GroupID}}</td><td>{{.State}}</td><td>{{.Done}} of {{.Changed}}</td><td>{{.PagesDone}}/{{.Pages}}{{if .PagesFailed}} ({{.PagesFailed}} failed){{end}}</td></tr>{{else}}<tr><td colspan="6">none yet</td></tr>{{end}}
 </table>
+<h2>Scheduled functions (from template.yaml)</h2>
+<p>They run on their rates while <code>make dev</code> runs; run one now with the button or <code>curl -X POST {{.URL}}/dev/schedules/&lt;function&gt;</code>.</p>
+<table><tr><th>function</th><th>schedule</th><th>latest run</th><th></th></tr>
+{{range .Schedules}}<tr><td>{{.FunctionID}}</td><td><code>{{.Expression}}</code></td><td>{{with index $.LastRuns .FunctionID}}{{.At.Format "15:04:05"}} {{if .Error}}failed: {{.Error}}{{else}}{{printf "%+v" .Report}}{{end}}{{else}}not yet{{end}}</td><td><form method="post" action="/dev/schedules/{{.FunctionID}}"><button>Run now</button></form></td></tr>{{end}}
+</table>
 <h2>Routes (from template.yaml)</h2>
 <table><tr><th>method</th><th>path</th><th>function</th><th>auth</th></tr>
 {{range .Routes}}<tr><td>{{.Method}}</td><td><code>{{.Path}}</code></td><td>{{.FunctionID}}</td><td>{{if .Public}}public{{else}}JWT{{end}}</td></tr>{{end}}
@@ -120,7 +125,8 @@ func (st *Stack) indexHandler(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	jobs, _ := st.Store.RecentJobs(context.Background(), demo.OrgID, 20)
 	_ = indexTmpl.Execute(w, map[string]any{"Jobs": jobs, "Queue": st.Jobs.Stats(), "SES": st.SESURL, "InboxJSON": st.InboxJSON(), "Accounts": Accounts(), "Groups": Groups(),
-		"Routes": st.Routes, "Curl": st.Curl()})
+		"Routes": st.Routes, "Curl": st.Curl(), "URL": st.URL,
+		"Schedules": st.schedules.schedules, "LastRuns": st.schedules.Last()})
 }
 
 // requestLines writes one short line per request to out: method, path,

@@ -69,6 +69,9 @@ type Options struct {
 	// UserLimit is the demo site's user limit (paid users plus guests);
 	// 0 for domain.DefaultUserLimit.
 	UserLimit int64
+	// Schedules runs the template's Schedule events on their rates (make
+	// dev); they run on demand either way (POST /dev/schedules/{function}).
+	Schedules bool
 	// Personas adds demo.SeedPersonas: spaces, a product admin, space admins
 	// and an assigned guest (make dev and the authorisation tests).
 	Personas bool
@@ -112,8 +115,9 @@ type Stack struct {
 	// template resources (see [CallLog.Ungranted]).
 	Calls *CallLog
 
-	server  *http.Server
-	closers []func()
+	server    *http.Server
+	closers   []func()
+	schedules *scheduler
 }
 
 // Start builds and starts a stack; Close stops everything it started.
@@ -237,7 +241,16 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 			return nil, fmt.Errorf("template route %s %s: no handler for %s in app.APIHandlers", r.Method, r.Path, r.FunctionID)
 		}
 	}
+	if st.schedules, err = newScheduler(st.Template, st.scheduledJobs(), o.Log); err != nil {
+		return nil, err
+	}
+	if o.Schedules {
+		ctx, cancel := context.WithCancel(context.Background())
+		st.schedules.start(ctx)
+		st.closers = append(st.closers, cancel)
+	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /dev/schedules/{function}", st.schedules.runHandler)
 	mux.Handle("GET /.well-known/jwks.json", st.Issuer)
 	mux.HandleFunc("GET /dev/token", st.tokenHandler)
 	mux.HandleFunc("GET /dev", st.indexHandler)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -599,5 +600,31 @@ Resources:
 `)
 	if rs := tpl.Routes(); len(rs) != 2 || !rs[0].Public || !rs[1].Public {
 		t.Errorf("Routes() = %+v", rs)
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	tpl, err := Load(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := tpl.Schedules()
+	if err != nil || len(ss) == 0 {
+		t.Fatalf("Schedules() = %v, %v", ss, err)
+	}
+	for _, s := range ss {
+		if s.FunctionID == "" || s.Every <= 0 {
+			t.Errorf("schedule %+v", s)
+		}
+	}
+	for expr, want := range map[string]time.Duration{"rate(15 minutes)": 15 * time.Minute, "rate(1 hour)": time.Hour, "rate(2 days)": 48 * time.Hour} {
+		if got, err := ParseRate(expr); err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v", expr, got, err)
+		}
+	}
+	for _, bad := range []string{"rate(1 hours)", "rate(2 minute)", "rate(0 minutes)", "rate(5 seconds)", "cron(0 12 * * ? *)", "rate(x minutes)"} {
+		if _, err := ParseRate(bad); err == nil {
+			t.Errorf("ParseRate(%q) accepted", bad)
+		}
 	}
 }

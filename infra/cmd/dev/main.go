@@ -59,7 +59,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Println("Starting the SES inbox (aws-ses-v2-local), the embedded DynamoDB and the demo data…")
-	st, err := devstack.Start(ctx, devstack.Options{Addr: *addr, SESAddr: *sesAddr, PaidUsers: *paid, Personas: true, Log: logger, RequestLog: requestLog})
+	st, err := devstack.Start(ctx, devstack.Options{Addr: *addr, SESAddr: *sesAddr, PaidUsers: *paid, Personas: true, Schedules: true, Log: logger, RequestLog: requestLog})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -75,6 +75,8 @@ Guest access is running at %[1]s  (overview: %[1]s/dev)
   DynamoDB: embedded minidyn, table created from template.yaml
   SES inbox (read the invitation emails, click their links): %[2]s
   the same emails as JSON: %[3]s
+  scheduled functions run on their template rates; one now:
+    curl -s -X POST %[1]s/dev/schedules/RetryInvitationEmailsFunction
 
 Demo org 14West (org id 14west, site wiki). Get a token for an account:
   curl -s '%[1]s/dev/token?sub=admin-14west'
