@@ -253,28 +253,7 @@ func TestGuestLimitHoldsUnderConcurrency(t *testing.T) {
 		now := time.Now().UTC()
 		raceSite(t, st)
 		const racers = 12
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		outcomes := map[string]int{}
-		for i := 0; i < racers; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				n, _ := newGuest("race", "s", fmt.Sprintf("g%d@agency.example", i), domain.KindGuest, now)
-				res, err := st.CreateInvitations(ctx, "s", []domain.NewInvitation{n}, false)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil:
-					outcomes["error: "+err.Error()]++
-				case len(res.Refused) == 0:
-					outcomes["ok"]++
-				default:
-					outcomes[string(res.Refused[0].Outcome)]++
-				}
-			}(i)
-		}
-		wg.Wait()
+		outcomes := raceInvites(st, "race", "s", racers, func(int) domain.Kind { return domain.KindGuest })
 		if outcomes["ok"] != 5 || outcomes[string(domain.OutcomeGuestLimit)] != racers-5 {
 			t.Errorf("outcomes = %v, want 5 ok and %d guest_limit", outcomes, racers-5)
 		}
@@ -547,4 +526,34 @@ func TestIdempotencyRecord(t *testing.T) {
 			t.Error("released key still claimed")
 		}
 	})
+}
+
+// raceInvites sends n one-invitee invites to a site at once (invitee i of
+// the kind kindOf(i)) and counts their outcomes: "ok", the refusal's
+// outcome, or "error: …".
+func raceInvites(st *store.Store, org, site string, n int, kindOf func(int) domain.Kind) map[string]int {
+	ctx, now := context.Background(), time.Now().UTC()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			inv, _ := newGuest(org, site, fmt.Sprintf("race%d@agency.example", i), kindOf(i), now)
+			res, err := st.CreateInvitations(ctx, site, []domain.NewInvitation{inv}, false)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				outcomes["error: "+err.Error()]++
+			case len(res.Refused) == 0:
+				outcomes["ok"]++
+			default:
+				outcomes[string(res.Refused[0].Outcome)]++
+			}
+		}(i)
+	}
+	wg.Wait()
+	return outcomes
 }

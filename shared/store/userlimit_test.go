@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,35 +41,14 @@ func TestUserLimitHoldsUnderConcurrency(t *testing.T) {
 	each(t, func(t *testing.T, fx fixture) {
 		st := fx.st
 		ctx := context.Background()
-		now := time.Now().UTC()
 		limitedSite(t, st)
 		const racers = 12
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		outcomes := map[string]int{}
-		for i := 0; i < racers; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				kind := domain.KindGuest
-				if i%2 == 1 {
-					kind = domain.KindPaid
-				}
-				n, _ := newGuest("ul", "s", fmt.Sprintf("u%d@agency.example", i), kind, now)
-				res, err := st.CreateInvitations(ctx, "s", []domain.NewInvitation{n}, false)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil:
-					outcomes["error: "+err.Error()]++
-				case len(res.Refused) == 0:
-					outcomes["ok"]++
-				default:
-					outcomes[string(res.Refused[0].Outcome)]++
-				}
-			}(i)
-		}
-		wg.Wait()
+		outcomes := raceInvites(st, "ul", "s", racers, func(i int) domain.Kind {
+			if i%2 == 1 {
+				return domain.KindPaid
+			}
+			return domain.KindGuest
+		})
 		if outcomes["ok"] != 3 || outcomes[string(domain.OutcomeUserLimit)] != racers-3 {
 			t.Errorf("outcomes = %v, want 3 ok and %d user_limit", outcomes, racers-3)
 		}
