@@ -71,14 +71,7 @@ func (s *Service) Decide(ctx context.Context, q Question) (domain.Decision, erro
 	case sc.User == nil:
 		return domain.Decision{}, domain.Errorf(domain.ENOTFOUND, "No account %q in this organisation.", q.AccountID)
 	}
-	in := domain.DecisionInput{User: *sc.User, Client: c, Space: q.Space, Policy: sc.Policy, VerifiedAt: sc.VerifiedAt, Now: s.now()}
-	if sc.Access != nil {
-		in.Access = *sc.Access
-	}
-	if sc.Space != nil {
-		in.SpaceKnown, in.SpaceAnonymous = true, sc.Space.AnonymousAccess
-	}
-	return domain.Decide(in), nil
+	return domain.Decide(domain.DecisionInputOf(sc, c, q.Space, s.now())), nil
 }
 
 func (s *Service) now() time.Time {

@@ -98,7 +98,7 @@ func TestScopeReachesTheRule(t *testing.T) {
 		}
 	}
 	sc := known()
-	sc.User.External, sc.Access, sc.Policy = true, guest, domain.ExternalPolicy{BlockAPITokens: true}
+	sc.User.Email, sc.Access, sc.Org.Policy = "gus@partner.example", guest, domain.PolicySettings{BlockAPITokens: true}
 	q.Client, q.Space = "api", ""
 	if d, _ := (&Service{Store: &fakeStore{sc: sc}}).Decide(context.Background(), q); d.Reason != domain.ReasonAPITokenBlocked {
 		t.Errorf("policy not applied: %+v", d)

@@ -36,3 +36,7 @@ func NewAudit(orgID, actor, action, target, requestID string, at time.Time, befo
 	return AuditEntry{OrgID: orgID, ID: NewID(), At: at.UTC(), Actor: actor, Action: action, Target: target,
 		Before: before, After: after, RequestID: requestID}
 }
+
+// OrgTarget names the org itself as an audit target (its verified domains,
+// its external user policy, a reset of sessions).
+func OrgTarget(orgID string) string { return "org/" + orgID }

@@ -186,17 +186,30 @@ func verificationLapsed(in DecisionInput) bool {
 }
 
 // DecisionScope is what an access decision reads, all in one read of the
-// keys the request names: the org, the site, the account, its access on the
-// site's product and the space asked for. A nil field does not exist.
-// Policy and VerifiedAt are the external-security inputs (§9): the org's
-// policy and the account's last verification, zero (off) until the org
-// item and the profile store them.
+// keys the request names: the org (with its external user policy, §9), the
+// site, the account (with its last verification), its access on the site's
+// product and the space asked for. A nil field does not exist.
 type DecisionScope struct {
-	Org        *Org
-	Site       *Site
-	User       *User
-	Access     *Access
-	Space      *Space
-	Policy     ExternalPolicy
-	VerifiedAt time.Time
+	Org    *Org
+	Site   *Site
+	User   *User
+	Access *Access
+	Space  *Space
+}
+
+// DecisionInputOf builds the input of Decide from what was read: whether the
+// user is external is decided now from the org's verified domains, the
+// policy is the one that applies to the user (Org.DecisionPolicy). Org and
+// User must be set.
+func DecisionInputOf(sc DecisionScope, c Client, space string, now time.Time) DecisionInput {
+	u := *sc.User
+	u.External = sc.Org.IsExternal(u.Email)
+	in := DecisionInput{User: u, Client: c, Space: space, Policy: sc.Org.DecisionPolicy(u), VerifiedAt: u.VerifiedAt, Now: now}
+	if sc.Access != nil {
+		in.Access = *sc.Access
+	}
+	if sc.Space != nil {
+		in.SpaceKnown, in.SpaceAnonymous = true, sc.Space.AnonymousAccess
+	}
+	return in
 }

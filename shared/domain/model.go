@@ -10,10 +10,22 @@ const GuestsPerPaidUser = 5
 
 // Org is the tenant.
 type Org struct {
-	ID              string
-	Name            string
+	ID   string
+	Name string
+	// VerifiedDomains are the org's verified email domains (IDNA ASCII,
+	// lower case): a user whose address is elsewhere is external (§9).
 	VerifiedDomains []string
 	CreatedAt       time.Time
+	// Policy is the external user policy (§9); the zero value is off.
+	Policy PolicySettings
+	// TestPolicy, when set, applies to the users it names instead of Policy.
+	TestPolicy *TestPolicy
+	// PolicyVersion counts changes of the policy, the test policy, the
+	// domains and resets (each such write is conditioned on it).
+	PolicyVersion int
+	// SessionsResetAt: every external user's verification completed before
+	// it lapses (reset of sessions, §9); zero for none.
+	SessionsResetAt time.Time
 }
 
 // Site is a product instance of an org. It carries the billing counters of its
@@ -101,9 +113,24 @@ type User struct {
 	Status      UserStatus
 	OrgAdmin    bool
 	SiteAdmin   []string // ids of the sites this user administers
-	External    bool
-	CreatedAt   time.Time
-	InvitedBy   string
+	// External is the flag stored when the account was made; who is external
+	// now is Org.IsExternal(Email) (verified domains change).
+	External  bool
+	CreatedAt time.Time
+	InvitedBy string
+	// VerifiedAt is when the user last completed two-step verification (zero: never).
+	VerifiedAt time.Time
+	// VerifyDueAt is when that verification lapses under the policy that
+	// applied when it was completed (zero: never); the re-verification
+	// job's due entry is kept at it.
+	VerifyDueAt time.Time
+	// VerifyState is the re-verification job's mark.
+	VerifyState VerifyState
+	// SessionsResetAt: this user's verifications completed before it lapse
+	// (an admin's reset of one user's sessions).
+	SessionsResetAt time.Time
+	// LastActive is the day the user was last allowed by an access decision.
+	LastActive time.Time
 }
 
 // CanInvite reports whether u may invite people to the site: only active org

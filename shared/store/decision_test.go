@@ -12,17 +12,18 @@ import (
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
-// withPolicy is the store with an external user policy on every org: the
-// org item does not store one yet (§9), so the two reasons of external
-// security are reached through the real read with the policy set after it.
+// withPolicy is the store with an external user policy set on the org
+// after the real read: the two reasons of external security in one read.
 type withPolicy struct {
 	*store.Store
-	policy domain.ExternalPolicy
+	policy domain.PolicySettings
 }
 
 func (w withPolicy) LoadDecision(ctx context.Context, orgID, siteID, accountID string, p domain.Product, space string) (domain.DecisionScope, error) {
 	sc, err := w.Store.LoadDecision(ctx, orgID, siteID, accountID, p, space)
-	sc.Policy = w.policy
+	if sc.Org != nil {
+		sc.Org.Policy = w.policy
+	}
 	return sc, err
 }
 
@@ -55,7 +56,7 @@ func TestDecisionReadsOnce(t *testing.T) {
 			}
 		}
 		cases := []struct {
-			policy                          domain.ExternalPolicy
+			policy                          domain.PolicySettings
 			account, product, client, space string
 			allow                           bool
 			reason                          domain.Reason
@@ -72,8 +73,8 @@ func TestDecisionReadsOnce(t *testing.T) {
 			{account: demo.PlainUserID, product: "jira", client: "web", reason: domain.ReasonNoProductAccess},
 			{account: "suspended-14west", product: "confluence", client: "web", reason: domain.ReasonSuspended},
 			{account: "invited-14west", product: "confluence", client: "web", space: demo.SpaceMKT, reason: domain.ReasonInvited},
-			{policy: domain.ExternalPolicy{TwoStep: true}, account: demo.GuestID, product: "confluence", client: "web", space: demo.SpaceMKT, reason: domain.ReasonVerificationRequired},
-			{policy: domain.ExternalPolicy{BlockAPITokens: true}, account: demo.GuestID, product: "confluence", client: "api", space: demo.SpaceMKT, reason: domain.ReasonAPITokenBlocked},
+			{policy: domain.PolicySettings{TwoStep: true}, account: demo.GuestID, product: "confluence", client: "web", space: demo.SpaceMKT, reason: domain.ReasonVerificationRequired},
+			{policy: domain.PolicySettings{BlockAPITokens: true}, account: demo.GuestID, product: "confluence", client: "api", space: demo.SpaceMKT, reason: domain.ReasonAPITokenBlocked},
 			{account: "nobody-14west", product: "confluence", client: "web", notFound: true},
 		}
 		for _, c := range cases {

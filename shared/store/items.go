@@ -41,20 +41,28 @@ type keys struct {
 	TTL    int64
 }
 
+// orgItem is an org with its external user policy (§9): the access
+// decision reads the policy from here in its one read.
 type orgItem struct {
 	keys
 	OrgID           string
 	Name            string
 	VerifiedDomains []string
 	CreatedAt       time.Time
+	Policy          domain.PolicySettings
+	TestPolicy      *domain.TestPolicy
+	PolicyVersion   int
+	SessionsResetAt time.Time
 }
 
 func newOrgItem(o domain.Org) orgItem {
-	return orgItem{keys: keys{PK: orgPK(o.ID), SK: skOrg, Type: typeOrg}, OrgID: o.ID, Name: o.Name, VerifiedDomains: o.VerifiedDomains, CreatedAt: o.CreatedAt}
+	return orgItem{keys: keys{PK: orgPK(o.ID), SK: skOrg, Type: typeOrg}, OrgID: o.ID, Name: o.Name, VerifiedDomains: o.VerifiedDomains, CreatedAt: o.CreatedAt,
+		Policy: o.Policy, TestPolicy: o.TestPolicy, PolicyVersion: o.PolicyVersion, SessionsResetAt: o.SessionsResetAt}
 }
 
 func (i orgItem) domain() domain.Org {
-	return domain.Org{ID: i.OrgID, Name: i.Name, VerifiedDomains: i.VerifiedDomains, CreatedAt: i.CreatedAt}
+	return domain.Org{ID: i.OrgID, Name: i.Name, VerifiedDomains: i.VerifiedDomains, CreatedAt: i.CreatedAt,
+		Policy: i.Policy, TestPolicy: i.TestPolicy, PolicyVersion: i.PolicyVersion, SessionsResetAt: i.SessionsResetAt}
 }
 
 type siteItem struct {
@@ -131,32 +139,42 @@ func newGroupNameItem(orgID, name, groupID string) groupNameItem {
 	return groupNameItem{keys: keys{PK: groupNamePK(orgID, domain.GroupNameKey(name)), SK: skGroupName, Type: typeGroupName}, GroupID: groupID}
 }
 
+// userItem is an account's profile. Every profile is listed by domain in
+// GSI2 (A19: the external users are the ranges outside the verified
+// domains), and one with a verification that lapses has its due entry in
+// GSI3 (A18, verifyDueKeys).
 type userItem struct {
 	keys
-	OrgID       string
-	AccountID   string
-	Email       string
-	DisplayName string
-	Status      string
-	OrgAdmin    bool
-	SiteAdmin   []string
-	External    bool
-	InvitedBy   string
-	CreatedAt   time.Time
+	OrgID           string
+	AccountID       string
+	Email           string
+	DisplayName     string
+	Status          string
+	OrgAdmin        bool
+	SiteAdmin       []string
+	External        bool
+	InvitedBy       string
+	CreatedAt       time.Time
+	VerifiedAt      time.Time
+	VerifyDueAt     time.Time
+	VerifyState     string
+	SessionsResetAt time.Time
+	LastActive      time.Time
 }
 
 func newUserItem(u domain.User) userItem {
-	k := keys{PK: userPK(u.OrgID, u.AccountID), SK: skProfile, Type: typeUser, GSI1PK: usersGSI1PK(u.OrgID), GSI1SK: u.Email}
-	if u.External {
-		k.GSI2PK, k.GSI2SK = externalGSI2PK(u.OrgID), u.Email
-	}
+	k := keys{PK: userPK(u.OrgID, u.AccountID), SK: skProfile, Type: typeUser, GSI1PK: usersGSI1PK(u.OrgID), GSI1SK: u.Email,
+		GSI2PK: byDomainGSI2PK(u.OrgID), GSI2SK: byDomainGSI2SK(u.Email)}
+	k.GSI3PK, k.GSI3SK = verifyDueKeys(u.OrgID, u.AccountID, u.VerifyDueAt, u.VerifyState)
 	return userItem{keys: k, OrgID: u.OrgID, AccountID: u.AccountID, Email: u.Email, DisplayName: u.DisplayName, Status: string(u.Status),
-		OrgAdmin: u.OrgAdmin, SiteAdmin: u.SiteAdmin, External: u.External, InvitedBy: u.InvitedBy, CreatedAt: u.CreatedAt}
+		OrgAdmin: u.OrgAdmin, SiteAdmin: u.SiteAdmin, External: u.External, InvitedBy: u.InvitedBy, CreatedAt: u.CreatedAt,
+		VerifiedAt: u.VerifiedAt, VerifyDueAt: u.VerifyDueAt, VerifyState: string(u.VerifyState), SessionsResetAt: u.SessionsResetAt, LastActive: u.LastActive}
 }
 
 func (i userItem) domain() domain.User {
 	return domain.User{OrgID: i.OrgID, AccountID: i.AccountID, Email: i.Email, DisplayName: i.DisplayName, Status: domain.UserStatus(i.Status),
-		OrgAdmin: i.OrgAdmin, SiteAdmin: i.SiteAdmin, External: i.External, InvitedBy: i.InvitedBy, CreatedAt: i.CreatedAt}
+		OrgAdmin: i.OrgAdmin, SiteAdmin: i.SiteAdmin, External: i.External, InvitedBy: i.InvitedBy, CreatedAt: i.CreatedAt,
+		VerifiedAt: i.VerifiedAt, VerifyDueAt: i.VerifyDueAt, VerifyState: domain.VerifyState(i.VerifyState), SessionsResetAt: i.SessionsResetAt, LastActive: i.LastActive}
 }
 
 // emailItem is the uniqueness guard of an address in an org. An account made
@@ -427,12 +445,49 @@ func (i orgItem) item() item {
 	e.s("name", i.Name)
 	e.list("verifiedDomains", i.VerifiedDomains)
 	e.t("createdAt", i.CreatedAt)
+	encodePolicy(e, "", i.Policy)
+	if i.TestPolicy != nil && len(i.TestPolicy.Users) > 0 {
+		encodePolicy(e, "test", i.TestPolicy.Settings)
+		e.list("testUsers", i.TestPolicy.Users)
+	}
+	e.nz("policyVersion", int64(i.PolicyVersion))
+	e.t("sessionsResetAt", i.SessionsResetAt)
 	return item(e)
+}
+
+// encodePolicy writes policy settings as attributes named with a prefix
+// ("" for the org's policy, "test" for the test policy): twoStep,
+// verifyEveryDays, blockApiTokens (testTwoStep, ...). Off settings are left out.
+func encodePolicy(e enc, prefix string, p domain.PolicySettings) {
+	if p.TwoStep {
+		e.b(policyAttr(prefix, "twoStep"), true)
+	}
+	e.nz(policyAttr(prefix, "verifyEveryDays"), int64(p.VerifyEveryDays))
+	if p.BlockAPITokens {
+		e.b(policyAttr(prefix, "blockApiTokens"), true)
+	}
+}
+
+func decodePolicy(d *dec, prefix string) domain.PolicySettings {
+	return domain.PolicySettings{TwoStep: d.b(policyAttr(prefix, "twoStep")), VerifyEveryDays: int(d.n(policyAttr(prefix, "verifyEveryDays"))),
+		BlockAPITokens: d.b(policyAttr(prefix, "blockApiTokens"))}
+}
+
+func policyAttr(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + strings.ToUpper(name[:1]) + name[1:]
 }
 
 func decodeOrg(it item) (orgItem, error) {
 	d := &dec{it: it}
-	return orgItem{keys: decodeKeys(d), OrgID: d.s("orgId"), Name: d.s("name"), VerifiedDomains: d.list("verifiedDomains"), CreatedAt: d.t("createdAt")}, d.err
+	o := orgItem{keys: decodeKeys(d), OrgID: d.s("orgId"), Name: d.s("name"), VerifiedDomains: d.list("verifiedDomains"), CreatedAt: d.t("createdAt"),
+		Policy: decodePolicy(d, ""), PolicyVersion: int(d.n("policyVersion")), SessionsResetAt: d.t("sessionsResetAt")}
+	if users := d.list("testUsers"); len(users) > 0 {
+		o.TestPolicy = &domain.TestPolicy{Settings: decodePolicy(d, "test"), Users: users}
+	}
+	return o, d.err
 }
 
 func (i siteItem) item() item {
@@ -499,6 +554,11 @@ func (i userItem) item() item {
 	e.b("external", i.External)
 	e.s("invitedBy", i.InvitedBy)
 	e.t("createdAt", i.CreatedAt)
+	e.t("verifiedAt", i.VerifiedAt)
+	e.t("verifyDueAt", i.VerifyDueAt)
+	e.s("verifyState", i.VerifyState)
+	e.t("sessionsResetAt", i.SessionsResetAt)
+	e.t("lastActive", i.LastActive)
 	return item(e)
 }
 
@@ -506,7 +566,8 @@ func decodeUser(it item) (userItem, error) {
 	d := &dec{it: it}
 	return userItem{keys: decodeKeys(d), OrgID: d.s("orgId"), AccountID: d.s("accountId"), Email: d.s("email"), DisplayName: d.s("displayName"),
 		Status: d.s("status"), OrgAdmin: d.b("orgAdmin"), SiteAdmin: d.list("siteAdmin"), External: d.b("external"), InvitedBy: d.s("invitedBy"),
-		CreatedAt: d.t("createdAt")}, d.err
+		CreatedAt: d.t("createdAt"), VerifiedAt: d.t("verifiedAt"), VerifyDueAt: d.t("verifyDueAt"), VerifyState: d.s("verifyState"),
+		SessionsResetAt: d.t("sessionsResetAt"), LastActive: d.t("lastActive")}, d.err
 }
 
 func (i emailItem) item() item {

@@ -6,7 +6,10 @@ package store
 import (
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"time"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
 // Index names.
@@ -57,7 +60,19 @@ func roleGSI1PK(org, site, product, role string) string {
 	return "ORG#" + org + "#SITE#" + site + "#" + product + "#" + role
 }
 func invitesGSI1PK(org, site string) string { return "ORG#" + org + "#SITE#" + site + "#INVITES" }
-func externalGSI2PK(org string) string      { return "ORG#" + org + "#EXTERNAL" }
+
+// byDomainGSI2PK lists every profile of an org by email domain (A19): the
+// external users are the ranges of GSI2SK outside the verified domains, so
+// verifying or removing a domain rewrites no user.
+func byDomainGSI2PK(org string) string { return "ORG#" + org + "#BYDOMAIN" }
+
+// byDomainGSI2SK sorts a profile by its address's domain, then the address.
+func byDomainGSI2SK(email string) string {
+	return domainPrefix(email[strings.LastIndexByte(email, '@')+1:]) + email
+}
+
+// domainPrefix is the GSI2SK prefix of every address of a domain.
+func domainPrefix(domain string) string { return domain + "#" }
 
 // spacePK is the partition of a space: its SPACE item and its ADMIN#a items.
 func spacePK(org, site, space string) string {
@@ -86,6 +101,29 @@ func dueEmailPK(id string) string { return fmt.Sprintf("DUE#EMAIL#%d", shard(id)
 // dueExpirePK spreads delivered pending invitations over DueShards
 // partitions, due at their expiry (the release job's work).
 func dueExpirePK(id string) string { return fmt.Sprintf("DUE#EXPIRE#%d", shard(id)) }
+
+// dueVerifyPK spreads external users' verification due entries over
+// DueShards partitions (A18).
+func dueVerifyPK(org, acct string) string { return fmt.Sprintf("DUE#VERIFY#%d", shard(org+"#"+acct)) }
+
+// parkedDue is the due time of an entry that is not due: a user the
+// re-verification job has marked (VerifyRequired) keeps their entry here,
+// after every real time, so that marking needs no REMOVE (which minidyn
+// ignores) and the job's Query (GSI3SK <= now) never reads it.
+var parkedDue = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// verifyDueKeys is a profile's GSI3 entry: none while no verification
+// lapses (never verified, or "once"), at VerifyDueAt while it is to lapse,
+// parked once the job has marked it required.
+func verifyDueKeys(org, acct string, dueAt time.Time, state domain.VerifyState) (pk, sk string) {
+	switch {
+	case dueAt.IsZero():
+		return "", ""
+	case state == domain.VerifyRequired:
+		return dueVerifyPK(org, acct), dueSK(parkedDue, org, acct)
+	}
+	return dueVerifyPK(org, acct), dueSK(dueAt, org, acct)
+}
 
 func dueSK(at time.Time, org, id string) string {
 	return at.UTC().Format(time.RFC3339) + "#" + org + "#" + id
