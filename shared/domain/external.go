@@ -94,8 +94,11 @@ type VerifyState string
 // Verification states. The access decision does not read them: it computes
 // from the policy and VerifiedAt (Decide), so a mark cannot be stale there.
 const (
-	// VerifyNone: no mark (never verified, or verified and not yet due).
+	// VerifyNone: never verified.
 	VerifyNone VerifyState = ""
+	// VerifyVerified: the last thing that happened was a completed
+	// verification (it may since have lapsed: the job marks it when it meets it).
+	VerifyVerified VerifyState = "verified"
 	// VerifyNotifying: a run of the re-verification job has claimed the user
 	// and is emailing them (its lease is the due entry, moved forward).
 	VerifyNotifying VerifyState = "notifying"

@@ -112,14 +112,16 @@ func dueVerifyPK(org, acct string) string { return fmt.Sprintf("DUE#VERIFY#%d", 
 // ignores) and the job's Query (GSI3SK <= now) never reads it.
 var parkedDue = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
-// verifyDueKeys is a profile's GSI3 entry: none while no verification
-// lapses (never verified, or "once"), at VerifyDueAt while it is to lapse,
-// parked once the job has marked it required.
+// verifyDueKeys is a profile's GSI3 entry: none before the first
+// verification; at VerifyDueAt while a verification is to lapse; parked
+// when none is to lapse (the job marked it required, or "once"). Once a
+// profile has an entry it keeps one (moved by SET, never REMOVEd: minidyn
+// ignores REMOVE, and an index key cannot be set empty).
 func verifyDueKeys(org, acct string, dueAt time.Time, state domain.VerifyState) (pk, sk string) {
 	switch {
-	case dueAt.IsZero():
+	case state == domain.VerifyNone && dueAt.IsZero():
 		return "", ""
-	case state == domain.VerifyRequired:
+	case state == domain.VerifyRequired || dueAt.IsZero():
 		return dueVerifyPK(org, acct), dueSK(parkedDue, org, acct)
 	}
 	return dueVerifyPK(org, acct), dueSK(dueAt, org, acct)
