@@ -37,9 +37,10 @@ func TestResetSessionsIsOneWrite(t *testing.T) {
 		if _, err := svc.SetPolicy(ctx, caller, demo.OrgID, domain.PolicySettings{TwoStep: true, VerifyEveryDays: 7}, nil); err != nil {
 			t.Fatal(err)
 		}
+		// allowed asks the decision for every 10th of them.
 		allowed := func() int {
 			n := 0
-			for i := range 200 {
+			for i := 0; i < 200; i += 10 {
 				sc, err := fx.st.LoadDecision(ctx, demo.OrgID, demo.SiteID, fmt.Sprintf("ext-%03d", i), domain.Confluence, "")
 				if err != nil {
 					t.Fatal(err)
@@ -50,8 +51,34 @@ func TestResetSessionsIsOneWrite(t *testing.T) {
 			}
 			return n
 		}
-		if n := allowed(); n != 200 {
-			t.Fatalf("before the reset %d of 200 allowed", n)
+		if n := allowed(); n != 20 {
+			t.Fatalf("before the reset %d of 20 allowed", n)
+		}
+		// The preview of a 1-day frequency, by pages of 50: each page one
+		// BatchGetItem (org, caller) and at most one Query per range of the
+		// by-domain index outside the verified domains (demo: 1 domain, 2 ranges).
+		cursor, must, pages := "", 0, 0
+		for {
+			fx.c.Reset()
+			page, err := svc.Preview(ctx, caller, demo.OrgID, extpolicy.Proposal{Policy: domain.PolicySettings{TwoStep: true, VerifyEveryDays: 1}, Limit: 50, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages++
+			if c := fx.c.Counts(); c["BatchGetItem"] != 1 || c["Query"] > 2 || len(c) != 2 {
+				t.Errorf("preview page %d: calls %v", pages, c)
+			}
+			for _, a := range page.Users {
+				if len(a.Effects) == 1 && a.Effects[0].Kind == domain.EffectMustVerify && a.Effects[0].By.Equal(a.User.VerifiedAt.Add(24*time.Hour)) {
+					must++
+				}
+			}
+			if cursor = page.Next; cursor == "" || pages > 10 {
+				break
+			}
+		}
+		if must != 200 || pages != 5 {
+			t.Errorf("preview: %d users must verify in %d pages, want 200 in 5 (the last one empty)", must, pages)
 		}
 		fx.c.Reset()
 		v, err := svc.ResetSessions(ctx, caller, demo.OrgID)
@@ -65,7 +92,7 @@ func TestResetSessionsIsOneWrite(t *testing.T) {
 			t.Errorf("after the reset: %+v", v.Org)
 		}
 		if n := allowed(); n != 0 {
-			t.Errorf("after the reset %d of 200 still allowed", n)
+			t.Errorf("after the reset %d of 20 still allowed", n)
 		}
 	})
 }
