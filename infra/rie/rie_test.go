@@ -46,6 +46,7 @@ var folders = map[string]string{
 	"UsersFunction":            "users",
 	"BillingFunction":          "billing",
 	"AuditFunction":            "audit",
+	"ExternalPolicyFunction":   "external-policy",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -356,6 +357,13 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		a := fns["AuditFunction"].invokeAPI(t, mustJSON(fixture(t, root, "audit.json")))
 		if a.StatusCode != 200 || !strings.Contains(a.Body, `"action":"user.create"`) || !strings.Contains(a.Body, `"actor":"system"`) {
 			t.Errorf("audit: %+v\n%s", a, fns["AuditFunction"].log.String())
+		}
+	})
+
+	t.Run("ExternalPolicyFunction", func(t *testing.T) {
+		p := fns["ExternalPolicyFunction"].invokeAPI(t, mustJSON(fixture(t, root, "external-policy.json")))
+		if p.StatusCode != 200 || !strings.Contains(p.Body, `"twoStepVerification":"on"`) || !strings.Contains(p.Body, `"version":1`) {
+			t.Errorf("external policy: %+v\n%s", p, fns["ExternalPolicyFunction"].log.String())
 		}
 	})
 

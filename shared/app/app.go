@@ -24,6 +24,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/awsenv"
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/decision"
+	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
@@ -196,6 +197,14 @@ func Audit(env Env, st *store.Store) httpapi.Handler {
 	return httpapi.Endpoint{Handler: httpapi.AuditHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
 }
 
+// ExternalPolicy is ExternalPolicyFunction's handler: the org's external
+// user policy and test policy (read, change, preview a change) and the
+// resets of sessions, with idempotency keys on the changes.
+func ExternalPolicy(env Env, st *store.Store) httpapi.Handler {
+	svc := &extpolicy.Service{Store: st, Now: env.Now}
+	return httpapi.Endpoint{Handler: httpapi.PolicyHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+}
+
 // RetryBatch is how many due invitations one run of the retry job handles;
 // the rest wait for the next run.
 const RetryBatch = 200
@@ -230,5 +239,6 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"UsersFunction":            Users(env, st),
 		"BillingFunction":          Billing(env, st),
 		"AuditFunction":            Audit(env, st),
+		"ExternalPolicyFunction":   ExternalPolicy(env, st),
 	}
 }

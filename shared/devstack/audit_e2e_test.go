@@ -142,6 +142,27 @@ var auditedChanges = []struct {
 		r := e.do(t, "POST", auditSite+"/invitations/"+inv+"/resend", admin, "")
 		return change{r, demo.AdminID, invites.ActionInvitationResend, domain.InvitationTarget(inv)}
 	}},
+	{"external policy", func(t *testing.T, e *env, admin string) change {
+		r := e.do(t, "PUT", "/orgs/"+demo.OrgID+"/external-policy", admin, `{"twoStepVerification":"on","verifyEvery":{"days":7},"apiTokens":"allowed"}`)
+		return change{r, demo.AdminID, domain.ActionPolicyUpdate, domain.OrgTarget(demo.OrgID)}
+	}},
+	{"test policy", func(t *testing.T, e *env, admin string) change {
+		r := e.do(t, "PUT", "/orgs/"+demo.OrgID+"/external-policy/test", admin, `{"twoStepVerification":"on","verifyEvery":"once","apiTokens":"blocked","users":["`+demo.GuestID+`"]}`)
+		return change{r, demo.AdminID, domain.ActionTestPolicyUpdate, domain.OrgTarget(demo.OrgID)}
+	}},
+	{"test policy clear", func(t *testing.T, e *env, admin string) change {
+		mustStatus(t, e.do(t, "PUT", "/orgs/"+demo.OrgID+"/external-policy/test", admin, `{"twoStepVerification":"on","verifyEvery":{"days":1},"apiTokens":"blocked","users":["`+demo.GuestID+`"]}`), 200, "set")
+		r := e.do(t, "DELETE", "/orgs/"+demo.OrgID+"/external-policy/test", admin, "")
+		return change{r, demo.AdminID, domain.ActionTestPolicyClear, domain.OrgTarget(demo.OrgID)}
+	}},
+	{"reset sessions", func(t *testing.T, e *env, admin string) change {
+		r := e.do(t, "POST", "/orgs/"+demo.OrgID+"/external-users/reset-sessions", admin, "")
+		return change{r, demo.AdminID, domain.ActionSessionsReset, domain.OrgTarget(demo.OrgID)}
+	}},
+	{"reset user session", func(t *testing.T, e *env, admin string) change {
+		r := e.do(t, "POST", "/orgs/"+demo.OrgID+"/users/"+demo.GuestID+"/reset-session", admin, "")
+		return change{r, demo.AdminID, domain.ActionUserSessionReset, domain.UserTarget(demo.GuestID)}
+	}},
 }
 
 // auditSite is the demo site's path.

@@ -246,6 +246,22 @@ func matrix() map[string]row {
 		"POST /orgs/{orgId}/sites/{siteId}/billing/recount": {allow: siteAdmins, make: fixed(site+"/billing/recount", `{}`)},
 		"GET /orgs/{orgId}/audit":                           {allow: orgAdmins, make: fixed(org+"/audit", "")},
 
+		"GET /orgs/{orgId}/external-policy": {allow: orgAdmins, make: fixed(org+"/external-policy", "")},
+		"PUT /orgs/{orgId}/external-policy": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			// A different policy per cell: each allowed call writes.
+			return cell{path: org + "/external-policy", body: fmt.Sprintf(`{"twoStepVerification":"off","verifyEvery":{"days":%d},"apiTokens":"allowed"}`, 1+n%30)}
+		}},
+		"PUT /orgs/{orgId}/external-policy/test": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/external-policy/test", body: `{"twoStepVerification":"off","verifyEvery":"once","apiTokens":"blocked","users":["` + freshGuest(t, e, n, demo.SpaceMKT) + `"]}`}
+		}},
+		"DELETE /orgs/{orgId}/external-policy/test": {allow: orgAdmins, make: fixed(org+"/external-policy/test", "")},
+		"POST /orgs/{orgId}/external-policy/preview": {allow: orgAdmins,
+			make: fixed(org+"/external-policy/preview?limit=10", `{"twoStepVerification":"on","verifyEvery":{"days":7},"apiTokens":"blocked"}`)},
+		"POST /orgs/{orgId}/external-users/reset-sessions": {allow: orgAdmins, make: fixed(org+"/external-users/reset-sessions", "")},
+		"POST /orgs/{orgId}/users/{accountId}/reset-session": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/users/" + freshGuest(t, e, n, demo.SpaceMKT) + "/reset-session"}
+		}},
+
 		"GET /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}": {allow: products,
 			make: fixed(site+"/products/confluence/access/"+demo.GuestID+"?client=web&space="+demo.SpaceMKT, "")},
 	}
