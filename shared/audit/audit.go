@@ -52,7 +52,7 @@ func (s *Service) Log(ctx context.Context, c domain.Caller, orgID string, q Quer
 		bad["actor"] = "an account id, or system"
 	}
 	if q.Target != "" && !domain.ValidAuditTarget(q.Target) {
-		bad["target"] = "<kind>/<id>, kind one of user, group, space, invitation, site"
+		bad["target"] = "<kind>/<id>, kind one of user, group, space, invitation, site, org"
 	}
 	for name, p := range map[string]struct {
 		s   string

@@ -114,7 +114,7 @@ func (stored Counters) Drift(counted Counters) []string {
 const ActionBillingRecount = "billing.recount"
 
 // auditKinds are the kinds of audit targets (see UserTarget and the rest).
-var auditKinds = []string{"user/", "group/", "space/", "invitation/", "site/"}
+var auditKinds = []string{"user/", "group/", "space/", "invitation/", "site/", "org/"}
 
 // ValidAuditTarget reports a target the audit log can be filtered by:
 // "<kind>/<id>" with a known kind and a printable id without '#'.
