@@ -22,6 +22,7 @@ FUNCTIONS += InvitationsFunction:invitations
 FUNCTIONS += BillingFunction:billing
 FUNCTIONS += AuditFunction:audit
 FUNCTIONS += ExternalPolicyFunction:external-policy
+FUNCTIONS += ExternalUsersFunction:external-users ExportWorkerFunction:export-worker
 
 .PHONY: help build dev test lint venv node rie sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))

@@ -47,9 +47,11 @@ var folders = map[string]string{
 	"BillingFunction":          "billing",
 	"AuditFunction":            "audit",
 	"ExternalPolicyFunction":   "external-policy",
+	"ExternalUsersFunction":    "external-users",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
+	"ExportWorkerFunction":          "export-worker",
 }
 
 func freeAddr(t *testing.T) string {
@@ -189,6 +191,7 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		"TABLE_NAME=" + table, "SENDER_ADDRESS=" + sender, "PUBLIC_BASE_URL=https://guests.example/v1", "INVITATION_LIFETIME_HOURS=24",
 		"JWT_ISSUER=" + idp.URL, "JWT_AUDIENCE=guestaccess-rie", "JWKS_URL=" + idp.URL, "LOG_LEVEL=INFO",
 		"GROUP_JOBS_QUEUE_URL=" + moto + "/000000000000/guestaccess-group-jobs",
+		"EXPORTS_QUEUE_URL=" + moto + "/000000000000/guestaccess-external-exports",
 	}
 	dir := t.TempDir()
 	fns := map[string]function{}
@@ -364,6 +367,27 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		p := fns["ExternalPolicyFunction"].invokeAPI(t, mustJSON(fixture(t, root, "external-policy.json")))
 		if p.StatusCode != 200 || !strings.Contains(p.Body, `"twoStepVerification":"on"`) || !strings.Contains(p.Body, `"version":1`) {
 			t.Errorf("external policy: %+v\n%s", p, fns["ExternalPolicyFunction"].log.String())
+		}
+	})
+
+	t.Run("ExternalUsersFunction", func(t *testing.T) {
+		d := fns["ExternalUsersFunction"].invokeAPI(t, mustJSON(fixture(t, root, "external-users.json")))
+		if d.StatusCode != 200 || !strings.Contains(d.Body, `"domains":[`) {
+			t.Errorf("domains: %+v\n%s", d, fns["ExternalUsersFunction"].log.String())
+		}
+	})
+
+	t.Run("ExportWorkerFunction", func(t *testing.T) {
+		// A page of an export that is not there (expired) and a message
+		// that is no page are both dropped: no record fails.
+		out := fns["ExportWorkerFunction"].invoke(t, mustJSON(fixture(t, root, "export-worker.json")))
+		var resp struct {
+			BatchItemFailures []struct {
+				ItemIdentifier string `json:"itemIdentifier"`
+			} `json:"batchItemFailures"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("response %s (%v)\n%s", out, err, fns["ExportWorkerFunction"].log.String())
 		}
 	})
 

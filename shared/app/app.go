@@ -25,11 +25,13 @@ import (
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
+	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/metrics"
+	"github.com/guestaccess/guestaccess/shared/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -54,6 +56,8 @@ type Env struct {
 	// DynamoDBOptions are applied to the DynamoDB client (the dev stack's
 	// endpoint, tests' call counters and fault injection).
 	DynamoDBOptions []func(*dynamodb.Options)
+	// ExportLimits bound the external users' list and export (zero: the defaults).
+	ExportLimits extusers.Limits
 }
 
 // MustLoad reads the environment, or exits: a function that cannot start
@@ -226,8 +230,8 @@ func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func
 
 // APIHandlers maps the logical id of every API function in template.yaml to
 // its handler, for the dev stack; a test checks that every Api event in the
-// template has an entry here.
-func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.Service) map[string]httpapi.Handler {
+// template has an entry here. exports is the external users' exports queue.
+func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.Service, exports queue.Sender) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
 		"InviteGuestsFunction":     InviteGuests(env, st, mailer),
 		"AcceptInvitationFunction": AcceptInvitation(env, st),
@@ -240,5 +244,6 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"BillingFunction":          Billing(env, st),
 		"AuditFunction":            Audit(env, st),
 		"ExternalPolicyFunction":   ExternalPolicy(env, st),
+		"ExternalUsersFunction":    ExternalUsers(env, st, exports),
 	}
 }

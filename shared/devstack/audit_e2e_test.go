@@ -163,6 +163,23 @@ var auditedChanges = []struct {
 		r := e.do(t, "POST", "/orgs/"+demo.OrgID+"/users/"+demo.GuestID+"/reset-session", admin, "")
 		return change{r, demo.AdminID, domain.ActionUserSessionReset, domain.UserTarget(demo.GuestID)}
 	}},
+	{"domain add", func(t *testing.T, e *env, admin string) change {
+		r := e.do(t, "PUT", "/orgs/"+demo.OrgID+"/domains/audit.example", admin, "")
+		return change{r, demo.AdminID, domain.ActionDomainAdd, domain.OrgTarget(demo.OrgID)}
+	}},
+	{"domain remove", func(t *testing.T, e *env, admin string) change {
+		mustStatus(t, e.do(t, "PUT", "/orgs/"+demo.OrgID+"/domains/audit-remove.example", admin, ""), 200, "add domain")
+		r := e.do(t, "DELETE", "/orgs/"+demo.OrgID+"/domains/audit-remove.example", admin, "")
+		return change{r, demo.AdminID, domain.ActionDomainRemove, domain.OrgTarget(demo.OrgID)}
+	}},
+	{"external users export job", func(t *testing.T, e *env, admin string) change {
+		r := e.do(t, "POST", "/orgs/"+demo.OrgID+"/external-users/exports", admin, "")
+		return change{r, demo.AdminID, domain.ActionExternalUsersExport, domain.OrgTarget(demo.OrgID)}
+	}},
+	{"external users export (inline, a read)", func(t *testing.T, e *env, admin string) change {
+		r := e.do(t, "GET", "/orgs/"+demo.OrgID+"/external-users/export", admin, "")
+		return change{r, demo.AdminID, domain.ActionExternalUsersExport, domain.OrgTarget(demo.OrgID)}
+	}},
 }
 
 // auditSite is the demo site's path.

@@ -261,6 +261,26 @@ func matrix() map[string]row {
 		"POST /orgs/{orgId}/users/{accountId}/reset-session": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
 			return cell{path: org + "/users/" + freshGuest(t, e, n, demo.SpaceMKT) + "/reset-session"}
 		}},
+		"GET /orgs/{orgId}/domains": {allow: orgAdmins, make: fixed(org+"/domains", "")},
+		"PUT /orgs/{orgId}/domains/{domain}": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/domains/" + fmt.Sprintf("m%d-%s.example", n, domain.NewID()[:6])}
+		}},
+		"DELETE /orgs/{orgId}/domains/{domain}": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			d := fmt.Sprintf("m%d-%s.example", n, domain.NewID()[:6])
+			if r := e.do(t, http.MethodPut, org+"/domains/"+d, e.token(t, demo.AdminID), ""); r.status != 200 {
+				t.Fatalf("add domain: %d %s", r.status, r.body)
+			}
+			return cell{path: org + "/domains/" + d}
+		}},
+		"GET /orgs/{orgId}/external-users":          {allow: orgAdmins, make: fixed(org+"/external-users", "")},
+		"GET /orgs/{orgId}/external-users/export":   {allow: orgAdmins, make: fixed(org+"/external-users/export", "")},
+		"POST /orgs/{orgId}/external-users/exports": {allow: orgAdmins, want: 202, make: fixed(org+"/external-users/exports", "")},
+		"GET /orgs/{orgId}/external-users/exports/{exportId}": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: e.newExport(t)}
+		}},
+		"GET /orgs/{orgId}/external-users/exports/{exportId}/csv": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: e.waitExport(t, e.newExport(t)) + "/csv"}
+		}},
 
 		"GET /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}": {allow: products,
 			make: fixed(site+"/products/confluence/access/"+demo.GuestID+"?client=web&space="+demo.SpaceMKT, "")},

@@ -31,6 +31,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/authorizer"
 	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/jwtverify"
@@ -87,6 +88,9 @@ type Options struct {
 	// sends every job through the queue).
 	JobsVisibility    time.Duration
 	JobsInlineMembers int
+	// ExportLimits bound the external users' list and export (zero: the
+	// defaults; tests make jobs of small directories with them).
+	ExportLimits extusers.Limits
 	// SESAPIOptions are added to the SES client (tests trace calls with them).
 	SESAPIOptions []func(*middleware.Stack) error
 	Log           *slog.Logger
@@ -111,6 +115,9 @@ type Stack struct {
 	Mailer *sesmailer.Mailer
 	// Jobs is the group jobs queue (in process), fed to the jobs worker.
 	Jobs *localqueue.Queue
+	// Exports is the external users' exports queue (in process), fed to
+	// the export worker.
+	Exports *localqueue.Queue
 	// Calls records the AWS calls each function makes, as IAM actions on
 	// template resources (see [CallLog.Ungranted]).
 	Calls *CallLog
@@ -213,7 +220,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now}
+	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now,
+		ExportLimits: o.ExportLimits}
 	st.Mailer = sesmailer.New(st.SES, o.Sender)
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {
@@ -234,7 +242,18 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	worker = app.GroupJobsWorker(st.Env, jobs)
 	st.Jobs.Start(context.Background())
 	st.closers = append(st.closers, st.Jobs.Close)
-	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+	// The exports queue, the same way: ExportWorkerFunction's calls.
+	var exportWorker localqueue.Handler
+	asExportWorker := func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		return exportWorker(WithFunction(ctx, ExportWorkerFunctionID), ev)
+	}
+	st.Exports = localqueue.New(localqueue.Options{Name: "external-exports", MaxReceiveCount: 5, BatchSize: 5, VisibilityTimeout: o.JobsVisibility,
+		Handler: asExportWorker, DLQHandler: asExportWorker, Log: o.Log})
+	exportsQ := tracedQueue{Sender: st.Exports, log: st.Calls, id: exportsQueueID}
+	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ))
+	st.Exports.Start(context.Background())
+	st.closers = append(st.closers, st.Exports.Close)
+	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
 		Responses: responses, Stage: "local", Log: o.Log}
 	for _, r := range st.Routes {
 		if _, ok := gw.Handlers[r.FunctionID]; !ok {

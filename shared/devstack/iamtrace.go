@@ -24,6 +24,10 @@ import (
 const (
 	tableID     = "Table"
 	jobsQueueID = "GroupJobsQueue"
+	// exportsQueueID is the external users' exports queue.
+	exportsQueueID = "ExportsQueue"
+	// ExportWorkerFunctionID writes export jobs, in process.
+	ExportWorkerFunctionID = "ExportWorkerFunction"
 	// WorkerFunctionID and RetryFunctionID run in process, outside the gateway.
 	WorkerFunctionID = "GroupJobsWorkerFunction"
 	RetryFunctionID  = "RetryInvitationEmailsFunction"
@@ -217,11 +221,17 @@ func fromIdentity(source *string) string {
 type tracedQueue struct {
 	queue.Sender
 	log *CallLog
+	// id is the queue's logical id in the template (default the jobs queue).
+	id string
 }
 
 func (q tracedQueue) Send(ctx context.Context, msgs ...queue.Message) error {
 	if fn := FunctionOf(ctx); fn != "" {
-		q.log.add(Call{fn, "sqs:SendMessage", fmt.Sprintf("${%s.Arn}", jobsQueueID)})
+		id := q.id
+		if id == "" {
+			id = jobsQueueID
+		}
+		q.log.add(Call{fn, "sqs:SendMessage", fmt.Sprintf("${%s.Arn}", id)})
 	}
 	return q.Sender.Send(ctx, msgs...)
 }

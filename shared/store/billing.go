@@ -15,8 +15,12 @@ import (
 // GuestPage reads one page of a site's Confluence guests by email: one
 // Query of GSI1 `ORG#o#SITE#s#confluence#guest` (or, for a space, of GSI2
 // `ORG#o#SITE#s#SPACE#k`) for at most limit access items, then their
-// profiles in one BatchGetItem (limit ≤ 100). Items that are no guest's
-// (an empty placeholder, an index entry behind its item) are skipped.
+// profiles and the org in one BatchGetItem (at most 99 guests a Query,
+// plus the org: 100 keys).
+// Items that are no guest's (an empty placeholder, an index entry behind
+// its item) are skipped. A guest's External is the org's answer now
+// (Org.IsExternal: its verified domains), not the flag stored when the
+// account was made.
 func (s *Store) GuestPage(ctx context.Context, orgID, siteID, space string, limit int, cursor string) ([]domain.Guest, string, error) {
 	in := &dynamodb.QueryInput{IndexName: aws.String(GSI1), KeyConditionExpression: aws.String("GSI1PK = :pk"),
 		ExpressionAttributeValues: item{":pk": str(roleGSI1PK(orgID, siteID, string(domain.Confluence), string(domain.RoleGuest)))}}
@@ -24,7 +28,7 @@ func (s *Store) GuestPage(ctx context.Context, orgID, siteID, space string, limi
 		in = &dynamodb.QueryInput{IndexName: aws.String(GSI2), KeyConditionExpression: aws.String("GSI2PK = :pk"),
 			ExpressionAttributeValues: item{":pk": str(spaceGuestsGSI2PK(orgID, siteID, space))}}
 	}
-	res, next, err := s.query(ctx, in, min(limit, 100), cursor)
+	res, next, err := s.query(ctx, in, min(limit, 99), cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -45,7 +49,11 @@ func (s *Store) GuestPage(ctx context.Context, orgID, siteID, space string, limi
 	if len(ks) == 0 {
 		return out, next, nil
 	}
-	got, err := s.batchGet(ctx, ks)
+	got, err := s.batchGet(ctx, append(ks, key(orgPK(orgID), skOrg)))
+	if err != nil {
+		return nil, "", err
+	}
+	org, err := decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain)
 	if err != nil {
 		return nil, "", err
 	}
@@ -56,6 +64,9 @@ func (s *Store) GuestPage(ctx context.Context, orgID, siteID, space string, limi
 		}
 		if u != nil {
 			out[i].DisplayName, out[i].UserStatus, out[i].External = u.DisplayName, u.Status, u.External
+			if org != nil {
+				out[i].External = org.IsExternal(u.Email)
+			}
 		}
 	}
 	return out, next, nil

@@ -1,0 +1,20 @@
+// Command external-users is ExternalUsersFunction: an organisation's
+// verified domains, its external users (paginated, filtered), their CSV
+// export, and export jobs (created, read, downloaded).
+package main
+
+import (
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
+)
+
+func main() {
+	env := app.MustLoad()
+	q := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("EXPORTS_QUEUE_URL"))
+	lambda.StartHandlerFunc(app.ExternalUsers(env, app.Store(env), q))
+}

@@ -1,0 +1,58 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
+	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/store"
+)
+
+// Exports is the external users' service: verified domains, the list and
+// the export, whose jobs' pages travel on q (the exports queue).
+func Exports(env Env, st *store.Store, q queue.Sender) *extusers.Service {
+	return &extusers.Service{Store: st, Queue: q, Limits: env.ExportLimits, Now: env.Now, Log: env.Log}
+}
+
+// ExternalUsers is ExternalUsersFunction's handler: an organisation's
+// verified domains, its external users (list, CSV export, export jobs),
+// with idempotency keys on the changes.
+func ExternalUsers(env Env, st *store.Store, q queue.Sender) httpapi.Handler {
+	return httpapi.Endpoint{Handler: httpapi.ExternalUsersHandler{Service: Exports(env, st, q), Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+}
+
+// ExportWorker is ExportWorkerFunction's handler: SQS events of the
+// exports queue (one export page a record) and of its dead-letter queue
+// (a page that kept failing: its job failed). Each record that fails is
+// reported alone (ReportBatchItemFailures); records not started when the
+// deadline nears are left for redelivery.
+func ExportWorker(env Env, svc *extusers.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		var resp events.SQSEventResponse
+		deadline, bounded := ctx.Deadline()
+		for i, r := range ev.Records {
+			if bounded && time.Until(deadline) < WorkerReserve {
+				for _, rest := range ev.Records[i:] {
+					resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rest.MessageId})
+				}
+				env.Log.WarnContext(ctx, "export worker: near the deadline; records left for redelivery", "left", len(ev.Records)-i)
+				break
+			}
+			var err error
+			if queue.IsDeadLetterARN(r.EventSourceARN) {
+				err = svc.Dead(ctx, r.Body)
+			} else {
+				err = svc.HandlePage(ctx, r.Body)
+			}
+			if err != nil {
+				env.Log.WarnContext(ctx, "export worker: record failed; it will be delivered again", "messageId", r.MessageId, "err", err)
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			}
+		}
+		return resp, nil
+	}
+}

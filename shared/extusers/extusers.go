@@ -1,0 +1,377 @@
+// Package extusers is the application service of an organisation's
+// external users (§9): its verified domains (who is external is decided
+// when read from them), the paginated, filtered list of external users with
+// their product roles, space, billable seat and verification, and the CSV
+// export (inline when the directory fits one response, else a job that a
+// queue worker writes page by page). It knows nothing of DynamoDB, SQS or
+// API Gateway.
+package extusers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/queue"
+)
+
+// Store is what the service needs from persistence.
+type Store interface {
+	LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error)
+	SetVerifiedDomains(ctx context.Context, before domain.Org, domains []string, audit domain.AuditEntry) (domain.Org, error)
+	ExternalUsers(ctx context.Context, org domain.Org, cursor string, limit int) ([]domain.User, string, error)
+	DomainUsers(ctx context.Context, org domain.Org, dom, cursor string, limit int) ([]domain.User, string, error)
+	UsersAccess(ctx context.Context, orgID string, accounts []string) (map[string]map[string]domain.Access, error)
+	RecordAudit(ctx context.Context, audit domain.AuditEntry) error
+	CreateExport(ctx context.Context, j domain.ExportJob, audit domain.AuditEntry) error
+	ExportJob(ctx context.Context, orgID, id string, now time.Time) (domain.ExportJob, error)
+	WriteExportPage(ctx context.Context, before, next domain.ExportJob, chunks []domain.ExportChunk) (bool, error)
+	FailExport(ctx context.Context, j domain.ExportJob, reason string, at time.Time) error
+	ExportPart(ctx context.Context, orgID, id string, part int) ([]string, error)
+}
+
+// Limits bound the list and the export; the zero value takes the defaults.
+type Limits struct {
+	// ListReads is the most index reads (of a page's size each) one page
+	// of a filtered list makes before it answers short, with a cursor.
+	ListReads int
+	// Inline is the most external users the export answers in one
+	// response; past it, it becomes a job.
+	Inline int
+	// Page is how many external users a job's page reads (one message).
+	Page int
+	// ChunkBytes bounds one chunk item's CSV (DynamoDB's item limit is 400 KB).
+	ChunkBytes int
+	// PartBytes bounds one downloadable part, as JSON-escaped in the
+	// Lambda response (its payload limit is 6 MB).
+	PartBytes int
+	// TTL is how long an export job and its CSV are kept.
+	TTL time.Duration
+}
+
+// Defaults of Limits.
+const (
+	DefaultListReads  = 5
+	DefaultInline     = 1000
+	DefaultPage       = 500
+	DefaultChunkBytes = 350 << 10
+	DefaultPartBytes  = 4 << 20
+	DefaultTTL        = 7 * 24 * time.Hour
+	// MaxVerifiedDomains is how many verified domains an org may have (each
+	// is one more Query range of the external users' list, and the org item
+	// is read by every access decision).
+	MaxVerifiedDomains = 100
+)
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.ListReads, DefaultListReads)
+	def(&l.Inline, DefaultInline)
+	def(&l.Page, DefaultPage)
+	def(&l.ChunkBytes, DefaultChunkBytes)
+	def(&l.PartBytes, DefaultPartBytes)
+	if l.TTL <= 0 {
+		l.TTL = DefaultTTL
+	}
+	return l
+}
+
+// Service runs the external users' capability.
+type Service struct {
+	Store Store
+	// Queue carries an export job's pages to the worker.
+	Queue  queue.Sender
+	Limits Limits
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// admin reads the org and the caller: ENOTFOUND for an unknown org or a
+// caller outside it, EFORBIDDEN for anyone but an active org admin.
+func (s *Service) admin(ctx context.Context, c domain.Caller, orgID string) (domain.Org, error) {
+	if !domain.ValidSlug(orgID) || !domain.ValidAccountID(c.AccountID) {
+		return domain.Org{}, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
+	}
+	sc, err := s.Store.LoadCaller(ctx, orgID, c.AccountID)
+	if err != nil {
+		return domain.Org{}, err
+	}
+	if sc.Org == nil || sc.Caller == nil {
+		return domain.Org{}, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
+	}
+	if !sc.Caller.IsOrgAdmin() {
+		return domain.Org{}, domain.Errorf(domain.EFORBIDDEN, "Only organisation admins may manage verified domains and read the external users.")
+	}
+	return *sc.Org, nil
+}
+
+// Domains lists the org's verified domains (IDNA ASCII, sorted).
+func (s *Service) Domains(ctx context.Context, c domain.Caller, orgID string) ([]string, error) {
+	org, err := s.admin(ctx, c, orgID)
+	return sortedDomains(org.VerifiedDomains), err
+}
+
+func sortedDomains(ds []string) []string {
+	out := make([]string, 0, len(ds))
+	for _, d := range ds {
+		if n := domain.NormalizeDomain(d); n != "" {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ParseDomain normalises a domain named in a path (Unicode or ASCII) to its
+// IDNA ASCII form; EINVALID when it is no domain.
+func ParseDomain(raw string) (string, error) {
+	d := domain.NormalizeDomain(raw)
+	if d == "" {
+		return "", &domain.Error{Code: domain.EINVALID, Message: "The domain is not valid.",
+			Fields: map[string]string{"domain": "a domain name such as example.com (Unicode or ASCII)"}}
+	}
+	return d, nil
+}
+
+// domainWriteAttempts is how often a domain change reads the org again
+// after a concurrent change of its settings before answering 409.
+const domainWriteAttempts = 3
+
+// AddDomain verifies a domain: idempotent (an existing one changes nothing
+// and writes nothing). The org item is rewritten under its policyVersion
+// with the audit entry; a concurrent change of the org's settings is read
+// again and retried, then ECONFLICT.
+func (s *Service) AddDomain(ctx context.Context, c domain.Caller, orgID, raw string) (ds []string, added bool, err error) {
+	d, err := ParseDomain(raw)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.changeDomains(ctx, c, orgID, d, true)
+}
+
+// RemoveDomain removes a verified domain (ENOTFOUND when it is not one):
+// its users become external at once, and no user is rewritten.
+func (s *Service) RemoveDomain(ctx context.Context, c domain.Caller, orgID, raw string) ([]string, error) {
+	d, err := ParseDomain(raw)
+	if err != nil {
+		return nil, err
+	}
+	ds, _, err := s.changeDomains(ctx, c, orgID, d, false)
+	return ds, err
+}
+
+func (s *Service) changeDomains(ctx context.Context, c domain.Caller, orgID, d string, add bool) ([]string, bool, error) {
+	for attempt := 1; ; attempt++ {
+		org, err := s.admin(ctx, c, orgID)
+		if err != nil {
+			return nil, false, err
+		}
+		before := sortedDomains(org.VerifiedDomains)
+		has := slices.Contains(before, d)
+		var after []string
+		action := domain.ActionDomainAdd
+		switch {
+		case add && has:
+			return before, false, nil
+		case add:
+			if len(before) >= MaxVerifiedDomains {
+				return nil, false, &domain.Error{Code: domain.EINVALID, Message: fmt.Sprintf("An organisation may verify at most %d domains.", MaxVerifiedDomains),
+					Fields: map[string]string{"domain": "one domain too many"}}
+			}
+			after = append(slices.Clone(before), d)
+			slices.Sort(after)
+		case !has:
+			return nil, false, domain.Errorf(domain.ENOTFOUND, "%s is not a verified domain of this organisation.", d)
+		default:
+			action = domain.ActionDomainRemove
+			after = slices.DeleteFunc(slices.Clone(before), func(x string) bool { return x == d })
+		}
+		audit := domain.NewAudit(orgID, c.AccountID, action, domain.OrgTarget(orgID), c.RequestID, s.now(),
+			map[string]any{"verifiedDomains": nonNil(before)}, map[string]any{"verifiedDomains": nonNil(after), "domain": d})
+		_, err = s.Store.SetVerifiedDomains(ctx, org, after, audit)
+		if domain.ErrorCode(err) == domain.ECONFLICT && attempt < domainWriteAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return after, true, nil
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ProductRole is a user's effective role on one product of one site.
+type ProductRole struct {
+	Site    string
+	Product domain.Product
+	Role    domain.Role
+}
+
+// SiteSpace is a Confluence guest's one space on a site.
+type SiteSpace struct {
+	Site  string
+	Space string
+}
+
+// Entry is one external user as the list and the export show them.
+type Entry struct {
+	User domain.User
+	// Roles are the effective roles other than none, by site then product.
+	Roles []ProductRole
+	// Spaces are the spaces the user is a Confluence guest of, by site.
+	Spaces []SiteSpace
+	// Billable: the user holds a paid Confluence seat on some site — an
+	// effective Confluence role of user or admin (a guest is free within
+	// five per paid user, none holds nothing; Jira is not billed here).
+	Billable     bool
+	Verification domain.Verification
+}
+
+// EntryOf builds an entry from a user and their access items.
+func EntryOf(org domain.Org, u domain.User, access map[string]domain.Access, now time.Time) Entry {
+	e := Entry{User: u, Verification: org.VerificationOf(u, now)}
+	keys := make([]string, 0, len(access))
+	for k := range access {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		a := access[k]
+		if a.Effective == "" || a.Effective == domain.RoleNone {
+			continue
+		}
+		site := k[:len(k)-len(a.Product)-1]
+		e.Roles = append(e.Roles, ProductRole{Site: site, Product: a.Product, Role: a.Effective})
+		if a.Product == domain.Confluence {
+			if a.Effective == domain.RoleGuest && a.Space != "" {
+				e.Spaces = append(e.Spaces, SiteSpace{Site: site, Space: a.Space})
+			}
+			if a.Effective == domain.RoleUser || a.Effective == domain.RoleAdmin {
+				e.Billable = true
+			}
+		}
+	}
+	return e
+}
+
+// Query selects a page of the external users.
+type Query struct {
+	Filter domain.ExternalFilter
+	Limit  int
+	Cursor string
+}
+
+// ParseFilter checks the filters as given (domain in Unicode or ASCII).
+func ParseFilter(dom, status, verification string) (domain.ExternalFilter, error) {
+	var f domain.ExternalFilter
+	fields := map[string]string{}
+	if dom != "" {
+		if f.Domain = domain.NormalizeDomain(dom); f.Domain == "" {
+			fields["domain"] = "a domain name such as example.com"
+		}
+	}
+	switch st := domain.UserStatus(status); st {
+	case "", domain.UserInvited, domain.UserActive, domain.UserSuspended:
+		f.Status = st
+	default:
+		fields["status"] = "one of invited, active, suspended"
+	}
+	switch verification {
+	case "", domain.VerificationNotRequired, domain.VerificationVerified, domain.VerificationRequired:
+		f.Verification = verification
+	default:
+		fields["verification"] = "one of not_required, verified, required"
+	}
+	if len(fields) > 0 {
+		return f, &domain.Error{Code: domain.EINVALID, Message: "A filter is not valid.", Fields: fields}
+	}
+	return f, nil
+}
+
+// scan reads up to limit external users of the filter's domain (or all)
+// from cursor: the index read, before the status and verification filters.
+// A verified domain has no external users: nothing is read.
+func (s *Service) scan(ctx context.Context, org domain.Org, f domain.ExternalFilter, cursor string, limit int) ([]domain.User, string, error) {
+	if f.Domain == "" {
+		return s.Store.ExternalUsers(ctx, org, cursor, limit)
+	}
+	if !org.IsExternal("x@" + f.Domain) {
+		return nil, "", nil
+	}
+	return s.Store.DomainUsers(ctx, org, f.Domain, cursor, limit)
+}
+
+// List answers a page of the org's external users (org admins). With a
+// status or verification filter the users read are filtered in memory and
+// the read goes on, at most Limits.ListReads index reads a page, so a page
+// may come back short with a cursor. Each user's access is one Query of
+// their partition, AccessConcurrency at once.
+func (s *Service) List(ctx context.Context, c domain.Caller, orgID string, q Query) (domain.Page[Entry], error) {
+	var out domain.Page[Entry]
+	org, err := s.admin(ctx, c, orgID)
+	if err != nil {
+		return out, err
+	}
+	lim := s.Limits.withDefaults()
+	now := s.now()
+	var kept []domain.User
+	cursor := q.Cursor
+	for range lim.ListReads {
+		us, next, err := s.scan(ctx, org, q.Filter, cursor, q.Limit-len(kept))
+		if err != nil {
+			return out, err
+		}
+		for _, u := range us {
+			if q.Filter.Keeps(org, u, now) {
+				kept = append(kept, u)
+			}
+		}
+		out.Next, cursor = next, next
+		if next == "" || len(kept) >= q.Limit {
+			break
+		}
+	}
+	out.Items, err = s.entries(ctx, org, kept, now)
+	return out, err
+}
+
+// entries joins users with their access items.
+func (s *Service) entries(ctx context.Context, org domain.Org, us []domain.User, now time.Time) ([]Entry, error) {
+	if len(us) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(us))
+	for i, u := range us {
+		ids[i] = u.AccountID
+	}
+	access, err := s.Store.UsersAccess(ctx, org.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, len(us))
+	for i, u := range us {
+		out[i] = EntryOf(org, u, access[u.AccountID], now)
+	}
+	return out, nil
+}

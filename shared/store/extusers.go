@@ -1,0 +1,326 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// The external users' directory (§9, A19): verified domains, the users of
+// one domain, each page's access items, and export jobs with their CSV
+// chunks.
+
+// SetVerifiedDomains rewrites the org item with a new domain list, its
+// policyVersion moved by one, conditioned on the version read, with the
+// audit entry, in one transaction. It is a whole-item PutItem (removing
+// the last domain leaves no list: nothing empty is stored, and minidyn
+// ignores REMOVE). ECONFLICT when the org changed meanwhile (the service
+// reads it again). No user is rewritten: who is external is decided when
+// read.
+func (s *Store) SetVerifiedDomains(ctx context.Context, before domain.Org, domains []string, audit domain.AuditEntry) (domain.Org, error) {
+	next := before
+	next.VerifiedDomains, next.PolicyVersion = domains, before.PolicyVersion+1
+	cond, vals := "attribute_exists(PK) AND policyVersion = :v", item{":v": num(int64(before.PolicyVersion))}
+	if before.PolicyVersion == 0 {
+		cond, vals = "attribute_exists(PK) AND attribute_not_exists(policyVersion)", nil
+	}
+	tx := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newOrgItem(next)), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}},
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+	}
+	err := s.transact(ctx, "set verified domains", tx)
+	var c *cancelled
+	if errors.As(err, &c) {
+		return before, domain.Errorf(domain.ECONFLICT, "The organisation's settings changed meanwhile; read them again.")
+	}
+	if err != nil {
+		return before, err
+	}
+	return next, nil
+}
+
+// DomainUsers reads one page of the users of one email domain (ASCII): a
+// Query of GSI2 `ORG#o#BYDOMAIN` over the domain's `<domain>#` prefix. The
+// cursor is ExternalUsers': the last profile's by-domain key. Users come
+// back with External set from the org.
+func (s *Store) DomainUsers(ctx context.Context, org domain.Org, dom, cursor string, limit int) ([]domain.User, string, error) {
+	limit = max(1, min(limit, 1000))
+	lo, hi := domainPrefix(dom), dom+"$"
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err != nil || !strings.HasPrefix(string(b), lo) || len(b) > 1024 {
+			return nil, "", badCursor()
+		}
+		lo = string(b) + " "
+	}
+	var out []domain.User
+	var start item
+	for {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(GSI2),
+			KeyConditionExpression:    aws.String("GSI2PK = :pk AND GSI2SK BETWEEN :lo AND :hi"),
+			ExpressionAttributeValues: item{":pk": str(byDomainGSI2PK(org.ID)), ":lo": str(lo), ":hi": str(hi)},
+			Limit:                     aws.Int32(int32(limit - len(out))), ExclusiveStartKey: start})
+		if err != nil {
+			return nil, "", fmt.Errorf("store: domain users: %w", err)
+		}
+		last := ""
+		for _, it := range res.Items {
+			ui, err := decodeUser(it)
+			if err != nil {
+				return nil, "", err
+			}
+			u := ui.domain()
+			u.External = org.IsExternal(u.Email)
+			out = append(out, u)
+			last = ui.GSI2SK
+		}
+		if len(out) >= limit {
+			return out, base64.RawURLEncoding.EncodeToString([]byte(last)), nil
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return out, "", nil
+		}
+		start = res.LastEvaluatedKey
+	}
+}
+
+// AccessConcurrency bounds the Queries UsersAccess runs at once.
+const AccessConcurrency = 16
+
+// UsersAccess reads the access items of each account (A11c): one Query of
+// the account's partition (`begins_with ACCESS#`) per account, at most
+// AccessConcurrency at once. The result maps account id to
+// SiteProductKey to access.
+func (s *Store) UsersAccess(ctx context.Context, orgID string, accounts []string) (map[string]map[string]domain.Access, error) {
+	out := make(map[string]map[string]domain.Access, len(accounts))
+	var mu sync.Mutex
+	var first error
+	sem := make(chan struct{}, AccessConcurrency)
+	var wg sync.WaitGroup
+	for _, a := range accounts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			acc, err := s.UserAccess(ctx, orgID, a)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				return
+			}
+			out[a] = acc
+		}()
+	}
+	wg.Wait()
+	return out, first
+}
+
+// RecordAudit writes one audit entry alone (an audited read: the inline
+// export of the external users).
+func (s *Store) RecordAudit(ctx context.Context, audit domain.AuditEntry) error {
+	return s.transact(ctx, "record audit", []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}}})
+}
+
+// Export jobs (A19): the job item `ORG#o#EXPORT#id` / `EXPORT` and its CSV
+// chunks `CHUNK#<part>#<page>#<index>` in the same partition, all with
+// the job's TTL.
+
+const (
+	skExport        = "EXPORT"
+	typeExport      = "export"
+	typeExportChunk = "export-chunk"
+)
+
+func exportPK(org, id string) string { return "ORG#" + org + "#EXPORT#" + id }
+
+// exportPartPrefix is the sort-key prefix of one part's chunks.
+func exportPartPrefix(part int) string { return fmt.Sprintf("CHUNK#%04d#", part) }
+func exportChunkSK(c domain.ExportChunk) string {
+	return exportPartPrefix(c.Part) + fmt.Sprintf("%06d#%02d", c.Page, c.Index)
+}
+
+type exportItem struct {
+	keys
+	job domain.ExportJob
+}
+
+func (i exportItem) item() item {
+	j := i.job
+	e := i.keys.encode()
+	e.s("orgId", j.OrgID)
+	e.s("exportId", j.ID)
+	e.s("createdBy", j.CreatedBy)
+	e.t("createdAt", j.CreatedAt)
+	e.t("expiresAt", j.ExpiresAt)
+	e.t("updatedAt", j.UpdatedAt)
+	e.s("status", string(j.Status))
+	e.s("filterDomain", j.Filter.Domain)
+	e.s("filterStatus", string(j.Filter.Status))
+	e.s("filterVerification", j.Filter.Verification)
+	e.n("pages", int64(j.Pages))
+	e.n("rows", int64(j.Rows))
+	e.n("parts", int64(j.Parts))
+	e.n("partBytes", int64(j.PartBytes))
+	e.s("cursor", j.Cursor)
+	e.s("error", j.Error)
+	return item(e)
+}
+
+func newExportItem(j domain.ExportJob) exportItem {
+	return exportItem{keys: keys{PK: exportPK(j.OrgID, j.ID), SK: skExport, Type: typeExport, TTL: ttl(j.ExpiresAt)}, job: j}
+}
+
+func decodeExport(it item) (domain.ExportJob, error) {
+	d := &dec{it: it}
+	j := domain.ExportJob{OrgID: d.s("orgId"), ID: d.s("exportId"), CreatedBy: d.s("createdBy"), CreatedAt: d.t("createdAt"), ExpiresAt: d.t("expiresAt"),
+		UpdatedAt: d.t("updatedAt"), Status: domain.ExportStatus(d.s("status")),
+		Filter: domain.ExternalFilter{Domain: d.s("filterDomain"), Status: domain.UserStatus(d.s("filterStatus")), Verification: d.s("filterVerification")},
+		Pages:  int(d.n("pages")), Rows: int(d.n("rows")), Parts: int(d.n("parts")), PartBytes: int(d.n("partBytes")), Cursor: d.s("cursor"), Error: d.s("error")}
+	return j, d.err
+}
+
+type exportChunkItem struct {
+	keys
+	data string
+}
+
+func (i exportChunkItem) item() item {
+	e := i.keys.encode()
+	e.s("data", i.data)
+	return item(e)
+}
+
+// CreateExport writes a new export job (attribute_not_exists) with the
+// audit entry of the export, in one transaction.
+func (s *Store) CreateExport(ctx context.Context, j domain.ExportJob, audit domain.AuditEntry) error {
+	return s.transact(ctx, "create export", []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newExportItem(j)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+	})
+}
+
+// ExportJob reads an export job (ENOTFOUND when absent or expired: DynamoDB
+// deletes expired items within days, so an expired one is not answered).
+func (s *Store) ExportJob(ctx context.Context, orgID, id string, now time.Time) (domain.ExportJob, error) {
+	got, err := s.getItem(ctx, exportPK(orgID, id), skExport)
+	if err != nil || got == nil {
+		return domain.ExportJob{}, notFoundOr(err, "No such export.")
+	}
+	j, err := decodeExport(got)
+	if err == nil && !j.ExpiresAt.After(now) {
+		return domain.ExportJob{}, domain.Errorf(domain.ENOTFOUND, "No such export (it expired).")
+	}
+	return j, err
+}
+
+// WriteExportPage writes one page of an export: its chunks (each
+// attribute_not_exists) and the job rewritten as next, conditioned on the
+// pages written being still before's and the job running, in one
+// transaction. A redelivered page finds the condition false and writes
+// nothing: applied is false.
+func (s *Store) WriteExportPage(ctx context.Context, before, next domain.ExportJob, chunks []domain.ExportChunk) (applied bool, err error) {
+	tx := make([]types.TransactWriteItem, 0, len(chunks)+1)
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newExportItem(next)),
+		ConditionExpression:       aws.String("pages = :p AND #st = :running"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: item{":p": num(int64(before.Pages)), ":running": str(string(domain.ExportRunning))}}})
+	for _, c := range chunks {
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table,
+			Item:                marshal(exportChunkItem{keys: keys{PK: exportPK(next.OrgID, next.ID), SK: exportChunkSK(c), Type: typeExportChunk, TTL: ttl(next.ExpiresAt)}, data: c.Data}),
+			ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	}
+	err = s.transact(ctx, "write export page", tx)
+	var c *cancelled
+	if errors.As(err, &c) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// FailExport marks a running export failed, with why (a page that reached
+// the dead-letter queue). A job no longer running is left as it is.
+func (s *Store) FailExport(ctx context.Context, j domain.ExportJob, reason string, at time.Time) error {
+	next := j
+	next.Status, next.Error, next.UpdatedAt = domain.ExportFailed, reason, at
+	err := s.transact(ctx, "fail export", []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: marshal(newExportItem(next)),
+		ConditionExpression:       aws.String("#st = :running"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: item{":running": str(string(domain.ExportRunning))}}}})
+	var c *cancelled
+	if errors.As(err, &c) {
+		return nil
+	}
+	return err
+}
+
+// ExportPart reads one part of an export's CSV: its chunks in order, by
+// Queries of the job's partition (`begins_with CHUNK#<part>#`).
+func (s *Store) ExportPart(ctx context.Context, orgID, id string, part int) ([]string, error) {
+	var out []string
+	var start item
+	for {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table,
+			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :c)"),
+			ExpressionAttributeValues: item{":pk": str(exportPK(orgID, id)), ":c": str(exportPartPrefix(part))}, ExclusiveStartKey: start})
+		if err != nil {
+			return nil, fmt.Errorf("store: export part: %w", err)
+		}
+		for _, it := range res.Items {
+			d := &dec{it: it}
+			data := d.s("data")
+			if d.err != nil {
+				return nil, d.err
+			}
+			out = append(out, data)
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		start = res.LastEvaluatedKey
+	}
+}
+
+// BulkLoadUsers writes profiles and their access items (on one site) with
+// BatchWriteItem, 25 items a call, unconditionally: for seeding large
+// directories in tests. It writes no email guard and moves no counter.
+func (s *Store) BulkLoadUsers(ctx context.Context, users []domain.User, siteID string, access map[string][]domain.Access) error {
+	var reqs []types.WriteRequest
+	for _, u := range users {
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(newUserItem(u))}})
+		for _, a := range access[u.AccountID] {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(newAccessItem(u, siteID, a))}})
+		}
+	}
+	for start := 0; start < len(reqs); start += 25 {
+		batch := map[string][]types.WriteRequest{s.table: reqs[start:min(len(reqs), start+25)]}
+		for attempt := 0; len(batch[s.table]) > 0; attempt++ {
+			if attempt > 8 {
+				return fmt.Errorf("store: bulk load users: items left unprocessed")
+			}
+			res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: batch})
+			if err != nil {
+				return fmt.Errorf("store: bulk load users: %w", err)
+			}
+			batch = res.UnprocessedItems
+			if len(batch[s.table]) > 0 {
+				if err := sleep(ctx, s.Retry.wait(attempt+1)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
