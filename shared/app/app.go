@@ -33,6 +33,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/users"
+	"github.com/guestaccess/guestaccess/shared/verify"
 )
 
 // Env is a function's configuration (see template.yaml's Environment).
@@ -135,6 +136,15 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 	return httpapi.Endpoint{Handler: httpapi.AcceptHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
 }
 
+// VerifyPage is VerifyFunction's handler: the guest-facing two-step
+// verification page (GET shows, POST sends a code or checks one). No
+// idempotency keys: it is a public page, like the accept page.
+func VerifyPage(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
+	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log,
+		PageURL: func(orgID string) string { return env.PublicBaseURL + "/orgs/" + orgID + "/verify" }}
+	return httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
+}
+
 // Groups is GroupsFunction's handler: an organisation's groups (create,
 // list, get, rename) and memberships (add, remove, list; a user's groups),
 // with idempotency keys on the changes.
@@ -230,5 +240,6 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"UsersFunction":            Users(env, st),
 		"BillingFunction":          Billing(env, st),
 		"AuditFunction":            Audit(env, st),
+		"VerifyFunction":           VerifyPage(env, st, mailer),
 	}
 }
