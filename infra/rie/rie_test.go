@@ -46,6 +46,7 @@ var folders = map[string]string{
 	"UsersFunction":            "users",
 	"BillingFunction":          "billing",
 	"AuditFunction":            "audit",
+	"VerifyFunction":           "verify",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -356,6 +357,14 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		a := fns["AuditFunction"].invokeAPI(t, mustJSON(fixture(t, root, "audit.json")))
 		if a.StatusCode != 200 || !strings.Contains(a.Body, `"action":"user.create"`) || !strings.Contains(a.Body, `"actor":"system"`) {
 			t.Errorf("audit: %+v\n%s", a, fns["AuditFunction"].log.String())
+		}
+	})
+
+	t.Run("VerifyFunction", func(t *testing.T) {
+		// The demo org asks for no two-step verification: the page says so.
+		v := fns["VerifyFunction"].invokeAPI(t, mustJSON(fixture(t, root, "verify.json")))
+		if v.StatusCode != 200 || !strings.Contains(v.Body, "No verification needed") {
+			t.Errorf("verify: %+v\n%s", v, fns["VerifyFunction"].log.String())
 		}
 	})
 
