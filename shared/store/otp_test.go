@@ -157,8 +157,12 @@ func TestPasscodeFlow(t *testing.T) {
 			t.Fatal("the code is stored as its salted hash")
 		}
 		wrong := fmt.Sprintf("%06d", (mustAtoi(right)+1)%1000000)
+		fx.c.Reset()
 		if _, err := f.svc.Verify(ctx, otpOrg, "g0@partner.example", wrong, "r1"); code(err) != domain.EINVALID {
 			t.Fatalf("wrong code: %v", err)
+		}
+		if got := fx.c.Counts(); got["BatchGetItem"] != 2 || got["UpdateItem"] != 1 || fx.c.Total() != 3 {
+			t.Fatalf("a wrong code costs 2 BatchGetItem + 1 UpdateItem, got %v", got)
 		}
 		if f.otp(t, "g0@partner.example").Attempts != 1 {
 			t.Fatal("a wrong code is counted")
