@@ -23,8 +23,9 @@ FUNCTIONS += BillingFunction:billing
 FUNCTIONS += AuditFunction:audit
 FUNCTIONS += ExternalPolicyFunction:external-policy
 FUNCTIONS += ExternalUsersFunction:external-users ExportWorkerFunction:export-worker
+FUNCTIONS += VerifyFunction:verify
 
-.PHONY: help build dev test lint venv node rie sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \
+.PHONY: help build dev test lint venv node rie chromium sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 help: ## list the targets
@@ -59,6 +60,16 @@ $(RIE_BIN):
 	GOBIN="$(CURDIR)/.cache/bin" $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 rie: $(RIE_BIN) ## the Lambda runtime interface emulator (runs the built bootstraps in tests)
 
+# Headless Chromium for the browser tests (shared/browsertest): Debian's
+# package, installed with apt-get when missing (as root, as CI runs; else
+# through sudo). CHROMIUM_BIN names another binary instead.
+chromium: ## Chromium for the browser tests (apt-get install chromium when missing)
+	@if [ -n "$${CHROMIUM_BIN:-}" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "install Chromium (or set CHROMIUM_BIN): the browser tests need it"; exit 1; fi; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	echo "== installing Chromium (apt-get install chromium)"; \
+	$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
 sam-check: venv ## sam validate --lint, then sam build through the build-<LogicalId> targets
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --build-in-source
@@ -69,7 +80,7 @@ dev: node ## run the whole API locally: embedded DynamoDB, SES inbox, demo org, 
 	@echo "== starting the dev server (logs: .cache/dev.log)"
 	@./.cache/dev
 
-test: venv node rie ## SAM checks; unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE
+test: venv node rie chromium ## SAM checks; unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE
 	$(MAKE) --no-print-directory sam-check
 	RIE_BIN="$(CURDIR)/$(RIE_BIN)" bash infra/scripts/test.sh
 

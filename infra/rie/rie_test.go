@@ -48,6 +48,7 @@ var folders = map[string]string{
 	"AuditFunction":            "audit",
 	"ExternalPolicyFunction":   "external-policy",
 	"ExternalUsersFunction":    "external-users",
+	"VerifyFunction":           "verify",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -388,6 +389,14 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		}
 		if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("response %s (%v)\n%s", out, err, fns["ExportWorkerFunction"].log.String())
+		}
+	})
+
+	t.Run("VerifyFunction", func(t *testing.T) {
+		// The demo org asks for no two-step verification: the page says so.
+		v := fns["VerifyFunction"].invokeAPI(t, mustJSON(fixture(t, root, "verify.json")))
+		if v.StatusCode != 200 || !strings.Contains(v.Body, "No verification needed") {
+			t.Errorf("verify: %+v\n%s", v, fns["VerifyFunction"].log.String())
 		}
 	})
 

@@ -36,6 +36,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/users"
+	"github.com/guestaccess/guestaccess/shared/verify"
 )
 
 // Env is a function's configuration (see template.yaml's Environment).
@@ -138,6 +139,15 @@ func InviteGuests(env Env, st *store.Store, mailer invites.Sender) httpapi.Handl
 func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 	svc := &invites.Acceptor{Store: st, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return httpapi.Endpoint{Handler: httpapi.AcceptHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
+}
+
+// VerifyPage is VerifyFunction's handler: the guest-facing two-step
+// verification page (GET shows, POST sends a code or checks one). No
+// idempotency keys: it is a public page, like the accept page.
+func VerifyPage(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
+	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log,
+		PageURL: func(orgID string) string { return env.PublicBaseURL + "/orgs/" + orgID + "/verify" }}
+	return httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
 }
 
 // Groups is GroupsFunction's handler: an organisation's groups (create,
@@ -245,5 +255,6 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"AuditFunction":            Audit(env, st),
 		"ExternalPolicyFunction":   ExternalPolicy(env, st),
 		"ExternalUsersFunction":    ExternalUsers(env, st, exports),
+		"VerifyFunction":           VerifyPage(env, st, mailer),
 	}
 }

@@ -161,6 +161,14 @@ func matrix() map[string]row {
 			return cell{path: "/invitations/accept", body: "token=" + url.QueryEscape(freshLink(t, e, n)), hdr: []string{"Content-Type", "application/x-www-form-urlencoded"}}
 		}},
 
+		// The verification page is public (the address and code are its
+		// authority); the demo org asks for no two-step verification, so
+		// every persona gets the same "not needed" page.
+		"GET /orgs/{orgId}/verify": {public: true, make: fixed(org+"/verify", "")},
+		"POST /orgs/{orgId}/verify": {public: true, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/verify", body: fmt.Sprintf("action=send&email=v%d%%40agency.example", n), hdr: []string{"Content-Type", "application/x-www-form-urlencoded"}}
+		}},
+
 		"POST /orgs/{orgId}/groups": {allow: orgAdmins, want: 201, make: func(t *testing.T, e *env, n int) cell {
 			return cell{path: org + "/groups", body: fmt.Sprintf(`{"name":"matrix %d %s"}`, n, domain.NewID()[:6])}
 		}},

@@ -1,0 +1,175 @@
+package domain
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// Two-step verification by an emailed one-time passcode (§9): the limits
+// and the rules of one code. A code is 6 digits, stored only as
+// SHA-256(salt ‖ code) with a random per-code salt; it lasts OTPLifetime and
+// allows OTPMaxAttempts wrong answers, after which it is dead and a new one
+// is needed. Sending is limited per address (OTPResendGap between sends,
+// OTPSendsPerHour in a rolling window started by the first send) and per
+// org (OrgOTPSendsPerMinute, a counter per minute).
+const (
+	// OTPDigits is the length of a code.
+	OTPDigits = 6
+	// OTPLifetime is how long a code works after it was sent.
+	OTPLifetime = 10 * time.Minute
+	// OTPMaxAttempts is how many wrong answers kill a code.
+	OTPMaxAttempts = 5
+	// OTPResendGap is the least time between two sends to one address.
+	OTPResendGap = 60 * time.Second
+	// OTPSendWindow is the window OTPSendsPerHour counts in.
+	OTPSendWindow = time.Hour
+	// OTPSendsPerHour is how many codes one address may be sent per window.
+	OTPSendsPerHour = 5
+	// OrgOTPSendsPerMinute is how many codes one org may send per minute
+	// (every address together): it bounds what anyone can make the org's
+	// sender do, and the writes an unknown address costs.
+	OrgOTPSendsPerMinute = 30
+)
+
+// OTP is the passcode state of one address in an org. AccountID is the
+// account the code was sent to; empty when the address needs no
+// verification (unknown, internal, suspended, or its policy is off): the
+// state is kept all the same, with the hash of a code nobody was sent, so
+// that such an address answers exactly like one that must verify and
+// nothing tells whether it has an account.
+type OTP struct {
+	OrgID     string
+	Email     string
+	AccountID string
+	// Salt and Hash: Hash = SHA-256(Salt ‖ code).
+	Salt, Hash []byte
+	// SentAt is the last send; ExpiresAt = SentAt + OTPLifetime.
+	SentAt, ExpiresAt time.Time
+	// Attempts counts wrong answers to this code.
+	Attempts int
+	// WindowStart and Sends count the sends in the current window.
+	WindowStart time.Time
+	Sends       int
+}
+
+// Dead reports a code that no longer accepts answers: expired or out of attempts.
+func (o OTP) Dead(now time.Time) bool {
+	return !now.Before(o.ExpiresAt) || o.Attempts >= OTPMaxAttempts
+}
+
+// NextSend checks the per-address limits for a send at now, given the
+// state read (nil: never sent), and returns the state to write: a fresh
+// code for account (empty: a code nobody is sent) whose plain digits are
+// returned too. ETOOMANY with RetryAfter when a limit refuses it.
+func NextSend(prev *OTP, orgID, email, account string, now time.Time) (OTP, string, error) {
+	next := OTP{OrgID: orgID, Email: email, AccountID: account, SentAt: now, ExpiresAt: now.Add(OTPLifetime), WindowStart: now, Sends: 1}
+	if prev != nil {
+		if wait := prev.SentAt.Add(OTPResendGap).Sub(now); wait > 0 {
+			return OTP{}, "", &Error{Code: ETOOMANY, RetryAfter: wait,
+				Message: "A code was sent to this address less than a minute ago. Use the code in that email, or ask for a new one in a moment."}
+		}
+		if now.Before(prev.WindowStart.Add(OTPSendWindow)) {
+			if prev.Sends >= OTPSendsPerHour {
+				return OTP{}, "", &Error{Code: ETOOMANY, RetryAfter: prev.WindowStart.Add(OTPSendWindow).Sub(now),
+					Message: fmt.Sprintf("Too many codes were sent to this address: at most %d an hour. Try again later.", OTPSendsPerHour)}
+			}
+			next.WindowStart, next.Sends = prev.WindowStart, prev.Sends+1
+		}
+	}
+	code := NewOTPCode()
+	next.Salt = randomBytes(16)
+	next.Hash = HashOTP(next.Salt, code)
+	return next, code, nil
+}
+
+// NewOTPCode draws a uniformly random 6-digit code (crypto/rand).
+func NewOTPCode() string {
+	for {
+		n := binary.BigEndian.Uint32(randomBytes(4))
+		// Reject the top sliver so that every code is equally likely.
+		if n < 4294000000 {
+			return fmt.Sprintf("%06d", n%1000000)
+		}
+	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return b
+}
+
+// HashOTP is SHA-256(salt ‖ code).
+func HashOTP(salt []byte, code string) []byte {
+	h := sha256.New()
+	h.Write(salt)
+	h.Write([]byte(code))
+	return h.Sum(nil)
+}
+
+// Matches reports, in constant time (crypto/subtle), whether code is the
+// one hashed in o.
+func (o OTP) Matches(code string) bool {
+	return subtle.ConstantTimeCompare(HashOTP(o.Salt, code), o.Hash) == 1
+}
+
+// ValidOTPCode reports whether s looks like a code: exactly 6 ASCII digits.
+func ValidOTPCode(s string) bool {
+	if len(s) != OTPDigits {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// OTPSend is one send to write: the new state, what it replaces (nil: none;
+// the write is conditioned on it, so two sends racing from one read cannot
+// both pass the limits) and the org's minute counter.
+type OTPSend struct {
+	Next OTP
+	Prev *OTP
+}
+
+// Verified is a completed verification to write in one transaction: the
+// code consumed (conditioned on the hash and attempts read), the profile's
+// verification set, and the audit entry.
+type Verified struct {
+	Code OTP
+	User User
+	// At is when it was completed; DueAt when it lapses (zero: never).
+	At, DueAt time.Time
+	Audit     AuditEntry
+}
+
+// ActionUserVerify is the audit action of a completed verification.
+const ActionUserVerify = "user.verify"
+
+// VerifyScope is what the verification page reads for an address: the org
+// (nil: none), the account the address belongs to (nil: none) and the
+// address's passcode state (nil: never sent).
+type VerifyScope struct {
+	Org  *Org
+	User *User
+	OTP  *OTP
+}
+
+// MustVerify reports whether u must verify by passcode in org: an active
+// account whose address is outside the org's verified domains, under a
+// policy (the org's or the test policy naming it) with two-step on.
+func MustVerify(org Org, u *User) bool {
+	return u != nil && u.Status == UserActive && org.IsExternal(u.Email) && org.PolicyFor(u.AccountID).TwoStep
+}
+
+// TwoStepAnywhere reports whether any policy of the org asks for two-step
+// verification: the org's, or its test policy.
+func TwoStepAnywhere(org Org) bool {
+	return org.Policy.TwoStep || org.TestPolicy != nil && org.TestPolicy.Settings.TwoStep
+}

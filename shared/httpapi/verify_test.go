@@ -1,0 +1,34 @@
+package httpapi
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/guestaccess/guestaccess/shared/verify"
+)
+
+// TestVerifyPageEscapesAndLabels: every value is escaped, every input has
+// its label, a limit's page carries Retry-After, and the page has the
+// accept page's security headers (no framing, posts only to itself).
+func TestVerifyPageEscapesAndLabels(t *testing.T) {
+	v := verify.View{OrgID: "o", OrgName: `<script>alert(1)</script>`, Email: `a"><img src=x>@b.example`}
+	for _, kind := range []string{"start", "code", "verified", "not-required", "new-code", "error"} {
+		r := verifyPage(429, verifyData{Kind: kind, View: v, Title: "<b>t</b>", Message: "<i>m</i>"}, 61*time.Second)
+		if strings.Contains(r.Body, "<script>alert") || strings.Contains(r.Body, "<img") || strings.Contains(r.Body, "<b>t") || strings.Contains(r.Body, "<i>m") {
+			t.Fatalf("%s: unescaped:\n%s", kind, r.Body)
+		}
+		if r.Headers["Retry-After"] != "61" || !strings.Contains(r.Headers["Content-Security-Policy"], "form-action 'self'") || r.Headers["X-Frame-Options"] != "DENY" {
+			t.Fatalf("%s: headers %v", kind, r.Headers)
+		}
+	}
+	start := verifyPage(200, verifyData{Kind: "start", View: v}, 0).Body
+	code := verifyPage(200, verifyData{Kind: "code", View: v}, 0).Body
+	if !strings.Contains(start, `<label for="email">`) || !strings.Contains(start, `id="email"`) || !strings.Contains(code, `<label for="code">`) ||
+		!strings.Contains(code, `autocomplete="one-time-code"`) || !strings.Contains(code, `type="hidden" name="email" value="a&#34;&gt;&lt;img src=x&gt;@b.example"`) {
+		t.Fatalf("forms:\n%s\n%s", start, code)
+	}
+	if r := verifyPage(200, verifyData{Kind: "start", View: v}, 0); r.Headers["Retry-After"] != "" {
+		t.Fatal("Retry-After only on limits")
+	}
+}

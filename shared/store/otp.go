@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// One-time passcodes (A20, §9). An address's passcode state is one item in
+// the partition of the address's email guard, `ORG#o#EMAIL#e` / `OTP`, so
+// that an address without an account (or one that need not verify) keeps
+// the same state, under the same limits, as one that must: the page
+// answers both alike. An org's sends are counted per minute in
+// `ORG#o#OTPRATE#<unix minute>` / `OTPRATE` (TTL).
+
+const (
+	skOTP       = "OTP"
+	skOTPRate   = "OTPRATE"
+	typeOTP     = "otp"
+	typeOTPRate = "otp-rate"
+)
+
+func otpRatePK(org string, minute int64) string {
+	return "ORG#" + org + "#OTPRATE#" + strconv.FormatInt(minute, 10)
+}
+
+// otpItem is an address's passcode state. Times compared in conditions are
+// numbers (sentMs); the hash and salt are binary.
+type otpItem struct {
+	keys
+	OrgID, Email, AccountID string
+	Salt, Hash              []byte
+	SentMs, ExpiresMs       int64
+	Attempts                int64
+	WindowMs                int64
+	Sends                   int64
+}
+
+func newOTPItem(o domain.OTP) otpItem {
+	return otpItem{keys: keys{PK: emailPK(o.OrgID, o.Email), SK: skOTP, Type: typeOTP,
+		// Kept an hour past the send window so the hourly limit outlives the code.
+		TTL: ttl(o.WindowStart.Add(domain.OTPSendWindow + time.Hour))},
+		OrgID: o.OrgID, Email: o.Email, AccountID: o.AccountID, Salt: o.Salt, Hash: o.Hash,
+		SentMs: o.SentAt.UnixMilli(), ExpiresMs: o.ExpiresAt.UnixMilli(), Attempts: int64(o.Attempts),
+		WindowMs: o.WindowStart.UnixMilli(), Sends: int64(o.Sends)}
+}
+
+func (i otpItem) item() item {
+	e := i.keys.encode()
+	e.s("orgId", i.OrgID)
+	e.s("email", i.Email)
+	e.s("accountId", i.AccountID)
+	e.bin("salt", i.Salt)
+	e.bin("hash", i.Hash)
+	e.n("sentMs", i.SentMs)
+	e.n("expiresMs", i.ExpiresMs)
+	e.n("attempts", i.Attempts)
+	e.n("windowMs", i.WindowMs)
+	e.n("sends", i.Sends)
+	return item(e)
+}
+
+func decodeOTP(it item) (domain.OTP, error) {
+	d := &dec{it: it}
+	o := domain.OTP{OrgID: d.s("orgId"), Email: d.s("email"), AccountID: d.s("accountId"), Salt: d.bin("salt"), Hash: d.bin("hash"),
+		SentAt: time.UnixMilli(d.n("sentMs")).UTC(), ExpiresAt: time.UnixMilli(d.n("expiresMs")).UTC(), Attempts: int(d.n("attempts")),
+		WindowStart: time.UnixMilli(d.n("windowMs")).UTC(), Sends: int(d.n("sends"))}
+	return o, d.err
+}
+
+// LoadVerification reads what the verification page needs for an address
+// (normalised): the org, the address's guard and passcode state in one
+// BatchGetItem, then, when the address has an account, its profile in a
+// second. The org is nil when there is none.
+func (s *Store) LoadVerification(ctx context.Context, orgID, email string) (domain.VerifyScope, error) {
+	var sc domain.VerifyScope
+	got, err := s.batchGet(ctx, []item{key(orgPK(orgID), skOrg), key(emailPK(orgID, email), skEmail), key(emailPK(orgID, email), skOTP)})
+	if err != nil {
+		return sc, err
+	}
+	if it, ok := got[id(orgPK(orgID), skOrg)]; ok {
+		oi, err := decodeOrg(it)
+		if err != nil {
+			return sc, err
+		}
+		o := oi.domain()
+		sc.Org = &o
+	}
+	if it, ok := got[id(emailPK(orgID, email), skOTP)]; ok {
+		o, err := decodeOTP(it)
+		if err != nil {
+			return sc, err
+		}
+		sc.OTP = &o
+	}
+	g, ok := got[id(emailPK(orgID, email), skEmail)]
+	if !ok || sc.Org == nil {
+		return sc, nil
+	}
+	guard, err := decodeEmail(g)
+	if err != nil {
+		return sc, err
+	}
+	p, err := s.getItem(ctx, userPK(orgID, guard.AccountID), skProfile)
+	if err != nil || p == nil {
+		return sc, err
+	}
+	ui, err := decodeUser(p)
+	if err != nil {
+		return sc, err
+	}
+	u := ui.domain()
+	sc.User = &u
+	return sc, nil
+}
+
+// SaveOTPSend writes a new passcode state and counts the send against the
+// org's minute, in one transaction: the state is put only if it is still
+// the one the limits were checked on (none, or the same sentMs), so of
+// concurrent sends for one address exactly one passes; the org's counter is
+// added to only below limit (and made to expire with TTL), so concurrent
+// sends of many addresses stop exactly at it. ETOOMANY (with RetryAfter)
+// names which limit refused; nothing is written then.
+func (s *Store) SaveOTPSend(ctx context.Context, send domain.OTPSend, orgLimit int) error {
+	n := send.Next
+	put := &types.Put{TableName: &s.table, Item: marshal(newOTPItem(n)), ConditionExpression: aws.String("attribute_not_exists(PK)")}
+	if send.Prev != nil {
+		put.ConditionExpression = aws.String("sentMs = :prev")
+		put.ExpressionAttributeValues = item{":prev": num(send.Prev.SentAt.UnixMilli())}
+	}
+	minute := n.SentAt.Unix() / 60
+	tx := []types.TransactWriteItem{
+		{Put: put},
+		{Update: &types.Update{TableName: &s.table, Key: key(otpRatePK(n.OrgID, minute), skOTPRate),
+			UpdateExpression:          aws.String("ADD sends :one SET #type = :type, #ttl = :ttl"),
+			ConditionExpression:       aws.String("attribute_not_exists(sends) OR sends < :limit"),
+			ExpressionAttributeNames:  map[string]string{"#type": "type", "#ttl": "ttl"},
+			ExpressionAttributeValues: item{":one": num(1), ":limit": num(int64(orgLimit)), ":type": str(typeOTPRate), ":ttl": num((minute + 10) * 60)}}},
+	}
+	err := s.transact(ctx, "send passcode", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return err
+	}
+	if c.code(0) == "ConditionalCheckFailed" {
+		return &domain.Error{Code: domain.ETOOMANY, RetryAfter: domain.OTPResendGap,
+			Message: "A code was sent to this address a moment ago. Use the code in that email, or ask for a new one in a minute."}
+	}
+	if c.code(1) == "ConditionalCheckFailed" {
+		return &domain.Error{Code: domain.ETOOMANY, RetryAfter: time.Unix((minute+1)*60, 0).Sub(n.SentAt),
+			Message: "This organisation is sending too many codes right now. Try again in a minute."}
+	}
+	return fmt.Errorf("store: send passcode: %w", err)
+}
+
+// CountOTPAttempt counts one wrong answer to the code read: attempts moves
+// from the number read to one more, conditioned on the hash and the number
+// read, so two wrong answers at once both count (the second's condition
+// fails and its caller reads again). false when the code changed meanwhile.
+func (s *Store) CountOTPAttempt(ctx context.Context, o domain.OTP) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(emailPK(o.OrgID, o.Email), skOTP),
+		UpdateExpression:          aws.String("SET attempts = :next"),
+		ConditionExpression:       aws.String("attempts = :read AND #hash = :hash"),
+		ExpressionAttributeNames:  map[string]string{"#hash": "hash"},
+		ExpressionAttributeValues: item{":next": num(int64(o.Attempts + 1)), ":read": num(int64(o.Attempts)), ":hash": &types.AttributeValueMemberB{Value: o.Hash}}})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: count passcode attempt: %w", err)
+	}
+	return true, nil
+}
+
+// CompleteVerification consumes the code and records the verification in
+// one transaction: the passcode state is deleted under the hash and
+// attempts read (a wrong answer counted meanwhile, or a new code, cancels
+// it), the profile gets verifiedAt, verifyDueAt, verifyState = verified and
+// its due entry (moved by SET, parked when none lapses) while it is still
+// the active account of that address, and the audit entry is written.
+// ECONFLICT when the code changed meanwhile (read again and retry); EGONE
+// when the account changed.
+func (s *Store) CompleteVerification(ctx context.Context, v domain.Verified) error {
+	u, o := v.User, v.Code
+	pk, sk := verifyDueKeys(u.OrgID, u.AccountID, v.DueAt, domain.VerifyVerified)
+	due := ""
+	if !v.DueAt.IsZero() {
+		due = v.DueAt.UTC().Format(time.RFC3339Nano)
+	}
+	tx := []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: &s.table, Key: key(emailPK(o.OrgID, o.Email), skOTP),
+			ConditionExpression:       aws.String("attempts = :read AND #hash = :hash"),
+			ExpressionAttributeNames:  map[string]string{"#hash": "hash"},
+			ExpressionAttributeValues: item{":read": num(int64(o.Attempts)), ":hash": &types.AttributeValueMemberB{Value: o.Hash}}}},
+		{Update: &types.Update{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+			// verifyDueAt "" reads as none ("once"): minidyn ignores REMOVE.
+			UpdateExpression:         aws.String("SET verifiedAt = :at, verifyDueAt = :due, verifyState = :state, GSI3PK = :pk, GSI3SK = :sk"),
+			ConditionExpression:      aws.String("#s = :active AND email = :email"),
+			ExpressionAttributeNames: map[string]string{"#s": "status"},
+			ExpressionAttributeValues: item{":at": str(v.At.UTC().Format(time.RFC3339Nano)), ":due": str(due), ":state": str(string(domain.VerifyVerified)),
+				":pk": str(pk), ":sk": str(sk), ":active": str(string(domain.UserActive)), ":email": str(u.Email)}}},
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(v.Audit))}},
+	}
+	err := s.transact(ctx, "complete verification", tx)
+	var c *cancelled
+	if !errors.As(err, &c) {
+		return err
+	}
+	if c.code(0) == "ConditionalCheckFailed" {
+		return domain.Errorf(domain.ECONFLICT, "The code changed meanwhile.")
+	}
+	return domain.Errorf(domain.EGONE, "This account can no longer be verified: it was suspended or removed.")
+}

@@ -1,0 +1,468 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/verify"
+)
+
+// inbox is a mailer that keeps the codes it was asked to send, by address.
+type inbox struct {
+	mu    sync.Mutex
+	codes map[string][]string
+}
+
+var codeRE = regexp.MustCompile(`\n    ([0-9]{6})\n`)
+
+func (b *inbox) Send(_ context.Context, m email.Message) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.codes == nil {
+		b.codes = map[string][]string{}
+	}
+	c := codeRE.FindStringSubmatch(m.Text)
+	if c == nil {
+		return "", fmt.Errorf("no code in %q", m.Text)
+	}
+	b.codes[m.To] = append(b.codes[m.To], c[1])
+	return "m", nil
+}
+
+func (b *inbox) sent(to string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.codes[to]...)
+}
+
+func (b *inbox) total() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, c := range b.codes {
+		n += len(c)
+	}
+	return n
+}
+
+// clock is a settable fake clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// otpFixture is an org with two-step on (every 7 days), a site and n
+// external users g0..g(n-1)@partner.example, plus an internal one.
+type otpFixture struct {
+	fixture
+	svc   *verify.Service
+	mail  *inbox
+	clock *clock
+}
+
+const otpOrg = "otp"
+
+func newOTPFixture(t *testing.T, fx fixture, n int) otpFixture {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	org := domain.Org{ID: otpOrg, Name: "OTP Org", VerifiedDomains: []string{"otp.example"}, CreatedAt: now,
+		Policy: domain.PolicySettings{TwoStep: true, VerifyEveryDays: 7}}
+	if err := fx.st.CreateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.st.CreateSite(ctx, domain.Site{OrgID: otpOrg, ID: "wiki", Name: "Wiki", Host: "wiki.example", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	users := []domain.User{{OrgID: otpOrg, AccountID: "staff", Email: "staff@otp.example", Status: domain.UserActive, CreatedAt: now}}
+	for i := range n {
+		users = append(users, domain.User{OrgID: otpOrg, AccountID: fmt.Sprintf("g%d", i), Email: fmt.Sprintf("g%d@partner.example", i),
+			Status: domain.UserActive, External: true, CreatedAt: now})
+	}
+	for _, u := range users {
+		if err := fx.st.CreateUser(ctx, u, "wiki", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &clock{t: now}
+	mail := &inbox{}
+	svc := &verify.Service{Store: fx.st, Mailer: mail, Now: c.Now, PageURL: func(o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
+	fx.c.Reset()
+	return otpFixture{fixture: fx, svc: svc, mail: mail, clock: c}
+}
+
+func (f otpFixture) profile(t *testing.T, acct string) (domain.User, map[string]types.AttributeValue) {
+	t.Helper()
+	out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(f.st.Table()), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "ORG#" + otpOrg + "#USER#" + acct}, "SK": &types.AttributeValueMemberS{Value: "PROFILE"}}})
+	if err != nil || out.Item == nil {
+		t.Fatalf("profile %s: %v", acct, err)
+	}
+	sc, err := f.st.LoadVerification(context.Background(), otpOrg, acct+"@partner.example")
+	if err != nil || sc.User == nil {
+		t.Fatalf("load %s: %v", acct, err)
+	}
+	return *sc.User, out.Item
+}
+
+func (f otpFixture) otp(t *testing.T, addr string) *domain.OTP {
+	t.Helper()
+	sc, err := f.st.LoadVerification(context.Background(), otpOrg, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc.OTP
+}
+
+func code(err error) string { return domain.ErrorCode(err) }
+
+// TestPasscodeFlow: a code is emailed, stored only hashed; a wrong code is
+// counted; the right one completes the verification in one transaction
+// (code deleted, profile verified with its due entry, audit entry); the
+// calls are counted.
+func TestPasscodeFlow(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 1)
+		v, err := f.svc.Send(ctx, otpOrg, "G0@Partner.example")
+		if err != nil || v.Email != "g0@partner.example" || v.ExpiresAt != f.clock.Now().Add(10*time.Minute) {
+			t.Fatalf("send: %+v %v", v, err)
+		}
+		sends := fx.c.Counts()
+		if sends["BatchGetItem"] != 2 || sends["TransactWriteItems"] != 1 || fx.c.Total() != 3 {
+			t.Fatalf("a send costs 2 BatchGetItem + 1 TransactWriteItems, got %v", sends)
+		}
+		codes := f.mail.sent("g0@partner.example")
+		if len(codes) != 1 {
+			t.Fatalf("codes %v", codes)
+		}
+		right := codes[0]
+		o := f.otp(t, "g0@partner.example")
+		if o == nil || o.AccountID != "g0" || len(o.Hash) != 32 || len(o.Salt) != 16 || o.Attempts != 0 || o.Sends != 1 {
+			t.Fatalf("stored %+v", o)
+		}
+		if string(o.Hash) == right || !o.Matches(right) {
+			t.Fatal("the code is stored as its salted hash")
+		}
+		wrong := fmt.Sprintf("%06d", (mustAtoi(right)+1)%1000000)
+		fx.c.Reset()
+		if _, err := f.svc.Verify(ctx, otpOrg, "g0@partner.example", wrong, "r1"); code(err) != domain.EINVALID {
+			t.Fatalf("wrong code: %v", err)
+		}
+		if got := fx.c.Counts(); got["BatchGetItem"] != 2 || got["UpdateItem"] != 1 || fx.c.Total() != 3 {
+			t.Fatalf("a wrong code costs 2 BatchGetItem + 1 UpdateItem, got %v", got)
+		}
+		if f.otp(t, "g0@partner.example").Attempts != 1 {
+			t.Fatal("a wrong code is counted")
+		}
+		f.clock.add(time.Minute)
+		fx.c.Reset()
+		v, err = f.svc.Verify(ctx, otpOrg, "g0@partner.example", right, "r2")
+		now := f.clock.Now()
+		if err != nil || !v.VerifiedAt.Equal(now) || !v.DueAt.Equal(now.Add(7*24*time.Hour)) {
+			t.Fatalf("verify: %+v %v", v, err)
+		}
+		if got := fx.c.Counts(); got["BatchGetItem"] != 2 || got["TransactWriteItems"] != 1 || fx.c.Total() != 3 {
+			t.Fatalf("a verification costs 2 BatchGetItem + 1 TransactWriteItems, got %v", got)
+		}
+		u, raw := f.profile(t, "g0")
+		if !u.VerifiedAt.Equal(now) || !u.VerifyDueAt.Equal(now.Add(7*24*time.Hour)) || u.VerifyState != domain.VerifyVerified {
+			t.Fatalf("profile %+v", u)
+		}
+		pk, sk := raw["GSI3PK"].(*types.AttributeValueMemberS), raw["GSI3SK"].(*types.AttributeValueMemberS)
+		if pk == nil || sk == nil || sk.Value != now.Add(7*24*time.Hour).Format(time.RFC3339)+"#"+otpOrg+"#g0" {
+			t.Fatalf("due entry %v %v", pk, sk)
+		}
+		if f.otp(t, "g0@partner.example") != nil {
+			t.Fatal("the code is consumed")
+		}
+		log, err := fx.st.AuditLog(ctx, otpOrg, domain.AuditQuery{Target: domain.UserTarget("g0"), From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 10})
+		if err != nil || len(log.Items) != 2 || log.Items[0].Action != domain.ActionUserVerify || log.Items[0].Actor != "g0" || log.Items[0].RequestID != "r2" {
+			t.Fatalf("audit %+v %v", log.Items, err)
+		}
+		// The code is spent: using it again is "no code".
+		if _, err := f.svc.Verify(ctx, otpOrg, "g0@partner.example", right, "r3"); code(err) != domain.EINVALID {
+			t.Fatalf("reuse: %v", err)
+		}
+		// The access decision now allows.
+		sc, err := fx.st.LoadDecision(ctx, otpOrg, "wiki", "g0", domain.Confluence, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := domain.DecisionInputOf(sc, domain.ClientWeb, "", now)
+		if in.Policy.TwoStep != true || !in.VerifiedAt.Equal(now) {
+			t.Fatalf("decision input %+v", in)
+		}
+	})
+}
+
+func mustAtoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// TestPasscodeExpires: a code works until 10 minutes after it was sent,
+// then answers 410 (and the profile is not touched).
+func TestPasscodeExpires(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 2)
+		for i, wait := range []time.Duration{10*time.Minute - time.Second, 10 * time.Minute} {
+			addr := fmt.Sprintf("g%d@partner.example", i)
+			if _, err := f.svc.Send(ctx, otpOrg, addr); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.add(wait)
+			_, err := f.svc.Verify(ctx, otpOrg, addr, f.mail.sent(addr)[0], "r")
+			if wait < 10*time.Minute && err != nil {
+				t.Fatalf("just in time: %v", err)
+			}
+			if wait == 10*time.Minute {
+				if code(err) != domain.EGONE {
+					t.Fatalf("expired: %v", err)
+				}
+				if u, _ := f.profile(t, fmt.Sprintf("g%d", i)); !u.VerifiedAt.IsZero() {
+					t.Fatal("an expired code verified")
+				}
+			}
+		}
+	})
+}
+
+// TestPasscodeLocksAfterFiveWrong: the fifth wrong code kills the code
+// (429): the right code after it is refused too, until a new code is sent.
+func TestPasscodeLocksAfterFiveWrong(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 1)
+		addr := "g0@partner.example"
+		if _, err := f.svc.Send(ctx, otpOrg, addr); err != nil {
+			t.Fatal(err)
+		}
+		right := f.mail.sent(addr)[0]
+		wrong := fmt.Sprintf("%06d", (mustAtoi(right)+7)%1000000)
+		for i := 1; i <= 5; i++ {
+			v, err := f.svc.Verify(ctx, otpOrg, addr, wrong, "r")
+			want := domain.EINVALID
+			if i == 5 {
+				want = domain.ETOOMANY
+			}
+			if code(err) != want || (i < 5 && v.TriesLeft != 5-i) {
+				t.Fatalf("wrong #%d: %+v %v", i, v, err)
+			}
+		}
+		if _, err := f.svc.Verify(ctx, otpOrg, addr, right, "r"); code(err) != domain.ETOOMANY {
+			t.Fatalf("the right code after 5 wrong ones: %v", err)
+		}
+		if u, _ := f.profile(t, "g0"); !u.VerifiedAt.IsZero() {
+			t.Fatal("a locked code verified")
+		}
+		f.clock.add(domain.OTPResendGap)
+		if _, err := f.svc.Send(ctx, otpOrg, addr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Verify(ctx, otpOrg, addr, right, "r"); code(err) != domain.EINVALID && right != f.mail.sent(addr)[1] {
+			t.Fatalf("a new code replaces the old: %v", err)
+		}
+		if _, err := f.svc.Verify(ctx, otpOrg, addr, f.mail.sent(addr)[1], "r"); err != nil {
+			t.Fatalf("the new code: %v", err)
+		}
+	})
+}
+
+// TestPasscodeAttemptsCountUnderConcurrency: 12 wrong answers at once all
+// count, by conditional writes on the attempts read: exactly 4 are told
+// "wrong" with tries left, the rest that the code is dead, and the stored
+// attempts are 5. (Without the "attempts = :read" condition, answers read
+// the same count and overwrite each other: more than 4 are told "wrong".)
+func TestPasscodeAttemptsCountUnderConcurrency(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 1)
+		addr := "g0@partner.example"
+		if _, err := f.svc.Send(ctx, otpOrg, addr); err != nil {
+			t.Fatal(err)
+		}
+		wrong := fmt.Sprintf("%06d", (mustAtoi(f.mail.sent(addr)[0])+3)%1000000)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		got := map[string]int{}
+		for range 12 {
+			wg.Go(func() {
+				_, err := f.svc.Verify(ctx, otpOrg, addr, wrong, "r")
+				mu.Lock()
+				got[code(err)]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if got[domain.EINVALID] != 4 || got[domain.ETOOMANY] != 8 {
+			t.Fatalf("answers %v", got)
+		}
+		if o := f.otp(t, addr); o.Attempts != 5 {
+			t.Fatalf("attempts %d", o.Attempts)
+		}
+	})
+}
+
+// TestPasscodeSendLimits: 20 sends at once for one address send exactly
+// one email (the others 429: the state is put only over the one read);
+// then one send a minute, at most 5 an hour.
+func TestPasscodeSendLimits(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 1)
+		addr := "g0@partner.example"
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		got := map[string]int{}
+		for range 20 {
+			wg.Go(func() {
+				_, err := f.svc.Send(ctx, otpOrg, addr)
+				mu.Lock()
+				got[code(err)]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if n := len(f.mail.sent(addr)); n != 1 || got[""] != 1 || got[domain.ETOOMANY] != 19 {
+			t.Fatalf("20 concurrent sends: %d emails, answers %v", n, got)
+		}
+		f.clock.add(30 * time.Second)
+		if _, err := f.svc.Send(ctx, otpOrg, addr); code(err) != domain.ETOOMANY {
+			t.Fatalf("within a minute: %v", err)
+		}
+		for i := 2; i <= 6; i++ {
+			f.clock.add(domain.OTPResendGap)
+			_, err := f.svc.Send(ctx, otpOrg, addr)
+			if (i <= 5) != (err == nil) {
+				t.Fatalf("send #%d in the hour: %v", i, err)
+			}
+		}
+		if n := len(f.mail.sent(addr)); n != 5 {
+			t.Fatalf("%d emails in the hour", n)
+		}
+		f.clock.add(time.Hour)
+		if _, err := f.svc.Send(ctx, otpOrg, addr); err != nil {
+			t.Fatalf("after the hour: %v", err)
+		}
+	})
+}
+
+// TestPasscodeOrgLimit: sends of many addresses at once stop exactly at the
+// org's limit a minute (a conditional ADD on the minute's counter).
+func TestPasscodeOrgLimit(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 12)
+		f.svc.OrgLimit = 5
+		// Keep inside one minute of the fake clock.
+		f.clock.mu.Lock()
+		f.clock.t = f.clock.t.Truncate(time.Minute).Add(5 * time.Second)
+		f.clock.mu.Unlock()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		got := map[string]int{}
+		for i := range 12 {
+			wg.Go(func() {
+				_, err := f.svc.Send(ctx, otpOrg, fmt.Sprintf("g%d@partner.example", i))
+				mu.Lock()
+				got[code(err)]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if f.mail.total() != 5 || got[""] != 5 || got[domain.ETOOMANY] != 7 {
+			t.Fatalf("org limit 5: %d emails, answers %v", f.mail.total(), got)
+		}
+		f.clock.add(time.Minute)
+		if _, err := f.svc.Send(ctx, otpOrg, "g11@partner.example"); err != nil && f.otp(t, "g11@partner.example") == nil {
+			t.Fatalf("next minute: %v", err)
+		}
+	})
+}
+
+// TestPasscodeUnknownAddressAnswersAlike: an unknown address and an
+// internal one get the same answers as an external user's (the same page,
+// the same limits, a wrong code counted) but no email.
+func TestPasscodeUnknownAddressAnswersAlike(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 1)
+		for _, addr := range []string{"nobody@partner.example", "staff@otp.example", "g0@partner.example"} {
+			v, err := f.svc.Send(ctx, otpOrg, addr)
+			if err != nil || v.Email != addr || v.ExpiresAt.IsZero() {
+				t.Fatalf("%s: %+v %v", addr, v, err)
+			}
+			if _, err := f.svc.Send(ctx, otpOrg, addr); code(err) != domain.ETOOMANY {
+				t.Fatalf("%s again: %v", addr, err)
+			}
+			v, err = f.svc.Verify(ctx, otpOrg, addr, "123456", "r")
+			if code(err) != domain.EINVALID && addr != "g0@partner.example" || v.TriesLeft != 4 && code(err) == domain.EINVALID {
+				t.Fatalf("%s wrong: %+v %v", addr, v, err)
+			}
+		}
+		if f.mail.total() != 1 || len(f.mail.sent("g0@partner.example")) != 1 {
+			t.Fatalf("only the external user is emailed: %v", f.mail.codes)
+		}
+		if _, err := f.svc.Send(ctx, otpOrg, "not an address"); code(err) != domain.EINVALID {
+			t.Fatalf("bad address: %v", err)
+		}
+		if _, err := f.svc.Send(ctx, "no-such-org", "g0@partner.example"); code(err) != domain.ENOTFOUND {
+			t.Fatalf("unknown org: %v", err)
+		}
+	})
+}
+
+// TestPasscodeOnceAndOff: with "once" the verification does not lapse (no
+// due time, the entry parked); with two-step off the page says so and sends
+// nothing.
+func TestPasscodeOnceAndOff(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 1)
+		now := f.clock.Now()
+		for _, o := range []domain.Org{{ID: "once", Name: "Once", Policy: domain.PolicySettings{TwoStep: true}}, {ID: "off", Name: "Off"}} {
+			o.CreatedAt = now
+			if err := fx.st.CreateOrg(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			if err := fx.st.CreateSite(ctx, domain.Site{OrgID: o.ID, ID: "wiki", Name: "Wiki", Host: "w.example", CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			if err := fx.st.CreateUser(ctx, domain.User{OrgID: o.ID, AccountID: "x", Email: "x@partner.example", Status: domain.UserActive, External: true, CreatedAt: now}, "wiki", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, err := f.svc.Send(ctx, "off", "x@partner.example")
+		if err != nil || !v.NotRequired || f.mail.total() != 0 {
+			t.Fatalf("off: %+v %v", v, err)
+		}
+		if _, err := f.svc.Send(ctx, "once", "x@partner.example"); err != nil {
+			t.Fatal(err)
+		}
+		v, err = f.svc.Verify(ctx, "once", "x@partner.example", f.mail.sent("x@partner.example")[0], "r")
+		if err != nil || !v.DueAt.IsZero() {
+			t.Fatalf("once: %+v %v", v, err)
+		}
+		sc, err := fx.st.LoadVerification(ctx, "once", "x@partner.example")
+		if err != nil || sc.User == nil || !sc.User.VerifyDueAt.IsZero() || !sc.User.VerifiedAt.Equal(now) || sc.User.VerifyState != domain.VerifyVerified {
+			t.Fatalf("once profile: %+v %v", sc.User, err)
+		}
+	})
+}

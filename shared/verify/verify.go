@@ -1,0 +1,236 @@
+// Package verify is two-step verification by an emailed one-time passcode
+// (§9): the service behind the guest-facing verification page. It sends a
+// code (under the per-address and per-org limits), checks a typed code
+// (constant time, counted attempts, expiry) and completes the verification
+// with its audit entry.
+//
+// Nothing it answers tells whether an address has an account: an address
+// that need not verify (unknown, internal, suspended, or under a policy with
+// two-step off) keeps the same passcode state under the same limits and gets
+// the same pages; it is only never emailed a code, so no code it is given
+// can be right.
+package verify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/email"
+)
+
+// Store is what the service needs of the table (store.Store).
+type Store interface {
+	LoadVerification(ctx context.Context, orgID, email string) (domain.VerifyScope, error)
+	SaveOTPSend(ctx context.Context, send domain.OTPSend, orgLimit int) error
+	CountOTPAttempt(ctx context.Context, o domain.OTP) (bool, error)
+	CompleteVerification(ctx context.Context, v domain.Verified) error
+}
+
+// Service runs the verification page's actions.
+type Service struct {
+	Store  Store
+	Mailer email.Sender
+	// PageURL is the verification page of an org (absolute), as emails link it.
+	PageURL func(orgID string) string
+	// OrgLimit is the org's sends per minute (0: domain.OrgOTPSendsPerMinute).
+	OrgLimit int
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// View is what a page shows.
+type View struct {
+	OrgID, OrgName string
+	// Email is the address typed (normalised when valid).
+	Email string
+	// NotRequired: no policy of the org asks for two-step verification.
+	NotRequired bool
+	// ExpiresAt: when the code sent lapses (a send's page).
+	ExpiresAt time.Time
+	// VerifiedAt and DueAt: a completed verification (DueAt zero: it does
+	// not lapse by time).
+	VerifiedAt, DueAt time.Time
+	// TriesLeft after a wrong code.
+	TriesLeft int
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+// Show is the first page: the org exists, and whether it asks for two-step
+// verification at all. It changes nothing.
+func (s *Service) Show(ctx context.Context, orgID, rawEmail string) (View, error) {
+	sc, err := s.Store.LoadVerification(ctx, orgID, "")
+	if err != nil {
+		return View{}, err
+	}
+	v, err := viewOf(orgID, sc)
+	if err != nil {
+		return View{}, err
+	}
+	if e, bad := domain.NormalizeEmail(rawEmail); bad == "" {
+		v.Email = e
+	}
+	return v, nil
+}
+
+func viewOf(orgID string, sc domain.VerifyScope) (View, error) {
+	if sc.Org == nil {
+		return View{}, domain.Errorf(domain.ENOTFOUND, "There is no organisation %q. Open the link from your email again.", orgID)
+	}
+	return View{OrgID: orgID, OrgName: sc.Org.Name, NotRequired: !domain.TwoStepAnywhere(*sc.Org)}, nil
+}
+
+// address checks a typed address.
+func address(raw string) (string, error) {
+	e, bad := domain.NormalizeEmail(raw)
+	if bad != "" {
+		return "", &domain.Error{Code: domain.EINVALID, Message: "The email address " + bad + ".", Fields: map[string]string{"email": bad}}
+	}
+	return e, nil
+}
+
+// Send sends a new code to the address if it must verify, replacing the
+// one before, under the per-address and per-org limits (ETOOMANY with
+// RetryAfter). Every valid address of an org that asks for two-step
+// verification gets the same answer: "if this address must verify, a code
+// is on its way".
+func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error) {
+	addr, err := address(rawEmail)
+	if err != nil {
+		return View{OrgID: orgID, Email: rawEmail}, err
+	}
+	sc, err := s.Store.LoadVerification(ctx, orgID, addr)
+	if err != nil {
+		return View{}, err
+	}
+	v, err := viewOf(orgID, sc)
+	if err != nil || v.NotRequired {
+		return v, err
+	}
+	v.Email = addr
+	account := ""
+	if domain.MustVerify(*sc.Org, sc.User) {
+		account = sc.User.AccountID
+	}
+	now := s.now()
+	next, code, err := domain.NextSend(sc.OTP, orgID, addr, account, now)
+	if err != nil {
+		return v, err
+	}
+	limit := s.OrgLimit
+	if limit <= 0 {
+		limit = domain.OrgOTPSendsPerMinute
+	}
+	if err := s.Store.SaveOTPSend(ctx, domain.OTPSend{Next: next, Prev: sc.OTP}, limit); err != nil {
+		return v, err
+	}
+	v.ExpiresAt = next.ExpiresAt
+	if account == "" {
+		return v, nil
+	}
+	msg, err := email.RenderPasscode(email.Passcode{To: addr, OrgName: sc.Org.Name, Code: code, ExpiresAt: next.ExpiresAt, PageURL: s.PageURL(orgID)})
+	if err == nil {
+		_, err = s.Mailer.Send(ctx, msg)
+	}
+	if err != nil {
+		s.log().ErrorContext(ctx, "passcode email not sent", "org", orgID, "account", account, "err", err)
+		return v, domain.Unavailable("The email with your code could not be sent. Ask for a new code in a minute.", domain.OTPResendGap)
+	}
+	return v, nil
+}
+
+// maxRounds bounds the re-reads when a code's state changes under a check
+// (another answer counted, a new code): each round follows a real change.
+const maxRounds = 8
+
+// Verify checks a typed code and, when it is right, completes the
+// verification: until now plus the frequency of the policy that applies
+// (domain.PolicySettings.VerifyDue). A wrong code is EINVALID (400) and is
+// counted; the fifth wrong one kills the code (ETOOMANY: ask for a new
+// one); an expired code is EGONE (410).
+func (s *Service) Verify(ctx context.Context, orgID, rawEmail, code, requestID string) (View, error) {
+	addr, err := address(rawEmail)
+	if err != nil {
+		return View{OrgID: orgID, Email: rawEmail}, err
+	}
+	if !domain.ValidOTPCode(code) {
+		return View{OrgID: orgID, Email: addr}, &domain.Error{Code: domain.EINVALID, Message: "Type the 6 digits of the code from the email.",
+			Fields: map[string]string{"code": "must be 6 digits"}}
+	}
+	for range maxRounds {
+		sc, err := s.Store.LoadVerification(ctx, orgID, addr)
+		if err != nil {
+			return View{}, err
+		}
+		v, err := viewOf(orgID, sc)
+		if err != nil || v.NotRequired {
+			return v, err
+		}
+		v.Email = addr
+		now := s.now()
+		o := sc.OTP
+		switch {
+		case o == nil:
+			return v, domain.Errorf(domain.EINVALID, "That code is not right, or no code was sent to this address. Ask for a code first.")
+		case o.Attempts >= domain.OTPMaxAttempts:
+			return v, &domain.Error{Code: domain.ETOOMANY, RetryAfter: max(time.Second, o.SentAt.Add(domain.OTPResendGap).Sub(now)),
+				Message: fmt.Sprintf("This code no longer works: it was typed wrong %d times. Ask for a new code.", domain.OTPMaxAttempts)}
+		case !now.Before(o.ExpiresAt):
+			return v, domain.Errorf(domain.EGONE, "This code has expired: a code works for %d minutes. Ask for a new code.", int(domain.OTPLifetime/time.Minute))
+		}
+		right := o.Matches(code) && o.AccountID != "" && domain.MustVerify(*sc.Org, sc.User) && sc.User.AccountID == o.AccountID
+		if !right {
+			counted, err := s.Store.CountOTPAttempt(ctx, *o)
+			if err != nil {
+				return v, err
+			}
+			if !counted {
+				continue
+			}
+			left := domain.OTPMaxAttempts - o.Attempts - 1
+			if left == 0 {
+				return v, &domain.Error{Code: domain.ETOOMANY, RetryAfter: max(time.Second, o.SentAt.Add(domain.OTPResendGap).Sub(now)),
+					Message: fmt.Sprintf("That code is not right, and it was the %dth wrong try: this code no longer works. Ask for a new code.", domain.OTPMaxAttempts)}
+			}
+			v.TriesLeft = left
+			return v, &domain.Error{Code: domain.EINVALID, Message: fmt.Sprintf("That code is not right. %d tries left for this code.", left),
+				Extra: map[string]any{"triesLeft": left}}
+		}
+		u := *sc.User
+		due := sc.Org.PolicyFor(u.AccountID).VerifyDue(now)
+		after := map[string]any{"verifiedAt": now.Format(time.RFC3339)}
+		if !due.IsZero() {
+			after["verifyDueAt"] = due.Format(time.RFC3339)
+		}
+		var before map[string]any
+		if !u.VerifiedAt.IsZero() {
+			before = map[string]any{"verifiedAt": u.VerifiedAt.Format(time.RFC3339)}
+		}
+		audit := domain.NewAudit(orgID, u.AccountID, domain.ActionUserVerify, domain.UserTarget(u.AccountID), requestID, now, before, after)
+		err = s.Store.CompleteVerification(ctx, domain.Verified{Code: *o, User: u, At: now, DueAt: due, Audit: audit})
+		if domain.ErrorCode(err) == domain.ECONFLICT {
+			continue
+		}
+		if err != nil {
+			return v, err
+		}
+		v.VerifiedAt, v.DueAt = now, due
+		return v, nil
+	}
+	return View{}, domain.Unavailable("Too many changes to this code at once; nothing was changed. Try again.", time.Second)
+}
