@@ -46,6 +46,7 @@ var folders = map[string]string{
 	"UsersFunction":            "users",
 	"BillingFunction":          "billing",
 	"AuditFunction":            "audit",
+	"ApiTokensFunction":        "api-tokens",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -356,6 +357,13 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		a := fns["AuditFunction"].invokeAPI(t, mustJSON(fixture(t, root, "audit.json")))
 		if a.StatusCode != 200 || !strings.Contains(a.Body, `"action":"user.create"`) || !strings.Contains(a.Body, `"actor":"system"`) {
 			t.Errorf("audit: %+v\n%s", a, fns["AuditFunction"].log.String())
+		}
+	})
+
+	t.Run("ApiTokensFunction", func(t *testing.T) {
+		c := fns["ApiTokensFunction"].invokeAPI(t, mustJSON(fixture(t, root, "api-tokens.json")))
+		if c.StatusCode != 201 || !strings.Contains(c.Body, `"secret":"gat_`) || !strings.Contains(c.Body, `"label":"CI deploys"`) || c.Headers["Cache-Control"] != "no-store" {
+			t.Errorf("create api token: %+v\n%s", c, fns["ApiTokensFunction"].log.String())
 		}
 	})
 

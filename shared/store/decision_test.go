@@ -19,8 +19,8 @@ type withPolicy struct {
 	policy domain.PolicySettings
 }
 
-func (w withPolicy) LoadDecision(ctx context.Context, orgID, siteID, accountID string, p domain.Product, space string) (domain.DecisionScope, error) {
-	sc, err := w.Store.LoadDecision(ctx, orgID, siteID, accountID, p, space)
+func (w withPolicy) LoadDecision(ctx context.Context, orgID, siteID, accountID string, p domain.Product, space, hash string) (domain.DecisionScope, error) {
+	sc, err := w.Store.LoadDecision(ctx, orgID, siteID, accountID, p, space, hash)
 	if sc.Org != nil {
 		sc.Org.Policy = w.policy
 	}
