@@ -345,4 +345,3 @@ func TestTouchLastActive(t *testing.T) {
 		}
 	})
 }
-
