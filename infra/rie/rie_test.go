@@ -49,6 +49,7 @@ var folders = map[string]string{
 	"ExternalPolicyFunction":   "external-policy",
 	"ExternalUsersFunction":    "external-users",
 	"VerifyFunction":           "verify",
+	"ApiTokensFunction":        "api-tokens",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -397,6 +398,13 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		v := fns["VerifyFunction"].invokeAPI(t, mustJSON(fixture(t, root, "verify.json")))
 		if v.StatusCode != 200 || !strings.Contains(v.Body, "No verification needed") {
 			t.Errorf("verify: %+v\n%s", v, fns["VerifyFunction"].log.String())
+		}
+	})
+
+	t.Run("ApiTokensFunction", func(t *testing.T) {
+		c := fns["ApiTokensFunction"].invokeAPI(t, mustJSON(fixture(t, root, "api-tokens.json")))
+		if c.StatusCode != 201 || !strings.Contains(c.Body, `"secret":"gat_`) || !strings.Contains(c.Body, `"label":"CI deploys"`) || c.Headers["Cache-Control"] != "no-store" {
+			t.Errorf("create api token: %+v\n%s", c, fns["ApiTokensFunction"].log.String())
 		}
 	})
 

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/audit"
 	"github.com/guestaccess/guestaccess/shared/awsenv"
 	"github.com/guestaccess/guestaccess/shared/billing"
@@ -169,9 +170,11 @@ func Roles(env Env, st *store.Store) httpapi.Handler {
 // AccessDecision is AccessDecisionFunction's handler: GET
 // /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}, asked
 // by products (tokens with the scope access:decide), one BatchGetItem a
-// decision. No idempotency keys: it changes nothing.
+// decision (the API token presented included) and at most one UpdateItem a
+// user a day (last active). No idempotency keys: it changes nothing an
+// admin made.
 func AccessDecision(env Env, st *store.Store) httpapi.Handler {
-	return httpapi.DecisionHandler{Service: &decision.Service{Store: st, Now: env.Now}, Log: env.Log}.Handle
+	return httpapi.DecisionHandler{Service: &decision.Service{Store: st, Now: env.Now, Log: env.Log}, Log: env.Log}.Handle
 }
 
 // Spaces is SpacesFunction's handler: a site's spaces (register, list,
@@ -219,6 +222,15 @@ func ExternalPolicy(env Env, st *store.Store) httpapi.Handler {
 	return httpapi.Endpoint{Handler: httpapi.PolicyHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
 }
 
+// APITokens is ApiTokensFunction's handler: a user's API tokens (create,
+// with the secret shown once; list; revoke). No idempotency keys: a stored
+// reply would keep the secret for a day, and only its hash may be stored; a
+// retried create makes another token (the user revokes the one unseen).
+func APITokens(env Env, st *store.Store) httpapi.Handler {
+	svc := &apitokens.Service{Store: st, Now: env.Now}
+	return httpapi.Endpoint{Handler: httpapi.APITokensHandler{Service: svc, Log: env.Log, Now: env.Now}.Handle, Log: env.Log}.Handle
+}
+
 // RetryBatch is how many due invitations one run of the retry job handles;
 // the rest wait for the next run.
 const RetryBatch = 200
@@ -256,5 +268,6 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"ExternalPolicyFunction":   ExternalPolicy(env, st),
 		"ExternalUsersFunction":    ExternalUsers(env, st, exports),
 		"VerifyFunction":           VerifyPage(env, st, mailer),
+		"ApiTokensFunction":        APITokens(env, st),
 	}
 }

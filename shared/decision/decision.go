@@ -2,20 +2,26 @@
 // may an account use a site's product (and a space) from a client? It checks
 // the question, reads everything it names at once and hands it to the pure
 // rule domain.Decide. It knows nothing of DynamoDB or API Gateway, and it is
-// the hot path of every product page load: one store read, nothing else.
+// the hot path of every product page load: one store read, and at most one
+// small write a user a day (their "last active" day, on the first decision
+// that allows them that day).
 package decision
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
 // Store is what the service needs from persistence: one read of the keys a
-// question names (store.LoadDecision).
+// question names, the API token presented included (store.LoadDecision),
+// and the user's last active day (store.TouchLastActive: written only when
+// older than day, reporting whether it wrote).
 type Store interface {
-	LoadDecision(ctx context.Context, orgID, siteID, accountID string, p domain.Product, space string) (domain.DecisionScope, error)
+	LoadDecision(ctx context.Context, orgID, siteID, accountID string, p domain.Product, space, apiTokenHash string) (domain.DecisionScope, error)
+	TouchLastActive(ctx context.Context, orgID, accountID string, day time.Time) (bool, error)
 }
 
 // Service answers access decisions.
@@ -23,6 +29,8 @@ type Service struct {
 	Store Store
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Log receives the failures of the last-active write (nil: slog.Default).
+	Log *slog.Logger
 }
 
 // Question is one access decision as a product asks it; the strings are
@@ -33,6 +41,9 @@ type Question struct {
 	Client string
 	// Space is a space key, "" for the product as a whole.
 	Space string
+	// APIToken is the secret of the API token presented (client api; the
+	// product passes it in a header, never in the query string).
+	APIToken string
 }
 
 // Decide answers a question. Bad input is EINVALID naming each bad field
@@ -61,7 +72,13 @@ func (s *Service) Decide(ctx context.Context, q Question) (domain.Decision, erro
 	if !domain.ValidAccountID(q.AccountID) {
 		return domain.Decision{}, domain.Errorf(domain.ENOTFOUND, "No such account in this organisation.")
 	}
-	sc, err := s.Store.LoadDecision(ctx, q.OrgID, q.SiteID, q.AccountID, p, q.Space)
+	// The token is read by the hash of its secret, in the same one read; a
+	// secret of the wrong shape cannot match and is not looked up.
+	hash := ""
+	if c == domain.ClientAPI && domain.ValidAPITokenShape(q.APIToken) {
+		hash = domain.HashToken(q.APIToken)
+	}
+	sc, err := s.Store.LoadDecision(ctx, q.OrgID, q.SiteID, q.AccountID, p, q.Space, hash)
 	if err != nil {
 		return domain.Decision{}, err
 	}
@@ -71,7 +88,31 @@ func (s *Service) Decide(ctx context.Context, q Question) (domain.Decision, erro
 	case sc.User == nil:
 		return domain.Decision{}, domain.Errorf(domain.ENOTFOUND, "No account %q in this organisation.", q.AccountID)
 	}
-	return domain.Decide(domain.DecisionInputOf(sc, c, q.Space, s.now())), nil
+	now := s.now()
+	d := domain.Decide(domain.DecisionInputOf(sc, c, q.Space, now))
+	if d.Allow {
+		s.touch(ctx, sc.User, now)
+	}
+	return d, nil
+}
+
+// touch records the user's last active day (UTC) when the profile read has
+// an older one: at most one write a user a day (the store's condition
+// settles decisions racing on the same day). Its failure is logged, never
+// the decision's.
+func (s *Service) touch(ctx context.Context, u *domain.User, now time.Time) {
+	now = now.UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	if !u.LastActive.Before(day) {
+		return
+	}
+	if _, err := s.Store.TouchLastActive(ctx, u.OrgID, u.AccountID, day); err != nil {
+		log := s.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.WarnContext(ctx, "last active not recorded", "org", u.OrgID, "account", u.AccountID, "err", err)
+	}
 }
 
 func (s *Service) now() time.Time {

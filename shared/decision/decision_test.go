@@ -1,25 +1,38 @@
 package decision
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// fakeStore answers LoadDecision from a scope and counts the calls.
+// fakeStore answers LoadDecision from a scope and counts the calls; it
+// records the last-active writes asked.
 type fakeStore struct {
-	sc    domain.DecisionScope
-	err   error
-	calls int
-	space string
+	sc       domain.DecisionScope
+	err      error
+	calls    int
+	space    string
+	hash     string
+	touched  []time.Time
+	touchErr error
 }
 
-func (f *fakeStore) LoadDecision(_ context.Context, _, _, _ string, _ domain.Product, space string) (domain.DecisionScope, error) {
+func (f *fakeStore) LoadDecision(_ context.Context, _, _, _ string, _ domain.Product, space, hash string) (domain.DecisionScope, error) {
 	f.calls++
-	f.space = space
+	f.space, f.hash = space, hash
 	return f.sc, f.err
+}
+
+func (f *fakeStore) TouchLastActive(_ context.Context, _, _ string, day time.Time) (bool, error) {
+	f.touched = append(f.touched, day)
+	return f.touchErr == nil, f.touchErr
 }
 
 func known() domain.DecisionScope {
@@ -99,8 +112,75 @@ func TestScopeReachesTheRule(t *testing.T) {
 	}
 	sc := known()
 	sc.User.Email, sc.Access, sc.Org.Policy = "gus@partner.example", guest, domain.PolicySettings{BlockAPITokens: true}
+	sc.APIToken = &domain.APIToken{ExpiresAt: time.Now().Add(time.Hour)}
 	q.Client, q.Space = "api", ""
 	if d, _ := (&Service{Store: &fakeStore{sc: sc}}).Decide(context.Background(), q); d.Reason != domain.ReasonAPITokenBlocked {
 		t.Errorf("policy not applied: %+v", d)
+	}
+}
+
+// TestAPITokenIsReadByItsHash: on the api client a secret of the right
+// shape is looked up by its SHA-256 in the one read; junk, and any secret
+// on web or mobile, is not looked up at all.
+func TestAPITokenIsReadByItsHash(t *testing.T) {
+	secret, hash := domain.NewAPITokenSecret()
+	for _, c := range []struct {
+		client, secret, want string
+	}{
+		{"api", secret, hash},
+		{"api", "", ""},
+		{"api", "gat_short", ""},
+		{"api", strings.TrimPrefix(secret, domain.APITokenPrefix), ""},
+		{"web", secret, ""},
+	} {
+		sc := known()
+		sc.Access = &domain.Access{Effective: domain.RoleUser}
+		f := &fakeStore{sc: sc}
+		d, err := (&Service{Store: f}).Decide(context.Background(), Question{OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: c.client, APIToken: c.secret})
+		if err != nil || f.calls != 1 || f.hash != c.want {
+			t.Errorf("%s %q: read hash %q after %d reads (%v), want %q", c.client, c.secret, f.hash, f.calls, err, c.want)
+		}
+		if c.client == "api" && d.Reason != domain.ReasonAPITokenInvalid {
+			t.Errorf("%s %q: %+v, want api_token_invalid (no token item read)", c.client, c.secret, d)
+		}
+	}
+}
+
+// TestLastActive: a decision that allows writes the user's last active day
+// (UTC midnight) when the profile's is older, and only then; a deny writes
+// nothing; a failed write is logged and the decision still answered.
+func TestLastActive(t *testing.T) {
+	now := time.Date(2026, 11, 28, 23, 30, 0, 0, time.FixedZone("x", -2*3600)) // 29 Nov 01:30 UTC
+	day := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	paid := &domain.Access{Effective: domain.RoleUser}
+	q := Question{OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}
+	for _, c := range []struct {
+		name       string
+		lastActive time.Time
+		access     *domain.Access
+		want       int
+	}{
+		{"never active", time.Time{}, paid, 1},
+		{"active yesterday", day.AddDate(0, 0, -1), paid, 1},
+		{"active today already", day, paid, 0},
+		{"denied", time.Time{}, nil, 0},
+	} {
+		sc := known()
+		sc.User.LastActive, sc.Access = c.lastActive, c.access
+		f := &fakeStore{sc: sc}
+		if _, err := (&Service{Store: f, Now: func() time.Time { return now }}).Decide(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+		if len(f.touched) != c.want || (c.want == 1 && !f.touched[0].Equal(day)) {
+			t.Errorf("%s: wrote %v, want %d write(s) of %v", c.name, f.touched, c.want, day)
+		}
+	}
+	var logs bytes.Buffer
+	sc := known()
+	sc.Access = paid
+	f := &fakeStore{sc: sc, touchErr: errors.New("throttled")}
+	d, err := (&Service{Store: f, Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(&logs, nil))}).Decide(context.Background(), q)
+	if err != nil || !d.Allow || !strings.Contains(logs.String(), "throttled") {
+		t.Errorf("failed write: %+v, %v; log %q", d, err, logs.String())
 	}
 }

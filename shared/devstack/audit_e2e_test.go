@@ -193,6 +193,18 @@ var auditedChanges = []struct {
 		r := e.do(t, "GET", "/orgs/"+demo.OrgID+"/external-users/export", admin, "")
 		return change{r, demo.AdminID, domain.ActionExternalUsersExport, domain.OrgTarget(demo.OrgID)}
 	}},
+	{"api token create", func(t *testing.T, e *env, admin string) change {
+		r := e.do(t, "POST", apiTokensPath(demo.OrgID, demo.AdminID), admin, `{"label":"audit"}`)
+		return change{r, demo.AdminID, domain.ActionAPITokenCreate, domain.UserTarget(demo.AdminID)}
+	}},
+	{"api token revoke", func(t *testing.T, e *env, admin string) change {
+		made := e.do(t, "POST", apiTokensPath(demo.OrgID, demo.GuestID), e.token(t, demo.GuestID), `{"label":"audit"}`)
+		if made.status != 201 {
+			t.Fatalf("create: %d %s", made.status, made.body)
+		}
+		r := e.do(t, "DELETE", apiTokensPath(demo.OrgID, demo.GuestID)+"/"+made.json(t)["id"].(string), admin, "")
+		return change{r, demo.AdminID, domain.ActionAPITokenRevoke, domain.UserTarget(demo.GuestID)}
+	}},
 }
 
 // auditSite is the demo site's path.

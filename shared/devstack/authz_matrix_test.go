@@ -49,6 +49,8 @@ var (
 	spaceAdmins = []string{"org admin", "site admin", "Confluence admin", "space admin (this space)"}
 	// paidUsers: every paid Confluence user of the site.
 	paidUsers = []string{"org admin", "site admin", "Confluence admin", "space admin (this space)", "space admin (other space)", "paid user"}
+	// orgMembers: every person of the org (each acting on their own account).
+	orgMembers = []string{"org admin", "site admin", "Confluence admin", "space admin (this space)", "space admin (other space)", "paid user", "guest"}
 )
 
 // cell is one request of the matrix: its path and body, made fresh for the
@@ -68,6 +70,9 @@ type row struct {
 	want int
 	// make builds the cell's request; n is unique per cell.
 	make func(t *testing.T, e *env, n int) cell
+	// makeFor, when set instead of make, builds the cell for the persona
+	// calling (a route about the caller's own account).
+	makeFor func(t *testing.T, e *env, n int, p persona) cell
 }
 
 // fixed returns a make function of a fixed request.
@@ -289,6 +294,24 @@ func matrix() map[string]row {
 		"GET /orgs/{orgId}/external-users/exports/{exportId}/csv": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
 			return cell{path: e.waitExport(t, e.newExport(t)) + "/csv"}
 		}},
+		// API tokens: each persona makes one for its own account (only the
+		// user themselves may); alice's are listed and revoked by alice and
+		// the org's admins.
+		"POST /orgs/{orgId}/users/{accountId}/api-tokens": {allow: orgMembers, want: 201, makeFor: func(t *testing.T, e *env, n int, p persona) cell {
+			acct := p.sub
+			if acct == "" {
+				acct = demo.PlainUserID // anonymous: someone's account, refused before it matters
+			}
+			return cell{path: org + "/users/" + url.PathEscape(acct) + "/api-tokens", body: fmt.Sprintf(`{"label":"matrix %d"}`, n)}
+		}},
+		"GET /orgs/{orgId}/users/{accountId}/api-tokens": {allow: []string{"org admin", "paid user"}, make: fixed(org+"/users/"+demo.PlainUserID+"/api-tokens", "")},
+		"DELETE /orgs/{orgId}/users/{accountId}/api-tokens/{tokenId}": {allow: []string{"org admin", "paid user"}, make: func(t *testing.T, e *env, n int) cell {
+			r := e.do(t, http.MethodPost, org+"/users/"+demo.PlainUserID+"/api-tokens", e.token(t, demo.PlainUserID), fmt.Sprintf(`{"label":"matrix %d"}`, n))
+			if r.status != 201 {
+				t.Fatalf("create api token: %d %s", r.status, r.body)
+			}
+			return cell{path: org + "/users/" + demo.PlainUserID + "/api-tokens/" + r.json(t)["id"].(string)}
+		}},
 
 		"GET /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}": {allow: products,
 			make: fixed(site+"/products/confluence/access/"+demo.GuestID+"?client=web&space="+demo.SpaceMKT, "")},
@@ -343,7 +366,12 @@ func TestAuthorisationMatrix(t *testing.T) {
 				method, _, _ := strings.Cut(k, " ")
 				fmt.Fprintf(&table, "%-75s", k)
 				for _, p := range personas {
-					c := rw.make(t, e, int(n.Add(1)))
+					var c cell
+					if rw.makeFor != nil {
+						c = rw.makeFor(t, e, int(n.Add(1)), p)
+					} else {
+						c = rw.make(t, e, int(n.Add(1)))
+					}
 					tok := ""
 					if p.product {
 						var err error

@@ -35,7 +35,8 @@ func decisionPath(org, site, product, acct, client, space string) string {
 // TestAccessDecision asks the decision for every persona and reason through
 // the API with a product's token, checks the cache headers of answers and
 // problems, and counts the DynamoDB calls of each: one BatchGetItem, a
-// chain of one.
+// chain of one, plus one UpdateItem (last active) on the first decision of
+// the day that allows an account.
 func TestAccessDecision(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {
@@ -64,21 +65,36 @@ func TestAccessDecision(t *testing.T) {
 			}
 			invitee := results(t, r)[0]["accountId"].(string)
 
-			// count asks one decision and checks it cost one BatchGetItem.
-			count := func(t *testing.T, path, token string) response {
+			// The guest's own API token, for the api client.
+			apiToken := createAPIToken(t, e, demo.GuestID)
+
+			// count asks one decision and checks it cost one BatchGetItem
+			// (and the day's last-active UpdateItem on an account's first
+			// allowed decision).
+			touched := map[string]bool{}
+			count := func(t *testing.T, acct, path, token string, allowed bool, hdr ...string) response {
 				t.Helper()
 				e.calls.Reset()
 				tr.Reset()
-				r := e.do(t, "GET", path, token, "")
+				r := e.do(t, "GET", path, token, "", hdr...)
 				calls, chain := e.calls.Counts(), tr.Chain(func(c testenv.Call) bool { return c.Service == "DynamoDB" })
-				if len(calls) != 1 || calls["BatchGetItem"] != 1 || len(chain) != 1 {
+				if allowed && !touched[acct] {
+					touched[acct] = true
+					if len(calls) != 2 || calls["BatchGetItem"] != 1 || calls["UpdateItem"] != 1 || len(chain) != 2 {
+						t.Errorf("%s: DynamoDB calls %v, longest chain %d; want one BatchGetItem, then the day's UpdateItem", path, calls, len(chain))
+					}
+				} else if len(calls) != 1 || calls["BatchGetItem"] != 1 || len(chain) != 1 {
 					t.Errorf("%s: DynamoDB calls %v, longest chain %d; want one BatchGetItem", path, calls, len(chain))
 				}
 				return r
 			}
 			decide := func(t *testing.T, acct, prod, client, space string, allow bool, reason domain.Reason, wantSpace string) {
 				t.Helper()
-				r := count(t, decisionPath(demo.OrgID, demo.SiteID, prod, acct, client, space), product)
+				var hdr []string
+				if client == "api" {
+					hdr = []string{"X-Api-Token", apiToken}
+				}
+				r := count(t, acct, decisionPath(demo.OrgID, demo.SiteID, prod, acct, client, space), product, allow, hdr...)
 				if r.status != 200 {
 					t.Fatalf("%s %s %s %s: %d %s", acct, prod, client, space, r.status, r.body)
 				}
@@ -87,8 +103,8 @@ func TestAccessDecision(t *testing.T) {
 				if m["allow"] != allow || m["reason"] != string(reason) || gotSpace != wantSpace {
 					t.Errorf("%s %s %s %s: %s; want allow=%v %s space %q", acct, prod, client, space, r.body, allow, reason, wantSpace)
 				}
-				if cc := r.header.Get("Cache-Control"); cc != "private, max-age=60" {
-					t.Errorf("Cache-Control = %q", cc)
+				if cc, v := r.header.Get("Cache-Control"), r.header.Get("Vary"); cc != "private, max-age=60" || v != "X-Api-Token" {
+					t.Errorf("Cache-Control = %q, Vary = %q", cc, v)
 				}
 			}
 
@@ -97,6 +113,7 @@ func TestAccessDecision(t *testing.T) {
 			decide(t, demo.GuestID, "confluence", "web", demo.SpacePUB, true, domain.ReasonAllowed, demo.SpaceMKT)
 			decide(t, demo.GuestID, "confluence", "web", "", true, domain.ReasonAllowed, demo.SpaceMKT)
 			decide(t, demo.GuestID, "confluence", "api", demo.SpaceMKT, true, domain.ReasonAllowed, demo.SpaceMKT)
+			decide(t, demo.PlainUserID, "confluence", "api", "", false, domain.ReasonAPITokenInvalid, "") // the guest's token is not alice's
 			decide(t, demo.GuestID, "confluence", "web", "NOSUCH", false, domain.ReasonUnknownSpace, demo.SpaceMKT)
 			decide(t, demo.GuestID, "confluence", "mobile", demo.SpaceMKT, false, domain.ReasonGuestOnMobile, demo.SpaceMKT)
 			decide(t, demo.GuestID, "jira", "web", "", false, domain.ReasonNoProductAccess, "")

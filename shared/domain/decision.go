@@ -36,8 +36,14 @@ const (
 	ReasonInvited Reason = "invited"
 	// ReasonNoProductAccess: no role (direct or from a group) on the site's product.
 	ReasonNoProductAccess Reason = "no_product_access"
-	// ReasonAPITokenBlocked: an external user on the api client while the
-	// org's policy blocks API token access for external users (§9).
+	// ReasonAPITokenInvalid: on the api client, the API token presented is
+	// missing, unknown (never made, or revoked), expired, or another
+	// account's or another org's (§9).
+	ReasonAPITokenInvalid Reason = "api_token_invalid"
+	// ReasonAPITokenBlocked: an external user on the api client, with a
+	// valid API token of their own, while the policy that applies to them
+	// blocks API token access (§9). Checked at use time: nothing is deleted,
+	// and the same token works again once the policy allows it.
 	ReasonAPITokenBlocked Reason = "api_token_blocked"
 	// ReasonVerificationRequired: an external user whose two-step
 	// verification is missing or lapsed while the org's policy requires it (§9).
@@ -89,6 +95,9 @@ type DecisionInput struct {
 	// VerifiedAt is when the user last completed two-step verification
 	// (zero: never).
 	VerifiedAt time.Time
+	// APIToken is the API token presented on the api client, as read by the
+	// hash of its secret; nil when none was presented or none has that hash.
+	APIToken *APIToken
 	// Now is the time of the decision.
 	Now time.Time
 }
@@ -110,12 +119,17 @@ type Decision struct {
 //  1. a suspended account is denied (suspended), whatever its role;
 //  2. a pending invitee is denied (invited) until they accept;
 //  3. no role on the product: no_product_access;
-//  4. external users under the org's policy (§9): on the api client,
-//     api_token_blocked when the policy blocks API tokens; on web and mobile,
-//     verification_required when two-step verification is on and the user's
-//     verification is missing, older than VerifyEvery, or older than the
-//     last reset of sessions (API tokens are not sessions: the api client is
-//     governed by the token setting alone);
+//  4. the api client (§9): api_token_invalid unless the API token
+//     presented is the user's own, of this org, and not expired (missing,
+//     unknown or revoked, expired, another account's or another org's); then,
+//     for an external user, api_token_blocked when the policy that applies
+//     to them blocks API tokens. Invalid comes first: "blocked" is only said
+//     of a token that would work if the policy allowed it, so a token that
+//     is not the user's learns nothing of the user or the policy. On web and
+//     mobile, for an external user, verification_required when two-step
+//     verification is on and the user's verification is missing, older than
+//     VerifyEvery, or older than the last reset of sessions (API tokens are
+//     not sessions: the api client is governed by the token alone);
 //  5. a Confluence guest: denied on mobile (guest_on_mobile); denied
 //     everything without an assigned space (guest_without_space); allowed
 //     their own space, and the product as a whole (no space asked; the
@@ -142,14 +156,15 @@ func Decide(in DecisionInput) Decision {
 	case role == RoleNone:
 		return deny(ReasonNoProductAccess)
 	}
-	if in.User.External {
-		if in.Client == ClientAPI {
-			if in.Policy.BlockAPITokens {
-				return deny(ReasonAPITokenBlocked)
-			}
-		} else if in.Policy.TwoStep && verificationLapsed(in) {
-			return deny(ReasonVerificationRequired)
+	if in.Client == ClientAPI {
+		if t := in.APIToken; t == nil || t.OrgID != in.User.OrgID || t.AccountID != in.User.AccountID || t.Expired(in.Now) {
+			return deny(ReasonAPITokenInvalid)
 		}
+		if in.User.External && in.Policy.BlockAPITokens {
+			return deny(ReasonAPITokenBlocked)
+		}
+	} else if in.User.External && in.Policy.TwoStep && verificationLapsed(in) {
+		return deny(ReasonVerificationRequired)
 	}
 	if role == RoleGuest {
 		switch {
@@ -195,6 +210,9 @@ type DecisionScope struct {
 	User   *User
 	Access *Access
 	Space  *Space
+	// APIToken is the token read by the hash of the secret presented (api
+	// client only).
+	APIToken *APIToken
 }
 
 // DecisionInputOf builds the input of Decide from what was read: whether the
@@ -204,7 +222,7 @@ type DecisionScope struct {
 func DecisionInputOf(sc DecisionScope, c Client, space string, now time.Time) DecisionInput {
 	u := *sc.User
 	u.External = sc.Org.IsExternal(u.Email)
-	in := DecisionInput{User: u, Client: c, Space: space, Policy: sc.Org.DecisionPolicy(u), VerifiedAt: u.VerifiedAt, Now: now}
+	in := DecisionInput{User: u, Client: c, Space: space, Policy: sc.Org.DecisionPolicy(u), VerifiedAt: u.VerifiedAt, APIToken: sc.APIToken, Now: now}
 	if sc.Access != nil {
 		in.Access = *sc.Access
 	}

@@ -15,6 +15,11 @@ func TestDecide(t *testing.T) {
 	}
 	paid := Access{Product: Confluence, Direct: RoleUser, Effective: RoleUser}
 	twoStep := ExternalPolicy{TwoStep: true, VerifyEvery: 24 * time.Hour}
+	// tok is a valid API token of the users above (no org, no account id).
+	tok := &APIToken{ExpiresAt: now.Add(time.Hour)}
+	alice := User{OrgID: "o", AccountID: "alice", Status: UserActive}
+	aliceTok := &APIToken{OrgID: "o", AccountID: "alice", ExpiresAt: now.Add(time.Hour)}
+	withTok := func(t *APIToken, f func(*APIToken)) *APIToken { c := *t; f(&c); return &c }
 	cases := []struct {
 		name string
 		in   DecisionInput
@@ -26,7 +31,7 @@ func TestDecide(t *testing.T) {
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
 		{"paid user, unknown space: spaces do not matter to paid users", DecisionInput{User: active, Access: paid, Client: ClientWeb, Space: "NOPE"},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
-		{"product admin on api", DecisionInput{User: active, Access: Access{Effective: RoleAdmin}, Client: ClientAPI},
+		{"product admin on api", DecisionInput{User: active, Access: Access{Effective: RoleAdmin}, Client: ClientAPI, APIToken: tok},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleAdmin}},
 		{"no access item", DecisionInput{User: active, Client: ClientWeb},
 			Decision{Reason: ReasonNoProductAccess, Role: RoleNone}},
@@ -52,7 +57,7 @@ func TestDecide(t *testing.T) {
 			Decision{Reason: ReasonUnknownSpace, Role: RoleGuest, Space: "MKT"}},
 		{"guest on mobile", DecisionInput{User: external, Access: guest("MKT"), Client: ClientMobile, Space: "MKT", SpaceKnown: true},
 			Decision{Reason: ReasonGuestOnMobile, Role: RoleGuest, Space: "MKT"}},
-		{"guest on the api, their space", DecisionInput{User: external, Access: guest("MKT"), Client: ClientAPI, Space: "MKT", SpaceKnown: true},
+		{"guest on the api, their space", DecisionInput{User: external, Access: guest("MKT"), Client: ClientAPI, APIToken: tok, Space: "MKT", SpaceKnown: true},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleGuest, Space: "MKT"}},
 		{"guest without a space", DecisionInput{User: external, Access: guest(""), Client: ClientWeb},
 			Decision{Reason: ReasonGuestWithoutSpace, Role: RoleGuest}},
@@ -64,7 +69,7 @@ func TestDecide(t *testing.T) {
 		// External security (§9): the zero policy denies nothing.
 		{"zero policy: external never verified, web", DecisionInput{User: external, Access: paid, Client: ClientWeb},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
-		{"zero policy: external on api", DecisionInput{User: external, Access: paid, Client: ClientAPI},
+		{"zero policy: external on api", DecisionInput{User: external, Access: paid, Client: ClientAPI, APIToken: tok},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
 		{"two-step on, never verified", DecisionInput{User: external, Access: paid, Client: ClientWeb, Policy: twoStep, Now: now},
 			Decision{Reason: ReasonVerificationRequired, Role: RoleUser}},
@@ -84,17 +89,37 @@ func TestDecide(t *testing.T) {
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
 		{"two-step on, guest never verified: verification before the space rules", DecisionInput{User: external, Access: guest("MKT"), Client: ClientWeb, Space: "ENG", SpaceKnown: true, Policy: twoStep, Now: now},
 			Decision{Reason: ReasonVerificationRequired, Role: RoleGuest, Space: "MKT"}},
-		{"two-step on does not gate the api client", DecisionInput{User: external, Access: paid, Client: ClientAPI, Policy: twoStep, Now: now},
+		{"two-step on does not gate the api client", DecisionInput{User: external, Access: paid, Client: ClientAPI, APIToken: tok, Policy: twoStep, Now: now},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
-		{"api tokens blocked, external on api", DecisionInput{User: external, Access: paid, Client: ClientAPI, Policy: ExternalPolicy{BlockAPITokens: true}},
+		{"api tokens blocked, external on api", DecisionInput{User: external, Access: paid, Client: ClientAPI, APIToken: tok, Policy: ExternalPolicy{BlockAPITokens: true}},
 			Decision{Reason: ReasonAPITokenBlocked, Role: RoleUser}},
-		{"api tokens blocked, external guest on api", DecisionInput{User: external, Access: guest("MKT"), Client: ClientAPI, Space: "MKT", Policy: ExternalPolicy{BlockAPITokens: true}},
+		{"api tokens blocked, external guest on api", DecisionInput{User: external, Access: guest("MKT"), Client: ClientAPI, APIToken: tok, Space: "MKT", Policy: ExternalPolicy{BlockAPITokens: true}},
 			Decision{Reason: ReasonAPITokenBlocked, Role: RoleGuest, Space: "MKT"}},
 		{"api tokens blocked, external on web", DecisionInput{User: external, Access: paid, Client: ClientWeb, Policy: ExternalPolicy{BlockAPITokens: true}},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
-		{"api tokens blocked, internal on api", DecisionInput{User: active, Access: paid, Client: ClientAPI, Policy: ExternalPolicy{BlockAPITokens: true}},
+		{"api tokens blocked, internal on api", DecisionInput{User: active, Access: paid, Client: ClientAPI, APIToken: tok, Policy: ExternalPolicy{BlockAPITokens: true}},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
-		{"api tokens blocked, external without access: no access first", DecisionInput{User: external, Client: ClientAPI, Policy: ExternalPolicy{BlockAPITokens: true}},
+		// API tokens (§9): checked at use time, before the policy.
+		{"api, the user's own token", DecisionInput{User: alice, Access: paid, Client: ClientAPI, APIToken: aliceTok, Now: now},
+			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
+		{"api, no token (or an unknown or revoked one)", DecisionInput{User: alice, Access: paid, Client: ClientAPI, Now: now},
+			Decision{Reason: ReasonAPITokenInvalid, Role: RoleUser}},
+		{"api, expired token", DecisionInput{User: alice, Access: paid, Client: ClientAPI, APIToken: withTok(aliceTok, func(t *APIToken) { t.ExpiresAt = now }), Now: now},
+			Decision{Reason: ReasonAPITokenInvalid, Role: RoleUser}},
+		{"api, another account's token", DecisionInput{User: alice, Access: paid, Client: ClientAPI, APIToken: withTok(aliceTok, func(t *APIToken) { t.AccountID = "bob" }), Now: now},
+			Decision{Reason: ReasonAPITokenInvalid, Role: RoleUser}},
+		{"api, another org's token of the same account id", DecisionInput{User: alice, Access: paid, Client: ClientAPI, APIToken: withTok(aliceTok, func(t *APIToken) { t.OrgID = "acme" }), Now: now},
+			Decision{Reason: ReasonAPITokenInvalid, Role: RoleUser}},
+		{"api, invalid token of a blocked external user: invalid first", DecisionInput{User: User{OrgID: "o", AccountID: "alice", Status: UserActive, External: true}, Access: paid, Client: ClientAPI,
+			Policy: ExternalPolicy{BlockAPITokens: true}, Now: now},
+			Decision{Reason: ReasonAPITokenInvalid, Role: RoleUser}},
+		{"api, no token, suspended: suspended first", DecisionInput{User: User{OrgID: "o", AccountID: "alice", Status: UserSuspended}, Access: paid, Client: ClientAPI, Now: now},
+			Decision{Reason: ReasonSuspended, Role: RoleUser}},
+		{"api, no token, no access: no access first", DecisionInput{User: alice, Client: ClientAPI, Now: now},
+			Decision{Reason: ReasonNoProductAccess, Role: RoleNone}},
+		{"web ignores a missing token", DecisionInput{User: alice, Access: paid, Client: ClientWeb, Now: now},
+			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
+		{"api tokens blocked, external without access: no access first", DecisionInput{User: external, Client: ClientAPI, APIToken: tok, Policy: ExternalPolicy{BlockAPITokens: true}},
 			Decision{Reason: ReasonNoProductAccess, Role: RoleNone}},
 	}
 	for _, c := range cases {
@@ -126,6 +151,20 @@ func BenchmarkDecide(b *testing.B) {
 	in := DecisionInput{User: User{Status: UserActive, External: true}, Access: Access{Effective: RoleGuest, Space: "MKT"}, Client: ClientWeb,
 		Space: "PUB", SpaceKnown: true, SpaceAnonymous: true, Policy: ExternalPolicy{TwoStep: true, VerifyEvery: time.Hour, SessionsResetAt: now.Add(-time.Hour)},
 		VerifiedAt: now.Add(-time.Minute), Now: now}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := Decide(in); !d.Allow {
+			b.Fatal(d)
+		}
+	}
+}
+
+// BenchmarkDecideAPI measures the api client's path: an external guest with
+// a valid token of their own, the policy allowing tokens.
+func BenchmarkDecideAPI(b *testing.B) {
+	now := time.Now()
+	in := DecisionInput{User: User{OrgID: "o", AccountID: "a", Status: UserActive, External: true}, Access: Access{Effective: RoleGuest, Space: "MKT"},
+		Client: ClientAPI, Space: "MKT", SpaceKnown: true, APIToken: &APIToken{OrgID: "o", AccountID: "a", ExpiresAt: now.Add(time.Hour)}, Now: now}
 	b.ReportAllocs()
 	for b.Loop() {
 		if d := Decide(in); !d.Allow {

@@ -24,6 +24,8 @@ type UserRecord struct {
 	Access      map[string]Access
 	Groups      []string
 	Invitations []Invitation
+	// APITokens are the user's API tokens (their listing items: id and hash).
+	APITokens []APIToken
 	// GroupInfo is each of the user's groups as read with the record.
 	GroupInfo map[string]GroupState
 }

@@ -28,6 +28,11 @@ type DecisionHandler struct {
 // ?client=web|mobile|api is required, ?space=KEY optional.
 const RouteDecision = "/orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}"
 
+// HeaderAPIToken is the request header in which a product passes the API
+// token it was presented (client api). Never the query string: URLs reach
+// access logs. Answers vary by it (Vary), so a cache keeps one per token.
+const HeaderAPIToken = "X-Api-Token"
+
 // DecisionMaxAge is how long, in seconds, a product may keep a decision
 // (Cache-Control: private, max-age): a suspension or a role change reaches
 // a product within this time. Problems are never cached (no-store).
@@ -57,11 +62,11 @@ func (h DecisionHandler) decide(ctx context.Context, _ Product, req events.APIGa
 	q := req.QueryStringParameters
 	d, err := h.Service.Decide(ctx, decision.Question{
 		OrgID: req.PathParameters["orgId"], SiteID: req.PathParameters["siteId"], Product: req.PathParameters["product"],
-		AccountID: req.PathParameters["accountId"], Client: q["client"], Space: q["space"],
+		AccountID: req.PathParameters["accountId"], Client: q["client"], Space: q["space"], APIToken: Header(req, HeaderAPIToken),
 	})
 	if err != nil {
 		return Reply{}, err
 	}
 	return Reply{Status: http.StatusOK, Body: DecisionJSON{Allow: d.Allow, Reason: string(d.Reason), Role: string(d.Role), Space: d.Space},
-		Headers: map[string]string{"Cache-Control": "private, max-age=" + strconv.Itoa(DecisionMaxAge)}}, nil
+		Headers: map[string]string{"Cache-Control": "private, max-age=" + strconv.Itoa(DecisionMaxAge), "Vary": HeaderAPIToken}}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
@@ -19,8 +20,8 @@ type withPolicy struct {
 	policy domain.PolicySettings
 }
 
-func (w withPolicy) LoadDecision(ctx context.Context, orgID, siteID, accountID string, p domain.Product, space string) (domain.DecisionScope, error) {
-	sc, err := w.Store.LoadDecision(ctx, orgID, siteID, accountID, p, space)
+func (w withPolicy) LoadDecision(ctx context.Context, orgID, siteID, accountID string, p domain.Product, space, hash string) (domain.DecisionScope, error) {
+	sc, err := w.Store.LoadDecision(ctx, orgID, siteID, accountID, p, space, hash)
 	if sc.Org != nil {
 		sc.Org.Policy = w.policy
 	}
@@ -29,8 +30,11 @@ func (w withPolicy) LoadDecision(ctx context.Context, orgID, siteID, accountID s
 
 // TestDecisionReadsOnce: every reason of the access decision, and every
 // unknown org, site or account, is answered from exactly one BatchGetItem
-// (one round trip, at most 5 keys), on both backends. Suspended and invited
-// accounts are written with CreateUser.
+// (one round trip, at most 6 keys: the API token presented on the api
+// client is one of them), on both backends; the first decision of a day
+// that allows a user adds one UpdateItem (last active), a second one the
+// same day none. Suspended and invited accounts are written with
+// CreateUser.
 func TestDecisionReadsOnce(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()
@@ -55,9 +59,21 @@ func TestDecisionReadsOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		one := func(svc *apitokens.Service, acct string, days int) string {
+			made, err := svc.Create(ctx, domain.Caller{AccountID: acct, RequestID: "r"}, demo.OrgID, acct, "t", &days)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return made.Secret
+		}
+		gusToken := one(&apitokens.Service{Store: fx.st}, demo.GuestID, 30)
+		aliceToken := one(&apitokens.Service{Store: fx.st}, demo.PlainUserID, 30)
+		expired := one(&apitokens.Service{Store: fx.st, Now: func() time.Time { return now.AddDate(0, 0, -2) }}, demo.GuestID, 1)
+		unknown, _ := domain.NewAPITokenSecret()
 		cases := []struct {
 			policy                          domain.PolicySettings
 			account, product, client, space string
+			token                           string
 			allow                           bool
 			reason                          domain.Reason
 			notFound                        bool
@@ -74,15 +90,29 @@ func TestDecisionReadsOnce(t *testing.T) {
 			{account: "suspended-14west", product: "confluence", client: "web", reason: domain.ReasonSuspended},
 			{account: "invited-14west", product: "confluence", client: "web", space: demo.SpaceMKT, reason: domain.ReasonInvited},
 			{policy: domain.PolicySettings{TwoStep: true}, account: demo.GuestID, product: "confluence", client: "web", space: demo.SpaceMKT, reason: domain.ReasonVerificationRequired},
-			{policy: domain.PolicySettings{BlockAPITokens: true}, account: demo.GuestID, product: "confluence", client: "api", space: demo.SpaceMKT, reason: domain.ReasonAPITokenBlocked},
+			{policy: domain.PolicySettings{BlockAPITokens: true}, account: demo.GuestID, product: "confluence", client: "api", space: demo.SpaceMKT, token: gusToken, reason: domain.ReasonAPITokenBlocked},
+			{account: demo.GuestID, product: "confluence", client: "api", space: demo.SpaceMKT, token: gusToken, allow: true, reason: domain.ReasonAllowed},
+			{account: demo.PlainUserID, product: "confluence", client: "api", token: aliceToken, allow: true, reason: domain.ReasonAllowed},
+			{account: demo.GuestID, product: "confluence", client: "api", space: demo.SpaceMKT, reason: domain.ReasonAPITokenInvalid},
+			{account: demo.GuestID, product: "confluence", client: "api", space: demo.SpaceMKT, token: unknown, reason: domain.ReasonAPITokenInvalid},
+			{account: demo.GuestID, product: "confluence", client: "api", space: demo.SpaceMKT, token: expired, reason: domain.ReasonAPITokenInvalid},
+			{account: demo.GuestID, product: "confluence", client: "api", space: demo.SpaceMKT, token: aliceToken, reason: domain.ReasonAPITokenInvalid},
+			{policy: domain.PolicySettings{BlockAPITokens: true}, account: demo.GuestID, product: "confluence", client: "api", space: demo.SpaceMKT, token: aliceToken, reason: domain.ReasonAPITokenInvalid},
 			{account: "nobody-14west", product: "confluence", client: "web", notFound: true},
 		}
+		touched := map[string]bool{}
 		for _, c := range cases {
-			name := fmt.Sprintf("%s/%s/%s/%s", c.account, c.product, c.client, c.space)
+			name := fmt.Sprintf("%s/%s/%s/%s/token=%v", c.account, c.product, c.client, c.space, c.token != "")
 			svc := &decision.Service{Store: withPolicy{fx.st, c.policy}}
 			fx.c.Reset()
-			d, err := svc.Decide(ctx, decision.Question{OrgID: demo.OrgID, SiteID: demo.SiteID, Product: c.product, AccountID: c.account, Client: c.client, Space: c.space})
-			if calls := fx.c.Counts(); len(calls) != 1 || calls["BatchGetItem"] != 1 {
+			d, err := svc.Decide(ctx, decision.Question{OrgID: demo.OrgID, SiteID: demo.SiteID, Product: c.product, AccountID: c.account, Client: c.client, Space: c.space, APIToken: c.token})
+			calls := fx.c.Counts()
+			if c.allow && !touched[c.account] {
+				touched[c.account] = true
+				if len(calls) != 2 || calls["BatchGetItem"] != 1 || calls["UpdateItem"] != 1 {
+					t.Errorf("%s: DynamoDB calls %v, want one BatchGetItem and the day's one UpdateItem (last active)", name, calls)
+				}
+			} else if len(calls) != 1 || calls["BatchGetItem"] != 1 {
 				t.Errorf("%s: DynamoDB calls %v, want one BatchGetItem", name, calls)
 			}
 			if c.notFound {

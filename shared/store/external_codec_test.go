@@ -35,7 +35,7 @@ func TestExternalSecurityRoundTrip(t *testing.T) {
 		if err := fx.st.CreateUser(ctx, u, "wiki", nil); err != nil {
 			t.Fatal(err)
 		}
-		sc, err := fx.st.LoadDecision(ctx, "acme", "wiki", "gus-1", domain.Confluence, "")
+		sc, err := fx.st.LoadDecision(ctx, "acme", "wiki", "gus-1", domain.Confluence, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

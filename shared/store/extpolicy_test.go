@@ -41,7 +41,7 @@ func TestResetSessionsIsOneWrite(t *testing.T) {
 		allowed := func() int {
 			n := 0
 			for i := 0; i < 200; i += 10 {
-				sc, err := fx.st.LoadDecision(ctx, demo.OrgID, demo.SiteID, fmt.Sprintf("ext-%03d", i), domain.Confluence, "")
+				sc, err := fx.st.LoadDecision(ctx, demo.OrgID, demo.SiteID, fmt.Sprintf("ext-%03d", i), domain.Confluence, "", "")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -64,7 +64,8 @@ func (s *Store) LoadUserRecord(ctx context.Context, orgID, callerID, accountID s
 }
 
 // accountPartition reads an account's whole partition (one Query,
-// followed): profile, access items, memberships, invitations. found is
+// followed): profile, access items, memberships, invitations, API tokens'
+// listing items. found is
 // false when it has no profile. GroupInfo is left empty.
 func (s *Store) accountPartition(ctx context.Context, orgID, accountID string) (*domain.UserRecord, bool, error) {
 	rec := &domain.UserRecord{Access: map[string]domain.Access{}, GroupInfo: map[string]domain.GroupState{}}
@@ -101,6 +102,12 @@ func (s *Store) accountPartition(ctx context.Context, orgID, accountID string) (
 					return nil, false, err
 				}
 				rec.Invitations = append(rec.Invitations, inv.domain())
+			case typeAPITokenRef:
+				t, err := decodeAPIToken(it)
+				if err != nil {
+					return nil, false, err
+				}
+				rec.APITokens = append(rec.APITokens, t.domain())
 			}
 		}
 		if next == "" {
@@ -209,22 +216,32 @@ func (s *Store) RemoveUser(ctx context.Context, r domain.Removal) (int, error) {
 	rec.Access = cloneAccess(rec.Access)
 	rec.Groups = slices.Clone(rec.Groups)
 	rec.Invitations = slices.Clone(rec.Invitations)
+	rec.APITokens = slices.Clone(rec.APITokens)
 	u := rec.User
 	written := 0
 	fixed := 3 // profile check, caller check, audit
 	for stage := 1; s.removalSize(rec) > MaxTransactItems; stage++ {
 		b := &txBuilder{}
 		var done func()
+		profile := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+			ConditionExpression: aws.String("#s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"}, ExpressionAttributeValues: item{":s": str(string(u.Status))}}}
 		switch {
 		case len(rec.Groups) > 0:
 			done = s.membershipStage(b, &rec, fixed)
 		case len(rec.Access) > 0:
 			done = s.accessStage(b, &rec, fixed)
-		default:
+		case len(rec.Invitations) > 0:
 			done = s.invitationStage(b, &rec, fixed)
+		default:
+			// The tokens' stage moves the profile's count down with them
+			// (under the same status condition) instead of checking it.
+			var n int
+			done, n = s.apiTokenStage(b, &rec, fixed)
+			profile = types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+				UpdateExpression: aws.String("SET apiTokens = apiTokens - :n"), ConditionExpression: aws.String("#s = :s AND apiTokens >= :n"),
+				ExpressionAttributeNames: map[string]string{"#s": "status"}, ExpressionAttributeValues: item{":s": str(string(u.Status)), ":n": num(int64(n))}}}
 		}
-		b.add("profile", types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
-			ConditionExpression: aws.String("#s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"}, ExpressionAttributeValues: item{":s": str(string(u.Status))}}})
+		b.add("profile", profile)
 		b.add("caller", s.callerIsOrgAdmin(u.OrgID, r.CallerID))
 		a := r.Audit
 		a.ID, a.Action = domain.NewID(), domain.ActionUserRemoveStage
@@ -244,10 +261,16 @@ func (s *Store) RemoveUser(ctx context.Context, r domain.Removal) (int, error) {
 	for _, inv := range rec.Invitations {
 		s.dropInvitation(b, inv)
 	}
+	s.dropAPITokens(b, rec.APITokens)
 	b.add("guard", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(emailPK(u.OrgID, u.Email), skEmail),
 		ConditionExpression: aws.String("accountId = :a"), ExpressionAttributeValues: item{":a": str(u.AccountID)}}})
+	// The profile goes under the status read and the count of API tokens
+	// read: a token made meanwhile (its own transaction moves the count)
+	// fails the removal, which reads again rather than orphan it.
 	b.add("profile", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
-		ConditionExpression: aws.String("#s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"}, ExpressionAttributeValues: item{":s": str(string(u.Status))}}})
+		ConditionExpression:       aws.String("#s = :s AND (attribute_not_exists(apiTokens) OR apiTokens = :n)"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: item{":s": str(string(u.Status)), ":n": num(int64(len(rec.APITokens)))}}})
 	b.add("caller", s.callerIsOrgAdmin(u.OrgID, r.CallerID))
 	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(r.Audit))}})
 	if err := s.lifecycleTx(ctx, "remove user", b, rec); err != nil {
@@ -266,7 +289,7 @@ func (s *Store) removalSize(rec domain.UserRecord) int {
 			n++
 		}
 	}
-	return n
+	return n + 2*len(rec.APITokens)
 }
 
 // membershipStage fills b with as many of the record's memberships as fit
@@ -350,6 +373,18 @@ func (s *Store) invitationStage(b *txBuilder, rec *domain.UserRecord, fixed int)
 		s.dropInvitation(b, inv)
 	}
 	return func() { rec.Invitations = rec.Invitations[n:] }
+}
+
+// apiTokenStage fills b with as many API tokens as fit (both items each)
+// and returns what to apply to the record once written and how many it
+// took (the profile's count moves down by as many in the same transaction).
+func (s *Store) apiTokenStage(b *txBuilder, rec *domain.UserRecord, fixed int) (func(), int) {
+	n := 0
+	for n < len(rec.APITokens) && fixed+2*(n+1) <= MaxTransactItems {
+		n++
+	}
+	s.dropAPITokens(b, rec.APITokens[:n])
+	return func() { rec.APITokens = rec.APITokens[n:] }, n
 }
 
 func pick(m map[string]domain.Access, keys []string) map[string]domain.Access {
@@ -467,6 +502,9 @@ func (s *Store) releaseInvitation(ctx context.Context, what string, rv domain.Re
 		s.leaveGroup(b, u, g)
 	}
 	s.releaseAccess(b, u, rec.Access, sortedKeys(rec.Access))
+	// An invitee is never active, so it cannot have made API tokens (only
+	// active users may); any read with the record go with the account.
+	s.dropAPITokens(b, rec.APITokens)
 	b.add("guard", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(emailPK(u.OrgID, u.Email), skEmail),
 		ConditionExpression: aws.String("accountId = :a"), ExpressionAttributeValues: item{":a": str(u.AccountID)}}})
 	b.add("profile", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
