@@ -21,6 +21,7 @@ FUNCTIONS += SpacesFunction:spaces
 FUNCTIONS += InvitationsFunction:invitations
 FUNCTIONS += BillingFunction:billing
 FUNCTIONS += AuditFunction:audit
+FUNCTIONS += ReverifyFunction:reverify
 
 .PHONY: help build dev test lint venv node rie sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
