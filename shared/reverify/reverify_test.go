@@ -501,7 +501,7 @@ func TestDecidesWithTheCurrentSettings(t *testing.T) {
 			verified("longer", "a", "a@agency.example", t0.Add(-21*24*time.Hour), 20),
 			sus,
 			verified("tested", "a", "a@agency.example", t0.Add(-8*24*time.Hour), 30), // its entry says t0+22d …
-			verified("gone", "a", "a@agency.example", long, 30),                       // an org that does not exist
+			verified("gone", "a", "a@agency.example", long, 30),                      // an org that does not exist
 		}
 		users[5].VerifyDueAt = t0.Add(-time.Hour) // … but its due entry came up (test policy: 7 days)
 		if err := x.st.BulkLoadProfiles(ctx, users); err != nil {
