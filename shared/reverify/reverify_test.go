@@ -641,3 +641,34 @@ func TestRescanRestartsOnNewerRequest(t *testing.T) {
 		}
 	})
 }
+
+// TestLateMarkLosesToNewerClaim: a run so slow that its lease ended while
+// it was emailing loses the user to the run that claimed them after the
+// lease: its mark, conditioned on its claim, writes nothing (one mark, one
+// audit entry; the user got both emails, the documented at-least-once).
+func TestLateMarkLosesToNewerClaim(t *testing.T) {
+	each(t, func(t *testing.T, x fx) {
+		ctx := context.Background()
+		seedOrg(t, x, "ext", 30)
+		u := verified("ext", "pat", "pat@agency.example", t0.Add(-31*24*time.Hour), 30)
+		if err := x.st.BulkLoadProfiles(ctx, []domain.User{u}); err != nil {
+			t.Fatal(err)
+		}
+		slow, other := newMailbox(), newMailbox()
+		var later reverify.Report
+		var laterErr error
+		slow.onSend = func(int) {
+			// While the slow run emails, its lease ends and another run claims.
+			later, laterErr = job(x, other, t0.Add(reverify.DefaultLease+time.Minute)).Run(ctx, "later")
+		}
+		rep, err := job(x, slow, t0).Run(ctx, "slow")
+		if err != nil || laterErr != nil || rep.Skipped != 1 || rep.Emailed != 0 || later.Emailed != 1 {
+			t.Fatalf("slow run %+v %v; later run %+v %v", rep, err, later, laterErr)
+		}
+		if got := scanCount(t, x, func(it map[string]types.AttributeValue) bool {
+			return attr(it, "action") == domain.ActionVerificationLapse
+		}); got != 1 {
+			t.Errorf("%d audit entries, want the later run's one", got)
+		}
+	})
+}
