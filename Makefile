@@ -25,6 +25,7 @@ FUNCTIONS += ExternalPolicyFunction:external-policy
 FUNCTIONS += ExternalUsersFunction:external-users ExportWorkerFunction:export-worker
 FUNCTIONS += VerifyFunction:verify
 FUNCTIONS += ApiTokensFunction:api-tokens
+FUNCTIONS += ReverifyFunction:reverify
 
 .PHONY: help build dev test lint venv node rie chromium sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))

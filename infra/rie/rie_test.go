@@ -54,6 +54,7 @@ var folders = map[string]string{
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
 	"ExportWorkerFunction":          "export-worker",
+	"ReverifyFunction":              "reverify",
 }
 
 func freeAddr(t *testing.T) string {
@@ -421,6 +422,18 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 1 ||
 			resp.BatchItemFailures[0].ItemIdentifier != "5b3b1d3e-8d1c-4f6e-9a57-0c4bb1e8a101" {
 			t.Fatalf("response %s (%v)\n%s", out, err, fns["GroupJobsWorkerFunction"].log.String())
+		}
+	})
+
+	t.Run("ReverifyFunction", func(t *testing.T) {
+		out := fns["ReverifyFunction"].invoke(t, mustJSON(fixture(t, root, "reverify.json")))
+		var rep map[string]any
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatalf("report: %s\n%s", out, fns["ReverifyFunction"].log.String())
+		}
+		// Nobody has verified: nothing is due.
+		if rep["due"] != float64(0) || rep["emailed"] != float64(0) || rep["stopped"] != false {
+			t.Errorf("report = %s", out)
 		}
 	})
 

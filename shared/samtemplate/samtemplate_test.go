@@ -616,6 +616,10 @@ func TestSchedules(t *testing.T) {
 		if s.FunctionID == "" || s.Every <= 0 {
 			t.Errorf("schedule %+v", s)
 		}
+		// The re-verification job's rate is a parameter: its Default runs locally.
+		if s.FunctionID == "ReverifyFunction" && (s.Expression != "rate(1 hour)" || s.Every != time.Hour) {
+			t.Errorf("ReverifyFunction's schedule %+v, want the ReverifySchedule parameter's default", s)
+		}
 	}
 	for expr, want := range map[string]time.Duration{"rate(15 minutes)": 15 * time.Minute, "rate(1 hour)": time.Hour, "rate(2 days)": 48 * time.Hour} {
 		if got, err := ParseRate(expr); err != nil || got != want {

@@ -21,7 +21,8 @@ type Schedule struct {
 }
 
 // Schedules returns every Schedule event of the template's functions, in
-// the template's order. A rate() expression that does not parse is an error.
+// the template's order; a Schedule given as !Ref to a parameter is that
+// parameter's Default. A rate() expression that does not parse is an error.
 func (t *Template) Schedules() ([]Schedule, error) {
 	var out []Schedule
 	for _, id := range t.ofType(typeFunction) {
@@ -34,9 +35,14 @@ func (t *Template) Schedules() ([]Schedule, error) {
 			if str(get(ev, "Type")) != "Schedule" {
 				continue
 			}
-			expr, ok := literal(get(get(ev, "Properties"), "Schedule"))
+			node := get(get(ev, "Properties"), "Schedule")
+			expr, ok := literal(node)
+			if in, isRef := intrinsic(node); isRef && in.Fn == "Ref" {
+				// A template parameter: its Default is what a deploy without an override runs.
+				expr, ok = t.ParameterDefaults()[in.Arg]
+			}
 			if !ok {
-				return nil, fmt.Errorf("samtemplate: Schedule event %s.%s needs a literal Schedule", id, evID)
+				return nil, fmt.Errorf("samtemplate: Schedule event %s.%s needs a literal Schedule or a !Ref to a parameter with a Default", id, evID)
 			}
 			s := Schedule{FunctionID: id, EventID: evID, Expression: expr}
 			if strings.HasPrefix(expr, "rate(") {

@@ -197,7 +197,7 @@ func TestPasscodeFlow(t *testing.T) {
 			t.Fatalf("reuse: %v", err)
 		}
 		// The access decision now allows.
-		sc, err := fx.st.LoadDecision(ctx, otpOrg, "wiki", "g0", domain.Confluence, "")
+		sc, err := fx.st.LoadDecision(ctx, otpOrg, "wiki", "g0", domain.Confluence, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

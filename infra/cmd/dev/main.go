@@ -77,6 +77,7 @@ Guest access is running at %[1]s  (overview: %[1]s/dev)
   the same emails as JSON: %[3]s
   scheduled functions run on their template rates; one now:
     curl -s -X POST %[1]s/dev/schedules/RetryInvitationEmailsFunction
+    curl -s -X POST %[1]s/dev/schedules/ReverifyFunction
 
 Demo org 14West (org id 14west, site wiki). Get a token for an account:
   curl -s '%[1]s/dev/token?sub=admin-14west'
