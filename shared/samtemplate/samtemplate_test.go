@@ -626,7 +626,7 @@ func TestSchedules(t *testing.T) {
 			t.Errorf("ParseRate(%q) = %v, %v", expr, got, err)
 		}
 	}
-	for _, bad := range []string{"rate(1 hours)", "rate(2 minute)", "rate(0 minutes)", "rate(5 seconds)", "cron(0 12 * * ? *)", "rate(x minutes)"} {
+	for _, bad := range []string{"rate(1 hours)", "rate(2 minute)", "rate(0 minutes)", "rate(5 seconds)", "cron(0 12 * * ? *)", "rate(x minutes)", "every(5 minutes)", "5 minutes)"} {
 		if _, err := ParseRate(bad); err == nil {
 			t.Errorf("ParseRate(%q) accepted", bad)
 		}

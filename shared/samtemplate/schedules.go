@@ -62,8 +62,9 @@ func (t *Template) Schedules() ([]Schedule, error) {
 // unit minute(s), hour(s) or day(s) (singular only for 1, as EventBridge
 // requires).
 func ParseRate(expr string) (time.Duration, error) {
-	in, ok := strings.CutPrefix(expr, "rate(")
-	if in, ok = strings.CutSuffix(in, ")"); !ok {
+	in, isRate := strings.CutPrefix(expr, "rate(")
+	in, closed := strings.CutSuffix(in, ")")
+	if !isRate || !closed {
 		return 0, fmt.Errorf("%q is not a rate(…) expression", expr)
 	}
 	num, unit, _ := strings.Cut(strings.TrimSpace(in), " ")
