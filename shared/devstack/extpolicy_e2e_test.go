@@ -85,9 +85,20 @@ func TestExternalPolicyEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// On the api client the product passes the user's API token: each
+		// account makes one, once, through the API.
+		apiTokens := map[string]string{}
 		decide := func(t *testing.T, acct, client string) string {
 			t.Helper()
-			r := e.do(t, "GET", decisionPath(demo.OrgID, demo.SiteID, "confluence", acct, client, demo.SpaceMKT), product, "")
+			var hdr []string
+			if client == "api" {
+				if apiTokens[acct] == "" {
+					r := mustStatus(t, e.do(t, "POST", "/orgs/"+demo.OrgID+"/users/"+acct+"/api-tokens", e.token(t, acct), `{"label":"policy test"}`), 201, "api token")
+					apiTokens[acct] = r["secret"].(string)
+				}
+				hdr = []string{"X-Api-Token", apiTokens[acct]}
+			}
+			r := e.do(t, "GET", decisionPath(demo.OrgID, demo.SiteID, "confluence", acct, client, demo.SpaceMKT), product, "", hdr...)
 			if r.status != 200 {
 				t.Fatalf("decision: %d %s", r.status, r.body)
 			}
