@@ -112,16 +112,17 @@ func dueVerifyPK(org, acct string) string { return fmt.Sprintf("DUE#VERIFY#%d", 
 // ignores) and the job's Query (GSI3SK <= now) never reads it.
 var parkedDue = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
-// verifyDueKeys is a profile's GSI3 entry: none before the first
-// verification; at VerifyDueAt while a verification is to lapse; parked
-// when none is to lapse (the job marked it required, or "once"). Once a
-// profile has an entry it keeps one (moved by SET, never REMOVEd: minidyn
-// ignores REMOVE, and an index key cannot be set empty).
+// verifyDueKeys is a profile's GSI3 entry: at VerifyDueAt while a
+// verification is to lapse, parked otherwise (never verified, the job
+// marked it required, or "once"). Every profile has one from its creation
+// and it is only ever moved by SET, never REMOVEd (minidyn ignores REMOVE,
+// an index key cannot be set empty) nor added by UpdateItem: minidyn's
+// UpdateItem that gives index keys to an item outside that index evicts
+// another item's entry from the index (core/index.go updateData replaces
+// the first sorted key), so the first verification of a profile without
+// an entry hid the org's rescan request from the job (seen in make dev).
 func verifyDueKeys(org, acct string, dueAt time.Time, state domain.VerifyState) (pk, sk string) {
-	switch {
-	case state == domain.VerifyNone && dueAt.IsZero():
-		return "", ""
-	case state == domain.VerifyRequired || dueAt.IsZero():
+	if state == domain.VerifyRequired || dueAt.IsZero() {
 		return dueVerifyPK(org, acct), dueSK(parkedDue, org, acct)
 	}
 	return dueVerifyPK(org, acct), dueSK(dueAt, org, acct)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )
 
@@ -463,6 +464,55 @@ func TestPasscodeOnceAndOff(t *testing.T) {
 		sc, err := fx.st.LoadVerification(ctx, "once", "x@partner.example")
 		if err != nil || sc.User == nil || !sc.User.VerifyDueAt.IsZero() || !sc.User.VerifiedAt.Equal(now) || sc.User.VerifyState != domain.VerifyVerified {
 			t.Fatalf("once profile: %+v %v", sc.User, err)
+		}
+	})
+}
+
+// TestFirstVerificationKeepsOtherDueEntries: a user's first verification
+// moves their due entry (made parked with the profile) and leaves every
+// other due entry where it was: the org's rescan request is still found by
+// the job's Query. On the embedded backend a profile made without an entry
+// and given one by the completion's UpdateItem evicted the rescan request
+// from the index (minidyn's updateData; DATA_MODEL "Emulator notes").
+func TestFirstVerificationKeepsOtherDueEntries(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 2)
+		now := f.clock.Now()
+		if err := fx.st.RequestVerifyScan(ctx, otpOrg, now.Add(-time.Second), 1); err != nil {
+			t.Fatal(err)
+		}
+		due := func() (scans, users int) {
+			for sh := range store.DueShards {
+				ds, _, err := fx.st.DueVerifications(ctx, sh, now.Add(30*24*time.Hour), "", 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range ds {
+					if d.Scan != nil {
+						scans++
+					} else {
+						users++
+					}
+				}
+			}
+			return scans, users
+		}
+		if s, u := due(); s != 1 || u != 0 {
+			t.Fatalf("before: %d scans, %d users due in 30 days", s, u)
+		}
+		for _, g := range []string{"g0", "g1"} {
+			addr := g + "@partner.example"
+			if _, err := f.svc.Send(ctx, otpOrg, addr); err != nil {
+				t.Fatal(err)
+			}
+			codes := f.mail.sent(addr)
+			if _, err := f.svc.Verify(ctx, otpOrg, addr, codes[len(codes)-1], "r-"+g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s, u := due(); s != 1 || u != 2 {
+			t.Errorf("after two first verifications: %d scans, %d users due in 30 days; want 1 and 2", s, u)
 		}
 	})
 }
