@@ -75,6 +75,12 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html><html 
 <table><tr><th>method</th><th>path</th><th>function</th><th>auth</th></tr>
 {{range .Routes}}<tr><td>{{.Method}}</td><td><code>{{.Path}}</code></td><td>{{.FunctionID}}</td><td>{{if .Public}}public{{else}}JWT{{end}}</td></tr>{{end}}
 </table>
+<h2>External users and two-step verification</h2>
+<p><code>gus-14west</code> (gus@partner.example) is external: <code>14west.example</code> is the org's verified domain (<code>GET /orgs/14west/domains</code>).
+Turn two-step verification on with <code>PUT /orgs/14west/external-policy</code> <code>{"twoStepVerification":"on","verifyEvery":{"days":7},"apiTokens":"allowed"}</code>
+(preview a change first with <code>POST /orgs/14west/external-policy/preview</code>); gus's access decision then answers <code>verification_required</code>
+until gus verifies at <a href="/orgs/14west/verify?email=gus@partner.example">the verification page</a> with the code from the SES inbox.
+The external users: <code>GET /orgs/14west/external-users</code>, as CSV: <code>GET /orgs/14west/external-users/export</code>.</p>
 <h2>Invite a guest</h2>
 <pre>{{.Curl}}</pre>
 </body></html>`))

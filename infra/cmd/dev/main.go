@@ -92,6 +92,13 @@ Accounts:
 	}
 	fmt.Fprintf(&b, "\nInvite a guest:\n%s\n\n", st.Curl())
 	fmt.Fprintf(&b, "Group jobs (PUT %[1]s/orgs/14west/groups/{id}/roles/wiki/confluence, DELETE a group) run through an\nin-process queue and the real worker; follow one at GET /orgs/14west/jobs/{id}; %[1]s/dev lists the latest.\n\n", st.URL)
+	fmt.Fprintf(&b, `External users (gus-14west is one; 14west.example is the verified domain). Turn two-step verification on:
+curl -s -X PUT %[1]s/orgs/14west/external-policy -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"twoStepVerification":"on","verifyEvery":{"days":7},"apiTokens":"allowed"}'
+then gus's access decision answers verification_required until gus verifies at %[1]s/orgs/14west/verify
+(the code arrives in the SES inbox). List and export: GET /orgs/14west/external-users, GET /orgs/14west/external-users/export.
+
+`, st.URL)
 	fmt.Fprintf(&b, "Logs of every request: %s (tail -f it); this terminal shows warnings and errors", logPath)
 	if requests {
 		b.WriteString(", and one line per request")
