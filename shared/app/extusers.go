@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -31,28 +30,5 @@ func ExternalUsers(env Env, st *store.Store, q queue.Sender) httpapi.Handler {
 // reported alone (ReportBatchItemFailures); records not started when the
 // deadline nears are left for redelivery.
 func ExportWorker(env Env, svc *extusers.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-		var resp events.SQSEventResponse
-		deadline, bounded := ctx.Deadline()
-		for i, r := range ev.Records {
-			if bounded && time.Until(deadline) < WorkerReserve {
-				for _, rest := range ev.Records[i:] {
-					resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rest.MessageId})
-				}
-				env.Log.WarnContext(ctx, "export worker: near the deadline; records left for redelivery", "left", len(ev.Records)-i)
-				break
-			}
-			var err error
-			if queue.IsDeadLetterARN(r.EventSourceARN) {
-				err = svc.Dead(ctx, r.Body)
-			} else {
-				err = svc.HandlePage(ctx, r.Body)
-			}
-			if err != nil {
-				env.Log.WarnContext(ctx, "export worker: record failed; it will be delivered again", "messageId", r.MessageId, "err", err)
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
-			}
-		}
-		return resp, nil
-	}
+	return sqsWorker(env, "export worker", svc.HandlePage, svc.Dead)
 }

@@ -27,6 +27,15 @@ func Jobs(env Env, st *store.Store, q queue.Sender) *fanout.Service {
 // reported alone (ReportBatchItemFailures) and comes back after the
 // visibility timeout.
 func GroupJobsWorker(env Env, svc *fanout.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	return sqsWorker(env, "jobs worker", svc.Handle, svc.Dead)
+}
+
+// sqsWorker handles an SQS event record by record: a record of a
+// dead-letter queue goes to dead, any other to handle. Each record that
+// fails is reported alone (ReportBatchItemFailures) and comes back after
+// the visibility timeout; records not started when the invocation's
+// deadline is nearer than WorkerReserve are left for redelivery.
+func sqsWorker(env Env, name string, handle, dead func(context.Context, string) error) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var resp events.SQSEventResponse
 		deadline, bounded := ctx.Deadline()
@@ -35,17 +44,15 @@ func GroupJobsWorker(env Env, svc *fanout.Service) func(context.Context, events.
 				for _, rest := range ev.Records[i:] {
 					resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rest.MessageId})
 				}
-				env.Log.WarnContext(ctx, "jobs worker: near the deadline; records left for redelivery", "left", len(ev.Records)-i)
+				env.Log.WarnContext(ctx, name+": near the deadline; records left for redelivery", "left", len(ev.Records)-i)
 				break
 			}
-			var err error
+			f := handle
 			if queue.IsDeadLetterARN(r.EventSourceARN) {
-				err = svc.Dead(ctx, r.Body)
-			} else {
-				err = svc.Handle(ctx, r.Body)
+				f = dead
 			}
-			if err != nil {
-				env.Log.WarnContext(ctx, "jobs worker: record failed; it will be delivered again", "messageId", r.MessageId, "err", err)
+			if err := f(ctx, r.Body); err != nil {
+				env.Log.WarnContext(ctx, name+": record failed; it will be delivered again", "messageId", r.MessageId, "err", err)
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
 			}
 		}

@@ -357,14 +357,8 @@ func RenderInvitation(inv Invitation) (Message, error) {
 	t.WriteString("If you did not expect this invitation, you can ignore this email.\n")
 
 	var h htmlx.Builder
-	h.Markup(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>`)
-	h.Text(subject)
-	h.Markup(`</title></head>
-<body style="margin:0;padding:0;background:#f4f5f7;font-family:Arial,Helvetica,sans-serif;color:#172b4d">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7"><tr><td align="center" style="padding:32px 16px">
-<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px"><tr><td style="padding:32px">
-<h1 style="font-size:22px;line-height:28px;margin:0 0 16px;color:#172b4d">Join `)
+	layoutStart(&h, subject)
+	h.Markup(`<h1 style="font-size:22px;line-height:28px;margin:0 0 16px;color:#172b4d">Join `)
 	h.Text(site)
 	if products != "" {
 		h.Markup(` on `)
@@ -429,11 +423,8 @@ func RenderInvitation(inv Invitation) (Message, error) {
 	h.Markup(` style="color:#0052cc;word-break:break-all">`)
 	h.Text(accept.String())
 	h.Markup(`</a></p>
-<p style="font-size:13px;line-height:20px;margin:0;color:#5e6c84">If you did not expect this invitation, you can ignore this email.</p>
-</td></tr></table>
-</td></tr></table>
-</body></html>
-`)
+<p style="font-size:13px;line-height:20px;margin:0;color:#5e6c84">If you did not expect this invitation, you can ignore this email.</p>`)
+	layoutEnd(&h)
 	return Message{To: inv.To, Subject: subject, Text: t.String(), HTML: h.String()}, nil
 }
 
@@ -449,4 +440,26 @@ func checkAcceptURL(raw string) (htmlx.URL, error) {
 		return htmlx.URL{}, ErrBadAcceptURL
 	}
 	return u, nil
+}
+
+// layoutStart opens the HTML layout every email shares (a centred white
+// card on grey, with the subject as the title); its content follows.
+func layoutStart(h *htmlx.Builder, subject string) {
+	h.Markup(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>`)
+	h.Text(subject)
+	h.Markup(`</title></head>
+<body style="margin:0;padding:0;background:#f4f5f7;font-family:Arial,Helvetica,sans-serif;color:#172b4d">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7"><tr><td align="center" style="padding:32px 16px">
+<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px"><tr><td style="padding:32px">
+`)
+}
+
+// layoutEnd closes what layoutStart opened.
+func layoutEnd(h *htmlx.Builder) {
+	h.Markup(`
+</td></tr></table>
+</td></tr></table>
+</body></html>
+`)
 }

@@ -54,14 +54,8 @@ func RenderPasscode(p Passcode) (Message, error) {
 		"If you did not ask for it, you can ignore this email: nobody can use the code without your mailbox.\n"
 
 	var h htmlx.Builder
-	h.Markup(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>`)
-	h.Text(subject)
-	h.Markup(`</title></head>
-<body style="margin:0;padding:0;background:#f4f5f7;font-family:Arial,Helvetica,sans-serif;color:#172b4d">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7"><tr><td align="center" style="padding:32px 16px">
-<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px"><tr><td style="padding:32px">
-<h1 style="font-size:22px;line-height:28px;margin:0 0 16px">Your verification code</h1>
+	layoutStart(&h, subject)
+	h.Markup(`<h1 style="font-size:22px;line-height:28px;margin:0 0 16px">Your verification code</h1>
 <p style="font-size:15px;line-height:22px;margin:0 0 16px">Your verification code for <strong>`)
 	h.Text(org)
 	h.Markup(`</strong> is:</p>
@@ -73,11 +67,8 @@ func RenderPasscode(p Passcode) (Message, error) {
 	h.Markup(` style="color:#0052cc">verification page</a>. It works until `)
 	h.Text(expires)
 	h.Markup(` (10 minutes) and for 5 tries.</p>
-<p style="font-size:13px;line-height:20px;margin:0;color:#5e6c84">If you did not ask for it, you can ignore this email: nobody can use the code without your mailbox.</p>
-</td></tr></table>
-</td></tr></table>
-</body></html>
-`)
+<p style="font-size:13px;line-height:20px;margin:0;color:#5e6c84">If you did not ask for it, you can ignore this email: nobody can use the code without your mailbox.</p>`)
+	layoutEnd(&h)
 	return Message{To: p.To, Subject: subject, Text: text, HTML: h.String()}, nil
 }
 

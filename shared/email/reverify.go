@@ -53,14 +53,8 @@ func RenderReverification(r Reverification) (Message, error) {
 	t.WriteString("The page emails you a 6-digit code to type in. If you did not expect this email, you can ignore it.\n")
 
 	var h htmlx.Builder
-	h.Markup(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>`)
-	h.Text(subject)
-	h.Markup(`</title></head>
-<body style="margin:0;padding:0;background:#f4f5f7;font-family:Arial,Helvetica,sans-serif;color:#172b4d">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7"><tr><td align="center" style="padding:32px 16px">
-<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:8px"><tr><td style="padding:32px">
-<h1 style="font-size:22px;line-height:28px;margin:0 0 16px;color:#172b4d">Verify your email again</h1>
+	layoutStart(&h, subject)
+	h.Markup(`<h1 style="font-size:22px;line-height:28px;margin:0 0 16px;color:#172b4d">Verify your email again</h1>
 <p style="font-size:15px;line-height:22px;margin:0 0 16px"><strong>`)
 	h.Text(org)
 	h.Markup(`</strong> asks external users to verify their email address with a one-time code from time to time. `)
@@ -82,10 +76,7 @@ func RenderReverification(r Reverification) (Message, error) {
 	h.Markup(` style="color:#0052cc;word-break:break-all">`)
 	h.Text(link.String())
 	h.Markup(`</a></p>
-<p style="font-size:13px;line-height:20px;margin:0;color:#5e6c84">If you did not expect this email, you can ignore it.</p>
-</td></tr></table>
-</td></tr></table>
-</body></html>
-`)
+<p style="font-size:13px;line-height:20px;margin:0;color:#5e6c84">If you did not expect this email, you can ignore it.</p>`)
+	layoutEnd(&h)
 	return Message{To: r.To, Subject: subject, Text: t.String(), HTML: h.String()}, nil
 }

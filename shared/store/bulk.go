@@ -39,23 +39,8 @@ func (s *Store) BulkLoadMembers(ctx context.Context, ms []BulkMember) error {
 		}
 		counts[m.GroupID]++
 	}
-	for start := 0; start < len(reqs); start += 25 {
-		batch := map[string][]types.WriteRequest{s.table: reqs[start:min(len(reqs), start+25)]}
-		for attempt := 0; len(batch[s.table]) > 0; attempt++ {
-			if attempt > 8 {
-				return fmt.Errorf("store: bulk load: items left unprocessed")
-			}
-			res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: batch})
-			if err != nil {
-				return fmt.Errorf("store: bulk load: %w", err)
-			}
-			batch = res.UnprocessedItems
-			if len(batch[s.table]) > 0 {
-				if err := sleep(ctx, s.Retry.wait(attempt+1)); err != nil {
-					return err
-				}
-			}
-		}
+	if err := s.batchWrite(ctx, reqs); err != nil {
+		return err
 	}
 	if len(ms) == 0 {
 		return nil
@@ -73,6 +58,30 @@ func (s *Store) BulkLoadMembers(ctx context.Context, ms []BulkMember) error {
 		if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(orgPK(orgID), groupSK(g)),
 			UpdateExpression: aws.String("SET memberCount = memberCount + :n"), ExpressionAttributeValues: item{":n": num(counts[g])}}); err != nil {
 			return fmt.Errorf("store: bulk load group count: %w", err)
+		}
+	}
+	return nil
+}
+
+// batchWrite puts or deletes items with BatchWriteItem, 25 a call, retrying
+// the unprocessed ones with backoff (at most 8 retries a batch).
+func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+	for start := 0; start < len(reqs); start += 25 {
+		batch := map[string][]types.WriteRequest{s.table: reqs[start:min(len(reqs), start+25)]}
+		for attempt := 0; len(batch[s.table]) > 0; attempt++ {
+			if attempt > 8 {
+				return fmt.Errorf("store: bulk load: items left unprocessed")
+			}
+			res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: batch})
+			if err != nil {
+				return fmt.Errorf("store: bulk load: %w", err)
+			}
+			batch = res.UnprocessedItems
+			if len(batch[s.table]) > 0 {
+				if err := sleep(ctx, s.Retry.wait(attempt+1)); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

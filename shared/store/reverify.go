@@ -255,25 +255,3 @@ func (s *Store) BulkLoadProfiles(ctx context.Context, us []domain.User) error {
 	}
 	return s.batchWrite(ctx, reqs)
 }
-
-func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
-	for start := 0; start < len(reqs); start += 25 {
-		batch := map[string][]types.WriteRequest{s.table: reqs[start:min(len(reqs), start+25)]}
-		for attempt := 0; len(batch[s.table]) > 0; attempt++ {
-			if attempt > 8 {
-				return fmt.Errorf("store: bulk load: items left unprocessed")
-			}
-			res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: batch})
-			if err != nil {
-				return fmt.Errorf("store: bulk load: %w", err)
-			}
-			batch = res.UnprocessedItems
-			if len(batch[s.table]) > 0 {
-				if err := sleep(ctx, s.Retry.wait(attempt+1)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
