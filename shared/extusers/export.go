@@ -234,7 +234,7 @@ func (s *Service) HandlePage(ctx context.Context, body string) error {
 		}
 		return nil // no delivery would make it one
 	}
-	j, err := s.Store.ExportJob(ctx, m.OrgID, m.ExportID, s.now())
+	j, orgp, err := s.Store.ExportPageScope(ctx, m.OrgID, m.ExportID, s.now())
 	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		return nil // expired: nothing to do
 	}
@@ -252,10 +252,10 @@ func (s *Service) HandlePage(ctx context.Context, body string) error {
 	case j.Pages < m.Page-1:
 		return fmt.Errorf("export %s: page %d before page %d", j.ID, m.Page, j.Pages+1)
 	}
-	org, err := s.orgOf(ctx, j)
-	if err != nil {
-		return err
+	if orgp == nil {
+		return errors.New("export: the org is gone")
 	}
+	org := *orgp
 	lim := s.Limits.withDefaults()
 	now := s.now()
 	us, next, err := s.scan(ctx, org, j.Filter, j.Cursor, lim.Page)
@@ -290,18 +290,6 @@ func (s *Service) HandlePage(ctx context.Context, body string) error {
 		return err
 	}
 	return s.send(ctx, after, m.Page+1)
-}
-
-// orgOf reads the job's org (its verified domains and policy as they are now).
-func (s *Service) orgOf(ctx context.Context, j domain.ExportJob) (domain.Org, error) {
-	sc, err := s.Store.LoadCaller(ctx, j.OrgID, j.CreatedBy)
-	if err != nil {
-		return domain.Org{}, err
-	}
-	if sc.Org == nil {
-		return domain.Org{}, errors.New("export: the org is gone")
-	}
-	return *sc.Org, nil
 }
 
 // chunk cuts a page's rows into chunks of at most ChunkBytes (whole rows),

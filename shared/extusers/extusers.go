@@ -29,6 +29,7 @@ type Store interface {
 	RecordAudit(ctx context.Context, audit domain.AuditEntry) error
 	CreateExport(ctx context.Context, j domain.ExportJob, audit domain.AuditEntry) error
 	ExportJob(ctx context.Context, orgID, id string, now time.Time) (domain.ExportJob, error)
+	ExportPageScope(ctx context.Context, orgID, id string, now time.Time) (domain.ExportJob, *domain.Org, error)
 	WriteExportPage(ctx context.Context, before, next domain.ExportJob, chunks []domain.ExportChunk) (bool, error)
 	FailExport(ctx context.Context, j domain.ExportJob, reason string, at time.Time) error
 	ExportPart(ctx context.Context, orgID, id string, part int) ([]string, error)

@@ -226,6 +226,29 @@ func (s *Store) ExportJob(ctx context.Context, orgID, id string, now time.Time) 
 	return j, err
 }
 
+// ExportPageScope reads what the export worker needs before a page, in one
+// BatchGetItem: the job (ENOTFOUND when missing or expired, as ExportJob)
+// and its org as it is now (nil when gone).
+func (s *Store) ExportPageScope(ctx context.Context, orgID, exportID string, now time.Time) (domain.ExportJob, *domain.Org, error) {
+	got, err := s.batchGet(ctx, []item{key(exportPK(orgID, exportID), skExport), key(orgPK(orgID), skOrg)})
+	if err != nil {
+		return domain.ExportJob{}, nil, err
+	}
+	it, ok := got[id(exportPK(orgID, exportID), skExport)]
+	if !ok {
+		return domain.ExportJob{}, nil, domain.Errorf(domain.ENOTFOUND, "No such export.")
+	}
+	j, err := decodeExport(it)
+	if err != nil {
+		return domain.ExportJob{}, nil, err
+	}
+	if !j.ExpiresAt.After(now) {
+		return domain.ExportJob{}, nil, domain.Errorf(domain.ENOTFOUND, "No such export (it expired).")
+	}
+	org, err := decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain)
+	return j, org, err
+}
+
 // WriteExportPage writes one page of an export: its chunks (each
 // attribute_not_exists) and the job rewritten as next, conditioned on the
 // pages written being still before's and the job running, in one
