@@ -22,6 +22,14 @@ import (
 // removed goes on from the same place under the new domains. Users come
 // back with External set.
 func (s *Store) ExternalUsers(ctx context.Context, org domain.Org, cursor string, limit int) ([]domain.User, string, error) {
+	return s.usersInRanges(ctx, org, externalRanges(org.VerifiedDomains), cursor, limit)
+}
+
+// usersInRanges reads one page of profiles from the by-domain index over
+// key ranges in order, from the cursor (the last profile's by-domain key,
+// base64url) on: one Query per range touched, each Limit the page's rest.
+// Users come back with External set from the org.
+func (s *Store) usersInRanges(ctx context.Context, org domain.Org, ranges []keyRange, cursor string, limit int) ([]domain.User, string, error) {
 	limit = max(1, min(limit, 1000))
 	from := ""
 	if cursor != "" {
@@ -34,7 +42,7 @@ func (s *Store) ExternalUsers(ctx context.Context, org domain.Org, cursor string
 	}
 	var out []domain.User
 	last := ""
-	for _, r := range externalRanges(org.VerifiedDomains) {
+	for _, r := range ranges {
 		lo := max(r.lo, from)
 		if r.hi != "" && lo >= r.hi {
 			continue
@@ -58,7 +66,7 @@ func (s *Store) ExternalUsers(ctx context.Context, org domain.Org, cursor string
 					return nil, "", err
 				}
 				u := ui.domain()
-				u.External = true
+				u.External = org.IsExternal(u.Email)
 				out = append(out, u)
 				last = ui.GSI2SK
 			}

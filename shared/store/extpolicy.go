@@ -68,20 +68,28 @@ func (s *Store) LoadPolicyScope(ctx context.Context, orgID, callerID string, acc
 // EFORBIDDEN when the caller is no longer an org admin.
 func (s *Store) ChangePolicy(ctx context.Context, ch domain.PolicyChange) error {
 	o := ch.Org
-	cond, vals := "policyVersion = :v", item{":v": num(int64(ch.FromVersion))}
-	if ch.FromVersion == 0 {
-		// Version 0 is not stored (nothing empty is): the org exists and never changed.
-		cond, vals = "attribute_exists(PK) AND attribute_not_exists(policyVersion)", nil
-	}
 	b := &txBuilder{}
-	b.add("org", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newOrgItem(o)),
-		ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}})
+	b.add("org", s.orgRewrite(o, ch.FromVersion))
 	b.add("caller", s.callerIsOrgAdmin(o.ID, ch.CallerID))
 	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(ch.Audit))}})
 	if ch.Rescan {
 		b.add("scan", s.verifyScanPut(o.ID, ch.Audit.At, o.PolicyVersion))
 	}
 	return s.policyTx(ctx, "change external user policy", b)
+}
+
+// orgRewrite is the transaction item that rewrites an org item whole as o
+// under the policyVersion read (fromVersion): every change of the policy,
+// the test policy, the verified domains or a reset goes through it, so
+// none overwrites another.
+func (s *Store) orgRewrite(o domain.Org, fromVersion int) types.TransactWriteItem {
+	cond, vals := "attribute_exists(PK) AND policyVersion = :v", item{":v": num(int64(fromVersion))}
+	if fromVersion == 0 {
+		// Version 0 is not stored (nothing empty is): the org exists and never changed.
+		cond, vals = "attribute_exists(PK) AND attribute_not_exists(policyVersion)", nil
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newOrgItem(o)),
+		ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}}
 }
 
 // ResetUserSession sets one user's sessionsResetAt (UpdateItem SET on the

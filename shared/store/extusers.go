@@ -21,26 +21,28 @@ import (
 // chunks.
 
 // SetVerifiedDomains rewrites the org item with a new domain list, its
-// policyVersion moved by one, conditioned on the version read, with the
-// audit entry, in one transaction. It is a whole-item PutItem (removing
-// the last domain leaves no list: nothing empty is stored, and minidyn
-// ignores REMOVE). ECONFLICT when the org changed meanwhile (the service
-// reads it again). No user is rewritten: who is external is decided when
-// read.
+// policyVersion moved by one, conditioned on the version read
+// (orgRewrite), with the audit entry, in one transaction, while the
+// caller (the audit entry's actor) is still an active org admin. It is a
+// whole-item PutItem (removing the last domain leaves no list: nothing
+// empty is stored, and minidyn ignores REMOVE). ECONFLICT when the org
+// changed meanwhile (the service reads it again), EFORBIDDEN when the
+// caller is no longer an org admin. No user is rewritten: who is external
+// is decided when read.
 func (s *Store) SetVerifiedDomains(ctx context.Context, before domain.Org, domains []string, audit domain.AuditEntry) (domain.Org, error) {
 	next := before
 	next.VerifiedDomains, next.PolicyVersion = domains, before.PolicyVersion+1
-	cond, vals := "attribute_exists(PK) AND policyVersion = :v", item{":v": num(int64(before.PolicyVersion))}
-	if before.PolicyVersion == 0 {
-		cond, vals = "attribute_exists(PK) AND attribute_not_exists(policyVersion)", nil
-	}
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newOrgItem(next)), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}},
+		s.orgRewrite(next, before.PolicyVersion),
+		s.callerIsOrgAdmin(before.ID, audit.Actor),
 		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
 	}
 	err := s.transact(ctx, "set verified domains", tx)
 	var c *cancelled
 	if errors.As(err, &c) {
+		if c.code(1) == "ConditionalCheckFailed" {
+			return before, domain.Errorf(domain.EFORBIDDEN, "Only active organisation admins may do this.")
+		}
 		return before, domain.Errorf(domain.ECONFLICT, "The organisation's settings changed meanwhile; read them again.")
 	}
 	if err != nil {
@@ -50,48 +52,17 @@ func (s *Store) SetVerifiedDomains(ctx context.Context, before domain.Org, domai
 }
 
 // DomainUsers reads one page of the users of one email domain (ASCII): a
-// Query of GSI2 `ORG#o#BYDOMAIN` over the domain's `<domain>#` prefix. The
-// cursor is ExternalUsers': the last profile's by-domain key. Users come
-// back with External set from the org.
+// Query of GSI2 `ORG#o#BYDOMAIN` over the domain's `<domain>#` prefix (the
+// one key range of usersInRanges). The cursor is ExternalUsers': the last
+// profile's by-domain key, which must be of that domain. Users come back
+// with External set from the org.
 func (s *Store) DomainUsers(ctx context.Context, org domain.Org, dom, cursor string, limit int) ([]domain.User, string, error) {
-	limit = max(1, min(limit, 1000))
-	lo, hi := domainPrefix(dom), dom+"$"
 	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !strings.HasPrefix(string(b), lo) || len(b) > 1024 {
+		if b, err := base64.RawURLEncoding.DecodeString(cursor); err != nil || !strings.HasPrefix(string(b), domainPrefix(dom)) {
 			return nil, "", badCursor()
 		}
-		lo = string(b) + " "
 	}
-	var out []domain.User
-	var start item
-	for {
-		res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(GSI2),
-			KeyConditionExpression:    aws.String("GSI2PK = :pk AND GSI2SK BETWEEN :lo AND :hi"),
-			ExpressionAttributeValues: item{":pk": str(byDomainGSI2PK(org.ID)), ":lo": str(lo), ":hi": str(hi)},
-			Limit:                     aws.Int32(int32(limit - len(out))), ExclusiveStartKey: start})
-		if err != nil {
-			return nil, "", fmt.Errorf("store: domain users: %w", err)
-		}
-		last := ""
-		for _, it := range res.Items {
-			ui, err := decodeUser(it)
-			if err != nil {
-				return nil, "", err
-			}
-			u := ui.domain()
-			u.External = org.IsExternal(u.Email)
-			out = append(out, u)
-			last = ui.GSI2SK
-		}
-		if len(out) >= limit {
-			return out, base64.RawURLEncoding.EncodeToString([]byte(last)), nil
-		}
-		if len(res.LastEvaluatedKey) == 0 {
-			return out, "", nil
-		}
-		start = res.LastEvaluatedKey
-	}
+	return s.usersInRanges(ctx, org, []keyRange{{lo: domainPrefix(dom), hi: dom + "$"}}, cursor, limit)
 }
 
 // AccessConcurrency bounds the Queries UsersAccess runs at once.

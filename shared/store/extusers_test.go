@@ -45,6 +45,14 @@ func TestSetVerifiedDomainsUnderVersion(t *testing.T) {
 		if len(sc.Org.VerifiedDomains) != 0 || sc.Org.PolicyVersion != last.PolicyVersion || sc.Org.Name != before.Name {
 			t.Fatalf("org after removing every domain: %+v", sc.Org)
 		}
+		// A caller who is no longer an org admin: refused in the transaction, nothing written.
+		notAdmin := domain.NewAudit(demo.OrgID, demo.SiteAdminID, domain.ActionDomainAdd, domain.OrgTarget(demo.OrgID), "req", time.Now(), nil, nil)
+		if _, err := fx.st.SetVerifiedDomains(ctx, last, []string{"sneaky.example"}, notAdmin); domain.ErrorCode(err) != domain.EFORBIDDEN {
+			t.Fatalf("a site admin's write: %v", err)
+		}
+		if sc, _ = fx.st.LoadCaller(ctx, demo.OrgID, demo.AdminID); len(sc.Org.VerifiedDomains) != 0 || sc.Org.PolicyVersion != last.PolicyVersion {
+			t.Fatalf("org after a refused write: %+v", sc.Org)
+		}
 		log, err := fx.st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: time.Now().Add(time.Hour), Limit: 10})
 		if err != nil || len(log.Items) != 2 {
 			t.Fatalf("audit entries: %v %v", log.Items, err)
