@@ -34,27 +34,36 @@ func pageHeaders() map[string]string {
 	}
 }
 
+// pageStyle is the stylesheet of the guest pages (accept, verification).
+const pageStyle = `body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#172b4d;margin:0}main{max-width:34rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 3px #0002}label{display:block;font-weight:600;margin:1rem 0 .3rem}input{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box;border:1px solid #8993a4;border-radius:4px}button{background:#0052cc;color:#fff;border:0;border-radius:4px;padding:.7rem 1.4rem;font-size:1rem;cursor:pointer;margin-top:1rem}button.secondary{background:#fff;color:#0052cc;border:1px solid #0052cc}.muted{color:#5e6c84;font-size:.9rem}.problem{background:#ffebe6;border-left:4px solid #de350b;padding:.6rem 1rem}`
+
+// pageOpen writes the head every guest page shares (not indexed, the
+// stylesheet, the title escaped) and opens its main element.
+func pageOpen(h *htmlx.Builder, title string) {
+	h.Markup(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="robots" content="noindex">
+<title>`)
+	h.Text(title)
+	h.Markup(`</title>
+<style>` + pageStyle + `</style>
+</head><body><main>
+`)
+}
+
 // page renders the accept page (confirm, accepted or error) with status.
 // Every value of d is written through htmlx, which escapes it: text as element
 // content, the token as a quoted attribute value.
 func page(status int, d pageData) events.APIGatewayProxyResponse {
 	var h htmlx.Builder
-	h.Markup(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex">
-<title>`)
+	title := d.Title
 	switch d.Kind {
 	case "confirm":
-		h.Markup(`Accept your invitation`)
+		title = "Accept your invitation"
 	case "accepted":
-		h.Markup(`Invitation accepted`)
-	default:
-		h.Text(d.Title)
+		title = "Invitation accepted"
 	}
-	h.Markup(`</title>
-<style>body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#172b4d;margin:0}main{max-width:34rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 3px #0002}button{background:#0052cc;color:#fff;border:0;border-radius:4px;padding:.7rem 1.4rem;font-size:1rem;cursor:pointer}.muted{color:#5e6c84;font-size:.9rem}</style>
-</head><body><main>
-`)
+	pageOpen(&h, title)
 	v := d.View
 	switch d.Kind {
 	case "confirm":

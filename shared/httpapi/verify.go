@@ -150,24 +150,16 @@ type verifyData struct {
 func verifyPage(status int, d verifyData, retry time.Duration) events.APIGatewayProxyResponse {
 	v := d.View
 	var h htmlx.Builder
-	h.Markup(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex">
-<title>`)
+	title := d.Title
 	switch d.Kind {
 	case "verified":
-		h.Markup(`Verification complete`)
+		title = "Verification complete"
 	case "code":
-		h.Markup(`Enter your code`)
+		title = "Enter your code"
 	case "start", "not-required":
-		h.Markup(`Verify your email address`)
-	default:
-		h.Text(d.Title)
+		title = "Verify your email address"
 	}
-	h.Markup(`</title>
-<style>body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#172b4d;margin:0}main{max-width:34rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 3px #0002}label{display:block;font-weight:600;margin:1rem 0 .3rem}input{font-size:1rem;padding:.5rem;width:100%;box-sizing:border-box;border:1px solid #8993a4;border-radius:4px}button{background:#0052cc;color:#fff;border:0;border-radius:4px;padding:.7rem 1.4rem;font-size:1rem;cursor:pointer;margin-top:1rem}button.secondary{background:#fff;color:#0052cc;border:1px solid #0052cc}.muted{color:#5e6c84;font-size:.9rem}.problem{background:#ffebe6;border-left:4px solid #de350b;padding:.6rem 1rem}</style>
-</head><body><main>
-`)
+	pageOpen(&h, title)
 	problem := func() {
 		if d.Message != "" && d.Kind != "error" {
 			h.Markup(`<p class="problem" role="alert" id="problem">`)
