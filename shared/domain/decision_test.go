@@ -172,3 +172,24 @@ func BenchmarkDecideAPI(b *testing.B) {
 		}
 	}
 }
+
+// TestDecideAllocatesNothing pins the benchmarks' claim: the rule allocates
+// nothing on its longest web path nor on the api client's path.
+func TestDecideAllocatesNothing(t *testing.T) {
+	now := time.Now()
+	for name, in := range map[string]DecisionInput{
+		"web": {User: User{Status: UserActive, External: true}, Access: Access{Effective: RoleGuest, Space: "MKT"}, Client: ClientWeb,
+			Space: "PUB", SpaceKnown: true, SpaceAnonymous: true, Policy: ExternalPolicy{TwoStep: true, VerifyEvery: time.Hour, SessionsResetAt: now.Add(-time.Hour)},
+			VerifiedAt: now.Add(-time.Minute), Now: now},
+		"api": {User: User{OrgID: "o", AccountID: "a", Status: UserActive, External: true}, Access: Access{Effective: RoleGuest, Space: "MKT"},
+			Client: ClientAPI, Space: "MKT", SpaceKnown: true, APIToken: &APIToken{OrgID: "o", AccountID: "a", ExpiresAt: now.Add(time.Hour)}, Now: now},
+	} {
+		if n := testing.AllocsPerRun(100, func() {
+			if d := Decide(in); !d.Allow {
+				t.Fatal(d)
+			}
+		}); n != 0 {
+			t.Errorf("%s: %v allocations per decision", name, n)
+		}
+	}
+}
