@@ -15,6 +15,7 @@ const screens = {
   billing: () => import("./screens/billing.js"),
   audit: () => import("./screens/audit.js"),
   external: () => import("./screens/external.js"),
+  user: () => import("./screens/user.js"),
 };
 const HOME = "invite";
 const SCOPE_KEY = "ga.scope";

@@ -1,0 +1,58 @@
+// Invitations: a site's invitations a page at a time (filter by state), with
+// resend and revoke (revoke asks first).
+// Calls: GET /orgs/{org}/sites/{site}/invitations,
+// POST …/invitations/{id}/resend, POST …/invitations/{id}/revoke.
+
+import { call, get, idempotencyKey, path } from "../api.js";
+import { act, announce, confirmDialog, field, fill, h, pager, select, table, when } from "../ui.js";
+
+export const title = "Invitations";
+
+export async function render(el, ctx) {
+  const { org, site } = ctx;
+  const status = select("status", [["", "Any"], "pending", "accepted", "revoked", "expired"], "");
+  const filter = h("form", { "aria-label": "Filter invitations", class: "row" }, field("State", status), h("button", { type: "submit" }, "Show"));
+  const list = h("div", { id: "invitation-list" });
+  let page;
+
+  async function resend(inv, btn) {
+    const res = await act(btn, list, () => call("POST", path("orgs", org, "sites", site, "invitations", inv.id, "resend"), { idempotencyKey: idempotencyKey() }));
+    if (!res) return;
+    announce(`${res.body.message} (${inv.email}: email ${res.body.emailDelivery}).`);
+    page.reload();
+  }
+
+  async function revoke(inv, btn) {
+    const ok = await confirmDialog("Revoke this invitation?", [`The invitation to ${inv.email} stops working, and the seat and memberships it holds are released.`], "Revoke invitation", true);
+    if (!ok) return;
+    const res = await act(btn, list, () => call("POST", path("orgs", org, "sites", site, "invitations", inv.id, "revoke"), { idempotencyKey: idempotencyKey() }));
+    if (!res) return;
+    announce(`Revoked the invitation to ${inv.email}` + (res.body.groups.length ? `; memberships released: ${res.body.groups.join(", ")}.` : "."));
+    page.reload();
+  }
+
+  function show(items) {
+    return table("Invitations", [
+      { title: "Email", cell: (i) => i.email },
+      { title: "State", cell: (i) => i.status },
+      { title: "Becomes", cell: (i) => h("span", { class: "tag " + i.kind }, i.kind) },
+      { title: "Roles", cell: (i) => Object.entries(i.roles).map(([p, r]) => p + ": " + r).join(", ") },
+      { title: "Groups", cell: (i) => i.groups.join(", ") },
+      { title: "Email delivery", cell: (i) => i.emailDelivery },
+      { title: "Expires", cell: (i) => when(i.expiresAt) },
+      { title: "Actions", cell: (i) => i.status === "pending" ? h("div", { class: "actions" },
+        h("button", { type: "button", class: "secondary", "aria-label": "Resend to " + i.email, onclick: (ev) => resend(i, ev.currentTarget) }, "Resend"),
+        h("button", { type: "button", class: "danger", "aria-label": "Revoke invitation to " + i.email, onclick: (ev) => revoke(i, ev.currentTarget) }, "Revoke")) : "" },
+    ], items, "No invitations.");
+  }
+
+  function load() {
+    page = pager(list, async (cursor) => {
+      const r = await get(path("orgs", org, "sites", site, "invitations"), { limit: 20, cursor, status: status.value });
+      return { items: r.invitations, next: r.next };
+    }, show);
+  }
+  filter.addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+  fill(el, filter, list);
+  load();
+}
