@@ -77,10 +77,13 @@ export function announce(text) {
   fill(statusEl(), text);
 }
 
-/** Clear the alert and status regions and every field error in root. */
-export function clearProblems(root = document) {
+/**
+ * Clear the alert region and every field error in root, and the status
+ * region unless keepStatus (a list reloading after an action keeps its news).
+ */
+export function clearProblems(root = document, keepStatus = false) {
   fill(alertEl());
-  fill(statusEl());
+  if (!keepStatus) fill(statusEl());
   for (const p of root.querySelectorAll(".field-error")) {
     const ctl = root.querySelector(`[aria-describedby~="${p.id}"]`);
     if (ctl) {
@@ -140,13 +143,14 @@ export function showProblem(err, form) {
 }
 
 /**
- * Run an action from a button: disable it meanwhile, clear old problems, show
+ * Run an action from a button: disable it meanwhile, clear old problems (and
+ * the status region; without a button, a reload, it stays), show
  * a thrown error (field errors inside form). Answers the action's result, or
  * undefined when it failed.
  */
 export async function act(button, form, fn) {
   if (button) button.disabled = true;
-  clearProblems(form || document);
+  clearProblems(form || document, !button);
   try {
     return await fn();
   } catch (e) {

@@ -86,7 +86,7 @@ export async function render(el, ctx) {
     const count = n || "The";
     const effect = billing
       ? [`This site has ${billing.paidUsers} paid user(s) and ${billing.guests} guest(s); it may have ${billing.userLimit} users in all (${billing.freeUserSlots} free).`,
-         `Inviting ${n || "these"} paid user(s) adds ${n || "one"} billed seat(s) each and ${5 * (n || 1)} guest slot(s) (5 per paid user).`]
+         `Each paid user is a billed seat: inviting ${n || "them"} adds ${n ? n + " seat(s)" : "one seat each"} (and room for ${n ? 5 * n : 5} more guest(s), 5 per paid user).`]
       : ["Each paid user is a billed seat."];
     fill(plan, h("div", { class: "warning", id: "paid-warning" },
       h("h2", {}, "These invitees become paid users, not guests"),

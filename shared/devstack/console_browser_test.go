@@ -1,0 +1,211 @@
+package devstack_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/guestaccess/guestaccess/shared/browsertest"
+	"github.com/guestaccess/guestaccess/shared/demo"
+)
+
+// The reference admin console (shared/console) in a real headless Chromium,
+// on its own origin, calling the dev stack's API cross-origin, as an org
+// admin uses it. Screenshots of the main screens are kept under
+// .cache/artifacts/browser/<test>/.
+
+// evalIn evaluates a JavaScript expression in the tab and answers its value.
+func evalIn[T any](tab *browsertest.Tab, expr string) T {
+	var v T
+	tab.Do("evaluate "+expr, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		var err error
+		v, err = chromedp.Evaluate[T](expr)(ctx, tg)
+		return err
+	}))
+	return v
+}
+
+// css names elements by a CSS selector.
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+// xpathLiteral quotes s for XPath (no quote characters in our values).
+func xpathLiteral(s string) string { return `"` + s + `"` }
+
+// waitText waits until the element sel's text contains want.
+func waitText(sel, want string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//*[@id=%s][contains(., %s)]`, xpathLiteral(strings.TrimPrefix(sel, "#")), xpathLiteral(want))))
+}
+
+// goTo opens a console screen by its hash and waits for it to render.
+func goTo(tab *browsertest.Tab, screen string, ready string) {
+	tab.Do("open #/"+screen,
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/`+screen+`"`),
+		chromedp.WaitVisible(css(ready)))
+	if a := evalIn[string](tab, `document.getElementById("alert").innerText`); a != "" {
+		tab.Screenshot("failed-" + screen)
+		panicf(tab, "screen %s shows a problem: %s", screen, a)
+	}
+}
+
+// panicf is t.Fatalf for the tab's test (Tab holds it).
+func panicf(tab *browsertest.Tab, format string, args ...any) {
+	tab.Do("fail: "+fmt.Sprintf(format, args...), chromedp.Func(func(context.Context, *chromedp.Target) error {
+		return fmt.Errorf(format, args...)
+	}))
+}
+
+// unlabelled answers a description of every visible form control on the
+// page that has no label (a <label>, aria-label or aria-labelledby).
+const unlabelled = `[...document.querySelectorAll("input, select, textarea")]
+  .filter(e => e.type !== "hidden" && e.getClientRects().length)
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
+  .map(e => e.outerHTML.slice(0, 120)).join("\n")`
+
+// inboxLink opens the SES emulator's inbox web UI, finds the email to addr,
+// shows its HTML and answers the accept link in it.
+func inboxLink(t *testing.T, tab *browsertest.Tab, sesURL, addr string) string {
+	t.Helper()
+	tab.Do("open the inbox", chromedp.Navigate(sesURL+"/"),
+		chromedp.WaitVisible(chromedp.Search(`//div[@class="email-inner"][contains(., `+xpathLiteral(addr)+`)]`)))
+	tab.Do("show the email's HTML", chromedp.Click(chromedp.Search(`//div[@class="email-inner"][contains(., `+xpathLiteral(addr)+`)]//button[contains(., "Toggle HTML view")]`)))
+	tab.Screenshot("inbox " + strings.Split(addr, "@")[0])
+	link := evalIn[string](tab, `[...document.querySelectorAll(".email-inner")].filter(n => n.innerText.includes(`+"`"+addr+"`"+`))
+	  .map(n => { const f = n.querySelector("iframe"); const a = f && f.contentDocument.querySelector('a[href*="/invitations/accept"]'); return a ? a.href : ""; })
+	  .find(Boolean) || ""`)
+	if link == "" {
+		t.Fatalf("no accept link in the inbox's email to %s", addr)
+	}
+	return link
+}
+
+// consoleFlow is the admin's session once signed in at base: invite two
+// guests (one through the partners group), accept both from the inbox,
+// assign a space, change a group's role and watch the job, preview and apply
+// a policy change, and find each step in the audit log.
+func consoleFlow(t *testing.T, tab *browsertest.Tab, e *env, base string) {
+	t.Helper()
+	direct, viaGroup := unique("console-direct"), unique("console-partner")
+
+	// Invite: the paid-user warning first (staff makes paid users), then two guests.
+	goTo(tab, "invite", `textarea[name=emails]`)
+	tab.Screenshot("invite")
+	tab.Do("choose staff: the warning shows",
+		chromedp.SendKeys(css(`textarea[name=emails]`), viaGroup),
+		chromedp.Click(css(`input[name=group][value=`+demo.PaidGroup+`]`)),
+		chromedp.WaitVisible(css(`#paid-warning`)))
+	if w := tab.Text(`#paid-warning`); !strings.Contains(w, "paid users") || !strings.Contains(w, "group staff") || !strings.Contains(w, "paid user(s)") {
+		t.Fatalf("paid warning: %q", w)
+	}
+	tab.Do("send without confirming: refused next to the checkbox",
+		chromedp.Click(css(`#screen-body form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#confirm-paid[aria-invalid=true]`)))
+	if msg := evalIn[string](tab, `document.getElementById(document.getElementById("confirm-paid").getAttribute("aria-describedby").split(" ").pop()).innerText`); !strings.Contains(msg, "confirm") {
+		t.Fatalf("the confirmation's field error: %q", msg)
+	}
+	tab.Screenshot("invite paid warning")
+	tab.Do("choose partners instead",
+		chromedp.Click(css(`input[name=group][value=`+demo.PaidGroup+`]`)),
+		chromedp.Click(css(`input[name=group][value=`+demo.GuestGroup+`]`)),
+		waitText("#invite-kind", "guests"),
+		chromedp.Click(css(`#screen-body form button[type=submit]`)),
+		waitText("#invite-summary", "Invited 1"))
+	if s := tab.Text("#invite-summary"); !strings.Contains(s, "The invitees are: guest") {
+		t.Fatalf("summary: %q", s)
+	}
+	tab.Screenshot("invited via partners")
+	goTo(tab, "invitations", `#invitation-list table`)
+	goTo(tab, "invite", `textarea[name=emails]`)
+	tab.Do("invite a guest with the direct role",
+		chromedp.SendKeys(css(`textarea[name=emails]`), direct),
+		chromedp.SetValue(css(`select[name="products.confluence.role"]`), "guest"),
+		chromedp.Click(css(`#screen-body form button[type=submit]`)),
+		waitText("#invite-summary", "Invited 1"))
+	if r := tab.Text("#invite-results table"); !strings.Contains(r, direct) || !strings.Contains(r, "invited") || !strings.Contains(r, "guest") {
+		t.Fatalf("results: %q", r)
+	}
+
+	// Each guest accepts from the link in their email.
+	for _, addr := range []string{viaGroup, direct} {
+		link := inboxLink(t, tab, e.SESURL, addr)
+		tab.Do("open the link of "+addr, chromedp.Navigate(link), chromedp.WaitVisible(css(`button[type=submit]`)))
+		tab.Do("accept as "+addr, chromedp.Click(css(`button[type=submit]`)), chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "You're in")]`)))
+	}
+	tab.Do("back to the console", chromedp.Navigate(base+"/#/invitations"), chromedp.WaitVisible(css(`#invitation-list table`)))
+	if l := tab.Text("#invitation-list"); !strings.Contains(l, viaGroup) || !strings.Contains(l, "accepted") {
+		t.Fatalf("invitations: %q", l)
+	}
+	tab.Screenshot("invitations")
+
+	// Assign a space to the guest who came through partners.
+	goTo(tab, "guests", `#guest-list table`)
+	row := `//tr[contains(., ` + xpathLiteral(viaGroup) + `)]`
+	tab.Do("assign ENG",
+		chromedp.SetValue(chromedp.Search(row+`//select`), demo.SpaceENG),
+		chromedp.Click(chromedp.Search(row+`//button[.="Assign"]`)),
+		waitText("#status", "Assigned "+viaGroup+" to ENG"),
+		chromedp.WaitVisible(chromedp.Search(row+`//span[@class="guest-space"][.="ENG"]`)))
+	tab.Screenshot("guests")
+
+	// A group's role: a job through the queue, followed to done.
+	goTo(tab, "groups", `#group-list table`)
+	tab.Screenshot("groups")
+	goTo(tab, "groups/"+demo.GuestGroup, `#member-list table`)
+	tab.Do("give partners Jira user",
+		chromedp.SetValue(css(`select[name=product]`), "jira"),
+		chromedp.SetValue(css(`select[name=role]`), "user"),
+		chromedp.Click(chromedp.Search(`//button[.="Change role"]`)),
+		chromedp.WaitVisible(css(`#role-job progress`)))
+	tab.Do("the job reaches done", chromedp.WaitVisible(css(`#role-job .job[data-state=done]`)))
+	if p := tab.Text("#role-job .progress-text"); !strings.Contains(p, "state: done") {
+		t.Fatalf("job: %q", p)
+	}
+	tab.Screenshot("group role job done")
+
+	// Billing as a picture.
+	goTo(tab, "billing", `#billing-chart`)
+	if d := evalIn[string](tab, `document.querySelector("#billing-chart desc").textContent`); !strings.Contains(d, "paid user(s)") || !strings.Contains(d, "free guest slot(s)") {
+		t.Fatalf("billing text alternative: %q", d)
+	}
+	tab.Screenshot("billing")
+
+	// The external user policy: preview, then apply.
+	goTo(tab, "external", `#domain-list table`)
+	pf := `#screen-body form[aria-label="External user policy"] `
+	tab.Do("preview two-step on",
+		chromedp.SetValue(css(pf+`select[name=twoStepVerification]`), "on"),
+		chromedp.Click(css(pf+`button[type=submit]`)),
+		chromedp.WaitVisible(css(`#apply-policy`)))
+	if p := tab.Text("#policy-preview"); !strings.Contains(p, direct) || !strings.Contains(p, "affected") {
+		t.Fatalf("preview: %q", p)
+	}
+	tab.Screenshot("external policy preview")
+	tab.Do("apply", chromedp.Click(css(`#apply-policy`)), waitText("#status", "Policy applied"))
+	if c := tab.Text("#policy-current"); !strings.Contains(c, "two-step verification on") {
+		t.Fatalf("policy now: %q", c)
+	}
+	tab.Screenshot("external users")
+
+	// Every step in the audit log.
+	goTo(tab, "audit", `#audit-list table`)
+	log := tab.Text("#audit-list")
+	for _, action := range []string{"invitation.create", "invitation.accept", "guest.space.assign", "group.role", "org.policy.update"} {
+		if !strings.Contains(log, action) {
+			t.Errorf("the audit log screen shows no %s:\n%s", action, log)
+		}
+	}
+	tab.Screenshot("audit")
+	tab.Do("filter by the admin", chromedp.SendKeys(css(`input[name=actor]`), demo.AdminID), chromedp.Click(chromedp.Search(`//button[.="Show entries"]`)),
+		chromedp.WaitVisible(css(`#audit-list table`)))
+	if strings.Contains(tab.Text("#audit-list"), "invitation.accept") {
+		t.Errorf("filtered by actor %s, the log still shows the guests' acceptances", demo.AdminID)
+	}
+	_ = url.Values{}
+	_ = time.Second
+	_ = kb.Tab
+}
