@@ -3,10 +3,8 @@ package devstack_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -205,7 +203,100 @@ func consoleFlow(t *testing.T, tab *browsertest.Tab, e *env, base string) {
 	if strings.Contains(tab.Text("#audit-list"), "invitation.accept") {
 		t.Errorf("filtered by actor %s, the log still shows the guests' acceptances", demo.AdminID)
 	}
-	_ = url.Values{}
-	_ = time.Second
-	_ = kb.Tab
+}
+
+// tabTo presses Tab until the focused element matches sel (at most 80
+// presses), as a keyboard user moves through the page.
+func tabTo(t *testing.T, tab *browsertest.Tab, sel string) {
+	t.Helper()
+	q := "document.activeElement && document.activeElement.matches(`" + sel + "`)"
+	for i := 0; i < 80; i++ {
+		if evalIn[bool](tab, q) {
+			return
+		}
+		tab.Do("press Tab towards "+sel, chromedp.KeyEvent(kb.Tab))
+	}
+	tab.Screenshot("failed-tab-to")
+	t.Fatalf("Tab never reached %s", sel)
+}
+
+// focused answers a short description of the focused element.
+func focused(tab *browsertest.Tab) string {
+	return evalIn[string](tab, `(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + (e.getAttribute("aria-label") || e.innerText || e.name || "").slice(0, 60))(document.activeElement)`)
+}
+
+// keyboardInvite invites addr as a guest with key presses only (Tab, arrow
+// keys, typing, Enter) from wherever the console has focus.
+func keyboardInvite(t *testing.T, tab *browsertest.Tab, addr string) {
+	t.Helper()
+	tabTo(t, tab, `nav a[href="#/invite"]`)
+	tab.Do("open Invite with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`textarea[name=emails]`)))
+	if f := focused(tab); !strings.HasPrefix(f, "h1#screen-title") {
+		t.Fatalf("after navigation the focus is on %q, not the screen's heading", f)
+	}
+	tabTo(t, tab, `textarea[name=emails]`)
+	tab.Do("type the address", chromedp.KeyEvent(addr))
+	tabTo(t, tab, `select[name="products.confluence.role"]`)
+	tab.Do("choose guest with the arrow key", chromedp.KeyEvent(kb.ArrowDown))
+	if v := evalIn[string](tab, `document.activeElement.value`); v != "guest" {
+		t.Fatalf("the Confluence role is %q after ArrowDown", v)
+	}
+	tabTo(t, tab, `#screen-body form button[type=submit]`)
+	tab.Do("send with Enter", chromedp.KeyEvent(kb.Enter), waitText("#invite-summary", "Invited 1"))
+	if f := focused(tab); !strings.HasPrefix(f, "h2") {
+		t.Errorf("after sending the focus is on %q, not the results' heading", f)
+	}
+	if r := tab.Text("#invite-results table"); !strings.Contains(r, addr) {
+		t.Fatalf("results: %q", r)
+	}
+	tab.Screenshot("keyboard invite")
+}
+
+// keyboardDialog opens the revoke dialog of the newest pending invitation
+// with Enter, checks that Tab stays inside it and Escape returns the focus
+// to its button, with nothing revoked.
+func keyboardDialog(t *testing.T, tab *browsertest.Tab, addr string) {
+	t.Helper()
+	tabTo(t, tab, `nav a[href="#/invitations"]`)
+	tab.Do("open Invitations with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`#invitation-list table`)))
+	revoke := `button[aria-label="Revoke invitation to ` + addr + `"]`
+	tabTo(t, tab, revoke)
+	tab.Do("open the dialog", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`dialog[open]`)))
+	tab.Screenshot("revoke dialog")
+	for i := 0; i < 4; i++ {
+		if !evalIn[bool](tab, `!!document.activeElement.closest("dialog[open]")`) {
+			t.Fatalf("Tab left the open dialog: focus on %q", focused(tab))
+		}
+		tab.Do("Tab inside the dialog", chromedp.KeyEvent(kb.Tab))
+	}
+	tab.Do("Escape closes it", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css(`dialog`)))
+	if !evalIn[bool](tab, "document.activeElement.matches(`"+revoke+"`)") {
+		t.Fatalf("after the dialog the focus is on %q, not the button that opened it", focused(tab))
+	}
+	if r := tab.Text("#invitation-list"); !strings.Contains(r, "pending") {
+		t.Fatalf("cancelled, the invitation should still be pending: %q", r)
+	}
+}
+
+// everyControlLabelled visits every screen (and a group's and a user's
+// page, and the sign-in screen when given) and fails on a form control
+// without a label, or a page without its landmarks and skip link.
+func everyControlLabelled(t *testing.T, tab *browsertest.Tab) {
+	t.Helper()
+	for _, s := range []struct{ screen, ready string }{
+		{"invite", `textarea[name=emails]`}, {"invitations", `#invitation-list table`}, {"groups", `#group-list table`},
+		{"groups/" + demo.GuestGroup, `#member-list`}, {"user/" + demo.GuestID, `#user-tokens`}, {"guests", `#guest-list table`},
+		{"billing", `#billing-chart`}, {"audit", `#audit-list table`}, {"external", `#external-list table`},
+	} {
+		goTo(tab, s.screen, s.ready)
+		if bad := evalIn[string](tab, unlabelled); bad != "" {
+			t.Errorf("screen %s: form controls without a label:\n%s", s.screen, bad)
+		}
+		if n := evalIn[int](tab, `document.querySelectorAll("header, nav, main").length`); n != 3 {
+			t.Errorf("screen %s: %d of the header, nav and main landmarks", s.screen, n)
+		}
+		if h := evalIn[string](tab, `document.querySelector("h1").textContent`); h == "" {
+			t.Errorf("screen %s has no heading", s.screen)
+		}
+	}
 }

@@ -133,6 +133,14 @@ async function main() {
     route();
   });
   window.addEventListener("hashchange", () => route());
+  // A link to the screen on show starts it afresh (no hashchange fires).
+  $("nav").addEventListener("click", (ev) => {
+    const a = ev.target.closest("a");
+    if (a && a.getAttribute("href") === location.hash) {
+      ev.preventDefault();
+      route();
+    }
+  });
   try {
     const done = await finishSignIn(config);
     if (done && !location.hash) location.replace("#/" + HOME);

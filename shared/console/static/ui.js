@@ -162,8 +162,7 @@ export async function act(button, form, fn) {
 }
 
 /**
- * Ask before a change: a modal dialog (focus trapped inside by the browser,
- * Escape cancels) that answers true when confirmed; focus returns to what had
+ * Ask before a change: a modal dialog (focus kept inside, Escape cancels) that answers true when confirmed; focus returns to what had
  * it.
  */
 export function confirmDialog(title, text, confirmLabel = "Confirm", danger = false) {
@@ -176,6 +175,21 @@ export function confirmDialog(title, text, confirmLabel = "Confirm", danger = fa
       h("h2", { id: headingId }, title),
       (Array.isArray(text) ? text : [text]).map((t) => (t instanceof Node ? t : h("p", {}, t))),
       h("div", { class: "actions" }, yes, no));
+    // The page behind is inert; Tab and Shift+Tab cycle inside the dialog
+    // instead of leaving it for the browser's own controls.
+    dlg.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Tab") return;
+      const items = [...dlg.querySelectorAll("button, [href], input, select, textarea")].filter((x) => !x.disabled);
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (ev.shiftKey && document.activeElement === first) {
+        ev.preventDefault();
+        last.focus();
+      } else if (!ev.shiftKey && document.activeElement === last) {
+        ev.preventDefault();
+        first.focus();
+      }
+    });
     let answer = false;
     yes.addEventListener("click", () => { answer = true; dlg.close(); });
     no.addEventListener("click", () => dlg.close());
