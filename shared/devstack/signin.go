@@ -85,7 +85,6 @@ button:focus{outline:3px solid #4c9aff;outline-offset:2px}.muted{color:#5e6c84;f
 // a code, and a 303 back to the client).
 func (s *signIn) authorize(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
 	q := r.URL.Query()
 	if r.Method == http.MethodPost {
 		if err := r.ParseForm(); err != nil {
@@ -95,6 +94,14 @@ func (s *signIn) authorize(w http.ResponseWriter, r *http.Request) {
 		q = r.PostForm
 	}
 	ar, problem := s.parse(q)
+	// Chromium holds a form's redirect to form-action too: the chooser's
+	// POST answers 303 to the client's redirect URI (an allowed origin, as
+	// parse checked), so that origin is a form target as well as 'self'.
+	formAction := "'self'"
+	if u, err := url.Parse(ar.RedirectURI); problem == "" && err == nil {
+		formAction += " " + u.Scheme + "://" + u.Host
+	}
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'")
 	sub := q.Get("sub")
 	if problem == "" && r.Method == http.MethodPost && !domain.ValidAccountID(sub) {
 		problem = "sub must be an account id"
