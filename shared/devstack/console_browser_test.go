@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/guestaccess/guestaccess/shared/browsertest"
 	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/shared/devstack"
 )
 
 // The reference admin console (shared/console) in a real headless Chromium,
@@ -230,10 +232,8 @@ func focused(tab *browsertest.Tab) string {
 func keyboardInvite(t *testing.T, tab *browsertest.Tab, addr string) {
 	t.Helper()
 	tabTo(t, tab, `nav a[href="#/invite"]`)
-	tab.Do("open Invite with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`textarea[name=emails]`)))
-	if f := focused(tab); !strings.HasPrefix(f, "h1#screen-title") {
-		t.Fatalf("after navigation the focus is on %q, not the screen's heading", f)
-	}
+	// The screen is drawn afresh and the focus moves to its heading.
+	tab.Do("open Invite with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`h1#screen-title:focus`)), chromedp.WaitVisible(css(`textarea[name=emails]`)))
 	tabTo(t, tab, `textarea[name=emails]`)
 	tab.Do("type the address", chromedp.KeyEvent(addr))
 	tabTo(t, tab, `select[name="products.confluence.role"]`)
@@ -258,7 +258,7 @@ func keyboardInvite(t *testing.T, tab *browsertest.Tab, addr string) {
 func keyboardDialog(t *testing.T, tab *browsertest.Tab, addr string) {
 	t.Helper()
 	tabTo(t, tab, `nav a[href="#/invitations"]`)
-	tab.Do("open Invitations with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`#invitation-list table`)))
+	tab.Do("open Invitations with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`h1#screen-title:focus`)), chromedp.WaitVisible(css(`#invitation-list table`)))
 	revoke := `button[aria-label="Revoke invitation to ` + addr + `"]`
 	tabTo(t, tab, revoke)
 	tab.Do("open the dialog", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`dialog[open]`)))
@@ -299,4 +299,107 @@ func everyControlLabelled(t *testing.T, tab *browsertest.Tab) {
 			t.Errorf("screen %s has no heading", s.screen)
 		}
 	}
+}
+
+// signInAsAdmin opens the console, presses its sign-in button and the
+// org admin's button on the dev identity provider's page, and checks where
+// the token went: sessionStorage only, and the code and state gone from the
+// address bar.
+func signInAsAdmin(t *testing.T, tab *browsertest.Tab, e *env) {
+	t.Helper()
+	tab.Do("open the console", chromedp.Navigate(e.ConsoleURL+"/"), chromedp.WaitVisible(css(`#signin`)))
+	tab.Screenshot("sign in")
+	admin := `button[name=sub][value="` + demo.AdminID + `"]`
+	tab.Do("press sign in", chromedp.Click(css(`#signin`)), chromedp.WaitVisible(css(admin)))
+	tab.Screenshot("identity provider")
+	tab.Do("choose the org admin", chromedp.Click(css(admin)), chromedp.WaitVisible(css(`textarea[name=emails]`)))
+	checkSignedIn(t, tab, e)
+}
+
+// checkSignedIn: the console is on its origin, with no code or state in
+// the address, the token in sessionStorage and nowhere else.
+func checkSignedIn(t *testing.T, tab *browsertest.Tab, e *env) {
+	t.Helper()
+	loc := tab.Location()
+	if !strings.HasPrefix(loc, e.ConsoleURL+"/") || strings.Contains(loc, "code=") || strings.Contains(loc, "state=") {
+		t.Fatalf("after sign-in the address is %s", loc)
+	}
+	if who := tab.Text("#who"); !strings.Contains(who, demo.AdminID) {
+		t.Fatalf("signed in as %q", who)
+	}
+	if n := evalIn[int](tab, `localStorage.length`); n != 0 {
+		t.Errorf("localStorage holds %d item(s)", n)
+	}
+	if c := evalIn[string](tab, `document.cookie`); c != "" {
+		t.Errorf("cookies: %q", c)
+	}
+	if !evalIn[bool](tab, `(JSON.parse(sessionStorage.getItem("ga.token") || "{}").accessToken || "").split(".").length === 3`) {
+		t.Error("no token in sessionStorage")
+	}
+	if evalIn[bool](tab, `sessionStorage.getItem("ga.pkce") !== null`) {
+		t.Error("the PKCE verifier outlived the sign-in")
+	}
+}
+
+// TestConsoleBrowser: an org admin signs in to the console on its own origin
+// (authorization code with PKCE on the dev identity provider) and, with
+// every call a real cross-origin call through the local gateway, invites two
+// guests (one through the partners group, after the paid-user warning for
+// staff), each guest accepts from the email read in the inbox's web UI, the
+// admin assigns a space, changes a group's role and watches the job finish
+// through the queue, previews and applies a policy change, and finds each
+// step in the audit log. Then a token the API refuses sends the admin back
+// to sign in, and signing out forgets the token.
+func TestConsoleBrowser(t *testing.T) {
+	began := time.Now()
+	tab := browsertest.New(t)
+	e := start(t, "embedded", func(o *devstack.Options) { o.Personas = true; o.JobsInlineMembers = -1 })
+	signInAsAdmin(t, tab, e)
+	consoleFlow(t, tab, e, e.ConsoleURL)
+
+	// A token the API refuses (401): back to sign in, the token forgotten.
+	tab.Do("spoil the token and reload",
+		chromedp.Evaluate[chromedp.Void](`sessionStorage.setItem("ga.token", JSON.stringify({accessToken: "x.y.z"}))`),
+		chromedp.Reload(), chromedp.WaitVisible(css(`#signin-reason`)))
+	if r := tab.Text("#signin-reason"); !strings.Contains(r, "401") {
+		t.Fatalf("after a 401: %q", r)
+	}
+	if evalIn[bool](tab, `sessionStorage.getItem("ga.token") !== null`) {
+		t.Error("a refused token is kept")
+	}
+	// Sign in again (the provider's page), then out.
+	admin := `button[name=sub][value="` + demo.AdminID + `"]`
+	tab.Do("sign in again", chromedp.Click(css(`#signin`)), chromedp.WaitVisible(css(admin)), chromedp.Click(css(admin)),
+		chromedp.WaitVisible(css(`#audit-list table`)))
+	checkSignedIn(t, tab, e) // back on the screen it left: the audit log
+	tab.Do("sign out", chromedp.Click(css(`#signout`)), chromedp.WaitVisible(css(`#signin`)))
+	if evalIn[bool](tab, `sessionStorage.getItem("ga.token") !== null`) {
+		t.Error("signed out, the token is still in sessionStorage")
+	}
+	t.Logf("console browser test: %s", time.Since(began).Round(100*time.Millisecond))
+}
+
+// TestConsoleKeyboard: the console by keyboard alone (Tab, arrow keys,
+// typing, Enter, Escape; no clicks): sign in, invite a guest, open and
+// cancel a confirmation dialog; and every form control of every screen has
+// a label.
+func TestConsoleKeyboard(t *testing.T) {
+	began := time.Now()
+	tab := browsertest.New(t)
+	e := start(t, "embedded", func(o *devstack.Options) { o.Personas = true })
+	tab.Do("open the console", chromedp.Navigate(e.ConsoleURL+"/"), chromedp.WaitVisible(css(`#signin`)))
+	if first := evalIn[string](tab, `document.querySelector("a[href], button, input, select, textarea").textContent`); first != "Skip to content" {
+		t.Errorf("the first focusable element is %q, not the skip link", first)
+	}
+	tabTo(t, tab, `#signin`)
+	admin := `button[name=sub][value="` + demo.AdminID + `"]`
+	tab.Do("sign in with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(admin)))
+	tabTo(t, tab, admin)
+	tab.Do("choose the org admin with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`textarea[name=emails]`)))
+	checkSignedIn(t, tab, e)
+	addr := unique("keys")
+	keyboardInvite(t, tab, addr)
+	keyboardDialog(t, tab, addr)
+	everyControlLabelled(t, tab)
+	t.Logf("console keyboard test: %s", time.Since(began).Round(100*time.Millisecond))
 }
