@@ -299,6 +299,17 @@ func everyControlLabelled(t *testing.T, tab *browsertest.Tab) {
 			t.Errorf("screen %s has no heading", s.screen)
 		}
 	}
+	// A space's panel, opened by keyboard.
+	goTo(tab, "guests", `#guest-list table`)
+	tabTo(t, tab, `button[aria-label="Manage space `+demo.SpaceMKT+`"]`)
+	tab.Do("open the space's panel", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`#sm-h:focus`)))
+	if bad := evalIn[string](tab, unlabelled); bad != "" {
+		t.Errorf("a space's panel: form controls without a label:\n%s", bad)
+	}
+	if a := tab.Text("#space-guests table"); !strings.Contains(a, demo.SpaceAdminID) {
+		t.Errorf("the space's admins: %q", a)
+	}
+	tab.Screenshot("space panel")
 }
 
 // signInAsAdmin opens the console, presses its sign-in button and the

@@ -1,8 +1,10 @@
-// Guests by space: the site's spaces (register one; list a space's guests),
+// Guests by space: the site's spaces (register one; list a space's guests;
+// rename one, open or close it to anonymous access, name its admins),
 // and the site's guests (filter by space and state) with assign, move,
 // unassign and remove. A move is asked for when the API answers that the
 // guest is in another space (409 naming currentSpace).
-// Calls: GET/POST /orgs/{org}/sites/{site}/spaces, GET …/spaces/{key}/guests,
+// Calls: GET/POST /orgs/{org}/sites/{site}/spaces, GET/PATCH …/spaces/{key},
+// PUT/DELETE …/spaces/{key}/admins/{a}, GET …/spaces/{key}/guests,
 // GET /orgs/{org}/sites/{site}/guests, PUT/DELETE …/guests/{a}/space,
 // DELETE /orgs/{org}/users/{a}.
 
@@ -77,7 +79,9 @@ export async function render(el, ctx) {
       { title: "Key", cell: (s) => s.key },
       { title: "Name", cell: (s) => s.name },
       { title: "Anonymous access", cell: (s) => (s.anonymousAccess ? "yes" : "no") },
-      { title: "Guests", cell: (s) => h("button", { type: "button", class: "secondary", "aria-label": "Show the guests of " + s.key, onclick: () => showSpaceGuests(s) }, "Show guests") },
+      { title: "Actions", cell: (s) => h("div", { class: "actions" },
+        h("button", { type: "button", class: "secondary", "aria-label": "Show the guests of " + s.key, onclick: () => showSpaceGuests(s) }, "Show guests"),
+        h("button", { type: "button", class: "secondary", "aria-label": "Manage space " + s.key, onclick: () => manageSpace(s.key) }, "Manage")) },
     ], spaces, "No spaces registered."));
   }
 
@@ -90,6 +94,40 @@ export async function render(el, ctx) {
       { title: "Email", cell: (g) => h("a", { href: "#/user/" + encodeURIComponent(g.accountId) }, g.email) },
       { title: "Account id", cell: (g) => g.accountId },
     ], items, "No guests in this space."));
+    spaceGuests.querySelector("h3").focus();
+  }
+
+  // One space: rename, anonymous access, its admins.
+  async function manageSpace(k) {
+    const spath = path("orgs", org, "sites", site, "spaces", k);
+    const sp = await get(spath);
+    const name = h("input", { name: "name", value: sp.name, autocomplete: "off" });
+    const anon = h("input", { type: "checkbox", name: "anonymousAccess", checked: sp.anonymousAccess });
+    const edit = form("Change space " + k, "Save space", async () => {
+      const r = (await call("PATCH", spath, { body: { name: name.value, anonymousAccess: anon.checked }, idempotencyKey: idempotencyKey() })).body;
+      announce(`Space ${r.key}: ${r.name}, anonymous access ${r.anonymousAccess ? "on" : "off"}.`);
+      spaces = await allSpaces(org, site);
+      showSpaces();
+    }, field("Name", name), field("Open to anonymous access", anon, { inline: true }));
+    const admin = h("input", { name: "accountId", autocomplete: "off" });
+    const addAdmin = form("Add a space admin", "Add admin", async () => {
+      await call("PUT", path("orgs", org, "sites", site, "spaces", k, "admins", admin.value.trim()), { idempotencyKey: idempotencyKey() });
+      announce(`${admin.value.trim()} is an admin of ${k}.`);
+      manageSpace(k);
+    }, field("Account id (a paid user)", admin));
+    const removeAdmin = async (a, btn) => {
+      if (!await confirmDialog("Remove this space admin?", `${a} stops being an admin of ${k}.`, "Remove admin", true)) return;
+      if (await act(btn, spaceGuests, () => call("DELETE", path("orgs", org, "sites", site, "spaces", k, "admins", a), { idempotencyKey: idempotencyKey() }))) {
+        announce(`${a} is no longer an admin of ${k}.`);
+        manageSpace(k);
+      }
+    };
+    fill(spaceGuests, h("h3", { id: "sm-h", tabindex: "-1" }, "Space " + k), edit,
+      h("h4", {}, "Admins"),
+      table("Admins of " + k, [
+        { title: "Account id", cell: (a) => h("a", { href: "#/user/" + encodeURIComponent(a) }, a) },
+        { title: "Actions", cell: (a) => h("button", { type: "button", class: "danger", "aria-label": "Remove " + a + " as admin of " + k, onclick: (ev) => removeAdmin(a, ev.currentTarget) }, "Remove") },
+      ], sp.admins || [], "No space admins."), addAdmin);
     spaceGuests.querySelector("h3").focus();
   }
 
