@@ -69,12 +69,12 @@ const unlabelled = `[...document.querySelectorAll("input, select, textarea")]
 
 // inboxLink opens the SES emulator's inbox web UI, finds the email to addr,
 // shows its HTML and answers the accept link in it.
-func inboxLink(t *testing.T, tab *browsertest.Tab, sesURL, addr string) string {
+func inboxLink(t *testing.T, tab *browsertest.Tab, sesURL, addr, shot string) string {
 	t.Helper()
 	tab.Do("open the inbox", chromedp.Navigate(sesURL+"/"),
 		chromedp.WaitVisible(chromedp.Search(`//div[@class="email-inner"][contains(., `+xpathLiteral(addr)+`)]`)))
 	tab.Do("show the email's HTML", chromedp.Click(chromedp.Search(`//div[@class="email-inner"][contains(., `+xpathLiteral(addr)+`)]//button[contains(., "Toggle HTML view")]`)))
-	tab.Screenshot("inbox " + strings.Split(addr, "@")[0])
+	tab.Screenshot(shot)
 	link := evalIn[string](tab, `[...document.querySelectorAll(".email-inner")].filter(n => n.innerText.includes(`+"`"+addr+"`"+`))
 	  .map(n => { const f = n.querySelector("iframe"); const a = f && f.contentDocument.querySelector('a[href*="/invitations/accept"]'); return a ? a.href : ""; })
 	  .find(Boolean) || ""`)
@@ -131,8 +131,8 @@ func consoleFlow(t *testing.T, tab *browsertest.Tab, e *env, base string) {
 	}
 
 	// Each guest accepts from the link in their email.
-	for _, addr := range []string{viaGroup, direct} {
-		link := inboxLink(t, tab, e.SESURL, addr)
+	for i, addr := range []string{viaGroup, direct} {
+		link := inboxLink(t, tab, e.SESURL, addr, fmt.Sprintf("inbox %d", i+1))
 		tab.Do("open the link of "+addr, chromedp.Navigate(link), chromedp.WaitVisible(css(`button[type=submit]`)))
 		tab.Do("accept as "+addr, chromedp.Click(css(`button[type=submit]`)), chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "You're in")]`)))
 	}

@@ -15,10 +15,10 @@ function rfc3339(local) {
 }
 
 function change(e) {
-  const parts = [];
-  if (e.before) parts.push(h("pre", {}, "before: " + JSON.stringify(e.before)));
-  if (e.after) parts.push(h("pre", {}, "after: " + JSON.stringify(e.after)));
-  return parts;
+  if (!e.before && !e.after) return "";
+  return h("details", {}, h("summary", {}, e.before && e.after ? "Before and after" : e.after ? "After" : "Before"),
+    e.before ? h("pre", {}, "before: " + JSON.stringify(e.before, null, 1)) : null,
+    e.after ? h("pre", {}, "after: " + JSON.stringify(e.after, null, 1)) : null);
 }
 
 export async function render(el, ctx) {
@@ -40,11 +40,11 @@ export async function render(el, ctx) {
       return { items: r.entries, next: r.next };
     }, (items) => table("Audit entries", [
       { title: "When", cell: (e) => when(e.at) },
-      { title: "Actor", cell: (e) => e.actor },
+      { title: "Actor", cell: (e) => h("span", { class: "rid" }, e.actor) },
       { title: "Action", cell: (e) => h("span", { class: "audit-action" }, e.action) },
-      { title: "Target", cell: (e) => e.target },
+      { title: "Target", cell: (e) => h("span", { class: "rid" }, e.target) },
       { title: "Change", cell: change },
-      { title: "Request id", cell: (e) => e.requestId || "" },
+      { title: "Request id", cell: (e) => (e.requestId ? h("code", { class: "rid" }, e.requestId) : "") },
     ], items, "No entries on this page (a page without actor or target covers at most 31 days: try the next page)."));
   }
   filters.addEventListener("submit", (ev) => { ev.preventDefault(); load(); });

@@ -46,7 +46,7 @@ function previewView(pv) {
     table("Affected users", [
       { title: "Email", cell: (u) => u.email },
       { title: "Status", cell: (u) => u.status },
-      { title: "Effects", cell: (u) => h("ul", {}, u.effects.map((e) => h("li", {}, e.description + (e.by ? ` (from ${when(e.by)})` : "") + (e.due ? ` (due ${when(e.due)})` : "")))) },
+      { title: "Effects", cell: (u) => h("ul", {}, u.effects.map((e) => h("li", {}, e.description))) },
     ], pv.users, "Nobody on this page is affected."),
   ];
 }
