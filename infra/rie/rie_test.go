@@ -50,6 +50,7 @@ var folders = map[string]string{
 	"ExternalUsersFunction":    "external-users",
 	"VerifyFunction":           "verify",
 	"ApiTokensFunction":        "api-tokens",
+	"CorsPreflightFunction":    "cors-preflight",
 	// Scheduled (EventBridge rule), not behind the API.
 	"RetryInvitationEmailsFunction": "retry-invitation-emails",
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
@@ -192,7 +193,7 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 	env := []string{
 		"AWS_ENDPOINT_URL=" + moto, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 		"TABLE_NAME=" + table, "SENDER_ADDRESS=" + sender, "PUBLIC_BASE_URL=https://guests.example/v1", "INVITATION_LIFETIME_HOURS=24",
-		"JWT_ISSUER=" + idp.URL, "JWT_AUDIENCE=guestaccess-rie", "JWKS_URL=" + idp.URL, "LOG_LEVEL=INFO",
+		"JWT_ISSUER=" + idp.URL, "JWT_AUDIENCE=guestaccess-rie", "JWKS_URL=" + idp.URL, "LOG_LEVEL=INFO", "ALLOWED_ORIGINS=https://console.example",
 		"GROUP_JOBS_QUEUE_URL=" + moto + "/000000000000/guestaccess-group-jobs",
 		"EXPORTS_QUEUE_URL=" + moto + "/000000000000/guestaccess-external-exports",
 	}
@@ -225,6 +226,19 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		}
 		if strings.Contains(fns["AuthorizerFunction"].log.String(), tok[:40]) {
 			t.Error("the authorizer logged the token")
+		}
+	})
+
+	t.Run("CorsPreflightFunction", func(t *testing.T) {
+		ev := fixture(t, root, "cors-preflight.json")
+		r := fns["CorsPreflightFunction"].invokeAPI(t, mustJSON(ev))
+		if r.StatusCode != 204 || r.Headers["Access-Control-Allow-Origin"] != "https://console.example" || !strings.Contains(r.Headers["Access-Control-Allow-Headers"], "Idempotency-Key") {
+			t.Errorf("allowed origin: %+v\n%s", r, fns["CorsPreflightFunction"].log.String())
+		}
+		ev["headers"].(map[string]any)["Origin"] = "https://evil.example"
+		ev["multiValueHeaders"].(map[string]any)["Origin"] = []string{"https://evil.example"}
+		if r := fns["CorsPreflightFunction"].invokeAPI(t, mustJSON(ev)); r.StatusCode != 403 || r.Headers["Access-Control-Allow-Origin"] != "" {
+			t.Errorf("other origin: %+v", r)
 		}
 	})
 
@@ -363,6 +377,13 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		a := fns["AuditFunction"].invokeAPI(t, mustJSON(fixture(t, root, "audit.json")))
 		if a.StatusCode != 200 || !strings.Contains(a.Body, `"action":"user.create"`) || !strings.Contains(a.Body, `"actor":"system"`) {
 			t.Errorf("audit: %+v\n%s", a, fns["AuditFunction"].log.String())
+		}
+		// The same request from the allowed origin (ALLOWED_ORIGINS): the
+		// answer carries its CORS headers.
+		ev := fixture(t, root, "audit.json")
+		ev["headers"].(map[string]any)["Origin"] = "https://console.example"
+		if a := fns["AuditFunction"].invokeAPI(t, mustJSON(ev)); a.StatusCode != 200 || a.Headers["Access-Control-Allow-Origin"] != "https://console.example" || a.Headers["Vary"] != "Origin" {
+			t.Errorf("audit from the console's origin: %d %v", a.StatusCode, a.Headers)
 		}
 	})
 

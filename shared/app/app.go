@@ -24,6 +24,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/audit"
 	"github.com/guestaccess/guestaccess/shared/awsenv"
 	"github.com/guestaccess/guestaccess/shared/billing"
+	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/extusers"
@@ -60,6 +61,10 @@ type Env struct {
 	DynamoDBOptions []func(*dynamodb.Options)
 	// ExportLimits bound the external users' list and export (zero: the defaults).
 	ExportLimits extusers.Limits
+	// Origins are the browser origins allowed to call the API (ALLOWED_ORIGINS,
+	// from the template's AllowedOrigins): every API answer carries their
+	// CORS headers.
+	Origins cors.Policy
 }
 
 // MustLoad reads the environment, or exits: a function that cannot start
@@ -91,6 +96,9 @@ func Load(ctx context.Context) (Env, error) {
 	if env.Table == "" {
 		return Env{}, errors.New("TABLE_NAME is not set")
 	}
+	if env.Origins, err = cors.Parse(os.Getenv("ALLOWED_ORIGINS")); err != nil {
+		return Env{}, fmt.Errorf("ALLOWED_ORIGINS: %w", err)
+	}
 	if h := os.Getenv("INVITATION_LIFETIME_HOURS"); h != "" {
 		n, err := strconv.Atoi(h)
 		if err != nil || n < 1 || n > 720 {
@@ -121,6 +129,15 @@ func Store(env Env) *store.Store {
 	return store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)
 }
 
+// cors gives every answer of an API function the CORS headers of env's
+// allowed origins.
+func (env Env) cors(h httpapi.Handler) httpapi.Handler { return httpapi.WithCORS(env.Origins, h) }
+
+// CorsPreflight is CorsPreflightFunction's handler, for the dev stack (the
+// function itself is built without this package's AWS clients: see
+// functions/cors-preflight).
+func CorsPreflight(env Env) httpapi.Handler { return httpapi.Preflight(env.Origins, env.Log) }
+
 func (env Env) invites() invites.Config {
 	return invites.Config{AcceptURL: env.PublicBaseURL + "/invitations/accept", Lifetime: env.Lifetime, RetryAfter: 15 * time.Minute, SendRate: env.SendRate}
 }
@@ -132,14 +149,14 @@ func InviteGuests(env Env, st *store.Store, mailer invites.Sender) httpapi.Handl
 		env.Log.Warn("SENDER_ADDRESS is not set; invitation emails will fail")
 	}
 	svc := &invites.Inviter{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // AcceptInvitation is AcceptInvitationFunction's handler: the page behind
 // the email link.
 func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 	svc := &invites.Acceptor{Store: st, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return httpapi.Endpoint{Handler: httpapi.AcceptHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.AcceptHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
 }
 
 // VerifyPage is VerifyFunction's handler: the guest-facing two-step
@@ -148,7 +165,7 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 func VerifyPage(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
 	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log,
 		PageURL: func(orgID string) string { return env.PublicBaseURL + "/orgs/" + orgID + "/verify" }}
-	return httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
 }
 
 // Groups is GroupsFunction's handler: an organisation's groups (create,
@@ -156,7 +173,7 @@ func VerifyPage(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler
 // with idempotency keys on the changes.
 func Groups(env Env, st *store.Store, jobs *fanout.Service) httpapi.Handler {
 	svc := &groups.Service{Store: st, Now: env.Now, Log: env.Log}
-	return httpapi.Endpoint{Handler: httpapi.GroupsHandler{Service: svc, Jobs: jobs, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.GroupsHandler{Service: svc, Jobs: jobs, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // Roles is RolesFunction's handler: a user's direct role on a site's
@@ -164,7 +181,7 @@ func Groups(env Env, st *store.Store, jobs *fanout.Service) httpapi.Handler {
 // changes.
 func Roles(env Env, st *store.Store) httpapi.Handler {
 	svc := &roles.Service{Store: st, Now: env.Now}
-	return httpapi.Endpoint{Handler: httpapi.RolesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.RolesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // AccessDecision is AccessDecisionFunction's handler: GET
@@ -174,7 +191,7 @@ func Roles(env Env, st *store.Store) httpapi.Handler {
 // user a day (last active). No idempotency keys: it changes nothing an
 // admin made.
 func AccessDecision(env Env, st *store.Store) httpapi.Handler {
-	return httpapi.DecisionHandler{Service: &decision.Service{Store: st, Now: env.Now, Log: env.Log}, Log: env.Log}.Handle
+	return env.cors(httpapi.DecisionHandler{Service: &decision.Service{Store: st, Now: env.Now, Log: env.Log}, Log: env.Log}.Handle)
 }
 
 // Spaces is SpacesFunction's handler: a site's spaces (register, list,
@@ -182,14 +199,14 @@ func AccessDecision(env Env, st *store.Store) httpapi.Handler {
 // (assign, move, unassign), with idempotency keys on the changes.
 func Spaces(env Env, st *store.Store) httpapi.Handler {
 	svc := &spaces.Service{Store: st, Now: env.Now}
-	return httpapi.Endpoint{Handler: httpapi.SpacesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.SpacesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // Invitations is InvitationsFunction's handler: a site's invitations
 // (list) and resend, with idempotency keys on resends.
 func Invitations(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
 	svc := &invites.Manager{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // Users is UsersFunction's handler: an account's life in its org (remove,
@@ -197,7 +214,7 @@ func Invitations(env Env, st *store.Store, mailer invites.Sender) httpapi.Handle
 // idempotency keys on the changes.
 func Users(env Env, st *store.Store) httpapi.Handler {
 	svc := &users.Service{Store: st, Now: env.Now}
-	return httpapi.Endpoint{Handler: httpapi.UsersHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.UsersHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // Billing is BillingFunction's handler: a site's guest list, its billing
@@ -205,13 +222,13 @@ func Users(env Env, st *store.Store) httpapi.Handler {
 // recount, a POST).
 func Billing(env Env, st *store.Store) httpapi.Handler {
 	svc := &billing.Service{Store: st, Now: env.Now}
-	return httpapi.Endpoint{Handler: httpapi.BillingHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.BillingHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // Audit is AuditFunction's handler: an organisation's audit log.
 func Audit(env Env, st *store.Store) httpapi.Handler {
 	svc := &audit.Service{Store: st, Now: env.Now}
-	return httpapi.Endpoint{Handler: httpapi.AuditHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.AuditHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
 }
 
 // ExternalPolicy is ExternalPolicyFunction's handler: the org's external
@@ -219,7 +236,7 @@ func Audit(env Env, st *store.Store) httpapi.Handler {
 // resets of sessions, with idempotency keys on the changes.
 func ExternalPolicy(env Env, st *store.Store) httpapi.Handler {
 	svc := &extpolicy.Service{Store: st, Now: env.Now}
-	return httpapi.Endpoint{Handler: httpapi.PolicyHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.PolicyHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // APITokens is ApiTokensFunction's handler: a user's API tokens (create,
@@ -228,7 +245,7 @@ func ExternalPolicy(env Env, st *store.Store) httpapi.Handler {
 // retried create makes another token (the user revokes the one unseen).
 func APITokens(env Env, st *store.Store) httpapi.Handler {
 	svc := &apitokens.Service{Store: st, Now: env.Now}
-	return httpapi.Endpoint{Handler: httpapi.APITokensHandler{Service: svc, Log: env.Log, Now: env.Now}.Handle, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.APITokensHandler{Service: svc, Log: env.Log, Now: env.Now}.Handle, Log: env.Log}.Handle)
 }
 
 // RetryBatch is how many due invitations one run of the retry job handles;
@@ -269,5 +286,6 @@ func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.S
 		"ExternalUsersFunction":    ExternalUsers(env, st, exports),
 		"VerifyFunction":           VerifyPage(env, st, mailer),
 		"ApiTokensFunction":        APITokens(env, st),
+		"CorsPreflightFunction":    CorsPreflight(env),
 	}
 }

@@ -21,7 +21,7 @@ func Exports(env Env, st *store.Store, q queue.Sender) *extusers.Service {
 // verified domains, its external users (list, CSV export, export jobs),
 // with idempotency keys on the changes.
 func ExternalUsers(env Env, st *store.Store, q queue.Sender) httpapi.Handler {
-	return httpapi.Endpoint{Handler: httpapi.ExternalUsersHandler{Service: Exports(env, st, q), Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle
+	return env.cors(httpapi.Endpoint{Handler: httpapi.ExternalUsersHandler{Service: Exports(env, st, q), Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // ExportWorker is ExportWorkerFunction's handler: SQS events of the

@@ -51,6 +51,7 @@ func (st *Stack) tokenHandler(w http.ResponseWriter, r *http.Request) {
 var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Guest access — local</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#172b4d}code,pre{background:#f4f5f7;padding:.2rem .4rem;border-radius:4px}pre{padding:1rem;overflow:auto}td,th{padding:.3rem .8rem;text-align:left}</style></head><body>
 <h1>Guest access — local stack</h1>
+<p>The admin console: <a href="{{.Console}}">{{.Console}}</a> (its own origin; sign in as a demo account).</p>
 <p>Sent emails: <a href="{{.SES}}">the SES inbox</a> (click the accept link in an invitation); the same mail as JSON: <a href="{{.InboxJSON}}">{{.InboxJSON}}</a>. API contract: <a href="/openapi.yaml">/openapi.yaml</a>.</p>
 <h2>Demo accounts</h2>
 <table><tr><th>account</th><th>power</th><th>token</th></tr>
@@ -131,7 +132,7 @@ func (st *Stack) indexHandler(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	jobs, _ := st.Store.RecentJobs(context.Background(), demo.OrgID, 20)
 	_ = indexTmpl.Execute(w, map[string]any{"Jobs": jobs, "Queue": st.Jobs.Stats(), "SES": st.SESURL, "InboxJSON": st.InboxJSON(), "Accounts": Accounts(), "Groups": Groups(),
-		"Routes": st.Routes, "Curl": st.Curl(), "URL": st.URL,
+		"Routes": st.Routes, "Curl": st.Curl(), "URL": st.URL, "Console": st.ConsoleURL,
 		"Schedules": st.schedules.schedules, "LastRuns": st.schedules.Last()})
 }
 

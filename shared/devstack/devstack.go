@@ -30,6 +30,8 @@ import (
 	"github.com/guestaccess/guestaccess/shared/apidoc"
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/authorizer"
+	"github.com/guestaccess/guestaccess/shared/console"
+	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
@@ -97,6 +99,13 @@ type Options struct {
 	// RequestLog, if set, gets one short line per request (method, path,
 	// status, duration).
 	RequestLog io.Writer
+	// ConsoleAddr is the admin console's listen address, its own origin;
+	// default 127.0.0.1:0.
+	ConsoleAddr string
+	// AllowedOrigins are browser origins allowed to call the API besides the
+	// template's AllowedOrigins default and the console's own, as a
+	// deployment would list them in the parameter.
+	AllowedOrigins []string
 }
 
 // Stack is a running local API.
@@ -121,6 +130,13 @@ type Stack struct {
 	// Calls records the AWS calls each function makes, as IAM actions on
 	// template resources (see [CallLog.Ungranted]).
 	Calls *CallLog
+	// ConsoleURL is the admin console's origin (shared/console), served by
+	// its own listener: its calls to the API are cross-origin.
+	ConsoleURL string
+	// Origins are the browser origins allowed to call the API: the
+	// template's AllowedOrigins default, Options.AllowedOrigins and
+	// ConsoleURL, as the AllowedOrigins parameter of a deployment.
+	Origins cors.Policy
 
 	server    *http.Server
 	closers   []func()
@@ -213,6 +229,25 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	st.URL = "http://" + ln.Addr().String()
+	if o.ConsoleAddr == "" {
+		o.ConsoleAddr = "127.0.0.1:0"
+	}
+	consoleLn, err := net.Listen("tcp", o.ConsoleAddr)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("console listener: %w", err)
+	}
+	st.ConsoleURL = "http://" + consoleLn.Addr().String()
+	origins := append([]string{st.Template.ParameterDefaults()[AllowedOriginsParameter]}, o.AllowedOrigins...)
+	if st.Origins, err = cors.Parse(strings.Join(append(origins, st.ConsoleURL), ",")); err != nil {
+		ln.Close()
+		consoleLn.Close()
+		return nil, err
+	}
+	consoleSrv := &http.Server{Handler: console.Handler(console.Config{APIBaseURL: st.URL, AuthorizeURL: st.URL + "/dev/authorize",
+		TokenURL: st.URL + "/dev/oauth/token", ClientID: ConsoleClientID, OrgID: demo.OrgID, SiteID: demo.SiteID}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = consoleSrv.Serve(consoleLn) }()
+	st.closers = append(st.closers, func() { _ = consoleSrv.Close() })
 	if st.Issuer, err = jwttest.NewIssuer(st.URL, Audience); err != nil {
 		return nil, err
 	}
@@ -221,7 +256,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now,
-		ExportLimits: o.ExportLimits}
+		ExportLimits: o.ExportLimits, Origins: st.Origins}
 	st.Mailer = sesmailer.New(st.SES, o.Sender)
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {
@@ -254,7 +289,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)
 	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
-		Responses: responses, Stage: "local", Log: o.Log}
+		Responses: responses, Stage: "local", Log: o.Log,
+		Origins: st.Origins, SelfOrigin: st.URL, Conditions: map[string]bool{HasOriginsCondition: st.Origins.Enabled()}}
 	for _, r := range st.Routes {
 		if _, ok := gw.Handlers[r.FunctionID]; !ok {
 			return nil, fmt.Errorf("template route %s %s: no handler for %s in app.APIHandlers", r.Method, r.Path, r.FunctionID)
@@ -272,6 +308,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	mux.HandleFunc("POST /dev/schedules/{function}", st.schedules.runHandler)
 	mux.Handle("GET /.well-known/jwks.json", st.Issuer)
 	mux.HandleFunc("GET /dev/token", st.tokenHandler)
+	signin := &signIn{st: st, codes: map[string]authCode{}}
+	mux.HandleFunc("GET /dev/authorize", signin.authorize)
+	mux.HandleFunc("POST /dev/authorize", signin.authorize)
+	mux.HandleFunc("POST /dev/oauth/token", signin.token)
+	mux.HandleFunc("OPTIONS /dev/oauth/token", signin.token)
 	mux.HandleFunc("GET /dev", st.indexHandler)
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
@@ -287,6 +328,15 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.closers = append(st.closers, func() { _ = st.server.Close() })
 	return st, nil
 }
+
+// AllowedOriginsParameter is the template parameter listing the browser
+// origins allowed to call the API; HasOriginsCondition the condition that
+// holds when it lists any (the gateway responses' CORS headers depend on
+// it).
+const (
+	AllowedOriginsParameter = "AllowedOrigins"
+	HasOriginsCondition     = "HasAllowedOrigins"
+)
 
 // gatewayResponses returns the GatewayResponses of the one API that serves
 // the routes.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/samtemplate"
@@ -31,7 +32,8 @@ type Authorizer func(context.Context, events.APIGatewayCustomAuthorizerRequestTy
 // reaches the handler, and the gateway's own answers (no token, denied, no
 // route, too large, the function failed) are the template's gateway
 // responses. Every answer carries the request id in x-amzn-RequestId, as
-// API Gateway's do.
+// API Gateway's do. In front of it all, the template's origin filter (see
+// Origins).
 type Gateway struct {
 	Routes     []samtemplate.Route
 	Handlers   map[string]httpapi.Handler
@@ -43,6 +45,15 @@ type Gateway struct {
 	Responses map[string]samtemplate.GatewayResponse
 	Stage     string
 	Log       *slog.Logger
+	// Origins are the browser origins allowed to call the API (the
+	// template's AllowedOrigins). When any is, the gateway refuses a request
+	// whose Origin is neither one of them nor SelfOrigin, as the template's
+	// OriginFilter web ACL does in front of API Gateway (WAF_FILTERED).
+	Origins    cors.Policy
+	SelfOrigin string
+	// Conditions are the template conditions' values, for the gateway
+	// responses' conditional headers (HasAllowedOrigins).
+	Conditions map[string]bool
 }
 
 // RequestIDHeader is the header that carries API Gateway's request id.
@@ -59,6 +70,7 @@ var responseTypes = map[string]struct {
 	"MISSING_AUTHENTICATION_TOKEN": {http.StatusForbidden, "Missing Authentication Token"},
 	"REQUEST_TOO_LARGE":            {http.StatusRequestEntityTooLarge, "Request Too Long"},
 	"API_CONFIGURATION_ERROR":      {http.StatusInternalServerError, "Internal server error"},
+	"WAF_FILTERED":                 {http.StatusForbidden, "Forbidden"},
 	// A Lambda proxy function that fails or answers malformed output: 502.
 	"DEFAULT_5XX": {http.StatusBadGateway, "Internal server error"},
 }
@@ -67,24 +79,28 @@ var responseTypes = map[string]struct {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := domain.NewID()
 	w.Header().Set(RequestIDHeader, id)
+	if o := r.Header.Get(cors.Origin); o != "" && g.Origins.Enabled() && !g.Origins.Allows(o) && o != g.SelfOrigin {
+		g.fail(w, r, id, "WAF_FILTERED")
+		return
+	}
 	route, params, ok := samtemplate.Match(g.Routes, r.Method, r.URL.Path)
 	if !ok && r.Method == http.MethodHead {
 		route, params, ok = samtemplate.Match(g.Routes, http.MethodGet, r.URL.Path)
 	}
 	if !ok {
 		// API Gateway answers unknown routes as "Missing Authentication Token".
-		g.fail(w, id, "MISSING_AUTHENTICATION_TOKEN")
+		g.fail(w, r, id, "MISSING_AUTHENTICATION_TOKEN")
 		return
 	}
 	h, ok := g.Handlers[route.FunctionID]
 	if !ok {
 		g.Log.Error("no handler for a routed function", "function", route.FunctionID, "requestId", id)
-		g.fail(w, id, "API_CONFIGURATION_ERROR")
+		g.fail(w, r, id, "API_CONFIGURATION_ERROR")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
 	if err != nil || len(body) > maxPayload {
-		g.fail(w, id, "REQUEST_TOO_LARGE")
+		g.fail(w, r, id, "REQUEST_TOO_LARGE")
 		return
 	}
 	req := g.event(r, id, route, params, body)
@@ -92,10 +108,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctxMap, status := g.authorize(WithFunction(r.Context(), AuthorizerFunctionID), r, route, params, req)
 		switch status {
 		case http.StatusUnauthorized:
-			g.fail(w, id, "UNAUTHORIZED")
+			g.fail(w, r, id, "UNAUTHORIZED")
 			return
 		case http.StatusForbidden:
-			g.fail(w, id, "ACCESS_DENIED")
+			g.fail(w, r, id, "ACCESS_DENIED")
 			return
 		}
 		req.RequestContext.Authorizer = ctxMap
@@ -104,7 +120,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := h(WithFunction(r.Context(), route.FunctionID), req)
 	if err != nil {
 		g.Log.Error("handler returned an error", "function", route.FunctionID, "requestId", id, "err", err)
-		g.fail(w, id, "DEFAULT_5XX")
+		g.fail(w, r, id, "DEFAULT_5XX")
 		return
 	}
 	for k, v := range resp.Headers {
@@ -119,7 +135,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp.IsBase64Encoded {
 		if out, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
 			g.Log.Error("handler returned bad base64", "function", route.FunctionID, "requestId", id, "err", err)
-			g.fail(w, id, "DEFAULT_5XX")
+			g.fail(w, r, id, "DEFAULT_5XX")
 			return
 		}
 	}
@@ -216,7 +232,7 @@ func (g *Gateway) authorize(ctx context.Context, r *http.Request, route samtempl
 // fail answers as API Gateway does for response type typ: the template's
 // entry for typ, else its DEFAULT_4XX or DEFAULT_5XX entry, else API
 // Gateway's built-in answer; a declared StatusCode replaces the type's own.
-func (g *Gateway) fail(w http.ResponseWriter, id, typ string) {
+func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, id, typ string) {
 	rt, known := responseTypes[typ]
 	if !known {
 		rt.status, rt.message = http.StatusInternalServerError, "Internal server error"
@@ -240,7 +256,7 @@ func (g *Gateway) fail(w http.ResponseWriter, id, typ string) {
 		} else if cts := slices.Sorted(maps.Keys(gr.Templates)); len(cts) > 0 {
 			tpl, contentType = gr.Templates[cts[0]], cts[0]
 		}
-		for k, v := range gr.Headers {
+		for k, v := range gr.Render(g.Conditions, r.Header.Get) {
 			w.Header().Set(k, v)
 		}
 	}

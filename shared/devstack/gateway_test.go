@@ -86,7 +86,7 @@ func TestTemplateGatewayResponsesAreProblemsWithRequestID(t *testing.T) {
 // testGateway serves the template's routes: the authorizer allows the
 // token "good", denies "deny" and refuses anything else; every function
 // fails unless ok is set, in which case it answers 200 with its request id.
-func testGateway(t *testing.T, responses map[string]samtemplate.GatewayResponse) *httptest.Server {
+func testGateway(t *testing.T, responses map[string]samtemplate.GatewayResponse, opts ...func(*Gateway)) *httptest.Server {
 	t.Helper()
 	tpl := repoTemplate(t)
 	handlers := map[string]httpapi.Handler{}
@@ -108,6 +108,9 @@ func testGateway(t *testing.T, responses map[string]samtemplate.GatewayResponse)
 	}
 	gw := &Gateway{Routes: tpl.Routes(), Handlers: handlers, Authorizer: authorize, Responses: responses, Stage: "local",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(gw)
+	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	return srv

@@ -20,14 +20,19 @@ type pageData struct {
 }
 
 // pageHeaders are the accept page's security headers: no caching (the page
-// carries a token), no referrer (the URL carries it too), no framing, no
-// sniffing, and a CSP that allows only the inline style and posting the form
-// back to this origin.
+// carries a token), no referrer to other origins (the URL carries it too),
+// no framing, no sniffing, and a CSP that allows only the inline style and
+// posting the form back to this origin. The referrer policy is same-origin,
+// not no-referrer: under no-referrer browsers post the form with "Origin:
+// null", which the API's origin filter (template.yaml, OriginFilter) could
+// not tell from a sandboxed page's; under same-origin they name the page's
+// own origin, and still send no referrer anywhere else (the page links and
+// loads nothing from elsewhere).
 func pageHeaders() map[string]string {
 	return map[string]string{
 		"Content-Type":            "text/html; charset=utf-8",
 		"Cache-Control":           "no-store",
-		"Referrer-Policy":         "no-referrer",
+		"Referrer-Policy":         "same-origin",
 		"X-Frame-Options":         "DENY",
 		"X-Content-Type-Options":  "nosniff",
 		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",

@@ -27,6 +27,7 @@ import (
 func main() {
 	addr := flag.String("addr", envOr("DEV_ADDR", "127.0.0.1:8080"), "API listen address")
 	sesAddr := flag.String("ses-addr", envOr("DEV_SES_ADDR", "127.0.0.1:8005"), "SES inbox listen address")
+	consoleAddr := flag.String("console-addr", envOr("DEV_CONSOLE_ADDR", "127.0.0.1:8081"), "admin console listen address (its own origin)")
 	paid := flag.Int("paid-users", 2, "extra paid users on the demo site (each allows 5 guests)")
 	logPath := flag.String("log", os.Getenv("DEV_LOG"), "file for the functions' logs (default .cache/dev.log at the repository root)")
 	requests := flag.Bool("requests", os.Getenv("DEV_REQUESTS") == "1", "print one short line per request on the terminal")
@@ -59,7 +60,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Println("Starting the SES inbox (aws-ses-v2-local), the embedded DynamoDB and the demo data…")
-	st, err := devstack.Start(ctx, devstack.Options{Addr: *addr, SESAddr: *sesAddr, PaidUsers: *paid, Personas: true, Schedules: true, Log: logger, RequestLog: requestLog})
+	st, err := devstack.Start(ctx, devstack.Options{Addr: *addr, SESAddr: *sesAddr, ConsoleAddr: *consoleAddr, PaidUsers: *paid, Personas: true, Schedules: true, Log: logger, RequestLog: requestLog})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -72,6 +73,8 @@ func banner(st *devstack.Stack, logPath string, requests bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `
 Guest access is running at %[1]s  (overview: %[1]s/dev)
+  Admin console: %[4]s  (its own origin: every call is a cross-origin call to the API;
+    sign in as admin-14west on the dev identity provider's page)
   DynamoDB: embedded minidyn, table created from template.yaml
   SES inbox (read the invitation emails, click their links): %[2]s
   the same emails as JSON: %[3]s
@@ -82,7 +85,7 @@ Guest access is running at %[1]s  (overview: %[1]s/dev)
 Demo org 14West (org id 14west, site wiki). Get a token for an account:
   curl -s '%[1]s/dev/token?sub=admin-14west'
 Accounts:
-`, st.URL, st.SESURL, st.InboxJSON())
+`, st.URL, st.SESURL, st.InboxJSON(), st.ConsoleURL)
 	for _, a := range devstack.Accounts() {
 		fmt.Fprintf(&b, "  %-18s %s\n", a.ID, a.Power)
 	}
