@@ -202,13 +202,13 @@ func (b *Tab) PressEscape() { b.t.Helper(); b.Press("press Escape", kb.Escape) }
 func (b *Tab) Type(text string) { b.t.Helper(); b.Press("type "+text, text) }
 
 // FocusPath presses Tab until the element matching sel has the focus, at
-// most max times (MaxTabs when max <= 0), and returns the elements focused
+// most limit times (MaxTabs when limit <= 0), and returns the elements focused
 // on the way (the last is the target). It returns an error with that path
 // when the element is never reached: it is missing, hidden, not focusable,
 // or behind a keyboard trap.
-func (b *Tab) FocusPath(sel string, max int) ([]Focus, error) {
-	if max <= 0 {
-		max = MaxTabs
+func (b *Tab) FocusPath(sel string, limit int) ([]Focus, error) {
+	if limit <= 0 {
+		limit = MaxTabs
 	}
 	var path []Focus
 	f, ok, err := b.focused(sel)
@@ -218,7 +218,7 @@ func (b *Tab) FocusPath(sel string, max int) ([]Focus, error) {
 	if ok {
 		return []Focus{f}, nil
 	}
-	for i := 0; i < max; i++ {
+	for i := 0; i < limit; i++ {
 		if err := chromedp.Do(b.ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
 			return path, err
 		}
@@ -235,7 +235,7 @@ func (b *Tab) FocusPath(sel string, max int) ([]Focus, error) {
 	for i, f := range path {
 		steps[i] = f.String()
 	}
-	return path, fmt.Errorf("%s not focused after %d Tab presses; focus went: %s", sel, max, strings.Join(steps, " → "))
+	return path, fmt.Errorf("%s not focused after %d Tab presses; focus went: %s", sel, limit, strings.Join(steps, " → "))
 }
 
 // TabTo presses Tab until the element matching sel has the focus (at most
