@@ -22,13 +22,7 @@ import (
 
 // evalIn evaluates a JavaScript expression in the tab and answers its value.
 func evalIn[T any](tab *browsertest.Tab, expr string) T {
-	var v T
-	tab.Do("evaluate "+expr, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		var err error
-		v, err = chromedp.Evaluate[T](expr)(ctx, tg)
-		return err
-	}))
-	return v
+	return browsertest.Get(tab, "evaluate "+expr, chromedp.Evaluate[T](expr))
 }
 
 // css names elements by a CSS selector.
@@ -59,13 +53,6 @@ func panicf(tab *browsertest.Tab, format string, args ...any) {
 		return fmt.Errorf(format, args...)
 	}))
 }
-
-// unlabelled answers a description of every visible form control on the
-// page that has no label (a <label>, aria-label or aria-labelledby).
-const unlabelled = `[...document.querySelectorAll("input, select, textarea")]
-  .filter(e => e.type !== "hidden" && e.getClientRects().length)
-  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
-  .map(e => e.outerHTML.slice(0, 120)).join("\n")`
 
 // inboxLink opens the SES emulator's inbox web UI, finds the email to addr,
 // shows its HTML and answers the accept link in it.
@@ -207,44 +194,26 @@ func consoleFlow(t *testing.T, tab *browsertest.Tab, e *env, base string) {
 	}
 }
 
-// tabTo presses Tab until the focused element matches sel (at most 80
-// presses), as a keyboard user moves through the page.
-func tabTo(t *testing.T, tab *browsertest.Tab, sel string) {
-	t.Helper()
-	q := "document.activeElement && document.activeElement.matches(`" + sel + "`)"
-	for i := 0; i < 80; i++ {
-		if evalIn[bool](tab, q) {
-			return
-		}
-		tab.Do("press Tab towards "+sel, chromedp.KeyEvent(kb.Tab))
-	}
-	tab.Screenshot("failed-tab-to")
-	t.Fatalf("Tab never reached %s", sel)
-}
-
-// focused answers a short description of the focused element.
-func focused(tab *browsertest.Tab) string {
-	return evalIn[string](tab, `(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + (e.getAttribute("aria-label") || e.innerText || e.name || "").slice(0, 60))(document.activeElement)`)
-}
-
 // keyboardInvite invites addr as a guest with key presses only (Tab, arrow
 // keys, typing, Enter) from wherever the console has focus.
 func keyboardInvite(t *testing.T, tab *browsertest.Tab, addr string) {
 	t.Helper()
-	tabTo(t, tab, `nav a[href="#/invite"]`)
+	tab.TabTo(`nav a[href="#/invite"]`)
+	tab.FocusVisible()
 	// The screen is drawn afresh and the focus moves to its heading.
 	tab.Do("open Invite with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`h1#screen-title:focus`)), chromedp.WaitVisible(css(`textarea[name=emails]`)))
-	tabTo(t, tab, `textarea[name=emails]`)
-	tab.Do("type the address", chromedp.KeyEvent(addr))
-	tabTo(t, tab, `select[name="products.confluence.role"]`)
-	tab.Do("choose guest with the arrow key", chromedp.KeyEvent(kb.ArrowDown))
+	tab.TabTo(`textarea[name=emails]`)
+	tab.FocusVisible()
+	tab.Type(addr)
+	tab.TabTo(`select[name="products.confluence.role"]`)
+	tab.Press("choose guest with the arrow key", kb.ArrowDown)
 	if v := evalIn[string](tab, `document.activeElement.value`); v != "guest" {
 		t.Fatalf("the Confluence role is %q after ArrowDown", v)
 	}
-	tabTo(t, tab, `#screen-body form button[type=submit]`)
+	tab.TabTo(`#screen-body form button[type=submit]`)
 	tab.Do("send with Enter", chromedp.KeyEvent(kb.Enter), waitText("#invite-summary", "Invited 1"))
-	if f := focused(tab); !strings.HasPrefix(f, "h2") {
-		t.Errorf("after sending the focus is on %q, not the results' heading", f)
+	if f := tab.Focused(); f.Tag != "h2" {
+		t.Errorf("after sending the focus is on %s, not the results' heading", f)
 	}
 	if r := tab.Text("#invite-results table"); !strings.Contains(r, addr) {
 		t.Fatalf("results: %q", r)
@@ -257,21 +226,22 @@ func keyboardInvite(t *testing.T, tab *browsertest.Tab, addr string) {
 // to its button, with nothing revoked.
 func keyboardDialog(t *testing.T, tab *browsertest.Tab, addr string) {
 	t.Helper()
-	tabTo(t, tab, `nav a[href="#/invitations"]`)
+	tab.TabTo(`nav a[href="#/invitations"]`)
 	tab.Do("open Invitations with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`h1#screen-title:focus`)), chromedp.WaitVisible(css(`#invitation-list table`)))
 	revoke := `button[aria-label="Revoke invitation to ` + addr + `"]`
-	tabTo(t, tab, revoke)
+	tab.TabTo(revoke)
 	tab.Do("open the dialog", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`dialog[open]`)))
 	tab.Screenshot("revoke dialog")
 	for i := 0; i < 4; i++ {
 		if !evalIn[bool](tab, `!!document.activeElement.closest("dialog[open]")`) {
-			t.Fatalf("Tab left the open dialog: focus on %q", focused(tab))
+			t.Fatalf("Tab left the open dialog: focus on %s", tab.Focused())
 		}
-		tab.Do("Tab inside the dialog", chromedp.KeyEvent(kb.Tab))
+		tab.FocusVisible()
+		tab.PressTab()
 	}
 	tab.Do("Escape closes it", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(css(`dialog`)))
 	if !evalIn[bool](tab, "document.activeElement.matches(`"+revoke+"`)") {
-		t.Fatalf("after the dialog the focus is on %q, not the button that opened it", focused(tab))
+		t.Fatalf("after the dialog the focus is on %s, not the button that opened it", tab.Focused())
 	}
 	if r := tab.Text("#invitation-list"); !strings.Contains(r, "pending") {
 		t.Fatalf("cancelled, the invitation should still be pending: %q", r)
@@ -279,8 +249,9 @@ func keyboardDialog(t *testing.T, tab *browsertest.Tab, addr string) {
 }
 
 // everyControlLabelled visits every screen (and a group's and a user's
-// page, and the sign-in screen when given) and fails on a form control
-// without a label, or a page without its landmarks and skip link.
+// page, and a space's panel) and fails on a form control without a label,
+// a button or link without a name (browsertest.CheckLabels), or a page
+// without its landmarks and heading.
 func everyControlLabelled(t *testing.T, tab *browsertest.Tab) {
 	t.Helper()
 	for _, s := range []struct{ screen, ready string }{
@@ -289,8 +260,8 @@ func everyControlLabelled(t *testing.T, tab *browsertest.Tab) {
 		{"billing", `#billing-chart`}, {"audit", `#audit-list table`}, {"external", `#external-list table`},
 	} {
 		goTo(tab, s.screen, s.ready)
-		if bad := evalIn[string](tab, unlabelled); bad != "" {
-			t.Errorf("screen %s: form controls without a label:\n%s", s.screen, bad)
+		if err := tab.CheckLabels(); err != nil {
+			t.Errorf("screen %s: %v", s.screen, err)
 		}
 		if n := evalIn[int](tab, `document.querySelectorAll("header, nav, main").length`); n != 3 {
 			t.Errorf("screen %s: %d of the header, nav and main landmarks", s.screen, n)
@@ -301,11 +272,9 @@ func everyControlLabelled(t *testing.T, tab *browsertest.Tab) {
 	}
 	// A space's panel, opened by keyboard.
 	goTo(tab, "guests", `#guest-list table`)
-	tabTo(t, tab, `button[aria-label="Manage space `+demo.SpaceMKT+`"]`)
+	tab.TabTo(`button[aria-label="Manage space `+demo.SpaceMKT+`"]`)
 	tab.Do("open the space's panel", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`#sm-h:focus`)))
-	if bad := evalIn[string](tab, unlabelled); bad != "" {
-		t.Errorf("a space's panel: form controls without a label:\n%s", bad)
-	}
+	tab.Labels()
 	if a := tab.Text("#space-guests table"); !strings.Contains(a, demo.SpaceAdminID) {
 		t.Errorf("the space's admins: %q", a)
 	}
@@ -402,10 +371,11 @@ func TestConsoleKeyboard(t *testing.T) {
 	if first := evalIn[string](tab, `document.querySelector("a[href], button, input, select, textarea").textContent`); first != "Skip to content" {
 		t.Errorf("the first focusable element is %q, not the skip link", first)
 	}
-	tabTo(t, tab, `#signin`)
+	tab.TabTo(`#signin`)
+	tab.FocusVisible()
 	admin := `button[name=sub][value="` + demo.AdminID + `"]`
 	tab.Do("sign in with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(admin)))
-	tabTo(t, tab, admin)
+	tab.TabTo(admin)
 	tab.Do("choose the org admin with Enter", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`textarea[name=emails]`)))
 	checkSignedIn(t, tab, e)
 	addr := unique("keys")
