@@ -272,7 +272,7 @@ func everyControlLabelled(t *testing.T, tab *browsertest.Tab) {
 	}
 	// A space's panel, opened by keyboard.
 	goTo(tab, "guests", `#guest-list table`)
-	tab.TabTo(`button[aria-label="Manage space `+demo.SpaceMKT+`"]`)
+	tab.TabTo(`button[aria-label="Manage space ` + demo.SpaceMKT + `"]`)
 	tab.Do("open the space's panel", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`#sm-h:focus`)))
 	tab.Labels()
 	if a := tab.Text("#space-guests table"); !strings.Contains(a, demo.SpaceAdminID) {
