@@ -176,6 +176,18 @@ func consoleFlow(t *testing.T, tab *browsertest.Tab, e *env, base string) {
 	if c := tab.Text("#policy-current"); !strings.Contains(c, "two-step verification on") {
 		t.Fatalf("policy now: %q", c)
 	}
+	// The CSV: inline for a small directory, and as a job with its parts.
+	tab.Do("download the CSV", chromedp.Click(chromedp.Search(`//button[.="Download CSV"]`)), waitText("#export-done", "external-users.csv"))
+	tab.Do("export as a job", chromedp.Click(chromedp.Search(`//button[.="Export as a job"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//button[.="Download part 1 of 1"]`)))
+	if x := tab.Text("#export"); !strings.Contains(x, "done") || !strings.Contains(x, "3 row(s)") {
+		t.Fatalf("export job: %q", x)
+	}
+	tab.Do("download its part", chromedp.Click(chromedp.Search(`//button[.="Download part 1 of 1"]`)),
+		chromedp.WaitEnabled(chromedp.Search(`//button[.="Download part 1 of 1"]`)))
+	if a := evalIn[string](tab, `document.getElementById("alert").innerText`); a != "" {
+		t.Fatalf("downloading the part: %s", a)
+	}
 	tab.Screenshot("external users")
 
 	// Every step in the audit log.
