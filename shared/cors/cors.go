@@ -30,11 +30,12 @@ const (
 // The values the policy answers with. Methods are every method the API
 // routes; Headers the request headers a frontend sends beyond the
 // CORS-safelisted ones; Exposed the response headers a frontend may read
-// (an idempotent replay, a created resource, when to retry).
+// (an idempotent replay, a created resource, when to retry, an export's
+// file name, parts and next part).
 const (
 	Methods = "GET, HEAD, POST, PUT, PATCH, DELETE"
 	Headers = "Authorization, Content-Type, Idempotency-Key"
-	Exposed = "Idempotent-Replayed, Location, Retry-After"
+	Exposed = "Idempotent-Replayed, Location, Retry-After, Content-Disposition, Link, X-Export-Parts"
 	// Age is how long a browser may keep a preflight's answer, in
 	// seconds: two hours, Chromium's cap.
 	Age = "7200"

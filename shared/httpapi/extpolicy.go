@@ -286,18 +286,22 @@ type PreviewJSON struct {
 	Version int `json:"version"`
 }
 
+// readableTime is a time as a description shows it to an admin: to the
+// minute, in UTC (the by and due fields keep the exact time).
+func readableTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
+
 func effectJSON(e domain.PolicyEffect) EffectJSON {
 	out := EffectJSON{Effect: string(e.Kind)}
 	switch e.Kind {
 	case domain.EffectMustVerify:
 		out.By = timeJSON(e.By)
-		out.Description = "Must verify by " + *out.By
+		out.Description = "Must verify by " + readableTime(e.By)
 	case domain.EffectVerificationLastsLonger:
 		if e.Due.IsZero() {
 			out.Description = "Verification no longer lapses"
 		} else {
 			out.Due = timeJSON(e.Due)
-			out.Description = "Verification lasts until " + *out.Due
+			out.Description = "Verification lasts until " + readableTime(e.Due)
 		}
 	case domain.EffectVerificationNoLongerRequired:
 		out.Description = "Two-step verification no longer required"
