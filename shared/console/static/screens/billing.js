@@ -19,20 +19,31 @@ function s(tag, attrs = {}, ...kids) {
 
 const colours = { paid: "#0052cc", guests: "#36b37e", reserved: "#ffab00", free: "#dfe1e6" };
 
-/** A stacked bar: parts [{label, value, colour}] over width, with a caption line. */
+/** The least width a non-zero part is drawn at, so that 6 paid users
+ * still show against a limit of 35,000 (the numbers say the exact share). */
+const minPart = 30;
+
+/** A stacked bar: parts [{label, value, colour}] over width, with a caption
+ * line. Each non-zero part is at least minPart wide; the others share the
+ * rest in proportion. */
 function bar(y, caption, parts, width) {
   const total = Math.max(1, parts.reduce((a, p) => a + Math.max(0, p.value), 0));
+  const raw = parts.map((p) => (Math.max(0, p.value) / total) * width);
+  const small = raw.map((w) => w > 0 && w < minPart);
+  const fixed = small.reduce((a, sm) => a + (sm ? minPart : 0), 0);
+  const rest = raw.reduce((a, w, i) => a + (small[i] ? 0 : w), 0);
+  const widths = raw.map((w, i) => (small[i] ? minPart : rest > 0 ? (w * (width - fixed)) / rest : 0));
   const g = s("g", {});
   g.append(s("text", { x: 0, y: y - 8, "font-size": 14, fill: "#172b4d" }, caption));
   let x = 0;
-  for (const p of parts) {
-    const w = (Math.max(0, p.value) / total) * width;
+  parts.forEach((p, i) => {
+    const w = widths[i];
     if (w > 0) {
       g.append(s("rect", { x, y, width: w, height: 28, fill: p.colour, stroke: "#172b4d", "stroke-width": 1 }, s("title", {}, `${p.label}: ${p.value}`)));
-      if (w > 24) g.append(s("text", { x: x + w / 2, y: y + 19, "font-size": 13, "text-anchor": "middle", fill: p.colour === colours.free || p.colour === colours.reserved ? "#172b4d" : "#fff" }, String(p.value)));
+      if (w >= 24) g.append(s("text", { x: x + w / 2, y: y + 19, "font-size": 13, "text-anchor": "middle", fill: p.colour === colours.free || p.colour === colours.reserved ? "#172b4d" : "#fff" }, String(p.value)));
     }
     x += w;
-  }
+  });
   return g;
 }
 
