@@ -1,6 +1,8 @@
 package samtemplate
 
 import (
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -98,5 +100,63 @@ func TestRepoTemplateCORS(t *testing.T) {
 	}
 	if !slices.Contains(tpl.ofType("AWS::WAFv2::WebACLAssociation"), "OriginFilterAssociation") {
 		t.Error("OriginFilterAssociation is not a web ACL association")
+	}
+}
+
+// TestRepoTemplateOriginPatterns evaluates OriginPatterns' patterns as
+// CloudFormation would, for a deployment on the API's own URL and one with
+// a PublicBaseUrl, and matches them as the web ACL does (the Origin
+// lower-cased, any pattern): each allowed origin and the API's own pass;
+// look-alikes do not (dots escaped, both ends anchored); no pattern is
+// listed twice, and eight allowed origins fit WAF's ten patterns a set.
+func TestRepoTemplateOriginPatterns(t *testing.T) {
+	tpl := repoTemplate(t)
+	list := at(tpl.resources["OriginPatterns"], "Properties", "RegularExpressionList")
+	const api = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+	for _, c := range []struct {
+		name, publicBase string
+		allowed, want    []string
+	}{
+		{"on the API's URL", "", []string{"https://admin.example.com", "http://localhost:5173"},
+			[]string{`^https://admin\.example\.com$`, `^http://localhost:5173$`, `^https://abc123\.execute-api\.eu-west-1\.amazonaws\.com$`}},
+		{"with a PublicBaseUrl", "https://guests.example.org/welcome", []string{"https://admin.example.com"},
+			[]string{`^https://admin\.example\.com$`, `^https://abc123\.execute-api\.eu-west-1\.amazonaws\.com$`, `^https://guests\.example\.org$`}},
+	} {
+		refs := map[string]any{"AllowedOrigins": c.allowed, "PublicBaseUrl": c.publicBase, "Api": "abc123", "AWS::Region": "eu-west-1", "AWS::URLSuffix": "amazonaws.com"}
+		conds := map[string]bool{"UseApiUrl": c.publicBase == "", "HasAllowedOrigins": true}
+		got, err := evalStrings(list, refs, conds)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: patterns\n%q\nwant\n%q", c.name, got, c.want)
+		}
+		var res []*regexp.Regexp
+		for _, p := range got {
+			res = append(res, regexp.MustCompile(p))
+		}
+		passes := func(origin string) bool {
+			return slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(strings.ToLower(origin)) })
+		}
+		for _, o := range append(slices.Clone(c.allowed), api, "HTTPS://ADMIN.EXAMPLE.COM") {
+			if !passes(o) {
+				t.Errorf("%s: the filter refuses %s", c.name, o)
+			}
+		}
+		for _, o := range []string{"https://adminxexample.com", "https://admin.example.com.evil.net", "https://evil.admin.example.com", "http://admin.example.com",
+			"https://admin.example.com:8443", "null", "https://evil.example"} {
+			if passes(o) {
+				t.Errorf("%s: the filter lets %s through", c.name, o)
+			}
+		}
+	}
+	eight := []string{}
+	for i := range 8 {
+		eight = append(eight, fmt.Sprintf("https://admin%d.example.com", i))
+	}
+	got, err := evalStrings(list, map[string]any{"AllowedOrigins": eight, "PublicBaseUrl": "https://g.example.org", "Api": "a", "AWS::Region": "r", "AWS::URLSuffix": "s"},
+		map[string]bool{"UseApiUrl": false})
+	if err != nil || len(got) > 10 {
+		t.Errorf("eight allowed origins: %d patterns (WAF takes 10 a set), %v", len(got), err)
 	}
 }
