@@ -103,7 +103,7 @@ func TestAccessDecision(t *testing.T) {
 				if m["allow"] != allow || m["reason"] != string(reason) || gotSpace != wantSpace {
 					t.Errorf("%s %s %s %s: %s; want allow=%v %s space %q", acct, prod, client, space, r.body, allow, reason, wantSpace)
 				}
-				if cc, v := r.header.Get("Cache-Control"), r.header.Get("Vary"); cc != "private, max-age=60" || v != "X-Api-Token" {
+				if cc, v := r.header.Get("Cache-Control"), r.header.Get("Vary"); cc != "private, max-age=60" || v != "X-Api-Token, Origin" { // Origin: the stack allows the console's
 					t.Errorf("Cache-Control = %q, Vary = %q", cc, v)
 				}
 			}

@@ -46,9 +46,11 @@ func TestPoliciesGrantWhatTheStoreCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := map[string]bool{}
+	api := map[string]bool{} // functions that serve API operations (a CORS preflight touches no table)
 	for _, r := range tpl.Routes() {
-		api[r.FunctionID] = true
+		if r.Method != "OPTIONS" {
+			api[r.FunctionID] = true
+		}
 	}
 	for _, f := range tpl.Functions() {
 		actions := tpl.PolicyActions(f.LogicalID)
