@@ -160,6 +160,18 @@ func TestProductTokensAreBound(t *testing.T) {
 			for _, q := range []string{"product=madeup", "product=confluence&org=No+Org", "product=confluence&site=14west"} {
 				devToken(t, e, q, 400)
 			}
+			// The /dev page shows how.
+			page, err := http.Get(e.URL + "/dev")
+			if err != nil {
+				t.Fatal(err)
+			}
+			html, _ := io.ReadAll(page.Body)
+			page.Body.Close()
+			for _, want := range []string{`href="/dev/token?product=confluence&amp;org=14west"`, e.URL + "/dev/token?product=confluence&amp;org=14west", "/access/" + demo.GuestID + "?client=web"} {
+				if !strings.Contains(string(html), want) {
+					t.Errorf("/dev does not show %s", want)
+				}
+			}
 		})
 	}
 }
