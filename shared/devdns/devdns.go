@@ -31,13 +31,23 @@ type Server struct {
 // Start starts a server on addr ("127.0.0.1:0" picks a free port; UDP and
 // TCP share it).
 func Start(addr string) (*Server, error) {
-	pc, err := net.ListenPacket("udp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("devdns: %w", err)
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
+	var pc net.PacketConn
+	var ln net.Listener
+	var err error
+	// A free UDP port may be taken for TCP: a picked port is tried again.
+	for range 20 {
+		if pc, err = net.ListenPacket("udp", addr); err != nil {
+			return nil, fmt.Errorf("devdns: %w", err)
+		}
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
 		_ = pc.Close()
+		if _, port, _ := net.SplitHostPort(addr); port != "0" {
+			break
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("devdns: %w", err)
 	}
 	s := &Server{addr: pc.LocalAddr().String(), txt: map[string][]string{}}
