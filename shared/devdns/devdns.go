@@ -119,7 +119,7 @@ type Record struct {
 func (s *Server) Records() []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Record
+	out := []Record{}
 	for n, vs := range s.txt {
 		for _, v := range vs {
 			out = append(out, Record{Name: strings.TrimSuffix(n, "."), Value: v})
