@@ -146,8 +146,9 @@ func orgWithDomain(o domain.Org, d string, in bool) (domain.Org, bool) {
 
 // ApplyDomainCheck writes a check's outcome: the claim as next (its version
 // one more), conditioned on the version read (before); when it starts or
-// stops counting as verified, the org item rewritten with the domain added
-// to or removed from verifiedDomains under the policyVersion read (org);
+// stops counting as verified (or the org's list disagrees with it), the
+// org item rewritten with the domain added to or removed from
+// verifiedDomains under the policyVersion read (org);
 // the audit entry when there is one; and, when caller is not empty, the
 // check that the caller is still an active org admin; all in one
 // transaction. It returns the org as written (or as read). ECONFLICT when
@@ -162,7 +163,14 @@ func (s *Store) ApplyDomainCheck(ctx context.Context, org domain.Org, before, ne
 		callerAt = len(tx)
 		tx = append(tx, s.callerIsOrgAdmin(org.ID, caller))
 	}
+	// A claim that starts or stops counting always rewrites the org under
+	// the version read, even when the list as read needs no change: that
+	// read may be stale (the list changed meanwhile), and the condition
+	// tells.
 	o, changed := orgWithDomain(org, next.Domain, next.Counts())
+	if !changed && before.Counts() != next.Counts() {
+		o.PolicyVersion, changed = org.PolicyVersion+1, true
+	}
 	if changed {
 		tx = append(tx, s.orgRewrite(o, org.PolicyVersion))
 	}

@@ -269,3 +269,72 @@ func TestDomainCheckFailuresAndCost(t *testing.T) {
 		}
 	})
 }
+
+// TestDomainClaimWritesAreConditioned: a claim is created once (a second
+// create is ECONFLICT) and only by an active org admin (EFORBIDDEN,
+// nothing written); a check's write made from a stale claim or a stale org
+// is ECONFLICT and writes nothing (neither the claim, nor the org, nor the
+// audit entry); a removal from a stale claim likewise.
+func TestDomainClaimWritesAreConditioned(t *testing.T) {
+	seededEach(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		cl := domain.NewDomainClaim(demo.OrgID, "cond.example", demo.AdminID, now, domain.DomainChecks{})
+		audit := func(actor, action string) domain.AuditEntry {
+			return domain.NewAudit(demo.OrgID, actor, action, domain.OrgTarget(demo.OrgID), "req", now, nil, nil)
+		}
+		if err := fx.st.CreateDomainClaim(ctx, cl, audit(demo.SiteAdminID, domain.ActionDomainAdd)); domain.ErrorCode(err) != domain.EFORBIDDEN {
+			t.Fatalf("a site admin's claim: %v", err)
+		}
+		if got, err := fx.st.DomainClaim(ctx, demo.OrgID, cl.Domain); err != nil || got != nil {
+			t.Fatalf("after a refused claim: %+v %v", got, err)
+		}
+		if err := fx.st.CreateDomainClaim(ctx, cl, audit(demo.AdminID, domain.ActionDomainAdd)); err != nil {
+			t.Fatal(err)
+		}
+		other := domain.NewDomainClaim(demo.OrgID, "cond.example", demo.AdminID, now, domain.DomainChecks{})
+		if err := fx.st.CreateDomainClaim(ctx, other, audit(demo.AdminID, domain.ActionDomainAdd)); domain.ErrorCode(err) != domain.ECONFLICT {
+			t.Fatalf("a second claim: %v", err)
+		}
+		org := p0org(t, fx)
+		next, _ := cl.Checked(true, now, domain.DomainChecks{})
+		a := audit(domain.ActorSystem, domain.ActionDomainVerify)
+		o, err := fx.st.ApplyDomainCheck(ctx, org, cl, next, "", &a)
+		if err != nil || !slices.Contains(o.VerifiedDomains, cl.Domain) || o.PolicyVersion != org.PolicyVersion+1 {
+			t.Fatalf("verify: %+v %v", o, err)
+		}
+		// Stale claim (version 0 read, 1 stored), then a stale org.
+		lapse, _ := next.Checked(false, now.Add(time.Hour), domain.DomainChecks{})
+		if _, err := fx.st.ApplyDomainCheck(ctx, o, cl, lapse, "", &a); domain.ErrorCode(err) != domain.ECONFLICT {
+			t.Fatalf("a write from a stale claim: %v", err)
+		}
+		stored, _ := fx.st.DomainClaim(ctx, demo.OrgID, cl.Domain)
+		unverify := *stored
+		unverify.Status = domain.DomainUnverified
+		if _, err := fx.st.ApplyDomainCheck(ctx, org, *stored, unverify, "", &a); domain.ErrorCode(err) != domain.ECONFLICT {
+			t.Fatalf("a write from a stale org: %v", err)
+		}
+		if got, _ := fx.st.DomainClaim(ctx, demo.OrgID, cl.Domain); got.Version != 1 || got.Status != domain.DomainVerified {
+			t.Fatalf("claim after refused writes: %+v", got)
+		}
+		if now := p0org(t, fx); !slices.Contains(now.VerifiedDomains, cl.Domain) || now.PolicyVersion != o.PolicyVersion {
+			t.Fatalf("org after refused writes: %+v", now)
+		}
+		if _, err := fx.st.DeleteDomainClaim(ctx, o, cl.Domain, &cl, audit(demo.AdminID, domain.ActionDomainRemove)); domain.ErrorCode(err) != domain.ECONFLICT {
+			t.Fatalf("a removal from a stale claim: %v", err)
+		}
+		log, _ := fx.st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: now.Add(time.Hour), Limit: 100})
+		if len(log.Items) != 2 {
+			t.Fatalf("audit entries: %d, want 2 (the claim, the verification)", len(log.Items))
+		}
+	})
+}
+
+func p0org(t *testing.T, fx fixture) domain.Org {
+	t.Helper()
+	orgs, err := fx.st.Orgs(context.Background(), []string{demo.OrgID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return orgs[demo.OrgID]
+}
