@@ -93,7 +93,8 @@ func (c DomainClaim) Counts() bool { return c.Status == DomainVerified || c.Stat
 type DomainChecks struct {
 	// Verified is how often a verified domain is checked again.
 	Verified time.Duration
-	// Pending is how often a pending, lapsing or unverified domain is checked.
+	// Pending is how often a new pending domain (see PendingHourlyFor) and a
+	// lapsing one are checked.
 	Pending time.Duration
 	// Grace is how long a verified domain's record may be missing before
 	// the domain is unverified.
@@ -106,6 +107,11 @@ const (
 	DefaultPendingCheck  = time.Hour
 	DefaultDomainGrace   = 72 * time.Hour
 )
+
+// PendingHourlyFor is how long a new claim is checked at the Pending
+// interval; after it, and once unverified, a claim is checked at the
+// Verified interval (an unpublished claim costs a lookup a day).
+const PendingHourlyFor = 7 * 24 * time.Hour
 
 // WithDefaults fills the zero fields.
 func (p DomainChecks) WithDefaults() DomainChecks {
@@ -154,11 +160,15 @@ func (c DomainClaim) Checked(seen bool, now time.Time, p DomainChecks) (DomainCl
 		n.NextCheck = minTime(now.Add(p.Pending), now.Add(p.Grace))
 	case c.Status == DomainLapsing && !now.Before(c.LapsingSince.Add(p.Grace)):
 		action = ActionDomainUnverify
-		n.Status, n.VerifiedAt, n.LapsingSince, n.NextCheck = DomainUnverified, time.Time{}, time.Time{}, now.Add(p.Pending)
+		n.Status, n.VerifiedAt, n.LapsingSince, n.NextCheck = DomainUnverified, time.Time{}, time.Time{}, now.Add(p.Verified)
 	case c.Status == DomainLapsing:
 		n.NextCheck = minTime(now.Add(p.Pending), c.LapsingSince.Add(p.Grace))
-	default:
+	case c.Status == DomainPending && now.Sub(c.CreatedAt) < PendingHourlyFor:
 		n.NextCheck = now.Add(p.Pending)
+	default:
+		// Unverified, or pending for long: looked at daily (an admin who
+		// publishes the record asks for a check now).
+		n.NextCheck = now.Add(p.Verified)
 	}
 	return n, action
 }

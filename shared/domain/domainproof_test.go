@@ -28,6 +28,9 @@ func TestDomainClaimChecked(t *testing.T) {
 		return n
 	}
 	c = step(c, false, t0.Add(time.Hour), domain.DomainPending, "")
+	if late, _ := c.Checked(false, t0.Add(8*24*time.Hour), p); !late.NextCheck.Equal(t0.Add(9 * 24 * time.Hour)) {
+		t.Errorf("a claim pending for a week is looked at daily: next %v", late.NextCheck)
+	}
 	c = step(c, true, t0.Add(2*time.Hour), domain.DomainVerified, domain.ActionDomainVerify)
 	c = step(c, true, t0.Add(26*time.Hour), domain.DomainVerified, "")
 	lapse := t0.Add(50 * time.Hour)

@@ -181,6 +181,10 @@ func TestDomainProvenByDNSChallenge(t *testing.T) {
 		// Published again: the next check verifies it again.
 		p.dns.Publish(domain.ChallengeName(d), cl.ChallengeValue())
 		p.now = p.now.Add(domain.DefaultPendingCheck)
+		if rep, err := p.job.Run(ctx, "run-3b"); err != nil || rep.Due != 0 {
+			t.Fatalf("an unverified domain is looked at daily: %+v %v", rep, err)
+		}
+		p.now = p.now.Add(domain.DefaultDomainRecheck)
 		if rep, err := p.job.Run(ctx, "run-4"); err != nil || rep.Verified != 1 {
 			t.Fatalf("run after publishing again: %+v %v", rep, err)
 		}
