@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -60,7 +61,12 @@ func (st *Stack) dnsHandler(w http.ResponseWriter, r *http.Request) {
 		switch action {
 		case "publish":
 			if _, _, err := st.PublishChallenge(r.Context(), org, raw); err != nil {
-				http.Error(w, err.Error(), http.StatusNotFound)
+				msg := err.Error()
+				var de *domain.Error
+				if errors.As(err, &de) {
+					msg = de.Message
+				}
+				http.Error(w, msg, http.StatusNotFound)
 				return
 			}
 		case "remove":
