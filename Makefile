@@ -26,6 +26,7 @@ FUNCTIONS += ExternalUsersFunction:external-users ExportWorkerFunction:export-wo
 FUNCTIONS += VerifyFunction:verify
 FUNCTIONS += ApiTokensFunction:api-tokens
 FUNCTIONS += ReverifyFunction:reverify
+FUNCTIONS += DomainCheckFunction:domain-check
 FUNCTIONS += CorsPreflightFunction:cors-preflight
 
 .PHONY: help build dev test lint venv node rie chromium sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \

@@ -56,6 +56,7 @@ var folders = map[string]string{
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
 	"ExportWorkerFunction":          "export-worker",
 	"ReverifyFunction":              "reverify",
+	"DomainCheckFunction":           "domain-check",
 }
 
 func freeAddr(t *testing.T) string {
@@ -460,6 +461,18 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		}
 		// Nobody has verified: nothing is due.
 		if rep["due"] != float64(0) || rep["emailed"] != float64(0) || rep["stopped"] != false {
+			t.Errorf("report = %s", out)
+		}
+	})
+
+	t.Run("DomainCheckFunction", func(t *testing.T) {
+		out := fns["DomainCheckFunction"].invoke(t, mustJSON(fixture(t, root, "domain-check.json")))
+		var rep map[string]any
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatalf("report: %s\n%s", out, fns["DomainCheckFunction"].log.String())
+		}
+		// No domain is claimed: nothing is due.
+		if rep["due"] != float64(0) || rep["stopped"] != false {
 			t.Errorf("report = %s", out)
 		}
 	})

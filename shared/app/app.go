@@ -26,6 +26,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/decision"
+	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
@@ -61,6 +62,12 @@ type Env struct {
 	DynamoDBOptions []func(*dynamodb.Options)
 	// ExportLimits bound the external users' list and export (zero: the defaults).
 	ExportLimits extusers.Limits
+	// DNSResolver is the resolver (host:port) domain proofs are looked up
+	// at (DNS_RESOLVER; empty: the system's, as in Lambda).
+	DNSResolver string
+	// DomainChecks is the schedule of domain proof checks (the grace period
+	// from DOMAIN_GRACE_HOURS; zero fields: the defaults).
+	DomainChecks domain.DomainChecks
 	// Origins are the browser origins allowed to call the API (ALLOWED_ORIGINS,
 	// from the template's AllowedOrigins): every API answer carries their
 	// CORS headers.
@@ -105,6 +112,14 @@ func Load(ctx context.Context) (Env, error) {
 			return Env{}, fmt.Errorf("INVITATION_LIFETIME_HOURS must be 1 to 720, got %q", h)
 		}
 		env.Lifetime = time.Duration(n) * time.Hour
+	}
+	env.DNSResolver = os.Getenv("DNS_RESOLVER")
+	if h := os.Getenv("DOMAIN_GRACE_HOURS"); h != "" {
+		n, err := strconv.Atoi(h)
+		if err != nil || n < 1 || n > 720 {
+			return Env{}, fmt.Errorf("DOMAIN_GRACE_HOURS must be 1 to 720, got %q", h)
+		}
+		env.DomainChecks.Grace = time.Duration(n) * time.Hour
 	}
 	if r := os.Getenv("SES_MAX_SEND_RATE"); r != "" {
 		n, err := strconv.Atoi(r)

@@ -298,6 +298,16 @@ func matrix() map[string]row {
 			}
 			return cell{path: org + "/domains/" + d}
 		}},
+		"POST /orgs/{orgId}/domains/{domain}/check": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			d := fmt.Sprintf("c%d-%s.example", n, domain.NewID()[:6])
+			if r := e.do(t, http.MethodPut, org+"/domains/"+d, e.token(t, demo.AdminID), ""); r.status != 200 {
+				t.Fatalf("claim domain: %d %s", r.status, r.body)
+			}
+			if _, _, err := e.PublishChallenge(context.Background(), demo.OrgID, d); err != nil {
+				t.Fatal(err)
+			}
+			return cell{path: org + "/domains/" + d + "/check"}
+		}},
 		"GET /orgs/{orgId}/external-users":          {allow: orgAdmins, make: fixed(org+"/external-users", "")},
 		"GET /orgs/{orgId}/external-users/export":   {allow: orgAdmins, make: fixed(org+"/external-users/export", "")},
 		"POST /orgs/{orgId}/external-users/exports": {allow: orgAdmins, want: 202, make: fixed(org+"/external-users/exports", "")},

@@ -139,6 +139,16 @@ Turn two-step verification on with <code>PUT /orgs/14west/external-policy</code>
 (preview a change first with <code>POST /orgs/14west/external-policy/preview</code>); gus's access decision then answers <code>verification_required</code>
 until gus verifies at <a href="/orgs/14west/verify?email=gus@partner.example">the verification page</a> with the code from the SES inbox.
 The external users: <code>GET /orgs/14west/external-users</code>, as CSV: <code>GET /orgs/14west/external-users/export</code>.</p>
+<h2 id="dns">Verified domains: the DNS challenge</h2>
+<p>A domain is verified only once its owner publishes a DNS TXT record: <code>PUT /orgs/14west/domains/partner.example</code> answers it pending with
+<code>record</code> (<code>_guestaccess-challenge.partner.example</code> TXT <code>guestaccess-verification=…</code>); its users stay external.
+The functions resolve at this stack's DNS server, <code>{{.DNSAddr}}</code> (try <code>dig @{{.DNSHost}} -p {{.DNSPort}} TXT _guestaccess-challenge.partner.example</code>).
+Publish a claimed domain's challenge here (or remove it), then <code>POST /orgs/14west/domains/partner.example/check</code> (or run DomainCheckFunction above, which checks the domains due).</p>
+<form method="post" action="/dev/dns"><label>org <input name="org" value="14west" size="10"></label> <label>domain <input name="domain" value="partner.example"></label>
+<button name="action" value="publish">Publish its challenge</button> <button name="action" value="remove">Remove its record</button></form>
+<table><tr><th>name</th><th>TXT</th></tr>
+{{range .DNS}}<tr><td><code>{{.Name}}</code></td><td><code>{{.Value}}</code></td></tr>{{else}}<tr><td colspan="2">no record published</td></tr>{{end}}
+</table>
 <h2>Invite a guest</h2>
 <pre>{{.Curl}}</pre>
 </body></html>`))
@@ -199,7 +209,8 @@ func (st *Stack) indexHandler(w http.ResponseWriter, _ *http.Request) {
 	jobs, _ := st.Store.RecentJobs(context.Background(), demo.OrgID, 20)
 	_ = indexTmpl.Execute(w, map[string]any{"Jobs": jobs, "Queue": st.Jobs.Stats(), "SES": st.SESURL, "InboxJSON": st.InboxJSON(), "Accounts": Accounts(), "Groups": Groups(),
 		"Routes": st.Routes, "Curl": st.Curl(), "DecisionCurl": st.DecisionCurl(), "DefaultProductOrg": DefaultProductOrg, "URL": st.URL, "Console": st.ConsoleURL,
-		"Schedules": st.schedules.schedules, "LastRuns": st.schedules.Last()})
+		"Schedules": st.schedules.schedules, "LastRuns": st.schedules.Last(),
+		"DNS": st.DNS.Records(), "DNSAddr": st.DNS.Addr(), "DNSHost": dnsHost(st.DNS.Addr()), "DNSPort": dnsPort(st.DNS.Addr())})
 }
 
 // requestLines writes one short line per request to out: method, path,

@@ -33,6 +33,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/console"
 	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/shared/devdns"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
@@ -102,6 +103,10 @@ type Options struct {
 	// ConsoleAddr is the admin console's listen address, its own origin;
 	// default 127.0.0.1:0.
 	ConsoleAddr string
+	// DNSAddr is the loopback DNS server's address (UDP and TCP), the
+	// resolver the functions look up domain challenges at; default
+	// 127.0.0.1:0.
+	DNSAddr string
 	// AllowedOrigins are browser origins allowed to call the API besides the
 	// template's AllowedOrigins default and the console's own, as a
 	// deployment would list them in the parameter.
@@ -137,6 +142,9 @@ type Stack struct {
 	// template's AllowedOrigins default, Options.AllowedOrigins and
 	// ConsoleURL, as the AllowedOrigins parameter of a deployment.
 	Origins cors.Policy
+	// DNS is the loopback DNS server the functions resolve domain
+	// challenges at (DNS_RESOLVER); /dev and tests publish records in it.
+	DNS *devdns.Server
 
 	server    *http.Server
 	closers   []func()
@@ -255,8 +263,15 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.DNSAddr == "" {
+		o.DNSAddr = "127.0.0.1:0"
+	}
+	if st.DNS, err = devdns.Start(o.DNSAddr); err != nil {
+		return nil, err
+	}
+	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
 	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now,
-		ExportLimits: o.ExportLimits, Origins: st.Origins}
+		ExportLimits: o.ExportLimits, Origins: st.Origins, DNSResolver: st.DNS.Addr()}
 	st.Mailer = sesmailer.New(st.SES, o.Sender)
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {
@@ -314,6 +329,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	mux.HandleFunc("POST /dev/oauth/token", signin.token)
 	mux.HandleFunc("OPTIONS /dev/oauth/token", signin.token)
 	mux.HandleFunc("GET /dev", st.indexHandler)
+	mux.HandleFunc("GET /dev/dns", st.dnsHandler)
+	mux.HandleFunc("POST /dev/dns", st.dnsHandler)
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(apidoc.YAML)
