@@ -106,9 +106,12 @@ func address(raw string) (string, error) {
 
 // Send sends a new code to the address if it must verify, replacing the
 // one before, under the per-address and per-org limits (ETOOMANY with
-// RetryAfter). Every valid address of an org that asks for two-step
-// verification gets the same answer: "if this address must verify, a code
-// is on its way".
+// RetryAfter; see domain.NextSend for the per-address ones, which keep a
+// live code rather than refuse once an address's hourly budget is spent).
+// Every valid address of an org that asks for two-step verification gets
+// the same answer: "if this address must verify, a code is on its way";
+// and the same store calls (one LoadVerification, then one SaveOTPSend
+// unless the live code is kept), whether or not it is emailed.
 func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error) {
 	addr, err := address(rawEmail)
 	if err != nil {
@@ -128,22 +131,26 @@ func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error
 		account = sc.User.AccountID
 	}
 	now := s.now()
-	next, code, err := domain.NextSend(sc.OTP, orgID, addr, account, now)
+	plan, err := domain.NextSend(sc.OTP, orgID, addr, account, now)
 	if err != nil {
 		return v, err
 	}
+	v.ExpiresAt = plan.Next.ExpiresAt
+	if plan.Keep {
+		return v, nil
+	}
+	next := plan.Next
 	limit := s.OrgLimit
 	if limit <= 0 {
 		limit = domain.OrgOTPSendsPerMinute
 	}
 	if err := s.Store.SaveOTPSend(ctx, domain.OTPSend{Next: next, Prev: sc.OTP}, limit); err != nil {
-		return v, err
+		return View{OrgID: v.OrgID, OrgName: v.OrgName, Email: v.Email}, err
 	}
-	v.ExpiresAt = next.ExpiresAt
 	if account == "" {
 		return v, nil
 	}
-	msg, err := email.RenderPasscode(email.Passcode{To: addr, OrgName: sc.Org.Name, Code: code, ExpiresAt: next.ExpiresAt, PageURL: s.PageURL(orgID)})
+	msg, err := email.RenderPasscode(email.Passcode{To: addr, OrgName: sc.Org.Name, Code: plan.Code, ExpiresAt: next.ExpiresAt, PageURL: s.PageURL(orgID)})
 	if err == nil {
 		_, err = s.Mailer.Send(ctx, msg)
 	}
