@@ -288,7 +288,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ))
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)
-	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+	throttles, err := st.Template.MethodThrottles(st.Routes[0].RestAPIID)
+	if err != nil {
+		return nil, err
+	}
+	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
 		Responses: responses, Stage: "local", Log: o.Log,
 		Origins: st.Origins, SelfOrigin: st.URL, Conditions: map[string]bool{HasOriginsCondition: st.Origins.Enabled()}}
 	for _, r := range st.Routes {
