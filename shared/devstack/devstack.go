@@ -102,6 +102,10 @@ type Options struct {
 	// ConsoleAddr is the admin console's listen address, its own origin;
 	// default 127.0.0.1:0.
 	ConsoleAddr string
+	// PasscodeAnswerFloor is the least time a passcode send answers in
+	// (app.Env.PasscodeAnswerFloor: 0 the deployment's default, negative
+	// none); floods in tests lower it.
+	PasscodeAnswerFloor time.Duration
 	// AllowedOrigins are browser origins allowed to call the API besides the
 	// template's AllowedOrigins default and the console's own, as a
 	// deployment would list them in the parameter.
@@ -256,7 +260,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now,
-		ExportLimits: o.ExportLimits, Origins: st.Origins}
+		ExportLimits: o.ExportLimits, Origins: st.Origins, PasscodeAnswerFloor: o.PasscodeAnswerFloor}
 	st.Mailer = sesmailer.New(st.SES, o.Sender)
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {

@@ -37,8 +37,47 @@ type Service struct {
 	PageURL func(orgID string) string
 	// OrgLimit is the org's sends per minute (0: domain.OrgOTPSendsPerMinute).
 	OrgLimit int
-	Now      func() time.Time
-	Log      *slog.Logger
+	// AnswerFloor is the least time a Send takes, from its start to its
+	// answer (0: none): an address that is emailed waits for SES, one that is
+	// not does not, so every answer is held to the same floor, above SES's
+	// usual latency (DefaultAnswerFloor), and the time tells nothing of who
+	// has an account. A send that takes longer is logged.
+	AnswerFloor time.Duration
+	// Clock and Pause measure and wait out the floor (tests replace them);
+	// nil: time.Now and a timer that ctx ends early. Not Now, which tests
+	// set to a fixed instant.
+	Clock func() time.Time
+	Pause func(ctx context.Context, d time.Duration)
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// DefaultAnswerFloor is the floor a deployment holds every Send answer to:
+// SES's SendEmail usually answers in well under 100 ms in its region.
+const DefaultAnswerFloor = 400 * time.Millisecond
+
+// floor holds the answer of a call that started at start until
+// AnswerFloor after it.
+func (s *Service) floor(ctx context.Context, start time.Time) {
+	clock := s.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	took := clock().Sub(start)
+	if took >= s.AnswerFloor {
+		s.log().WarnContext(ctx, "passcode answer over its floor: its time may tell whether the address was emailed", "took", took, "floor", s.AnswerFloor)
+		return
+	}
+	if s.Pause != nil {
+		s.Pause(ctx, s.AnswerFloor-took)
+		return
+	}
+	t := time.NewTimer(s.AnswerFloor - took)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // View is what a page shows.
@@ -111,8 +150,16 @@ func address(raw string) (string, error) {
 // Every valid address of an org that asks for two-step verification gets
 // the same answer: "if this address must verify, a code is on its way";
 // and the same store calls (one LoadVerification, then one SaveOTPSend
-// unless the live code is kept), whether or not it is emailed.
+// unless the live code is kept), whether or not it is emailed; and it is
+// held to AnswerFloor, so that the wait for SES does not show.
 func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error) {
+	if s.AnswerFloor > 0 {
+		start := time.Now()
+		if s.Clock != nil {
+			start = s.Clock()
+		}
+		defer s.floor(ctx, start)
+	}
 	addr, err := address(rawEmail)
 	if err != nil {
 		return View{OrgID: orgID, Email: rawEmail}, err
