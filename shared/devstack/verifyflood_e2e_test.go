@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -231,5 +232,48 @@ func TestVerificationAnswersAndCallsAlike(t *testing.T) {
 		if len(e.mailTo(t, ext)) != 1 || len(e.mailTo(t, staff)) != 0 || len(e.mailTo(t, nobody)) != 0 {
 			t.Fatal("only the external user is emailed")
 		}
+	})
+}
+
+var linkInText = regexp.MustCompile(`(https?://[^\s()<>"]+[?&]key=[A-Za-z0-9_-]{43})`)
+
+// TestVerificationLinkAfterWrongCodes: a stranger types 5 wrong codes
+// right after the code is sent (the code is dead: 429); the address's
+// owner opens the link from the email: the page shows a button (opening
+// it verifies nothing), and the button verifies. A link with a wrong key
+// is a 400 page that counts nothing, and the used link no longer works.
+func TestVerificationLinkAfterWrongCodes(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		org, acct, addr := e.verifyOrg(t)
+		wantPage(t, e.form(t, verifyPath(org), url.Values{"action": {"send"}, "email": {addr}}), 200)
+		right := e.passcode(t, addr, 1)
+		wrong := "000000"
+		if right == wrong {
+			wrong = "111111"
+		}
+		for range domain.OTPMaxAttempts {
+			e.form(t, verifyPath(org), url.Values{"action": {"verify"}, "email": {addr}, "code": {wrong}})
+		}
+		wantPage(t, e.form(t, verifyPath(org), url.Values{"action": {"verify"}, "email": {addr}, "code": {right}}), 429, "no longer works")
+		m := linkInText.FindStringSubmatch(e.mailTo(t, addr)[0].Text + "\n")
+		if m == nil {
+			t.Fatalf("no link in the email:\n%s", e.mailTo(t, addr)[0].Text)
+		}
+		link, err := url.Parse(m[1])
+		if err != nil || link.Query().Get("email") != addr || !strings.HasPrefix(link.String(), e.URL+verifyPath(org)+"?") {
+			t.Fatalf("link %q: %v", m[1], err)
+		}
+		key := link.Query().Get("key")
+		wantPage(t, e.do(t, "GET", verifyPath(org)+"?"+link.RawQuery, "", ""), 200, `name="key" value="`+key+`"`, `value="verify"`)
+		if d := e.decide(t, org, acct); d["reason"] != "verification_required" {
+			t.Fatalf("opening the link verified: %v", d)
+		}
+		bad := strings.Repeat("A", 43)
+		wantPage(t, e.form(t, verifyPath(org), url.Values{"action": {"verify"}, "email": {addr}, "key": {bad}}), 400, "no longer works")
+		wantPage(t, e.form(t, verifyPath(org), url.Values{"action": {"verify"}, "email": {addr}, "key": {key}}), 200, "You're verified")
+		if d := e.decide(t, org, acct); d["allow"] != true {
+			t.Fatalf("after the link: %v", d)
+		}
+		wantPage(t, e.form(t, verifyPath(org), url.Values{"action": {"verify"}, "email": {addr}, "key": {key}}), 400, "no longer works")
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -33,7 +34,12 @@ import (
 //     OTPLifetime ago (the slow lane). So whoever spends a victim's budget
 //     only mails the victim codes, and the victim always holds a working
 //     code or can have one within OTPLifetime, while the codes an address
-//     can be sent stay bounded (OTPSendsPerHour + 6 an hour).
+//     can be sent stay bounded (OTPSendsPerHour + 6 an hour);
+//   - a code dies after OTPMaxAttempts wrong answers, which anyone can type;
+//     so each code is emailed with a link key (OTP.LinkHash) that verifies
+//     like the code but is unguessable, hence neither counted nor bound by
+//     the code's tries: the newest email's link works whatever strangers
+//     type.
 const (
 	// OTPDigits is the length of a code.
 	OTPDigits = 6
@@ -65,6 +71,12 @@ type OTP struct {
 	AccountID string
 	// Salt and Hash: Hash = SHA-256(Salt ‖ code).
 	Salt, Hash []byte
+	// LinkHash is SHA-256 of the link key emailed with the code (32 random
+	// bytes, see NextSend): the link verifies like the code but, as nobody
+	// can guess it, wrong keys are not counted and the code's 5 tries do
+	// not bind it, so a stranger typing wrong codes cannot kill it. Empty
+	// for a state written before links (the link then never matches).
+	LinkHash []byte
 	// SentAt is the last send; ExpiresAt = SentAt + OTPLifetime.
 	SentAt, ExpiresAt time.Time
 	// Attempts counts wrong answers to this code.
@@ -90,11 +102,12 @@ func (o OTP) Emailed() bool { return o.AccountID != "" }
 // SendPlan is what a send request does for an address: Keep, the address's
 // live code stays as it is (nothing written, nothing emailed, the answer
 // the same "sent" with Next = that code); otherwise Next is a fresh code to
-// write, whose plain digits are Code.
+// write, whose plain digits are Code and plain link key Link.
 type SendPlan struct {
 	Keep bool
 	Next OTP
 	Code string
+	Link string
 }
 
 // NextSend checks the per-address limits for a send at now, given the
@@ -133,7 +146,28 @@ func NextSend(prev *OTP, orgID, email, account string, now time.Time) (SendPlan,
 	code := NewOTPCode()
 	next.Salt = randomBytes(16)
 	next.Hash = HashOTP(next.Salt, code)
-	return SendPlan{Next: next, Code: code}, nil
+	link := base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	next.LinkHash = HashOTPLink(link)
+	return SendPlan{Next: next, Code: code, Link: link}, nil
+}
+
+// HashOTPLink is SHA-256 of a link key (32 random bytes need no salt).
+func HashOTPLink(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// MatchesLink reports, in constant time (crypto/subtle), whether key is the
+// link key hashed in o; never for a state without one.
+func (o OTP) MatchesLink(key string) bool {
+	return len(o.LinkHash) == sha256.Size && subtle.ConstantTimeCompare(HashOTPLink(key), o.LinkHash) == 1
+}
+
+// ValidOTPLink reports whether s looks like a link key: 43 characters of
+// unpadded base64url (32 bytes).
+func ValidOTPLink(s string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil && len(b) == 32 && len(s) == 43
 }
 
 // NewOTPCode draws a uniformly random 6-digit code (crypto/rand).

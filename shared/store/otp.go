@@ -37,7 +37,7 @@ func otpRatePK(org string, minute int64) string {
 type otpItem struct {
 	keys
 	OrgID, Email, AccountID string
-	Salt, Hash              []byte
+	Salt, Hash, LinkHash    []byte
 	SentMs, ExpiresMs       int64
 	Attempts                int64
 	WindowMs                int64
@@ -48,7 +48,7 @@ func newOTPItem(o domain.OTP) otpItem {
 	return otpItem{keys: keys{PK: emailPK(o.OrgID, o.Email), SK: skOTP, Type: typeOTP,
 		// Kept an hour past the send window so the hourly limit outlives the code.
 		TTL: ttl(o.WindowStart.Add(domain.OTPSendWindow + time.Hour))},
-		OrgID: o.OrgID, Email: o.Email, AccountID: o.AccountID, Salt: o.Salt, Hash: o.Hash,
+		OrgID: o.OrgID, Email: o.Email, AccountID: o.AccountID, Salt: o.Salt, Hash: o.Hash, LinkHash: o.LinkHash,
 		SentMs: o.SentAt.UnixMilli(), ExpiresMs: o.ExpiresAt.UnixMilli(), Attempts: int64(o.Attempts),
 		WindowMs: o.WindowStart.UnixMilli(), Sends: int64(o.Sends)}
 }
@@ -60,6 +60,7 @@ func (i otpItem) item() item {
 	e.s("accountId", i.AccountID)
 	e.bin("salt", i.Salt)
 	e.bin("hash", i.Hash)
+	e.bin("linkHash", i.LinkHash)
 	e.n("sentMs", i.SentMs)
 	e.n("expiresMs", i.ExpiresMs)
 	e.n("attempts", i.Attempts)
@@ -70,7 +71,7 @@ func (i otpItem) item() item {
 
 func decodeOTP(it item) (domain.OTP, error) {
 	d := &dec{it: it}
-	o := domain.OTP{OrgID: d.s("orgId"), Email: d.s("email"), AccountID: d.s("accountId"), Salt: d.bin("salt"), Hash: d.bin("hash"),
+	o := domain.OTP{OrgID: d.s("orgId"), Email: d.s("email"), AccountID: d.s("accountId"), Salt: d.bin("salt"), Hash: d.bin("hash"), LinkHash: d.bin("linkHash"),
 		SentAt: time.UnixMilli(d.n("sentMs")).UTC(), ExpiresAt: time.UnixMilli(d.n("expiresMs")).UTC(), Attempts: int(d.n("attempts")),
 		WindowStart: time.UnixMilli(d.n("windowMs")).UTC(), Sends: int(d.n("sends"))}
 	return o, d.err

@@ -223,3 +223,48 @@ func TestPasscodeSameCallsForEveryAddress(t *testing.T) {
 		}
 	})
 }
+
+// TestPasscodeLinkSurvivesWrongCodes: a stranger asks for the victim's
+// code every minute for 40 minutes and types 5 wrong codes right after
+// each send, killing every code; twice, the victim asks too and opens the
+// link of the latest email, which verifies: the link's key is not bound by
+// the code's tries. (With the code alone the victim could never verify
+// while this lasted.) Every code the stranger killed stays killed.
+func TestPasscodeLinkSurvivesWrongCodes(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 1)
+		victim := "g0@partner.example"
+		verified := 0
+		for m := range 40 {
+			_, _ = f.svc.Send(ctx, otpOrg, victim)
+			if o := f.otp(t, victim); o != nil && o.Live(f.clock.Now()) {
+				codes := f.mail.sent(victim)
+				wrong := fmt.Sprintf("%06d", (mustAtoi(codes[len(codes)-1])+1)%1000000)
+				for range domain.OTPMaxAttempts {
+					_, _ = f.svc.Verify(ctx, otpOrg, victim, wrong, "stranger")
+				}
+				if _, err := f.svc.Verify(ctx, otpOrg, victim, codes[len(codes)-1], "victim"); code(err) != domain.ETOOMANY {
+					t.Fatalf("minute %d: the code after 5 wrong tries: %v", m, err)
+				}
+			}
+			if m == 20 || m == 37 {
+				f.clock.add(20 * time.Second)
+				if _, err := f.svc.Send(ctx, otpOrg, victim); err != nil && code(err) != domain.ETOOMANY {
+					t.Fatalf("minute %d: the victim asks: %v", m, err)
+				}
+				v, err := f.svc.VerifyLink(ctx, otpOrg, victim, f.mail.link(victim), "victim")
+				if err != nil || v.VerifiedAt.IsZero() {
+					t.Fatalf("minute %d: the victim's link (of %d emails): %+v %v", m, len(f.mail.sent(victim)), v, err)
+				}
+				verified++
+				f.clock.add(40 * time.Second)
+				continue
+			}
+			f.clock.add(time.Minute)
+		}
+		if verified != 2 {
+			t.Fatalf("verified %d times", verified)
+		}
+	})
+}

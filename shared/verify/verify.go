@@ -7,14 +7,17 @@
 // Nothing it answers tells whether an address has an account: an address
 // that need not verify (unknown, internal, suspended, or under a policy with
 // two-step off) keeps the same passcode state under the same limits and gets
-// the same pages; it is only never emailed a code, so no code it is given
-// can be right.
+// the same pages, store calls and answer time (AnswerFloor); it is only
+// never emailed a code, so no code it is given can be right. What a
+// stranger can spend never locks a real user out: see domain.NextSend (the
+// budgets) and VerifyLink (the email's link, which wrong codes cannot kill).
 package verify
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
@@ -197,7 +200,9 @@ func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error
 	if account == "" {
 		return v, nil
 	}
-	msg, err := email.RenderPasscode(email.Passcode{To: addr, OrgName: sc.Org.Name, Code: plan.Code, ExpiresAt: next.ExpiresAt, PageURL: s.PageURL(orgID)})
+	page := s.PageURL(orgID)
+	msg, err := email.RenderPasscode(email.Passcode{To: addr, OrgName: sc.Org.Name, Code: plan.Code, ExpiresAt: next.ExpiresAt, PageURL: page,
+		LinkURL: page + "?" + url.Values{"email": {addr}, "key": {plan.Link}}.Encode()})
 	if err == nil {
 		_, err = s.Mailer.Send(ctx, msg)
 	}
@@ -265,26 +270,75 @@ func (s *Service) Verify(ctx context.Context, orgID, rawEmail, code, requestID s
 			return v, &domain.Error{Code: domain.EINVALID, Message: fmt.Sprintf("That code is not right. %d tries left for this code.", left),
 				Extra: map[string]any{"triesLeft": left}}
 		}
-		u := *sc.User
-		due := sc.Org.PolicyFor(u.AccountID).VerifyDue(now)
-		after := map[string]any{"verifiedAt": now.Format(time.RFC3339)}
-		if !due.IsZero() {
-			after["verifyDueAt"] = due.Format(time.RFC3339)
-		}
-		var before map[string]any
-		if !u.VerifiedAt.IsZero() {
-			before = map[string]any{"verifiedAt": u.VerifiedAt.Format(time.RFC3339)}
-		}
-		audit := domain.NewAudit(orgID, u.AccountID, domain.ActionUserVerify, domain.UserTarget(u.AccountID), requestID, now, before, after)
-		err = s.Store.CompleteVerification(ctx, domain.Verified{Code: *o, User: u, At: now, DueAt: due, Audit: audit})
-		if domain.ErrorCode(err) == domain.ECONFLICT {
-			continue
-		}
-		if err != nil {
+		if v, again, err := s.complete(ctx, v, sc, *o, now, requestID); !again {
 			return v, err
 		}
-		v.VerifiedAt, v.DueAt = now, due
-		return v, nil
+	}
+	return View{}, domain.Unavailable("Too many changes to this code at once; nothing was changed. Try again.", time.Second)
+}
+
+// complete records the verification of sc's user by the code o read:
+// until now plus the frequency of the policy that applies, with its audit
+// entry. again: the code changed meanwhile (read again).
+func (s *Service) complete(ctx context.Context, v View, sc domain.VerifyScope, o domain.OTP, now time.Time, requestID string) (View, bool, error) {
+	u := *sc.User
+	due := sc.Org.PolicyFor(u.AccountID).VerifyDue(now)
+	after := map[string]any{"verifiedAt": now.Format(time.RFC3339)}
+	if !due.IsZero() {
+		after["verifyDueAt"] = due.Format(time.RFC3339)
+	}
+	var before map[string]any
+	if !u.VerifiedAt.IsZero() {
+		before = map[string]any{"verifiedAt": u.VerifiedAt.Format(time.RFC3339)}
+	}
+	audit := domain.NewAudit(v.OrgID, u.AccountID, domain.ActionUserVerify, domain.UserTarget(u.AccountID), requestID, now, before, after)
+	err := s.Store.CompleteVerification(ctx, domain.Verified{Code: o, User: u, At: now, DueAt: due, Audit: audit})
+	if domain.ErrorCode(err) == domain.ECONFLICT {
+		return v, true, nil
+	}
+	if err != nil {
+		return v, false, err
+	}
+	v.VerifiedAt, v.DueAt = now, due
+	return v, false, nil
+}
+
+// VerifyLink completes the verification by the link emailed with the code
+// (its key, ValidOTPLink): like the right code, but the key is 32 random
+// bytes that only the mailbox holds, so a wrong key is not counted and the
+// code's 5 tries do not bind the link: a stranger who types wrong codes
+// after every send (killing each code) cannot keep the address's owner from
+// verifying. A wrong, replaced or used link is EINVALID (400), an expired
+// one EGONE (410).
+func (s *Service) VerifyLink(ctx context.Context, orgID, rawEmail, key, requestID string) (View, error) {
+	addr, err := address(rawEmail)
+	if err != nil {
+		return View{OrgID: orgID, Email: rawEmail}, err
+	}
+	if !domain.ValidOTPLink(key) {
+		return View{OrgID: orgID, Email: addr}, domain.Errorf(domain.EINVALID, "This link is not complete. Open it from the email again, or type the code.")
+	}
+	for range maxRounds {
+		sc, err := s.Store.LoadVerification(ctx, orgID, addr)
+		if err != nil {
+			return View{}, err
+		}
+		v, err := viewOf(orgID, sc)
+		if err != nil || v.NotRequired {
+			return v, err
+		}
+		v.Email = addr
+		now := s.now()
+		o := sc.OTP
+		if o == nil || !o.MatchesLink(key) || o.AccountID == "" || !domain.MustVerify(*sc.Org, sc.User) || sc.User.AccountID != o.AccountID {
+			return v, domain.Errorf(domain.EINVALID, "This link no longer works: it was used, or a newer code was sent (use the latest email). Ask for a new code if you need one.")
+		}
+		if !now.Before(o.ExpiresAt) {
+			return v, domain.Errorf(domain.EGONE, "This link has expired: it works for %d minutes. Ask for a new code.", int(domain.OTPLifetime/time.Minute))
+		}
+		if v, again, err := s.complete(ctx, v, sc, *o, now, requestID); !again {
+			return v, err
+		}
 	}
 	return View{}, domain.Unavailable("Too many changes to this code at once; nothing was changed. Try again.", time.Second)
 }
