@@ -221,7 +221,7 @@ func verifyPage(status int, d verifyData, retry time.Duration) events.APIGateway
 		h.Text(v.Email)
 		h.Markup(`</strong> must verify for `)
 		h.Text(v.OrgName)
-		h.Markup(`, a 6-digit code is on its way to it. It works for 10 minutes and for 5 tries.</p>
+		h.Markup(`, a 6-digit code is on its way to it (or is there already: use the latest email, or its link). A code works for 10 minutes and for 5 tries.</p>
 <form method="post" action="verify">
 <input type="hidden" name="email"`)
 		h.Attr("value", v.Email)
