@@ -158,21 +158,29 @@ func TestVerificationFloodLocksNobodyOut(t *testing.T) {
 
 		// The victim: the flood emailed them one code; asking now is "a code
 		// was sent less than a minute ago", and that code works.
-		wantPage(t, e.sendCode(t, org, victim), 429, "less than a minute ago")
-		wantPage(t, e.typeCode(t, org, victim, e.passcode(t, victim, 1)), 200, "You're verified")
+		// (On a slow machine the flood may outlast the minute: then the
+		// victim is sent a second code, and the latest works.)
+		emails := 1
+		if r := e.sendCode(t, org, victim); r.status == 200 {
+			wantPage(t, r, 200, "on its way")
+			emails = 2
+		} else {
+			wantPage(t, r, 429, "less than a minute ago")
+		}
+		wantPage(t, e.typeCode(t, org, victim, e.passcode(t, victim, emails)), 200, "You're verified")
 
 		// Strangers spend the victim's hourly budget (5 codes, a minute apart);
 		// the victim asking next is answered as sent, and the latest works.
 		for i := range domain.OTPSendsPerHour {
 			e.clock.Add(61)
 			wantPage(t, e.sendCode(t, org, victim), 200, "on its way")
-			if n := len(e.mailTo(t, victim)); n != i+2 {
+			if n := len(e.mailTo(t, victim)); n != i+1+emails {
 				t.Fatalf("stranger's send %d: %d emails", i+1, n)
 			}
 		}
 		e.clock.Add(61)
 		wantPage(t, e.sendCode(t, org, victim), 200, "a 6-digit code is on its way")
-		wantPage(t, e.typeCode(t, org, victim, e.passcode(t, victim, 2+domain.OTPSendsPerHour-1)), 200, "You're verified")
+		wantPage(t, e.typeCode(t, org, victim, e.passcode(t, victim, emails+domain.OTPSendsPerHour)), 200, "You're verified")
 	})
 }
 
