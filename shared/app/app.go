@@ -72,6 +72,10 @@ type Env struct {
 	// from the template's AllowedOrigins): every API answer carries their
 	// CORS headers.
 	Origins cors.Policy
+	// PasscodeAnswerFloor is the least time a passcode send answers in
+	// (verify.Service.AnswerFloor): 0 is verify.DefaultAnswerFloor, a
+	// negative value none.
+	PasscodeAnswerFloor time.Duration
 }
 
 // MustLoad reads the environment, or exits: a function that cannot start
@@ -178,8 +182,11 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 // verification page (GET shows, POST sends a code or checks one). No
 // idempotency keys: it is a public page, like the accept page.
 func VerifyPage(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
-	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log,
+	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
 		PageURL: func(orgID string) string { return env.PublicBaseURL + "/orgs/" + orgID + "/verify" }}
+	if env.PasscodeAnswerFloor == 0 {
+		svc.AnswerFloor = verify.DefaultAnswerFloor
+	}
 	return env.cors(httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
 }
 

@@ -107,6 +107,10 @@ type Options struct {
 	// resolver the functions look up domain challenges at; default
 	// 127.0.0.1:0.
 	DNSAddr string
+	// PasscodeAnswerFloor is the least time a passcode send answers in
+	// (app.Env.PasscodeAnswerFloor: 0 the deployment's default, negative
+	// none); floods in tests lower it.
+	PasscodeAnswerFloor time.Duration
 	// AllowedOrigins are browser origins allowed to call the API besides the
 	// template's AllowedOrigins default and the console's own, as a
 	// deployment would list them in the parameter.
@@ -271,7 +275,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
 	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now,
-		ExportLimits: o.ExportLimits, Origins: st.Origins, DNSResolver: st.DNS.Addr()}
+		ExportLimits: o.ExportLimits, Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
 	st.Mailer = sesmailer.New(st.SES, o.Sender)
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {
@@ -303,7 +307,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ))
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)
-	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+	throttles, err := st.Template.MethodThrottles(st.Routes[0].RestAPIID)
+	if err != nil {
+		return nil, err
+	}
+	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
 		Responses: responses, Stage: "local", Log: o.Log,
 		Origins: st.Origins, SelfOrigin: st.URL, Conditions: map[string]bool{HasOriginsCondition: st.Origins.Enabled()}}
 	for _, r := range st.Routes {
