@@ -190,3 +190,57 @@ func TestDuplicateJSONMembersAreRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestInvisibleCharactersInNames (issue 16, item 10): "adm\u202Enimda"
+// showed as "admadmin". Names (groups, spaces, API token labels, the groups
+// an invite names) with an invisible or direction-changing character are a
+// 400 naming the field and the character, and change nothing; the invite's
+// personal message is free text, accepted, and its email shows it without
+// them.
+func TestInvisibleCharactersInNames(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		admin := e.token(t, demo.AdminID)
+		org := "/orgs/" + demo.OrgID
+		e.calls.Reset()
+		for _, c := range []struct{ method, path, body, field, char string }{
+			{"POST", org + "/groups", `{"name":"adm\u202enimda"}`, "name", "U+202E"},
+			{"POST", org + "/groups", `{"name":"ad\u200bmin"}`, "name", "U+200B"},
+			{"PATCH", org + "/groups/" + demo.GuestGroup, `{"name":"\u2066partners\u2069"}`, "name", "U+2066"},
+			{"POST", org + "/sites/" + demo.SiteID + "/spaces", `{"key":"ZW","name":"Zero\u200dWidth"}`, "name", "U+200D"},
+			{"POST", org + "/users/" + demo.AdminID + "/api-tokens", `{"label":"ci\ufefftoken"}`, "label", "U+FEFF"},
+			{"POST", invitePath(demo.OrgID, demo.SiteID), `{"emails":["` + unique("names") + `"],"groups":["part\u202eners"]}`, "groups", ""},
+		} {
+			what := c.method + " " + c.path + " " + c.body
+			r := e.do(t, c.method, c.path, admin, c.body)
+			refused(t, r, what, c.field)
+			if r.status == http.StatusBadRequest && c.char != "" {
+				if errs, _ := r.json(t)["errors"].(map[string]any); !strings.Contains(errs[c.field].(string), c.char) {
+					t.Errorf("%s: the error does not name %s: %v", what, c.char, errs)
+				}
+			}
+		}
+		e.noWrites(t, "names with invisible characters")
+		if g := mustStatus(t, e.do(t, "GET", org+"/groups/"+demo.GuestGroup, admin, ""), 200, "group"); g["name"] != demo.GuestGroup {
+			t.Errorf("the group was renamed: %v", g)
+		}
+
+		addr := unique("message")
+		msg := "Log in at adm\u202enimda.example\u202c, not ad\u200bmin"
+		if r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody(msg, addr)); r.status != 200 {
+			t.Fatalf("invite with a message: %d %s", r.status, r.body)
+		}
+		mails := e.mailTo(t, addr)
+		if len(mails) != 1 {
+			t.Fatalf("%d emails", len(mails))
+		}
+		m := mails[0]
+		for part, body := range map[string]string{"text": m.Text, "html": m.HTML} {
+			if strings.ContainsAny(body, "\u202e\u202c\u200b") {
+				t.Errorf("the %s part shows invisible characters: %+q", part, body)
+			}
+			if !strings.Contains(body, "admnimda.example, not admin") {
+				t.Errorf("the %s part lost the message: %s", part, body)
+			}
+		}
+	})
+}

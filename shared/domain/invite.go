@@ -151,8 +151,8 @@ func ValidateInvite(in InviteInput) (Invite, error) {
 	}
 	for _, g := range in.Groups {
 		g = strings.TrimSpace(g)
-		if g == "" || len(g) > 128 || strings.ContainsFunc(g, unicode.IsControl) {
-			fields["groups"] = "group names are 1 to 128 printable characters"
+		if g == "" || len(g) > 128 || strings.ContainsFunc(g, Invisible) {
+			fields["groups"] = "group names are 1 to 128 characters, none invisible, control or direction-changing"
 			break
 		}
 		if !slices.Contains(inv.Groups, g) {
