@@ -92,3 +92,32 @@ func TestNeutralizeText(t *testing.T) {
 		}
 	}
 }
+
+// TestCountAndNamed: counts and lists read as a person would say them (the
+// messages once said "1 paid user(s)").
+func TestCountAndNamed(t *testing.T) {
+	for got, want := range map[string]string{
+		Count(1, "paid user", "paid users"):                   "1 paid user",
+		Count(int64(6), "paid user", "paid users"):            "6 paid users",
+		Count(0, "guest", "guests"):                           "0 guests",
+		Named("group", "groups", []string{"Partners"}):        "group Partners",
+		Named("group", "groups", []string{"Partners", "Ops"}): "groups Partners, Ops",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+	site := Site{PaidUsers: 1, Guests: 5, GuestSlots: 0, UserLimit: 6, UserSlots: 0}
+	for _, m := range []string{GuestLimitError(site, 1).Message, UserLimitError(site, 1).Message,
+		strings.Join(Grant{Kind: KindPaid, PaidViaGroups: []string{"staff"}}.Warnings(), " ")} {
+		if strings.Contains(m, "(s)") {
+			t.Errorf("%q says (s)", m)
+		}
+	}
+	if m := GuestLimitError(site, 1).Message; !strings.Contains(m, "1 paid user allows 5 guests") {
+		t.Errorf("guest limit: %q", m)
+	}
+	if w := (Grant{Kind: KindPaid, PaidViaGroups: []string{"staff"}}).Warnings(); len(w) != 1 || !strings.HasPrefix(w[0], "Group staff grants ") {
+		t.Errorf("warning: %q", w)
+	}
+}
