@@ -342,6 +342,11 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		if r := fns["AccessDecisionFunction"].invokeAPI(t, mustJSON(ev)); r.StatusCode != 403 || r.Headers["Cache-Control"] != "no-store" {
 			t.Errorf("person's token: %+v", r)
 		}
+		// A product's token of another org gets the unknown org's 404.
+		ev["requestContext"].(map[string]any)["authorizer"] = map[string]any{"principalId": "confluence", "sub": "confluence", "scope": "access:decide", "product": "confluence", "orgs": demo.OtherOrgID}
+		if r := fns["AccessDecisionFunction"].invokeAPI(t, mustJSON(ev)); r.StatusCode != 404 || !strings.Contains(r.Body, `"detail":"No such organisation or site."`) {
+			t.Errorf("product token of another org: %+v", r)
+		}
 	})
 
 	t.Run("SpacesFunction", func(t *testing.T) {

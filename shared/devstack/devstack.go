@@ -354,11 +354,33 @@ func gatewayResponses(tpl *samtemplate.Template, routes []samtemplate.Route) (ma
 // Token returns a dev admin token for an account id, valid for an hour.
 func (st *Stack) Token(sub string) (string, error) { return st.Issuer.Token(sub, time.Hour, nil) }
 
-// ProductToken returns a product's token (a client id as subject, scope
-// httpapi.DecisionScope), valid for an hour: what Confluence or Jira would
-// present to ask access decisions.
-func (st *Stack) ProductToken(clientID string) (string, error) {
-	return st.Issuer.Token(clientID, time.Hour, map[string]any{"scope": httpapi.DecisionScope})
+// ProductToken returns a product's token valid for an hour, what Confluence
+// or Jira would present to ask access decisions: the product's name as
+// client id (sub), scope httpapi.DecisionScope, and bound (product and orgs
+// claims) to that product and the orgs given, the demo org when none is.
+func (st *Stack) ProductToken(product string, orgs ...string) (string, error) {
+	if len(orgs) == 0 {
+		orgs = []string{demo.OrgID}
+	}
+	return st.BoundProductToken(product, product, orgs, nil)
+}
+
+// BoundProductToken returns a product's token for client id sub, valid for
+// an hour, bound to product and to orgs and sites (org/site): the claims an
+// identity provider issues a product's client (see domain.ProductGrant).
+// Empty values leave their claim out, which makes the token bind less.
+func (st *Stack) BoundProductToken(sub, product string, orgs, sites []string) (string, error) {
+	claims := map[string]any{"scope": httpapi.DecisionScope}
+	if product != "" {
+		claims["product"] = product
+	}
+	if len(orgs) > 0 {
+		claims["orgs"] = orgs
+	}
+	if len(sites) > 0 {
+		claims["sites"] = sites
+	}
+	return st.Issuer.Token(sub, time.Hour, claims)
 }
 
 // RetryEmails runs the scheduled email retry job once, as its schedule would.

@@ -84,6 +84,8 @@ Guest access is running at %[1]s  (overview: %[1]s/dev)
 
 Demo org 14West (org id 14west, site wiki). Get a token for an account:
   curl -s '%[1]s/dev/token?sub=admin-14west'
+A product's token for access decisions, bound to its product and org (14west when org= is left out):
+  curl -s '%[1]s/dev/token?product=confluence&org=14west'
 Accounts:
 `, st.URL, st.SESURL, st.InboxJSON(), st.ConsoleURL)
 	for _, a := range devstack.Accounts() {
