@@ -213,7 +213,7 @@ func Roles(env Env, st *store.Store) httpapi.Handler {
 // user a day (last active). No idempotency keys: it changes nothing an
 // admin made.
 func AccessDecision(env Env, st *store.Store) httpapi.Handler {
-	return env.cors(httpapi.DecisionHandler{Service: &decision.Service{Store: st, Now: env.Now, Log: env.Log}, Log: env.Log}.Handle)
+	return env.cors(httpapi.Endpoint{Handler: httpapi.DecisionHandler{Service: &decision.Service{Store: st, Now: env.Now, Log: env.Log}, Log: env.Log}.Handle, Log: env.Log}.Handle)
 }
 
 // Spaces is SpacesFunction's handler: a site's spaces (register, list,

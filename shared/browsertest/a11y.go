@@ -98,7 +98,11 @@ func (b *Tab) CheckLabels() error {
 		return fmt.Errorf("check labels: %w", err)
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("%d element(s) without an accessible name:\n\t%s", len(bad), strings.Join(bad, "\n\t"))
+		noun := "elements"
+		if len(bad) == 1 {
+			noun = "element"
+		}
+		return fmt.Errorf("%d %s without an accessible name:\n\t%s", len(bad), noun, strings.Join(bad, "\n\t"))
 	}
 	return nil
 }

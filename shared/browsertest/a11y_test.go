@@ -98,7 +98,7 @@ func TestCheckLabels(t *testing.T) {
 		`nameless button: <button><img src="data:,"></button>`,
 		`nameless link: <a href="/x">`,
 		`nameless button: <div role="button"></div>`,
-		"9 element(s)",
+		"9 elements",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the error does not name %s", want)

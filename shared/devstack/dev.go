@@ -127,7 +127,7 @@ A question about another product, org or site gets exactly what an unknown org g
 <h2>Scheduled functions (from template.yaml)</h2>
 <p>They run on their rates while <code>make dev</code> runs; run one now with the button or <code>curl -X POST {{.URL}}/dev/schedules/&lt;function&gt;</code>.</p>
 <table><tr><th>function</th><th>schedule</th><th>latest run</th><th></th></tr>
-{{range .Schedules}}<tr><td>{{.FunctionID}}</td><td><code>{{.Expression}}</code></td><td>{{with index $.LastRuns .FunctionID}}{{.At.Format "15:04:05"}} {{if .Error}}failed: {{.Error}}{{else}}{{printf "%+v" .Report}}{{end}}{{else}}not yet{{end}}</td><td><form method="post" action="/dev/schedules/{{.FunctionID}}"><button>Run now</button></form></td></tr>{{end}}
+{{range .Schedules}}<tr><td>{{.FunctionID}}</td><td><code>{{.Expression}}</code></td><td>{{$run := index $.LastRuns .FunctionID}}{{if $run.At.IsZero}}not run yet{{else}}{{$run.At.Format "15:04:05"}} {{if $run.Error}}failed: {{$run.Error}}{{else}}{{with $run.Report}}{{printf "%+v" .}}{{else}}done{{end}}{{end}}{{end}}</td><td><form method="post" action="/dev/schedules/{{.FunctionID}}"><button>Run now</button></form></td></tr>{{end}}
 </table>
 <h2>Routes (from template.yaml)</h2>
 <table><tr><th>method</th><th>path</th><th>function</th><th>auth</th></tr>

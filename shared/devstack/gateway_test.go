@@ -192,3 +192,33 @@ func TestGatewayBuiltInAnswers(t *testing.T) {
 		t.Errorf("%d %s %s", resp.StatusCode, resp.Header, b)
 	}
 }
+
+// TestGatewayPassesQueryAsAPIGatewayDoes: like API Gateway's REST API
+// (payload 1.0), the event carries every value of a query parameter in
+// MultiValueQueryStringParameters and the last one in
+// QueryStringParameters, so that httpapi sees a repeated parameter and
+// refuses it (issue 16, item 7).
+func TestGatewayPassesQueryAsAPIGatewayDoes(t *testing.T) {
+	tpl := repoTemplate(t)
+	var got events.APIGatewayProxyRequest
+	handlers := map[string]httpapi.Handler{}
+	for _, r := range tpl.Routes() {
+		handlers[r.FunctionID] = func(_ context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			got = req
+			return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+		}
+	}
+	srv := httptest.NewServer(&Gateway{Routes: tpl.Routes(), Handlers: handlers, Stage: "local", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/invitations/accept?token=a&space=ENG&space=MKT&e=")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v %v", resp, err)
+	}
+	resp.Body.Close()
+	if q := got.QueryStringParameters; q["token"] != "a" || q["space"] != "MKT" || len(q) != 3 {
+		t.Errorf("single values %v", q)
+	}
+	if m := got.MultiValueQueryStringParameters; strings.Join(m["space"], ",") != "ENG,MKT" || len(m["token"]) != 1 || len(m["e"]) != 1 {
+		t.Errorf("multiple values %v", m)
+	}
+}

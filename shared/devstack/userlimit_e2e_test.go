@@ -37,7 +37,7 @@ func TestUserLimitOverHTTP(t *testing.T) {
 			res := results(t, r)
 			sum := r.json(t)["summary"].(map[string]any)
 			if r.status != 200 || sum["invited"] != float64(1) || sum["refusedByUserLimit"] != float64(1) || res[0]["status"] != "invited" ||
-				res[1]["status"] != "user_limit" || !strings.Contains(res[1]["reason"].(string), "allows 6 user(s)") {
+				res[1]["status"] != "user_limit" || !strings.Contains(res[1]["reason"].(string), "allows 6 users") {
 				t.Fatalf("mixed batch: %d %s", r.status, r.body)
 			}
 			if bl := r.json(t)["billing"].(map[string]any); bl["userLimit"] != float64(6) || bl["freeUserSlots"] != float64(0) {

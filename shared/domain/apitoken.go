@@ -71,6 +71,8 @@ func ValidateAPIToken(label string, days int) map[string]string {
 	bad := map[string]string{}
 	if l := len([]rune(strings.TrimSpace(label))); l == 0 || l > MaxAPITokenLabel {
 		bad["label"] = "is required: 1 to 100 characters"
+	} else if why := InvisibleIn(label); why != "" {
+		bad["label"] = why
 	}
 	if days < 0 || days > MaxAPITokenDays {
 		bad["expiresInDays"] = "from 1 to 365 days"

@@ -1,30 +1,17 @@
 package domain
 
 import (
-	"fmt"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // MaxGroupName is the longest group name, in characters.
 const MaxGroupName = 128
 
-// CleanGroupName trims a group name and checks it: 1 to 128 printable
-// characters. It returns the name, or an EINVALID error on the field.
-func CleanGroupName(name string) (string, error) {
-	n := strings.TrimSpace(name)
-	switch {
-	case !utf8.ValidString(n) || strings.ContainsFunc(n, unicode.IsControl):
-		return "", fieldError("name", "must be printable text without control characters")
-	case n == "":
-		return "", fieldError("name", "is required")
-	case utf8.RuneCountInString(n) > MaxGroupName:
-		return "", fieldError("name", fmt.Sprintf("at most %d characters, got %d", MaxGroupName, utf8.RuneCountInString(n)))
-	}
-	return n, nil
-}
+// CleanGroupName trims a group name and checks it (CheckName): 1 to 128
+// characters, none of them Invisible. It returns the name, or an EINVALID
+// error on the field.
+func CleanGroupName(name string) (string, error) { return CheckName("name", name, MaxGroupName) }
 
 // GroupNameKey is the form group names are compared in (case-insensitive).
 func GroupNameKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }

@@ -151,8 +151,8 @@ func ValidateInvite(in InviteInput) (Invite, error) {
 	}
 	for _, g := range in.Groups {
 		g = strings.TrimSpace(g)
-		if g == "" || len(g) > 128 || strings.ContainsFunc(g, unicode.IsControl) {
-			fields["groups"] = "group names are 1 to 128 printable characters"
+		if g == "" || len(g) > 128 || strings.ContainsFunc(g, Invisible) {
+			fields["groups"] = "group names are 1 to 128 characters, none invisible, control or direction-changing"
 			break
 		}
 		if !slices.Contains(inv.Groups, g) {
@@ -268,7 +268,7 @@ func (g Grant) Warnings() []string {
 		w = append(w, "Confluence role 'user' is selected: every invitee becomes a paid user, not a guest.")
 	}
 	if len(g.PaidViaGroups) > 0 {
-		w = append(w, "Group(s) "+strings.Join(g.PaidViaGroups, ", ")+" grant Confluence 'user' or higher: every invitee becomes a paid user, not a guest.")
+		w = append(w, Named("Group", "Groups", g.PaidViaGroups)+" "+Agree(len(g.PaidViaGroups), "grants", "grant")+" Confluence 'user' or higher: every invitee becomes a paid user, not a guest.")
 	}
 	return w
 }
@@ -278,8 +278,9 @@ func GuestLimitError(site Site, wantGuests int64) *Error {
 	b := site.Billing()
 	return &Error{
 		Code: ELIMIT,
-		Message: fmt.Sprintf("Guest limit reached: %d paid user(s) allow %d guest(s) on this site, %d already hold the guest role, and %d more were asked for.",
-			b.PaidUsers, b.GuestLimit, b.Guests, wantGuests),
+		Message: fmt.Sprintf("Guest limit reached: %s %s %s on this site, %d already %s the guest role, and %d more %s asked for.",
+			Count(b.PaidUsers, "paid user", "paid users"), Agree(b.PaidUsers, "allows", "allow"), Count(b.GuestLimit, "guest", "guests"),
+			b.Guests, Agree(b.Guests, "holds", "hold"), wantGuests, Agree(wantGuests, "was", "were")),
 		Extra: map[string]any{"paidUsers": b.PaidUsers, "guests": b.Guests, "guestLimit": b.GuestLimit, "freeGuestSlots": b.FreeGuestSlots, "requested": wantGuests},
 	}
 }
@@ -290,8 +291,8 @@ func UserLimitError(site Site, wantUsers int64) *Error {
 	b := site.Billing()
 	return &Error{
 		Code: EUSERLIMIT,
-		Message: fmt.Sprintf("User limit reached: this site allows %d user(s) (paid users plus guests), it has %d paid user(s) and %d guest(s), and %d more were asked for.",
-			b.UserLimit, b.PaidUsers, b.Guests, wantUsers),
+		Message: fmt.Sprintf("User limit reached: this site allows %s (paid users plus guests), it has %s and %s, and %d more %s asked for.",
+			Count(b.UserLimit, "user", "users"), Count(b.PaidUsers, "paid user", "paid users"), Count(b.Guests, "guest", "guests"), wantUsers, Agree(wantUsers, "was", "were")),
 		Extra: map[string]any{"userLimit": b.UserLimit, "paidUsers": b.PaidUsers, "guests": b.Guests, "freeUserSlots": b.FreeUserSlots, "requested": wantUsers},
 	}
 }

@@ -112,16 +112,17 @@ func isUnsafeRune(r rune) bool {
 }
 
 // headerText makes user text safe for a header: control characters become
-// spaces, runs of white space collapse to one space, and the result is capped
-// at max runes (ending in an ellipsis when cut).
+// spaces, invisible and direction-changing characters go
+// (domain.NeutralizeText), runs of white space collapse to one space, and
+// the result is capped at max runes (ending in an ellipsis when cut).
 func headerText(s string, max int) string {
 	s = strings.ToValidUTF8(s, " ")
-	s = strings.Map(func(r rune) rune {
+	s = domain.NeutralizeText(strings.Map(func(r rune) rune {
 		if isUnsafeRune(r) {
 			return ' '
 		}
 		return r
-	}, s)
+	}, s))
 	s = strings.Join(strings.Fields(s), " ")
 	if utf8.RuneCountInString(s) > max {
 		s = strings.TrimSpace(string([]rune(s)[:max-1])) + "…"
@@ -130,7 +131,9 @@ func headerText(s string, max int) string {
 }
 
 // bodyText normalises free text for the bodies: valid UTF-8, newlines as LF,
-// and control characters other than LF and tab replaced by spaces.
+// control characters other than LF and tab replaced by spaces, invisible and
+// direction-changing characters gone (domain.NeutralizeText), so that the
+// inviter's message cannot reorder or hide text in the email.
 func bodyText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
@@ -144,7 +147,7 @@ func bodyText(s string) string {
 		}
 		return r
 	}, s)
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(domain.NeutralizeText(s))
 }
 
 // Kinds of invitee on Confluence, as Invitation.Kind spells them (the same

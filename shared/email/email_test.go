@@ -327,3 +327,29 @@ func TestBecomes(t *testing.T) {
 		t.Errorf("control characters in a product reach the text: %q", got)
 	}
 }
+
+// TestInvisibleCharactersAreNotShown (issue 16, item 10): the inviter's
+// message and the names are free text here, so a U+202E that would turn
+// the rest of a line round, or a U+200B that hides inside a word, is left
+// out of both bodies and the subject; joiners inside a Persian word and an
+// emoji sequence stay.
+func TestInvisibleCharactersAreNotShown(t *testing.T) {
+	inv := base()
+	inv.InviterName = "Ada\u202e nimdA"
+	inv.SiteName = "14West\u200b Wiki"
+	inv.OrgName = "\u206614West\u2069"
+	inv.Message = "Log in at adm\u202enimda.example\u202c now\nمی\u200cخواهم 👨\u200d👩\u200d👧"
+	m := render(t, inv)
+	for part, body := range map[string]string{"text": m.Text, "html": m.HTML, "subject": m.Subject} {
+		for _, r := range []rune{0x202e, 0x202c, 0x200b, 0x2066, 0x2069} {
+			if strings.ContainsRune(body, r) {
+				t.Errorf("%s part contains U+%04X", part, r)
+			}
+		}
+	}
+	for _, want := range []string{"admnimda.example now", "می\u200cخواهم", "👨\u200d👩\u200d👧", "Ada nimdA", "14West Wiki"} {
+		if !strings.Contains(m.Text, want) || !strings.Contains(m.HTML, want) {
+			t.Errorf("a body lacks %q:\n%s\n%s", want, m.Text, m.HTML)
+		}
+	}
+}

@@ -289,7 +289,7 @@ func TestJobPastTheUserLimit(t *testing.T) {
 		fx.group(t, "agency")
 		ids := fx.users(t, "l", "agency", 4)
 		j := fx.run(t, fx.svcSet(t, "guest"), nil, false)
-		if j.State != domain.JobRefused || j.Done != 0 || !strings.Contains(j.Message, "User limit reached") || !strings.Contains(j.Message, "allows 8 user(s)") {
+		if j.State != domain.JobRefused || j.Done != 0 || !strings.Contains(j.Message, "User limit reached") || !strings.Contains(j.Message, "allows 8 users") {
 			t.Fatalf("job = %+v", j)
 		}
 		fx.check(t, ids)

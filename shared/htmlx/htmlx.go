@@ -20,6 +20,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
 // constant is the type of markup parameters. It is unexported so that only an
@@ -37,12 +39,16 @@ func (b *Builder) Markup(s constant) {
 	b.b.WriteString(string(s))
 }
 
-// Text appends s as element content, escaped (see Escape).
+// Text appends s as element content, escaped (see Escape) and without the
+// characters that are invisible or change the direction of what follows
+// (domain.NeutralizeText), so that no text can hide or reorder the page
+// around it.
 func (b *Builder) Text(s string) {
-	b.b.WriteString(Escape(s))
+	b.b.WriteString(domain.NeutralizeText(Escape(s)))
 }
 
-// Attr appends ` name="value"` with value escaped (see Escape). It panics if
+// Attr appends ` name="value"` with value escaped and neutralised as Text
+// does. It panics if
 // name is an attribute whose value is a URL, a script or a style (href, src,
 // action, formaction, style, on*, …), which are written through URLAttr or as
 // constant Markup only; attribute names are constants, so the panic is a
@@ -52,7 +58,7 @@ func (b *Builder) Attr(name constant, value string) {
 	b.b.WriteByte(' ')
 	b.b.WriteString(string(name))
 	b.b.WriteString(`="`)
-	b.b.WriteString(Escape(value))
+	b.b.WriteString(domain.NeutralizeText(Escape(value)))
 	b.b.WriteByte('"')
 }
 

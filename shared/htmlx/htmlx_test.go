@@ -175,3 +175,17 @@ func probe(user string, b *Builder) {
 		}
 	}
 }
+
+// TestTextAndAttrLeaveOutInvisibleCharacters: what a page shows cannot be
+// turned round or hidden by the text it shows (domain.NeutralizeText).
+func TestTextAndAttrLeaveOutInvisibleCharacters(t *testing.T) {
+	var b Builder
+	b.Markup(`<p`)
+	b.Attr("title", "x\u202ey")
+	b.Markup(`>`)
+	b.Text("adm\u202enimda <b>\u200b")
+	b.Markup(`</p>`)
+	if got, want := b.String(), `<p title="xy">admnimda &lt;b&gt;</p>`; got != want {
+		t.Errorf("got %+q, want %+q", got, want)
+	}
+}

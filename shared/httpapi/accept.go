@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -59,9 +58,9 @@ func formToken(req events.APIGatewayProxyRequest) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	form, err := url.ParseQuery(string(b))
+	form, err := parseForm(b)
 	if err != nil {
-		return "", domain.Errorf(domain.EINVALID, "The form could not be read.")
+		return "", err
 	}
 	return form.Get("token"), nil
 }

@@ -29,8 +29,9 @@ type KeyStore interface {
 	ReleaseKey(ctx context.Context, scope, key string) error
 }
 
-// Endpoint is what every API function shares around its handler: a request
-// scope whose deferred writes finish before the answer (see reqscope) and,
+// Endpoint is what every API function shares around its handler: the
+// refusal of a repeated query parameter (CheckQuery), a request scope whose
+// deferred writes finish before the answer (see reqscope) and,
 // when Keys is set, idempotency keys for the requests that change something
 // (POST, PUT, PATCH, DELETE; never GET or HEAD): a retry with the same
 // Idempotency-Key gets the first answer again (Idempotent-Replayed: true)
@@ -58,6 +59,9 @@ type claim struct {
 
 // Handle implements the Lambda handler.
 func (e Endpoint) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	if err := CheckQuery(req); err != nil {
+		return Error(ctx, e.Log, err, req), nil
+	}
 	key := strings.TrimSpace(Header(req, "Idempotency-Key"))
 	if len(key) > MaxIdempotencyKey || strings.ContainsFunc(key, func(r rune) bool { return r < ' ' || r > '~' }) {
 		return Error(ctx, e.Log, &domain.Error{Code: domain.EINVALID, Message: "The Idempotency-Key header is not valid.",
@@ -167,7 +171,9 @@ func keptHeaders(h map[string]string) map[string]string {
 	return out
 }
 
-// requestHash identifies a request: method, route, path parameters and body.
+// requestHash identifies a request: method, route, path parameters, query
+// string (canonical: the order of the parameters does not matter) and body.
+// A request without a query string hashes as it did before queries counted.
 func requestHash(req events.APIGatewayProxyRequest) string {
 	parts := []string{req.HTTPMethod, req.Resource}
 	names := make([]string, 0, len(req.PathParameters))
@@ -177,6 +183,9 @@ func requestHash(req events.APIGatewayProxyRequest) string {
 	sort.Strings(names)
 	for _, n := range names {
 		parts = append(parts, n+"="+req.PathParameters[n])
+	}
+	if q := CanonicalQuery(req); q != "" {
+		parts = append(parts, "?"+q) // no path parameter's part starts with "?"
 	}
 	return idempotency.Hash(append(parts, req.Body)...)
 }

@@ -148,3 +148,18 @@ func TestPageHeaders(t *testing.T) {
 		t.Errorf("POST text/plain: %d\n%s", post.StatusCode, post.Body)
 	}
 }
+
+// TestPagesLeaveOutInvisibleCharacters (issue 16, item 10): names shown on
+// the guest pages (they come from the identity provider and older data,
+// not only from the API's checked input) cannot turn the page round.
+func TestPagesLeaveOutInvisibleCharacters(t *testing.T) {
+	v := invites.View{Email: "pat@agency.example", OrgName: "14\u202eWest", SiteName: "Wi\u200bki", SiteHost: "wiki.example", Inviter: "\u2066Ada\u2069",
+		Kind: domain.KindGuest, ExpiresAt: time.Date(2026, 12, 5, 9, 30, 0, 0, time.UTC)}
+	body := page(http.StatusOK, pageData{Kind: "confirm", View: v, Token: "t"}).Body
+	if strings.ContainsAny(body, "\u202e\u200b\u2066\u2069") {
+		t.Errorf("the page shows invisible characters:\n%+q", body)
+	}
+	if !strings.Contains(body, "<h1>Join Wiki</h1>") || !strings.Contains(body, "<p>Ada invited") || !strings.Contains(body, "of 14West") {
+		t.Errorf("the page lost the visible text:\n%s", body)
+	}
+}

@@ -58,7 +58,8 @@ func tooLarge(max int) error {
 }
 
 // DecodeJSON decodes a JSON body strictly into v: application/json only, at
-// most max bytes, one value, no unknown fields.
+// most max bytes, one value, no unknown fields, no member named twice in an
+// object at any depth (see checkJSONKeys).
 func DecodeJSON(req events.APIGatewayProxyRequest, max int, v any) error {
 	mt, _, err := mime.ParseMediaType(Header(req, "Content-Type"))
 	if err != nil || mt != "application/json" {
@@ -92,7 +93,7 @@ func DecodeJSON(req events.APIGatewayProxyRequest, max int, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return domain.Errorf(domain.EINVALID, "The request body must hold exactly one JSON object.")
 	}
-	return nil
+	return checkJSONKeys(b)
 }
 
 // CallerID returns the account id the authorizer verified ("" if none).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -93,8 +92,8 @@ func directRoleOf(r roles.DirectResult) DirectRoleJSON {
 		out.Warnings = append(out.Warnings, ConversionWarning(*r.Conversion))
 	}
 	if len(r.StillGuestVia) > 0 {
-		out.Warnings = append(out.Warnings, "The direct role was removed, but group(s) "+strings.Join(r.StillGuestVia, ", ")+
-			" still make this user a guest on the "+r.Site+" site's Confluence; remove them from those groups to end their access.")
+		out.Warnings = append(out.Warnings, "The direct role was removed, but "+domain.Named("group", "groups", r.StillGuestVia)+
+			" still "+domain.Agree(len(r.StillGuestVia), "makes", "make")+" this user a guest on the "+r.Site+" site's Confluence; remove them from those groups to end their access.")
 	}
 	return out
 }

@@ -105,11 +105,7 @@ func readForm(req events.APIGatewayProxyRequest) (url.Values, error) {
 	if err != nil {
 		return nil, err
 	}
-	form, err := url.ParseQuery(string(b))
-	if err != nil {
-		return nil, domain.Errorf(domain.EINVALID, "The form could not be read.")
-	}
-	return form, nil
+	return parseForm(b)
 }
 
 // errorPage answers an error as a page with its status (and Retry-After

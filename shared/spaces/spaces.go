@@ -16,9 +16,7 @@ package spaces
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
@@ -102,11 +100,7 @@ func forbidManage() error {
 }
 
 func cleanName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > domain.MaxSpaceName || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return "", fieldErr("name", "1 to 200 characters, no control characters")
-	}
-	return name, nil
+	return domain.CheckName("name", name, domain.MaxSpaceName)
 }
 
 // Create registers a space on a site: a key (upper-case letters and

@@ -231,7 +231,7 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 			if d := seats[siteID]; d.Paid < 0 && site.FitsUsers(d) {
 				// The change also ends paid seats (a paid user who would be a guest):
 				// say so, or the numbers read as if the guest fitted.
-				e.Message += fmt.Sprintf(" The change also turns %d paid user(s) into guests, lowering the limit to %d.", -d.Paid, domain.GuestsPerPaidUser*(site.PaidUsers+d.Paid))
+				e.Message += fmt.Sprintf(" The change also turns %s into guests, lowering the limit to %d.", domain.Count(-d.Paid, "paid user", "paid users"), domain.GuestsPerPaidUser*(site.PaidUsers+d.Paid))
 				e.Extra["paidUsersReleased"] = -d.Paid
 			}
 			return e

@@ -303,6 +303,6 @@ func busyError(who string, busy []domain.GroupState) error {
 	for _, g := range busy {
 		ids, names = append(ids, g.ID), append(names, g.Name)
 	}
-	return &domain.Error{Code: domain.ECONFLICT, Message: who + " is in group(s) " + strings.Join(names, ", ") +
+	return &domain.Error{Code: domain.ECONFLICT, Message: who + " is in " + domain.Named("group", "groups", names) +
 		" with a job in flight; retry when it has finished.", Extra: map[string]any{"groups": ids}}
 }

@@ -264,7 +264,7 @@ func TestRemoveBusyGroup(t *testing.T) {
 	_, err := service(f).Remove(context.Background(), caller, "o", "u")
 	var e *domain.Error
 	if !errors.As(err, &e) || e.Code != domain.ECONFLICT || !reflect.DeepEqual(e.Extra["groups"], []string{"partners", "staff"}) ||
-		e.Message != "The user is in group(s) Partners, Staff with a job in flight; retry when it has finished." {
+		e.Message != "The user is in groups Partners, Staff with a job in flight; retry when it has finished." {
 		t.Errorf("busy: %#v", err)
 	}
 }

@@ -5,6 +5,7 @@
 
 import { beginSignIn, claims, currentToken, finishSignIn, signOut } from "./auth.js";
 import { configure } from "./api.js";
+import { neutralize } from "./text.js";
 import { clearProblems, fill, h, showProblem } from "./ui.js";
 
 const screens = {
@@ -101,7 +102,7 @@ async function route(focus = true) {
     args,
     /** Still the screen on show (not navigated away). */
     live: () => mine === rendering,
-    setTitle: (t) => { h1.textContent = t; document.title = t + " · Guest access admin console"; },
+    setTitle: (t) => { h1.textContent = neutralize(t); document.title = neutralize(t) + " · Guest access admin console"; },
     go: (hash) => { location.hash = hash; },
   };
   if (focus) h1.focus();

@@ -1,9 +1,12 @@
 // DOM helpers shared by the screens: an element builder, labelled fields,
 // the problem display (alert region plus each field error next to its field),
 // a confirmation dialog that traps and returns focus, tables, pagers and
-// progress bars. Nothing here uses innerHTML: text is always text.
+// progress bars. Nothing here uses innerHTML: text is always text, and
+// always shown without invisible or direction-changing characters
+// (text.js neutralize).
 
 import { ApiError } from "./api.js";
+import { neutralize } from "./text.js";
 
 let seq = 0;
 /** A unique element id with a readable prefix. */
@@ -15,7 +18,8 @@ export function uid(prefix = "f") {
 /**
  * h("button", {type: "button", onclick: fn, class: "x"}, "text", child…):
  * attributes starting with "on" are listeners, true booleans set an empty
- * attribute, false/null/undefined skip it; children are nodes or text.
+ * attribute, false/null/undefined skip it; children are nodes or text
+ * (neutralized).
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -24,6 +28,7 @@ export function h(tag, attrs = {}, ...children) {
     if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
     else if (k === "value" && "value" in el) el.value = v;
     else if (k === "checked") el.checked = !!v;
+    else if (k === "aria-label" || k === "title") el.setAttribute(k, neutralize(v));
     else el.setAttribute(k, v === true ? "" : String(v));
   }
   append(el, children);
@@ -33,7 +38,7 @@ export function h(tag, attrs = {}, ...children) {
 function append(el, children) {
   for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    el.append(c instanceof Node ? c : document.createTextNode(neutralize(c)));
   }
 }
 

@@ -5,6 +5,7 @@
 // Calls: GET /orgs/{org}/sites/{site}/billing, POST …/billing/recount.
 
 import { call, get, path } from "../api.js";
+import { count } from "../text.js";
 import { announce, field, fill, form, h, table, uid } from "../ui.js";
 
 export const title = "Billing";
@@ -51,8 +52,8 @@ function bar(y, caption, parts, width) {
 export function picture(b) {
   const titleId = uid("bt");
   const descId = uid("bd");
-  const text = `${b.paidUsers} paid user(s) allow ${b.guestLimit} guest(s); ${b.guests} guest(s) now, ${b.reserved} guest slot(s) held by running jobs, ${b.freeGuestSlots} free guest slot(s)` +
-    (b.overLimit ? " — over the guest limit" : "") + `. User limit ${b.userLimit}: ${b.paidUsers} paid user(s) plus ${b.guests} guest(s), ${b.reservedUsers} held by jobs, ${b.freeUserSlots} free.`;
+  const text = `${count(b.paidUsers, "paid user")} ${b.paidUsers === 1 ? "allows" : "allow"} ${count(b.guestLimit, "guest")}; ${count(b.guests, "guest")} now, ${count(b.reserved, "guest slot")} held by running jobs, ${count(b.freeGuestSlots, "free guest slot")}` +
+    (b.overLimit ? " — over the guest limit" : "") + `. User limit ${b.userLimit}: ${count(b.paidUsers, "paid user")} plus ${count(b.guests, "guest")}, ${b.reservedUsers} held by jobs, ${b.freeUserSlots} free.`;
   const width = 560;
   const svg = s("svg", { viewBox: `0 0 ${width} 150`, role: "img", "aria-labelledby": `${titleId} ${descId}`, id: "billing-chart" },
     s("title", { id: titleId }, "Seats on this site"),

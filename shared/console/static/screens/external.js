@@ -11,12 +11,13 @@
 // POST …/external-users/exports, GET …/exports/{id}, GET …/exports/{id}/csv.
 
 import { call, get, idempotencyKey, path } from "../api.js";
+import { count } from "../text.js";
 import { act, announce, confirmDialog, download, field, fill, form, h, pager, pause, select, table, uid, when } from "../ui.js";
 
 export const title = "External users";
 
 function verifyText(v) {
-  return v === "once" ? "once" : `every ${v.days} day(s)`;
+  return v === "once" ? "once" : v.days === 1 ? "every day" : `every ${v.days} days`;
 }
 
 function policyText(p) {
@@ -40,7 +41,7 @@ function settings(p) {
 function previewView(pv) {
   const t = pv.totals;
   return [
-    h("p", { class: "preview-totals" }, `Examined ${t.examined} external user(s): ${t.affected} affected` +
+    h("p", { class: "preview-totals" }, `Examined ${count(t.examined, "external user")}: ${t.affected} affected` +
       (t.underTestPolicy ? `, ${t.underTestPolicy} under the test policy (not affected)` : "") +
       (Object.keys(t.byEffect).length ? " — " + Object.entries(t.byEffect).map(([k, v]) => `${k}: ${v}`).join(", ") : "") + (pv.more ? "; more to examine." : ".")),
     table("Affected users", [
@@ -214,7 +215,7 @@ export async function render(el, ctx) {
       const pid = uid("exp");
       fill(box, h("label", { for: pid }, `Export ${job.id}: ${job.status}`),
         running ? h("progress", { id: pid }, "running") : h("progress", { id: pid, value: 1, max: 1 }, job.status),
-        h("p", {}, `${job.rows} row(s) in ${job.pages} page(s)` + (job.status === "done" ? ` — ${job.parts} part(s) to download.` : job.error ? ` — ${job.error}` : " so far.")));
+        h("p", {}, `${count(job.rows, "row")} in ${count(job.pages, "page")}` + (job.status === "done" ? ` — ${count(job.parts, "part")} to download.` : job.error ? ` — ${job.error}` : " so far.")));
       if (!running || !ctx.live()) break;
       await pause(delay);
       delay = Math.min(delay * 1.5, 2000);

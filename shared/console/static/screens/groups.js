@@ -7,6 +7,7 @@
 // GET /orgs/{org}/groups/{id}/members, PUT/DELETE …/members/{account}.
 
 import { call, get, idempotencyKey, path } from "../api.js";
+import { count } from "../text.js";
 import { act, announce, confirmDialog, field, fill, form, h, pager, select, table, when } from "../ui.js";
 import { followJob } from "./jobs.js";
 
@@ -58,7 +59,7 @@ async function renderGroup(el, ctx, groupId) {
   let group = await get(gpath);
   ctx.setTitle("Group " + group.name);
   const summary = h("p", { id: "group-summary" });
-  const showSummary = () => fill(summary, `Id ${group.id}; ${group.memberCount} member(s); roles: ${roleText(group)}.`);
+  const showSummary = () => fill(summary, `Id ${group.id}; ${count(group.memberCount, "member")}; roles: ${roleText(group)}.`);
   showSummary();
 
   // Rename.

@@ -8,6 +8,7 @@
 
 import { call, get, idempotencyKey, path } from "../api.js";
 import { announce, fill, h, field, form, select, table, uid, when } from "../ui.js";
+import { count } from "../text.js";
 import { groupRole, planKind } from "./paid.js";
 
 export const title = "Invite people";
@@ -83,14 +84,13 @@ export async function render(el, ctx) {
         billing = null;
       }
     }
-    const count = n || "The";
     const effect = billing
-      ? [`This site has ${billing.paidUsers} paid user(s) and ${billing.guests} guest(s); it may have ${billing.userLimit} users in all (${billing.freeUserSlots} free).`,
-         `Each paid user is a billed seat: inviting ${n || "them"} adds ${n ? n + " seat(s)" : "one seat each"} (and room for ${n ? 5 * n : 5} more guest(s), 5 per paid user).`]
+      ? [`This site has ${count(billing.paidUsers, "paid user")} and ${count(billing.guests, "guest")}; it may have ${count(billing.userLimit, "user")} in all (${billing.freeUserSlots} free).`,
+         `Each paid user is a billed seat: inviting ${n ? count(n, "invitee") : "them"} adds ${n ? count(n, "seat") : "one seat each"} (and room for ${count(n ? 5 * n : 5, "more guest")}, 5 per paid user).`]
       : ["Each paid user is a billed seat."];
     fill(plan, h("div", { class: "warning", id: "paid-warning" },
       h("h2", {}, "These invitees become paid users, not guests"),
-      h("p", {}, `${count} invitee(s) become paid Confluence users because of: ${p.paidBy.join("; ")}.`),
+      h("p", {}, `${n ? count(n, "invitee") : "The invitees"} ${n === 1 ? "becomes a paid Confluence user" : "become paid Confluence users"} because of: ${p.paidBy.join("; ")}.`),
       effect.map((t) => h("p", {}, t)),
       field("I understand: these invitees become paid users and are billed", confirmBox, { inline: true })));
     return p;
@@ -149,7 +149,7 @@ export async function render(el, ctx) {
         (r.summary.refusedByUserLimit ? `, refused by the user limit ${r.summary.refusedByUserLimit}` : "") + `; emails sent ${r.summary.emailsSent}, failed ${r.summary.emailsFailed}. The invitees are: ${r.kind}.`),
       r.warnings.length ? h("div", { class: "warning", id: "invite-warnings" }, h("h3", {}, "Warnings"), h("ul", {}, r.warnings.map((w) => h("li", {}, w)))) : null,
       resultTable(r.results),
-      h("p", { class: "muted" }, `Billing now: ${r.billing.paidUsers} paid user(s), ${r.billing.guests} guest(s), ${r.billing.freeGuestSlots} free guest slot(s), ${r.billing.freeUserSlots} free user slot(s).`)));
+      h("p", { class: "muted" }, `Billing now: ${count(r.billing.paidUsers, "paid user")}, ${count(r.billing.guests, "guest")}, ${count(r.billing.freeGuestSlots, "free guest slot")}, ${count(r.billing.freeUserSlots, "free user slot")}.`)));
     results.querySelector("h2").focus();
   }
 

@@ -3,6 +3,7 @@
 // the conversions (who became a paid user or a guest).
 
 import { get, path } from "../api.js";
+import { count } from "../text.js";
 import { fill, h, pause, progress, table } from "../ui.js";
 
 const final = new Set(["done", "refused", "failed"]);
@@ -11,7 +12,7 @@ function view(job) {
   const total = job.changed || job.members || 0;
   return [
     progress(`Job ${job.id} (${job.kind}): ${job.state}`, job.state === "done" ? Math.max(total, 1) : job.done, Math.max(total, 1),
-      `${job.done} of ${total} member(s) changed; ${job.pagesDone} of ${job.pages} page(s) done` + (job.pagesFailed ? `, ${job.pagesFailed} failed` : "") + `; state: ${job.state}.`),
+      `${job.done} of ${count(total, "member")} changed; ${job.pagesDone} of ${count(job.pages, "page")} done` + (job.pagesFailed ? `, ${job.pagesFailed} failed` : "") + `; state: ${job.state}.`),
     job.message ? h("p", { class: job.state === "done" ? "" : "warning" }, job.message) : null,
     job.conversions && job.conversions.length
       ? table("Conversions", [
