@@ -1,0 +1,33 @@
+"""Schemathesis hooks for the contract fuzzing (infra/scripts/contract.sh).
+
+They keep generated requests meaningful without hiding any check:
+
+- A cursor is opaque: only the `next` of a page of the same list is one, and
+  no schema can generate those. A positive case's random cursor is dropped
+  (the list is read from its start); negative cursors are kept, and the
+  stateful phase follows real `next` values through the document's links.
+- An Idempotency-Key names one request. Random keys repeat across cases
+  ("0" is a favourite), and a key reused for another request is rightly a
+  422, so a positive case gets a fresh key of the documented shape; the
+  reuse of a key is tested end to end (shared/devstack).
+"""
+
+import uuid
+
+import schemathesis
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
+
+
+def _positive(case, location):
+    info = case.meta.components.get(location) if case.meta else None
+    return info is None or info.mode == GenerationMode.POSITIVE
+
+
+@schemathesis.hook
+def map_case(context, case):
+    if case.query and "cursor" in case.query and _positive(case, ParameterLocation.QUERY):
+        del case.query["cursor"]
+    if case.headers and "Idempotency-Key" in case.headers and _positive(case, ParameterLocation.HEADER):
+        case.headers["Idempotency-Key"] = uuid.uuid4().hex
+    return case
