@@ -8,11 +8,13 @@ ${NAME} placeholders.
 """
 
 import json
+import re
 import sys
 import time
 import urllib.request
 
 BASE = sys.argv[1].rstrip("/")
+INBOX = sys.argv[2].rstrip("/")  # aws-ses-v2-local: the sent emails as JSON at /store
 
 
 def call(method, path, token=None, body=None, headers=None):
@@ -33,6 +35,20 @@ def token(query):
     return call("GET", "/dev/token?" + query)[1]["token"]
 
 
+def accept_token(address):
+    """The token of the accept link emailed to address (from the SES inbox)."""
+    for _ in range(50):
+        with urllib.request.urlopen(INBOX + "/store", timeout=30) as resp:
+            text = json.dumps(json.loads(resp.read()))
+        for email in re.split(r'(?="messageId")', text):
+            if address in email:
+                m = re.search(r"/invitations/accept\?token=([A-Za-z0-9_-]+)", email)
+                if m:
+                    return m.group(1)
+        time.sleep(0.1)
+    raise SystemExit(f"no accept link was emailed to {address}")
+
+
 def main():
     admin = token("sub=admin-14west")
     out = {
@@ -43,6 +59,9 @@ def main():
     _, inv = call("POST", "/orgs/14west/sites/wiki/invitations", admin,
                   {"emails": ["fuzz-invitee@agency.example"], "products": {"confluence": {"role": "guest"}}})
     out["CONTRACT_INVITATION"] = next(r["invitationId"] for r in inv["results"] if r.get("invitationId"))
+    call("POST", "/orgs/14west/sites/wiki/invitations", admin,
+         {"emails": ["fuzz-accept@agency.example"], "groups": ["partners"]})
+    out["CONTRACT_ACCEPT_TOKEN"] = accept_token("fuzz-accept@agency.example")
     _, grp = call("POST", "/orgs/14west/groups", admin, {"name": "Fuzz doomed", "id": "fuzz-doomed"})
     out["CONTRACT_DOOMED_GROUP"] = grp["id"]
     _, job = call("PUT", "/orgs/14west/groups/staff/roles/wiki/jira", admin, {"role": "user"})

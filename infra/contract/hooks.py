@@ -10,13 +10,33 @@ They keep generated requests meaningful without hiding any check:
   ("0" is a favourite), and a key reused for another request is rightly a
   422, so a positive case gets a fresh key of the documented shape; the
   reuse of a key is tested end to end (shared/devstack).
+
+And one workaround: Hypothesis describes the lambdas of its strategies by
+parsing their source, and on CPython 3.11 ast.parse deep in a stack can fail
+with "SystemError: AST constructor recursion depth mismatch" (a CPython 3.11
+bug), which schemathesis reports as a run error of whichever operation drew
+it. Only the description is lost: the lambda is described as unknown.
 """
 
 import uuid
 
 import schemathesis
+from hypothesis.internal import lambda_sources
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
+
+
+_describe = lambda_sources._lambda_description
+
+
+def _lambda_description(f, *args, **kwargs):
+    try:
+        return _describe(f, *args, **kwargs)
+    except SystemError:
+        return "lambda: <unknown>"
+
+
+lambda_sources._lambda_description = _lambda_description
 
 
 def _positive(case, location):

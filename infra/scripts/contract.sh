@@ -43,7 +43,7 @@ done
 curl -fsS -o /dev/null "$base/openapi.yaml" || { echo "the dev server did not answer:"; cat "$work/dev.out"; exit 1; }
 
 echo "== fixtures (tokens and ids of the demo org)"
-.venv/bin/python infra/contract/fixtures.py "$base" >"$work/env.sh"
+.venv/bin/python infra/contract/fixtures.py "$base" "http://127.0.0.1:$ses" >"$work/env.sh"
 # shellcheck disable=SC1091
 source "$work/env.sh"
 
