@@ -20,7 +20,7 @@ cp infra/contract/goclient/go.mod infra/contract/goclient/go.sum "$work/go/"
 (cd infra/contract/goclient && go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen \
   -generate types,client -package client -o "$work/go/client/client.gen.go" "$doc")
 (cd "$work/go" && go build ./... && go vet ./...)
-echo "Go client: $(grep -c '^func (c \*Client) ' "$work/go/client/client.gen.go") client methods for $(grep -c 'operationId:' "$doc") operations, built and vetted ($((SECONDS - start)) s)"
+echo "Go client: $(grep -c '^func (c \*Client) ' "$work/go/client/client.gen.go") client methods for $(grep -cE '^      operationId:' "$doc") operations, built and vetted ($((SECONDS - start)) s)"
 
 echo "== TypeScript types (openapi-typescript, infra/contract/ts)"
 start=$SECONDS

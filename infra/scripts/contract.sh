@@ -47,7 +47,7 @@ echo "== fixtures (tokens and ids of the demo org)"
 # shellcheck disable=SC1091
 source "$work/env.sh"
 
-echo "== schemathesis $(.venv/bin/schemathesis --version | awk '{print $NF}') over $(grep -c 'operationId:' shared/apidoc/openapi.yaml) operations, every check"
+echo "== schemathesis $(.venv/bin/schemathesis --version | awk '{print $NF}') over $(grep -cE '^      operationId:' shared/apidoc/openapi.yaml) operations, every check"
 start=$SECONDS
 set +e
 # The document served by the stack is the file itself; reading the file
