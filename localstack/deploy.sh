@@ -121,7 +121,8 @@ stage_url() { echo "$EP/_aws/execute-api/$1/$STAGE_NAME"; }
 
 deploy() { # $1: PublicBaseUrl, possibly empty
   local params=("StageName=$STAGE_NAME" "SenderAddress=$SENDER_ADDRESS" "JwtIssuer=$JWT_ISSUER"
-    "JwtAudience=$JWT_AUDIENCE" "JwksUrl=$JWKS_URL" "LogLevel=${LOG_LEVEL:-DEBUG}")
+    "JwtAudience=$JWT_AUDIENCE" "JwksUrl=$JWKS_URL" "LogLevel=${LOG_LEVEL:-DEBUG}"
+    "PublicRequestsPerIp=${PUBLIC_REQUESTS_PER_IP:-0}") # 0: no WAF web ACL (not in LocalStack's free plan)
   [ -n "$1" ] && params+=("PublicBaseUrl=$1")
   local p
   for p in "${params[@]}"; do

@@ -63,7 +63,8 @@ def after_call(context, case, response):
 
 @schemathesis.hook
 def map_case(context, case):
-    if case.query and "cursor" in case.query and case.query["cursor"] not in _given and _positive(case, ParameterLocation.QUERY):
+    cursor = case.query.get("cursor") if case.query else None
+    if isinstance(cursor, str) and cursor not in _given and _positive(case, ParameterLocation.QUERY):
         del case.query["cursor"]
     if case.headers and "Idempotency-Key" in case.headers and _positive(case, ParameterLocation.HEADER):
         case.headers["Idempotency-Key"] = uuid.uuid4().hex

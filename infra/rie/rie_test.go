@@ -56,6 +56,7 @@ var folders = map[string]string{
 	"GroupJobsWorkerFunction":       "group-jobs-worker",
 	"ExportWorkerFunction":          "export-worker",
 	"ReverifyFunction":              "reverify",
+	"DomainCheckFunction":           "domain-check",
 }
 
 func freeAddr(t *testing.T) string {
@@ -342,6 +343,11 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		if r := fns["AccessDecisionFunction"].invokeAPI(t, mustJSON(ev)); r.StatusCode != 403 || r.Headers["Cache-Control"] != "no-store" {
 			t.Errorf("person's token: %+v", r)
 		}
+		// A product's token of another org gets the unknown org's 404.
+		ev["requestContext"].(map[string]any)["authorizer"] = map[string]any{"principalId": "confluence", "sub": "confluence", "scope": "access:decide", "product": "confluence", "orgs": demo.OtherOrgID}
+		if r := fns["AccessDecisionFunction"].invokeAPI(t, mustJSON(ev)); r.StatusCode != 404 || !strings.Contains(r.Body, `"detail":"No such organisation or site."`) {
+			t.Errorf("product token of another org: %+v", r)
+		}
 	})
 
 	t.Run("SpacesFunction", func(t *testing.T) {
@@ -455,6 +461,18 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		}
 		// Nobody has verified: nothing is due.
 		if rep["due"] != float64(0) || rep["emailed"] != float64(0) || rep["stopped"] != false {
+			t.Errorf("report = %s", out)
+		}
+	})
+
+	t.Run("DomainCheckFunction", func(t *testing.T) {
+		out := fns["DomainCheckFunction"].invoke(t, mustJSON(fixture(t, root, "domain-check.json")))
+		var rep map[string]any
+		if err := json.Unmarshal(out, &rep); err != nil {
+			t.Fatalf("report: %s\n%s", out, fns["DomainCheckFunction"].log.String())
+		}
+		// No domain is claimed: nothing is due.
+		if rep["due"] != float64(0) || rep["stopped"] != false {
 			t.Errorf("report = %s", out)
 		}
 	})

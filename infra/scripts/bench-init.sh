@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Cold-start benchmark (`make bench-init`, see infra/scripts/BENCH.md): builds
-# a hello-world aws-lambda-go bootstrap and every function of the Makefile's
-# FUNCTIONS for this machine's architecture with the Makefile's own flags,
-# starts moto, and runs each bootstrap N times (default 10) as a fresh Lambda
-# runtime interface emulator answering one invoke (infra/size/benchinit).
-# It prints INIT and time-to-first-response per bootstrap, and their ratio to
-# hello-world. A benchmark, not a test: it fails only when something cannot
-# run.
+# the SDK floor (infra/size/testdata/sdkfloor: awsenv + DynamoDB + SES
+# clients), a hello-world aws-lambda-go bootstrap and every function of the
+# Makefile's FUNCTIONS for this machine's architecture with the Makefile's
+# own flags, starts moto, and runs each bootstrap N times (default 10) as a
+# fresh Lambda runtime interface emulator answering one invoke
+# (infra/size/benchinit). It prints INIT and time-to-first-response per
+# bootstrap and their ratio to the SDK floor's, marks INIT over 1.25× the
+# floor's, and names those over it. A benchmark, not a test: it fails only
+# when something cannot run.
 #
 #   infra/scripts/bench-init.sh [runs]
 #
@@ -54,11 +56,12 @@ echo "== building for linux/$arch: $host_env go build $lambda_flags" >&2
 build() { # out package
   eval "$host_env \"\$GO\" build $lambda_flags -o \"\$1\" \"\$2\""
 }
+# The baseline, first: the SDK floor of the size test (awsenv + DynamoDB +
+# SES clients, one call each); hello-world for reference.
+build "$work/sdk-floor/bootstrap" ./infra/size/testdata/sdkfloor
+targets=("sdk-floor::$work/sdk-floor/bootstrap")
 build "$work/hello-world/bootstrap" ./infra/size/testdata/hello
-targets=("hello-world::$work/hello-world/bootstrap")
-# The size test's control: awsenv + DynamoDB + SES clients, one call each.
-build "$work/control/bootstrap" ./infra/size/testdata/awsenvclients
-targets+=("control-awsenv-dynamodb-ses::$work/control/bootstrap")
+targets+=("hello-world::$work/hello-world/bootstrap")
 for f in $functions; do
   id=${f%%:*} folder=${f#*:}
   build "$work/$id/bootstrap" "./functions/$folder"

@@ -2,11 +2,14 @@
 // LocalStack: it keeps one RSA and one EC signing key in a state file (0600),
 // prints their JSON Web Key Set, and signs admin tokens with them. deploy.sh
 // publishes the JWKS in LocalStack's S3 as the authorizer's JwksUrl when no
-// JWKS_URL is given, and e2e.sh mints LOCALSTACK_ADMIN_TOKEN with it. It is
+// JWKS_URL is given, and e2e.sh mints LOCALSTACK_ADMIN_TOKEN with it; product
+// mints a product's token for access decisions, bound to its product and
+// the orgs (-org) or sites (-site org/site) given, at least one. It is
 // for local development only: never point a real deployment at its keys.
 //
 //	go run ./localstack/devidp -state .aws-sam/localstack/idp.json jwks
 //	go run ./localstack/devidp -state .aws-sam/localstack/idp.json token -sub local-admin -ttl 1h
+//	go run ./localstack/devidp -state .aws-sam/localstack/idp.json product -product confluence -org 14west
 //	go run ./localstack/devidp -state .aws-sam/localstack/idp.json issuer|audience
 //
 // The first command that finds no state file creates it, with -issuer and
@@ -26,8 +29,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
 )
 
@@ -57,7 +63,7 @@ func run(args []string, out io.Writer) error {
 		return err
 	}
 	if fsFlags.NArg() == 0 {
-		return errors.New("usage: devidp [-state FILE] jwks | token -sub SUB [-ttl 1h] [-email ADDR] | issuer | audience")
+		return errors.New("usage: devidp [-state FILE] jwks | token -sub SUB [-ttl 1h] [-email ADDR] | product -product P (-org ORG | -site ORG/SITE)... [-client ID] [-ttl 1h] | issuer | audience")
 	}
 	iss, err := load(*path, *issuer, *audience)
 	if err != nil {
@@ -90,10 +96,57 @@ func run(args []string, out io.Writer) error {
 			return terr
 		}
 		_, err = fmt.Fprintln(out, tok)
+	case "product":
+		var tok string
+		if tok, err = productToken(iss, rest); err == nil {
+			_, err = fmt.Fprintln(out, tok)
+		}
 	default:
 		return fmt.Errorf("unknown command %q", cmd)
 	}
 	return err
+}
+
+// list is a flag that may repeat.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, " ") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+// productToken signs a product's token (scope access:decide) bound to
+// -product and to the -org and -site values (both may repeat, one is
+// needed): an unbound product token gets no decision at all.
+func productToken(iss *jwttest.Issuer, args []string) (string, error) {
+	tf := flag.NewFlagSet("product", flag.ContinueOnError)
+	product := tf.String("product", "", "the product the token speaks for: confluence, jira or jira-service-management")
+	client := tf.String("client", "", "client id (sub); the product's name when empty")
+	ttl := tf.Duration("ttl", time.Hour, "validity")
+	var orgs, sites list
+	tf.Var(&orgs, "org", "an org id the token may ask about (repeatable)")
+	tf.Var(&sites, "site", "a single site org/site the token may ask about (repeatable)")
+	if err := tf.Parse(args); err != nil {
+		return "", err
+	}
+	if _, ok := domain.ParseProduct(*product); !ok {
+		return "", errors.New("product: -product must be confluence, jira or jira-service-management")
+	}
+	if len(orgs)+len(sites) == 0 {
+		return "", errors.New("product: give at least one -org or -site")
+	}
+	if *client == "" {
+		*client = *product
+	}
+	claims := map[string]any{"scope": httpapi.DecisionScope, "product": *product}
+	if len(orgs) > 0 {
+		claims["orgs"] = []string(orgs)
+	}
+	if len(sites) > 0 {
+		claims["sites"] = []string(sites)
+	}
+	if g := domain.NewProductGrant(*product, orgs, sites); len(g.Orgs) != len(orgs) || len(g.Sites) != len(sites) {
+		return "", errors.New("product: -org must be an org id and -site org/site")
+	}
+	return iss.Token(*client, *ttl, claims)
 }
 
 // load reads the state file, creating it with fresh keys when it is missing.

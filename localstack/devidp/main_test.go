@@ -59,6 +59,17 @@ func TestTokensVerifyAgainstPublishedJWKS(t *testing.T) {
 	if c.Subject != "local-admin" || c.Email != "admin@14west.example" {
 		t.Errorf("claims = %+v", c)
 	}
+
+	// A product's token: bound to its product, orgs and sites.
+	ptok := runOut(t, "-state", state, "product", "-product", "confluence", "-org", "14west", "-org", "acme", "-site", "globex/wiki")
+	c, err = v.Verify(context.Background(), ptok)
+	if err != nil {
+		t.Fatalf("product token from devidp does not verify: %v", err)
+	}
+	if c.Subject != "confluence" || c.Scope != "access:decide" || c.Product != "confluence" ||
+		strings.Join(c.Orgs, " ") != "14west acme" || strings.Join(c.Sites, " ") != "globex/wiki" {
+		t.Errorf("product claims = %+v", c)
+	}
 }
 
 func TestRefusesBadUse(t *testing.T) {
@@ -67,6 +78,10 @@ func TestRefusesBadUse(t *testing.T) {
 		{"-state", state},
 		{"-state", state, "nonsense"},
 		{"-state", state, "token"},
+		{"-state", state, "product", "-product", "confluence"},               // bound to nothing
+		{"-state", state, "product", "-product", "madeup", "-org", "14west"}, // no such product
+		{"-state", state, "product", "-product", "jira", "-org", "No Org"},   // not an org id
+		{"-state", state, "product", "-product", "jira", "-site", "14west"},  // not org/site
 	} {
 		if err := run(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("devidp %v succeeded", args)

@@ -26,6 +26,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/decision"
+	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
@@ -61,10 +62,20 @@ type Env struct {
 	DynamoDBOptions []func(*dynamodb.Options)
 	// ExportLimits bound the external users' list and export (zero: the defaults).
 	ExportLimits extusers.Limits
+	// DNSResolver is the resolver (host:port) domain proofs are looked up
+	// at (DNS_RESOLVER; empty: the system's, as in Lambda).
+	DNSResolver string
+	// DomainChecks is the schedule of domain proof checks (the grace period
+	// from DOMAIN_GRACE_HOURS; zero fields: the defaults).
+	DomainChecks domain.DomainChecks
 	// Origins are the browser origins allowed to call the API (ALLOWED_ORIGINS,
 	// from the template's AllowedOrigins): every API answer carries their
 	// CORS headers.
 	Origins cors.Policy
+	// PasscodeAnswerFloor is the least time a passcode send answers in
+	// (verify.Service.AnswerFloor): 0 is verify.DefaultAnswerFloor, a
+	// negative value none.
+	PasscodeAnswerFloor time.Duration
 }
 
 // MustLoad reads the environment, or exits: a function that cannot start
@@ -105,6 +116,14 @@ func Load(ctx context.Context) (Env, error) {
 			return Env{}, fmt.Errorf("INVITATION_LIFETIME_HOURS must be 1 to 720, got %q", h)
 		}
 		env.Lifetime = time.Duration(n) * time.Hour
+	}
+	env.DNSResolver = os.Getenv("DNS_RESOLVER")
+	if h := os.Getenv("DOMAIN_GRACE_HOURS"); h != "" {
+		n, err := strconv.Atoi(h)
+		if err != nil || n < 1 || n > 720 {
+			return Env{}, fmt.Errorf("DOMAIN_GRACE_HOURS must be 1 to 720, got %q", h)
+		}
+		env.DomainChecks.Grace = time.Duration(n) * time.Hour
 	}
 	if r := os.Getenv("SES_MAX_SEND_RATE"); r != "" {
 		n, err := strconv.Atoi(r)
@@ -163,8 +182,11 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 // verification page (GET shows, POST sends a code or checks one). No
 // idempotency keys: it is a public page, like the accept page.
 func VerifyPage(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
-	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log,
+	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
 		PageURL: func(orgID string) string { return env.PublicBaseURL + "/orgs/" + orgID + "/verify" }}
+	if env.PasscodeAnswerFloor == 0 {
+		svc.AnswerFloor = verify.DefaultAnswerFloor
+	}
 	return env.cors(httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
 }
 

@@ -14,7 +14,8 @@ import (
 // Exports is the external users' service: verified domains, the list and
 // the export, whose jobs' pages travel on q (the exports queue).
 func Exports(env Env, st *store.Store, q queue.Sender) *extusers.Service {
-	return &extusers.Service{Store: st, Queue: q, Limits: env.ExportLimits, Now: env.Now, Log: env.Log}
+	return &extusers.Service{Store: st, Queue: q, Limits: env.ExportLimits, Checker: env.domainChecker(st), Checks: env.DomainChecks,
+		Now: env.Now, Log: env.Log}
 }
 
 // ExternalUsers is ExternalUsersFunction's handler: an organisation's

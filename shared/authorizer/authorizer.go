@@ -65,8 +65,14 @@ func NewFromEnv() (Handler, error) {
 }
 
 // Handle authorizes one request. It returns an Allow policy for the whole API
-// stage with the token's sub as principal and sub, email, name and scope (when
-// non-empty) as context, or ErrUnauthorized.
+// stage with the token's sub as principal and sub, email, name, scope,
+// product, orgs and sites (when non-empty) as context, or ErrUnauthorized.
+//
+// The answer depends on the token alone, never on the request's path: API
+// Gateway caches it by the Authorization header (ReauthorizeEvery) and
+// reuses it for every route that token calls. What a token may do with a
+// route, such as the orgs a product's token may ask about, is checked by
+// the function from this context, on every request.
 func (h Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	log := h.Logger
 	if log == nil {
@@ -105,6 +111,10 @@ func (h Handler) Handle(ctx context.Context, req events.APIGatewayCustomAuthoriz
 	authCtx := map[string]any{}
 	for k, v := range map[string]string{
 		"sub": claims.Subject, "email": claims.Email, "name": claims.Name, "scope": claims.Scope,
+		// A product's grant (httpapi.ProductGrantOf reads it back): API
+		// Gateway's context holds strings, so the lists are space-joined
+		// (jwtverify lets no entry hold a space).
+		"product": claims.Product, "orgs": strings.Join(claims.Orgs, " "), "sites": strings.Join(claims.Sites, " "),
 	} {
 		if v != "" {
 			authCtx[k] = v

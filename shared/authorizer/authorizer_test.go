@@ -190,6 +190,43 @@ func TestHandleAllowsValidToken(t *testing.T) {
 	assertNoSecrets(t, logs.String(), tok)
 }
 
+// TestHandlePassesAProductsGrant: a product's token's product, orgs and
+// sites reach the function in the context (lists space-joined, as API
+// Gateway's context holds strings), and the answer is the same whatever the
+// request asks about, so API Gateway's cache of it (by token) lends one
+// request's answer to no other token and decides nothing per org: the
+// decision function checks the grant on every request.
+func TestHandlePassesAProductsGrant(t *testing.T) {
+	iss, v := realVerifier(t)
+	tok, err := iss.Token("confluence-client", time.Hour, map[string]any{
+		"scope": "access:decide", "product": "confluence", "orgs": []string{"14west", "acme"}, "sites": []string{"globex/wiki"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := handler(v)
+	var first events.APIGatewayCustomAuthorizerResponse
+	for i, arn := range []string{
+		"arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/orgs/14west/sites/wiki/products/confluence/access/gus",
+		"arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/orgs/other/sites/wiki/products/jira/access/gus",
+	} {
+		req := request(map[string]string{"Authorization": "Bearer " + tok})
+		req.MethodArn = arn
+		resp, err := h.Handle(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]any{"sub": "confluence-client", "scope": "access:decide", "product": "confluence", "orgs": "14west acme", "sites": "globex/wiki"}
+		if !reflect.DeepEqual(resp.Context, want) || resp.PolicyDocument.Statement[0].Resource[0] != "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/*" {
+			t.Errorf("answer %+v, want context %v on the whole stage", resp, want)
+		}
+		if i == 0 {
+			first = resp
+		} else if !reflect.DeepEqual(resp, first) {
+			t.Errorf("the answer depends on the request: %+v, then %+v", first, resp)
+		}
+	}
+}
+
 func TestHandleRefusesBadTokens(t *testing.T) {
 	iss, v := realVerifier(t)
 	claims := iss.Claims("admin", time.Hour, nil)

@@ -3,7 +3,7 @@
 //
 // config.LoadDefaultConfig links shared-config files, SSO, STS, IMDS and
 // the process credential provider, none of which a Lambda function uses: a
-// bootstrap with DynamoDB and SES clients (infra/size/testdata/awsenvclients)
+// bootstrap with DynamoDB and SES clients (infra/size/testdata/sdkfloor)
 // is 1.70× a hello-world aws-lambda-go bootstrap with it (9.90 MB) and 1.38×
 // with this package (AWS_CA_BUNDLE support costs nothing measurable).
 //

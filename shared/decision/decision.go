@@ -29,7 +29,8 @@ type Service struct {
 	Store Store
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
-	// Log receives the failures of the last-active write (nil: slog.Default).
+	// Log receives the failures of the last-active write and the questions
+	// refused for being outside the token's grant (nil: slog.Default).
 	Log *slog.Logger
 }
 
@@ -44,12 +45,19 @@ type Question struct {
 	// APIToken is the secret of the API token presented (client api; the
 	// product passes it in a header, never in the query string).
 	APIToken string
+	// Grant is what the asking product's token was issued for. A question
+	// it does not cover (another product, org or site; or a token bound to
+	// nothing) is answered exactly as one about an unknown org, before any
+	// read, so its answer and its timing reveal nothing of that tenant.
+	Grant domain.ProductGrant
 }
 
 // Decide answers a question. Bad input is EINVALID naming each bad field
 // (product, client, space); an unknown org, site or account is ENOTFOUND:
 // the product asked about something that does not exist, which is not a
-// deny. An unknown space is a decision (domain.Decide).
+// deny. An unknown space is a decision (domain.Decide). A question outside
+// q.Grant is ENOTFOUND too, with the unknown org's very message, and reads
+// nothing.
 func (s *Service) Decide(ctx context.Context, q Question) (domain.Decision, error) {
 	bad := map[string]string{}
 	p, ok := domain.ParseProduct(q.Product)
@@ -67,10 +75,17 @@ func (s *Service) Decide(ctx context.Context, q Question) (domain.Decision, erro
 		return domain.Decision{}, &domain.Error{Code: domain.EINVALID, Message: "The access question is not valid.", Fields: bad}
 	}
 	if !domain.ValidSlug(q.OrgID) || !domain.ValidSlug(q.SiteID) {
-		return domain.Decision{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
+		return domain.Decision{}, noSuchOrgOrSite()
 	}
 	if !domain.ValidAccountID(q.AccountID) {
 		return domain.Decision{}, domain.Errorf(domain.ENOTFOUND, "No such account in this organisation.")
+	}
+	if !q.Grant.Covers(p, q.OrgID, q.SiteID) {
+		// For operators: a token bound to nothing was issued before tokens
+		// were bound, and its product must get a new one.
+		s.log().InfoContext(ctx, "access question outside the token's grant", "product", p, "org", q.OrgID, "site", q.SiteID,
+			"grantProduct", q.Grant.Product, "bound", q.Grant.Bound())
+		return domain.Decision{}, noSuchOrgOrSite()
 	}
 	// The token is read by the hash of its secret, in the same one read; a
 	// secret of the wrong shape cannot match and is not looked up.
@@ -84,7 +99,7 @@ func (s *Service) Decide(ctx context.Context, q Question) (domain.Decision, erro
 	}
 	switch {
 	case sc.Org == nil || sc.Site == nil:
-		return domain.Decision{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
+		return domain.Decision{}, noSuchOrgOrSite()
 	case sc.User == nil:
 		return domain.Decision{}, domain.Errorf(domain.ENOTFOUND, "No account %q in this organisation.", q.AccountID)
 	}
@@ -107,12 +122,22 @@ func (s *Service) touch(ctx context.Context, u *domain.User, now time.Time) {
 		return
 	}
 	if _, err := s.Store.TouchLastActive(ctx, u.OrgID, u.AccountID, day); err != nil {
-		log := s.Log
-		if log == nil {
-			log = slog.Default()
-		}
-		log.WarnContext(ctx, "last active not recorded", "org", u.OrgID, "account", u.AccountID, "err", err)
+		s.log().WarnContext(ctx, "last active not recorded", "org", u.OrgID, "account", u.AccountID, "err", err)
 	}
+}
+
+// noSuchOrgOrSite is the one answer to a question about an org or site that
+// does not exist, and to one outside the asking token's grant: the two must
+// not be told apart.
+func noSuchOrgOrSite() error {
+	return domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 func (s *Service) now() time.Time {

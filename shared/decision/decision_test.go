@@ -48,10 +48,10 @@ func TestBadQuestionsReadNothing(t *testing.T) {
 		code   string
 		fields []string
 	}{
-		{Question{OrgID: "o", SiteID: "s", AccountID: "a", Product: "bitbucket", Client: "desktop", Space: "mkt"}, domain.EINVALID, []string{"product", "client", "space"}},
-		{Question{OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence"}, domain.EINVALID, []string{"client"}},
-		{Question{OrgID: "O#", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}, domain.ENOTFOUND, nil},
-		{Question{OrgID: "o", SiteID: "s", AccountID: "a#b", Product: "confluence", Client: "web"}, domain.ENOTFOUND, nil},
+		{Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "bitbucket", Client: "desktop", Space: "mkt"}, domain.EINVALID, []string{"product", "client", "space"}},
+		{Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence"}, domain.EINVALID, []string{"client"}},
+		{Question{Grant: grantO, OrgID: "O#", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}, domain.ENOTFOUND, nil},
+		{Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a#b", Product: "confluence", Client: "web"}, domain.ENOTFOUND, nil},
 	} {
 		f := &fakeStore{sc: known()}
 		_, err := (&Service{Store: f}).Decide(context.Background(), c.q)
@@ -79,12 +79,12 @@ func TestUnknownThingsAreNotFound(t *testing.T) {
 		sc := known()
 		mut(&sc)
 		f := &fakeStore{sc: sc}
-		if _, err := (&Service{Store: f}).Decide(context.Background(), Question{OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}); domain.ErrorCode(err) != domain.ENOTFOUND || f.calls != 1 {
+		if _, err := (&Service{Store: f}).Decide(context.Background(), Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}); domain.ErrorCode(err) != domain.ENOTFOUND || f.calls != 1 {
 			t.Errorf("unknown %s: %v after %d reads", name, err, f.calls)
 		}
 	}
 	f := &fakeStore{err: errors.New("boom")}
-	if _, err := (&Service{Store: f}).Decide(context.Background(), Question{OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}); err == nil {
+	if _, err := (&Service{Store: f}).Decide(context.Background(), Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}); err == nil {
 		t.Error("a failed read decided")
 	}
 }
@@ -93,7 +93,7 @@ func TestUnknownThingsAreNotFound(t *testing.T) {
 // the policy are what the rule sees.
 func TestScopeReachesTheRule(t *testing.T) {
 	guest := &domain.Access{Effective: domain.RoleGuest, Space: "MKT"}
-	q := Question{OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web", Space: "PUB"}
+	q := Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web", Space: "PUB"}
 	for _, c := range []struct {
 		space *domain.Space
 		want  domain.Reason
@@ -136,7 +136,7 @@ func TestAPITokenIsReadByItsHash(t *testing.T) {
 		sc := known()
 		sc.Access = &domain.Access{Effective: domain.RoleUser}
 		f := &fakeStore{sc: sc}
-		d, err := (&Service{Store: f}).Decide(context.Background(), Question{OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: c.client, APIToken: c.secret})
+		d, err := (&Service{Store: f}).Decide(context.Background(), Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: c.client, APIToken: c.secret})
 		if err != nil || f.calls != 1 || f.hash != c.want {
 			t.Errorf("%s %q: read hash %q after %d reads (%v), want %q", c.client, c.secret, f.hash, f.calls, err, c.want)
 		}
@@ -153,7 +153,7 @@ func TestLastActive(t *testing.T) {
 	now := time.Date(2026, 11, 28, 23, 30, 0, 0, time.FixedZone("x", -2*3600)) // 29 Nov 01:30 UTC
 	day := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
 	paid := &domain.Access{Effective: domain.RoleUser}
-	q := Question{OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}
+	q := Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}
 	for _, c := range []struct {
 		name       string
 		lastActive time.Time
@@ -182,5 +182,67 @@ func TestLastActive(t *testing.T) {
 	d, err := (&Service{Store: f, Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(&logs, nil))}).Decide(context.Background(), q)
 	if err != nil || !d.Allow || !strings.Contains(logs.String(), "throttled") {
 		t.Errorf("failed write: %+v, %v; log %q", d, err, logs.String())
+	}
+}
+
+// grantO is the grant of a Confluence token issued for org o.
+var grantO = domain.ProductGrant{Product: domain.Confluence, Orgs: []string{"o"}}
+
+// TestQuestionsOutsideTheGrantAreAnUnknownOrg: a token asks only about its
+// own product and the orgs or sites it was issued for. Any other question
+// (another product, org or site; a token bound to nothing, as tokens were
+// before) is answered exactly as a question about an org that does not
+// exist, and reads nothing, so neither the answer nor its timing tells
+// what the other tenant holds.
+func TestQuestionsOutsideTheGrantAreAnUnknownOrg(t *testing.T) {
+	ctx := context.Background()
+	// What an unknown org answers (the read finds no org).
+	missing := known()
+	missing.Org = nil
+	_, want := (&Service{Store: &fakeStore{sc: missing}}).Decide(ctx, Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"})
+	if domain.ErrorCode(want) != domain.ENOTFOUND {
+		t.Fatalf("unknown org: %v", want)
+	}
+	siteOnly := domain.ProductGrant{Product: domain.Confluence, Sites: []string{"o/s"}}
+	for _, c := range []struct {
+		name    string
+		grant   domain.ProductGrant
+		org     string
+		site    string
+		product string
+		allow   bool
+	}{
+		{"its product and org", grantO, "o", "s", "confluence", true},
+		{"its product and one of its orgs", domain.ProductGrant{Product: domain.Confluence, Orgs: []string{"x", "o"}}, "o", "s", "confluence", true},
+		{"its product and site", siteOnly, "o", "s", "confluence", true},
+		{"another product", grantO, "o", "s", "jira", false},
+		{"a Jira token asking about Confluence", domain.ProductGrant{Product: domain.Jira, Orgs: []string{"o"}}, "o", "s", "confluence", false},
+		{"another org", grantO, "b", "s", "confluence", false},
+		{"another site of its site's org", siteOnly, "o", "t", "confluence", false},
+		{"the same site name in another org", siteOnly, "b", "s", "confluence", false},
+		{"a token of an unknown product", domain.NewProductGrant("madeup", []string{"o"}, nil), "o", "s", "confluence", false},
+		{"a token bound to no org", domain.ProductGrant{Product: domain.Confluence}, "o", "s", "confluence", false},
+		{"a token bound to nothing", domain.ProductGrant{}, "o", "s", "confluence", false},
+	} {
+		f := &fakeStore{sc: known()}
+		f.sc.Access = &domain.Access{Effective: domain.RoleUser}
+		_, err := (&Service{Store: f}).Decide(ctx, Question{Grant: c.grant, OrgID: c.org, SiteID: c.site, AccountID: "a", Product: c.product, Client: "web"})
+		if c.allow {
+			if err != nil || f.calls != 1 {
+				t.Errorf("%s: %v after %d reads, want an answer", c.name, err, f.calls)
+			}
+			continue
+		}
+		var got, w *domain.Error
+		if !errors.As(err, &got) || !errors.As(want, &w) || got.Code != w.Code || got.Message != w.Message || len(got.Fields) != 0 {
+			t.Errorf("%s: %v, want the unknown org's %v", c.name, err, want)
+		}
+		if f.calls != 0 {
+			t.Errorf("%s: %d reads before refusing, want none", c.name, f.calls)
+		}
+	}
+	// Bad input is still bad input first: the refusal adds nothing to learn.
+	if _, err := (&Service{Store: &fakeStore{sc: known()}}).Decide(ctx, Question{OrgID: "b", SiteID: "s", AccountID: "a", Product: "bitbucket", Client: "web"}); domain.ErrorCode(err) != domain.EINVALID {
+		t.Errorf("bad product outside the grant: %v, want 400", err)
 	}
 }

@@ -1,6 +1,7 @@
 package devstack_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"testing"
@@ -179,6 +180,14 @@ var auditedChanges = []struct {
 	{"domain add", func(t *testing.T, e *env, admin string) change {
 		r := e.do(t, "PUT", "/orgs/"+demo.OrgID+"/domains/audit.example", admin, "")
 		return change{r, demo.AdminID, domain.ActionDomainAdd, domain.OrgTarget(demo.OrgID)}
+	}},
+	{"domain verify", func(t *testing.T, e *env, admin string) change {
+		mustStatus(t, e.do(t, "PUT", "/orgs/"+demo.OrgID+"/domains/audit-verify.example", admin, ""), 200, "claim domain")
+		if _, _, err := e.PublishChallenge(context.Background(), demo.OrgID, "audit-verify.example"); err != nil {
+			t.Fatal(err)
+		}
+		r := e.do(t, "POST", "/orgs/"+demo.OrgID+"/domains/audit-verify.example/check", admin, "")
+		return change{r, demo.AdminID, domain.ActionDomainVerify, domain.OrgTarget(demo.OrgID)}
 	}},
 	{"domain remove", func(t *testing.T, e *env, admin string) change {
 		mustStatus(t, e.do(t, "PUT", "/orgs/"+demo.OrgID+"/domains/audit-remove.example", admin, ""), 200, "add domain")

@@ -21,11 +21,17 @@ import (
 type persona struct {
 	name string
 	sub  string // account id (people) or client id (the product); "" anonymous
-	// product marks a product's token (scope access:decide).
+	// product marks a product's token (scope access:decide), bound by the
+	// claims below (none: a token bound to nothing, as they were before).
 	product bool
+	// claim is the token's product claim; orgs and sites its orgs and
+	// sites (org/site) claims.
+	claim       string
+	orgs, sites []string
 }
 
-// personas are the matrix's columns, as issue 8 lists them.
+// personas are the matrix's columns, as issue 8 lists them, with the
+// product tokens bound otherwise of issue 16.
 var personas = []persona{
 	{name: "org admin", sub: demo.AdminID},
 	{name: "site admin", sub: demo.SiteAdminID},
@@ -35,7 +41,14 @@ var personas = []persona{
 	{name: "paid user", sub: demo.PlainUserID},
 	{name: "guest", sub: demo.GuestID},
 	{name: "admin of another org", sub: demo.OtherAdminID},
-	{name: "product", sub: "confluence-client", product: true},
+	{name: "product", sub: "confluence-client", product: true, claim: "confluence", orgs: []string{demo.OrgID}},
+	// Product tokens bound otherwise: the decision route answers them only
+	// within their grant, and as an unknown org (404) outside it.
+	{name: "product (Jira)", sub: "jira-client", product: true, claim: "jira", orgs: []string{demo.OrgID}},
+	{name: "product of another org", sub: "confluence-client", product: true, claim: "confluence", orgs: []string{demo.OtherOrgID}},
+	{name: "product of another site", sub: "confluence-client", product: true, claim: "confluence", sites: []string{demo.OrgID + "/blog"}},
+	{name: "invented client", sub: "madeup-client", product: true, claim: "madeup", orgs: []string{demo.OrgID}},
+	{name: "product bound to nothing", sub: "confluence-client", product: true},
 	{name: "anonymous"},
 }
 
@@ -285,6 +298,16 @@ func matrix() map[string]row {
 			}
 			return cell{path: org + "/domains/" + d}
 		}},
+		"POST /orgs/{orgId}/domains/{domain}/check": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			d := fmt.Sprintf("c%d-%s.example", n, domain.NewID()[:6])
+			if r := e.do(t, http.MethodPut, org+"/domains/"+d, e.token(t, demo.AdminID), ""); r.status != 200 {
+				t.Fatalf("claim domain: %d %s", r.status, r.body)
+			}
+			if _, _, err := e.PublishChallenge(context.Background(), demo.OrgID, d); err != nil {
+				t.Fatal(err)
+			}
+			return cell{path: org + "/domains/" + d + "/check"}
+		}},
 		"GET /orgs/{orgId}/external-users":          {allow: orgAdmins, make: fixed(org+"/external-users", "")},
 		"GET /orgs/{orgId}/external-users/export":   {allow: orgAdmins, make: fixed(org+"/external-users/export", "")},
 		"POST /orgs/{orgId}/external-users/exports": {allow: orgAdmins, want: 202, make: fixed(org+"/external-users/exports", "")},
@@ -313,17 +336,22 @@ func matrix() map[string]row {
 			return cell{path: org + "/users/" + demo.PlainUserID + "/api-tokens/" + r.json(t)["id"].(string)}
 		}},
 
-		"GET /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}": {allow: products,
+		decisionRoute: {allow: products,
 			make: fixed(site+"/products/confluence/access/"+demo.GuestID+"?client=web&space="+demo.SpaceMKT, "")},
 	}
 }
+
+// decisionRoute is the access decision's row.
+const decisionRoute = "GET /orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}"
 
 // TestAuthorisationMatrix calls every route of the API (read from
 // template.yaml) as every persona and checks allow or deny in each cell: an
 // allowed call answers its success status; a denied one 401 (anonymous),
 // 403 (no power here, or a product's token on a person's route, or a
 // person's token on the decision route) or 404 (another org: its existence
-// is not revealed). Public routes are authorised by the link they carry, so
+// is not revealed; a product's token outside the product, orgs and sites it
+// was issued for, on the decision route, gets the unknown org's 404 too,
+// TestProductTokensAreBound compares the bytes). Public routes are authorised by the link they carry, so
 // every persona gets what anonymous gets.
 //
 // It runs on the embedded backend only: who may call what is decided by the
@@ -378,7 +406,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 					tok := ""
 					if p.product {
 						var err error
-						if tok, err = e.ProductToken(p.sub); err != nil {
+						if tok, err = e.BoundProductToken(p.sub, p.claim, p.orgs, p.sites); err != nil {
 							t.Fatal(err)
 						}
 					} else if p.sub != "" {
@@ -409,6 +437,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 							ok = r.status == 401
 						case p.name == "admin of another org":
 							ok = r.status == 403 || r.status == 404
+						case p.product && k == decisionRoute:
+							// Outside its grant: the unknown org's answer.
+							ok = r.status == 404
 						}
 						if !ok {
 							t.Errorf("%s as %s: %d, want denied\n%s", k, p.name, r.status, r.body)

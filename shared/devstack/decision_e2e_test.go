@@ -50,6 +50,12 @@ func TestAccessDecision(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Each product asks about its own product (TestProductTokensAreBound).
+			jira, err := e.ProductToken("jira")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tokenOf := map[string]string{"confluence": product, "jira": jira}
 			// A suspended paid user (the users routes suspend; written directly here).
 			if err := e.Store.CreateUser(ctx, domain.User{OrgID: demo.OrgID, AccountID: "sus-14west", Email: "sus@" + demo.VerifiedDomain,
 				Status: domain.UserSuspended, CreatedAt: time.Now()}, demo.SiteID,
@@ -94,7 +100,7 @@ func TestAccessDecision(t *testing.T) {
 				if client == "api" {
 					hdr = []string{"X-Api-Token", apiToken}
 				}
-				r := count(t, acct, decisionPath(demo.OrgID, demo.SiteID, prod, acct, client, space), product, allow, hdr...)
+				r := count(t, acct, decisionPath(demo.OrgID, demo.SiteID, prod, acct, client, space), tokenOf[prod], allow, hdr...)
 				if r.status != 200 {
 					t.Fatalf("%s %s %s %s: %d %s", acct, prod, client, space, r.status, r.body)
 				}

@@ -33,6 +33,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/console"
 	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/shared/devdns"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
@@ -102,6 +103,14 @@ type Options struct {
 	// ConsoleAddr is the admin console's listen address, its own origin;
 	// default 127.0.0.1:0.
 	ConsoleAddr string
+	// DNSAddr is the loopback DNS server's address (UDP and TCP), the
+	// resolver the functions look up domain challenges at; default
+	// 127.0.0.1:0.
+	DNSAddr string
+	// PasscodeAnswerFloor is the least time a passcode send answers in
+	// (app.Env.PasscodeAnswerFloor: 0 the deployment's default, negative
+	// none); floods in tests lower it.
+	PasscodeAnswerFloor time.Duration
 	// AllowedOrigins are browser origins allowed to call the API besides the
 	// template's AllowedOrigins default and the console's own, as a
 	// deployment would list them in the parameter.
@@ -137,6 +146,9 @@ type Stack struct {
 	// template's AllowedOrigins default, Options.AllowedOrigins and
 	// ConsoleURL, as the AllowedOrigins parameter of a deployment.
 	Origins cors.Policy
+	// DNS is the loopback DNS server the functions resolve domain
+	// challenges at (DNS_RESOLVER); /dev and tests publish records in it.
+	DNS *devdns.Server
 
 	server    *http.Server
 	closers   []func()
@@ -255,8 +267,15 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.DNSAddr == "" {
+		o.DNSAddr = "127.0.0.1:0"
+	}
+	if st.DNS, err = devdns.Start(o.DNSAddr); err != nil {
+		return nil, err
+	}
+	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
 	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now,
-		ExportLimits: o.ExportLimits, Origins: st.Origins}
+		ExportLimits: o.ExportLimits, Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
 	st.Mailer = sesmailer.New(st.SES, o.Sender)
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {
@@ -288,7 +307,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ))
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)
-	gw := &Gateway{Routes: st.Routes, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+	throttles, err := st.Template.MethodThrottles(st.Routes[0].RestAPIID)
+	if err != nil {
+		return nil, err
+	}
+	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
 		Responses: responses, Stage: "local", Log: o.Log,
 		Origins: st.Origins, SelfOrigin: st.URL, Conditions: map[string]bool{HasOriginsCondition: st.Origins.Enabled()}}
 	for _, r := range st.Routes {
@@ -314,6 +337,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	mux.HandleFunc("POST /dev/oauth/token", signin.token)
 	mux.HandleFunc("OPTIONS /dev/oauth/token", signin.token)
 	mux.HandleFunc("GET /dev", st.indexHandler)
+	mux.HandleFunc("GET /dev/dns", st.dnsHandler)
+	mux.HandleFunc("POST /dev/dns", st.dnsHandler)
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(apidoc.YAML)
@@ -354,11 +379,33 @@ func gatewayResponses(tpl *samtemplate.Template, routes []samtemplate.Route) (ma
 // Token returns a dev admin token for an account id, valid for an hour.
 func (st *Stack) Token(sub string) (string, error) { return st.Issuer.Token(sub, time.Hour, nil) }
 
-// ProductToken returns a product's token (a client id as subject, scope
-// httpapi.DecisionScope), valid for an hour: what Confluence or Jira would
-// present to ask access decisions.
-func (st *Stack) ProductToken(clientID string) (string, error) {
-	return st.Issuer.Token(clientID, time.Hour, map[string]any{"scope": httpapi.DecisionScope})
+// ProductToken returns a product's token valid for an hour, what Confluence
+// or Jira would present to ask access decisions: the product's name as
+// client id (sub), scope httpapi.DecisionScope, and bound (product and orgs
+// claims) to that product and the orgs given, the demo org when none is.
+func (st *Stack) ProductToken(product string, orgs ...string) (string, error) {
+	if len(orgs) == 0 {
+		orgs = []string{demo.OrgID}
+	}
+	return st.BoundProductToken(product, product, orgs, nil)
+}
+
+// BoundProductToken returns a product's token for client id sub, valid for
+// an hour, bound to product and to orgs and sites (org/site): the claims an
+// identity provider issues a product's client (see domain.ProductGrant).
+// Empty values leave their claim out, which makes the token bind less.
+func (st *Stack) BoundProductToken(sub, product string, orgs, sites []string) (string, error) {
+	claims := map[string]any{"scope": httpapi.DecisionScope}
+	if product != "" {
+		claims["product"] = product
+	}
+	if len(orgs) > 0 {
+		claims["orgs"] = orgs
+	}
+	if len(sites) > 0 {
+		claims["sites"] = sites
+	}
+	return st.Issuer.Token(sub, time.Hour, claims)
 }
 
 // RetryEmails runs the scheduled email retry job once, as its schedule would.

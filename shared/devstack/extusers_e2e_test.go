@@ -80,10 +80,12 @@ func emailsOf(us []map[string]any) []string {
 	return out
 }
 
-// TestVerifiedDomainsDecideWhoIsExternal: domains are added (Unicode or
-// ASCII, stored as IDNA ASCII, idempotently) and removed; bad input changes
-// nothing; who is external, in the list, its filters and the guest list,
-// follows the domains at once.
+// TestVerifiedDomainsDecideWhoIsExternal: domains are claimed (Unicode or
+// ASCII, stored as IDNA ASCII, idempotently, with one challenge) and
+// removed; bad input changes nothing; a claimed domain is verified only
+// once its DNS challenge is seen (the access decision asks its users to
+// verify until then); who is external, in the list, its filters, the guest
+// list and the decision, follows the verified domains at once.
 func TestVerifiedDomainsDecideWhoIsExternal(t *testing.T) {
 	forEachBackendWithPersonas(t, func(t *testing.T, e *env) {
 		admin := e.token(t, demo.AdminID)
@@ -94,10 +96,17 @@ func TestVerifiedDomainsDecideWhoIsExternal(t *testing.T) {
 			t.Fatalf("domains: %v", ds)
 		}
 		added := mustStatus(t, e.do(t, "PUT", extOrg+"/domains/"+url.PathEscape("Bücher.example"), admin, ""), 200, "add Unicode")
-		if !slices.Contains(added["domains"].([]any), any("xn--bcher-kva.example")) {
+		rec, _ := added["record"].(map[string]any)
+		if added["domain"] != "xn--bcher-kva.example" || added["status"] != "pending" || rec["name"] != "_guestaccess-challenge.xn--bcher-kva.example" {
 			t.Fatalf("added: %v", added)
 		}
-		mustStatus(t, e.do(t, "PUT", extOrg+"/domains/xn--bcher-kva.example", admin, ""), 200, "add again")
+		again := mustStatus(t, e.do(t, "PUT", extOrg+"/domains/xn--bcher-kva.example", admin, ""), 200, "add again")
+		if again["record"].(map[string]any)["value"] != rec["value"] {
+			t.Errorf("the challenge changed: %v then %v", added, again)
+		}
+		if ds := domains(); slices.Contains(ds, any("xn--bcher-kva.example")) {
+			t.Errorf("a pending domain is verified: %v", ds)
+		}
 		adds := 0
 		for _, a := range e.auditEntries(t, admin, "?target="+url.QueryEscape(domain.OrgTarget(demo.OrgID))) {
 			if a["action"] == domain.ActionDomainAdd {
@@ -156,8 +165,31 @@ func TestVerifiedDomainsDecideWhoIsExternal(t *testing.T) {
 		if guestExternal() != true {
 			t.Fatalf("guest list: gus external = %v", guestExternal())
 		}
+		// Claiming the guest's domain proves nothing: gus stays external
+		// (and under two-step verification) until the challenge is seen.
+		mustStatus(t, e.do(t, "PUT", policyPath, admin, `{"twoStepVerification":"on","verifyEvery":{"days":7},"apiTokens":"allowed"}`), 200, "two-step on")
+		product, err := e.ProductToken("confluence")
+		if err != nil {
+			t.Fatal(err)
+		}
+		decide := func() any {
+			return mustStatus(t, e.do(t, "GET", decisionPath(demo.OrgID, demo.SiteID, "confluence", demo.GuestID, "web", demo.SpaceMKT), product, ""), 200, "decision")["reason"]
+		}
+		mustStatus(t, e.do(t, "PUT", extOrg+"/domains/partner.example", admin, ""), 200, "claim partner.example")
+		if got := emailsOf(e.externalEmails(t, "")); !slices.Contains(got, demo.GuestEmail) || guestExternal() != true {
+			t.Fatalf("a pending domain made gus internal: %v", got)
+		}
+		if r := decide(); r != "verification_required" {
+			t.Fatalf("gus's decision while partner.example is pending: %v", r)
+		}
+		if c := mustStatus(t, e.do(t, "POST", extOrg+"/domains/partner.example/check", admin, ""), 200, "check"); c["status"] != "pending" {
+			t.Fatalf("checked with no record: %v", c)
+		}
 		// Verifying the guest's domain makes them internal at once, everywhere.
-		mustStatus(t, e.do(t, "PUT", extOrg+"/domains/partner.example", admin, ""), 200, "verify partner.example")
+		e.verifyDomain(t, admin, demo.OrgID, "partner.example")
+		if r := decide(); r == "verification_required" {
+			t.Errorf("gus's decision once partner.example is verified: %v", r)
+		}
 		if got := emailsOf(e.externalEmails(t, "")); slices.Contains(got, demo.GuestEmail) {
 			t.Errorf("still external: %v", got)
 		}
@@ -283,5 +315,18 @@ func TestExternalUsersExportJob(t *testing.T) {
 				t.Errorf("a site admin downloads: %d", r.status)
 			}
 		})
+	}
+}
+
+// verifyDomain claims a domain for an org, publishes its challenge in the
+// stack's DNS server as the domain's owner would, and checks it: verified.
+func (e *env) verifyDomain(t *testing.T, admin, orgID, d string) {
+	t.Helper()
+	mustStatus(t, e.do(t, "PUT", "/orgs/"+orgID+"/domains/"+d, admin, ""), 200, "claim "+d)
+	if _, _, err := e.PublishChallenge(context.Background(), orgID, d); err != nil {
+		t.Fatal(err)
+	}
+	if c := mustStatus(t, e.do(t, "POST", "/orgs/"+orgID+"/domains/"+d+"/check", admin, ""), 200, "check "+d); c["status"] != "verified" {
+		t.Fatalf("%s after publishing its challenge: %v", d, c)
 	}
 }

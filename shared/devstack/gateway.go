@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -54,6 +57,59 @@ type Gateway struct {
 	// Conditions are the template conditions' values, for the gateway
 	// responses' conditional headers (HasAllowedOrigins).
 	Conditions map[string]bool
+	// Throttles are the API's MethodSettings throttles (the public routes'
+	// PublicRouteRateLimit and PublicRouteBurstLimit defaults): a token
+	// bucket per setting, all clients together, as API Gateway keeps; a
+	// request over it is answered THROTTLED (429) and reaches no function.
+	// The web ACL's per-IP rule is not applied here: every local client is
+	// 127.0.0.1.
+	Throttles []samtemplate.MethodThrottle
+	// Now is the throttles' clock (default time.Now).
+	Now func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+// bucket is a token bucket: Burst tokens at most, Rate added a second.
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// throttled takes a token from the bucket of the first throttle that
+// covers the route (path and method, or "*": then each method has its
+// own bucket, as a setting for every method sets each one's), and reports
+// whether there was none to take.
+func (g *Gateway) throttled(route samtemplate.Route) bool {
+	for i, th := range g.Throttles {
+		if th.Path != route.Path && th.Path != "/*" || th.Method != "*" && th.Method != route.Method {
+			continue
+		}
+		now := time.Now()
+		if g.Now != nil {
+			now = g.Now()
+		}
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.buckets == nil {
+			g.buckets = map[string]*bucket{}
+		}
+		k := strconv.Itoa(i) + " " + route.Method
+		b := g.buckets[k]
+		if b == nil {
+			b = &bucket{tokens: th.Burst, at: now}
+			g.buckets[k] = b
+		}
+		b.tokens = min(th.Burst, b.tokens+now.Sub(b.at).Seconds()*th.Rate)
+		b.at = now
+		if b.tokens < 1 {
+			return true
+		}
+		b.tokens--
+		return false
+	}
+	return false
 }
 
 // RequestIDHeader is the header that carries API Gateway's request id.
@@ -71,6 +127,7 @@ var responseTypes = map[string]struct {
 	"REQUEST_TOO_LARGE":            {http.StatusRequestEntityTooLarge, "Request Too Long"},
 	"API_CONFIGURATION_ERROR":      {http.StatusInternalServerError, "Internal server error"},
 	"WAF_FILTERED":                 {http.StatusForbidden, "Forbidden"},
+	"THROTTLED":                    {http.StatusTooManyRequests, "Too Many Requests"},
 	// A Lambda proxy function that fails or answers malformed output: 502.
 	"DEFAULT_5XX": {http.StatusBadGateway, "Internal server error"},
 }
@@ -90,6 +147,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		// API Gateway answers unknown routes as "Missing Authentication Token".
 		g.fail(w, r, id, "MISSING_AUTHENTICATION_TOKEN")
+		return
+	}
+	if g.throttled(route) {
+		g.fail(w, r, id, "THROTTLED")
 		return
 	}
 	h, ok := g.Handlers[route.FunctionID]

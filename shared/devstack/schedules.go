@@ -21,8 +21,9 @@ type ScheduledJob func(ctx context.Context) (any, error)
 // schedule has no entry here.
 func (st *Stack) scheduledJobs() map[string]ScheduledJob {
 	return map[string]ScheduledJob{
-		RetryFunctionID:    func(ctx context.Context) (any, error) { return st.RetryEmails(ctx) },
-		ReverifyFunctionID: func(ctx context.Context) (any, error) { return st.Reverify(ctx) },
+		RetryFunctionID:       func(ctx context.Context) (any, error) { return st.RetryEmails(ctx) },
+		ReverifyFunctionID:    func(ctx context.Context) (any, error) { return st.Reverify(ctx) },
+		DomainCheckFunctionID: func(ctx context.Context) (any, error) { return st.CheckDomains(ctx) },
 	}
 }
 

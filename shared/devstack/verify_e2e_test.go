@@ -72,7 +72,7 @@ func (e *env) passcode(t *testing.T, addr string, n int) string {
 
 func (e *env) decide(t *testing.T, org, acct string) map[string]any {
 	t.Helper()
-	product, err := e.ProductToken("confluence")
+	product, err := e.ProductToken("confluence", org)
 	if err != nil {
 		t.Fatal(err)
 	}

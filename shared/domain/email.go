@@ -3,23 +3,22 @@ package domain
 import (
 	"strings"
 	"unicode"
+
+	"golang.org/x/net/idna"
 )
 
 // MaxEmailLength is the longest address accepted (RFC 5321's path limit less
 // the angle brackets), counted after the domain is in its ASCII form.
 const MaxEmailLength = 254
 
-// Internationalised domains are converted to their ASCII form label by label
-// (toASCII, Punycode), refusing what is not a host name (STD3 rules).
-//
-// UTS #46's full mapping and normalisation are deliberately not applied:
-// those tables (golang.org/x/text/unicode/norm and the IDNA trie, about
-// 200 KB) would put the invite function over its binary size budget. Instead
-// NormalizeEmail lower-cases the domain and accepts only letters, digits,
-// combining marks and hyphens in it; what that leaves out is the rare domain
-// typed in decomposed form (u + combining diaeresis for ü), which gets a
-// different ASCII form than its composed spelling.
-
+// Internationalised domains get the full UTS #46 processing for lookup
+// (golang.org/x/net/idna, non-transitional): the mapping (case folding,
+// width and compatibility forms, so "ＢÜＣＨＥＲ．example" is "bücher.example"),
+// normalisation to NFC (so "bu\u0308cher", u + combining diaeresis, is
+// "bücher"), then the validity checks (STD3 host names, hyphens, ContextJ
+// joiners, the Bidi rule, NFC and canonical Punycode in "xn--" labels, DNS
+// lengths), then Punycode. Every spelling of one domain thus has one ASCII
+// form, and that form is what uniqueness, storage and sending use.
 // NormalizeEmail returns the canonical form of an email address, or "" and a
 // reason (for the person who typed it) when it is not one. Only a bare
 // addr-spec with a dot-atom local part is accepted: no display name, no
@@ -66,18 +65,43 @@ func NormalizeEmail(raw string) (string, string) {
 	return s, ""
 }
 
-// NormalizeDomain returns a domain in its lower-case IDNA ASCII form, or ""
-// when it is not a valid domain.
+// domainProfile is UTS #46 processing for lookup, spelled out rather than
+// idna.Lookup (whose options "may change over time"): the ASCII form is a
+// stored key, so what maps to it must not change with a dependency update.
+var domainProfile = idna.New(
+	idna.MapForLookup(),      // UTS #46 mapping + NFC; STD3 rules; label validation
+	idna.Transitional(false), // ß, ς, ZWJ and ZWNJ are kept, as IDNA2008 and browsers do
+	idna.CheckHyphens(true),  // no leading/trailing hyphen, no "--" in positions 3-4 but "xn--"
+	idna.CheckJoiners(true),  // RFC 5892 ContextJ
+	idna.BidiRule(),          // RFC 5893
+	idna.VerifyDNSLength(true),
+)
+
+// NormalizeDomain returns a domain in its IDNA ASCII form (lower case), or ""
+// when it is not a valid domain: UTS #46 processing for lookup (see above),
+// at least two labels, and Unicode labels of letters, digits, marks and
+// hyphens only. The last rule is IDNA2008's: UTS #46 also admits symbols
+// and punctuation (its NV8 status, such as "☃" or "♥"), which IDNA2008 and
+// most registries refuse.
 func NormalizeDomain(d string) string {
-	d = strings.ToLower(strings.TrimSpace(d))
-	for _, r := range d {
+	ascii, err := domainProfile.ToASCII(strings.TrimSpace(d))
+	if err != nil || !validDomain(ascii) {
+		return ""
+	}
+	// The ASCII form must be canonical: its Unicode form, processed again,
+	// gives it back (an "xn--" label that decodes to ASCII or to a
+	// non-NFC string was refused above already).
+	u, err := domainProfile.ToUnicode(ascii)
+	if err != nil {
+		return ""
+	}
+	if again, err := domainProfile.ToASCII(u); err != nil || again != ascii {
+		return ""
+	}
+	for _, r := range u {
 		if r > unicode.MaxASCII && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) {
 			return ""
 		}
-	}
-	ascii, err := toASCII(d)
-	if err != nil || !validDomain(ascii) {
-		return ""
 	}
 	return ascii
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -14,8 +15,31 @@ import (
 // SHA-256(salt ‖ code) with a random per-code salt; it lasts OTPLifetime and
 // allows OTPMaxAttempts wrong answers, after which it is dead and a new one
 // is needed. Sending is limited per address (OTPResendGap between sends,
-// OTPSendsPerHour in a rolling window started by the first send) and per
-// org (OrgOTPSendsPerMinute, a counter per minute).
+// OTPSendsPerHour fresh codes in a rolling window started by the first
+// send, then the slow lane: see NextSend) and per org
+// (OrgOTPSendsPerMinute emails a minute, a counter per minute).
+//
+// What a stranger can spend must not lock a real user out (issue 16):
+//   - the org's budget counts only sends that email someone (an active
+//     external account that must verify), so sends for unknown, internal or
+//     suspended addresses, however many, spend nothing of it; every send
+//     still makes the same reads and the same one transaction (the counter
+//     is added 0 for them), and a budget spent refuses every address
+//     alike, so neither the answer nor the calls tell who has an account;
+//   - an address's hourly budget never ends in a refusal that outlives the
+//     last code: once spent, a send while the address's code is live keeps
+//     that code (the answer is "sent", nothing is written or emailed: the
+//     code in the mailbox works), and a send once it is dead (expired or
+//     typed wrong 5 times) gets a new code if the last was sent at least
+//     OTPLifetime ago (the slow lane). So whoever spends a victim's budget
+//     only mails the victim codes, and the victim always holds a working
+//     code or can have one within OTPLifetime, while the codes an address
+//     can be sent stay bounded (OTPSendsPerHour + 6 an hour);
+//   - a code dies after OTPMaxAttempts wrong answers, which anyone can type;
+//     so each code is emailed with a link key (OTP.LinkHash) that verifies
+//     like the code but is unguessable, hence neither counted nor bound by
+//     the code's tries: the newest email's link works whatever strangers
+//     type.
 const (
 	// OTPDigits is the length of a code.
 	OTPDigits = 6
@@ -29,9 +53,9 @@ const (
 	OTPSendWindow = time.Hour
 	// OTPSendsPerHour is how many codes one address may be sent per window.
 	OTPSendsPerHour = 5
-	// OrgOTPSendsPerMinute is how many codes one org may send per minute
+	// OrgOTPSendsPerMinute is how many codes one org may email per minute
 	// (every address together): it bounds what anyone can make the org's
-	// sender do, and the writes an unknown address costs.
+	// sender do. Only sends that email someone count (see above).
 	OrgOTPSendsPerMinute = 30
 )
 
@@ -47,6 +71,12 @@ type OTP struct {
 	AccountID string
 	// Salt and Hash: Hash = SHA-256(Salt ‖ code).
 	Salt, Hash []byte
+	// LinkHash is SHA-256 of the link key emailed with the code (32 random
+	// bytes, see NextSend): the link verifies like the code but, as nobody
+	// can guess it, wrong keys are not counted and the code's 5 tries do
+	// not bind it, so a stranger typing wrong codes cannot kill it. Empty
+	// for a state written before links (the link then never matches).
+	LinkHash []byte
 	// SentAt is the last send; ExpiresAt = SentAt + OTPLifetime.
 	SentAt, ExpiresAt time.Time
 	// Attempts counts wrong answers to this code.
@@ -61,21 +91,54 @@ func (o OTP) Dead(now time.Time) bool {
 	return !now.Before(o.ExpiresAt) || o.Attempts >= OTPMaxAttempts
 }
 
+// Live reports a code that still accepts answers: neither expired nor out
+// of attempts.
+func (o OTP) Live(now time.Time) bool { return !o.Dead(now) }
+
+// Emailed reports whether the code was emailed to someone: it is an
+// account's (AccountID set). Only such sends count against the org's budget.
+func (o OTP) Emailed() bool { return o.AccountID != "" }
+
+// SendPlan is what a send request does for an address: Keep, the address's
+// live code stays as it is (nothing written, nothing emailed, the answer
+// the same "sent" with Next = that code); otherwise Next is a fresh code to
+// write, whose plain digits are Code and plain link key Link.
+type SendPlan struct {
+	Keep bool
+	Next OTP
+	Code string
+	Link string
+}
+
 // NextSend checks the per-address limits for a send at now, given the
-// state read (nil: never sent), and returns the state to write: a fresh
-// code for account (empty: a code nobody is sent) whose plain digits are
-// returned too. ETOOMANY with RetryAfter when a limit refuses it.
-func NextSend(prev *OTP, orgID, email, account string, now time.Time) (OTP, string, error) {
+// state read (nil: never sent), for account (empty: an address nobody is
+// emailed), and plans it:
+//   - within OTPResendGap of the last send: ETOOMANY (the code just sent is
+//     in the mailbox);
+//   - the first OTPSendsPerHour sends of a window: a fresh code each;
+//   - beyond them in the window (the budget spent, by the user or by
+//     anyone else): Keep while the last code is live; once it is dead, a
+//     fresh code if it was sent OTPLifetime ago or more, else ETOOMANY
+//     with RetryAfter until then (at most OTPLifetime).
+//
+// The state machine is the same for every address: nothing in it depends
+// on account but the code's AccountID.
+func NextSend(prev *OTP, orgID, email, account string, now time.Time) (SendPlan, error) {
 	next := OTP{OrgID: orgID, Email: email, AccountID: account, SentAt: now, ExpiresAt: now.Add(OTPLifetime), WindowStart: now, Sends: 1}
 	if prev != nil {
 		if wait := prev.SentAt.Add(OTPResendGap).Sub(now); wait > 0 {
-			return OTP{}, "", &Error{Code: ETOOMANY, RetryAfter: wait,
+			return SendPlan{}, &Error{Code: ETOOMANY, RetryAfter: wait,
 				Message: "A code was sent to this address less than a minute ago. Use the code in that email, or ask for a new one in a moment."}
 		}
 		if now.Before(prev.WindowStart.Add(OTPSendWindow)) {
 			if prev.Sends >= OTPSendsPerHour {
-				return OTP{}, "", &Error{Code: ETOOMANY, RetryAfter: prev.WindowStart.Add(OTPSendWindow).Sub(now),
-					Message: fmt.Sprintf("Too many codes were sent to this address: at most %d an hour. Try again later.", OTPSendsPerHour)}
+				if prev.Live(now) {
+					return SendPlan{Keep: true, Next: *prev}, nil
+				}
+				if wait := prev.SentAt.Add(OTPLifetime).Sub(now); wait > 0 {
+					return SendPlan{}, &Error{Code: ETOOMANY, RetryAfter: wait,
+						Message: fmt.Sprintf("Many codes were asked for this address this hour: a new one can be sent %d minutes after the last.", int(OTPLifetime/time.Minute))}
+				}
 			}
 			next.WindowStart, next.Sends = prev.WindowStart, prev.Sends+1
 		}
@@ -83,7 +146,28 @@ func NextSend(prev *OTP, orgID, email, account string, now time.Time) (OTP, stri
 	code := NewOTPCode()
 	next.Salt = randomBytes(16)
 	next.Hash = HashOTP(next.Salt, code)
-	return next, code, nil
+	link := base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	next.LinkHash = HashOTPLink(link)
+	return SendPlan{Next: next, Code: code, Link: link}, nil
+}
+
+// HashOTPLink is SHA-256 of a link key (32 random bytes need no salt).
+func HashOTPLink(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// MatchesLink reports, in constant time (crypto/subtle), whether key is the
+// link key hashed in o; never for a state without one.
+func (o OTP) MatchesLink(key string) bool {
+	return len(o.LinkHash) == sha256.Size && subtle.ConstantTimeCompare(HashOTPLink(key), o.LinkHash) == 1
+}
+
+// ValidOTPLink reports whether s looks like a link key: 43 characters of
+// unpadded base64url (32 bytes).
+func ValidOTPLink(s string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil && len(b) == 32 && len(s) == 43
 }
 
 // NewOTPCode draws a uniformly random 6-digit code (crypto/rand).

@@ -20,6 +20,10 @@ type Passcode struct {
 	// PageURL is the verification page (absolute http or https), where the
 	// code is typed.
 	PageURL string
+	// LinkURL, when set, is the page with the address and the link key
+	// (absolute http or https): opening it verifies without typing the code,
+	// and it keeps working when wrong codes have used up the code's tries.
+	LinkURL string
 }
 
 // ErrBadCode is returned when a passcode is not 6 digits.
@@ -41,6 +45,13 @@ func RenderPasscode(p Passcode) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
+	var link htmlx.URL
+	hasLink := p.LinkURL != ""
+	if hasLink {
+		if link, err = checkAcceptURL(p.LinkURL); err != nil {
+			return Message{}, err
+		}
+	}
 	org := headerText(p.OrgName, maxNameRunes)
 	if org == "" {
 		org = "your organisation"
@@ -49,8 +60,11 @@ func RenderPasscode(p Passcode) (Message, error) {
 	subject := headerText("Your verification code for "+org+": "+p.Code, maxSubjectRunes)
 
 	text := "Hello,\n\nYour verification code for " + org + " is:\n\n    " + p.Code + "\n\n" +
-		"Type it on the verification page:\n" + page.String() + "\n\n" +
-		"It works until " + expires + " (10 minutes) and for 5 tries. " +
+		"Type it on the verification page:\n" + page.String() + "\n\n"
+	if hasLink {
+		text += "Or open this link to verify without typing the code (it works even if someone else typed wrong codes):\n" + link.String() + "\n\n"
+	}
+	text += "It works until " + expires + " (10 minutes) and for 5 tries. " +
 		"If you did not ask for it, you can ignore this email: nobody can use the code without your mailbox.\n"
 
 	var h htmlx.Builder
@@ -67,7 +81,14 @@ func RenderPasscode(p Passcode) (Message, error) {
 	h.Markup(` style="color:#0052cc">verification page</a>. It works until `)
 	h.Text(expires)
 	h.Markup(` (10 minutes) and for 5 tries.</p>
-<p style="font-size:13px;line-height:20px;margin:0;color:#5e6c84">If you did not ask for it, you can ignore this email: nobody can use the code without your mailbox.</p>`)
+`)
+	if hasLink {
+		h.Markup(`<p style="font-size:15px;line-height:22px;margin:0 0 16px">Or <a id="link"`)
+		h.URLAttr("href", link)
+		h.Markup(` style="color:#0052cc">verify with this link</a>, without typing the code (it works even if someone else typed wrong codes).</p>
+`)
+	}
+	h.Markup(`<p style="font-size:13px;line-height:20px;margin:0;color:#5e6c84">If you did not ask for it, you can ignore this email: nobody can use the code without your mailbox.</p>`)
 	layoutEnd(&h)
 	return Message{To: p.To, Subject: subject, Text: text, HTML: h.String()}, nil
 }

@@ -32,3 +32,19 @@ func TestRenderPasscode(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderPasscodeLink: the link that verifies without the code is in
+// both bodies (escaped in the HTML); a link that is not http(s) is refused.
+func TestRenderPasscodeLink(t *testing.T) {
+	link := "https://api.example/orgs/acme/verify?email=pat%40agency.example&key=abc_-"
+	m, err := RenderPasscode(Passcode{To: "pat@agency.example", OrgName: "Acme", Code: "012345", PageURL: "https://api.example/orgs/acme/verify", LinkURL: link})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "\n"+link+"\n") || !strings.Contains(m.HTML, `id="link" href="`+strings.ReplaceAll(link, "&", "&amp;")+`"`) {
+		t.Fatalf("text %q\nhtml %q", m.Text, m.HTML)
+	}
+	if _, err := RenderPasscode(Passcode{To: "pat@agency.example", Code: "012345", PageURL: "https://x.example", LinkURL: "javascript:alert(1)"}); err == nil {
+		t.Fatal("a javascript: link was accepted")
+	}
+}

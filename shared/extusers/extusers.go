@@ -9,20 +9,26 @@ package extusers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/domaincheck"
 	"github.com/guestaccess/guestaccess/shared/queue"
 )
 
 // Store is what the service needs from persistence.
 type Store interface {
 	LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error)
-	SetVerifiedDomains(ctx context.Context, before domain.Org, domains []string, audit domain.AuditEntry) (domain.Org, error)
+	DomainClaims(ctx context.Context, orgID string) ([]domain.DomainClaim, error)
+	DomainClaim(ctx context.Context, orgID, d string) (*domain.DomainClaim, error)
+	CreateDomainClaim(ctx context.Context, c domain.DomainClaim, audit domain.AuditEntry) error
+	DeleteDomainClaim(ctx context.Context, org domain.Org, d string, claim *domain.DomainClaim, audit domain.AuditEntry) (domain.Org, error)
 	ExternalUsers(ctx context.Context, org domain.Org, cursor string, limit int) ([]domain.User, string, error)
 	DomainUsers(ctx context.Context, org domain.Org, dom, cursor string, limit int) ([]domain.User, string, error)
 	UsersAccess(ctx context.Context, orgID string, accounts []string) (map[string]map[string]domain.Access, error)
@@ -62,7 +68,7 @@ const (
 	DefaultChunkBytes = 350 << 10
 	DefaultPartBytes  = 4 << 20
 	DefaultTTL        = 7 * 24 * time.Hour
-	// MaxVerifiedDomains is how many verified domains an org may have (each
+	// MaxVerifiedDomains is how many domains (claimed or verified) an org may have (each
 	// is one more Query range of the external users' list, and the org item
 	// is read by every access decision).
 	MaxVerifiedDomains = 100
@@ -91,8 +97,12 @@ type Service struct {
 	// Queue carries an export job's pages to the worker.
 	Queue  queue.Sender
 	Limits Limits
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Checker looks up domain challenges (CheckDomain); Checks is the
+	// schedule of checks a new claim starts on.
+	Checker *domaincheck.Checker
+	Checks  domain.DomainChecks
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 func (s *Service) now() time.Time {
@@ -121,10 +131,42 @@ func (s *Service) admin(ctx context.Context, c domain.Caller, orgID string) (dom
 	return *sc.Org, nil
 }
 
-// Domains lists the org's verified domains (IDNA ASCII, sorted).
-func (s *Service) Domains(ctx context.Context, c domain.Caller, orgID string) ([]string, error) {
+// DomainList is an org's domains: the verified ones (verified or lapsing:
+// their users are internal) and every claim with its proof.
+type DomainList struct {
+	// Verified are the domains whose users are internal (IDNA ASCII, sorted).
+	Verified []string
+	// Claims are the org's domains with their state and challenge, by
+	// domain; a domain verified before proofs were asked has a claim with
+	// no token (PUT it again for a challenge).
+	Claims []domain.DomainClaim
+}
+
+// Domains lists the org's domains: the verified ones and every claim.
+func (s *Service) Domains(ctx context.Context, c domain.Caller, orgID string) (DomainList, error) {
 	org, err := s.admin(ctx, c, orgID)
-	return sortedDomains(org.VerifiedDomains), err
+	if err != nil {
+		return DomainList{}, err
+	}
+	claims, err := s.Store.DomainClaims(ctx, orgID)
+	return listOf(org, claims), err
+}
+
+// listOf joins the org's verified domains and its claims.
+func listOf(org domain.Org, claims []domain.DomainClaim) DomainList {
+	l := DomainList{Verified: sortedDomains(org.VerifiedDomains)}
+	have := map[string]bool{}
+	for _, cl := range claims {
+		have[cl.Domain] = true
+		l.Claims = append(l.Claims, cl)
+	}
+	for _, d := range l.Verified {
+		if !have[d] {
+			l.Claims = append(l.Claims, domain.DomainClaim{OrgID: org.ID, Domain: d, Status: domain.DomainVerified})
+		}
+	}
+	slices.SortFunc(l.Claims, func(a, b domain.DomainClaim) int { return strings.Compare(a.Domain, b.Domain) })
+	return l
 }
 
 func sortedDomains(ds []string) []string {
@@ -153,65 +195,131 @@ func ParseDomain(raw string) (string, error) {
 // after a concurrent change of its settings before answering 409.
 const domainWriteAttempts = 3
 
-// AddDomain verifies a domain: idempotent (an existing one changes nothing
-// and writes nothing). The org item is rewritten under its policyVersion
-// with the audit entry; a concurrent change of the org's settings is read
-// again and retried, then ECONFLICT.
-func (s *Service) AddDomain(ctx context.Context, c domain.Caller, orgID, raw string) (ds []string, added bool, err error) {
+// AddDomain claims a domain for the org: a new claim is pending, with its
+// own challenge to publish as a DNS TXT record (domain.ChallengeName,
+// ChallengeValue); its users stay external until a check sees the record
+// (CheckDomain, or the scheduled check). Idempotent: a domain claimed
+// already answers its claim and writes nothing (created false). A domain
+// verified before proofs were asked (no claim) is given a claim, still
+// verified, whose record the next scheduled check looks for: published,
+// it stays verified; not, it lapses and after the grace period its users
+// are external. The claim and its audit entry org.domain.add are one
+// transaction, while the caller is an org admin.
+func (s *Service) AddDomain(ctx context.Context, c domain.Caller, orgID, raw string) (cl domain.DomainClaim, created bool, err error) {
 	d, err := ParseDomain(raw)
 	if err != nil {
-		return nil, false, err
+		return cl, false, err
 	}
-	return s.changeDomains(ctx, c, orgID, d, true)
-}
-
-// RemoveDomain removes a verified domain (ENOTFOUND when it is not one):
-// its users become external at once, and no user is rewritten.
-func (s *Service) RemoveDomain(ctx context.Context, c domain.Caller, orgID, raw string) ([]string, error) {
-	d, err := ParseDomain(raw)
-	if err != nil {
-		return nil, err
-	}
-	ds, _, err := s.changeDomains(ctx, c, orgID, d, false)
-	return ds, err
-}
-
-func (s *Service) changeDomains(ctx context.Context, c domain.Caller, orgID, d string, add bool) ([]string, bool, error) {
 	for attempt := 1; ; attempt++ {
 		org, err := s.admin(ctx, c, orgID)
 		if err != nil {
-			return nil, false, err
+			return cl, false, err
+		}
+		claims, err := s.Store.DomainClaims(ctx, orgID)
+		if err != nil {
+			return cl, false, err
+		}
+		l := listOf(org, claims)
+		for _, x := range claims {
+			if x.Domain == d {
+				return x, false, nil
+			}
+		}
+		if len(l.Claims) >= MaxVerifiedDomains {
+			return cl, false, &domain.Error{Code: domain.EINVALID, Message: fmt.Sprintf("An organisation may have at most %d domains.", MaxVerifiedDomains),
+				Fields: map[string]string{"domain": "one domain too many"}}
+		}
+		now := s.now()
+		cl = domain.NewDomainClaim(orgID, d, c.AccountID, now, s.Checks)
+		if slices.Contains(l.Verified, d) {
+			// Verified before proofs were asked: it stays verified until a check misses its record.
+			cl.Status, cl.NextCheck = domain.DomainVerified, now.Add(s.Checks.WithDefaults().Verified)
+		}
+		audit := domain.NewAudit(orgID, c.AccountID, domain.ActionDomainAdd, domain.OrgTarget(orgID), c.RequestID, now,
+			map[string]any{"verifiedDomains": nonNil(l.Verified)},
+			map[string]any{"verifiedDomains": nonNil(l.Verified), "domain": d, "status": string(cl.Status), "record": domain.ChallengeName(d)})
+		err = s.Store.CreateDomainClaim(ctx, cl, audit)
+		if domain.ErrorCode(err) == domain.ECONFLICT && attempt < domainWriteAttempts {
+			continue // claimed meanwhile: answer that claim
+		}
+		if err != nil {
+			return domain.DomainClaim{}, false, err
+		}
+		return cl, true, nil
+	}
+}
+
+// CheckDomain looks up a claimed domain's challenge now (an admin who has
+// just published it need not wait for the schedule) and applies what it
+// finds, as the scheduled check would, audited by the caller. ENOTFOUND
+// when the domain is not claimed.
+func (s *Service) CheckDomain(ctx context.Context, c domain.Caller, orgID, raw string) (domain.DomainClaim, error) {
+	d, err := ParseDomain(raw)
+	if err != nil {
+		return domain.DomainClaim{}, err
+	}
+	org, err := s.admin(ctx, c, orgID)
+	if err != nil {
+		return domain.DomainClaim{}, err
+	}
+	if s.Checker == nil || s.Checker.Lookup == nil {
+		return domain.DomainClaim{}, errors.New("extusers: no DNS lookup configured")
+	}
+	cl, err := s.Store.DomainClaim(ctx, orgID, d)
+	if err != nil {
+		return domain.DomainClaim{}, err
+	}
+	if cl == nil {
+		return domain.DomainClaim{}, domain.Errorf(domain.ENOTFOUND, "%s is not claimed by this organisation: PUT it first for its challenge.", d)
+	}
+	out, err := s.Checker.Check(ctx, org, *cl, c.AccountID, c.RequestID, s.now())
+	return out.Claim, err
+}
+
+// RemoveDomain removes a domain, claimed or verified (ENOTFOUND when it is
+// neither): its users become external at once, and no user is rewritten.
+func (s *Service) RemoveDomain(ctx context.Context, c domain.Caller, orgID, raw string) (DomainList, error) {
+	d, err := ParseDomain(raw)
+	if err != nil {
+		return DomainList{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		org, err := s.admin(ctx, c, orgID)
+		if err != nil {
+			return DomainList{}, err
+		}
+		claims, err := s.Store.DomainClaims(ctx, orgID)
+		if err != nil {
+			return DomainList{}, err
+		}
+		var claim *domain.DomainClaim
+		var rest []domain.DomainClaim
+		for i := range claims {
+			if claims[i].Domain == d {
+				claim = &claims[i]
+			} else {
+				rest = append(rest, claims[i])
+			}
 		}
 		before := sortedDomains(org.VerifiedDomains)
-		has := slices.Contains(before, d)
-		var after []string
-		action := domain.ActionDomainAdd
-		switch {
-		case add && has:
-			return before, false, nil
-		case add:
-			if len(before) >= MaxVerifiedDomains {
-				return nil, false, &domain.Error{Code: domain.EINVALID, Message: fmt.Sprintf("An organisation may verify at most %d domains.", MaxVerifiedDomains),
-					Fields: map[string]string{"domain": "one domain too many"}}
-			}
-			after = append(slices.Clone(before), d)
-			slices.Sort(after)
-		case !has:
-			return nil, false, domain.Errorf(domain.ENOTFOUND, "%s is not a verified domain of this organisation.", d)
-		default:
-			action = domain.ActionDomainRemove
-			after = slices.DeleteFunc(slices.Clone(before), func(x string) bool { return x == d })
+		if claim == nil && !slices.Contains(before, d) {
+			return DomainList{}, domain.Errorf(domain.ENOTFOUND, "%s is not a domain of this organisation.", d)
 		}
-		audit := domain.NewAudit(orgID, c.AccountID, action, domain.OrgTarget(orgID), c.RequestID, s.now(),
-			map[string]any{"verifiedDomains": nonNil(before)}, map[string]any{"verifiedDomains": nonNil(after), "domain": d})
-		_, err = s.Store.SetVerifiedDomains(ctx, org, after, audit)
+		after := slices.DeleteFunc(slices.Clone(before), func(x string) bool { return x == d })
+		status := string(domain.DomainVerified)
+		if claim != nil {
+			status = string(claim.Status)
+		}
+		audit := domain.NewAudit(orgID, c.AccountID, domain.ActionDomainRemove, domain.OrgTarget(orgID), c.RequestID, s.now(),
+			map[string]any{"verifiedDomains": nonNil(before), "domain": d, "status": status}, map[string]any{"verifiedDomains": nonNil(after), "domain": d})
+		next, err := s.Store.DeleteDomainClaim(ctx, org, d, claim, audit)
 		if domain.ErrorCode(err) == domain.ECONFLICT && attempt < domainWriteAttempts {
 			continue
 		}
 		if err != nil {
-			return nil, false, err
+			return DomainList{}, err
 		}
-		return after, true, nil
+		return listOf(next, rest), nil
 	}
 }
 

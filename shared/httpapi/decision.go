@@ -58,9 +58,9 @@ type DecisionJSON struct {
 	Space string `json:"space,omitempty"`
 }
 
-func (h DecisionHandler) decide(ctx context.Context, _ Product, req events.APIGatewayProxyRequest) (Reply, error) {
+func (h DecisionHandler) decide(ctx context.Context, p Product, req events.APIGatewayProxyRequest) (Reply, error) {
 	q := req.QueryStringParameters
-	d, err := h.Service.Decide(ctx, decision.Question{
+	d, err := h.Service.Decide(ctx, decision.Question{Grant: p.Grant,
 		OrgID: req.PathParameters["orgId"], SiteID: req.PathParameters["siteId"], Product: req.PathParameters["product"],
 		AccountID: req.PathParameters["accountId"], Client: q["client"], Space: q["space"], APIToken: Header(req, HeaderAPIToken),
 	})

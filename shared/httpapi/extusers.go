@@ -17,9 +17,10 @@ import (
 // ExternalUsersService runs the verified domains, the external users' list
 // and its export (extusers.Service).
 type ExternalUsersService interface {
-	Domains(ctx context.Context, c domain.Caller, orgID string) ([]string, error)
-	AddDomain(ctx context.Context, c domain.Caller, orgID, raw string) ([]string, bool, error)
-	RemoveDomain(ctx context.Context, c domain.Caller, orgID, raw string) ([]string, error)
+	Domains(ctx context.Context, c domain.Caller, orgID string) (extusers.DomainList, error)
+	AddDomain(ctx context.Context, c domain.Caller, orgID, raw string) (domain.DomainClaim, bool, error)
+	CheckDomain(ctx context.Context, c domain.Caller, orgID, raw string) (domain.DomainClaim, error)
+	RemoveDomain(ctx context.Context, c domain.Caller, orgID, raw string) (extusers.DomainList, error)
 	List(ctx context.Context, c domain.Caller, orgID string, q extusers.Query) (domain.Page[extusers.Entry], error)
 	ExportNow(ctx context.Context, c domain.Caller, orgID string, f domain.ExternalFilter) (extusers.Export, error)
 	CreateExport(ctx context.Context, c domain.Caller, orgID string, f domain.ExternalFilter) (domain.ExportJob, error)
@@ -37,6 +38,7 @@ type ExternalUsersHandler struct {
 const (
 	RouteDomains         = "/orgs/{orgId}/domains"
 	RouteDomain          = "/orgs/{orgId}/domains/{domain}"
+	RouteDomainCheck     = "/orgs/{orgId}/domains/{domain}/check"
 	RouteExternalUsers   = "/orgs/{orgId}/external-users"
 	RouteExternalExport  = "/orgs/{orgId}/external-users/export"
 	RouteExternalExports = "/orgs/{orgId}/external-users/exports"
@@ -50,6 +52,7 @@ func (h ExternalUsersHandler) Handle(ctx context.Context, req events.APIGatewayP
 		http.MethodGet + " " + RouteDomains:          Serve(h.Log, h.domains),
 		http.MethodPut + " " + RouteDomain:           Serve(h.Log, h.addDomain),
 		http.MethodDelete + " " + RouteDomain:        Serve(h.Log, h.removeDomain),
+		http.MethodPost + " " + RouteDomainCheck:     Serve(h.Log, h.checkDomain),
 		http.MethodGet + " " + RouteExternalUsers:    Serve(h.Log, h.list),
 		http.MethodGet + " " + RouteExternalExport:   h.csv(h.exportNow),
 		http.MethodPost + " " + RouteExternalExports: Serve(h.Log, h.createExport),
@@ -58,24 +61,69 @@ func (h ExternalUsersHandler) Handle(ctx context.Context, req events.APIGatewayP
 	}.Handle(ctx, req)
 }
 
-// DomainsJSON is an org's verified domains.
+// DomainsJSON is an org's domains: the verified ones (whose users are
+// internal) and every domain with its proof.
 type DomainsJSON struct {
-	Domains []string `json:"domains"`
+	Domains []string     `json:"domains"`
+	Entries []DomainJSON `json:"entries"`
+}
+
+// RecordJSON is the DNS record that proves a domain.
+type RecordJSON struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
+// DomainJSON is one domain with its proof.
+type DomainJSON struct {
+	Domain string `json:"domain"`
+	// Status is pending, verified, lapsing or unverified.
+	Status string `json:"status"`
+	// Record is absent for a domain verified before proofs were asked.
+	Record       *RecordJSON `json:"record,omitempty"`
+	CreatedAt    string      `json:"createdAt,omitempty"`
+	CheckedAt    string      `json:"checkedAt,omitempty"`
+	VerifiedAt   string      `json:"verifiedAt,omitempty"`
+	LapsingSince string      `json:"lapsingSince,omitempty"`
+	NextCheckAt  string      `json:"nextCheckAt,omitempty"`
+}
+
+func domainJSON(c domain.DomainClaim) DomainJSON {
+	out := DomainJSON{Domain: c.Domain, Status: string(c.Status), CreatedAt: timeText(c.CreatedAt), CheckedAt: timeText(c.CheckedAt),
+		VerifiedAt: timeText(c.VerifiedAt), LapsingSince: timeText(c.LapsingSince), NextCheckAt: timeText(c.NextCheck)}
+	if c.Token != "" {
+		out.Record = &RecordJSON{Name: domain.ChallengeName(c.Domain), Type: "TXT", Value: c.ChallengeValue()}
+	}
+	return out
+}
+
+func domainsJSON(l extusers.DomainList) DomainsJSON {
+	out := DomainsJSON{Domains: nonNil(l.Verified), Entries: make([]DomainJSON, 0, len(l.Claims))}
+	for _, c := range l.Claims {
+		out.Entries = append(out.Entries, domainJSON(c))
+	}
+	return out
 }
 
 func (h ExternalUsersHandler) domains(ctx context.Context, c Call) (Reply, error) {
-	ds, err := h.Service.Domains(ctx, c.Caller, c.Param("orgId"))
-	return Reply{Status: http.StatusOK, Body: DomainsJSON{Domains: nonNil(ds)}}, err
+	l, err := h.Service.Domains(ctx, c.Caller, c.Param("orgId"))
+	return Reply{Status: http.StatusOK, Body: domainsJSON(l)}, err
 }
 
 func (h ExternalUsersHandler) addDomain(ctx context.Context, c Call) (Reply, error) {
-	ds, _, err := h.Service.AddDomain(ctx, c.Caller, c.Param("orgId"), c.Param("domain"))
-	return Reply{Status: http.StatusOK, Body: DomainsJSON{Domains: nonNil(ds)}}, err
+	cl, _, err := h.Service.AddDomain(ctx, c.Caller, c.Param("orgId"), c.Param("domain"))
+	return Reply{Status: http.StatusOK, Body: domainJSON(cl)}, err
+}
+
+func (h ExternalUsersHandler) checkDomain(ctx context.Context, c Call) (Reply, error) {
+	cl, err := h.Service.CheckDomain(ctx, c.Caller, c.Param("orgId"), c.Param("domain"))
+	return Reply{Status: http.StatusOK, Body: domainJSON(cl)}, err
 }
 
 func (h ExternalUsersHandler) removeDomain(ctx context.Context, c Call) (Reply, error) {
-	ds, err := h.Service.RemoveDomain(ctx, c.Caller, c.Param("orgId"), c.Param("domain"))
-	return Reply{Status: http.StatusOK, Body: DomainsJSON{Domains: nonNil(ds)}}, err
+	l, err := h.Service.RemoveDomain(ctx, c.Caller, c.Param("orgId"), c.Param("domain"))
+	return Reply{Status: http.StatusOK, Body: domainsJSON(l)}, err
 }
 
 // RoleJSON is an effective role on one product of one site.

@@ -107,10 +107,21 @@ func IsProductToken(req events.APIGatewayProxyRequest) bool {
 }
 
 // Product is a product asking an access decision: the client id its token
-// names and the API Gateway request id.
+// names, what the token was issued for and the API Gateway request id.
 type Product struct {
 	ClientID  string
+	Grant     domain.ProductGrant
 	RequestID string
+}
+
+// ProductGrantOf reads the grant of the product's token the authorizer
+// verified: its product, orgs and sites claims (the lists space-joined in
+// the authorizer's context, which holds strings). A token without them has
+// the grant that covers nothing.
+func ProductGrantOf(req events.APIGatewayProxyRequest) domain.ProductGrant {
+	a := req.RequestContext.Authorizer
+	str := func(k string) string { s, _ := a[k].(string); return s }
+	return domain.NewProductGrant(str("product"), strings.Fields(str("orgs")), strings.Fields(str("sites")))
 }
 
 // ProductAction does a decision route's work for a verified product.
@@ -127,7 +138,7 @@ func ServeProduct(log *slog.Logger, a ProductAction) Handler {
 		if !IsProductToken(req) {
 			return Error(ctx, log, domain.Errorf(domain.EFORBIDDEN, "Only products may ask access decisions: their tokens carry the scope %s.", DecisionScope), req), nil
 		}
-		r, err := a(ctx, Product{ClientID: id, RequestID: req.RequestContext.RequestID}, req)
+		r, err := a(ctx, Product{ClientID: id, Grant: ProductGrantOf(req), RequestID: req.RequestContext.RequestID}, req)
 		if err != nil {
 			return Error(ctx, log, err, req), nil
 		}

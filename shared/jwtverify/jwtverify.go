@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -98,6 +99,16 @@ type Claims struct {
 	// Scope is the space-separated "scope" claim (a JSON array of strings is
 	// joined with spaces); empty when absent.
 	Scope string
+	// Product is the optional "product" claim: the product a product's
+	// token (client credentials) speaks for.
+	Product string
+	// Orgs is the optional "orgs" claim, the org ids a product's token was
+	// issued for: a JSON array of strings, or one space-separated string.
+	// No entry is empty or holds white space.
+	Orgs []string
+	// Sites is the optional "sites" claim, the single sites (org/site) a
+	// product's token was issued for, in the same forms as Orgs.
+	Sites []string
 }
 
 // Verifier verifies tokens. It is safe for concurrent use.
@@ -262,7 +273,7 @@ func claimsOf(mc jwt.MapClaims) (Claims, error) {
 	}
 	c.Issuer, _ = mc.GetIssuer()     // checked by the parser
 	c.Audience, _ = mc.GetAudience() // checked by the parser
-	for name, dst := range map[string]*string{"email": &c.Email, "name": &c.Name} {
+	for name, dst := range map[string]*string{"email": &c.Email, "name": &c.Name, "product": &c.Product} {
 		if *dst, err = optionalString(mc, name); err != nil {
 			return Claims{}, err
 		}
@@ -294,7 +305,37 @@ func claimsOf(mc jwt.MapClaims) (Claims, error) {
 	default:
 		return Claims{}, invalid("malformed scope claim")
 	}
+	for name, dst := range map[string]*[]string{"orgs": &c.Orgs, "sites": &c.Sites} {
+		if *dst, err = optionalList(mc, name); err != nil {
+			return Claims{}, err
+		}
+	}
 	return c, nil
+}
+
+// optionalList returns the list claim name, nil when it is absent or null:
+// a JSON array of strings, or a string of space-separated entries. An entry
+// that is empty or holds white space is malformed: the authorizer passes
+// the list on joined with spaces.
+func optionalList(mc jwt.MapClaims, name string) ([]string, error) {
+	var list []string
+	switch v := mc[name].(type) {
+	case nil:
+		return nil, nil
+	case string:
+		list = strings.Fields(v)
+	case []any:
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok || s == "" || strings.ContainsFunc(s, unicode.IsSpace) {
+				return nil, invalid("malformed " + name + " claim")
+			}
+			list = append(list, s)
+		}
+	default:
+		return nil, invalid("malformed " + name + " claim")
+	}
+	return list, nil
 }
 
 // optionalString returns the string claim name, "" when it is absent or null.

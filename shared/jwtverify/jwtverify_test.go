@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -221,6 +222,14 @@ func TestVerifyClaims(t *testing.T) {
 		{"sub not a string", time.Minute, map[string]any{"sub": 42}, false},
 		{"email not a string", time.Minute, map[string]any{"email": true}, false},
 		{"scope array", time.Minute, map[string]any{"scope": []string{"a", "b"}}, true},
+		{"product not a string", time.Minute, map[string]any{"product": []string{"confluence"}}, false},
+		{"orgs array", time.Minute, map[string]any{"orgs": []string{"a", "b"}}, true},
+		{"orgs string", time.Minute, map[string]any{"orgs": "a b"}, true},
+		{"orgs entry with a space", time.Minute, map[string]any{"orgs": []string{"a b"}}, false},
+		{"orgs entry empty", time.Minute, map[string]any{"orgs": []string{""}}, false},
+		{"orgs entry not a string", time.Minute, map[string]any{"orgs": []any{"a", 1}}, false},
+		{"orgs an object", time.Minute, map[string]any{"orgs": map[string]any{"a": true}}, false},
+		{"sites entry with a tab", time.Minute, map[string]any{"sites": []string{"a/b\tc/d"}}, false},
 		{"upper-case claim names ignored", time.Minute, map[string]any{"SUB": "x", "sub": nil}, false},
 	}
 	for _, tt := range tests {
@@ -249,6 +258,23 @@ func TestVerifyScopeArrayJoined(t *testing.T) {
 	c, err := f.v.Verify(context.Background(), tok)
 	if err != nil || c.Scope != "a b" {
 		t.Fatalf("Scope = %q, err = %v", c.Scope, err)
+	}
+}
+
+// TestVerifyProductClaims: a product's token carries the product it speaks
+// for and the orgs and sites it was issued for, as arrays or
+// space-separated strings.
+func TestVerifyProductClaims(t *testing.T) {
+	f := setup(t)
+	tok := must(t)(f.iss.Token("confluence-client", time.Minute, map[string]any{
+		"scope": "access:decide", "product": "confluence", "orgs": []string{"14west", "acme"}, "sites": "globex/wiki globex/blog"}))
+	c, err := f.v.Verify(context.Background(), tok)
+	if err != nil || c.Product != "confluence" || !reflect.DeepEqual(c.Orgs, []string{"14west", "acme"}) || !reflect.DeepEqual(c.Sites, []string{"globex/wiki", "globex/blog"}) {
+		t.Fatalf("claims %+v, err = %v", c, err)
+	}
+	c, err = f.v.Verify(context.Background(), must(t)(f.iss.Token("u", time.Minute, nil)))
+	if err != nil || c.Product != "" || c.Orgs != nil || c.Sites != nil {
+		t.Fatalf("a token without them: %+v, err = %v", c, err)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/guestaccess/guestaccess/shared/cors"
 )
 
@@ -84,14 +86,25 @@ func TestRepoTemplateCORS(t *testing.T) {
 		}
 	}
 
-	for _, id := range []string{"OriginPatterns", "OriginFilter", "OriginFilterAssociation"} {
-		if str(get(tpl.resources[id], "Condition")) != "HasAllowedOrigins" {
-			t.Errorf("%s is missing or not under HasAllowedOrigins", id)
+	if str(get(tpl.resources["OriginPatterns"], "Condition")) != "HasAllowedOrigins" {
+		t.Errorf("OriginPatterns is missing or not under HasAllowedOrigins")
+	}
+	// The web ACL also carries the public routes' per-IP rate rule (issue 16;
+	// TestRepoTemplatePublicRoutesPerIP), so it exists under WithWebAcl and
+	// the origin rule under HasAllowedOrigins.
+	for _, id := range []string{"OriginFilter", "OriginFilterAssociation"} {
+		if str(get(tpl.resources[id], "Condition")) != "WithWebAcl" {
+			t.Errorf("%s is missing or not under WithWebAcl", id)
 		}
 	}
-	rule := seq(at(tpl.resources["OriginFilter"], "Properties", "Rules"))
+	var rule []*yaml.Node
+	for _, r := range seq(at(tpl.resources["OriginFilter"], "Properties", "Rules")) {
+		if cond, then, ok := ifOrNoValue(r); ok && cond == "HasAllowedOrigins" {
+			rule = append(rule, then)
+		}
+	}
 	if len(rule) != 1 || at(rule[0], "Action", "Block") == nil {
-		t.Fatalf("OriginFilter: want one blocking rule")
+		t.Fatalf("OriginFilter: want one blocking rule under HasAllowedOrigins")
 	}
 	stmts := seq(at(rule[0], "Statement", "AndStatement", "Statements"))
 	if len(stmts) != 2 || !strings.EqualFold(str(at(stmts[0], "SizeConstraintStatement", "FieldToMatch", "SingleHeader", "Name")), "origin") ||

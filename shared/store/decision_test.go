@@ -105,7 +105,7 @@ func TestDecisionReadsOnce(t *testing.T) {
 			name := fmt.Sprintf("%s/%s/%s/%s/token=%v", c.account, c.product, c.client, c.space, c.token != "")
 			svc := &decision.Service{Store: withPolicy{fx.st, c.policy}}
 			fx.c.Reset()
-			d, err := svc.Decide(ctx, decision.Question{OrgID: demo.OrgID, SiteID: demo.SiteID, Product: c.product, AccountID: c.account, Client: c.client, Space: c.space, APIToken: c.token})
+			d, err := svc.Decide(ctx, decision.Question{Grant: domain.NewProductGrant(c.product, []string{demo.OrgID}, nil), OrgID: demo.OrgID, SiteID: demo.SiteID, Product: c.product, AccountID: c.account, Client: c.client, Space: c.space, APIToken: c.token})
 			calls := fx.c.Counts()
 			if c.allow && !touched[c.account] {
 				touched[c.account] = true
@@ -127,8 +127,8 @@ func TestDecisionReadsOnce(t *testing.T) {
 		}
 		// Unknown org and site: one read too, and a 404.
 		for _, q := range []decision.Question{
-			{OrgID: "nosuch", SiteID: demo.SiteID, Product: "confluence", AccountID: demo.PlainUserID, Client: "web"},
-			{OrgID: demo.OrgID, SiteID: "nosuch", Product: "confluence", AccountID: demo.PlainUserID, Client: "web"},
+			{Grant: domain.ProductGrant{Product: domain.Confluence, Orgs: []string{"nosuch"}}, OrgID: "nosuch", SiteID: demo.SiteID, Product: "confluence", AccountID: demo.PlainUserID, Client: "web"},
+			{Grant: domain.NewProductGrant("confluence", []string{demo.OrgID}, nil), OrgID: demo.OrgID, SiteID: "nosuch", Product: "confluence", AccountID: demo.PlainUserID, Client: "web"},
 		} {
 			fx.c.Reset()
 			if _, err := (&decision.Service{Store: fx.st}).Decide(ctx, q); domain.ErrorCode(err) != domain.ENOTFOUND {

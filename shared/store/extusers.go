@@ -28,7 +28,9 @@ import (
 // empty is stored, and minidyn ignores REMOVE). ECONFLICT when the org
 // changed meanwhile (the service reads it again), EFORBIDDEN when the
 // caller is no longer an org admin. No user is rewritten: who is external
-// is decided when read.
+// is decided when read. No API path calls it: a domain is verified by its
+// DNS challenge (ApplyDomainCheck); it sets an org's domains directly for
+// tests and tools.
 func (s *Store) SetVerifiedDomains(ctx context.Context, before domain.Org, domains []string, audit domain.AuditEntry) (domain.Org, error) {
 	next := before
 	next.VerifiedDomains, next.PolicyVersion = domains, before.PolicyVersion+1

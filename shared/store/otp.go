@@ -37,7 +37,7 @@ func otpRatePK(org string, minute int64) string {
 type otpItem struct {
 	keys
 	OrgID, Email, AccountID string
-	Salt, Hash              []byte
+	Salt, Hash, LinkHash    []byte
 	SentMs, ExpiresMs       int64
 	Attempts                int64
 	WindowMs                int64
@@ -48,7 +48,7 @@ func newOTPItem(o domain.OTP) otpItem {
 	return otpItem{keys: keys{PK: emailPK(o.OrgID, o.Email), SK: skOTP, Type: typeOTP,
 		// Kept an hour past the send window so the hourly limit outlives the code.
 		TTL: ttl(o.WindowStart.Add(domain.OTPSendWindow + time.Hour))},
-		OrgID: o.OrgID, Email: o.Email, AccountID: o.AccountID, Salt: o.Salt, Hash: o.Hash,
+		OrgID: o.OrgID, Email: o.Email, AccountID: o.AccountID, Salt: o.Salt, Hash: o.Hash, LinkHash: o.LinkHash,
 		SentMs: o.SentAt.UnixMilli(), ExpiresMs: o.ExpiresAt.UnixMilli(), Attempts: int64(o.Attempts),
 		WindowMs: o.WindowStart.UnixMilli(), Sends: int64(o.Sends)}
 }
@@ -60,6 +60,7 @@ func (i otpItem) item() item {
 	e.s("accountId", i.AccountID)
 	e.bin("salt", i.Salt)
 	e.bin("hash", i.Hash)
+	e.bin("linkHash", i.LinkHash)
 	e.n("sentMs", i.SentMs)
 	e.n("expiresMs", i.ExpiresMs)
 	e.n("attempts", i.Attempts)
@@ -70,7 +71,7 @@ func (i otpItem) item() item {
 
 func decodeOTP(it item) (domain.OTP, error) {
 	d := &dec{it: it}
-	o := domain.OTP{OrgID: d.s("orgId"), Email: d.s("email"), AccountID: d.s("accountId"), Salt: d.bin("salt"), Hash: d.bin("hash"),
+	o := domain.OTP{OrgID: d.s("orgId"), Email: d.s("email"), AccountID: d.s("accountId"), Salt: d.bin("salt"), Hash: d.bin("hash"), LinkHash: d.bin("linkHash"),
 		SentAt: time.UnixMilli(d.n("sentMs")).UTC(), ExpiresAt: time.UnixMilli(d.n("expiresMs")).UTC(), Attempts: int(d.n("attempts")),
 		WindowStart: time.UnixMilli(d.n("windowMs")).UTC(), Sends: int(d.n("sends"))}
 	return o, d.err
@@ -78,8 +79,10 @@ func decodeOTP(it item) (domain.OTP, error) {
 
 // LoadVerification reads what the verification page needs for an address
 // (normalised): the org, the address's guard and passcode state in one
-// BatchGetItem, then, when the address has an account, its profile in a
-// second. The org is nil when there is none.
+// BatchGetItem, then the profile of the guard's account in a second (of
+// account "", never made, when the address has none: the same two calls for
+// every address). The org is nil when there is none; without an org or an
+// address (the page's first view) the first call is all.
 func (s *Store) LoadVerification(ctx context.Context, orgID, email string) (domain.VerifyScope, error) {
 	var sc domain.VerifyScope
 	got, err := s.batchGet(ctx, []item{key(orgPK(orgID), skOrg), key(emailPK(orgID, email), skEmail), key(emailPK(orgID, email), skOTP)})
@@ -101,16 +104,23 @@ func (s *Store) LoadVerification(ctx context.Context, orgID, email string) (doma
 		}
 		sc.OTP = &o
 	}
-	g, ok := got[id(emailPK(orgID, email), skEmail)]
-	if !ok || sc.Org == nil {
+	if sc.Org == nil || email == "" {
 		return sc, nil
 	}
-	guard, err := decodeEmail(g)
-	if err != nil {
-		return sc, err
+	// The profile is read whether or not the address has an account: an
+	// address without one reads the profile of account "", which is never
+	// made, so that every address costs the same calls (issue 16: the
+	// number of calls, and so the time, must not tell who has an account).
+	acct := ""
+	if g, ok := got[id(emailPK(orgID, email), skEmail)]; ok {
+		guard, err := decodeEmail(g)
+		if err != nil {
+			return sc, err
+		}
+		acct = guard.AccountID
 	}
-	p, err := s.getItem(ctx, userPK(orgID, guard.AccountID), skProfile)
-	if err != nil || p == nil {
+	p, err := s.getItem(ctx, userPK(orgID, acct), skProfile)
+	if err != nil || p == nil || acct == "" {
 		return sc, err
 	}
 	ui, err := decodeUser(p)
@@ -127,8 +137,12 @@ func (s *Store) LoadVerification(ctx context.Context, orgID, email string) (doma
 // the one the limits were checked on (none, or the same sentMs), so of
 // concurrent sends for one address exactly one passes; the org's counter is
 // added to only below limit (and made to expire with TTL), so concurrent
-// sends of many addresses stop exactly at it. ETOOMANY (with RetryAfter)
-// names which limit refused; nothing is written then.
+// sends of many addresses stop exactly at it. Only a send that emails
+// someone (Next.Emailed) counts: any other adds 0 under the same condition
+// in the same transaction, so sends for addresses nobody is emailed spend
+// nothing of the budget and cost the same calls, and a spent budget refuses
+// every address alike. ETOOMANY (with RetryAfter) names which limit
+// refused; nothing is written then.
 func (s *Store) SaveOTPSend(ctx context.Context, send domain.OTPSend, orgLimit int) error {
 	n := send.Next
 	put := &types.Put{TableName: &s.table, Item: marshal(newOTPItem(n)), ConditionExpression: aws.String("attribute_not_exists(PK)")}
@@ -137,13 +151,17 @@ func (s *Store) SaveOTPSend(ctx context.Context, send domain.OTPSend, orgLimit i
 		put.ExpressionAttributeValues = item{":prev": num(send.Prev.SentAt.UnixMilli())}
 	}
 	minute := n.SentAt.Unix() / 60
+	counted := int64(0)
+	if n.Emailed() {
+		counted = 1
+	}
 	tx := []types.TransactWriteItem{
 		{Put: put},
 		{Update: &types.Update{TableName: &s.table, Key: key(otpRatePK(n.OrgID, minute), skOTPRate),
-			UpdateExpression:          aws.String("ADD sends :one SET #type = :type, #ttl = :ttl"),
+			UpdateExpression:          aws.String("ADD sends :n SET #type = :type, #ttl = :ttl"),
 			ConditionExpression:       aws.String("attribute_not_exists(sends) OR sends < :limit"),
 			ExpressionAttributeNames:  map[string]string{"#type": "type", "#ttl": "ttl"},
-			ExpressionAttributeValues: item{":one": num(1), ":limit": num(int64(orgLimit)), ":type": str(typeOTPRate), ":ttl": num((minute + 10) * 60)}}},
+			ExpressionAttributeValues: item{":n": num(counted), ":limit": num(int64(orgLimit)), ":type": str(typeOTPRate), ":ttl": num((minute + 10) * 60)}}},
 	}
 	err := s.transact(ctx, "send passcode", tx)
 	var c *cancelled

@@ -7,14 +7,17 @@
 // Nothing it answers tells whether an address has an account: an address
 // that need not verify (unknown, internal, suspended, or under a policy with
 // two-step off) keeps the same passcode state under the same limits and gets
-// the same pages; it is only never emailed a code, so no code it is given
-// can be right.
+// the same pages, store calls and answer time (AnswerFloor); it is only
+// never emailed a code, so no code it is given can be right. What a
+// stranger can spend never locks a real user out: see domain.NextSend (the
+// budgets) and VerifyLink (the email's link, which wrong codes cannot kill).
 package verify
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
@@ -37,8 +40,47 @@ type Service struct {
 	PageURL func(orgID string) string
 	// OrgLimit is the org's sends per minute (0: domain.OrgOTPSendsPerMinute).
 	OrgLimit int
-	Now      func() time.Time
-	Log      *slog.Logger
+	// AnswerFloor is the least time a Send takes, from its start to its
+	// answer (0: none): an address that is emailed waits for SES, one that is
+	// not does not, so every answer is held to the same floor, above SES's
+	// usual latency (DefaultAnswerFloor), and the time tells nothing of who
+	// has an account. A send that takes longer is logged.
+	AnswerFloor time.Duration
+	// Clock and Pause measure and wait out the floor (tests replace them);
+	// nil: time.Now and a timer that ctx ends early. Not Now, which tests
+	// set to a fixed instant.
+	Clock func() time.Time
+	Pause func(ctx context.Context, d time.Duration)
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// DefaultAnswerFloor is the floor a deployment holds every Send answer to:
+// SES's SendEmail usually answers in well under 100 ms in its region.
+const DefaultAnswerFloor = 400 * time.Millisecond
+
+// floor holds the answer of a call that started at start until
+// AnswerFloor after it.
+func (s *Service) floor(ctx context.Context, start time.Time) {
+	clock := s.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	took := clock().Sub(start)
+	if took >= s.AnswerFloor {
+		s.log().WarnContext(ctx, "passcode answer over its floor: its time may tell whether the address was emailed", "took", took, "floor", s.AnswerFloor)
+		return
+	}
+	if s.Pause != nil {
+		s.Pause(ctx, s.AnswerFloor-took)
+		return
+	}
+	t := time.NewTimer(s.AnswerFloor - took)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // View is what a page shows.
@@ -106,10 +148,21 @@ func address(raw string) (string, error) {
 
 // Send sends a new code to the address if it must verify, replacing the
 // one before, under the per-address and per-org limits (ETOOMANY with
-// RetryAfter). Every valid address of an org that asks for two-step
-// verification gets the same answer: "if this address must verify, a code
-// is on its way".
+// RetryAfter; see domain.NextSend for the per-address ones, which keep a
+// live code rather than refuse once an address's hourly budget is spent).
+// Every valid address of an org that asks for two-step verification gets
+// the same answer: "if this address must verify, a code is on its way";
+// and the same store calls (one LoadVerification, then one SaveOTPSend
+// unless the live code is kept), whether or not it is emailed; and it is
+// held to AnswerFloor, so that the wait for SES does not show.
 func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error) {
+	if s.AnswerFloor > 0 {
+		start := time.Now()
+		if s.Clock != nil {
+			start = s.Clock()
+		}
+		defer s.floor(ctx, start)
+	}
 	addr, err := address(rawEmail)
 	if err != nil {
 		return View{OrgID: orgID, Email: rawEmail}, err
@@ -128,22 +181,28 @@ func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error
 		account = sc.User.AccountID
 	}
 	now := s.now()
-	next, code, err := domain.NextSend(sc.OTP, orgID, addr, account, now)
+	plan, err := domain.NextSend(sc.OTP, orgID, addr, account, now)
 	if err != nil {
 		return v, err
 	}
+	v.ExpiresAt = plan.Next.ExpiresAt
+	if plan.Keep {
+		return v, nil
+	}
+	next := plan.Next
 	limit := s.OrgLimit
 	if limit <= 0 {
 		limit = domain.OrgOTPSendsPerMinute
 	}
 	if err := s.Store.SaveOTPSend(ctx, domain.OTPSend{Next: next, Prev: sc.OTP}, limit); err != nil {
-		return v, err
+		return View{OrgID: v.OrgID, OrgName: v.OrgName, Email: v.Email}, err
 	}
-	v.ExpiresAt = next.ExpiresAt
 	if account == "" {
 		return v, nil
 	}
-	msg, err := email.RenderPasscode(email.Passcode{To: addr, OrgName: sc.Org.Name, Code: code, ExpiresAt: next.ExpiresAt, PageURL: s.PageURL(orgID)})
+	page := s.PageURL(orgID)
+	msg, err := email.RenderPasscode(email.Passcode{To: addr, OrgName: sc.Org.Name, Code: plan.Code, ExpiresAt: next.ExpiresAt, PageURL: page,
+		LinkURL: page + "?" + url.Values{"email": {addr}, "key": {plan.Link}}.Encode()})
 	if err == nil {
 		_, err = s.Mailer.Send(ctx, msg)
 	}
@@ -211,26 +270,75 @@ func (s *Service) Verify(ctx context.Context, orgID, rawEmail, code, requestID s
 			return v, &domain.Error{Code: domain.EINVALID, Message: fmt.Sprintf("That code is not right. %d tries left for this code.", left),
 				Extra: map[string]any{"triesLeft": left}}
 		}
-		u := *sc.User
-		due := sc.Org.PolicyFor(u.AccountID).VerifyDue(now)
-		after := map[string]any{"verifiedAt": now.Format(time.RFC3339)}
-		if !due.IsZero() {
-			after["verifyDueAt"] = due.Format(time.RFC3339)
-		}
-		var before map[string]any
-		if !u.VerifiedAt.IsZero() {
-			before = map[string]any{"verifiedAt": u.VerifiedAt.Format(time.RFC3339)}
-		}
-		audit := domain.NewAudit(orgID, u.AccountID, domain.ActionUserVerify, domain.UserTarget(u.AccountID), requestID, now, before, after)
-		err = s.Store.CompleteVerification(ctx, domain.Verified{Code: *o, User: u, At: now, DueAt: due, Audit: audit})
-		if domain.ErrorCode(err) == domain.ECONFLICT {
-			continue
-		}
-		if err != nil {
+		if v, again, err := s.complete(ctx, v, sc, *o, now, requestID); !again {
 			return v, err
 		}
-		v.VerifiedAt, v.DueAt = now, due
-		return v, nil
+	}
+	return View{}, domain.Unavailable("Too many changes to this code at once; nothing was changed. Try again.", time.Second)
+}
+
+// complete records the verification of sc's user by the code o read:
+// until now plus the frequency of the policy that applies, with its audit
+// entry. again: the code changed meanwhile (read again).
+func (s *Service) complete(ctx context.Context, v View, sc domain.VerifyScope, o domain.OTP, now time.Time, requestID string) (View, bool, error) {
+	u := *sc.User
+	due := sc.Org.PolicyFor(u.AccountID).VerifyDue(now)
+	after := map[string]any{"verifiedAt": now.Format(time.RFC3339)}
+	if !due.IsZero() {
+		after["verifyDueAt"] = due.Format(time.RFC3339)
+	}
+	var before map[string]any
+	if !u.VerifiedAt.IsZero() {
+		before = map[string]any{"verifiedAt": u.VerifiedAt.Format(time.RFC3339)}
+	}
+	audit := domain.NewAudit(v.OrgID, u.AccountID, domain.ActionUserVerify, domain.UserTarget(u.AccountID), requestID, now, before, after)
+	err := s.Store.CompleteVerification(ctx, domain.Verified{Code: o, User: u, At: now, DueAt: due, Audit: audit})
+	if domain.ErrorCode(err) == domain.ECONFLICT {
+		return v, true, nil
+	}
+	if err != nil {
+		return v, false, err
+	}
+	v.VerifiedAt, v.DueAt = now, due
+	return v, false, nil
+}
+
+// VerifyLink completes the verification by the link emailed with the code
+// (its key, ValidOTPLink): like the right code, but the key is 32 random
+// bytes that only the mailbox holds, so a wrong key is not counted and the
+// code's 5 tries do not bind the link: a stranger who types wrong codes
+// after every send (killing each code) cannot keep the address's owner from
+// verifying. A wrong, replaced or used link is EINVALID (400), an expired
+// one EGONE (410).
+func (s *Service) VerifyLink(ctx context.Context, orgID, rawEmail, key, requestID string) (View, error) {
+	addr, err := address(rawEmail)
+	if err != nil {
+		return View{OrgID: orgID, Email: rawEmail}, err
+	}
+	if !domain.ValidOTPLink(key) {
+		return View{OrgID: orgID, Email: addr}, domain.Errorf(domain.EINVALID, "This link is not complete. Open it from the email again, or type the code.")
+	}
+	for range maxRounds {
+		sc, err := s.Store.LoadVerification(ctx, orgID, addr)
+		if err != nil {
+			return View{}, err
+		}
+		v, err := viewOf(orgID, sc)
+		if err != nil || v.NotRequired {
+			return v, err
+		}
+		v.Email = addr
+		now := s.now()
+		o := sc.OTP
+		if o == nil || !o.MatchesLink(key) || o.AccountID == "" || !domain.MustVerify(*sc.Org, sc.User) || sc.User.AccountID != o.AccountID {
+			return v, domain.Errorf(domain.EINVALID, "This link no longer works: it was used, or a newer code was sent (use the latest email). Ask for a new code if you need one.")
+		}
+		if !now.Before(o.ExpiresAt) {
+			return v, domain.Errorf(domain.EGONE, "This link has expired: it works for %d minutes. Ask for a new code.", int(domain.OTPLifetime/time.Minute))
+		}
+		if v, again, err := s.complete(ctx, v, sc, *o, now, requestID); !again {
+			return v, err
+		}
 	}
 	return View{}, domain.Unavailable("Too many changes to this code at once; nothing was changed. Try again.", time.Second)
 }

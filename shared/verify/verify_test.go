@@ -214,8 +214,14 @@ func TestSendRefusals(t *testing.T) {
 			wantCode: domain.ETOOMANY, want: View{OrgID: orgID, OrgName: "Acme", Email: guest}},
 		{name: "unknown address sent less than a minute ago", raw: guest, scope: domain.VerifyScope{Org: org(), OTP: otp("", now.Add(-time.Second), 0)},
 			wantCode: domain.ETOOMANY, want: View{OrgID: orgID, OrgName: "Acme", Email: guest}},
-		{name: "five sends this hour", raw: guest, scope: domain.VerifyScope{Org: org(), User: ext, OTP: func() *domain.OTP {
+		// Beyond the hourly budget a live code is kept: "sent", nothing written or emailed.
+		{name: "five sends this hour, the last code live", raw: guest, scope: domain.VerifyScope{Org: org(), User: ext, OTP: func() *domain.OTP {
 			o := otp("g1", now.Add(-2*time.Minute), 0)
+			o.WindowStart, o.Sends = now.Add(-50*time.Minute), domain.OTPSendsPerHour
+			return o
+		}()}, want: View{OrgID: orgID, OrgName: "Acme", Email: guest, ExpiresAt: now.Add(8 * time.Minute)}},
+		{name: "five sends this hour, the last code typed wrong 5 times", raw: guest, scope: domain.VerifyScope{Org: org(), User: ext, OTP: func() *domain.OTP {
+			o := otp("g1", now.Add(-2*time.Minute), domain.OTPMaxAttempts)
 			o.WindowStart, o.Sends = now.Add(-50*time.Minute), domain.OTPSendsPerHour
 			return o
 		}()}, wantCode: domain.ETOOMANY, want: View{OrgID: orgID, OrgName: "Acme", Email: guest}},

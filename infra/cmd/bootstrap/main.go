@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,8 +64,16 @@ func run(ctx context.Context, args []string) error {
 	}
 	var verified []string
 	for _, d := range strings.Split(*domains, ",") {
-		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
-			verified = append(verified, d)
+		if strings.TrimSpace(d) == "" {
+			continue
+		}
+		// Stored in the one form every comparison uses (IDNA ASCII).
+		n := domain.NormalizeDomain(d)
+		if n == "" {
+			return fmt.Errorf("-verified-domain %q is not a valid domain", strings.TrimSpace(d))
+		}
+		if !slices.Contains(verified, n) {
+			verified = append(verified, n)
 		}
 	}
 	cfg, err := app.AWSConfig(ctx)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/guestaccess/guestaccess/shared/app"
@@ -25,7 +26,7 @@ func TestBootstrapThroughEndpointEnv(t *testing.T) {
 	}
 	db := dynamodb.NewFromConfig(cfg)
 	table := testenv.Table(t, db)
-	args := []string{"-table", table, "-org", "neworg", "-org-name", "New Org", "-verified-domain", "New.example, other.example",
+	args := []string{"-table", table, "-org", "neworg", "-org-name", "New Org", "-verified-domain", "New.example, Bu\u0308cher.example, new.example",
 		"-site", "wiki", "-site-name", "Wiki", "-site-host", "new.example.net", "-admin-id", "idp|42", "-admin-email", "Boss@New.example", "-admin-name", "Boss"}
 	if err := run(context.Background(), args); err != nil {
 		t.Fatal(err)
@@ -41,7 +42,7 @@ func TestBootstrapThroughEndpointEnv(t *testing.T) {
 	if b := sc.Site.Billing(); b.PaidUsers != 1 || b.FreeGuestSlots != 5 {
 		t.Errorf("billing = %+v", b)
 	}
-	if got := sc.Org.VerifiedDomains; len(got) != 2 || got[0] != "new.example" {
+	if got := sc.Org.VerifiedDomains; len(got) != 2 || got[0] != "new.example" || got[1] != "xn--bcher-kva.example" {
 		t.Errorf("domains = %v", got)
 	}
 	// Again: reports what exists, changes nothing.
@@ -64,5 +65,11 @@ func TestBootstrapRefusesBadFlags(t *testing.T) {
 		if err := run(context.Background(), args); err == nil {
 			t.Errorf("case %d accepted", i)
 		}
+	}
+	// A domain that is no domain is refused before any AWS call.
+	err := run(context.Background(), []string{"-table", "t", "-org", "o", "-org-name", "x", "-site", "s", "-site-name", "x", "-site-host", "h",
+		"-admin-id", "a", "-admin-email", "a@b.example", "-verified-domain", "b.example,bad_domain.example"})
+	if err == nil || !strings.Contains(err.Error(), "bad_domain.example") {
+		t.Errorf("bad verified domain: %v", err)
 	}
 }

@@ -28,6 +28,7 @@ func main() {
 	addr := flag.String("addr", envOr("DEV_ADDR", "127.0.0.1:8080"), "API listen address")
 	sesAddr := flag.String("ses-addr", envOr("DEV_SES_ADDR", "127.0.0.1:8005"), "SES inbox listen address")
 	consoleAddr := flag.String("console-addr", envOr("DEV_CONSOLE_ADDR", "127.0.0.1:8081"), "admin console listen address (its own origin)")
+	dnsAddr := flag.String("dns-addr", envOr("DEV_DNS_ADDR", "127.0.0.1:0"), "loopback DNS server the functions resolve domain challenges at (UDP and TCP)")
 	paid := flag.Int("paid-users", 2, "extra paid users on the demo site (each allows 5 guests)")
 	logPath := flag.String("log", os.Getenv("DEV_LOG"), "file for the functions' logs (default .cache/dev.log at the repository root)")
 	requests := flag.Bool("requests", os.Getenv("DEV_REQUESTS") == "1", "print one short line per request on the terminal")
@@ -60,7 +61,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Println("Starting the SES inbox (aws-ses-v2-local), the embedded DynamoDB and the demo data…")
-	st, err := devstack.Start(ctx, devstack.Options{Addr: *addr, SESAddr: *sesAddr, ConsoleAddr: *consoleAddr, PaidUsers: *paid, Personas: true, Schedules: true, Log: logger, RequestLog: requestLog})
+	st, err := devstack.Start(ctx, devstack.Options{Addr: *addr, SESAddr: *sesAddr, ConsoleAddr: *consoleAddr, DNSAddr: *dnsAddr, PaidUsers: *paid, Personas: true, Schedules: true, Log: logger, RequestLog: requestLog})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -84,6 +85,8 @@ Guest access is running at %[1]s  (overview: %[1]s/dev)
 
 Demo org 14West (org id 14west, site wiki). Get a token for an account:
   curl -s '%[1]s/dev/token?sub=admin-14west'
+A product's token for access decisions, bound to its product and org (14west when org= is left out):
+  curl -s '%[1]s/dev/token?product=confluence&org=14west'
 Accounts:
 `, st.URL, st.SESURL, st.InboxJSON(), st.ConsoleURL)
 	for _, a := range devstack.Accounts() {
@@ -101,7 +104,13 @@ curl -s -X PUT %[1]s/orgs/14west/external-policy -H "Authorization: Bearer $TOKE
 then gus's access decision answers verification_required until gus verifies at %[1]s/orgs/14west/verify
 (the code arrives in the SES inbox). List and export: GET /orgs/14west/external-users, GET /orgs/14west/external-users/export.
 
-`, st.URL)
+Verified domains are proven by a DNS TXT challenge. The functions resolve at this stack's DNS server, %[2]s:
+curl -s -X PUT %[1]s/orgs/14west/domains/partner.example -H "Authorization: Bearer $TOKEN"   # pending, with its record
+curl -s -X POST %[1]s/dev/dns -d org=14west -d domain=partner.example -d action=publish         # the owner publishes it
+curl -s -X POST %[1]s/orgs/14west/domains/partner.example/check -H "Authorization: Bearer $TOKEN"   # verified
+(%[1]s/dev#dns has the same as buttons; action=remove takes the record away, and DomainCheckFunction's runs lapse the domain.)
+
+`, st.URL, st.DNS.Addr())
 	fmt.Fprintf(&b, "Logs of every request: %s (tail -f it); this terminal shows warnings and errors", logPath)
 	if requests {
 		b.WriteString(", and one line per request")

@@ -14,7 +14,9 @@
 //     first AWS calls).
 //
 // Usage: benchinit -moto URL -rie PATH [-n 10] [-ca-bundle PEM] name:folder:bootstrap...
-// The first bootstrap is the baseline the ratios are relative to; folder
+// The first bootstrap is the baseline the ratios are relative to and the
+// INIT budget applies to (bench-init.sh passes the SDK floor,
+// infra/size/testdata/sdkfloor); folder
 // (under functions/) names the fixture events/<folder>.json or the first
 // events/<folder>-*.json; an empty folder invokes with {}.
 package main
@@ -53,8 +55,9 @@ import (
 	"github.com/guestaccess/guestaccess/shared/testenv"
 )
 
-// Budget is the INIT goal of issue 6: at most this multiple of hello-world's.
-const Budget = 1.5
+// Budget is the INIT goal (issue 16): at most this multiple of the
+// baseline's median INIT, the SDK floor's.
+const Budget = 1.25
 
 // target is one bootstrap to measure.
 type target struct {
@@ -260,7 +263,13 @@ func (b *bench) run(t *target) (initD, first time.Duration, err error) {
 	if err := check(body); err != nil {
 		return 0, 0, fmt.Errorf("%w\nemulator and function log:\n%s", err, out.String())
 	}
+	// The emulator may log the INIT REPORT after the answer is out (seen on
+	// a busy machine with the fastest bootstrap): wait for it a little.
 	m := initReport.FindStringSubmatch(out.String())
+	for deadline := time.Now().Add(5 * time.Second); m == nil && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		m = initReport.FindStringSubmatch(out.String())
+	}
 	if m == nil {
 		return 0, 0, fmt.Errorf("no INIT REPORT in the emulator's log:\n%s", out.String())
 	}
@@ -328,15 +337,25 @@ func report(w io.Writer, targets []*target, n int) {
 	_, baseFirst, _ := stats(targets[0].first)
 	fmt.Fprintf(w, "cold starts under the Lambda RIE, %d runs each; times in ms as min/median/max; ratios of medians (and of minima) to %s\n", n, targets[0].name)
 	fmt.Fprintf(w, "%-32s %8s  %-20s %6s %6s  %-22s %6s\n", "bootstrap", "MB", "init", "ratio", "(min)", "first response", "ratio")
+	var over []string
 	for _, t := range targets {
 		il, im, ih := stats(t.init)
 		fl, fm, fh := stats(t.first)
 		ratio := float64(im) / float64(baseInit)
 		mark := ""
 		if ratio > Budget {
-			mark = fmt.Sprintf("  INIT over %.1f×", Budget)
+			mark = fmt.Sprintf("  INIT over %.2f×", Budget)
 		}
 		fmt.Fprintf(w, "%-32s %8.2f  %-20s %5.2f× %5.2f×  %-22s %5.2f×%s\n", t.name, float64(t.size)/1e6,
 			ms(il)+"/"+ms(im)+"/"+ms(ih), ratio, float64(il)/float64(baseInitMin), ms(fl)+"/"+ms(fm)+"/"+ms(fh), float64(fm)/float64(baseFirst), mark)
+		if ratio > Budget {
+			over = append(over, t.name)
+		}
+	}
+	fmt.Fprintf(w, "INIT budget: %.2f× %s's median (%s ms): ", Budget, targets[0].name, ms(baseInit))
+	if len(over) == 0 {
+		fmt.Fprintln(w, "every bootstrap within it")
+	} else {
+		fmt.Fprintf(w, "%d over it: %s\n", len(over), strings.Join(over, ", "))
 	}
 }

@@ -4,7 +4,7 @@
 // sessions, the external users list with its filters, and the CSV export
 // (inline for a small directory; an export job with progress and part
 // downloads for a large one).
-// Calls: GET /orgs/{org}/domains, PUT/DELETE /orgs/{org}/domains/{d},
+// Calls: GET /orgs/{org}/domains, PUT/DELETE /orgs/{org}/domains/{d}, POST /orgs/{org}/domains/{d}/check,
 // GET/PUT /orgs/{org}/external-policy, POST …/external-policy/preview,
 // PUT/DELETE …/external-policy/test, POST /orgs/{org}/external-users/reset-sessions,
 // GET /orgs/{org}/external-users, GET …/external-users/export,
@@ -136,27 +136,43 @@ export async function render(el, ctx) {
     announce(`Sessions reset at ${when(pol.sessionsResetAt)}.`);
   });
 
-  // --- Verified domains.
+  // --- Verified domains: claimed, then proven by a DNS TXT challenge.
   const domainsBox = h("div", { id: "domain-list" });
+  const statusText = (e) => ({
+    pending: "pending: publish the record, then check",
+    verified: "verified",
+    lapsing: `lapsing: record missing since ${when(e.lapsingSince)}`,
+    unverified: "unverified: the record went missing; publish it again",
+  }[e.status] || e.status) + (e.checkedAt ? ` (checked ${when(e.checkedAt)})` : "");
   async function showDomains(list) {
-    const ds = list || (await get(opath("domains"))).domains;
-    fill(domainsBox, table("Verified domains", [
-      { title: "Domain", cell: (d) => d },
-      { title: "Actions", cell: (d) => h("button", { type: "button", class: "danger", "aria-label": "Remove domain " + d, onclick: (ev) => removeDomain(d, ev.currentTarget) }, "Remove") },
-    ], ds.map(String), "No verified domains: every user is external."));
+    const es = list || (await get(opath("domains"))).entries;
+    fill(domainsBox, table("Domains", [
+      { title: "Domain", cell: (e) => e.domain },
+      { title: "Status", cell: (e) => statusText(e) },
+      { title: "DNS record (TXT)", cell: (e) => e.record ? h("span", {}, h("code", {}, e.record.name), " ", h("code", {}, e.record.value)) : "none (verified before proofs)" },
+      { title: "Actions", cell: (e) => h("span", {},
+        e.record ? h("button", { type: "button", "aria-label": "Check domain " + e.domain, onclick: (ev) => checkDomain(e.domain, ev.currentTarget) }, "Check now") : "",
+        " ",
+        h("button", { type: "button", class: "danger", "aria-label": "Remove domain " + e.domain, onclick: (ev) => removeDomain(e.domain, ev.currentTarget) }, "Remove")) },
+    ], es, "No domains: every user is external."));
+  }
+  async function checkDomain(d, btn) {
+    const r = await act(btn, domainsBox, () => call("POST", opath("domains", d, "check"), { idempotencyKey: idempotencyKey() }));
+    if (r) { announce(`${d}: ${statusText(r.body)}.`); showDomains(); usersPage.reload(); }
   }
   async function removeDomain(d, btn) {
-    if (!await confirmDialog("Remove this verified domain?", `Users at ${d} become external at once.`, "Remove domain", true)) return;
+    if (!await confirmDialog("Remove this domain?", `Users at ${d} become external at once.`, "Remove domain", true)) return;
     const r = await act(btn, domainsBox, () => call("DELETE", opath("domains", d), { idempotencyKey: idempotencyKey() }));
-    if (r) { announce(`Removed ${d}.`); showDomains(r.body.domains); usersPage.reload(); }
+    if (r) { announce(`Removed ${d}.`); showDomains(r.body.entries); usersPage.reload(); }
   }
   const domain = h("input", { name: "domain", autocomplete: "off" });
-  const addDomain = form("Add a verified domain", "Add domain", async (f) => {
+  const addDomain = form("Add a domain", "Add domain", async (f) => {
     const r = await call("PUT", opath("domains", domain.value.trim()), { idempotencyKey: idempotencyKey() });
-    announce(`Verified ${domain.value.trim()}.`);
+    announce(r.body.status === "pending"
+      ? `Claimed ${r.body.domain}: publish TXT ${r.body.record.value} at ${r.body.record.name}, then check it.`
+      : `${r.body.domain}: ${r.body.status}.`);
     f.reset();
-    showDomains(r.body.domains);
-    usersPage.reload();
+    showDomains();
   }, field("Domain (such as example.com)", domain));
 
   // --- External users and export.

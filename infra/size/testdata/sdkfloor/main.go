@@ -1,6 +1,9 @@
-// Command awsenvclients is the size test's control: a function that builds
-// its DynamoDB and SES clients from shared/awsenv and calls one operation of
-// each, so the linker keeps the clients. It must stay within the budget.
+// Command sdkfloor is the size budget's floor: the least a function of this
+// service can be. It builds its DynamoDB and SES clients through
+// shared/awsenv (the configuration path every function uses) and calls one
+// operation of each, so the linker keeps the clients, and does nothing
+// else. Every bootstrap is held to a multiple of its size (infra/size) and
+// INIT (infra/scripts/bench-init.sh).
 package main
 
 import (

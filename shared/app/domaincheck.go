@@ -1,0 +1,31 @@
+package app
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/guestaccess/guestaccess/shared/dnscheck"
+	"github.com/guestaccess/guestaccess/shared/domaincheck"
+	"github.com/guestaccess/guestaccess/shared/store"
+)
+
+// domainChecker checks domain proofs with a real DNS lookup, at
+// env.DNSResolver (the system's resolver when empty).
+func (env Env) domainChecker(st *store.Store) *domaincheck.Checker {
+	r := dnscheck.Resolver{Addr: env.DNSResolver}
+	return &domaincheck.Checker{Store: st, Lookup: r.LookupTXT, Checks: env.DomainChecks, Log: env.Log}
+}
+
+// DomainCheck is DomainCheckFunction's handler: one run of the scheduled
+// check of domain proofs (EventBridge rule). It reads the claims due from
+// the due index, looks up each one's TXT challenge and writes what it
+// found (verified, lapsing, unverified: audited), stopping well before the
+// invocation's deadline; the next run goes on. Its audit entries carry the
+// event's id.
+func DomainCheck(env Env, st *store.Store) func(context.Context, events.EventBridgeEvent) (domaincheck.Report, error) {
+	job := &domaincheck.Job{Checker: *env.domainChecker(st), Now: env.Now}
+	return func(ctx context.Context, ev events.EventBridgeEvent) (domaincheck.Report, error) {
+		return job.Run(ctx, ev.ID)
+	}
+}
