@@ -29,7 +29,7 @@ FUNCTIONS += ReverifyFunction:reverify
 FUNCTIONS += DomainCheckFunction:domain-check
 FUNCTIONS += CorsPreflightFunction:cors-preflight
 
-.PHONY: help build dev test lint venv node rie chromium sam-check clean localstack-up localstack-deploy localstack-e2e localstack-down \
+.PHONY: help build dev test lint venv node rie chromium sam-check clients contract clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 help: ## list the targets
@@ -84,9 +84,17 @@ dev: node ## run the whole API locally: embedded DynamoDB, SES inbox, demo org, 
 	@echo "== starting the dev server (logs: .cache/dev.log)"
 	@./.cache/dev
 
-test: venv node rie chromium ## SAM checks; unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE
+test: venv node rie chromium ## SAM checks; unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE; the generated clients; the contract fuzzed
 	$(MAKE) --no-print-directory sam-check
+	$(MAKE) --no-print-directory clients
 	RIE_BIN="$(CURDIR)/$(RIE_BIN)" bash infra/scripts/test.sh
+	$(MAKE) --no-print-directory contract
+
+clients: ## generate a Go client (oapi-codegen) and TypeScript types (openapi-typescript) from the OpenAPI document and compile both
+	bash infra/scripts/clients.sh
+
+contract: venv node ## fuzz every operation of the OpenAPI document against the dev stack (schemathesis, every check)
+	bash infra/scripts/contract.sh
 
 lint: ## gofmt, go vet, staticcheck, go mod tidy diff
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -368,7 +368,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			{"control character in message", guestBody("hi\u0000", unique("c")), "", 400},
 			{"1 MB body", big, "", 413},
 			{"not JSON media type", guestBody("", unique("ct")), "text/plain", 415},
-			{"unknown group", `{"emails":["` + unique("g") + `"],"groups":["nope"]}`, "", 400},
+			{"unknown group", `{"emails":["` + unique("g") + `"],"groups":["nope"]}`, "", 404},
 		}
 		for _, c := range cases {
 			hdr := []string{}

@@ -247,6 +247,7 @@ func TestInvitationsBadInputChangesNothing(t *testing.T) {
 			{"POST", resendPath(demo.OrgID, "nosuch", id), 404},
 			{"POST", resendPath(demo.OtherOrgID, demo.SiteID, id), 404},
 			{"GET", path + "?status=used", 400},
+			{"GET", path + "?status=", 400},
 			{"GET", path + "?cursor=nope", 400},
 			{"GET", path + "?limit=0", 400},
 			{"GET", invitePath(demo.OrgID, "nosuch"), 404},

@@ -125,7 +125,7 @@ func ValidAuditTarget(s string) bool {
 	for _, k := range auditKinds {
 		if rest, ok := strings.CutPrefix(s, k); ok && rest != "" {
 			for _, r := range rest {
-				if r <= ' ' || r == '#' || r == 0x7f {
+				if r <= ' ' || r == '#' || r >= 0x7f { // ids are printable ASCII
 					return false
 				}
 			}

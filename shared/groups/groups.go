@@ -112,7 +112,8 @@ func (s *Service) Create(ctx context.Context, c domain.Caller, orgID, id, name s
 		}
 		for _, site := range sites {
 			if _, ok := found[site]; !ok {
-				return domain.Group{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"roles": "no site " + site + " in this organisation"}}
+				// As on the role routes: a site the organisation does not have is a 404.
+				return domain.Group{}, &domain.Error{Code: domain.ENOTFOUND, Message: "No site " + site + " in this organisation.", Fields: map[string]string{"roles": "no site " + site + " in this organisation"}}
 			}
 		}
 	}

@@ -80,12 +80,14 @@ func TestCreateValidatesBeforeWriting(t *testing.T) {
 		"guest on jira":   {{Site: "wiki", Product: "jira", Role: "guest"}},
 		"unknown product": {{Site: "wiki", Product: "trello", Role: "user"}},
 		"unknown role":    {{Site: "wiki", Product: "confluence", Role: "owner"}},
-		"unknown site":    {{Site: "nope", Product: "confluence", Role: "guest"}},
 		"duplicate":       {{Site: "wiki", Product: "confluence", Role: "guest"}, {Site: "wiki", Product: "confluence", Role: "user"}},
 	} {
 		if _, err := s.Create(context.Background(), admin, "o", "", "Agency", roles); domain.ErrorCode(err) != domain.EINVALID {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+	if _, err := s.Create(context.Background(), admin, "o", "", "Agency", []RoleInput{{Site: "nope", Product: "confluence", Role: "guest"}}); domain.ErrorCode(err) != domain.ENOTFOUND {
+		t.Errorf("unknown site: %v", err)
 	}
 	if _, err := s.Create(context.Background(), admin, "o", "", string(make([]byte, 129)), nil); domain.ErrorCode(err) != domain.EINVALID {
 		t.Errorf("oversized name: %v", err)

@@ -62,10 +62,9 @@ func (e Endpoint) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	if err := CheckQuery(req); err != nil {
 		return Error(ctx, e.Log, err, req), nil
 	}
-	key := strings.TrimSpace(Header(req, "Idempotency-Key"))
-	if len(key) > MaxIdempotencyKey || strings.ContainsFunc(key, func(r rune) bool { return r < ' ' || r > '~' }) {
-		return Error(ctx, e.Log, &domain.Error{Code: domain.EINVALID, Message: "The Idempotency-Key header is not valid.",
-			Fields: map[string]string{"Idempotency-Key": "1 to 255 printable ASCII characters"}}, req), nil
+	key, err := idempotencyKey(req)
+	if err != nil {
+		return Error(ctx, e.Log, err, req), nil
 	}
 	ctx, sc := reqscope.With(ctx)
 	caller := CallerID(req)

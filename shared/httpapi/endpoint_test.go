@@ -134,6 +134,7 @@ func TestEndpointWithoutKeyRunsTails(t *testing.T) {
 	w := &writer{}
 	e := Endpoint{Handler: w.handle, Log: quiet, Keys: fakeKeys{}} // a claim would panic on the nil func
 	req := keyed("", "{}")
+	delete(req.Headers, "Idempotency-Key") // sent empty, it would be a 400
 	if resp, _ := e.Handle(context.Background(), req); resp.StatusCode != 200 || w.tail.Load() != 1 {
 		t.Errorf("status %d tail %d", resp.StatusCode, w.tail.Load())
 	}

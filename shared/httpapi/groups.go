@@ -110,7 +110,7 @@ func groupsOf(gs []domain.Group) []GroupJSON {
 // createGroupRequest is the body of POST /orgs/{orgId}/groups.
 type createGroupRequest struct {
 	Name  string          `json:"name"`
-	ID    string          `json:"id"`
+	ID    *string         `json:"id"` // absent: derived from the name; given, a slug ("" too is a 400)
 	Roles []GroupRoleJSON `json:"roles"`
 }
 
@@ -237,7 +237,14 @@ func (h GroupsHandler) create(ctx context.Context, c Call) (Reply, error) {
 	for _, r := range in.Roles {
 		roles = append(roles, groups.RoleInput{Site: r.Site, Product: r.Product, Role: r.Role})
 	}
-	g, err := h.Service.Create(ctx, c.Caller, c.Param("orgId"), in.ID, in.Name, roles)
+	id := ""
+	if in.ID != nil {
+		if *in.ID == "" {
+			return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"id": "lower-case letters, digits and hyphens, 1 to 63 (or leave it out)"}}
+		}
+		id = *in.ID
+	}
+	g, err := h.Service.Create(ctx, c.Caller, c.Param("orgId"), id, in.Name, roles)
 	return Reply{Status: http.StatusCreated, Body: GroupOf(g), Headers: map[string]string{"Location": "/orgs/" + c.Param("orgId") + "/groups/" + g.ID}}, err
 }
 

@@ -98,7 +98,11 @@ func (h InvitationsHandler) list(ctx context.Context, c Call) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Req.QueryStringParameters["status"], limit, cursor)
+	status, given := c.Req.QueryStringParameters["status"]
+	if given && status == "" { // the document's enum has no empty state: not "no filter"
+		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The status filter is empty.", Fields: map[string]string{"status": "pending, accepted, revoked or expired"}}
+	}
+	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), status, limit, cursor)
 	out := InvitationListJSON{Invitations: make([]InvitationJSON, 0, len(page.Items)), Next: page.Next}
 	for _, inv := range page.Items {
 		out.Invitations = append(out.Invitations, InvitationOf(inv))

@@ -69,6 +69,9 @@ func DecodeJSON(req events.APIGatewayProxyRequest, max int, v any) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseNull(b); err != nil { // no request schema allows null
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -120,7 +120,8 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 		}
 	}
 	if len(missing) > 0 {
-		return Result{}, &domain.Error{Code: domain.EINVALID, Message: "Some groups do not exist in this organisation.",
+		// As an unknown site: a group the organisation does not have is a 404.
+		return Result{}, &domain.Error{Code: domain.ENOTFOUND, Message: "Some groups do not exist in this organisation.",
 			Fields: map[string]string{"groups": fmt.Sprintf("unknown: %v", missing)}}
 	}
 	grant := domain.PlanGrant(siteID, inv.Roles, groups)

@@ -130,7 +130,7 @@ func TestInviteRefusesBeforeWriting(t *testing.T) {
 		{"caller of another org", func(s *domain.InviteScope) { s.Caller = nil }, guests("a@x.example"), domain.ENOTFOUND},
 		{"unknown site", func(s *domain.InviteScope) { s.Site = nil }, guests("a@x.example"), domain.ENOTFOUND},
 		{"plain user", func(s *domain.InviteScope) { s.Caller.OrgAdmin = false }, guests("a@x.example"), domain.EFORBIDDEN},
-		{"unknown group", func(*domain.InviteScope) {}, domain.InviteInput{Emails: []string{"a@x.example"}, Groups: []string{"nope"}}, domain.EINVALID},
+		{"unknown group", func(*domain.InviteScope) {}, domain.InviteInput{Emails: []string{"a@x.example"}, Groups: []string{"nope"}}, domain.ENOTFOUND},
 		{"all or nothing with a member", func(s *domain.InviteScope) { s.Accounts["b@x.example"] = domain.ExistingAccount{AccountID: "b"} },
 			domain.InviteInput{Emails: []string{"a@x.example", "b@x.example"}, Products: map[string]domain.ProductInput{"confluence": {Role: "guest"}}, AllOrNothing: true}, domain.EREFUSED},
 	}
