@@ -12,9 +12,11 @@ import (
 
 // TestNameSchemasSayWhatIsRefused: every name the API accepts (a group's,
 // a space's, an API token's label, the groups an invite names) carries the
-// domain's NamePattern, so the document says which characters are refused,
-// and the pattern, as kin-openapi compiles it, refuses exactly the
-// domain's Invisible characters of the Basic Multilingual Plane.
+// domain's NamePattern and CheckName's lengths (minLength 1, maxLength its
+// max), so the document says which characters are refused; the pattern, as
+// kin-openapi compiles it, refuses exactly the domain's Invisible
+// characters of the Basic Multilingual Plane and the names that are only
+// spaces, as CheckName does.
 func TestNameSchemasSayWhatIsRefused(t *testing.T) {
 	doc, err := Load(context.Background())
 	if err != nil {
@@ -25,19 +27,27 @@ func TestNameSchemasSayWhatIsRefused(t *testing.T) {
 		return op.RequestBody.Value.Content["application/json"].Schema.Value
 	}
 	s := doc.Components.Schemas
-	names := map[string]*openapi3.Schema{
-		"GroupName":               s["GroupName"].Value,
-		"CreateSpaceRequest.name": s["CreateSpaceRequest"].Value.Properties["name"].Value,
-		"UpdateSpaceRequest.name": s["UpdateSpaceRequest"].Value.Properties["name"].Value,
-		"InviteRequest.groups[]":  s["InviteRequest"].Value.Properties["groups"].Value.Items.Value,
-		"createApiToken label":    body("/orgs/{orgId}/users/{accountId}/api-tokens", "POST").Properties["label"].Value,
-		"CreateGroupRequest.name": s["CreateGroupRequest"].Value.Properties["name"].Value,
-		"RenameGroupRequest.name": s["RenameGroupRequest"].Value.Properties["name"].Value,
+	// Each name with the most characters the server takes (as given).
+	names := map[string]struct {
+		schema *openapi3.Schema
+		max    int
+	}{
+		"GroupName":               {s["GroupName"].Value, domain.MaxGroupName},
+		"CreateSpaceRequest.name": {s["CreateSpaceRequest"].Value.Properties["name"].Value, domain.MaxSpaceName},
+		"UpdateSpaceRequest.name": {s["UpdateSpaceRequest"].Value.Properties["name"].Value, domain.MaxSpaceName},
+		"InviteRequest.groups[]":  {s["InviteRequest"].Value.Properties["groups"].Value.Items.Value, domain.MaxGroupName},
+		"createApiToken label":    {body("/orgs/{orgId}/users/{accountId}/api-tokens", "POST").Properties["label"].Value, domain.MaxAPITokenLabel},
+		"CreateGroupRequest.name": {s["CreateGroupRequest"].Value.Properties["name"].Value, domain.MaxGroupName},
+		"RenameGroupRequest.name": {s["RenameGroupRequest"].Value.Properties["name"].Value, domain.MaxGroupName},
 	}
 	want := domain.NamePattern()
-	for where, sc := range names {
+	for where, n := range names {
+		sc := n.schema
 		if sc.Pattern != want {
 			t.Errorf("%s: pattern %q, want %q", where, sc.Pattern, want)
+		}
+		if sc.MinLength != 1 || sc.MaxLength == nil || *sc.MaxLength != uint64(n.max) {
+			t.Errorf("%s: minLength %d, maxLength %v; want 1 and %d (CheckName's count, of the characters as given)", where, sc.MinLength, sc.MaxLength, n.max)
 		}
 	}
 	if p := s["InviteRequest"].Value.Properties["message"].Value.Pattern; p != "" {
@@ -52,6 +62,14 @@ func TestNameSchemasSayWhatIsRefused(t *testing.T) {
 		}
 		if re.MatchString("a"+string(r)+"b") == domain.Invisible(r) {
 			t.Errorf("U+%04X: the pattern and domain.Invisible disagree", r)
+		}
+		// Alone, between spaces, or only spaces around: the pattern takes
+		// what CheckName takes (a space alone is a blank name, refused).
+		for _, name := range []string{string(r), " " + string(r) + "\u3000", string(r) + string(r), "\u00a0" + string(r)} {
+			_, err := domain.CheckName("name", name, 10)
+			if re.MatchString(name) != (err == nil) {
+				t.Errorf("%+q: the pattern matches %v, CheckName says %v", name, re.MatchString(name), err)
+			}
 		}
 	}
 	if !re.MatchString("Partners — Ünïcödé 名前 ❤") || re.MatchString("adm\u202enimda") {

@@ -89,8 +89,8 @@ func (s *Service) Create(ctx context.Context, c domain.Caller, orgID, accountID,
 	if days != nil {
 		d = *days
 	}
-	label = strings.TrimSpace(label)
 	bad := domain.ValidateAPIToken(label, d)
+	label = strings.TrimSpace(label)
 	if days != nil && *days == 0 {
 		if bad == nil {
 			bad = map[string]string{}

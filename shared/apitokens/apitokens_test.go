@@ -192,7 +192,8 @@ func TestIDsCheckedBeforeReading(t *testing.T) {
 	}
 }
 
-// TestCreateValidation: the label (trimmed) is 1 to 100 characters and the
+// TestCreateValidation: the label is 1 to 100 characters as given, one of
+// them not a space (the OpenAPI document's maxLength and pattern), and the
 // lifetime 1 to 365 days, each bad field named, before anything is read.
 func TestCreateValidation(t *testing.T) {
 	cases := []struct {
@@ -204,6 +205,8 @@ func TestCreateValidation(t *testing.T) {
 		{"empty label", "", nil, []string{"label"}},
 		{"blank label", "   ", nil, []string{"label"}},
 		{"label of 101 characters", strings.Repeat("é", 101), nil, []string{"label"}},
+		{"label of 100 characters and a space", strings.Repeat("é", 100) + " ", nil, []string{"label"}},
+		{"label of no-break spaces", "\u00a0\u3000", nil, []string{"label"}},
 		{"zero days", "CI", ptr(0), []string{"expiresInDays"}},
 		{"negative days", "CI", ptr(-1), []string{"expiresInDays"}},
 		{"366 days", "CI", ptr(366), []string{"expiresInDays"}},

@@ -69,10 +69,11 @@ func ValidAPITokenShape(s string) bool {
 // default); the map names each bad field.
 func ValidateAPIToken(label string, days int) map[string]string {
 	bad := map[string]string{}
-	if l := len([]rune(strings.TrimSpace(label))); l == 0 || l > MaxAPITokenLabel {
-		bad["label"] = "is required: 1 to 100 characters"
-	} else if why := InvisibleIn(label); why != "" {
-		bad["label"] = why
+	if _, err := CheckName("label", label, MaxAPITokenLabel); err != nil {
+		bad["label"] = "1 to 100 characters, at least one not a space, none invisible, control or direction-changing"
+		if e, ok := err.(*Error); ok {
+			bad["label"] = e.Fields["label"]
+		}
 	}
 	if days < 0 || days > MaxAPITokenDays {
 		bad["expiresInDays"] = "from 1 to 365 days"

@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +157,17 @@ func TestValidateInviteShape(t *testing.T) {
 	inv, err = ValidateInvite(InviteInput{Emails: emails(1), Groups: []string{"partners", "partners"}})
 	if err != nil || len(inv.Groups) != 1 {
 		t.Errorf("groups only: %v %v", inv.Groups, err)
+	}
+	// The groups an invite names are names as CheckName and the document
+	// count them: characters as given, not bytes, one of them not a space.
+	long := strings.Repeat("é", MaxGroupName)
+	if inv, err := ValidateInvite(InviteInput{Emails: emails(1), Groups: []string{" Partners ", long}}); err != nil || !slices.Equal(inv.Groups, []string{"Partners", long}) {
+		t.Errorf("groups of 128 characters (256 bytes): %q %v", inv.Groups, err)
+	}
+	for _, g := range []string{" " + strings.Repeat("n", MaxGroupName), "\u3000\u00a0", "Partners\n"} {
+		if _, err := ValidateInvite(InviteInput{Emails: emails(1), Groups: []string{g}}); ErrorCode(err) != EINVALID {
+			t.Errorf("group %+q: %v, want EINVALID", g, err)
+		}
 	}
 }
 

@@ -149,10 +149,10 @@ func ValidateInvite(in InviteInput) (Invite, error) {
 	if len(in.Groups) > MaxGroupsPerInvite {
 		fields["groups"] = fmt.Sprintf("at most %d groups", MaxGroupsPerInvite)
 	}
-	for _, g := range in.Groups {
-		g = strings.TrimSpace(g)
-		if g == "" || len(g) > 128 || strings.ContainsFunc(g, Invisible) {
-			fields["groups"] = "group names are 1 to 128 characters, none invisible, control or direction-changing"
+	for _, name := range in.Groups {
+		g, err := CheckName("groups", name, MaxGroupName)
+		if err != nil {
+			fields["groups"] = "group names are 1 to 128 characters, at least one not a space, none invisible, control or direction-changing"
 			break
 		}
 		if !slices.Contains(inv.Groups, g) {

@@ -37,10 +37,14 @@ func Invisible(r rune) bool {
 	return r >= '\u180B' && r <= '\u180F'
 }
 
-// CheckName trims a display name (a group's, a space's, an API token's
-// label, …) and checks it: valid UTF-8, 1 to max characters, nothing
-// Invisible. It returns the trimmed name, or an EINVALID error on field
-// that says which character was refused and where.
+// CheckName checks a display name (a group's, a space's, an API token's
+// label, …) and trims it: valid UTF-8, 1 to max characters as given, at
+// least one of them neither a space nor Invisible, and nothing Invisible.
+// The spaces it trims from both ends are those of unicode.IsSpace; the
+// count is of the characters as given (as JSON Schema's maxLength counts
+// them), so a name the document allows is never refused for its length and
+// one it refuses never passes. It returns the trimmed name, or an EINVALID
+// error on field that says which character was refused and where.
 func CheckName(field, name string, max int) (string, error) {
 	if !utf8.ValidString(name) {
 		return "", fieldError(field, "must be valid UTF-8")
@@ -49,10 +53,10 @@ func CheckName(field, name string, max int) (string, error) {
 	if n == "" {
 		return "", fieldError(field, "is required")
 	}
-	if why := InvisibleIn(n); why != "" {
+	if why := InvisibleIn(name); why != "" {
 		return "", fieldError(field, why)
 	}
-	if c := utf8.RuneCountInString(n); c > max {
+	if c := utf8.RuneCountInString(name); c > max {
 		return "", fieldError(field, fmt.Sprintf("at most %d characters, got %d", max, c))
 	}
 	return n, nil
@@ -72,21 +76,34 @@ func InvisibleIn(s string) string {
 }
 
 // NamePattern is the regular expression that every name the API accepts
-// matches, as the OpenAPI document states it: no Invisible character of the
-// Basic Multilingual Plane, each written \uXXXX, the one notation that
-// ECMA-262 (the document's dialect), Python's re and kin-openapi all read
-// (the few Invisible characters beyond, the tags and some musical and
-// Egyptian format controls, are refused all the same and named in the
-// document's description).
+// matches (CheckName), as the OpenAPI document states it: no Invisible
+// character of the Basic Multilingual Plane, and at least one character
+// that is not a space CheckName trims. It is written without lookahead
+// (Go's regexp, which kin-openapi uses, has none) and without \s (which
+// means other characters in ECMA-262, Python and Go): leading spaces, one
+// character neither space nor Invisible, then anything not Invisible, each
+// character written \uXXXX, the one notation that ECMA-262 (the document's
+// dialect), Python's re and kin-openapi all read. The few Invisible
+// characters beyond the Basic Multilingual Plane (the tags, some musical
+// and Egyptian format controls) are refused all the same and named in the
+// document's description.
 func NamePattern() string {
+	spaces := charClass(func(r rune) bool { return unicode.IsSpace(r) && !Invisible(r) })
+	invisible := charClass(Invisible)
+	return "^[" + spaces + "]*[^" + invisible + spaces + "][^" + invisible + "]*$"
+}
+
+// charClass writes the characters of the Basic Multilingual Plane for which
+// in holds as the ranges of a regular expression's character class, each
+// character as \uXXXX.
+func charClass(in func(rune) bool) string {
 	var b strings.Builder
-	b.WriteString("^[^")
 	for r := rune(0); r <= 0xFFFF; r++ {
-		if !Invisible(r) {
+		if !in(r) {
 			continue
 		}
 		end := r
-		for end+1 <= 0xFFFF && Invisible(end+1) {
+		for end+1 <= 0xFFFF && in(end+1) {
 			end++
 		}
 		fmt.Fprintf(&b, "\\u%04X", r)
@@ -95,7 +112,6 @@ func NamePattern() string {
 		}
 		r = end
 	}
-	b.WriteString("]*$")
 	return b.String()
 }
 

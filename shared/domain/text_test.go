@@ -43,6 +43,13 @@ func TestCheckName(t *testing.T) {
 		{"", "is required"},
 		{"   ", "is required"},
 		{strings.Repeat("n", 11), "at most 10 characters, got 11"},
+		// As the document's maxLength: the characters as given, spaces too.
+		{" " + strings.Repeat("n", 10), "at most 10 characters, got 11"},
+		{"\u00a0\u3000\u2003", "is required"},
+		// Invisible at either end is refused, not trimmed away (the
+		// document's pattern refuses it anywhere).
+		{"Partners\n", "U+000A at character 9"},
+		{"\tPartners", "U+0009 at character 1"},
 		{"bad\xffutf8", "valid UTF-8"},
 	} {
 		_, err := CheckName("name", c.in, 10)
