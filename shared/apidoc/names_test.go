@@ -3,6 +3,7 @@ package apidoc
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -50,8 +51,33 @@ func TestNameSchemasSayWhatIsRefused(t *testing.T) {
 			t.Errorf("%s: minLength %d, maxLength %v; want 1 and %d (CheckName's count, of the characters as given)", where, sc.MinLength, sc.MaxLength, n.max)
 		}
 	}
-	if p := s["InviteRequest"].Value.Properties["message"].Value.Pattern; p != "" {
-		t.Errorf("the message is free text (neutralised when shown), yet has a pattern %q", p)
+	// The personal message is free text (neutralised when shown): its
+	// pattern refuses control characters only, as ValidateInvite does,
+	// and its maxLength counts the characters as given.
+	msg := s["InviteRequest"].Value.Properties["message"].Value
+	if msg.Pattern != domain.MessagePattern() || msg.MaxLength == nil || *msg.MaxLength != domain.MaxMessageLength {
+		t.Errorf("message: pattern %q, maxLength %v; want %q and %d", msg.Pattern, msg.MaxLength, domain.MessagePattern(), domain.MaxMessageLength)
+	}
+	msgRE := regexp.MustCompile(regexp.MustCompile(`\\u([0-9A-F]{4})`).ReplaceAllString(msg.Pattern, `\x{$1}`))
+	guest := map[string]domain.ProductInput{"confluence": {Role: "guest"}}
+	for r := rune(0); r <= 0xFFFF; r++ {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		for _, m := range []string{string(r), "Hi" + string(r) + "there"} {
+			_, err := domain.ValidateInvite(domain.InviteInput{Emails: []string{"a@b.example"}, Products: guest, Message: m})
+			if msgRE.MatchString(m) != (err == nil) {
+				t.Errorf("message %+q: the pattern matches %v, the server says %v", m, msgRE.MatchString(m), err)
+			}
+		}
+	}
+	for _, m := range []string{strings.Repeat("x", domain.MaxMessageLength) + " ", strings.Repeat("\r\n", domain.MaxMessageLength/2+1)} {
+		if _, err := domain.ValidateInvite(domain.InviteInput{Emails: []string{"a@b.example"}, Products: guest, Message: m}); err == nil {
+			t.Errorf("a message of %d characters (over the document's maxLength) is accepted", len([]rune(m)))
+		}
+	}
+	if _, err := domain.ValidateInvite(domain.InviteInput{Emails: []string{"a@b.example"}, Products: guest, Message: strings.Repeat("é", domain.MaxMessageLength)}); err != nil {
+		t.Errorf("a message of %d characters: %v", domain.MaxMessageLength, err)
 	}
 	// The pattern as a validator reads it (kin-openapi turns \uXXXX into
 	// \x{XXXX} for Go's regexp).

@@ -343,6 +343,9 @@ func TestIdempotentRetry(t *testing.T) {
 	})
 }
 
+// TestBadInputChangesNothing: a bad request is a problem (400, 413, 415,
+// 404 for an unknown group) and a request whose addresses are all invalid
+// is answered per address (200); neither changes the site or sends mail.
 func TestBadInputChangesNothing(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		admin := e.token(t, demo.AdminID)
@@ -358,8 +361,6 @@ func TestBadInputChangesNothing(t *testing.T) {
 		}{
 			{"zero addresses", guestBody(""), "", 400},
 			{"eleven addresses", guestBody("", many...), "", 400},
-			{"all malformed", guestBody("", "not-an-address", "a@b"), "", 400},
-			{"CR/LF in the only address", guestBody("", "x@agency.example\r\nBcc: y@agency.example"), "", 400},
 			{"unknown field", `{"emails":["` + unique("u") + `"],"products":{"confluence":{"role":"guest"}},"admin":true}`, "", 400},
 			{"guest on jira", `{"emails":["` + unique("j") + `"],"products":{"jira":{"role":"guest"}}}`, "", 400},
 			{"not JSON", `{"emails":`, "", 400},
@@ -387,6 +388,30 @@ func TestBadInputChangesNothing(t *testing.T) {
 			if p["type"] == nil || p["title"] == nil || p["status"] != float64(c.status) || p["detail"] == "" {
 				t.Errorf("%s: problem = %v", c.name, p)
 			}
+		}
+		// Bad addresses are not a bad request (§3): each says it is
+		// invalid, in a 200 like any other answer, and nothing happens.
+		for name, body := range map[string]string{
+			"all malformed":             guestBody("", "not-an-address", "a@b", ""),
+			"CR/LF in the only address": guestBody("", "x@agency.example\r\nBcc: y@agency.example"),
+		} {
+			r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, body)
+			if r.status != 200 {
+				t.Errorf("%s: status %d, want 200: %s", name, r.status, r.body)
+				continue
+			}
+			res := results(t, r)
+			for _, a := range res {
+				if a["status"] != "invalid" || a["reason"] == "" || a["invitationId"] != nil {
+					t.Errorf("%s: result %v, want invalid with a reason", name, a)
+				}
+			}
+			if sum := r.json(t)["summary"].(map[string]any); len(res) == 0 || sum["invalid"] != float64(len(res)) || sum["invited"] != 0.0 || sum["emailsSent"] != 0.0 {
+				t.Errorf("%s: %d results, summary %v", name, len(res), sum)
+			}
+		}
+		if n := len(e.mailTo(t, "x@agency.example")) + len(e.mailTo(t, "y@agency.example")); n != 0 {
+			t.Errorf("an invalid address got %d emails", n)
 		}
 		if after := e.site(t); after != before {
 			t.Errorf("bad input changed the site: %+v -> %+v", before, after)

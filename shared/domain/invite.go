@@ -195,24 +195,23 @@ func ValidateInvite(in InviteInput) (Invite, error) {
 }
 
 // cleanMessage normalises line endings of the personal message and refuses
-// other control characters. The message is data: renderers escape it, and it
-// never reaches a mail header.
+// other control characters (MessagePattern) and more than MaxMessageLength
+// characters as given (the document's maxLength). The message is data:
+// renderers escape it, and it never reaches a mail header.
 func cleanMessage(s string) (string, string) {
 	if !utf8.ValidString(s) {
 		return "", "must be valid UTF-8"
 	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	s = strings.TrimSpace(s)
-	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return "", "must not contain control characters other than line breaks and tabs"
-		}
-	}
 	if n := utf8.RuneCountInString(s); n > MaxMessageLength {
 		return "", fmt.Sprintf("at most %d characters, got %d", MaxMessageLength, n)
 	}
-	return s, ""
+	// Checked as given: a control character is refused at either end too.
+	if strings.ContainsFunc(s, messageControl) {
+		return "", "must not contain control characters other than line breaks and tabs"
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.TrimSpace(s), ""
 }
 
 // Pending returns the indexes of invitees still to be decided.
@@ -295,4 +294,18 @@ func UserLimitError(site Site, wantUsers int64) *Error {
 			Count(b.UserLimit, "user", "users"), Count(b.PaidUsers, "paid user", "paid users"), Count(b.Guests, "guest", "guests"), wantUsers, Agree(wantUsers, "was", "were")),
 		Extra: map[string]any{"userLimit": b.UserLimit, "paidUsers": b.PaidUsers, "guests": b.Guests, "freeUserSlots": b.FreeUserSlots, "requested": wantUsers},
 	}
+}
+
+// messageControl reports a control character the personal message refuses:
+// every one but the line feed, the carriage return (line breaks become line
+// feeds) and the tab.
+func messageControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+}
+
+// MessagePattern is the regular expression of the personal messages the
+// API accepts, as the OpenAPI document states it: no control character
+// but line breaks and tabs (messageControl), each written \uXXXX.
+func MessagePattern() string {
+	return "^[^" + charClass(messageControl) + "]*$"
 }

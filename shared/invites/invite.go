@@ -72,7 +72,8 @@ type Result struct {
 
 // Invite invites the request's addresses to a site. A structural error, an
 // unknown org or site, or a caller without the power returns an error and
-// changes nothing. Otherwise each address gets its own outcome; with
+// changes nothing. Otherwise each address gets its own outcome (§3), even
+// when none is valid (then nothing is written or sent); with
 // AllOrNothing, one refused address refuses them all (EREFUSED, ELIMIT or EUSERLIMIT, with
 // the per-address results in the error's Extra).
 //
@@ -84,10 +85,6 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 	inv, err := domain.ValidateInvite(in)
 	if err != nil {
 		return Result{}, err
-	}
-	if len(inv.Pending()) == 0 {
-		return Result{}, &domain.Error{Code: domain.EINVALID, Message: "No address in the request is valid; nothing was invited.",
-			Fields: map[string]string{"emails": "no valid address"}, Extra: map[string]any{"results": results(inv, nil)}}
 	}
 	if !domain.ValidSlug(orgID) || !domain.ValidSlug(siteID) || !domain.ValidAccountID(c.AccountID) {
 		return Result{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
@@ -135,6 +132,13 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 	pending := inv.Pending()
 	if inv.AllOrNothing && len(pending) != len(inv.Invitees) {
 		return Result{}, refuse(inv, domain.Errorf(domain.EREFUSED, "Nothing was invited: the request asks for all or nothing and some addresses cannot be invited."))
+	}
+	if len(pending) == 0 {
+		// No address to invite (each is invalid, repeated, a member or
+		// invited already): each says so, and nothing is written or sent.
+		res := Result{Kind: grant.Kind, Warnings: grant.Warnings(), Billing: sc.Site.Billing()}
+		res.Results, res.Summary = results(inv, nil), summary(inv, nil)
+		return res, nil
 	}
 	batch := make([]domain.NewInvitation, len(pending))
 	tokens := make([]string, len(pending))

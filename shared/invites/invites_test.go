@@ -133,6 +133,13 @@ func TestInviteRefusesBeforeWriting(t *testing.T) {
 		{"unknown group", func(*domain.InviteScope) {}, domain.InviteInput{Emails: []string{"a@x.example"}, Groups: []string{"nope"}}, domain.ENOTFOUND},
 		{"all or nothing with a member", func(s *domain.InviteScope) { s.Accounts["b@x.example"] = domain.ExistingAccount{AccountID: "b"} },
 			domain.InviteInput{Emails: []string{"a@x.example", "b@x.example"}, Products: map[string]domain.ProductInput{"confluence": {Role: "guest"}}, AllOrNothing: true}, domain.EREFUSED},
+		// No valid address is answered per address, but only to those who
+		// may invite here, and all or nothing still refuses.
+		{"no valid address, plain user", func(s *domain.InviteScope) { s.Caller.OrgAdmin = false }, guests(""), domain.EFORBIDDEN},
+		{"no valid address, unknown org", func(s *domain.InviteScope) { s.Org = nil }, guests("nope"), domain.ENOTFOUND},
+		{"no valid address, unknown group", func(*domain.InviteScope) {}, domain.InviteInput{Emails: []string{""}, Groups: []string{"nope"}}, domain.ENOTFOUND},
+		{"no valid address, all or nothing", func(*domain.InviteScope) {},
+			domain.InviteInput{Emails: []string{""}, Products: map[string]domain.ProductInput{"confluence": {Role: "guest"}}, AllOrNothing: true}, domain.EREFUSED},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -146,6 +153,34 @@ func TestInviteRefusesBeforeWriting(t *testing.T) {
 				t.Errorf("err = %v, want %s", err, c.code)
 			}
 		})
+	}
+}
+
+// TestInviteNoValidAddress: a request whose addresses are all invalid
+// (§3: per address the response says what happened, invalid included) is
+// answered per address like any other, after the one read that checks the
+// caller's power; nothing is written and no email is sent (the fakes fail
+// the test on a write or a send).
+func TestInviteNoValidAddress(t *testing.T) {
+	var asked []string
+	st := &fakeStore{t: t, LoadInviteFn: func(_, _, _ string, _, emails []string) (domain.InviteScope, error) {
+		asked = emails
+		return scope(), nil
+	}}
+	res, err := inviter(st, nil).Invite(context.Background(), Caller{AccountID: "admin"}, "o", "s", guests("", "not-an-address", "x@y.example\r\nBcc: z@y.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 0 {
+		t.Errorf("read the guards of %q", asked)
+	}
+	if len(res.Results) != 3 || res.Summary != (Summary{Invalid: 3}) || res.Kind != domain.KindGuest || res.Billing != scope().Site.Billing() {
+		t.Errorf("result %+v", res)
+	}
+	for _, r := range res.Results {
+		if r.Status != domain.OutcomeInvalid || r.Reason == "" || r.InvitationID != "" {
+			t.Errorf("address %q: %+v", r.Email, r)
+		}
 	}
 }
 

@@ -121,7 +121,7 @@ export async function render(el, ctx) {
     try {
       res = await call("POST", path("orgs", org, "sites", site, "invitations"), { body, idempotencyKey: key });
     } catch (e) {
-      // A request with no valid address answers each address's result in the problem.
+      // An all-or-nothing refusal answers each address's result in the problem.
       if (e.problem && Array.isArray(e.problem.results)) fill(results, resultTable(e.problem.results));
       throw e;
     }
