@@ -27,10 +27,19 @@ func TestDocumentAgreesWithTemplate(t *testing.T) {
 		documented[o.Method+" "+o.Path] = o
 	}
 	routes := map[string]samtemplate.Route{}
+	var anyRoutes []samtemplate.Route
 	for _, r := range tpl.Routes() {
 		if r.Method == "OPTIONS" {
 			// CORS preflights, on every path (samtemplate's
 			// TestRepoTemplateCORS): described once, in info.
+			continue
+		}
+		if r.Method == "ANY" {
+			// The other methods of a path the document has (OpenAPI has
+			// no ANY): its own function answers them 405 with Allow
+			// (httpapi's TestPagesAnswerOtherMethods405), with the same
+			// authorisation as the path's operations.
+			anyRoutes = append(anyRoutes, r)
 			continue
 		}
 		routes[r.Method+" "+r.Path] = r
@@ -47,6 +56,21 @@ func TestDocumentAgreesWithTemplate(t *testing.T) {
 	for k := range documented {
 		if _, ok := routes[k]; !ok {
 			t.Errorf("openapi.yaml documents %s, which template.yaml does not route", k)
+		}
+	}
+	for _, r := range anyRoutes {
+		n := 0
+		for _, o := range documented {
+			if o.Path != r.Path {
+				continue
+			}
+			n++
+			if o.FunctionID != r.FunctionID || o.Public != r.Public {
+				t.Errorf("ANY %s: function %s public %v, but %s %s is %s public %v", r.Path, r.FunctionID, r.Public, o.Method, o.Path, o.FunctionID, o.Public)
+			}
+		}
+		if n == 0 {
+			t.Errorf("ANY %s: the document has no operation on the path", r.Path)
 		}
 	}
 	if len(routes) == 0 {

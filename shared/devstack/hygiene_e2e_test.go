@@ -105,8 +105,8 @@ func repeatedQuery(t *testing.T, e *env) {
 	e.calls.Reset()
 	n := 0
 	for _, rt := range e.Routes {
-		if rt.Method == http.MethodOptions {
-			continue
+		if rt.Method == http.MethodOptions || rt.Method == "ANY" {
+			continue // preflights; the public pages' other methods, a 405 that reads nothing
 		}
 		tok := admin
 		switch {

@@ -46,7 +46,19 @@ func (h AcceptHandler) Handle(ctx context.Context, req events.APIGatewayProxyReq
 		}
 		return page(http.StatusOK, pageData{Kind: "accepted", View: v}), nil
 	}
-	return page(http.StatusMethodNotAllowed, pageData{Kind: "error", Title: "Method not allowed", Message: "Open the link from your invitation email."}), nil
+	return notAllowed(page(http.StatusMethodNotAllowed, pageData{Kind: "error", Title: "Method not allowed", Message: "Open the link from your invitation email."})), nil
+}
+
+// PageMethods are the methods the guest pages (accept, verification)
+// answer, as a 405's Allow header lists them (RFC 9110): template.yaml
+// routes every other method of their paths to the page's function (ANY),
+// which answers 405 with them.
+const PageMethods = "GET, HEAD, POST"
+
+// notAllowed is a page's 405: with Allow.
+func notAllowed(r events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
+	r.Headers["Allow"] = PageMethods
+	return r
 }
 
 func formToken(req events.APIGatewayProxyRequest) (string, error) {

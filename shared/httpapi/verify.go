@@ -93,7 +93,7 @@ func (h VerifyHandler) Handle(ctx context.Context, req events.APIGatewayProxyReq
 		}
 		return h.errorPage(ctx, domain.Errorf(domain.EINVALID, "Use the buttons on the verification page."), req, verify.View{OrgID: orgID}, "start"), nil
 	}
-	return verifyPage(http.StatusMethodNotAllowed, verifyData{Kind: "error", Title: "Method not allowed", Message: "Open the verification page from your email."}, 0), nil
+	return notAllowed(verifyPage(http.StatusMethodNotAllowed, verifyData{Kind: "error", Title: "Method not allowed", Message: "Open the verification page from your email."}, 0)), nil
 }
 
 func readForm(req events.APIGatewayProxyRequest) (url.Values, error) {

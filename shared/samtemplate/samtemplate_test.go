@@ -83,8 +83,16 @@ func TestRepoTemplateRoutes(t *testing.T) {
 	if !ok || r.FunctionID != "InviteGuestsFunction" || !reflect.DeepEqual(params, map[string]string{"orgId": "o1", "siteId": "s1"}) {
 		t.Errorf("Match invite = %+v %v %v", r, params, ok)
 	}
-	if _, _, ok := Match(routes, "DELETE", "/invitations/accept"); ok {
-		t.Error("DELETE /invitations/accept matched")
+	// Other methods of a public page go to its function (ANY), which
+	// answers 405 with Allow; a guarded path's are API Gateway's 403.
+	if r, _, ok := Match(routes, "DELETE", "/invitations/accept"); !ok || r.Method != "ANY" || r.FunctionID != "AcceptInvitationFunction" || !r.Public {
+		t.Errorf("DELETE /invitations/accept matched %+v %v, want the accept function's ANY route", r, ok)
+	}
+	if r, _, ok := Match(routes, "GET", "/invitations/accept"); !ok || r.Method != "GET" {
+		t.Errorf("GET /invitations/accept matched %+v %v, want its GET route before ANY", r, ok)
+	}
+	if _, _, ok := Match(routes, "DELETE", "/orgs/o1/sites/s1/invitations"); ok {
+		t.Error("DELETE /orgs/o1/sites/s1/invitations matched")
 	}
 	if got := MatchPath(routes, "/invitations/accept/"); len(got) < 2 {
 		t.Errorf("MatchPath(/invitations/accept/) = %+v, want GET and POST", got)
