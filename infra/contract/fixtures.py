@@ -54,7 +54,9 @@ def main():
     out = {
         "CONTRACT_ADMIN_TOKEN": admin,
         "CONTRACT_SELF_TOKEN": token("sub=alice-14west"),
-        "CONTRACT_PRODUCT_TOKEN": token("product=confluence"),
+        # Product tokens are bound to their product and orgs: this one may
+        # ask about the demo org's Confluence (elsewhere decisions are 404s).
+        "CONTRACT_PRODUCT_TOKEN": token("product=confluence&org=14west"),
     }
     _, inv = call("POST", "/orgs/14west/sites/wiki/invitations", admin,
                   {"emails": ["fuzz-invitee@agency.example"], "products": {"confluence": {"role": "guest"}}})

@@ -8,6 +8,14 @@ They keep generated requests meaningful without hiding any check:
   negative cursors are kept. The stateful phase follows real `next` values
   through the document's NextPage links (the lists without filters: groups,
   members, spaces, a space's guests, API tokens).
+- What an operation deletes is a fixture made for it (fixtures.py: an API
+  token to revoke, a group to delete), given here rather than in
+  schemathesis.toml, and only outside the stateful phase: there a link
+  (createApiToken's or createGroup's answer) names what was just made, and
+  a configured value would replace the link's, so that the 404 of the
+  fixture already deleted would read as "the resource just created is not
+  found" (ensure_resource_availability counts a configured value as the
+  link's).
 - An Idempotency-Key names one request. Random keys repeat across cases
   ("0" is a favourite), and a key reused for another request is rightly a
   422, so a positive case gets a fresh key of the documented shape; the
@@ -20,12 +28,14 @@ bug), which schemathesis reports as a run error of whichever operation drew
 it. Only the description is lost: the lambda is described as unknown.
 """
 
+import os
 import uuid
 
 import schemathesis
 from hypothesis.internal import lambda_sources
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
+from schemathesis.generation.meta import TestPhase
 
 
 _describe = lambda_sources._lambda_description
@@ -61,8 +71,19 @@ def after_call(context, case, response):
         _given.add(body["next"])
 
 
+# operationId: (path parameter, fixture variable) of what it deletes.
+_DOOMED = {
+    "revokeApiToken": ("tokenId", "CONTRACT_API_TOKEN_ID"),
+    "deleteGroup": ("groupId", "CONTRACT_DOOMED_GROUP"),
+}
+
+
 @schemathesis.hook
 def map_case(context, case):
+    doomed = _DOOMED.get(case.operation.definition.raw.get("operationId"))
+    if (doomed and case.meta and case.meta.phase.name != TestPhase.STATEFUL
+            and case.path_parameters and _positive(case, ParameterLocation.PATH)):
+        case.path_parameters[doomed[0]] = os.environ[doomed[1]]
     cursor = case.query.get("cursor") if case.query else None
     if isinstance(cursor, str) and cursor not in _given and _positive(case, ParameterLocation.QUERY):
         del case.query["cursor"]
