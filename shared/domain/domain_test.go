@@ -338,3 +338,27 @@ func TestSpaceIsAGuestsAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRole: a role is one of the document's names, exactly; a missing
+// (empty) or padded role is not none but no role (a 400 where the document
+// requires one). Only an invite's product role is optional (none when
+// absent), which ValidateInvite decides.
+func TestParseRole(t *testing.T) {
+	for _, s := range []string{"none", "guest", "user", "admin"} {
+		if r, ok := ParseRole(s); !ok || string(r) != s {
+			t.Errorf("ParseRole(%q) = %q, %v", s, r, ok)
+		}
+	}
+	for _, s := range []string{"", " guest", "user ", "Admin", "owner"} {
+		if r, ok := ParseRole(s); ok {
+			t.Errorf("ParseRole(%q) = %q, want no role", s, r)
+		}
+	}
+	inv, err := ValidateInvite(InviteInput{Emails: emails(1), Groups: []string{"partners"}, Products: map[string]ProductInput{"confluence": {}}})
+	if err != nil || len(inv.Roles) != 0 {
+		t.Errorf("an invite's product without a role: %v %v, want none", inv.Roles, err)
+	}
+	if _, err := ValidateInvite(InviteInput{Emails: emails(1), Products: map[string]ProductInput{"confluence": {Role: " guest"}}}); ErrorCode(err) != EINVALID {
+		t.Errorf("an invite's padded role: %v, want EINVALID", err)
+	}
+}

@@ -133,7 +133,11 @@ func ValidateInvite(in InviteInput) (Invite, error) {
 			fields["products."+name] = "unknown product; known: confluence, jira, jira-service-management"
 			continue
 		}
-		r, ok := ParseRole(in.Products[name].Role)
+		role := in.Products[name].Role
+		if role == "" {
+			role = string(RoleNone) // a product's role is optional: none
+		}
+		r, ok := ParseRole(role)
 		if !ok || r == RoleAdmin {
 			fields["products."+name+".role"] = "role must be guest, user or none"
 			continue

@@ -1,7 +1,5 @@
 package domain
 
-import "strings"
-
 // Product is a product on a site.
 type Product string
 
@@ -48,17 +46,14 @@ func (r Role) rank() int {
 	return 0
 }
 
-// ParseRole validates a role name; the empty string means none.
+// ParseRole validates a role name as the API writes it: none, guest,
+// user or admin, exactly (the OpenAPI document's enums). The empty string
+// and a name with spaces around are not roles: a role the document
+// requires and that is missing is a 400, not none.
 func ParseRole(s string) (Role, bool) {
-	switch Role(strings.TrimSpace(s)) {
-	case "", RoleNone:
-		return RoleNone, true
-	case RoleGuest:
-		return RoleGuest, true
-	case RoleUser:
-		return RoleUser, true
-	case RoleAdmin:
-		return RoleAdmin, true
+	switch r := Role(s); r {
+	case RoleNone, RoleGuest, RoleUser, RoleAdmin:
+		return r, true
 	}
 	return "", false
 }
