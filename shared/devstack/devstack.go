@@ -100,7 +100,7 @@ type Options struct {
 	// jobs and the exports queue), as DynamoAPIOptions wrap the DynamoDB
 	// client's calls: tests count or fail sends with it.
 	WrapQueue func(queue.Sender) queue.Sender
-	Log           *slog.Logger
+	Log       *slog.Logger
 	// RequestLog, if set, gets one short line per request (method, path,
 	// status, duration).
 	RequestLog io.Writer

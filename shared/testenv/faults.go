@@ -65,6 +65,7 @@ type Faults struct {
 	mode  FaultMode
 	calls []string
 	fired *InjectedFault
+	op    string // ArmOp's operation
 }
 
 // Arm starts counting from zero and fails call k (from 1) in mode; k = 0
@@ -72,7 +73,16 @@ type Faults struct {
 func (f *Faults) Arm(k int, mode FaultMode) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.armed, f.k, f.mode, f.calls, f.fired = true, k, mode, nil, nil
+	f.armed, f.k, f.mode, f.calls, f.fired, f.op = true, k, mode, nil, nil, ""
+}
+
+// ArmOp starts counting from zero and fails every call of op
+// ("service.Operation", e.g. "SES.SendEmail") in mode: a test's setup uses
+// it to leave state behind that only a failure makes (an undelivered email).
+func (f *Faults) ArmOp(op string, mode FaultMode) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.armed, f.k, f.mode, f.calls, f.fired, f.op = true, 0, mode, nil, nil, op
 }
 
 // Disarm stops counting and failing; the calls counted stay readable.
@@ -105,10 +115,10 @@ func (f *Faults) next(op string) *InjectedFault {
 		return nil
 	}
 	f.calls = append(f.calls, op)
-	if len(f.calls) != f.k {
+	if f.op != "" && op != f.op || f.op == "" && len(f.calls) != f.k {
 		return nil
 	}
-	f.fired = &InjectedFault{Call: f.k, Op: op, Mode: f.mode}
+	f.fired = &InjectedFault{Call: len(f.calls), Op: op, Mode: f.mode}
 	return f.fired
 }
 
