@@ -19,6 +19,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/devstack"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/sesmailer/mailbox"
+	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/store/storetest"
 	"github.com/guestaccess/guestaccess/shared/testenv"
 )
@@ -61,6 +62,8 @@ type faultEnv struct {
 	faults *testenv.Faults
 	vals   map[string]string
 	sent   *sentMail
+	// reader reads the table through a client of its own (uncounted).
+	reader *store.Store
 }
 
 // sentMail records every email SES accepted (the emails a person gets),
@@ -124,7 +127,8 @@ func startFaulty(t *testing.T, fl faultFlow) *faultEnv {
 			fl.opts(o)
 		}
 	})
-	return &faultEnv{env: e, faults: f, vals: map[string]string{}, sent: sent}
+	reader := store.New(testenv.DynamoDB(testenv.Moto(t), nil), e.Store.Table())
+	return &faultEnv{env: e, faults: f, vals: map[string]string{}, sent: sent, reader: reader}
 }
 
 // runFaultFlow runs fl clean once to count its calls N, then for every call
