@@ -139,6 +139,9 @@ func startFaulty(t *testing.T, fl faultFlow) *faultEnv {
 // invariants are checked over the whole table.
 func runFaultFlow(t *testing.T, fl faultFlow) {
 	t.Helper()
+	// The flows run side by side, each on its own stack: much of a case is
+	// waiting (queue delays, polls), and moto serves one request at a time.
+	t.Parallel()
 	e := startFaulty(t, fl)
 	if fl.once != nil {
 		fl.once(t, e)

@@ -364,9 +364,10 @@ var apiTokenCreateFlow = faultFlow{
 	},
 	done: func(t *testing.T, e *faultEnv, s *flowState) {
 		// One more; two when the create's answer was lost (after effect):
-		// the retry, its key released by the 500, makes a second token. The
-		// first one's secret reached no one (it is listed, counted, and
-		// revocable). A known at-least-once window, bounded here.
+		// the route takes no Idempotency-Key (a replay would have to keep
+		// the secret, and only its hash is stored), so the retry makes a
+		// second token. The first one's secret reached no one (it is
+		// listed, counted and revocable). The window, bounded here.
 		before, _ := strconv.Atoi(s.vals["before"])
 		if n := e.tokenCount(t); n < before+1 || n > before+2 {
 			t.Errorf("%d tokens, %d before: want one more (two after a lost answer)", n, before)
