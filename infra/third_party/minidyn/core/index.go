@@ -113,77 +113,67 @@ func (i *index) projectInclude(item map[string]*types.Item) map[string]*types.It
 }
 
 func (i *index) putData(key string, item map[string]*types.Item) error {
+	return i.reindex(key, item)
+}
+
+func (i *index) updateData(key string, item, _ map[string]*types.Item) error {
+	return i.reindex(key, item)
+}
+
+// reindex makes the index hold exactly the entry item gives the primary key
+// (none when item lacks the index's key attributes: the index is sparse).
+// sortedKeys and refs must always hold the same index keys, since a search
+// walks both in step.
+// PATCHED (PATCHES.md, 1): v0.8.2 kept the old entry when an item lost its
+// index keys, replaced an unrelated entry when an item gained them by
+// UpdateItem, and deleted by the item's current keys rather than the
+// indexed ones; each put the two lists out of step.
+func (i *index) reindex(key string, item map[string]*types.Item) error {
 	indexKey, err := i.keySchema.GetKey(i.Table.AttributesDef, item)
-	if err != nil || indexKey == "" {
+	if err != nil {
 		return err
 	}
 
 	old, exists := i.refs[key]
-
-	i.refs[key] = indexKey
-
-	if !exists {
-		i.sortedKeys = append(i.sortedKeys, indexKey)
-		sort.Strings(i.sortedKeys)
-
+	if exists && old == indexKey {
 		return nil
 	}
 
-	// On overwrite, reconcile sortedKeys so a changed index key does not leave
-	// a stale projection behind (and the new projection becomes searchable).
-	if old != indexKey {
-		pos := sort.SearchStrings(i.sortedKeys, old)
-		if pos >= len(i.sortedKeys) {
-			i.sortedKeys = append(i.sortedKeys, indexKey)
-		} else {
-			i.sortedKeys[pos] = indexKey
-		}
-
-		sort.Strings(i.sortedKeys)
+	if exists {
+		i.removeSorted(old)
+		delete(i.refs, key)
 	}
 
-	return nil
-}
-
-func (i *index) updateData(key string, item, oldItem map[string]*types.Item) error {
-	indexKey, err := i.keySchema.GetKey(i.Table.AttributesDef, item)
-	if err != nil || indexKey == "" {
-		return err
+	if indexKey == "" {
+		return nil
 	}
 
-	old := i.refs[key]
 	i.refs[key] = indexKey
-
-	if old != indexKey {
-		pos := sort.SearchStrings(i.sortedKeys, old)
-		if pos >= len(i.sortedKeys) {
-			i.sortedKeys = append(i.sortedKeys, indexKey)
-		} else {
-			i.sortedKeys[pos] = indexKey
-		}
-
-		sort.Strings(i.sortedKeys)
-	}
+	pos := sort.SearchStrings(i.sortedKeys, indexKey)
+	i.sortedKeys = append(i.sortedKeys, "")
+	copy(i.sortedKeys[pos+1:], i.sortedKeys[pos:])
+	i.sortedKeys[pos] = indexKey
 
 	return nil
 }
 
-func (i *index) delete(key string, item map[string]*types.Item) error {
-	delete(i.refs, key)
-
-	indexKey, err := i.keySchema.GetKey(i.Table.AttributesDef, item)
-	if err != nil || indexKey == "" {
-		return err
-	}
-
+// removeSorted removes one occurrence of indexKey from sortedKeys, if any.
+func (i *index) removeSorted(indexKey string) {
 	pos := sort.SearchStrings(i.sortedKeys, indexKey)
-	if pos == len(i.sortedKeys) {
-		return err
+	if pos == len(i.sortedKeys) || i.sortedKeys[pos] != indexKey {
+		return
 	}
 
-	copy(i.sortedKeys[pos:], i.sortedKeys[pos+1:])
-	i.sortedKeys[len(i.sortedKeys)-1] = ""
-	i.sortedKeys = i.sortedKeys[:len(i.sortedKeys)-1]
+	i.sortedKeys = append(i.sortedKeys[:pos], i.sortedKeys[pos+1:]...)
+}
+
+// delete drops the entry of the primary key: the one indexed, whatever the
+// deleted item's attributes say (PATCHES.md, 1).
+func (i *index) delete(key string, _ map[string]*types.Item) error {
+	if old, ok := i.refs[key]; ok {
+		i.removeSorted(old)
+		delete(i.refs, key)
+	}
 
 	return nil
 }

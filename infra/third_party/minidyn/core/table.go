@@ -549,21 +549,23 @@ func (t *Table) matchKey(input QueryInput, item map[string]*types.Item) (interpr
 		lastMatchExpressionType = interpreter.ExpressionTypeKey
 	}
 
-	if input.FilterExpression != "" {
-		if matched {
-			m, err := t.InterpreterMatch(interpreter.MatchInput{
-				TableName:      t.Name,
-				Expression:     input.FilterExpression,
-				ExpressionType: interpreter.ExpressionTypeFilter,
-				Item:           item,
-				Aliases:        input.Aliases,
-				Attributes:     input.ExpressionAttributeValues,
-			})
-			if err != nil {
-				return interpreter.ExpressionTypeFilter, false, err
-			}
-			matched = m
+	// PATCHED (PATCHES.md, 2): an item outside the key condition is not
+	// read, so it is not counted against Limit even when there is a filter;
+	// v0.8.2 counted every entry of the index once a filter was given, ended
+	// pages early and named other partitions' items as LastEvaluatedKey.
+	if input.FilterExpression != "" && matched {
+		m, err := t.InterpreterMatch(interpreter.MatchInput{
+			TableName:      t.Name,
+			Expression:     input.FilterExpression,
+			ExpressionType: interpreter.ExpressionTypeFilter,
+			Item:           item,
+			Aliases:        input.Aliases,
+			Attributes:     input.ExpressionAttributeValues,
+		})
+		if err != nil {
+			return interpreter.ExpressionTypeFilter, false, err
 		}
+		matched = m
 		lastMatchExpressionType = interpreter.ExpressionTypeFilter
 	}
 

@@ -216,5 +216,13 @@ func (li *Language) Update(input UpdateInput) error {
 
 	env.Apply(input.Item, aliases, attributes)
 
+	// PATCHED (PATCHES.md, 3): REMOVE of a top-level attribute takes it out
+	// of the environment, which Apply alone never reflected in the item.
+	for k := range item {
+		if !env.Has(k) {
+			delete(input.Item, k)
+		}
+	}
+
 	return nil
 }

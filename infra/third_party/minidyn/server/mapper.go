@@ -135,6 +135,11 @@ func mapTypesToDDBAttributeValue(it *types.Item) ddbtypes.AttributeValue {
 		}
 
 		return &ddbtypes.AttributeValueMemberM{Value: mv}
+	// PATCHED (PATCHES.md, 4): empty collections keep their type.
+	case it.M != nil:
+		return &ddbtypes.AttributeValueMemberM{Value: map[string]ddbtypes.AttributeValue{}}
+	case it.L != nil:
+		return &ddbtypes.AttributeValueMemberL{Value: []ddbtypes.AttributeValue{}}
 	default:
 		return &ddbtypes.AttributeValueMemberNULL{Value: true}
 	}

@@ -135,6 +135,14 @@ func (e *Environment) Remove(name string) {
 	}
 }
 
+// Has tells whether the environment holds the attribute name (not an
+// alias).
+func (e *Environment) Has(name string) bool {
+	_, ok := e.store[name]
+
+	return ok
+}
+
 // MarkToCompact adds the modified object to the list of objects that must be compact
 func (e *Environment) MarkToCompact(obj Object) {
 	e.toCompact = append(e.toCompact, obj)
