@@ -873,11 +873,37 @@ func (c *Client) TransactWriteItems(ctx context.Context, input *TransactWriteIte
 
 	n := len(input.TransactItems)
 
+	// PATCHED (PATCHES.md, 5): every item's condition is evaluated and each
+	// failed one named in the cancellation reasons, as DynamoDB does; v0.8.2
+	// stopped at the first and reported the others as None. The items of a
+	// transaction are distinct, so one's write cannot change another's
+	// condition; everything is rolled back at the end.
+	var cancelled *ddbtypes.TransactionCanceledException
+
 	for i, item := range input.TransactItems {
-		execErr = c.runTransactItem(i, n, item)
-		if execErr != nil {
+		err := c.runTransactItem(i, n, item)
+		if err == nil {
+			continue
+		}
+
+		var tce *ddbtypes.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			execErr = err
+
 			return nil, execErr
 		}
+
+		if cancelled == nil {
+			cancelled = tce
+		} else {
+			cancelled.CancellationReasons[i] = tce.CancellationReasons[i]
+		}
+	}
+
+	if cancelled != nil {
+		execErr = cancelled
+
+		return nil, execErr
 	}
 
 	return &TransactWriteItemsOutput{}, nil
