@@ -139,3 +139,48 @@ func TestPatchedLimitWithFilterCountsOnlyTheKeyRange(t *testing.T) {
 	require.Equal(t, []string{"a0", "a1"}, ids)
 	require.Equal(t, "A", *last["group"].S)
 }
+
+// A page after an item deleted since the previous page goes on from where
+// that item was (PATCHES.md, 6), forward and backward, on an index and on
+// the table.
+func TestPatchedStartKeyOfADeletedItem(t *testing.T) {
+	table := sparseTable(t)
+	for i := range 6 {
+		putItem(t, table, map[string]string{"id": fmt.Sprintf("a%d", i), "group": "A", "at": fmt.Sprint(i)})
+	}
+
+	for _, forward := range []bool{true, false} {
+		in := QueryInput{
+			Index:                     "by-group",
+			KeyConditionExpression:    "#g = :g",
+			Aliases:                   map[string]string{"#g": "group"},
+			ExpressionAttributeValues: map[string]*types.Item{":g": {S: new("A")}},
+			ScanIndexForward:          forward,
+			Limit:                     2,
+		}
+		items, last, err := table.SearchData(in)
+		require.NoError(t, err)
+		require.Len(t, items, 2)
+
+		deleted := *last["id"].S
+		_, err = table.Delete(&types.DeleteItemInput{Key: map[string]*types.Item{"id": {S: new(deleted)}}, TableName: &table.Name})
+		require.NoError(t, err)
+
+		in.ExclusiveStartKey, in.Limit = last, 0
+		items, _, err = table.SearchData(in)
+		require.NoError(t, err)
+
+		want := []string{"a2", "a3", "a4", "a5"}
+		if !forward {
+			want = []string{"a3", "a2", "a1", "a0"}
+		}
+
+		var ids []string
+		for _, it := range items {
+			ids = append(ids, *it["id"].S)
+		}
+
+		require.Equal(t, want, ids, "forward=%v, after deleting %s", forward, deleted)
+		putItem(t, table, map[string]string{"id": deleted, "group": "A", "at": deleted[1:]})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/truora/minidyn/interpreter"
@@ -28,6 +29,7 @@ type QueryInput struct {
 	ScanIndexForward          bool
 	Scan                      bool
 	started                   bool
+	startIndexKey             string
 }
 
 // Table struct to mock a dynamodb table
@@ -364,11 +366,45 @@ func prepareSearch(input *QueryInput, index *index, k, startKey string) (string,
 		return pk, true
 	}
 
-	if pk == startKey {
+	// PATCHED (PATCHES.md, 6): the walk starts after the position the
+	// ExclusiveStartKey names, whether or not an item is still there; v0.8.2
+	// started only after an item whose key equalled it, so a page after an
+	// item deleted (or moved in the index) meanwhile came back empty, with no
+	// LastEvaluatedKey: the rest of the list was lost.
+	if index != nil && input.startIndexKey == "" {
+		// A start key without the index's attributes: as before, start
+		// after the item it names.
+		if pk == startKey {
+			input.started = true
+		}
+
+		return "", false
+	}
+
+	if after(input, k, pk, startKey) {
 		input.started = true
+
+		return pk, true
 	}
 
 	return "", false
+}
+
+// after tells whether the entry (k, pk) of the walk comes after the start
+// key in the walk's order (by index key, then primary key, for an index).
+func after(input *QueryInput, k, pk, startKey string) bool {
+	cmp := strings.Compare(pk, startKey)
+	if input.startIndexKey != "" {
+		if c := strings.Compare(k, input.startIndexKey); c != 0 {
+			cmp = c
+		}
+	}
+
+	if input.ScanIndexForward {
+		return cmp > 0
+	}
+
+	return cmp < 0
 }
 
 func (t *Table) getMatchedItemAndCount(input *QueryInput, pk, startKey string, idx *index) (map[string]*types.Item, map[string]*types.Item, interpreter.ExpressionType, bool, error) {
@@ -452,6 +488,10 @@ func (t *Table) SearchData(input QueryInput) ([]map[string]*types.Item, map[stri
 
 	startKey := t.parseStartKey(t.KeySchema, exclusiveStartKey)
 	input.started = startKey == ""
+
+	if index != nil && !input.started {
+		input.startIndexKey = t.parseStartKey(index.keySchema, exclusiveStartKey)
+	}
 	last := map[string]*types.Item{}
 	sortedKeysSize := int64(len(sortedKeys))
 
