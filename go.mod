@@ -36,3 +36,8 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/time v0.9.0 // indirect
 )
+
+// The embedded backend of `make dev`: minidyn v0.8.2 with the fixes listed in
+// infra/third_party/minidyn/PATCHES.md (index upkeep, Limit with a filter,
+// REMOVE, empty collections).
+replace github.com/truora/minidyn => ./infra/third_party/minidyn

@@ -39,6 +39,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/jwtverify"
 	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
+	"github.com/guestaccess/guestaccess/shared/queue"
 	"github.com/guestaccess/guestaccess/shared/queue/localqueue"
 	"github.com/guestaccess/guestaccess/shared/samtemplate"
 	"github.com/guestaccess/guestaccess/shared/sesmailer"
@@ -96,7 +97,11 @@ type Options struct {
 	ExportLimits extusers.Limits
 	// SESAPIOptions are added to the SES client (tests trace calls with them).
 	SESAPIOptions []func(*middleware.Stack) error
-	Log           *slog.Logger
+	// WrapQueue, if set, wraps the sender of each in-process queue (the
+	// jobs and the exports queue), as DynamoAPIOptions wrap the DynamoDB
+	// client's calls: tests count or fail sends with it.
+	WrapQueue func(queue.Sender) queue.Sender
+	Log       *slog.Logger
 	// RequestLog, if set, gets one short line per request (method, path,
 	// status, duration).
 	RequestLog io.Writer
@@ -291,7 +296,13 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	st.Jobs = localqueue.New(localqueue.Options{Name: "group-jobs", MaxReceiveCount: 5, BatchSize: 5, VisibilityTimeout: o.JobsVisibility,
 		Handler: asWorker, DLQHandler: asWorker, Log: o.Log})
-	jobs := app.Jobs(st.Env, st.Store, tracedQueue{Sender: st.Jobs, log: st.Calls})
+	wrap := func(s queue.Sender) queue.Sender {
+		if o.WrapQueue != nil {
+			return o.WrapQueue(s)
+		}
+		return s
+	}
+	jobs := app.Jobs(st.Env, st.Store, wrap(tracedQueue{Sender: st.Jobs, log: st.Calls}))
 	jobs.InlineMembers, jobs.FinishDelay = o.JobsInlineMembers, time.Second
 	worker = app.GroupJobsWorker(st.Env, jobs)
 	st.Jobs.Start(context.Background())
@@ -303,7 +314,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	st.Exports = localqueue.New(localqueue.Options{Name: "external-exports", MaxReceiveCount: 5, BatchSize: 5, VisibilityTimeout: o.JobsVisibility,
 		Handler: asExportWorker, DLQHandler: asExportWorker, Log: o.Log})
-	exportsQ := tracedQueue{Sender: st.Exports, log: st.Calls, id: exportsQueueID}
+	exportsQ := wrap(tracedQueue{Sender: st.Exports, log: st.Calls, id: exportsQueueID})
 	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ))
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)

@@ -218,9 +218,23 @@ func (s *Service) newJob(c domain.Caller, orgID string, g domain.Group, kind dom
 
 // start writes the job (one job at a time per group) and plans it: within
 // the request for a small group, else through the queue.
+//
+// A job that holds its group must always be carried to its end: once
+// StartJob may have taken effect, a failure hands the job to the queue (or
+// ends it when nothing could be queued), never leaves it planning with the
+// group locked, which would refuse every retry with 409 for good.
 func (s *Service) start(ctx context.Context, j domain.Job, g domain.Group) (domain.Job, error) {
 	if err := s.Store.StartJob(ctx, j); err != nil {
-		return domain.Job{}, err
+		// A refusal (a job in flight) is an answer; any other error may
+		// have come after the write took effect (a lost answer): the job,
+		// whose id is new, then reads back.
+		var refused *domain.Error
+		if errors.As(err, &refused) {
+			return domain.Job{}, err
+		}
+		if _, rerr := s.Store.Job(ctx, j.OrgID, j.ID); rerr != nil {
+			return domain.Job{}, err
+		}
 	}
 	inline := s.InlineMembers
 	if inline == 0 {
@@ -228,15 +242,53 @@ func (s *Service) start(ctx context.Context, j domain.Job, g domain.Group) (doma
 	}
 	if g.MemberCount <= int64(inline) {
 		if err := s.plan(ctx, j, true); err != nil {
-			return domain.Job{}, err
+			// Planning failed before the job began: the queue plans it
+			// again, as a redelivered plan message would.
+			if s.Queue.Send(ctx, body(envelope{Type: "plan", Job: refOf(j, nil)})) != nil {
+				return domain.Job{}, err
+			}
+			return j, nil
 		}
 		return s.Store.Job(ctx, j.OrgID, j.ID)
 	}
 	if err := s.Queue.Send(ctx, body(envelope{Type: "plan", Job: refOf(j, nil)})); err != nil {
-		// The job stays planning with the group locked; say so rather than lose it.
+		// Not queued, or not known to be: end the job, which has changed
+		// nothing yet, so that the group is free and a retry starts again
+		// (a plan message that did go finds the job ended and does nothing).
+		j.State, j.Message, j.UpdatedAt = domain.JobFailed, "The job could not be queued; no member was changed.", s.now()
+		if eerr := s.Store.EndJob(ctx, j, domain.JobPlanning, g.Name, nil); eerr != nil {
+			s.logger().ErrorContext(ctx, "could not end a job that was not queued", "jobId", j.ID, "err", eerr)
+		}
 		return domain.Job{}, fmt.Errorf("fanout: queue the plan of job %s: %w", j.ID, err)
 	}
 	return j, nil
+}
+
+// begun reports whether a BeginJob that answered an error took effect
+// (its answer was lost): the job reads back running under this plan.
+func (s *Service) begun(ctx context.Context, j domain.Job) bool {
+	got, err := s.Store.Job(ctx, j.OrgID, j.ID)
+	return err == nil && got.State == domain.JobRunning && got.Plan == j.Plan
+}
+
+// handOff queues the pages of a begun job that the request could not
+// apply itself, and its finisher: the worker ends it as a queued job's (a
+// page already applied changes nothing twice). It returns cause when
+// nothing could be queued.
+func (s *Service) handOff(ctx context.Context, ref jobRef, pages []domain.JobPage, cause error) error {
+	msgs := make([]Message, 0, len(pages)+1)
+	for i := range pages {
+		m := body(envelope{Type: "page", Job: ref, Page: &pages[i]})
+		m.DelaySeconds = 1
+		msgs = append(msgs, m)
+	}
+	fin := body(envelope{Type: "finish", Job: ref})
+	fin.DelaySeconds = s.finishDelay()
+	if err := s.Queue.Send(ctx, append(msgs, fin)...); err != nil {
+		return cause
+	}
+	s.logger().WarnContext(ctx, "job handed to the queue after a failure", "jobId", ref.ID, "pages", len(pages), "err", cause)
+	return nil
 }
 
 // Job returns a job with its progress and conversions (org admins).
@@ -417,21 +469,34 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 		if c := domain.ErrorCode(err); c == domain.ELIMIT || c == domain.EUSERLIMIT {
 			return s.refuse(ctx, j, g, domain.ErrorMessage(err))
 		}
-		return err
+		if !s.begun(ctx, j) {
+			return err
+		}
 	}
 	j.State = domain.JobRunning
-	if len(pages) == 0 {
-		return s.finish(ctx, ref, g.Name)
-	}
+	// From here the job has begun: a redelivered plan does nothing, so a
+	// failure hands what is left to the queue rather than return.
 	if inline {
-		for _, p := range pages {
+		for i, p := range pages {
 			if err := s.apply(ctx, ref, p); err != nil {
-				return err
+				return s.handOff(ctx, ref, pages[i:], err)
 			}
 		}
-		return s.finish(ctx, ref, g.Name)
+	}
+	if !inline && len(pages) > 0 {
+		return nil // the pages and their finisher are queued
+	}
+	if err := s.finish(ctx, ref, g.Name); err != nil {
+		return s.handOff(ctx, ref, nil, err)
 	}
 	return nil
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 func (s *Service) finishDelay() int32 {

@@ -20,13 +20,15 @@ type Handler = func(context.Context, events.APIGatewayProxyRequest) (events.APIG
 
 // KeyStore keeps idempotency keys (shared/store implements it).
 type KeyStore interface {
-	// ClaimKey claims a key for a request: nil when the request may run,
-	// else the key's record (an earlier answer, or a request in flight).
-	ClaimKey(ctx context.Context, scope, key, requestHash string, now time.Time) (*idempotency.Record, error)
+	// ClaimKey claims a key for a request (claim identifies the request):
+	// nil when the request may run, else the key's record (an earlier
+	// answer, or another request in flight).
+	ClaimKey(ctx context.Context, scope, key, requestHash, claim string, now time.Time) (*idempotency.Record, error)
 	// KeepAnswer keeps a claimed key's answer for replay.
 	KeepAnswer(ctx context.Context, scope, key string, rec idempotency.Record, now time.Time) error
-	// ReleaseKey frees a claimed key whose request did not complete.
-	ReleaseKey(ctx context.Context, scope, key string) error
+	// ReleaseKey frees a key claimed by the request claim that did not
+	// complete.
+	ReleaseKey(ctx context.Context, scope, key, claim string) error
 }
 
 // Endpoint is what every API function shares around its handler: the
@@ -83,10 +85,14 @@ func (e Endpoint) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	}
 	k := idempotency.Hash(caller, key)
 	reqHash := requestHash(req)
+	// A claim of this request's own, told from another request's with the
+	// same key: after a claim whose answer was lost, the retry of the SDK
+	// finds it, and a release frees only it.
+	claimID := domain.NewID()
 	open := sc.Hold()
 	claimed := make(chan claim, 1)
 	go func() {
-		rec, err := e.Keys.ClaimKey(ctx, scope, k, reqHash, now())
+		rec, err := e.Keys.ClaimKey(ctx, scope, k, reqHash, claimID, now())
 		switch {
 		case err != nil:
 			open(err)
@@ -102,7 +108,9 @@ func (e Endpoint) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 	c := <-claimed
 	switch {
 	case c.err != nil:
-		sc.Finish(ctx)
+		// The claim may have been written though its answer was lost: free
+		// it, or a retry would find the key in flight until the lock lapses.
+		sc.Finish(ctx, func(ctx context.Context) { e.release(ctx, scope, k, claimID, req) })
 		return Error(ctx, e.Log, c.err, req), nil
 	case c.rec != nil:
 		sc.Finish(ctx)
@@ -118,12 +126,15 @@ func (e Endpoint) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		})
 		return resp, nil
 	}
-	sc.Finish(ctx, func(ctx context.Context) {
-		if err := e.Keys.ReleaseKey(ctx, scope, k); err != nil {
-			e.logger().ErrorContext(ctx, "could not release idempotency key", "err", err, "requestId", req.RequestContext.RequestID)
-		}
-	})
+	sc.Finish(ctx, func(ctx context.Context) { e.release(ctx, scope, k, claimID, req) })
 	return resp, herr
+}
+
+// release frees the key this request claimed (see KeyStore.ReleaseKey).
+func (e Endpoint) release(ctx context.Context, scope, k, claimID string, req events.APIGatewayProxyRequest) {
+	if err := e.Keys.ReleaseKey(ctx, scope, k, claimID); err != nil {
+		e.logger().ErrorContext(ctx, "could not release idempotency key", "err", err, "requestId", req.RequestContext.RequestID)
+	}
 }
 
 // changes reports the methods whose requests Idempotency-Key covers.

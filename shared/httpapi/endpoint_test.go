@@ -20,7 +20,7 @@ type fakeKeys struct {
 	ReleaseFn func(scope, key string) error
 }
 
-func (f fakeKeys) ClaimKey(_ context.Context, scope, key, hash string, _ time.Time) (*idempotency.Record, error) {
+func (f fakeKeys) ClaimKey(_ context.Context, scope, key, hash, _ string, _ time.Time) (*idempotency.Record, error) {
 	return f.ClaimFn(scope, key, hash)
 }
 
@@ -28,7 +28,7 @@ func (f fakeKeys) KeepAnswer(_ context.Context, scope, key string, rec idempoten
 	return f.KeepFn(scope, key, rec)
 }
 
-func (f fakeKeys) ReleaseKey(_ context.Context, scope, key string) error {
+func (f fakeKeys) ReleaseKey(_ context.Context, scope, key, _ string) error {
 	return f.ReleaseFn(scope, key)
 }
 

@@ -123,7 +123,7 @@ func (s *Store) AuditLog(ctx context.Context, orgID string, q domain.AuditQuery)
 	}
 	// Filtered by target, a Query reads up to 1 MB of the actor's entries
 	// (no Limit: DynamoDB's would count the entries read, not those kept,
-	// and minidyn's counts entries of other partitions too); the page keeps
+	// and minidyn v0.8.2's counted entries of other partitions too); the page keeps
 	// the first limit and its cursor is the last kept.
 	if q.Cursor != "" {
 		c, err := decodeAuditCursor(q.Cursor)

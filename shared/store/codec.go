@@ -174,7 +174,7 @@ func (d *dec) list(k string) []string {
 	case nil, *types.AttributeValueMemberNULL, *types.UnknownUnionMember:
 		return nil
 	}
-	if empty(d.it[k]) {
+	if empty(d.it[k]) || untypedEmpty(d.it[k]) {
 		return nil
 	}
 	d.bad(k, "a list")
@@ -198,7 +198,7 @@ func (d *dec) m(k string) map[string]string {
 	case nil, *types.AttributeValueMemberNULL, *types.UnknownUnionMember:
 		return nil
 	}
-	if empty(d.it[k]) {
+	if empty(d.it[k]) || untypedEmpty(d.it[k]) {
 		return nil
 	}
 	d.bad(k, "a map")
@@ -215,6 +215,20 @@ func (d *dec) bin(k string) []byte {
 	}
 	d.bad(k, "binary")
 	return nil
+}
+
+// untypedEmpty reports an empty collection as minidyn v0.8.2 returned it:
+// without any type ({}), which the SDK reads as a scalar member holding
+// some other attribute's value. The encoder never writes a scalar where a
+// collection goes, so in a collection attribute a scalar can only be that;
+// items stored so before the guard of nonempty.go keep reading (issue 16,
+// item 2).
+func untypedEmpty(v types.AttributeValue) bool {
+	switch v.(type) {
+	case *types.AttributeValueMemberS, *types.AttributeValueMemberN, *types.AttributeValueMemberBOOL, *types.AttributeValueMemberB:
+		return true
+	}
+	return false
 }
 
 // encode writes the keys every item has.
@@ -236,4 +250,17 @@ func (k keys) encode() enc {
 func decodeKeys(d *dec) keys {
 	return keys{PK: d.s("PK"), SK: d.s("SK"), GSI1PK: d.s("GSI1PK"), GSI1SK: d.s("GSI1SK"), GSI2PK: d.s("GSI2PK"), GSI2SK: d.s("GSI2SK"),
 		GSI3PK: d.s("GSI3PK"), GSI3SK: d.s("GSI3SK"), Type: d.s("type"), TTL: d.n("ttl")}
+}
+
+// setOrRemove starts an update expression: it writes v to the attribute
+// name under the value placeholder ph (added to vals), or removes the
+// attribute when v is an empty collection, since no item stores one
+// (nonempty.go). What it returns ends inside a SET list: the caller appends
+// at least one more "attr = value".
+func setOrRemove(name, ph string, v types.AttributeValue, vals item) string {
+	if empty(v) {
+		return "REMOVE " + name + " SET "
+	}
+	vals[ph] = v
+	return "SET " + name + " = " + ph + ", "
 }

@@ -16,11 +16,14 @@ import (
 // ClaimKey claims an idempotency key (already scoped and hashed by the
 // caller) for a request, with one conditional PutItem. It returns nil when
 // the request may run, or the key's record when it was used before (Done)
-// or is in flight (not Done); only then does it read the record.
-func (s *Store) ClaimKey(ctx context.Context, scope, k, requestHash string, now time.Time) (*idempotency.Record, error) {
+// or is in flight (not Done); only then does it read the record. claim
+// identifies the request (random): a claim found in flight with the same
+// claim is this request's own, written by an attempt whose answer was lost
+// (the SDK retried it), and the request may run.
+func (s *Store) ClaimKey(ctx context.Context, scope, k, requestHash, claim string, now time.Time) (*idempotency.Record, error) {
 	for range 3 {
 		it := idemItem{keys: keys{PK: idemPK(scope, k), SK: skIdem, Type: typeIdem, TTL: ttl(now.Add(idempotency.Keep))},
-			RequestHash: requestHash, LockedUntil: now.Add(idempotency.Lock).UnixMilli()}
+			RequestHash: requestHash, LockedUntil: now.Add(idempotency.Lock).UnixMilli(), Claim: claim}
 		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName:                 &s.table,
 			Item:                      marshal(it),
@@ -44,6 +47,9 @@ func (s *Store) ClaimKey(ctx context.Context, scope, k, requestHash string, now 
 		if err != nil {
 			return nil, err
 		}
+		if !old.Done && claim != "" && old.Claim == claim {
+			return nil, nil
+		}
 		return &idempotency.Record{RequestHash: old.RequestHash, Done: old.Done, Status: old.Status, Headers: old.Headers, Body: string(old.Body)}, nil
 	}
 	return nil, errors.New("store: idempotency key kept disappearing")
@@ -59,16 +65,17 @@ func (s *Store) KeepAnswer(ctx context.Context, scope, k string, rec idempotency
 	return nil
 }
 
-// ReleaseKey frees a claimed key whose request did not complete, so that a
-// retry runs at once: the claim is rewritten as already lapsed (a PutItem,
-// not a DeleteItem: one SDK operation fewer in the functions). A key whose
-// answer is kept stays.
-func (s *Store) ReleaseKey(ctx context.Context, scope, k string) error {
+// ReleaseKey frees a key claimed by the request claim that did not
+// complete, so that a retry runs at once: the claim is rewritten as already
+// lapsed (a PutItem, not a DeleteItem: one SDK operation fewer in the
+// functions). A key whose answer is kept, claimed by another request, or
+// never claimed (the claim's write failed) stays as it is.
+func (s *Store) ReleaseKey(ctx context.Context, scope, k, claim string) error {
 	it := idemItem{keys: keys{PK: idemPK(scope, k), SK: skIdem, Type: typeIdem, TTL: ttl(time.Now().Add(idempotency.Lock))}, LockedUntil: 0}
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.table, Item: marshal(it),
-		ConditionExpression:       aws.String("done = :false"),
-		ExpressionAttributeValues: item{":false": &types.AttributeValueMemberBOOL{Value: false}},
+		ConditionExpression:       aws.String("done = :false AND claim = :claim"),
+		ExpressionAttributeValues: item{":false": &types.AttributeValueMemberBOOL{Value: false}, ":claim": &types.AttributeValueMemberS{Value: claim}},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {

@@ -390,6 +390,9 @@ type idemItem struct {
 	Headers     map[string]string
 	Body        []byte
 	LockedUntil int64 // epoch milliseconds
+	// Claim identifies the request that claimed the key (random, per
+	// request): it tells that request's own claim from another's.
+	Claim string
 }
 
 type auditItem struct {
@@ -694,13 +697,14 @@ func (i idemItem) item() item {
 	e.m("headers", i.Headers)
 	e.bin("body", i.Body)
 	e.n("lockedUntil", i.LockedUntil)
+	e.s("claim", i.Claim)
 	return item(e)
 }
 
 func decodeIdem(it item) (idemItem, error) {
 	d := &dec{it: it}
 	return idemItem{keys: decodeKeys(d), RequestHash: d.s("requestHash"), Done: d.b("done"), Status: int(d.n("status")), Headers: d.m("headers"),
-		Body: d.bin("body"), LockedUntil: d.n("lockedUntil")}, d.err
+		Body: d.bin("body"), LockedUntil: d.n("lockedUntil"), Claim: d.s("claim")}, d.err
 }
 
 func (i auditItem) item() item {

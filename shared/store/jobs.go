@@ -229,11 +229,12 @@ func (s *Store) BeginJob(ctx context.Context, j domain.Job, groupRoles map[strin
 	}
 	counters := len(tx)
 	if groupRoles != nil {
+		vals := item{":one": num(1), ":j": str(j.ID)}
 		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID)),
-			UpdateExpression:          aws.String("SET #r = :roles, version = version + :one"),
+			UpdateExpression:          aws.String(setOrRemove("#r", ":roles", rolesValue(groupRoles), vals) + "version = version + :one"),
 			ConditionExpression:       aws.String("activeJob = :j"),
 			ExpressionAttributeNames:  map[string]string{"#r": "roles"},
-			ExpressionAttributeValues: item{":roles": rolesValue(groupRoles), ":one": num(1), ":j": str(j.ID)}}})
+			ExpressionAttributeValues: vals}})
 	} else if j.Kind == domain.JobGroupDelete {
 		// From now on no member joins it (memberships check the flag in
 		// their own transaction, see ChangeAccess).

@@ -24,9 +24,10 @@ type Store struct {
 	Retry Retry
 }
 
-// New returns a store over the named table.
+// New returns a store over the named table. Its writes go through a copy of
+// db whose every write is checked by the guard of nonempty.go.
 func New(db *dynamodb.Client, table string) *Store {
-	return &Store{db: db, table: table, Retry: DefaultRetry}
+	return &Store{db: dynamodb.New(db.Options(), guardWrites), table: table, Retry: DefaultRetry}
 }
 
 // Table returns the table name.

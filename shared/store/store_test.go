@@ -489,16 +489,28 @@ func TestIdempotencyRecord(t *testing.T) {
 		st := fx.st
 		ctx := context.Background()
 		now := time.Now().UTC()
-		prev, err := st.ClaimKey(ctx, demo.OrgID, "k1", "h1", now)
+		prev, err := st.ClaimKey(ctx, demo.OrgID, "k1", "h1", "r1", now)
 		if err != nil || prev != nil {
 			t.Fatalf("first claim: %+v %v", prev, err)
 		}
-		prev, err = st.ClaimKey(ctx, demo.OrgID, "k1", "h1", now)
+		prev, err = st.ClaimKey(ctx, demo.OrgID, "k1", "h1", "r2", now)
 		if err != nil || prev == nil || prev.Done {
 			t.Fatalf("claim in flight: %+v %v", prev, err)
 		}
+		// The same request claiming again (the SDK retrying a claim whose
+		// answer was lost) finds its own claim and may run.
+		if prev, err = st.ClaimKey(ctx, demo.OrgID, "k1", "h1", "r1", now); err != nil || prev != nil {
+			t.Fatalf("own claim again: %+v %v", prev, err)
+		}
+		// Another request's release leaves the claim in place.
+		if err := st.ReleaseKey(ctx, demo.OrgID, "k1", "r2"); err != nil {
+			t.Fatal(err)
+		}
+		if prev, _ = st.ClaimKey(ctx, demo.OrgID, "k1", "h1", "r3", now); prev == nil || prev.Done {
+			t.Fatalf("released by another request: %+v", prev)
+		}
 		// A claim whose request died frees itself after the lock.
-		prev, err = st.ClaimKey(ctx, demo.OrgID, "k1", "h1", now.Add(3*time.Minute))
+		prev, err = st.ClaimKey(ctx, demo.OrgID, "k1", "h1", "r4", now.Add(3*time.Minute))
 		if err != nil || prev != nil {
 			t.Fatalf("claim after lock expiry: %+v %v", prev, err)
 		}
@@ -506,24 +518,31 @@ func TestIdempotencyRecord(t *testing.T) {
 		if err := st.KeepAnswer(ctx, demo.OrgID, "k1", rec, now); err != nil {
 			t.Fatal(err)
 		}
-		prev, err = st.ClaimKey(ctx, demo.OrgID, "k1", "h2", now.Add(time.Hour))
+		prev, err = st.ClaimKey(ctx, demo.OrgID, "k1", "h2", "r5", now.Add(time.Hour))
 		if err != nil || prev == nil || !prev.Done || prev.RequestHash != "h1" || prev.Body != `{"x":1}` || prev.Headers["Content-Type"] != "application/json" {
 			t.Fatalf("replay: %+v %v", prev, err)
 		}
-		if err := st.ReleaseKey(ctx, demo.OrgID, "k1"); err != nil {
+		if err := st.ReleaseKey(ctx, demo.OrgID, "k1", "r4"); err != nil {
 			t.Fatal(err)
 		}
-		if prev, _ := st.ClaimKey(ctx, demo.OrgID, "k1", "h1", now); prev == nil || !prev.Done {
+		if prev, _ := st.ClaimKey(ctx, demo.OrgID, "k1", "h1", "r4", now); prev == nil || !prev.Done {
 			t.Error("release removed a finished record")
 		}
-		if _, err := st.ClaimKey(ctx, demo.OrgID, "k2", "h", now); err != nil {
+		if _, err := st.ClaimKey(ctx, demo.OrgID, "k2", "h", "r6", now); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.ReleaseKey(ctx, demo.OrgID, "k2"); err != nil {
+		if err := st.ReleaseKey(ctx, demo.OrgID, "k2", "r6"); err != nil {
 			t.Fatal(err)
 		}
-		if prev, _ := st.ClaimKey(ctx, demo.OrgID, "k2", "h", now); prev != nil {
+		if prev, _ := st.ClaimKey(ctx, demo.OrgID, "k2", "h", "r7", now); prev != nil {
 			t.Error("released key still claimed")
+		}
+		// Releasing a key never claimed (the claim's write failed) writes nothing.
+		if err := st.ReleaseKey(ctx, demo.OrgID, "k3", "r8"); err != nil {
+			t.Fatal(err)
+		}
+		if prev, _ := st.ClaimKey(ctx, demo.OrgID, "k3", "h", "r9", now); prev != nil {
+			t.Error("a release of a key never claimed left a record")
 		}
 	})
 }

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// The one guard of "nothing empty is stored" (DATA_MODEL.md, invariants):
+// every write the store's client sends passes through it, whichever call
+// site built it. An item (PutItem, a transaction's Put, a BatchWriteItem
+// put) loses its empty maps, lists and sets, at any depth, before it is
+// sent; an update whose values hold an empty collection is refused before
+// it is sent, since dropping a value would change what its expression means
+// (clear such an attribute with REMOVE: see setOrRemove). A group whose
+// roles map was written empty answered 500 on the embedded backend (issue
+// 16, item 2); DynamoDB itself refuses empty sets.
+
+// guardWrites installs the guard on a copy of the client's options.
+func guardWrites(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("store.noEmptyCollections",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if err := pruneWrite(in.Parameters); err != nil {
+					return middleware.InitializeOutput{}, middleware.Metadata{}, err
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	})
+}
+
+// pruneWrite drops the empty collections of the items a write puts, and
+// refuses an update that would set one.
+func pruneWrite(params any) error {
+	switch p := params.(type) {
+	case *dynamodb.PutItemInput:
+		pruneItem(p.Item)
+	case *dynamodb.UpdateItemInput:
+		return noEmptyValues("UpdateItem", p.ExpressionAttributeValues)
+	case *dynamodb.BatchWriteItemInput:
+		for _, reqs := range p.RequestItems {
+			for _, r := range reqs {
+				if r.PutRequest != nil {
+					pruneItem(r.PutRequest.Item)
+				}
+			}
+		}
+	case *dynamodb.TransactWriteItemsInput:
+		for _, w := range p.TransactItems {
+			if w.Put != nil {
+				pruneItem(w.Put.Item)
+			}
+			if w.Update != nil {
+				if err := noEmptyValues("a transaction's Update", w.Update.ExpressionAttributeValues); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// pruneItem deletes every attribute that is an empty collection (after its
+// own empty members are deleted).
+func pruneItem(it map[string]types.AttributeValue) {
+	for k, v := range it {
+		if m, ok := v.(*types.AttributeValueMemberM); ok {
+			pruneItem(m.Value)
+		}
+		if empty(v) {
+			delete(it, k)
+		}
+	}
+}
+
+// noEmptyValues refuses an update's values holding an empty collection.
+func noEmptyValues(op string, vals map[string]types.AttributeValue) error {
+	for k, v := range vals {
+		switch v.(type) {
+		case *types.AttributeValueMemberM, *types.AttributeValueMemberL, *types.AttributeValueMemberSS,
+			*types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
+			if empty(v) {
+				return fmt.Errorf("store: %s would write the empty collection %s: no item holds one (remove the attribute instead)", op, k)
+			}
+		}
+	}
+	return nil
+}
