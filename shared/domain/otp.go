@@ -24,8 +24,12 @@ import (
 //     external account that must verify), so sends for unknown, internal or
 //     suspended addresses, however many, spend nothing of it; every send
 //     still makes the same reads and the same one transaction (the counter
-//     is added 0 for them), and a budget spent refuses every address
+//     is added 0 for them), and a budget spent refuses every capped send
 //     alike, so neither the answer nor the calls tell who has an account;
+//   - and the budget caps only sends that replace a live code
+//     (OTPSend.Capped): an address with no working code always gets one,
+//     so even a flood of sends to real accounts whose addresses an
+//     attacker knows cannot leave anyone without a code;
 //   - an address's hourly budget never ends in a refusal that outlives the
 //     last code: once spent, a send while the address's code is live keeps
 //     that code (the answer is "sent", nothing is written or emailed: the
@@ -220,6 +224,18 @@ func ValidOTPCode(s string) bool {
 type OTPSend struct {
 	Next OTP
 	Prev *OTP
+}
+
+// Capped reports whether the send is held to the org's budget a minute:
+// only a send that replaces a live code is. A send for an address that
+// holds no working code (never sent, expired, or typed wrong
+// OTPMaxAttempts times) always goes through, bounded only by the address's
+// own limits (NextSend), so that no flood, even of sends to real accounts
+// whose addresses an attacker knows, can leave a real user without a code.
+// It depends on the address's passcode state alone, which every address
+// has alike whether or not it has an account, so it tells nothing either.
+func (s OTPSend) Capped() bool {
+	return s.Prev != nil && s.Prev.Live(s.Next.SentAt)
 }
 
 // Verified is a completed verification to write in one transaction: the

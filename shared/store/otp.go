@@ -135,13 +135,15 @@ func (s *Store) LoadVerification(ctx context.Context, orgID, email string) (doma
 // SaveOTPSend writes a new passcode state and counts the send against the
 // org's minute, in one transaction: the state is put only if it is still
 // the one the limits were checked on (none, or the same sentMs), so of
-// concurrent sends for one address exactly one passes; the org's counter is
-// added to only below limit (and made to expire with TTL), so concurrent
-// sends of many addresses stop exactly at it. Only a send that emails
+// concurrent sends for one address exactly one passes; the org's counter
+// (made to expire with TTL) is added to in the same transaction, and a send
+// that replaces a live code (OTPSend.Capped) only below limit, so
+// concurrent such sends of many addresses stop exactly at it, while a send
+// to an address with no working code always passes. Only a send that emails
 // someone (Next.Emailed) counts: any other adds 0 under the same condition
 // in the same transaction, so sends for addresses nobody is emailed spend
 // nothing of the budget and cost the same calls, and a spent budget refuses
-// every address alike. ETOOMANY (with RetryAfter) names which limit
+// every capped send alike. ETOOMANY (with RetryAfter) names which limit
 // refused; nothing is written then.
 func (s *Store) SaveOTPSend(ctx context.Context, send domain.OTPSend, orgLimit int) error {
 	n := send.Next
@@ -155,14 +157,15 @@ func (s *Store) SaveOTPSend(ctx context.Context, send domain.OTPSend, orgLimit i
 	if n.Emailed() {
 		counted = 1
 	}
-	tx := []types.TransactWriteItem{
-		{Put: put},
-		{Update: &types.Update{TableName: &s.table, Key: key(otpRatePK(n.OrgID, minute), skOTPRate),
-			UpdateExpression:          aws.String("ADD sends :n SET #type = :type, #ttl = :ttl"),
-			ConditionExpression:       aws.String("attribute_not_exists(sends) OR sends < :limit"),
-			ExpressionAttributeNames:  map[string]string{"#type": "type", "#ttl": "ttl"},
-			ExpressionAttributeValues: item{":n": num(counted), ":limit": num(int64(orgLimit)), ":type": str(typeOTPRate), ":ttl": num((minute + 10) * 60)}}},
+	rate := &types.Update{TableName: &s.table, Key: key(otpRatePK(n.OrgID, minute), skOTPRate),
+		UpdateExpression:          aws.String("ADD sends :n SET #type = :type, #ttl = :ttl"),
+		ExpressionAttributeNames:  map[string]string{"#type": "type", "#ttl": "ttl"},
+		ExpressionAttributeValues: item{":n": num(counted), ":type": str(typeOTPRate), ":ttl": num((minute + 10) * 60)}}
+	if send.Capped() {
+		rate.ConditionExpression = aws.String("attribute_not_exists(sends) OR sends < :limit")
+		rate.ExpressionAttributeValues[":limit"] = num(int64(orgLimit))
 	}
+	tx := []types.TransactWriteItem{{Put: put}, {Update: rate}}
 	err := s.transact(ctx, "send passcode", tx)
 	var c *cancelled
 	if !errors.As(err, &c) {

@@ -41,12 +41,14 @@ func flood(t *testing.T, svc *verify.Service, n int, addr func(i int) string) ma
 }
 
 // TestPasscodeOrgBudgetSpentOnlyByEmails: within one minute an attacker
-// asks codes for 120 random addresses, 40 times for the org's internal
-// users and 100 times for a victim's address; a real external user asking
-// next still gets a code that verifies. Only the emails sent count against
-// the org's 30 a minute: the random and internal sends add 0 to the
-// counter. (Before issue 16 every send counted, and the 31st random
-// address left the real user with 429 and no code.)
+// asks new codes for 120 random addresses, 40 times for the org's internal
+// users and 100 times for a victim's address, every one of which already
+// holds a live code (so each send is held to the org's budget,
+// OTPSend.Capped); a real external user asking next still gets a code that
+// verifies. Only the emails sent count against the org's 30 a minute: the
+// random and internal sends add 0 to the counter. (Before issue 16 every
+// send counted, and the 31st random address left the real user with 429
+// and no code.)
 func TestPasscodeOrgBudgetSpentOnlyByEmails(t *testing.T) {
 	each(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()
@@ -59,13 +61,24 @@ func TestPasscodeOrgBudgetSpentOnlyByEmails(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		// Keep inside one minute of the fake clock.
 		f.clock.mu.Lock()
 		f.clock.t = f.clock.t.Truncate(time.Minute).Add(5 * time.Second)
 		f.clock.mu.Unlock()
-		random := flood(t, f.svc, 120, func(i int) string { return fmt.Sprintf("nobody%d-%d@random.example", i, time.Now().UnixNano()) })
-		if random[""] != 120 {
-			t.Fatalf("120 random addresses: %v; want every one answered as sent", random)
+		stamp := time.Now().UnixNano()
+		random := func(i int) string { return fmt.Sprintf("nobody%d-%d@random.example", i, stamp) }
+		// The minute before: every address gets its first code (never capped).
+		if first := flood(t, f.svc, 120, random); first[""] != 120 {
+			t.Fatalf("120 random addresses' first sends: %v", first)
+		}
+		for _, a := range append(internal, "g0@partner.example", "g1@partner.example") {
+			if _, err := f.svc.Send(ctx, otpOrg, a); err != nil {
+				t.Fatalf("%s's first send: %v", a, err)
+			}
+		}
+		// The next minute, every code still live: each send below is capped.
+		f.clock.add(time.Minute + 5*time.Second)
+		if got := flood(t, f.svc, 120, random); got[""] != 120 {
+			t.Fatalf("120 random addresses: %v; want every one answered as sent", got)
 		}
 		inside := flood(t, f.svc, 40, func(i int) string { return internal[i%len(internal)] })
 		victim := flood(t, f.svc, 100, func(int) string { return "g1@partner.example" })
@@ -77,48 +90,97 @@ func TestPasscodeOrgBudgetSpentOnlyByEmails(t *testing.T) {
 			t.Fatalf("the real user after the flood: %+v %v", v, err)
 		}
 		codes := f.mail.sent("g0@partner.example")
-		if len(codes) != 1 {
-			t.Fatalf("the real user got %d codes", len(codes))
+		if len(codes) != 2 {
+			t.Fatalf("the real user got %d codes, want 2", len(codes))
 		}
-		if _, err := f.svc.Verify(ctx, otpOrg, "g0@partner.example", codes[0], "r"); err != nil {
+		if _, err := f.svc.Verify(ctx, otpOrg, "g0@partner.example", codes[1], "r"); err != nil {
 			t.Fatalf("the real user's code: %v", err)
 		}
-		if f.mail.total() != 2 {
-			t.Fatalf("%d emails, want 2 (the victim's and the real user's)", f.mail.total())
+		if f.mail.total() != 4 {
+			t.Fatalf("%d emails, want 4 (the victim's and the real user's, twice each)", f.mail.total())
 		}
 	})
 }
 
 // TestPasscodeOrgBudgetRefusesEveryAddressAlike: with the org's budget
-// spent by real emails, a send for an unknown, an internal and an external
-// address gets the same refusal (429, the same message and Retry-After),
-// so a spent budget tells nothing either.
+// spent by real emails, a send that would replace a live code gets the same
+// refusal (429, the same message and Retry-After) for an unknown, an
+// internal and an external address, so a spent budget tells nothing either;
+// and a real user holding no code still gets one.
 func TestPasscodeOrgBudgetRefusesEveryAddressAlike(t *testing.T) {
 	each(t, func(t *testing.T, fx fixture) {
-		f := newOTPFixture(t, fx, 3)
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 4)
 		f.svc.OrgLimit = 2
 		f.clock.mu.Lock()
 		f.clock.t = f.clock.t.Truncate(time.Minute).Add(5 * time.Second)
 		f.clock.mu.Unlock()
+		asked := []string{"nobody@partner.example", "staff@otp.example", "g2@partner.example"}
+		first := map[string]time.Time{}
+		for _, a := range asked {
+			if _, err := f.svc.Send(ctx, otpOrg, a); err != nil {
+				t.Fatal(err)
+			}
+			first[a] = f.otp(t, a).SentAt
+		}
+		f.clock.add(time.Minute + 5*time.Second)
 		for _, a := range []string{"g0@partner.example", "g1@partner.example"} {
-			if _, err := f.svc.Send(context.Background(), otpOrg, a); err != nil {
+			if _, err := f.svc.Send(ctx, otpOrg, a); err != nil {
 				t.Fatal(err)
 			}
 		}
 		var answers []string
-		for _, a := range []string{"nobody@partner.example", "staff@otp.example", "g2@partner.example"} {
-			v, err := f.svc.Send(context.Background(), otpOrg, a)
+		for _, a := range asked {
+			v, err := f.svc.Send(ctx, otpOrg, a)
 			e, _ := err.(*domain.Error)
 			if e == nil || e.Code != domain.ETOOMANY || v.Email != a {
 				t.Fatalf("%s with the budget spent: %+v %v", a, v, err)
 			}
 			answers = append(answers, fmt.Sprintf("%s %v %+v", e.Message, e.RetryAfter, View(v)))
+			if o := f.otp(t, a); o == nil || !o.SentAt.Equal(first[a]) {
+				t.Fatalf("a refused send for %s wrote a passcode state: %+v", a, o)
+			}
 		}
 		if answers[0] != answers[1] || answers[1] != answers[2] {
 			t.Fatalf("different refusals:\n%s", answers)
 		}
-		if f.otp(t, "nobody@partner.example") != nil || f.otp(t, "g2@partner.example") != nil {
-			t.Fatal("a refused send wrote a passcode state")
+		if _, err := f.svc.Send(ctx, otpOrg, "g3@partner.example"); err != nil {
+			t.Fatalf("a real user with no code, the budget spent: %v", err)
+		}
+		if n := len(f.mail.sent("g3@partner.example")); n != 1 {
+			t.Fatalf("g3 got %d codes", n)
+		}
+	})
+}
+
+// TestPasscodeKnownAddressFloodLeavesNoOneWithoutCode: an attacker who
+// knows real external users' addresses asks codes for all of them at once,
+// far past the org's budget; every one is emailed its first code (a send to
+// an address with no working code is never capped), and a real user asking
+// in the same minute gets a code that verifies. (Before this, whoever knew
+// as many real addresses as the org's budget could spend each minute's
+// budget and leave a user without a code.)
+func TestPasscodeKnownAddressFloodLeavesNoOneWithoutCode(t *testing.T) {
+	each(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		f := newOTPFixture(t, fx, 11)
+		f.svc.OrgLimit = 3
+		f.clock.mu.Lock()
+		f.clock.t = f.clock.t.Truncate(time.Minute).Add(5 * time.Second)
+		f.clock.mu.Unlock()
+		got := flood(t, f.svc, 10, func(i int) string { return fmt.Sprintf("g%d@partner.example", i) })
+		if got[""] != 10 {
+			t.Fatalf("first codes for 10 known addresses against a budget of 3: %v", got)
+		}
+		if _, err := f.svc.Send(ctx, otpOrg, "g10@partner.example"); err != nil {
+			t.Fatalf("the real user after the flood: %v", err)
+		}
+		codes := f.mail.sent("g10@partner.example")
+		if len(codes) != 1 {
+			t.Fatalf("the real user got %d codes", len(codes))
+		}
+		if _, err := f.svc.Verify(ctx, otpOrg, "g10@partner.example", codes[0], "r"); err != nil {
+			t.Fatalf("the real user's code: %v", err)
 		}
 	})
 }
