@@ -34,15 +34,14 @@ type env struct {
 	api   *apidoc.Validator
 }
 
-// start starts a stack on this binary's moto.
-func start(t *testing.T, mutate ...func(*devstack.Options)) *env {
+// start starts a stack on the moto server at ep.
+func start(t *testing.T, ep string, mutate ...func(*devstack.Options)) *env {
 	t.Helper()
 	api, err := apidoc.NewValidator(context.Background())
 	if err != nil {
 		t.Fatalf("openapi: %v", err)
 	}
 	e := &env{clock: &atomic.Int64{}, api: api}
-	ep := testenv.Moto(t)
 	o := devstack.Options{
 		Table:          "faults-" + domain.NewID()[:12],
 		Sender:         "invitations@14west.example",

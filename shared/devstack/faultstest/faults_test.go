@@ -2,11 +2,14 @@ package faultstest_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,12 +115,35 @@ func (e *faultEnv) mailTo(_ *testing.T, addr string) []mailbox.Mail {
 	return out
 }
 
+// motoServers is how many moto servers the flows spread over (each serves
+// one request at a time), and flowsAtOnce how many flows run side by side
+// (much of a case is waiting: queue delays, polls, moto's turn).
+const (
+	motoServers = 2
+	flowsAtOnce = 4
+)
+
+// nextMoto deals the flows' stacks out over the moto servers.
+var nextMoto atomic.Int64
+
+// TestMain runs flowsAtOnce flows at once unless -test.parallel says.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", fmt.Sprint(flowsAtOnce))
+	}
+	os.Exit(m.Run())
+}
+
 // startFaulty starts a moto stack whose DynamoDB and SES clients and
 // queues count into one Faults.
 func startFaulty(t *testing.T, fl faultFlow) *faultEnv {
 	t.Helper()
 	f, sent := &testenv.Faults{}, &sentMail{}
-	e := start(t, func(o *devstack.Options) {
+	ep := testenv.MotoN(t, int(nextMoto.Add(1)-1)%motoServers)
+	e := start(t, ep, func(o *devstack.Options) {
 		o.DynamoAPIOptions = append(o.DynamoAPIOptions, f.Add)
 		o.SESAPIOptions = append(o.SESAPIOptions, f.Add, sent.add)
 		o.WrapQueue = f.Sender
@@ -127,7 +153,7 @@ func startFaulty(t *testing.T, fl faultFlow) *faultEnv {
 			fl.opts(o)
 		}
 	})
-	reader := store.New(testenv.DynamoDB(testenv.Moto(t), nil), e.Store.Table())
+	reader := store.New(testenv.DynamoDB(ep, nil), e.Store.Table())
 	return &faultEnv{env: e, faults: f, vals: map[string]string{}, sent: sent, reader: reader}
 }
 
