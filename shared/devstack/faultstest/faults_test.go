@@ -484,6 +484,3 @@ var inviteFlow = faultFlow{
 	// is lost").
 	mails: func(s *flowState) map[string][2]int { return map[string][2]int{s.addr: {1, 2}} },
 }
-
-// TestFaultEveryCallInvite fails each AWS call of an invite in turn.
-func TestFaultEveryCallInvite(t *testing.T) { runFaultFlow(t, inviteFlow) }

@@ -731,26 +731,29 @@ var exportFlow = faultFlow{
 }
 
 // The write flows, each failed at every AWS call in turn (one test each,
-// so that one can be run alone).
+// so that one can be run alone). The longest come first: the flows run
+// flowsAtOnce at a time in this order, so a long one started last would
+// run alone at the end.
 
-func TestFaultEveryCallAccept(t *testing.T)         { runFaultFlow(t, acceptFlow) }
-func TestFaultEveryCallResend(t *testing.T)         { runFaultFlow(t, resendFlow) }
-func TestFaultEveryCallRevoke(t *testing.T)         { runFaultFlow(t, revokeFlow) }
-func TestFaultEveryCallMembership(t *testing.T)     { runFaultFlow(t, membershipFlow) }
-func TestFaultEveryCallLeave(t *testing.T)          { runFaultFlow(t, leaveFlow) }
-func TestFaultEveryCallDirectRole(t *testing.T)     { runFaultFlow(t, directRoleFlow) }
-func TestFaultEveryCallGroupRole(t *testing.T)      { runFaultFlow(t, groupRoleFlow) }
 func TestFaultEveryCallGroupRoleJob(t *testing.T)   { runFaultFlow(t, groupRoleJobFlow) }
-func TestFaultEveryCallAssign(t *testing.T)         { runFaultFlow(t, assignFlow) }
+func TestFaultEveryCallGroupRole(t *testing.T)      { runFaultFlow(t, groupRoleFlow) }
+func TestFaultEveryCallExport(t *testing.T)         { runFaultFlow(t, exportFlow) }
+func TestFaultEveryCallDomain(t *testing.T)         { runFaultFlow(t, domainFlow) }
+func TestFaultEveryCallResend(t *testing.T)         { runFaultFlow(t, resendFlow) }
+func TestFaultEveryCallRetryRun(t *testing.T)       { runFaultFlow(t, retryRunFlow) }
 func TestFaultEveryCallMove(t *testing.T)           { runFaultFlow(t, moveFlow) }
 func TestFaultEveryCallUnassign(t *testing.T)       { runFaultFlow(t, unassignFlow) }
+func TestFaultEveryCallMembership(t *testing.T)     { runFaultFlow(t, membershipFlow) }
+func TestFaultEveryCallInvite(t *testing.T)         { runFaultFlow(t, inviteFlow) }
+func TestFaultEveryCallLeave(t *testing.T)          { runFaultFlow(t, leaveFlow) }
+func TestFaultEveryCallAssign(t *testing.T)         { runFaultFlow(t, assignFlow) }
+func TestFaultEveryCallRevoke(t *testing.T)         { runFaultFlow(t, revokeFlow) }
+func TestFaultEveryCallPolicy(t *testing.T)         { runFaultFlow(t, policyFlow) }
+func TestFaultEveryCallDirectRole(t *testing.T)     { runFaultFlow(t, directRoleFlow) }
+func TestFaultEveryCallReverifyRun(t *testing.T)    { runFaultFlow(t, reverifyFlow) }
 func TestFaultEveryCallRemoval(t *testing.T)        { runFaultFlow(t, removalFlow) }
 func TestFaultEveryCallPasscode(t *testing.T)       { runFaultFlow(t, passcodeFlow) }
-func TestFaultEveryCallPasscodeLink(t *testing.T)   { runFaultFlow(t, passcodeLinkFlow) }
-func TestFaultEveryCallRetryRun(t *testing.T)       { runFaultFlow(t, retryRunFlow) }
-func TestFaultEveryCallReverifyRun(t *testing.T)    { runFaultFlow(t, reverifyFlow) }
-func TestFaultEveryCallExport(t *testing.T)         { runFaultFlow(t, exportFlow) }
 func TestFaultEveryCallAPITokenCreate(t *testing.T) { runFaultFlow(t, apiTokenCreateFlow) }
+func TestFaultEveryCallPasscodeLink(t *testing.T)   { runFaultFlow(t, passcodeLinkFlow) }
+func TestFaultEveryCallAccept(t *testing.T)         { runFaultFlow(t, acceptFlow) }
 func TestFaultEveryCallAPITokenRevoke(t *testing.T) { runFaultFlow(t, apiTokenRevokeFlow) }
-func TestFaultEveryCallPolicy(t *testing.T)         { runFaultFlow(t, policyFlow) }
-func TestFaultEveryCallDomain(t *testing.T)         { runFaultFlow(t, domainFlow) }
