@@ -255,3 +255,30 @@ func (t *tail) String() string {
 	defer t.mu.Unlock()
 	return strings.TrimSpace(string(t.buf))
 }
+
+// motos are the extra moto servers of MotoN, by number.
+var motos = struct {
+	sync.Mutex
+	m map[int]*emulator
+}{m: map[int]*emulator{}}
+
+// MotoN returns the endpoint of this test binary's moto server number n:
+// 0 is Moto's, and each other n a server of its own, started on first use
+// and stopped when the binary exits, like Moto's (MOTO_ENDPOINT, when set,
+// serves every n). Moto serves one request at a time, so tests that spend
+// their time in moto and share no table run side by side on servers of
+// their own.
+func MotoN(t testing.TB, n int) string {
+	t.Helper()
+	if n == 0 {
+		return moto.endpoint(t)
+	}
+	motos.Lock()
+	e := motos.m[n]
+	if e == nil {
+		e = &emulator{name: fmt.Sprintf("moto #%d", n), env: EnvMoto, start: startMoto}
+		motos.m[n] = e
+	}
+	motos.Unlock()
+	return e.endpoint(t)
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,30 @@ func TestMotoStartsOncePerBinary(t *testing.T) {
 	}
 	if Endpoint(t, EnvMoto) != a {
 		t.Error("Endpoint(MOTO_ENDPOINT) does not give the binary's own moto")
+	}
+}
+
+// MotoN(n) is a server of its own for each n > 0 (a table made in one is
+// not in another), started once per binary; MotoN(0) is Moto.
+func TestMotoNServersOfTheirOwn(t *testing.T) {
+	t.Setenv(EnvMoto, "")
+	zero, one := MotoN(t, 0), MotoN(t, 1)
+	if zero != Moto(t) || one == zero || MotoN(t, 1) != one {
+		t.Fatalf("MotoN(0) %q, Moto %q, MotoN(1) %q then %q", zero, Moto(t), one, MotoN(t, 1))
+	}
+	ctx := context.Background()
+	name := "motoN-" + strings.ReplaceAll(t.Name(), "/", "-")
+	if err := CreateTable(ctx, DynamoDB(one, nil), name); err != nil {
+		t.Fatal(err)
+	}
+	for ep, want := range map[string]bool{one: true, zero: false} {
+		out, err := DynamoDB(ep, nil).ListTables(ctx, &dynamodb.ListTablesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has := slices.Contains(out.TableNames, name); has != want {
+			t.Errorf("%s lists %s: %v, want %v", ep, name, has, want)
+		}
 	}
 }
 

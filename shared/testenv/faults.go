@@ -166,3 +166,16 @@ func (q faultySender) Send(ctx context.Context, msgs ...queue.Message) error {
 	}
 	return fault
 }
+
+// ReadOnly reports whether op ("service.Operation") only reads: a read
+// that took effect and then lost its answer (FaultAfterEffect) leaves the
+// state a read that failed before it was sent (FaultError) leaves, and the
+// caller sees an error either way, so a fault test need fail it in one mode
+// only.
+func ReadOnly(op string) bool {
+	switch op {
+	case "DynamoDB.GetItem", "DynamoDB.BatchGetItem", "DynamoDB.Query", "DynamoDB.Scan", "DynamoDB.TransactGetItems", "DynamoDB.DescribeTable":
+		return true
+	}
+	return false
+}

@@ -1,12 +1,15 @@
-package devstack_test
+package faultstest_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,12 +115,35 @@ func (e *faultEnv) mailTo(_ *testing.T, addr string) []mailbox.Mail {
 	return out
 }
 
+// motoServers is how many moto servers the flows spread over (each serves
+// one request at a time), and flowsAtOnce how many flows run side by side
+// (much of a case is waiting: queue delays, polls, moto's turn).
+const (
+	motoServers = 2
+	flowsAtOnce = 4
+)
+
+// nextMoto deals the flows' stacks out over the moto servers.
+var nextMoto atomic.Int64
+
+// TestMain runs flowsAtOnce flows at once unless -test.parallel says.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", fmt.Sprint(flowsAtOnce))
+	}
+	os.Exit(m.Run())
+}
+
 // startFaulty starts a moto stack whose DynamoDB and SES clients and
 // queues count into one Faults.
 func startFaulty(t *testing.T, fl faultFlow) *faultEnv {
 	t.Helper()
 	f, sent := &testenv.Faults{}, &sentMail{}
-	e := start(t, "moto", func(o *devstack.Options) {
+	ep := testenv.MotoN(t, int(nextMoto.Add(1)-1)%motoServers)
+	e := start(t, ep, func(o *devstack.Options) {
 		o.DynamoAPIOptions = append(o.DynamoAPIOptions, f.Add)
 		o.SESAPIOptions = append(o.SESAPIOptions, f.Add, sent.add)
 		o.WrapQueue = f.Sender
@@ -127,7 +153,7 @@ func startFaulty(t *testing.T, fl faultFlow) *faultEnv {
 			fl.opts(o)
 		}
 	})
-	reader := store.New(testenv.DynamoDB(testenv.Moto(t), nil), e.Store.Table())
+	reader := store.New(testenv.DynamoDB(ep, nil), e.Store.Table())
 	return &faultEnv{env: e, faults: f, vals: map[string]string{}, sent: sent, reader: reader}
 }
 
@@ -165,8 +191,16 @@ func runFaultFlow(t *testing.T, fl faultFlow) {
 	}
 	t.Logf("%s: %d calls: %s", fl.name, len(calls), strings.Join(calls, " "))
 	fired := map[string]int{}
+	cases := 0
 	for k := 1; k <= len(calls); k++ {
 		for _, mode := range []testenv.FaultMode{testenv.FaultError, testenv.FaultAfterEffect} {
+			if mode == testenv.FaultAfterEffect && testenv.ReadOnly(calls[k-1]) {
+				// A read that took effect and lost its answer leaves what
+				// a read that failed leaves (nothing): the error mode
+				// covers it.
+				continue
+			}
+			cases++
 			t.Run(fmt.Sprintf("call%02d-%s", k, mode), func(t *testing.T) {
 				s := fl.setup(t, e)
 				e.faults.Arm(k, mode)
@@ -194,7 +228,7 @@ func runFaultFlow(t *testing.T, fl faultFlow) {
 		ops = append(ops, fmt.Sprintf("%s×%d", op, n))
 	}
 	sort.Strings(ops)
-	t.Logf("FAULTS %s: %d calls × 2 modes; faults fired: %s", fl.name, len(calls), strings.Join(ops, ", "))
+	t.Logf("FAULTS %s: %d calls, %d cases (error at each, after-effect at each write); faults fired: %s", fl.name, len(calls), cases, strings.Join(ops, ", "))
 }
 
 func (e *faultEnv) checkMails(t *testing.T, fl faultFlow, s *flowState) {
@@ -220,6 +254,7 @@ func (e *faultEnv) checkInvariants(t *testing.T) {
 	items := e.items(t)
 	countersMatch(t, items)
 	checkNoOrphans(t, items, e.vals["noGuard"])
+	checkDomains(t, items)
 }
 
 // countersMatch holds every site's counters and every group's member count
@@ -449,6 +484,3 @@ var inviteFlow = faultFlow{
 	// is lost").
 	mails: func(s *flowState) map[string][2]int { return map[string][2]int{s.addr: {1, 2}} },
 }
-
-// TestFaultEveryCallInvite fails each AWS call of an invite in turn.
-func TestFaultEveryCallInvite(t *testing.T) { runFaultFlow(t, inviteFlow) }

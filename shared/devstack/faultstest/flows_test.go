@@ -1,14 +1,18 @@
-package devstack_test
+package faultstest_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/devstack"
@@ -429,6 +433,13 @@ var policyFlow = faultFlow{
 	},
 }
 
+// domainFlow: an admin claims a domain (PUT: a pending claim with its
+// challenge), publishes the challenge as the domain's TXT record on the
+// stack's DNS server, and asks for a check (POST …/check): verified, the
+// org's verifiedDomains with it. The invariants (checkInvariants) hold the
+// claims and the org's verifiedDomains to each other and each domain's
+// org.domain.add and org.domain.verify audit entries to at most one; done
+// wants exactly one of each.
 var domainFlow = faultFlow{
 	name: "domain",
 	setup: func(*testing.T, *faultEnv) *flowState {
@@ -437,14 +448,101 @@ var domainFlow = faultFlow{
 		return s
 	},
 	act: func(t *testing.T, e *faultEnv, s *flowState) {
-		e.do(t, "PUT", "/orgs/"+demo.OrgID+"/domains/"+s.vals["domain"], e.token(t, demo.AdminID), "", idem(s)...)
+		d := s.vals["domain"]
+		path := "/orgs/" + demo.OrgID + "/domains/" + d
+		e.do(t, "PUT", path, e.token(t, demo.AdminID), "", idem(s)...)
+		// The domain's owner publishes the claim's challenge (read
+		// through the uncounted client): there is none when the PUT
+		// wrote nothing.
+		cl, err := e.reader.DomainClaim(context.Background(), demo.OrgID, d)
+		if err != nil || cl == nil {
+			return
+		}
+		e.DNS.Publish(domain.ChallengeName(d), cl.ChallengeValue())
+		e.do(t, "POST", path+"/check", e.token(t, demo.AdminID), "", "Idempotency-Key", s.key+"-check")
 	},
 	done: func(t *testing.T, e *faultEnv, s *flowState) {
+		d := s.vals["domain"]
+		cl, err := e.reader.DomainClaim(context.Background(), demo.OrgID, d)
+		if err != nil || cl == nil || cl.Status != domain.DomainVerified {
+			t.Fatalf("claim of %s: %+v %v, want verified", d, cl, err)
+		}
+		orgs, err := e.reader.Orgs(context.Background(), []string{demo.OrgID})
+		if err != nil || !slices.Contains(orgs[demo.OrgID].VerifiedDomains, d) {
+			t.Errorf("the org's verified domains %v (%v) lack %s", orgs[demo.OrgID].VerifiedDomains, err, d)
+		}
 		r := e.do(t, "GET", "/orgs/"+demo.OrgID+"/domains", e.token(t, demo.AdminID), "")
-		if r.status != 200 || !strings.Contains(string(r.body), s.vals["domain"]) {
+		if r.status != 200 || !strings.Contains(string(r.body), d) {
 			t.Errorf("domains: %d %s", r.status, r.body)
 		}
+		audits := domainAudits(e.items(t))
+		for _, a := range []string{domain.ActionDomainAdd, domain.ActionDomainVerify} {
+			if n := audits[a+" "+d]; n != 1 {
+				t.Errorf("%d %s audit entries for %s, want 1", n, a, d)
+			}
+		}
 	},
+}
+
+// domainAudits counts the audit entries of domain claims by action and
+// domain ("org.domain.add d.example").
+func domainAudits(items []map[string]types.AttributeValue) map[string]int {
+	n := map[string]int{}
+	for _, it := range items {
+		if attr(it, "type") != "audit" || !strings.HasPrefix(attr(it, "action"), "org.domain.") {
+			continue
+		}
+		var after struct{ Domain string }
+		_ = json.Unmarshal([]byte(attr(it, "after")), &after)
+		n[attr(it, "action")+" "+after.Domain]++
+	}
+	return n
+}
+
+// checkDomains holds every domain claim to its org's verifiedDomains (a
+// verified or lapsing claim is listed, a pending or unverified one is not)
+// and every domain's add and verify audit entries to at most one (each
+// case claims a domain of its own, once).
+func checkDomains(t *testing.T, items []map[string]types.AttributeValue) {
+	t.Helper()
+	verified := map[string][]string{}
+	for _, it := range items {
+		if attr(it, "type") == "org" {
+			verified[attr(it, "orgId")] = strs(it, "verifiedDomains")
+		}
+	}
+	for _, it := range items {
+		if attr(it, "type") != "domain" {
+			continue
+		}
+		st, d := attr(it, "status"), attr(it, "domain")
+		counts := st == string(domain.DomainVerified) || st == string(domain.DomainLapsing)
+		if listed := slices.Contains(verified[attr(it, "orgId")], d); listed != counts {
+			t.Errorf("claim of %s is %s, but the org's verifiedDomains %v (listed %v)", d, st, verified[attr(it, "orgId")], listed)
+		}
+	}
+	for k, n := range domainAudits(items) {
+		if a := strings.Fields(k)[0]; n > 1 && (a == domain.ActionDomainAdd || a == domain.ActionDomainVerify) {
+			t.Errorf("%d audit entries %s", n, k)
+		}
+	}
+}
+
+// strs reads a list or string set attribute.
+func strs(it map[string]types.AttributeValue, k string) []string {
+	switch v := it[k].(type) {
+	case *types.AttributeValueMemberSS:
+		return v.Value
+	case *types.AttributeValueMemberL:
+		var out []string
+		for _, x := range v.Value {
+			if s, ok := x.(*types.AttributeValueMemberS); ok {
+				out = append(out, s.Value)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // passcodeFlow: an external user sends themselves a code and enters it.
@@ -472,6 +570,54 @@ var passcodeFlow = faultFlow{
 		}
 	},
 	mails: func(s *flowState) map[string][2]int { return map[string][2]int{s.addr: {1, 2}} },
+}
+
+// passcodeLinkFlow: an external user verifies by the link in the
+// passcode email (its key verifies like the code): the email is sent
+// unfaulted in the setup, and the faulted request is the link's button.
+// A retry posts the same key again (after a lost answer the key is spent:
+// the page says so, and the user is verified).
+var passcodeLinkFlow = faultFlow{
+	name: "passcode-link",
+	setup: func(t *testing.T, e *faultEnv) *flowState {
+		s := newState()
+		s.org, s.acct, s.addr = e.verifyOrg(t)
+		if r := e.form(t, verifyPath(s.org), url.Values{"action": {"send"}, "email": {s.addr}}); r.status != 200 {
+			t.Fatalf("setup send: %d %s", r.status, r.body)
+		}
+		mails := e.mailTo(t, s.addr)
+		if len(mails) != 1 {
+			t.Fatalf("%d emails to %s, want 1", len(mails), s.addr)
+		}
+		m := linkInText.FindStringSubmatch(mails[0].Text + "\n")
+		if m == nil {
+			t.Fatalf("no link in the email:\n%s", mails[0].Text)
+		}
+		link, err := url.Parse(m[1])
+		if err != nil || link.Query().Get("key") == "" {
+			t.Fatalf("link %q: %v", m[1], err)
+		}
+		s.token = link.Query().Get("key")
+		return s
+	},
+	act: func(t *testing.T, e *faultEnv, s *flowState) {
+		e.form(t, verifyPath(s.org), url.Values{"action": {"verify"}, "email": {s.addr}, "key": {s.token}})
+	},
+	done: func(t *testing.T, e *faultEnv, s *flowState) {
+		if u, err := e.user(t, s.org, s.acct); err != nil || u.VerifyState != domain.VerifyVerified {
+			t.Errorf("account %+v %v", u, err)
+		}
+		n := 0
+		for _, it := range e.items(t) {
+			if attr(it, "type") == "audit" && attr(it, "orgId") == s.org && attr(it, "action") == "user.verify" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d user.verify audit entries, want 1", n)
+		}
+	},
+	mails: oneMail,
 }
 
 // retryRunFlow: the scheduled run sends an invitation email that SES
@@ -585,25 +731,29 @@ var exportFlow = faultFlow{
 }
 
 // The write flows, each failed at every AWS call in turn (one test each,
-// so that one can be run alone).
+// so that one can be run alone). The longest come first: the flows run
+// flowsAtOnce at a time in this order, so a long one started last would
+// run alone at the end.
 
-func TestFaultEveryCallAccept(t *testing.T)         { runFaultFlow(t, acceptFlow) }
-func TestFaultEveryCallResend(t *testing.T)         { runFaultFlow(t, resendFlow) }
-func TestFaultEveryCallRevoke(t *testing.T)         { runFaultFlow(t, revokeFlow) }
-func TestFaultEveryCallMembership(t *testing.T)     { runFaultFlow(t, membershipFlow) }
-func TestFaultEveryCallLeave(t *testing.T)          { runFaultFlow(t, leaveFlow) }
-func TestFaultEveryCallDirectRole(t *testing.T)     { runFaultFlow(t, directRoleFlow) }
-func TestFaultEveryCallGroupRole(t *testing.T)      { runFaultFlow(t, groupRoleFlow) }
 func TestFaultEveryCallGroupRoleJob(t *testing.T)   { runFaultFlow(t, groupRoleJobFlow) }
-func TestFaultEveryCallAssign(t *testing.T)         { runFaultFlow(t, assignFlow) }
+func TestFaultEveryCallGroupRole(t *testing.T)      { runFaultFlow(t, groupRoleFlow) }
+func TestFaultEveryCallExport(t *testing.T)         { runFaultFlow(t, exportFlow) }
+func TestFaultEveryCallDomain(t *testing.T)         { runFaultFlow(t, domainFlow) }
+func TestFaultEveryCallResend(t *testing.T)         { runFaultFlow(t, resendFlow) }
+func TestFaultEveryCallRetryRun(t *testing.T)       { runFaultFlow(t, retryRunFlow) }
 func TestFaultEveryCallMove(t *testing.T)           { runFaultFlow(t, moveFlow) }
 func TestFaultEveryCallUnassign(t *testing.T)       { runFaultFlow(t, unassignFlow) }
+func TestFaultEveryCallMembership(t *testing.T)     { runFaultFlow(t, membershipFlow) }
+func TestFaultEveryCallInvite(t *testing.T)         { runFaultFlow(t, inviteFlow) }
+func TestFaultEveryCallLeave(t *testing.T)          { runFaultFlow(t, leaveFlow) }
+func TestFaultEveryCallAssign(t *testing.T)         { runFaultFlow(t, assignFlow) }
+func TestFaultEveryCallRevoke(t *testing.T)         { runFaultFlow(t, revokeFlow) }
+func TestFaultEveryCallPolicy(t *testing.T)         { runFaultFlow(t, policyFlow) }
+func TestFaultEveryCallDirectRole(t *testing.T)     { runFaultFlow(t, directRoleFlow) }
+func TestFaultEveryCallReverifyRun(t *testing.T)    { runFaultFlow(t, reverifyFlow) }
 func TestFaultEveryCallRemoval(t *testing.T)        { runFaultFlow(t, removalFlow) }
 func TestFaultEveryCallPasscode(t *testing.T)       { runFaultFlow(t, passcodeFlow) }
-func TestFaultEveryCallRetryRun(t *testing.T)       { runFaultFlow(t, retryRunFlow) }
-func TestFaultEveryCallReverifyRun(t *testing.T)    { runFaultFlow(t, reverifyFlow) }
-func TestFaultEveryCallExport(t *testing.T)         { runFaultFlow(t, exportFlow) }
 func TestFaultEveryCallAPITokenCreate(t *testing.T) { runFaultFlow(t, apiTokenCreateFlow) }
+func TestFaultEveryCallPasscodeLink(t *testing.T)   { runFaultFlow(t, passcodeLinkFlow) }
+func TestFaultEveryCallAccept(t *testing.T)         { runFaultFlow(t, acceptFlow) }
 func TestFaultEveryCallAPITokenRevoke(t *testing.T) { runFaultFlow(t, apiTokenRevokeFlow) }
-func TestFaultEveryCallPolicy(t *testing.T)         { runFaultFlow(t, policyFlow) }
-func TestFaultEveryCallDomain(t *testing.T)         { runFaultFlow(t, domainFlow) }
