@@ -487,8 +487,24 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		if _, ok := rep["due"]; !ok || rep["due"] != 0 || rep["sent"] != 0 {
 			t.Errorf("report = %s", out)
 		}
-		if !strings.Contains(fns["RetryInvitationEmailsFunction"].log.String(), `"InvitationEmailsDue":0`) {
+		// The function's log reaches the emulator's output on its own
+		// schedule, sometimes after the answer: wait for it.
+		if !eventually(5*time.Second, func() bool {
+			return strings.Contains(fns["RetryInvitationEmailsFunction"].log.String(), `"InvitationEmailsDue":0`)
+		}) {
 			t.Errorf("no EMF job-progress record:\n%s", fns["RetryInvitationEmailsFunction"].log.String())
 		}
 	})
+}
+
+// eventually reports whether ok becomes true within d, asking every 20 ms.
+func eventually(d time.Duration, ok func() bool) bool {
+	for end := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if ok() {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
 }

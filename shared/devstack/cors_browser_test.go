@@ -158,7 +158,7 @@ func TestBrowserCORS(t *testing.T) {
 		}
 
 		bad := fmt.Sprintf(`{method: "POST", headers: {Authorization: %q, "Content-Type": "application/json"}, body: %q}`,
-			"Bearer "+admin, `{"emails":["not an address"],"products":{"confluence":{"role":"guest"}}}`)
+			"Bearer "+admin, `{"emails":["cors-bad@agency.example"],"products":{"jira":{"role":"guest"}}}`) // guest exists only on Confluence: a 400
 		r = pageFetch(t, tab, "bad invite", list, bad)
 		p := map[string]any{}
 		if !r.OK || r.Status != 400 || r.Headers["content-type"] != "application/problem+json" || json.Unmarshal([]byte(r.Body), &p) != nil || p["title"] == nil {
