@@ -27,6 +27,8 @@ import (
 	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emailq"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
@@ -50,7 +52,8 @@ type Env struct {
 	Sender        string
 	PublicBaseURL string
 	Lifetime      time.Duration
-	// SendRate caps invitation emails per second (SES's sending rate).
+	// SendRate caps emails per second account-wide (SES's sending rate,
+	// the template's SesMaxSendRate: EmailSenderFunction's pacer).
 	SendRate int
 	Log      *slog.Logger
 	// Now overrides the clock (tests); nil is time.Now.
@@ -100,7 +103,7 @@ func Load(ctx context.Context) (Env, error) {
 		Sender:        os.Getenv("SENDER_ADDRESS"),
 		PublicBaseURL: strings.TrimRight(os.Getenv("PUBLIC_BASE_URL"), "/"),
 		Lifetime:      7 * 24 * time.Hour,
-		SendRate:      invites.DefaultSendRate,
+		SendRate:      emailq.DefaultRate,
 		Log:           Logger(),
 		Metrics:       &metrics.Recorder{Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
 	}
@@ -158,16 +161,14 @@ func (env Env) cors(h httpapi.Handler) httpapi.Handler { return httpapi.WithCORS
 func CorsPreflight(env Env) httpapi.Handler { return httpapi.Preflight(env.Origins, env.Log) }
 
 func (env Env) invites() invites.Config {
-	return invites.Config{AcceptURL: env.PublicBaseURL + "/invitations/accept", Lifetime: env.Lifetime, RetryAfter: 15 * time.Minute, SendRate: env.SendRate}
+	return invites.Config{AcceptURL: env.PublicBaseURL + "/invitations/accept", Lifetime: env.Lifetime}
 }
 
 // InviteGuests is InviteGuestsFunction's handler: POST
-// /orgs/{orgId}/sites/{siteId}/invitations, with idempotency keys.
-func InviteGuests(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
-	if env.Sender == "" {
-		env.Log.Warn("SENDER_ADDRESS is not set; invitation emails will fail")
-	}
-	svc := &invites.Inviter{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+// /orgs/{orgId}/sites/{siteId}/invitations, with idempotency keys. The
+// emails go to the email queue emails.
+func InviteGuests(env Env, st *store.Store, emails queue.Sender) httpapi.Handler {
+	svc := &invites.Inviter{Store: st, Emails: emails, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return env.cors(httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
@@ -181,7 +182,7 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 // VerifyPage is VerifyFunction's handler: the guest-facing two-step
 // verification page (GET shows, POST sends a code or checks one). No
 // idempotency keys: it is a public page, like the accept page.
-func VerifyPage(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
+func VerifyPage(env Env, st *store.Store, mailer email.Sender) httpapi.Handler {
 	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
 		PageURL: func(orgID string) string { return env.PublicBaseURL + "/orgs/" + orgID + "/verify" }}
 	if env.PasscodeAnswerFloor == 0 {
@@ -225,9 +226,10 @@ func Spaces(env Env, st *store.Store) httpapi.Handler {
 }
 
 // Invitations is InvitationsFunction's handler: a site's invitations
-// (list) and resend, with idempotency keys on resends.
-func Invitations(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
-	svc := &invites.Manager{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+// (list) and resend, with idempotency keys on resends; a resent
+// invitation's email goes to the email queue emails.
+func Invitations(env Env, st *store.Store, emails queue.Sender) httpapi.Handler {
+	svc := &invites.Manager{Store: st, Emails: emails, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return env.cors(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
@@ -270,20 +272,22 @@ func APITokens(env Env, st *store.Store) httpapi.Handler {
 	return env.cors(httpapi.Endpoint{Handler: httpapi.APITokensHandler{Service: svc, Log: env.Log, Now: env.Now}.Handle, Log: env.Log}.Handle)
 }
 
-// RetryBatch is how many due invitations one run of the retry job handles;
-// the rest wait for the next run.
-const RetryBatch = 200
+// RetryBatch is how many due invitations one run of the retry job queues
+// (the sender sends them at the account's rate); the rest wait for the next
+// run.
+const RetryBatch = 1000
 
 // ReleaseBatch is how many lapsed invitations one run of the job releases
 // (each one Query and one transaction); the rest wait for the next run.
 const ReleaseBatch = 100
 
 // RetryInvitationEmails is RetryInvitationEmailsFunction's handler: one run
-// of the scheduled invitation job (EventBridge rule): it retries the due
-// emails (at most RetryBatch), then releases the invitations that lapsed
-// (at most ReleaseBatch), whose audit entries carry the event's id.
-func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
-	svc := &invites.Retrier{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+// of the scheduled invitation job (EventBridge rule): it queues the emails
+// whose hand-off is overdue (at most RetryBatch) on the email queue emails,
+// then releases the invitations that lapsed (at most ReleaseBatch), whose
+// audit entries carry the event's id.
+func RetryInvitationEmails(env Env, st *store.Store, emails queue.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
+	svc := &invites.Retrier{Store: st, Emails: emails, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (invites.RetryReport, error) {
 		return svc.Run(ctx, ev.ID, RetryBatch, ReleaseBatch)
 	}
@@ -291,16 +295,17 @@ func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func
 
 // APIHandlers maps the logical id of every API function in template.yaml to
 // its handler, for the dev stack; a test checks that every Api event in the
-// template has an entry here. exports is the external users' exports queue.
-func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.Service, exports queue.Sender) map[string]httpapi.Handler {
+// template has an entry here. emails is the email queue, exports the
+// external users' exports queue.
+func APIHandlers(env Env, st *store.Store, mailer email.Sender, emails queue.Sender, jobs *fanout.Service, exports queue.Sender) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
-		"InviteGuestsFunction":     InviteGuests(env, st, mailer),
+		"InviteGuestsFunction":     InviteGuests(env, st, emails),
 		"AcceptInvitationFunction": AcceptInvitation(env, st),
 		"GroupsFunction":           Groups(env, st, jobs),
 		"RolesFunction":            Roles(env, st),
 		"AccessDecisionFunction":   AccessDecision(env, st),
 		"SpacesFunction":           Spaces(env, st),
-		"InvitationsFunction":      Invitations(env, st, mailer),
+		"InvitationsFunction":      Invitations(env, st, emails),
 		"UsersFunction":            Users(env, st),
 		"BillingFunction":          Billing(env, st),
 		"AuditFunction":            Audit(env, st),

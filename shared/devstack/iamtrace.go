@@ -26,6 +26,12 @@ const (
 	jobsQueueID = "GroupJobsQueue"
 	// exportsQueueID is the external users' exports queue.
 	exportsQueueID = "ExportsQueue"
+	// emailQueueID and emailDeadLetterQueueID are the email queue and its
+	// dead-letter queue.
+	emailQueueID           = "EmailQueue"
+	emailDeadLetterQueueID = "EmailDeadLetterQueue"
+	// EmailSenderFunctionID sends the email queue's emails, in process.
+	EmailSenderFunctionID = "EmailSenderFunction"
 	// ExportWorkerFunctionID writes export jobs, in process.
 	ExportWorkerFunctionID = "ExportWorkerFunction"
 	// WorkerFunctionID and RetryFunctionID run in process, outside the gateway.
