@@ -93,7 +93,9 @@ func TestCallLogRecordsIAMActions(t *testing.T) {
 		{"RolesFunction", "dynamodb:Query", "${Table.Arn}/index/GSI1"}, // the table's Query grant does not cover an index
 		{"GroupsFunction", "dynamodb:Query", "${Table.Arn}/index/GSI1"},
 		{"GroupsFunction", "dynamodb:Query", "${Table.Arn}/index/GSI2"},
-		{"InviteGuestsFunction", "ses:SendEmail", "arn:aws:ses:${AWS::Region}:${AWS::AccountId}:identity/a@b.example"},
+		{"EmailSenderFunction", "ses:SendEmail", "arn:aws:ses:${AWS::Region}:${AWS::AccountId}:identity/a@b.example"},
+		{"InviteGuestsFunction", "ses:SendEmail", "arn:aws:ses:${AWS::Region}:${AWS::AccountId}:identity/a@b.example"}, // it queues its emails
+		{"InviteGuestsFunction", "sqs:SendMessage", "${EmailQueue.Arn}"},
 		{"AccessDecisionFunction", "sqs:SendMessage", "${GroupJobsQueue.Arn}"},
 	} {
 		log.add(c)
@@ -105,6 +107,7 @@ func TestCallLogRecordsIAMActions(t *testing.T) {
 	want = []string{
 		"AccessDecisionFunction: sqs:SendMessage on ${GroupJobsQueue.Arn}",
 		"GroupsFunction: dynamodb:Query on ${Table.Arn}/index/GSI2",
+		"InviteGuestsFunction: ses:SendEmail on arn:aws:ses:${AWS::Region}:${AWS::AccountId}:identity/a@b.example",
 		"RolesFunction: dynamodb:Query on ${Table.Arn}/index/GSI1",
 	}
 	if !reflect.DeepEqual(got, want) {
