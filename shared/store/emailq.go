@@ -37,8 +37,9 @@ func (s *Store) InvitationForEmail(ctx context.Context, orgID, accountID, id str
 }
 
 // ClaimInvitationEmail takes an invitation's email for one sender until
-// now+lease, with a new token (its item Put, attribute_not_exists; the old
-// links stop resolving to the invitation), in one TransactWriteItems. The
+// now+lease, with a new token (its item Put, attribute_not_exists; the
+// previous token's item deleted, so its link resolves to nothing), in one
+// TransactWriteItems. The
 // invitation's UpdateItem is conditioned on the version read, pending, and
 // its DUE#EMAIL entry being claimable: due no later than now+SendGrace (a
 // new invitation is due SendGrace after its write, the hand-off's grace;
@@ -54,6 +55,9 @@ func (s *Store) ClaimInvitationEmail(ctx context.Context, inv domain.Invitation,
 	}
 	tx := []types.TransactWriteItem{
 		{Put: &types.Put{TableName: &s.table, Item: marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		// The previous token (never emailed, or emailed and refused) goes:
+		// one token item per invitation, so a removal leaves no orphan.
+		{Delete: &types.Delete{TableName: &s.table, Key: key(tokenPK(inv.TokenHash), skToken)}},
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(userPK(inv.OrgID, inv.AccountID), inviteSK(inv.ID)),
 			UpdateExpression:         aws.String("SET tokenHash = :h, GSI3SK = :due, version = version + :one"),

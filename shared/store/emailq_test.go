@@ -37,6 +37,9 @@ func TestClaimInvitationEmailOnce(t *testing.T) {
 		if got, err := fx.st.InvitationByToken(ctx, domain.HashToken(tok)); err != nil || got.ID != inv.ID {
 			t.Fatalf("the claimed token does not resolve to the invitation: %+v %v", got, err)
 		}
+		if _, err := fx.st.InvitationByToken(ctx, inv.TokenHash); domain.ErrorCode(err) != domain.ENOTFOUND {
+			t.Fatalf("the previous token still resolves: %v", err)
+		}
 		// A duplicate delivery reads the claimed version and tries again
 		// within the lease: refused.
 		again, _ := fx.st.InvitationForEmail(ctx, demo.OrgID, n.User.AccountID, n.Invitation.ID)
