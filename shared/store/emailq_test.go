@@ -2,12 +2,16 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -100,6 +104,42 @@ func TestTakeSendSlot(t *testing.T) {
 		}
 		if ok, err := (store.SendWindow{Store: fx.st}).TakeSlot(ctx, sec+1, rate); !ok || err != nil {
 			t.Fatalf("next second: %v %v", ok, err)
+		}
+	})
+}
+
+// sesOK is a mailer that accepts every email.
+type sesOK struct{ n int }
+
+func (m *sesOK) Send(context.Context, email.Message) (string, error) { m.n++; return "ses-id", nil }
+
+// TestEmailSenderCallCount counts the DynamoDB calls of one email through
+// the sender on both backends: the read, the claim (a transaction of the
+// new token, the old token's delete and the invitation), the send slot,
+// the outcome. A duplicate delivery afterwards costs the read alone.
+func TestEmailSenderCallCount(t *testing.T) {
+	seededEach(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		n, _ := newGuest(demo.OrgID, demo.SiteID, "count@agency.example", domain.KindGuest, time.Now().UTC())
+		create(t, fx.st, demo.SiteID, false, n)
+		m := &sesOK{}
+		s := &emailq.Sender{Store: fx.st, Mailer: m, Pacer: &emailq.Pacer{Window: store.SendWindow{Store: fx.st}},
+			Render: invites.Renderer("https://x.example/invitations/accept")}
+		body := emailq.InvitationJob(n.Invitation).Message(0).Body
+		fx.c.Reset()
+		if out, err := s.Process(ctx, body); err != nil || out != emailq.Sent || m.n != 1 {
+			t.Fatalf("process: %v %v (%d sent)", out, err, m.n)
+		}
+		want := map[string]int{"BatchGetItem": 1, "TransactWriteItems": 2, "UpdateItem": 1}
+		if got := fx.c.Counts(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("calls of one email = %v, want %v", got, want)
+		}
+		fx.c.Reset()
+		if out, err := s.Process(ctx, body); err != nil || out != emailq.Dropped || m.n != 1 {
+			t.Fatalf("duplicate: %v %v (%d sent)", out, err, m.n)
+		}
+		if got := fx.c.Counts(); fmt.Sprint(got) != fmt.Sprint(map[string]int{"BatchGetItem": 1}) {
+			t.Errorf("calls of a duplicate = %v", got)
 		}
 	})
 }
