@@ -1,17 +1,20 @@
 // Command verify is VerifyFunction: the two-step verification page (GET
-// shows, POST emails a one-time passcode or checks one).
+// shows, POST hands a one-time passcode to the email queue, whose sender
+// mints and emails it, or checks one).
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
-	"github.com/guestaccess/guestaccess/shared/sesmailer"
+	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
 )
 
 func main() {
 	env := app.MustLoad()
-	mailer := sesmailer.New(ses.NewFromConfig(env.AWS), env.Sender)
-	lambda.StartHandlerFunc(app.VerifyPage(env, app.Store(env), mailer))
+	emails := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("EMAIL_QUEUE_URL"))
+	lambda.StartHandlerFunc(app.VerifyPage(env, app.Store(env), emails))
 }

@@ -182,8 +182,8 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 // VerifyPage is VerifyFunction's handler: the guest-facing two-step
 // verification page (GET shows, POST sends a code or checks one). No
 // idempotency keys: it is a public page, like the accept page.
-func VerifyPage(env Env, st *store.Store, mailer email.Sender) httpapi.Handler {
-	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
+func VerifyPage(env Env, st *store.Store, emails queue.Sender) httpapi.Handler {
+	svc := &verify.Service{Store: st, Emails: emails, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
 		PageURL: func(orgID string) string { return env.PublicBaseURL + "/orgs/" + orgID + "/verify" }}
 	if env.PasscodeAnswerFloor == 0 {
 		svc.AnswerFloor = verify.DefaultAnswerFloor
@@ -311,7 +311,7 @@ func APIHandlers(env Env, st *store.Store, mailer email.Sender, emails queue.Sen
 		"AuditFunction":            Audit(env, st),
 		"ExternalPolicyFunction":   ExternalPolicy(env, st),
 		"ExternalUsersFunction":    ExternalUsers(env, st, exports),
-		"VerifyFunction":           VerifyPage(env, st, mailer),
+		"VerifyFunction":           VerifyPage(env, st, emails),
 		"ApiTokensFunction":        APITokens(env, st),
 		"CorsPreflightFunction":    CorsPreflight(env),
 	}

@@ -21,7 +21,7 @@ func EmailSender(env Env, st *store.Store, mailer email.Sender, retries, dead qu
 	if env.Sender == "" {
 		env.Log.Warn("SENDER_ADDRESS is not set; emails will fail")
 	}
-	return &emailq.Sender{Store: st, Mailer: mailer, Render: invites.Renderer(env.invites().AcceptURL),
+	return &emailq.Sender{Store: st, Passcodes: st, Mailer: mailer, Render: invites.Renderer(env.invites().AcceptURL),
 		Pacer:   &emailq.Pacer{Window: store.SendWindow{Store: st}, Rate: env.SendRate},
 		Retries: retries, DeadLetters: dead, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 }

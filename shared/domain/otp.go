@@ -147,12 +147,20 @@ func NextSend(prev *OTP, orgID, email, account string, now time.Time) (SendPlan,
 			next.WindowStart, next.Sends = prev.WindowStart, prev.Sends+1
 		}
 	}
-	code := NewOTPCode()
-	next.Salt = randomBytes(16)
-	next.Hash = HashOTP(next.Salt, code)
-	link := base64.RawURLEncoding.EncodeToString(randomBytes(32))
-	next.LinkHash = HashOTPLink(link)
+	code, link := MintOTP(&next)
 	return SendPlan{Next: next, Code: code, Link: link}, nil
+}
+
+// MintOTP draws a fresh code and link key for o and stores only their
+// hashes in it (a new random Salt, Hash and LinkHash); the plain code and
+// key are returned, to be emailed and forgotten.
+func MintOTP(o *OTP) (code, link string) {
+	code = NewOTPCode()
+	o.Salt = randomBytes(16)
+	o.Hash = HashOTP(o.Salt, code)
+	link = base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	o.LinkHash = HashOTPLink(link)
+	return code, link
 }
 
 // HashOTPLink is SHA-256 of a link key (32 random bytes need no salt).

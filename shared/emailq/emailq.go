@@ -28,17 +28,37 @@ import (
 // retry): its outbox entry is the invitation itself.
 const KindInvitation = "invitation"
 
+// KindPasscode is the kind of a one-time passcode's email: its entry is
+// the address's passcode state (store.ClaimPasscodeEmail), handed off by
+// every valid send request whatever the address; the sender mints the code
+// when it claims the state, and only for an address that must verify.
+const KindPasscode = "passcode"
+
 // Job is the body of one message on the email queue: which outbox entry to
-// send, never what it says (no address, no secret).
+// send, never a secret (a passcode's job names the address, whose code the
+// sender mints).
 type Job struct {
-	// Kind says which outbox the entry is in (KindInvitation).
+	// Kind says which outbox the entry is in (KindInvitation, KindPasscode).
 	Kind string `json:"k"`
-	// OrgID, AccountID and ID name the entry.
+	// OrgID, AccountID and ID name an invitation's entry.
 	OrgID     string `json:"o"`
-	AccountID string `json:"a"`
-	ID        string `json:"i"`
+	AccountID string `json:"a,omitempty"`
+	ID        string `json:"i,omitempty"`
+	// Email and SentMs name a passcode's entry: the address and the send
+	// request (its state's sentMs); OrgName and PageURL are what the
+	// request read and the email shows.
+	Email   string `json:"e,omitempty"`
+	SentMs  int64  `json:"t,omitempty"`
+	OrgName string `json:"on,omitempty"`
+	PageURL string `json:"u,omitempty"`
 	// Attempt counts the sends tried before this message (0: the first).
 	Attempt int `json:"n,omitempty"`
+}
+
+// PasscodeJob is the job of a send request's passcode state o, of the org
+// named orgName whose verification page is pageURL.
+func PasscodeJob(o domain.OTP, orgName, pageURL string) Job {
+	return Job{Kind: KindPasscode, OrgID: o.OrgID, Email: o.Email, SentMs: o.SentAt.UnixMilli(), OrgName: orgName, PageURL: pageURL}
 }
 
 // InvitationJob is the job of an invitation's email.
@@ -61,10 +81,14 @@ func ParseJob(body string) (Job, error) {
 		return j, fmt.Errorf("emailq: not a job: %w", err)
 	}
 	switch {
-	case j.Kind != KindInvitation:
+	case j.Kind != KindInvitation && j.Kind != KindPasscode:
 		return j, fmt.Errorf("emailq: unknown job kind %q", j.Kind)
-	case !domain.ValidSlug(j.OrgID) || !domain.ValidAccountID(j.AccountID) || !domain.ValidAccountID(j.ID) || j.Attempt < 0:
+	case !domain.ValidSlug(j.OrgID) || j.Attempt < 0:
 		return j, errors.New("emailq: job names no valid entry")
+	case j.Kind == KindInvitation && (!domain.ValidAccountID(j.AccountID) || !domain.ValidAccountID(j.ID)):
+		return j, errors.New("emailq: job names no valid entry")
+	case j.Kind == KindPasscode && (j.Email == "" || j.SentMs <= 0 || j.PageURL == ""):
+		return j, errors.New("emailq: passcode job names no valid entry")
 	}
 	return j, nil
 }

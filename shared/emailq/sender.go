@@ -48,9 +48,11 @@ const (
 // Sender delivers the email of one queue message: claim, render, pace,
 // send, record. It is EmailSenderFunction's service.
 type Sender struct {
-	Store  InvitationStore
-	Mailer email.Sender
-	Pacer  *Pacer
+	Store InvitationStore
+	// Passcodes is the table's passcode states (KindPasscode jobs).
+	Passcodes PasscodeStore
+	Mailer    email.Sender
+	Pacer     *Pacer
 	// Render renders an invitation's email with its new token's link.
 	Render func(inv domain.Invitation, token string) (email.Message, error)
 	// Retries is the email queue (a transient failure is queued again with
@@ -114,6 +116,9 @@ func (s *Sender) Process(ctx context.Context, body string) (Outcome, error) {
 		// No retry can make it readable.
 		s.log().ErrorContext(ctx, "email job dropped", "err", err)
 		return Dropped, nil
+	}
+	if j.Kind == KindPasscode {
+		return s.passcode(ctx, j)
 	}
 	inv, err := s.Store.InvitationForEmail(ctx, j.OrgID, j.AccountID, j.ID)
 	if err != nil {

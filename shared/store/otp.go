@@ -241,3 +241,52 @@ func (s *Store) CompleteVerification(ctx context.Context, v domain.Verified) err
 	}
 	return domain.Errorf(domain.EGONE, "This account can no longer be verified: it was suspended or removed.")
 }
+
+// ClaimPasscodeEmail is the email sender's claim of a passcode (emailq):
+// one UpdateItem of the address's state that sets the code and link key
+// minted in o (salt, hash, linkHash), zero wrong answers (those typed
+// before were answers to no code anyone had), and mailedMs =
+// now, conditioned on the state being the one the send request wrote
+// (sentMs = o.SentAt), an account's (accountId not empty: an address
+// nobody is emailed is never claimed, so a stranger's request for it sends
+// nothing), not mailed yet (no mailedMs, or 0: released) and live. So a
+// message delivered twice sends one email, and no plain code is ever
+// stored: the code exists only in the email. It returns the state claimed;
+// ECONFLICT when a condition fails.
+func (s *Store) ClaimPasscodeEmail(ctx context.Context, o domain.OTP, now time.Time) (domain.OTP, error) {
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(emailPK(o.OrgID, o.Email), skOTP),
+		UpdateExpression:         aws.String("SET salt = :salt, #hash = :hash, linkHash = :link, attempts = :zero, mailedMs = :now"),
+		ConditionExpression:      aws.String("sentMs = :sent AND accountId <> :none AND (attribute_not_exists(mailedMs) OR mailedMs = :zero) AND expiresMs > :now"),
+		ExpressionAttributeNames: map[string]string{"#hash": "hash"},
+		ExpressionAttributeValues: item{":salt": &types.AttributeValueMemberB{Value: o.Salt}, ":hash": &types.AttributeValueMemberB{Value: o.Hash},
+			":link": &types.AttributeValueMemberB{Value: o.LinkHash}, ":zero": num(0), ":now": num(now.UnixMilli()),
+			":sent": num(o.SentAt.UnixMilli()), ":none": str("")},
+		ReturnValues: types.ReturnValueAllNew})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return o, domain.Errorf(domain.ECONFLICT, "The passcode is mailed, replaced, lapsed or nobody's.")
+	}
+	if err != nil {
+		return o, fmt.Errorf("store: claim passcode email: %w", err)
+	}
+	return decodeOTP(out.Attributes)
+}
+
+// ReleasePasscodeEmail undoes a claim whose email was not sent: mailedMs
+// back to 0, conditioned on the claimed code (its hash) still being there.
+// A state changed meanwhile (a newer send, a verification) is left alone.
+func (s *Store) ReleasePasscodeEmail(ctx context.Context, o domain.OTP) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(emailPK(o.OrgID, o.Email), skOTP),
+		UpdateExpression:          aws.String("SET mailedMs = :zero"),
+		ConditionExpression:       aws.String("#hash = :hash"),
+		ExpressionAttributeNames:  map[string]string{"#hash": "hash"},
+		ExpressionAttributeValues: item{":zero": num(0), ":hash": &types.AttributeValueMemberB{Value: o.Hash}}})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: release passcode email: %w", err)
+	}
+	return nil
+}

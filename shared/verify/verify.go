@@ -7,8 +7,10 @@
 // Nothing it answers tells whether an address has an account: an address
 // that need not verify (unknown, internal, suspended, or under a policy with
 // two-step off) keeps the same passcode state under the same limits and gets
-// the same pages, store calls and answer time (AnswerFloor); it is only
-// never emailed a code, so no code it is given can be right. What a
+// the same pages, store calls, hand-off to the email queue and answer time
+// (AnswerFloor); the email sender (emailq) mints and mails a code only for
+// an address that must verify, so no code the others are given can be
+// right, and the request never waits for SES. What a
 // stranger can spend never locks a real user out: see domain.NextSend (the
 // budgets) and VerifyLink (the email's link, which wrong codes cannot kill).
 package verify
@@ -17,11 +19,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/queue"
 )
 
 // Store is what the service needs of the table (store.Store).
@@ -34,17 +36,19 @@ type Store interface {
 
 // Service runs the verification page's actions.
 type Service struct {
-	Store  Store
-	Mailer email.Sender
+	Store Store
+	// Emails is the email queue: every send request hands its passcode
+	// state to it (emailq.PasscodeJob), whatever the address.
+	Emails queue.Sender
 	// PageURL is the verification page of an org (absolute), as emails link it.
 	PageURL func(orgID string) string
 	// OrgLimit is the org's sends per minute (0: domain.OrgOTPSendsPerMinute).
 	OrgLimit int
 	// AnswerFloor is the least time a Send takes, from its start to its
-	// answer (0: none): an address that is emailed waits for SES, one that is
-	// not does not, so every answer is held to the same floor, above SES's
-	// usual latency (DefaultAnswerFloor), and the time tells nothing of who
-	// has an account. A send that takes longer is logged.
+	// answer (0: none). Every address makes the same calls (no request waits
+	// for SES: the email sender does), and every answer is also held to this
+	// floor (DefaultAnswerFloor), so the time tells nothing of who has an
+	// account. A send that takes longer is logged.
 	AnswerFloor time.Duration
 	// Clock and Pause measure and wait out the floor (tests replace them);
 	// nil: time.Now and a timer that ctx ends early. Not Now, which tests
@@ -152,9 +156,19 @@ func address(raw string) (string, error) {
 // live code rather than refuse once an address's hourly budget is spent).
 // Every valid address of an org that asks for two-step verification gets
 // the same answer: "if this address must verify, a code is on its way";
-// and the same store calls (one LoadVerification, then one SaveOTPSend
-// unless the live code is kept), whether or not it is emailed; and it is
-// held to AnswerFloor, so that the wait for SES does not show.
+// and the same calls (one LoadVerification, then, unless the live code is
+// kept, one SaveOTPSend and one hand-off of the state to the email queue),
+// whether or not it is emailed; and it is held to AnswerFloor.
+//
+// The org's budget is spent here, in SaveOTPSend's transaction, not by the
+// sender's claim: the budget must refuse a capped send atomically with the
+// write that would replace the live code (refused, the old code stays and
+// works; a budget checked at the claim would find the old code already
+// replaced and leave the person with none), and it counts the sends meant
+// to be emailed (AccountID set), which only this request knows; the
+// counter is added 0 for the others in the same transaction, so the calls
+// stay alike. A hand-off lost (the function dies after the commit) leaves
+// an unmailed code: the person asks again after OTPResendGap.
 func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error) {
 	if s.AnswerFloor > 0 {
 		start := time.Now()
@@ -197,17 +211,10 @@ func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error
 	if err := s.Store.SaveOTPSend(ctx, domain.OTPSend{Next: next, Prev: sc.OTP}, limit); err != nil {
 		return View{OrgID: v.OrgID, OrgName: v.OrgName, Email: v.Email}, err
 	}
-	if account == "" {
-		return v, nil
-	}
-	page := s.PageURL(orgID)
-	msg, err := email.RenderPasscode(email.Passcode{To: addr, OrgName: sc.Org.Name, Code: plan.Code, ExpiresAt: next.ExpiresAt, PageURL: page,
-		LinkURL: page + "?" + url.Values{"email": {addr}, "key": {plan.Link}}.Encode()})
-	if err == nil {
-		_, err = s.Mailer.Send(ctx, msg)
-	}
-	if err != nil {
-		s.log().ErrorContext(ctx, "passcode email not sent", "org", orgID, "account", account, "err", err)
+	// Handed off for every address alike; the plan's code is dropped (the
+	// sender mints the one it emails, at its claim).
+	if err := s.Emails.Send(ctx, emailq.PasscodeJob(next, sc.Org.Name, s.PageURL(orgID)).Message(0)); err != nil {
+		s.log().ErrorContext(ctx, "passcode not handed to the email queue", "org", orgID, "err", err)
 		return v, domain.Unavailable("The email with your code could not be sent. Ask for a new code in a minute.", domain.OTPResendGap)
 	}
 	return v, nil

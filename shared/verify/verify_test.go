@@ -6,12 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
-	"regexp"
 	"testing"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/queue"
 )
 
 // Function-field fakes: each case sets only what its path calls; a call to
@@ -51,16 +51,22 @@ func (f *fakeStore) CompleteVerification(_ context.Context, v domain.Verified) e
 	return f.CompleteFn(v)
 }
 
+// fakeSender is the email queue: each message handed off goes to SendFn.
 type fakeSender struct {
 	t      *testing.T
-	SendFn func(msg email.Message) (string, error)
+	SendFn func(m queue.Message) error
 }
 
-func (f fakeSender) Send(_ context.Context, msg email.Message) (string, error) {
+func (f fakeSender) Send(_ context.Context, msgs ...queue.Message) error {
 	if f.SendFn == nil {
-		f.t.Fatalf("unexpected email to %s", msg.To)
+		f.t.Fatalf("unexpected hand-off %v", msgs)
 	}
-	return f.SendFn(msg)
+	for _, m := range msgs {
+		if err := f.SendFn(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var (
@@ -74,7 +80,7 @@ const (
 )
 
 func service(st *fakeStore, mail fakeSender) *Service {
-	return &Service{Store: st, Mailer: mail, PageURL: func(id string) string { return "https://x.example/orgs/" + id + "/verify" },
+	return &Service{Store: st, Emails: mail, PageURL: func(id string) string { return "https://x.example/orgs/" + id + "/verify" },
 		Now: func() time.Time { return now }, Log: quiet}
 }
 
@@ -104,8 +110,6 @@ func otp(account string, sent time.Time, attempts int) *domain.OTP {
 		SentAt: sent, ExpiresAt: sent.Add(domain.OTPLifetime), Attempts: attempts, WindowStart: sent, Sends: 1}
 }
 
-var codeLine = regexp.MustCompile(`(?m)^    (\d{6})$`)
-
 func code(t *testing.T, err error) string {
 	t.Helper()
 	return domain.ErrorCode(err)
@@ -113,9 +117,11 @@ func code(t *testing.T, err error) string {
 
 // TestSendAnswersEveryAddressAlike: every valid address of an org that asks
 // for two-step verification gets the same answer and the same passcode
-// state written, under the same limits; only an address that must verify
-// (active, external, under a policy with two-step on, the test policy's
-// included) is emailed, with the code whose hash is stored.
+// state written, under the same limits, and the same hand-off to the email
+// queue (one passcode job naming the address and the send); only the state
+// of an address that must verify (active, external, under a policy with
+// two-step on, the test policy's included) names its account, which the
+// email sender alone reads (emailq: it mints and mails the code).
 func TestSendAnswersEveryAddressAlike(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -138,7 +144,7 @@ func TestSendAnswersEveryAddressAlike(t *testing.T) {
 				addr = tc.user.Email
 			}
 			var saved []domain.OTPSend
-			var sent []email.Message
+			var sent []queue.Message
 			st := &fakeStore{t: t,
 				LoadFn: func(o, e string) (domain.VerifyScope, error) {
 					if o != orgID || e != addr {
@@ -154,10 +160,7 @@ func TestSendAnswersEveryAddressAlike(t *testing.T) {
 					return nil
 				},
 			}
-			mail := fakeSender{t: t}
-			if tc.account != "" {
-				mail.SendFn = func(m email.Message) (string, error) { sent = append(sent, m); return "id", nil }
-			}
+			mail := fakeSender{t: t, SendFn: func(m queue.Message) error { sent = append(sent, m); return nil }}
 			v, err := service(st, mail).Send(context.Background(), orgID, "  "+addr+" ")
 			want := View{OrgID: orgID, OrgName: tc.org.Name, Email: addr, ExpiresAt: now.Add(domain.OTPLifetime)}
 			if err != nil || !reflect.DeepEqual(v, want) {
@@ -171,15 +174,14 @@ func TestSendAnswersEveryAddressAlike(t *testing.T) {
 				!n.ExpiresAt.Equal(now.Add(domain.OTPLifetime)) || n.Attempts != 0 || n.Sends != 1 || len(n.Salt) == 0 || len(n.Hash) == 0 || saved[0].Prev != nil {
 				t.Errorf("saved %+v, want a fresh code for account %q, no previous state", saved[0], tc.account)
 			}
-			if tc.account == "" {
-				return
+			if len(sent) != 1 || sent[0].DelaySeconds != 0 {
+				t.Fatalf("handed off %+v, want one message", sent)
 			}
-			if len(sent) != 1 || sent[0].To != addr {
-				t.Fatalf("sent %+v, want one email to %s", sent, addr)
-			}
-			m := codeLine.FindStringSubmatch(sent[0].Text)
-			if m == nil || !n.Matches(m[1]) {
-				t.Errorf("the email's code %v does not match the hash stored", m)
+			j, err := emailq.ParseJob(sent[0].Body)
+			wantJob := emailq.Job{Kind: emailq.KindPasscode, OrgID: orgID, Email: addr, SentMs: now.UnixMilli(), OrgName: tc.org.Name,
+				PageURL: "https://x.example/orgs/acme/verify"}
+			if err != nil || j != wantJob {
+				t.Errorf("job %+v, %v; want %+v (the same for every address)", j, err, wantJob)
 			}
 		})
 	}
@@ -189,7 +191,8 @@ func TestSendAnswersEveryAddressAlike(t *testing.T) {
 // unknown org is 404; an org that asks for two-step nowhere writes nothing;
 // the per-address limits (one send a minute, five an hour) refuse before
 // any write; the org's limit and the store's refusal are the store's
-// answer, with no email; a failed email is 503 after the state was written.
+// answer, with no hand-off; a failed hand-off is 503 after the state was
+// written (the person asks again after the gap).
 func TestSendRefusals(t *testing.T) {
 	loadErr := errors.New("dynamodb down")
 	ext := user("g1", guest, domain.UserActive)
@@ -200,7 +203,7 @@ func TestSendRefusals(t *testing.T) {
 		loadErr  error
 		save     bool  // SaveOTPSend is reached
 		saveErr  error // its answer
-		mail     bool  // an email is sent
+		mail     bool  // the state is handed to the email queue
 		mailErr  error
 		wantCode string
 		want     View
@@ -229,7 +232,7 @@ func TestSendRefusals(t *testing.T) {
 			saveErr: &domain.Error{Code: domain.ETOOMANY, RetryAfter: time.Second}, wantCode: domain.ETOOMANY, want: View{OrgID: orgID, OrgName: "Acme", Email: guest}},
 		{name: "raced by another send", raw: guest, scope: domain.VerifyScope{Org: org(), User: ext}, save: true,
 			saveErr: domain.Errorf(domain.ECONFLICT, "changed"), wantCode: domain.ECONFLICT, want: View{OrgID: orgID, OrgName: "Acme", Email: guest}},
-		{name: "email fails", raw: guest, scope: domain.VerifyScope{Org: org(), User: ext}, save: true, mail: true, mailErr: errors.New("ses down"),
+		{name: "hand-off fails", raw: guest, scope: domain.VerifyScope{Org: org(), User: ext}, save: true, mail: true, mailErr: errors.New("ses down"),
 			wantCode: domain.EUNAVAILABLE, want: View{OrgID: orgID, OrgName: "Acme", Email: guest, ExpiresAt: now.Add(domain.OTPLifetime)}},
 	}
 	for _, tc := range cases {
@@ -243,7 +246,7 @@ func TestSendRefusals(t *testing.T) {
 			}
 			mail := fakeSender{t: t}
 			if tc.mail {
-				mail.SendFn = func(email.Message) (string, error) { return "", tc.mailErr }
+				mail.SendFn = func(queue.Message) error { return tc.mailErr }
 			}
 			v, err := service(st, mail).Send(context.Background(), orgID, tc.raw)
 			if code(t, err) != tc.wantCode {
@@ -274,7 +277,7 @@ func TestSendPassesTheStateAndLimit(t *testing.T) {
 		},
 		SaveFn: func(s domain.OTPSend, l int) error { got, limit = s, l; return nil },
 	}
-	s := service(st, fakeSender{t: t, SendFn: func(email.Message) (string, error) { return "id", nil }})
+	s := service(st, fakeSender{t: t, SendFn: func(queue.Message) error { return nil }})
 	s.OrgLimit = 7
 	if _, err := s.Send(context.Background(), orgID, guest); err != nil {
 		t.Fatal(err)
