@@ -75,7 +75,7 @@ func (f *fakeStore) ClaimInvitationEmail(_ context.Context, inv domain.Invitatio
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	cur := f.invs[inv.ID]
-	if cur.Version != inv.Version {
+	if cur.Version != inv.Version || f.due[inv.ID].After(now.Add(grace)) {
 		return inv, domain.Errorf(domain.ECONFLICT, "claimed")
 	}
 	cur.TokenHash, cur.Version = hash, cur.Version+1
