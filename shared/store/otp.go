@@ -247,8 +247,8 @@ func (s *Store) CompleteVerification(ctx context.Context, v domain.Verified) err
 // minted in o (salt, hash, linkHash), zero wrong answers (those typed
 // before were answers to no code anyone had), and mailedMs =
 // now, conditioned on the state being the one the send request wrote
-// (sentMs = o.SentAt), an account's (accountId not empty: an address
-// nobody is emailed is never claimed, so a stranger's request for it sends
+// (sentMs = o.SentAt), an account's (accountId there and not empty: the
+// state of an address nobody is emailed has none, and is never claimed, so a stranger's request for it sends
 // nothing), not mailed yet (no mailedMs, or 0: released) and live. So a
 // message delivered twice sends one email, and no plain code is ever
 // stored: the code exists only in the email. It returns the state claimed;
@@ -256,7 +256,7 @@ func (s *Store) CompleteVerification(ctx context.Context, v domain.Verified) err
 func (s *Store) ClaimPasscodeEmail(ctx context.Context, o domain.OTP, now time.Time) (domain.OTP, error) {
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(emailPK(o.OrgID, o.Email), skOTP),
 		UpdateExpression:         aws.String("SET salt = :salt, #hash = :hash, linkHash = :link, attempts = :zero, mailedMs = :now"),
-		ConditionExpression:      aws.String("sentMs = :sent AND accountId <> :none AND (attribute_not_exists(mailedMs) OR mailedMs = :zero) AND expiresMs > :now"),
+		ConditionExpression:      aws.String("sentMs = :sent AND attribute_exists(accountId) AND accountId <> :none AND (attribute_not_exists(mailedMs) OR mailedMs = :zero) AND expiresMs > :now"),
 		ExpressionAttributeNames: map[string]string{"#hash": "hash"},
 		ExpressionAttributeValues: item{":salt": &types.AttributeValueMemberB{Value: o.Salt}, ":hash": &types.AttributeValueMemberB{Value: o.Hash},
 			":link": &types.AttributeValueMemberB{Value: o.LinkHash}, ":zero": num(0), ":now": num(now.UnixMilli()),

@@ -14,6 +14,8 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )
@@ -100,6 +102,7 @@ type otpFixture struct {
 	svc   *verify.Service
 	mail  *inbox
 	clock *clock
+	q     *senderQueue
 }
 
 const otpOrg = "otp"
@@ -127,9 +130,54 @@ func newOTPFixture(t *testing.T, fx fixture, n int) otpFixture {
 	}
 	c := &clock{t: now}
 	mail := &inbox{}
-	svc := &verify.Service{Store: fx.st, Mailer: mail, Now: c.Now, PageURL: func(o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
+	q := &senderQueue{sender: &emailq.Sender{Passcodes: fx.st, Mailer: mail, Now: c.Now,
+		Pacer: &emailq.Pacer{Window: store.SendWindow{Store: fx.st}, Rate: 10000, Now: c.Now}}}
+	fx.c.Skip = func(ctx context.Context) bool { return ctx.Value(senderCtx{}) != nil }
+	svc := &verify.Service{Store: fx.st, Emails: q, Now: c.Now, PageURL: func(o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
 	fx.c.Reset()
-	return otpFixture{fixture: fx, svc: svc, mail: mail, clock: c}
+	return otpFixture{fixture: fx, svc: svc, mail: mail, clock: c, q: q}
+}
+
+// senderCtx marks the email sender's calls, which the fixture's counter
+// leaves out (they are EmailSenderFunction's, not the page's).
+type senderCtx struct{}
+
+// senderQueue is the email queue with its sender attached: each message
+// handed off is delivered at once (the email sender's Process, with the
+// store and the inbox) and kept, so a test can deliver it again.
+type senderQueue struct {
+	sender *emailq.Sender
+	mu     sync.Mutex
+	msgs   []queue.Message
+	outs   []emailq.Outcome
+}
+
+func (q *senderQueue) Send(ctx context.Context, msgs ...queue.Message) error {
+	for _, m := range msgs {
+		q.mu.Lock()
+		q.msgs = append(q.msgs, m)
+		q.mu.Unlock()
+		if _, err := q.deliver(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliver runs the email sender on one message.
+func (q *senderQueue) deliver(ctx context.Context, m queue.Message) (emailq.Outcome, error) {
+	out, err := q.sender.Process(context.WithValue(ctx, senderCtx{}, true), m.Body)
+	q.mu.Lock()
+	q.outs = append(q.outs, out)
+	q.mu.Unlock()
+	return out, err
+}
+
+// handedOff is the messages handed off so far.
+func (q *senderQueue) handedOff() []queue.Message {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]queue.Message(nil), q.msgs...)
 }
 
 func (f otpFixture) profile(t *testing.T, acct string) (domain.User, map[string]types.AttributeValue) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/emailq"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )
 
@@ -282,6 +283,18 @@ func TestPasscodeSameCallsForEveryAddress(t *testing.T) {
 		}
 		if f.mail.total() != 1 {
 			t.Fatalf("%d emails", f.mail.total())
+		}
+		// And the same hand-off: one passcode job each, alike but for the
+		// address (the email sender alone tells them apart).
+		msgs := f.q.handedOff()
+		if len(msgs) != 3 {
+			t.Fatalf("%d hand-offs, want one per address", len(msgs))
+		}
+		for i, m := range msgs {
+			j, err := emailq.ParseJob(m.Body)
+			if err != nil || j.Kind != emailq.KindPasscode || j.OrgID != otpOrg || j.OrgName != "OTP Org" || m.DelaySeconds != 0 {
+				t.Errorf("hand-off %d: %+v %v", i, j, err)
+			}
 		}
 	})
 }
