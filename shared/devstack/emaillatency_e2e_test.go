@@ -54,10 +54,10 @@ func (h *handedToSES) wait(to string, within time.Duration) (time.Time, bool) {
 
 // TestEmailHandOffLatency measures, on the dev stack's embedded backend,
 // the time from a request that needs an email to that email's SendEmail
-// call: an invitation (through the email queue and its sender) and a
-// passcode (sent by VerifyFunction itself today). A measurement, not a
-// check: it runs only with EMAIL_LATENCY_RUNS=<n> and logs the median
-// and the worst of n.
+// call: an invitation and a passcode, both through the email queue and its
+// sender (the passcode's code minted at the sender's claim). A
+// measurement, not a check: it runs only with EMAIL_LATENCY_RUNS=<n> and
+// logs the median and the worst of n.
 func TestEmailHandOffLatency(t *testing.T) {
 	runs, _ := strconv.Atoi(os.Getenv("EMAIL_LATENCY_RUNS"))
 	if runs <= 0 {
@@ -105,5 +105,5 @@ func TestEmailHandOffLatency(t *testing.T) {
 		}
 		codes = append(codes, at.Sub(start))
 	}
-	report("\"send me a code\" -> the code's SendEmail (VerifyFunction, synchronous)", codes)
+	report("\"send me a code\" -> the code's SendEmail (email queue)", codes)
 }
