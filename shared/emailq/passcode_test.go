@@ -2,7 +2,9 @@ package emailq
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -161,5 +163,35 @@ func TestPasscodeRetries(t *testing.T) {
 	r.s.RetryBase = 20 * time.Minute
 	if out, _ := r.s.Process(context.Background(), passcodeBody(st, "pat@agency.example")); out != Dropped || len(r.q.msgs) != 0 {
 		t.Fatalf("a retry after the code lapses: %v, %d queued", out, len(r.q.msgs))
+	}
+}
+
+// A passcode job names its address, its send and the page; one that does
+// not is dropped as unreadable (no retry can help), and it never carries a
+// code.
+func TestParsePasscodeJob(t *testing.T) {
+	o := domain.OTP{OrgID: "acme", Email: "pat@agency.example", SentAt: t0}
+	good := PasscodeJob(o, "Acme", "https://x.example/orgs/acme/verify")
+	if j, err := ParseJob(good.Message(0).Body); err != nil || j != good {
+		t.Fatalf("round trip: %+v %v", j, err)
+	}
+	for name, j := range map[string]Job{
+		"no address": {Kind: KindPasscode, OrgID: "acme", SentMs: 1, PageURL: "https://x.example/"},
+		"no send":    {Kind: KindPasscode, OrgID: "acme", Email: "pat@agency.example", PageURL: "https://x.example/"},
+		"no page":    {Kind: KindPasscode, OrgID: "acme", Email: "pat@agency.example", SentMs: 1},
+		"bad org":    {Kind: KindPasscode, OrgID: "Not An Org", Email: "pat@agency.example", SentMs: 1, PageURL: "https://x.example/"},
+	} {
+		if _, err := ParseJob(j.Message(0).Body); err == nil {
+			t.Errorf("%s: parsed", name)
+		}
+	}
+	var fields map[string]any
+	if err := json.Unmarshal([]byte(good.Message(0).Body), &fields); err != nil {
+		t.Fatal(err)
+	}
+	for k := range fields {
+		if !strings.Contains(" k o e t on u ", " "+k+" ") {
+			t.Errorf("the job carries %q: %v", k, fields)
+		}
 	}
 }
