@@ -23,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
@@ -451,10 +452,40 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 
 	t.Run("VerifyFunction", func(t *testing.T) {
 		// The ExternalPolicyFunction case above turned two-step verification
-		// on for the demo org: the page asks for the code it says it sent.
+		// on for the demo org: the page asks for the code it says it sent,
+		// having handed the passcode to the email queue (made now: the
+		// invite's case above ran without it).
+		client := sqs.NewFromConfig(testenv.AWSConfig(moto))
+		q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("guestaccess-emails")})
+		if err != nil {
+			t.Fatal(err)
+		}
 		v := fns["VerifyFunction"].invokeAPI(t, mustJSON(fixture(t, root, "verify.json")))
 		if v.StatusCode != 200 || !strings.Contains(v.Body, "Enter your code") {
-			t.Errorf("verify: %+v\n%s", v, fns["VerifyFunction"].log.String())
+			t.Fatalf("verify: %+v\n%s", v, fns["VerifyFunction"].log.String())
+		}
+		got, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil || len(got.Messages) != 1 {
+			t.Fatalf("the email queue holds %d messages (%v), want the passcode's", len(got.Messages), err)
+		}
+		if j, err := emailq.ParseJob(aws.ToString(got.Messages[0].Body)); err != nil || j.Kind != emailq.KindPasscode || j.Email != "gus@agency.example" {
+			t.Fatalf("job %+v %v", j, err)
+		}
+		// The email sender claims it: an address without an account in the
+		// demo org is never emailed (nothing sent, the record not failed).
+		sqsEvent := map[string]any{"Records": []map[string]any{{"messageId": "p1", "body": aws.ToString(got.Messages[0].Body),
+			"eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:guestaccess-emails"}}}
+		if out := fns["EmailSenderFunction"].invoke(t, mustJSON(sqsEvent)); strings.Contains(string(out), "p1") {
+			t.Fatalf("the sender failed the record: %s\n%s", out, fns["EmailSenderFunction"].log.String())
+		}
+		msgs, err := mailbox.Moto{BaseURL: moto}.Messages(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if len(m.To) == 1 && m.To[0] == "gus@agency.example" {
+				t.Fatalf("an address without an account was emailed: %+v", m)
+			}
 		}
 	})
 
