@@ -77,13 +77,18 @@ type bucket struct {
 	at     time.Time
 }
 
-// throttled takes a token from the bucket of the first throttle that
-// covers the route (path and method, or "*": then each method has its
-// own bucket, as a setting for every method sets each one's), and reports
-// whether there was none to take.
+// throttled takes a token from the bucket of the throttle that covers the
+// route, and reports whether there was none to take. A setting of the
+// route's own path (and method, or "*") wins over the stage-wide one ("/*"),
+// as API Gateway's method settings override the stage's; a "*" setting
+// gives each method its own bucket, and the stage-wide one each path's
+// each method (the stage's default method throttling).
 func (g *Gateway) throttled(route samtemplate.Route) bool {
+	match := func(th samtemplate.MethodThrottle, path string) bool {
+		return th.Path == path && (th.Method == "*" || th.Method == route.Method)
+	}
 	for i, th := range g.Throttles {
-		if th.Path != route.Path && th.Path != "/*" || th.Method != "*" && th.Method != route.Method {
+		if !match(th, route.Path) && (!match(th, "/*") || slices.ContainsFunc(g.Throttles, func(o samtemplate.MethodThrottle) bool { return match(o, route.Path) })) {
 			continue
 		}
 		now := time.Now()
@@ -95,7 +100,7 @@ func (g *Gateway) throttled(route samtemplate.Route) bool {
 		if g.buckets == nil {
 			g.buckets = map[string]*bucket{}
 		}
-		k := strconv.Itoa(i) + " " + route.Method
+		k := strconv.Itoa(i) + " " + route.Method + " " + route.Path
 		b := g.buckets[k]
 		if b == nil {
 			b = &bucket{tokens: th.Burst, at: now}
