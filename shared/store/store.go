@@ -22,6 +22,11 @@ type Store struct {
 	table string
 	// Retry is how transactions cancelled by a conflict are retried.
 	Retry Retry
+	// pause waits between tries and jitter draws a wait below its argument;
+	// nil means the real clock and math/rand. The conflict model
+	// (conflictmodel_test.go) runs the real retry loop on a virtual clock.
+	pause  func(context.Context, time.Duration) error
+	jitter func(time.Duration) time.Duration
 }
 
 // New returns a store over the named table. Its writes go through a copy of
@@ -222,7 +227,7 @@ func (s *Store) transact(ctx context.Context, what string, tx []types.TransactWr
 			if attempt >= attempts {
 				return domain.Unavailable("The service is busy with other changes to the same records; nothing was changed. Retry shortly.", s.Retry.RetryAfter)
 			}
-			if err := sleep(ctx, s.Retry.wait(attempt)); err != nil {
+			if err := s.backoff(ctx, attempt); err != nil {
 				return err
 			}
 		case errors.As(err, &tce):
@@ -236,13 +241,28 @@ func (s *Store) transact(ctx context.Context, what string, tx []types.TransactWr
 // Error implements error.
 func (c *cancelled) Error() string { return "store: transaction cancelled by a condition" }
 
-func (r Retry) wait(attempt int) time.Duration {
+// backoff waits before try attempt+1 of a transaction: Retry's full
+// jitter, on the store's clock.
+func (s *Store) backoff(ctx context.Context, attempt int) error {
+	if s.pause == nil {
+		return sleep(ctx, s.Retry.wait(attempt))
+	}
+	return s.pause(ctx, s.Retry.waitWith(attempt, s.jitter))
+}
+
+func (r Retry) wait(attempt int) time.Duration { return r.waitWith(attempt, nil) }
+
+// waitWith is wait with the draw below the ceiling given (nil: math/rand).
+func (r Retry) waitWith(attempt int, draw func(time.Duration) time.Duration) time.Duration {
 	ceil := r.Base << min(attempt-1, 20)
 	if ceil > r.Max || ceil <= 0 {
 		ceil = r.Max
 	}
 	if ceil <= 0 {
 		return 0
+	}
+	if draw != nil {
+		return draw(ceil)
 	}
 	return rand.N(ceil)
 }
