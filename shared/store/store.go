@@ -56,6 +56,15 @@ type Retry struct {
 // about 0.8 s, then answers 503 with Retry-After: 1.
 var DefaultRetry = Retry{Attempts: 6, Base: 25 * time.Millisecond, Max: 400 * time.Millisecond, RetryAfter: time.Second}
 
+// JobRetry is the retry policy of work nobody waits on (the jobs worker's
+// group-job pages): a page that runs out of tries goes back to the queue
+// for its 180 s visibility timeout and, after 5 deliveries, to the
+// dead-letter queue, failing its job; so it keeps trying longer than a
+// request would: 12 tries, waits from 50 ms doubling to 2 s (about 11 s at
+// most, 6 s on average), within the worker's 30 s. Measured in
+// TestGroupJobPagesOnABusySite (DATA_MODEL.md, "Capacity").
+var JobRetry = Retry{Attempts: 12, Base: 50 * time.Millisecond, Max: 2 * time.Second, RetryAfter: time.Second}
+
 type item = map[string]types.AttributeValue
 
 //go:noinline
