@@ -625,3 +625,45 @@ func copied(alloc *ssa.Alloc) bool {
 	}
 	return false
 }
+
+// AnalyseAll analyses the functions in dirs with up to workers analyses at
+// once (each builds its own call graph over the shared, read-only program;
+// go/ssa's method lookups are safe for concurrent use).
+func (p *Program) AnalyseAll(dirs []string, algo Algorithm, workers int) (map[string]*Analysis, error) {
+	type result struct {
+		dir string
+		a   *Analysis
+		err error
+	}
+	work := make(chan string)
+	results := make(chan result)
+	for range max(1, workers) {
+		go func() {
+			for dir := range work {
+				a, err := p.Analyse(dir, algo)
+				results <- result{dir, a, err}
+			}
+		}()
+	}
+	go func() {
+		for _, d := range dirs {
+			work <- d
+		}
+		close(work)
+	}()
+	out := map[string]*Analysis{}
+	var errs []string
+	for range dirs {
+		r := <-results
+		if r.err != nil {
+			errs = append(errs, r.err.Error())
+			continue
+		}
+		out[r.dir] = r.a
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return out, nil
+}
