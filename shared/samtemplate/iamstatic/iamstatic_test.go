@@ -264,3 +264,27 @@ func TestCheckCatchesMissingAndExcessGrants(t *testing.T) {
 		t.Errorf("with a SAM policy template: problems %q", p)
 	}
 }
+
+// What the analysis cannot resolve fails loudly: an index name that is not
+// a constant is a problem, and a handler it cannot trace to functions an
+// error; what it can resolve is derived (a Delete item, a table Query).
+func TestUnresolvableCasesFail(t *testing.T) {
+	root := filepath.Join(testenv.RepoRoot(), "shared", "samtemplate", "iamstatic", "testdata")
+	prog, err := Load(root, []string{"dynamic", "unresolved"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := prog.Analyse("dynamic", VTA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Problems) != 1 || !strings.Contains(a.Problems[0], "Query.IndexName is not a constant") {
+		t.Errorf("problems %q, want the dynamic index name", a.Problems)
+	}
+	if _, ok := a.TxKinds["Delete"]; !ok || len(a.TxKinds) != 1 || a.OnTable["Query"] == "" {
+		t.Errorf("item kinds %v, on table %v", a.TxKinds, a.OnTable)
+	}
+	if _, err := prog.Analyse("unresolved", VTA); err == nil || !strings.Contains(err.Error(), "cannot resolve") {
+		t.Errorf("an unresolvable handler: %v", err)
+	}
+}
