@@ -251,6 +251,11 @@ func TestCheckCatchesMissingAndExcessGrants(t *testing.T) {
 	if len(e) != 1 || !strings.HasPrefix(e[0], id+": dynamodb:Query on ${Table.Arn}/index/GSI1 is granted") || len(m)+len(p) != 0 {
 		t.Errorf("index added: missing %q, excess %q, problems %q", m, e, p)
 	}
+	// A wildcard would hide an unused action.
+	_, _, p = check(strings.Replace(string(b), line, "                - dynamodb:*\n", 1))
+	if len(p) != 1 || !strings.Contains(p[0], "action dynamodb:* (statement \"TableRead\") is a wildcard") {
+		t.Errorf("dynamodb:* granted: problems %q", p)
+	}
 	policies := "      Policies:\n        - AWSXrayWriteOnlyAccess\n"
 	i := strings.Index(string(b), "  "+id+":\n")
 	j := i + strings.Index(string(b)[i:], "      Policies:\n")

@@ -138,8 +138,8 @@ var AllowedManagedPolicies = []string{"AWSXrayWriteOnlyAccess", "arn:aws:iam::aw
 // needs no statement allows; excess are (action, resource) pairs of Allow
 // statements that no need uses; problems are policy parts the check cannot
 // read or vouch for (a policy by name other than [AllowedManagedPolicies],
-// an unreadable action or resource, an SES grant without a
-// ses:FromAddress condition).
+// an unreadable action or resource, a wildcard action, a wildcard resource
+// other than SES's, an SES grant without a ses:FromAddress condition).
 func Compare(tpl *samtemplate.Template, id string, needs []Need) (missing, excess, problems []string) {
 	for _, n := range needs {
 		if !tpl.Allows(id, n.Action, n.Resource) {
@@ -160,7 +160,13 @@ func Compare(tpl *samtemplate.Template, id string, needs []Need) (missing, exces
 			continue
 		}
 		for _, act := range st.Actions {
+			if strings.ContainsAny(act, "*?") {
+				problems = append(problems, fmt.Sprintf("%s: action %s (statement %q) is a wildcard: name each action, so that an unused one shows", id, act, st.Sid))
+			}
 			for _, res := range st.Resources {
+				if strings.ContainsAny(res, "*?") && !strings.HasPrefix(strings.ToLower(act), "ses:") {
+					problems = append(problems, fmt.Sprintf("%s: resource %s of %s (statement %q) is a wildcard: name the table, index or queue", id, res, act, st.Sid))
+				}
 				used := false
 				for _, n := range needs {
 					if samtemplate.MatchesIAM(strings.ToLower(act), strings.ToLower(n.Action)) && samtemplate.MatchesIAM(res, n.Resource) {
