@@ -141,9 +141,6 @@ type Stack struct {
 	// Exports is the external users' exports queue (in process), fed to
 	// the export worker.
 	Exports *localqueue.Queue
-	// Calls records the AWS calls each function makes, as IAM actions on
-	// template resources (see [CallLog.Ungranted]).
-	Calls *CallLog
 	// ConsoleURL is the admin console's origin (shared/console), served by
 	// its own listener: its calls to the API are cross-origin.
 	ConsoleURL string
@@ -209,18 +206,14 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 	}
 	st.SESURL = o.SESEndpoint
-	st.Calls = NewCallLog()
-	trace := tracer{log: st.Calls, table: o.Table}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	st.DB = dynamodb.NewFromConfig(cfg, func(op *dynamodb.Options) {
 		op.BaseEndpoint = aws.String(o.DynamoEndpoint)
 		op.DisableValidateResponseChecksum = true // minidyn sends none
-		op.APIOptions = append(op.APIOptions, trace.middleware("dynamodb"))
 		op.APIOptions = append(op.APIOptions, o.DynamoAPIOptions...)
 	})
 	st.SES = ses.NewFromConfig(cfg, func(op *ses.Options) {
 		op.BaseEndpoint = aws.String(o.SESEndpoint)
-		op.APIOptions = append(op.APIOptions, trace.middleware("ses"))
 		op.APIOptions = append(op.APIOptions, o.SESAPIOptions...)
 	})
 	if err := tablesetup.Create(ctx, st.DB, st.Template, o.Table); err != nil {
@@ -302,7 +295,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 		return s
 	}
-	jobs := app.Jobs(st.Env, st.Store, wrap(tracedQueue{Sender: st.Jobs, log: st.Calls}))
+	jobs := app.Jobs(st.Env, st.Store, wrap(st.Jobs))
 	jobs.InlineMembers, jobs.FinishDelay = o.JobsInlineMembers, time.Second
 	worker = app.GroupJobsWorker(st.Env, jobs)
 	st.Jobs.Start(context.Background())
@@ -314,7 +307,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	st.Exports = localqueue.New(localqueue.Options{Name: "external-exports", MaxReceiveCount: 5, BatchSize: 5, VisibilityTimeout: o.JobsVisibility,
 		Handler: asExportWorker, DLQHandler: asExportWorker, Log: o.Log})
-	exportsQ := wrap(tracedQueue{Sender: st.Exports, log: st.Calls, id: exportsQueueID})
+	exportsQ := wrap(st.Exports)
 	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ))
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)

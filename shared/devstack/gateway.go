@@ -182,7 +182,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		req.RequestContext.Authorizer = ctxMap
 	}
-	// The function's AWS calls are recorded as its own (see CallLog).
+	// The handler runs as its route's function (see WithFunction).
 	resp, err := h(WithFunction(r.Context(), route.FunctionID), req)
 	if err != nil {
 		g.Log.Error("handler returned an error", "function", route.FunctionID, "requestId", id, "err", err)
