@@ -8,10 +8,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// ResourceType returns the Type of the resource with that logical id, or ""
-// when the template has none.
-func (t *Template) ResourceType(logicalID string) string { return t.types[logicalID] }
-
 // PolicyNames returns what a function's policy holds besides inline
 // statements, each as written: managed policy names or ARNs
 // ("AWSXrayWriteOnlyAccess"), SAM policy templates by their key
