@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -268,7 +269,13 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if st.Issuer, err = jwttest.NewIssuer(st.URL, Audience); err != nil {
 		return nil, err
 	}
-	verifier, err := jwtverify.New(jwtverify.Config{Issuer: st.URL, Audience: Audience, JWKSURL: st.URL + "/.well-known/jwks.json"})
+	// The authorizer fetches the keys over loopback (plain http is refused
+	// to any other host), even when the stack listens on every address.
+	jwksURL := st.URL + "/.well-known/jwks.json"
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		jwksURL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port)) + "/.well-known/jwks.json"
+	}
+	verifier, err := jwtverify.New(jwtverify.Config{Issuer: st.URL, Audience: Audience, JWKSURL: jwksURL})
 	if err != nil {
 		return nil, err
 	}
