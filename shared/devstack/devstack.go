@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -261,7 +262,13 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if st.Issuer, err = jwttest.NewIssuer(st.URL, Audience); err != nil {
 		return nil, err
 	}
-	verifier, err := jwtverify.New(jwtverify.Config{Issuer: st.URL, Audience: Audience, JWKSURL: st.URL + "/.well-known/jwks.json"})
+	// The authorizer fetches the keys over loopback (plain http is refused
+	// to any other host), even when the stack listens on every address.
+	jwksURL := st.URL + "/.well-known/jwks.json"
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		jwksURL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port)) + "/.well-known/jwks.json"
+	}
+	verifier, err := jwtverify.New(jwtverify.Config{Issuer: st.URL, Audience: Audience, JWKSURL: jwksURL})
 	if err != nil {
 		return nil, err
 	}
@@ -315,8 +322,17 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
-		Responses: responses, Stage: "local", Log: o.Log,
+	// The API functions get the template's PublicBaseUrl default (empty),
+	// as deployed: their links come from each request's context, which the
+	// gateway fills from its own listener address (DomainName). The
+	// scheduled jobs keep st.URL, as the template gives them the API's URL.
+	apiEnv := st.Env
+	apiEnv.PublicBaseURL = st.Template.ParameterDefaults()["PublicBaseUrl"]
+	if a, ok := ln.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
+		apiEnv.PublicBaseURL = st.URL // not loopback (DEV_ADDR=0.0.0.0:…): links are not derived from it
+	}
+	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: app.APIHandlers(apiEnv, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+		Responses: responses, Stage: "local", DomainName: ln.Addr().String(), Log: o.Log,
 		Origins: st.Origins, SelfOrigin: st.URL, Conditions: map[string]bool{HasOriginsCondition: st.Origins.Enabled()}}
 	for _, r := range st.Routes {
 		if _, ok := gw.Handlers[r.FunctionID]; !ok {

@@ -47,7 +47,13 @@ type Gateway struct {
 	// {"message": ...} answer.
 	Responses map[string]samtemplate.GatewayResponse
 	Stage     string
-	Log       *slog.Logger
+	// DomainName is the gateway's own host:port, from its configuration
+	// (its listener), never from a request's Host header: it goes into
+	// every event's requestContext.domainName, as API Gateway puts there the
+	// host it served the request on, and the functions build the links they
+	// email from it (shared/publicurl).
+	DomainName string
+	Log        *slog.Logger
 	// Origins are the browser origins allowed to call the API (the
 	// template's AllowedOrigins). When any is, the gateway refuses a request
 	// whose Origin is neither one of them nor SelfOrigin, as the template's
@@ -225,6 +231,7 @@ func (g *Gateway) event(r *http.Request, id string, route samtemplate.Route, par
 		RequestContext: events.APIGatewayProxyRequestContext{
 			RequestID:    id,
 			Stage:        g.Stage,
+			DomainName:   g.DomainName,
 			ResourcePath: route.Path,
 			HTTPMethod:   r.Method,
 			Path:         "/" + g.Stage + r.URL.Path,

@@ -22,8 +22,10 @@ type Sender interface {
 
 // Config is the deployment's settings for invitations.
 type Config struct {
-	// AcceptURL is the absolute URL of the accept page; the token is added as ?token=.
-	AcceptURL string
+	// AcceptURL gives the absolute URL of the accept page for the request
+	// (or job) in ctx; the token is added as ?token=. A request's is under
+	// the API's public URL as that request reached it (shared/publicurl).
+	AcceptURL func(ctx context.Context) string
 	// Lifetime is how long an invitation link stays valid.
 	Lifetime time.Duration
 	// RetryAfter is when an undelivered email is due again (doubling per attempt).
@@ -87,7 +89,7 @@ func (o outbox) send(ctx context.Context, invs []domain.Invitation, tokens []str
 }
 
 func (o outbox) deliver(ctx context.Context, inv domain.Invitation, token string, now time.Time) domain.Delivery {
-	msg, err := email.RenderInvitation(emailOf(inv, AcceptLink(o.cfg.AcceptURL, token)))
+	msg, err := email.RenderInvitation(emailOf(inv, AcceptLink(o.cfg.AcceptURL(ctx), token)))
 	var id string
 	if err == nil {
 		id, err = o.mailer.Send(ctx, msg)
