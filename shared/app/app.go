@@ -38,6 +38,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/suppress"
 	"github.com/guestaccess/guestaccess/shared/users"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )
@@ -52,6 +53,9 @@ type Env struct {
 	Lifetime      time.Duration
 	// SendRate caps invitation emails per second (SES's sending rate).
 	SendRate int
+	// ConfigurationSet is the SES configuration set every send names
+	// (SES_CONFIGURATION_SET): it publishes bounces and complaints back.
+	ConfigurationSet string
 	Log      *slog.Logger
 	// Now overrides the clock (tests); nil is time.Now.
 	Now func() time.Time
@@ -118,6 +122,7 @@ func Load(ctx context.Context) (Env, error) {
 		env.Lifetime = time.Duration(n) * time.Hour
 	}
 	env.DNSResolver = os.Getenv("DNS_RESOLVER")
+	env.ConfigurationSet = os.Getenv("SES_CONFIGURATION_SET")
 	if h := os.Getenv("DOMAIN_GRACE_HOURS"); h != "" {
 		n, err := strconv.Atoi(h)
 		if err != nil || n < 1 || n > 720 {
@@ -167,7 +172,7 @@ func InviteGuests(env Env, st *store.Store, mailer invites.Sender) httpapi.Handl
 	if env.Sender == "" {
 		env.Log.Warn("SENDER_ADDRESS is not set; invitation emails will fail")
 	}
-	svc := &invites.Inviter{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	svc := &invites.Inviter{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return env.cors(httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
@@ -227,8 +232,9 @@ func Spaces(env Env, st *store.Store) httpapi.Handler {
 // Invitations is InvitationsFunction's handler: a site's invitations
 // (list) and resend, with idempotency keys on resends.
 func Invitations(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
-	svc := &invites.Manager{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return env.cors(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
+	svc := &invites.Manager{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	sup := suppress.Admin{Store: st, Now: env.Now}
+	return env.cors(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Suppressions: sup, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // Users is UsersFunction's handler: an account's life in its org (remove,
@@ -283,7 +289,7 @@ const ReleaseBatch = 100
 // emails (at most RetryBatch), then releases the invitations that lapsed
 // (at most ReleaseBatch), whose audit entries carry the event's id.
 func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
-	svc := &invites.Retrier{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	svc := &invites.Retrier{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (invites.RetryReport, error) {
 		return svc.Run(ctx, ev.ID, RetryBatch, ReleaseBatch)
 	}
