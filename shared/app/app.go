@@ -56,7 +56,7 @@ type Env struct {
 	// ConfigurationSet is the SES configuration set every send names
 	// (SES_CONFIGURATION_SET): it publishes bounces and complaints back.
 	ConfigurationSet string
-	Log      *slog.Logger
+	Log              *slog.Logger
 	// Now overrides the clock (tests); nil is time.Now.
 	Now func() time.Time
 	// Metrics receives EMF counts; nil in the dev stack.

@@ -77,4 +77,3 @@ func SesEvents(env Env, st *store.Store) func(context.Context, events.SQSEvent) 
 	}
 	return sqsWorker(env, "SES events", handle, dead)
 }
-
