@@ -53,10 +53,7 @@ type Env struct {
 	Lifetime      time.Duration
 	// SendRate caps invitation emails per second (SES's sending rate).
 	SendRate int
-	// ConfigurationSet is the SES configuration set every send names
-	// (SES_CONFIGURATION_SET): it publishes bounces and complaints back.
-	ConfigurationSet string
-	Log              *slog.Logger
+	Log      *slog.Logger
 	// Now overrides the clock (tests); nil is time.Now.
 	Now func() time.Time
 	// Metrics receives EMF counts; nil in the dev stack.
@@ -80,6 +77,9 @@ type Env struct {
 	// (verify.Service.AnswerFloor): 0 is verify.DefaultAnswerFloor, a
 	// negative value none.
 	PasscodeAnswerFloor time.Duration
+	// ConfigurationSet is the SES configuration set every send names
+	// (SES_CONFIGURATION_SET): it publishes bounces and complaints back.
+	ConfigurationSet string
 }
 
 // MustLoad reads the environment, or exits: a function that cannot start

@@ -31,9 +31,7 @@ const (
 )
 
 // SesEvents is SesEventsFunction's handler: SQS records of the SES events
-// queue, each an SES event (the SNS topic delivers it raw), and of its
-// dead-letter queue (logged: what kept failing is left to operators, the
-// alarm on the dead-letter queue says so). A record that is not an SES
+// queue, each an SES event (the SNS topic delivers it raw). A record that is not an SES
 // event is logged and dropped (it never will be one); a record whose
 // recording fails is reported alone and comes back.
 func SesEvents(env Env, st *store.Store) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
@@ -71,9 +69,8 @@ func SesEvents(env Env, st *store.Store) func(context.Context, events.SQSEvent) 
 		env.Metrics.Count(counts)
 		return nil
 	}
-	dead := func(ctx context.Context, body string) error {
-		env.Log.ErrorContext(ctx, "SES events: an event kept failing and reached the dead-letter queue; it is dropped", "bytes", len(body))
-		return nil
-	}
-	return sqsWorker(env, "SES events", handle, dead)
+	// The template leaves the dead-letter queue unconsumed (an alarm, then
+	// a redrive to the queue once the cause is fixed); consumed, it is
+	// handled the same way.
+	return sqsWorker(env, "SES events", handle, handle)
 }
