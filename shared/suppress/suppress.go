@@ -88,8 +88,8 @@ const maxConflicts = 3
 // Record records one event: a permanent bounce or a complaint suppresses
 // its recipient for the org the email was sent for and marks the
 // invitation it carried bounced or complained (only while the invitation
-// still carries that message: a later resend's delivery is not
-// overwritten by an older email's bounce); a transient bounce is only
+// still carries that message, see carries: a later resend's delivery is
+// not overwritten by an older email's bounce); a transient bounce is only
 // audited. Deliveries and rejects are ignored here (logged by the caller).
 // The same event recorded twice writes once.
 func (r Recorder) Record(ctx context.Context, e domain.SESEvent) (Outcome, error) {
@@ -125,9 +125,9 @@ func (r Recorder) Record(ctx context.Context, e domain.SESEvent) (Outcome, error
 				if err != nil {
 					return "", err
 				}
-				if inv != nil && inv.Status == domain.InvitationPending && inv.MessageID == e.MessageID && inv.Delivery == domain.DeliverySent {
+				if carries(inv, e) && inv.Delivery != reason.Delivery() {
 					next := *inv
-					next.Delivery, next.DeliveryNote = reason.Delivery(), e.Detail()
+					next.Delivery, next.DeliveryNote, next.MessageID = reason.Delivery(), e.Detail(), e.MessageID
 					rec.Invitation = &next
 					after["delivery"] = string(next.Delivery)
 				}
@@ -146,6 +146,18 @@ func (r Recorder) Record(ctx context.Context, e domain.SESEvent) (Outcome, error
 		}
 		return Recorded, nil
 	}
+}
+
+// carries reports whether a pending invitation's current email is the
+// event's message: its recorded message id, or none recorded yet (the
+// sender records the delivery after SES answers, and SES's event may come
+// first; the invitation's tag names it, so the email in flight is this one).
+// An older email's event (a resend recorded since) does not match.
+func carries(inv *domain.Invitation, e domain.SESEvent) bool {
+	if inv == nil || inv.Status != domain.InvitationPending {
+		return false
+	}
+	return inv.MessageID == e.MessageID || (inv.MessageID == "" && !inv.Delivery.Settled())
 }
 
 func (r Recorder) log() *slog.Logger {

@@ -194,6 +194,27 @@ func TestRecordOlderMessageLeavesTheInvitation(t *testing.T) {
 	}
 }
 
+// SES's event can come before the sender records the delivery: the
+// invitation, pending without a message id, is the one in flight and is
+// marked, with the event's message id.
+func TestRecordBeforeTheDeliveryIsRecorded(t *testing.T) {
+	var got domain.SESEventRecord
+	st := &fakeStore{t: t,
+		InvitationFn: func(org, id string) (*domain.Invitation, error) {
+			inv := pending("")
+			inv.Delivery = domain.DeliveryPending
+			return inv, nil
+		},
+		RecordFn: func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil },
+	}
+	if _, err := (Recorder{Store: st, Log: quiet}).Record(context.Background(), bounce("Bounce", "Permanent")); err != nil {
+		t.Fatal(err)
+	}
+	if inv := got.Invitation; inv == nil || inv.Delivery != domain.DeliveryBounced || inv.MessageID != "m1" {
+		t.Errorf("invitation = %+v, want bounced with message m1", inv)
+	}
+}
+
 // The invitation changed under the event: read again and record on the new one.
 func TestRecordRetriesAConflict(t *testing.T) {
 	reads, writes := 0, 0
