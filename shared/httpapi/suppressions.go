@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
@@ -57,6 +59,12 @@ func (h InvitationsHandler) listSuppressions(ctx context.Context, c Call) (Reply
 
 func (h InvitationsHandler) clearSuppression(ctx context.Context, c Call) (Reply, error) {
 	addr := c.Param("email")
+	if !strings.Contains(addr, "@") {
+		// A gateway that hands the segment on still escaped (%40).
+		if u, err := url.PathUnescape(addr); err == nil {
+			addr = u
+		}
+	}
 	if err := h.Suppressions.Clear(ctx, c.Caller, c.Param("orgId"), addr); err != nil {
 		return Reply{}, err
 	}
