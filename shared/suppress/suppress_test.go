@@ -27,39 +27,39 @@ type fakeStore struct {
 	ClearFn       func(orgID, email string, audit domain.AuditEntry) error
 }
 
-func (f *fakeStore) must(fn any, name string) {
-	if fn == nil {
+func (f *fakeStore) must(set bool, name string) {
+	if !set {
 		f.t.Fatalf("unexpected store call %s", name)
 	}
 }
 
 func (f *fakeStore) Suppression(_ context.Context, orgID, email string) (*domain.Suppression, error) {
-	f.must(f.SuppressionFn, "Suppression")
+	f.must(f.SuppressionFn != nil, "Suppression")
 	return f.SuppressionFn(orgID, email)
 }
 
 func (f *fakeStore) InvitationOfOrg(_ context.Context, orgID, id string) (*domain.Invitation, error) {
-	f.must(f.InvitationFn, "InvitationOfOrg")
+	f.must(f.InvitationFn != nil, "InvitationOfOrg")
 	return f.InvitationFn(orgID, id)
 }
 
 func (f *fakeStore) RecordSESEvent(_ context.Context, r domain.SESEventRecord) (bool, error) {
-	f.must(f.RecordFn, "RecordSESEvent")
+	f.must(f.RecordFn != nil, "RecordSESEvent")
 	return f.RecordFn(r)
 }
 
 func (f *fakeStore) LoadCaller(_ context.Context, orgID, callerID string) (domain.Scope, error) {
-	f.must(f.LoadCallerFn, "LoadCaller")
+	f.must(f.LoadCallerFn != nil, "LoadCaller")
 	return f.LoadCallerFn(orgID, callerID)
 }
 
 func (f *fakeStore) Suppressions(_ context.Context, orgID string, limit int, cursor string) (domain.Page[domain.Suppression], error) {
-	f.must(f.ListFn, "Suppressions")
+	f.must(f.ListFn != nil, "Suppressions")
 	return f.ListFn(orgID, limit, cursor)
 }
 
 func (f *fakeStore) ClearSuppression(_ context.Context, orgID, email string, audit domain.AuditEntry) error {
-	f.must(f.ClearFn, "ClearSuppression")
+	f.must(f.ClearFn != nil, "ClearSuppression")
 	return f.ClearFn(orgID, email, audit)
 }
 
