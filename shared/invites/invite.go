@@ -9,6 +9,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/metrics"
 	"github.com/guestaccess/guestaccess/shared/reqscope"
+	"github.com/guestaccess/guestaccess/shared/suppress"
 )
 
 // InviteStore is what inviting needs from persistence: one read of all the
@@ -97,6 +98,8 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 	if err != nil {
 		return Result{}, err
 	}
+	// The suppressions were read with the rest: the send check uses them.
+	ctx = suppress.Checked(ctx, orgID, emails, sc.Suppressed)
 	// Someone outside the org learns nothing about it: same answer as no org.
 	if sc.Org == nil || sc.Caller == nil {
 		return Result{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")

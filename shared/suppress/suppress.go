@@ -44,15 +44,50 @@ var _ email.Sender = Gate{}
 // Send checks the recipient, then sends through Next.
 func (g Gate) Send(ctx context.Context, msg email.Message) (string, error) {
 	if org := msg.Tags[email.TagOrg]; org != "" {
-		s, err := g.Store.Suppression(ctx, org, msg.To)
-		if err != nil {
-			return "", err
+		reason, known := checkedIn(ctx, org, msg.To)
+		if !known {
+			s, err := g.Store.Suppression(ctx, org, msg.To)
+			if err != nil {
+				return "", err
+			}
+			if s != nil {
+				reason = s.Reason
+			}
 		}
-		if s != nil {
-			return "", &email.SuppressedError{Reason: s.Reason}
+		if reason != "" {
+			return "", &email.SuppressedError{Reason: reason}
 		}
 	}
 	return g.Next.Send(ctx, msg)
+}
+
+type checkedKey struct{}
+
+type checked struct {
+	org   string
+	addrs map[string]domain.SuppressionReason // "" for an address read and not suppressed
+}
+
+// Checked returns ctx carrying what a strongly consistent read of the
+// request's own made known: the org's suppressions (found) of addrs. The
+// Gate answers those addresses from it rather than read each again (an
+// invite reads them with everything else it reads, in one call).
+func Checked(ctx context.Context, org string, addrs []string, found map[string]domain.SuppressionReason) context.Context {
+	c := checked{org: org, addrs: make(map[string]domain.SuppressionReason, len(addrs))}
+	for _, a := range addrs {
+		c.addrs[a] = found[a]
+	}
+	return context.WithValue(ctx, checkedKey{}, c)
+}
+
+// checkedIn reports what Checked put in ctx for org's addr, if anything.
+func checkedIn(ctx context.Context, org, addr string) (domain.SuppressionReason, bool) {
+	c, ok := ctx.Value(checkedKey{}).(checked)
+	if !ok || c.org != org {
+		return "", false
+	}
+	r, ok := c.addrs[addr]
+	return r, ok
 }
 
 // EventStore is what Recorder reads and writes.

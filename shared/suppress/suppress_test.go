@@ -366,3 +366,30 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// What the request read already (Checked) answers the gate without a read:
+// the suppressed address refused, the others sent; another org's check, or
+// an address not read, is read.
+func TestGateUsesWhatWasRead(t *testing.T) {
+	sent, reads := 0, 0
+	st := &fakeStore{t: t, SuppressionFn: func(org, addr string) (*domain.Suppression, error) { reads++; return nil, nil }}
+	g := Gate{Next: fakeSender{func(email.Message) (string, error) { sent++; return "m", nil }}, Store: st}
+	ctx := Checked(context.Background(), "14west", []string{"pat@agency.example", "lee@agency.example"},
+		map[string]domain.SuppressionReason{"lee@agency.example": domain.SuppressedComplaint})
+	msg := func(org, to string) email.Message {
+		return email.Message{To: to, Tags: map[string]string{email.TagOrg: org}}
+	}
+	if _, err := g.Send(ctx, msg("14west", "pat@agency.example")); err != nil || sent != 1 || reads != 0 {
+		t.Fatalf("read and clean: %v sent %d reads %d", err, sent, reads)
+	}
+	var se *email.SuppressedError
+	if _, err := g.Send(ctx, msg("14west", "lee@agency.example")); !errors.As(err, &se) || se.Reason != domain.SuppressedComplaint || sent != 1 || reads != 0 {
+		t.Fatalf("read and suppressed: %v sent %d reads %d", err, sent, reads)
+	}
+	if _, err := g.Send(ctx, msg("acme", "lee@agency.example")); err != nil || reads != 1 {
+		t.Fatalf("another org: %v reads %d", err, reads)
+	}
+	if _, err := g.Send(ctx, msg("14west", "kim@agency.example")); err != nil || reads != 2 {
+		t.Fatalf("an address not read: %v reads %d", err, reads)
+	}
+}
