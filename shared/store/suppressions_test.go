@@ -68,6 +68,12 @@ func TestRecordSESEvent(t *testing.T) {
 		if err != nil || s == nil || s.Reason != domain.SuppressedBounce || s.InvitationID != inv.ID || !s.At.Equal(now) || s.Detail != "Permanent/General" {
 			t.Fatalf("Suppression = %+v %v", s, err)
 		}
+		// An invite reads the suppressions of its addresses with the rest.
+		fx.c.Reset()
+		sc, err := st.LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.AdminID, nil, []string{addr, "clean@agency.example"})
+		if err != nil || sc.Suppressed[addr] != domain.SuppressedBounce || len(sc.Suppressed) != 1 || fx.c.Total() != 1 {
+			t.Errorf("LoadInvite suppressed = %v (%v), %d calls; want %s bounced in one call", sc.Suppressed, err, fx.c.Total(), addr)
+		}
 		if other, err := st.Suppression(ctx, demo.OtherOrgID, addr); other != nil || err != nil {
 			t.Errorf("another org sees the suppression: %+v %v", other, err)
 		}
