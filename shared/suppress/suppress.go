@@ -243,14 +243,15 @@ func (a Admin) List(ctx context.Context, c domain.Caller, orgID string, limit in
 }
 
 // Clear lets the org email an address again (org admins only), with an
-// audit entry naming what was cleared. ENOTFOUND when it is not suppressed.
+// audit entry naming what was cleared. ENOTFOUND when it is not suppressed;
+// like any path id, something that is not an address names none.
 func (a Admin) Clear(ctx context.Context, c domain.Caller, orgID, rawEmail string) error {
-	addr, why := domain.NormalizeEmail(rawEmail)
-	if addr == "" {
-		return &domain.Error{Code: domain.EINVALID, Message: "The address is not valid.", Fields: map[string]string{"email": why}}
-	}
 	if err := a.caller(ctx, c, orgID); err != nil {
 		return err
+	}
+	addr, _ := domain.NormalizeEmail(rawEmail)
+	if addr == "" {
+		return domain.Errorf(domain.ENOTFOUND, "This address is not suppressed.")
 	}
 	s, err := a.Store.Suppression(ctx, orgID, addr)
 	if err != nil {

@@ -283,9 +283,6 @@ func TestAdmin(t *testing.T) {
 	if err := (Admin{Store: st}).Clear(ctx, c, "other", "pat@agency.example"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("unknown org: %v", err)
 	}
-	if err := (Admin{Store: st}).Clear(ctx, c, "14west", "not an address"); domain.ErrorCode(err) != domain.EINVALID {
-		t.Errorf("bad address: %v", err)
-	}
 
 	st = callerStore(t, admin)
 	at := now.Add(-time.Hour)
@@ -308,6 +305,9 @@ func TestAdmin(t *testing.T) {
 	st.ClearFn = nil
 	if err := a.Clear(ctx, c, "14west", "other@agency.example"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("not suppressed: %v", err)
+	}
+	if err := a.Clear(ctx, c, "14west", "not an address"); domain.ErrorCode(err) != domain.ENOTFOUND {
+		t.Errorf("not an address: %v, want ENOTFOUND (names no suppression)", err)
 	}
 	st.ListFn = func(org string, limit int, cursor string) (domain.Page[domain.Suppression], error) {
 		return domain.Page[domain.Suppression]{Items: []domain.Suppression{{Email: "x@y.example"}}}, nil
