@@ -28,6 +28,7 @@ FUNCTIONS += ApiTokensFunction:api-tokens
 FUNCTIONS += ReverifyFunction:reverify
 FUNCTIONS += DomainCheckFunction:domain-check
 FUNCTIONS += CorsPreflightFunction:cors-preflight
+FUNCTIONS += SesEventsFunction:ses-events
 
 .PHONY: help build dev test lint venv node rie chromium sam-check clients contract clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))

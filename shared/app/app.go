@@ -40,6 +40,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/suppress"
 	"github.com/guestaccess/guestaccess/shared/users"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )
@@ -81,6 +82,9 @@ type Env struct {
 	// (verify.Service.AnswerFloor): 0 is verify.DefaultAnswerFloor, a
 	// negative value none.
 	PasscodeAnswerFloor time.Duration
+	// ConfigurationSet is the SES configuration set every send names
+	// (SES_CONFIGURATION_SET): it publishes bounces and complaints back.
+	ConfigurationSet string
 }
 
 // MustLoad reads the environment, or exits: a function that cannot start
@@ -123,6 +127,7 @@ func Load(ctx context.Context) (Env, error) {
 		env.Lifetime = time.Duration(n) * time.Hour
 	}
 	env.DNSResolver = os.Getenv("DNS_RESOLVER")
+	env.ConfigurationSet = os.Getenv("SES_CONFIGURATION_SET")
 	if h := os.Getenv("DOMAIN_GRACE_HOURS"); h != "" {
 		n, err := strconv.Atoi(h)
 		if err != nil || n < 1 || n > 720 {
@@ -191,7 +196,7 @@ func InviteGuests(env Env, st *store.Store, mailer invites.Sender) httpapi.Handl
 	if env.Sender == "" {
 		env.Log.Warn("SENDER_ADDRESS is not set; invitation emails will fail")
 	}
-	svc := &invites.Inviter{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	svc := &invites.Inviter{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return env.cors(env.links(httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle))
 }
 
@@ -253,8 +258,9 @@ func Spaces(env Env, st *store.Store) httpapi.Handler {
 // Invitations is InvitationsFunction's handler: a site's invitations
 // (list) and resend, with idempotency keys on resends.
 func Invitations(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
-	svc := &invites.Manager{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return env.cors(env.links(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle))
+	svc := &invites.Manager{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	sup := suppress.Admin{Store: st, Now: env.Now}
+	return env.cors(env.links(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Suppressions: sup, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle))
 }
 
 // Users is UsersFunction's handler: an account's life in its org (remove,
@@ -309,7 +315,7 @@ const ReleaseBatch = 100
 // emails (at most RetryBatch), then releases the invitations that lapsed
 // (at most ReleaseBatch), whose audit entries carry the event's id.
 func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
-	svc := &invites.Retrier{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	svc := &invites.Retrier{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (invites.RetryReport, error) {
 		return svc.Run(ctx, ev.ID, RetryBatch, ReleaseBatch)
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/devdns"
+	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
@@ -135,8 +136,12 @@ type Stack struct {
 	Routes   []samtemplate.Route
 	// Env is what the handlers run on (tests run the scheduled job with it).
 	Env app.Env
-	// Mailer sends the invitation emails through the stack's SES.
-	Mailer *sesmailer.Mailer
+	// Mailer sends the invitation emails through the stack's SES (naming
+	// ConfigurationSet), playing SES's mailbox simulator (SimulatorDomain).
+	Mailer email.Sender
+	// SESEvents is the SES events queue (in process), fed to
+	// SesEventsFunction's handler.
+	SESEvents *localqueue.Queue
 	// Jobs is the group jobs queue (in process), fed to the jobs worker.
 	Jobs *localqueue.Queue
 	// Exports is the external users' exports queue (in process), fed to
@@ -281,7 +286,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
 	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now,
 		ExportLimits: o.ExportLimits, Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
-	st.Mailer = sesmailer.New(st.SES, o.Sender)
+	st.Mailer = st.startSESEvents(o, sesmailer.New(st.SES, o.Sender).WithConfigurationSet(ConfigurationSet), app.SesEvents(st.Env, st.Store))
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ package invites
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/url"
 	"sync"
@@ -92,9 +93,17 @@ func (o outbox) deliver(ctx context.Context, inv domain.Invitation, token string
 	msg, err := email.RenderInvitation(emailOf(inv, AcceptLink(o.cfg.AcceptURL(ctx), token)))
 	var id string
 	if err == nil {
+		msg.Tags = InvitationTags(inv)
 		id, err = o.mailer.Send(ctx, msg)
 	}
 	inv.Attempts++
+	if se := (*email.SuppressedError)(nil); errors.As(err, &se) {
+		// Not a failure: the address bounced or complained before, and
+		// stays unmailed until an admin clears it. Nothing is retried.
+		o.log.InfoContext(ctx, "invitation email not sent: the address is suppressed", "invitationId", inv.ID, "reason", se.Reason)
+		inv.Delivery, inv.DeliveryNote = se.Reason.Delivery(), "suppressed"
+		return domain.Delivery{Invitation: inv, RetryAt: now}
+	}
 	if err != nil {
 		o.log.WarnContext(ctx, "invitation email not sent", "invitationId", inv.ID, "attempt", inv.Attempts, "err", err)
 		inv.Delivery, inv.DeliveryNote = domain.DeliveryFailed, truncate(err.Error(), 500)
@@ -102,6 +111,13 @@ func (o outbox) deliver(ctx context.Context, inv domain.Invitation, token string
 	}
 	inv.Delivery, inv.MessageID, inv.DeliveryNote = domain.DeliverySent, id, ""
 	return domain.Delivery{Invitation: inv, RetryAt: now}
+}
+
+// InvitationTags are the SES message tags of an invitation's email: the
+// org (whose suppressions apply) and the invitation, which SES's bounce and
+// complaint events carry back to mark it.
+func InvitationTags(inv domain.Invitation) map[string]string {
+	return map[string]string{email.TagOrg: inv.OrgID, email.TagKind: email.KindTagInvitation, email.TagInvitation: inv.ID}
 }
 
 // emailOf is what the email of an invitation says: who invited whom to
