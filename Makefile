@@ -29,6 +29,7 @@ FUNCTIONS += ReverifyFunction:reverify
 FUNCTIONS += DomainCheckFunction:domain-check
 FUNCTIONS += CorsPreflightFunction:cors-preflight
 FUNCTIONS += SesEventsFunction:ses-events
+FUNCTIONS += EmailSenderFunction:email-sender
 
 .PHONY: help build dev test lint venv node rie chromium sam-check clients contract clean localstack-up localstack-deploy localstack-e2e localstack-down \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))

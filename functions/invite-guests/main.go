@@ -1,16 +1,19 @@
 // Command invite-guests is InviteGuestsFunction: POST /orgs/{orgId}/sites/{siteId}/invitations.
+// The invitations' emails go to the email queue (EmailSenderFunction sends them).
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
-	"github.com/guestaccess/guestaccess/shared/sesmailer"
+	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
 )
 
 func main() {
 	env := app.MustLoad()
-	mailer := sesmailer.New(ses.NewFromConfig(env.AWS), env.Sender).WithConfigurationSet(env.ConfigurationSet)
-	lambda.StartHandlerFunc(app.InviteGuests(env, app.Store(env), mailer))
+	emails := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("EMAIL_QUEUE_URL"))
+	lambda.StartHandlerFunc(app.InviteGuests(env, app.Store(env), emails))
 }

@@ -1,17 +1,21 @@
 // Command retry-invitation-emails is RetryInvitationEmailsFunction: on a
-// schedule, it sends the invitation emails that failed or were never sent.
+// schedule, it queues the invitation emails whose hand-off to the email
+// queue is overdue (lost between a commit and the queue, a sender that
+// died, a retry due), and releases the invitations that lapsed.
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
-	"github.com/guestaccess/guestaccess/shared/sesmailer"
+	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
 )
 
 func main() {
 	env := app.MustLoad()
-	mailer := sesmailer.New(ses.NewFromConfig(env.AWS), env.Sender).WithConfigurationSet(env.ConfigurationSet)
-	lambda.StartHandlerFunc(app.RetryInvitationEmails(env, app.Store(env), mailer))
+	emails := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("EMAIL_QUEUE_URL"))
+	lambda.StartHandlerFunc(app.RetryInvitationEmails(env, app.Store(env), emails))
 }

@@ -28,6 +28,8 @@ import (
 	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emailq"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
@@ -56,7 +58,8 @@ type Env struct {
 	// the API's execute-api URL or PublicBaseUrl for the scheduled jobs.
 	PublicBaseURL string
 	Lifetime      time.Duration
-	// SendRate caps invitation emails per second (SES's sending rate).
+	// SendRate caps emails per second account-wide (SES's sending rate,
+	// the template's SesMaxSendRate: EmailSenderFunction's pacer).
 	SendRate int
 	Log      *slog.Logger
 	// Now overrides the clock (tests); nil is time.Now.
@@ -109,7 +112,7 @@ func Load(ctx context.Context) (Env, error) {
 		Sender:        os.Getenv("SENDER_ADDRESS"),
 		PublicBaseURL: strings.TrimRight(os.Getenv("PUBLIC_BASE_URL"), "/"),
 		Lifetime:      7 * 24 * time.Hour,
-		SendRate:      invites.DefaultSendRate,
+		SendRate:      emailq.DefaultRate,
 		Log:           Logger(),
 		Metrics:       &metrics.Recorder{Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")},
 	}
@@ -168,10 +171,7 @@ func (env Env) cors(h httpapi.Handler) httpapi.Handler { return httpapi.WithCORS
 func CorsPreflight(env Env) httpapi.Handler { return httpapi.Preflight(env.Origins, env.Log) }
 
 func (env Env) invites() invites.Config {
-	accept := func(ctx context.Context) string {
-		return publicurl.From(ctx, env.PublicBaseURL) + "/invitations/accept"
-	}
-	return invites.Config{AcceptURL: accept, Lifetime: env.Lifetime, RetryAfter: 15 * time.Minute, SendRate: env.SendRate}
+	return invites.Config{AcceptURL: env.PublicBaseURL + "/invitations/accept", Lifetime: env.Lifetime}
 }
 
 // links gives each request of an API function that emails links the API's
@@ -191,13 +191,11 @@ func (env Env) links(h httpapi.Handler) httpapi.Handler {
 }
 
 // InviteGuests is InviteGuestsFunction's handler: POST
-// /orgs/{orgId}/sites/{siteId}/invitations, with idempotency keys.
-func InviteGuests(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
-	if env.Sender == "" {
-		env.Log.Warn("SENDER_ADDRESS is not set; invitation emails will fail")
-	}
-	svc := &invites.Inviter{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return env.cors(env.links(httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle))
+// /orgs/{orgId}/sites/{siteId}/invitations, with idempotency keys. The
+// emails go to the email queue emails.
+func InviteGuests(env Env, st *store.Store, emails queue.Sender) httpapi.Handler {
+	svc := &invites.Inviter{Store: st, Emails: emails, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	return env.cors(httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // AcceptInvitation is AcceptInvitationFunction's handler: the page behind
@@ -210,7 +208,7 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 // VerifyPage is VerifyFunction's handler: the guest-facing two-step
 // verification page (GET shows, POST sends a code or checks one). No
 // idempotency keys: it is a public page, like the accept page.
-func VerifyPage(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
+func VerifyPage(env Env, st *store.Store, mailer email.Sender) httpapi.Handler {
 	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
 		PageURL: func(ctx context.Context, orgID string) string {
 			return publicurl.From(ctx, env.PublicBaseURL) + "/orgs/" + url.PathEscape(orgID) + "/verify"
@@ -256,11 +254,12 @@ func Spaces(env Env, st *store.Store) httpapi.Handler {
 }
 
 // Invitations is InvitationsFunction's handler: a site's invitations
-// (list) and resend, with idempotency keys on resends.
-func Invitations(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
-	svc := &invites.Manager{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+// (list) and resend, with idempotency keys on resends; a resent
+// invitation's email goes to the email queue emails.
+func Invitations(env Env, st *store.Store, emails queue.Sender) httpapi.Handler {
+	svc := &invites.Manager{Store: st, Emails: emails, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	sup := suppress.Admin{Store: st, Now: env.Now}
-	return env.cors(env.links(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Suppressions: sup, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle))
+	return env.cors(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Suppressions: sup, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // Users is UsersFunction's handler: an account's life in its org (remove,
@@ -302,20 +301,22 @@ func APITokens(env Env, st *store.Store) httpapi.Handler {
 	return env.cors(httpapi.Endpoint{Handler: httpapi.APITokensHandler{Service: svc, Log: env.Log, Now: env.Now}.Handle, Log: env.Log}.Handle)
 }
 
-// RetryBatch is how many due invitations one run of the retry job handles;
-// the rest wait for the next run.
-const RetryBatch = 200
+// RetryBatch is how many due invitations one run of the retry job queues
+// (the sender sends them at the account's rate); the rest wait for the next
+// run.
+const RetryBatch = 1000
 
 // ReleaseBatch is how many lapsed invitations one run of the job releases
 // (each one Query and one transaction); the rest wait for the next run.
 const ReleaseBatch = 100
 
 // RetryInvitationEmails is RetryInvitationEmailsFunction's handler: one run
-// of the scheduled invitation job (EventBridge rule): it retries the due
-// emails (at most RetryBatch), then releases the invitations that lapsed
-// (at most ReleaseBatch), whose audit entries carry the event's id.
-func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
-	svc := &invites.Retrier{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+// of the scheduled invitation job (EventBridge rule): it queues the emails
+// whose hand-off is overdue (at most RetryBatch) on the email queue emails,
+// then releases the invitations that lapsed (at most ReleaseBatch), whose
+// audit entries carry the event's id.
+func RetryInvitationEmails(env Env, st *store.Store, emails queue.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
+	svc := &invites.Retrier{Store: st, Emails: emails, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (invites.RetryReport, error) {
 		return svc.Run(ctx, ev.ID, RetryBatch, ReleaseBatch)
 	}
@@ -323,16 +324,17 @@ func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func
 
 // APIHandlers maps the logical id of every API function in template.yaml to
 // its handler, for the dev stack; a test checks that every Api event in the
-// template has an entry here. exports is the external users' exports queue.
-func APIHandlers(env Env, st *store.Store, mailer invites.Sender, jobs *fanout.Service, exports queue.Sender) map[string]httpapi.Handler {
+// template has an entry here. emails is the email queue, exports the
+// external users' exports queue.
+func APIHandlers(env Env, st *store.Store, mailer email.Sender, emails queue.Sender, jobs *fanout.Service, exports queue.Sender) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
-		"InviteGuestsFunction":     InviteGuests(env, st, mailer),
+		"InviteGuestsFunction":     InviteGuests(env, st, emails),
 		"AcceptInvitationFunction": AcceptInvitation(env, st),
 		"GroupsFunction":           Groups(env, st, jobs),
 		"RolesFunction":            Roles(env, st),
 		"AccessDecisionFunction":   AccessDecision(env, st),
 		"SpacesFunction":           Spaces(env, st),
-		"InvitationsFunction":      Invitations(env, st, mailer),
+		"InvitationsFunction":      Invitations(env, st, emails),
 		"UsersFunction":            Users(env, st),
 		"BillingFunction":          Billing(env, st),
 		"AuditFunction":            Audit(env, st),

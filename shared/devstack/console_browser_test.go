@@ -117,7 +117,9 @@ func consoleFlow(t *testing.T, tab *browsertest.Tab, e *env, base string) {
 		t.Fatalf("results: %q", r)
 	}
 
-	// Each guest accepts from the link in their email.
+	// Each guest accepts from the link in their email (sent by the email
+	// queue's sender, after the answer).
+	e.waitEmails(t)
 	for i, addr := range []string{viaGroup, direct} {
 		link := inboxLink(t, tab, e.SESURL, addr, fmt.Sprintf("inbox %d", i+1))
 		tab.Do("open the link of "+addr, chromedp.Navigate(link), chromedp.WaitVisible(css(`button[type=submit]`)))

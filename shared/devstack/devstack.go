@@ -36,6 +36,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/devdns"
 	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emailq"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
@@ -147,6 +148,13 @@ type Stack struct {
 	// Exports is the external users' exports queue (in process), fed to
 	// the export worker.
 	Exports *localqueue.Queue
+	// Emails is the email queue (in process), fed to the email sender
+	// (EmailSenderFunction's handler); EmailDeadLetters stands in for its
+	// dead-letter queue as the sender sends to it (not consumed: the
+	// deployment's alarm watches it).
+	Emails, EmailDeadLetters *localqueue.Queue
+	// emailsQ is the email queue as the functions send to it.
+	emailsQ queue.Sender
 	// ConsoleURL is the admin console's origin (shared/console), served by
 	// its own listener: its calls to the API are cross-origin.
 	ConsoleURL string
@@ -284,7 +292,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
-	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: invites.DefaultSendRate, Log: o.Log, Now: o.Now,
+	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: emailq.DefaultRate, Log: o.Log, Now: o.Now,
 		ExportLimits: o.ExportLimits, Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
 	st.Mailer = st.startSESEvents(o, sesmailer.New(st.SES, o.Sender).WithConfigurationSet(ConfigurationSet), app.SesEvents(st.Env, st.Store))
 	responses, err := gatewayResponses(st.Template, st.Routes)
@@ -323,6 +331,25 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ))
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)
+	// The email queue, the same way: EmailSenderFunction's calls. Its
+	// visibility timeout is the jobs queue's: a message whose send failed
+	// before the claim lapsed comes back after it.
+	var emailWorker localqueue.Handler
+	asEmailSender := func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		return emailWorker(WithFunction(ctx, EmailSenderFunctionID), ev)
+	}
+	st.Emails = localqueue.New(localqueue.Options{Name: "emails", MaxReceiveCount: 5, BatchSize: 10, VisibilityTimeout: o.JobsVisibility,
+		Handler: asEmailSender, Log: o.Log})
+	// Never started: its messages stay for /dev and the tests to count
+	// (Stats().Sent), as the deployment's alarm counts them.
+	st.EmailDeadLetters = localqueue.New(localqueue.Options{Name: "emails" + queue.DeadLetterSuffix, Log: o.Log,
+		Handler: func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+			return events.SQSEventResponse{}, errors.New("the email dead-letter queue is not consumed")
+		}})
+	st.emailsQ = wrap(st.Emails)
+	emailWorker = app.EmailWorker(st.Env, app.EmailSender(st.Env, st.Store, st.Mailer, st.emailsQ, st.EmailDeadLetters))
+	st.Emails.Start(context.Background())
+	st.closers = append(st.closers, st.Emails.Close, st.EmailDeadLetters.Close)
 	throttles, err := st.Template.MethodThrottles(st.Routes[0].RestAPIID)
 	if err != nil {
 		return nil, err
@@ -336,7 +363,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if a, ok := ln.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
 		apiEnv.PublicBaseURL = st.URL // not loopback (DEV_ADDR=0.0.0.0:…): links are not derived from it
 	}
-	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: app.APIHandlers(apiEnv, st.Store, st.Mailer, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: app.APIHandlers(apiEnv, st.Store, st.Mailer, st.emailsQ, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
 		Responses: responses, Stage: "local", DomainName: ln.Addr().String(), Log: o.Log,
 		Origins: st.Origins, SelfOrigin: st.URL, Conditions: map[string]bool{HasOriginsCondition: st.Origins.Enabled()}}
 	for _, r := range st.Routes {
@@ -433,10 +460,17 @@ func (st *Stack) BoundProductToken(sub, product string, orgs, sites []string) (s
 	return st.Issuer.Token(sub, time.Hour, claims)
 }
 
-// RetryEmails runs the scheduled email retry job once, as its schedule would.
+// RetryEmails runs the scheduled invitation job once, as its schedule
+// would: it queues the emails whose hand-off is overdue (the email queue's
+// sender sends them: WaitEmails) and releases lapsed invitations.
 func (st *Stack) RetryEmails(ctx context.Context) (invites.RetryReport, error) {
-	return app.RetryInvitationEmails(st.Env, st.Store, st.Mailer)(WithFunction(ctx, RetryFunctionID), events.EventBridgeEvent{})
+	return app.RetryInvitationEmails(st.Env, st.Store, st.emailsQ)(WithFunction(ctx, RetryFunctionID), events.EventBridgeEvent{})
 }
+
+// WaitEmails waits until the email queue holds no message (delayed
+// retries included) and its sender is idle: every email handed off so far
+// was sent, refused for good, or dead-lettered; or until ctx ends.
+func (st *Stack) WaitEmails(ctx context.Context) error { return st.Emails.WaitIdle(ctx) }
 
 // Close stops what the stack started.
 func (st *Stack) Close() {

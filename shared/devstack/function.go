@@ -10,6 +10,8 @@ const (
 	// WorkerFunctionID and RetryFunctionID run in process, outside the gateway.
 	WorkerFunctionID = "GroupJobsWorkerFunction"
 	RetryFunctionID  = "RetryInvitationEmailsFunction"
+	// EmailSenderFunctionID sends the email queue's emails, in process.
+	EmailSenderFunctionID = "EmailSenderFunction"
 	// AuthorizerFunctionID is the API's Lambda authorizer.
 	AuthorizerFunctionID = "AuthorizerFunction"
 )

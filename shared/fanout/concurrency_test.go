@@ -10,15 +10,16 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/store/storetest"
 )
 
-type okMailer struct{}
+// noEmails takes the invitations' email jobs and sends nothing.
+type noEmails struct{}
 
-func (okMailer) Send(context.Context, email.Message) (string, error) { return "id", nil }
+func (noEmails) Send(context.Context, ...queue.Message) error { return nil }
 
 // TestConcurrentGuestMaking races 120 guest-making requests — membership
 // adds, direct roles, invites — and a group role job on a site with room
@@ -40,7 +41,7 @@ func TestConcurrentGuestMaking(t *testing.T) {
 			others = append(others, id)
 		}
 		rs := &roles.Service{Store: fx.st}
-		inv := &invites.Inviter{Store: fx.st, Mailer: okMailer{}, Config: invites.Config{AcceptURL: func(context.Context) string { return "https://x.example/accept" }, Lifetime: time.Hour}}
+		inv := &invites.Inviter{Store: fx.st, Emails: noEmails{}, Config: invites.Config{AcceptURL: "https://x.example/accept", Lifetime: time.Hour}}
 		job, err := fx.svc.SetGroupRole(ctx, admin, demo.OrgID, "agency", demo.SiteID, "confluence", "guest")
 		if err != nil {
 			t.Fatal(err)

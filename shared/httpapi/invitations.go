@@ -116,24 +116,19 @@ func (h InvitationsHandler) list(ctx context.Context, c Call) (Reply, error) {
 	return Reply{Status: http.StatusOK, Body: out}, err
 }
 
-// resend answers 200 when the new email went out, 202 when SES refused it:
-// the invitation is kept with its new link and the retry job sends it.
+// resend answers 200 when the new email was handed to the email queue, 202
+// when that hand-off failed: the invitation is kept with its new due email
+// and the invitation job queues it. Either way the delivery is pending.
 func (h InvitationsHandler) resend(ctx context.Context, c Call) (Reply, error) {
 	r, err := h.Service.Resend(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("invitationId"))
 	if err != nil {
 		return Reply{}, err
 	}
 	out := ResendJSON{Invitation: InvitationOf(r.Invitation), EmailDelivery: string(r.Invitation.Delivery)}
-	if r.Invitation.Delivery == domain.DeliverySent {
-		out.Message = "A new invitation email was sent; the previous link no longer works."
+	if r.Queued {
+		out.Message = "A new invitation email is on its way; the previous link no longer works."
 		return Reply{Status: http.StatusOK, Body: out}, nil
 	}
-	if r.Invitation.Delivery.Settled() {
-		// Bounced or complained: the address is suppressed for the org.
-		out.Message = "The invitation has a new link (the previous one no longer works), but it was not emailed: this address " +
-			string(r.Invitation.Delivery) + " before. An organisation admin must clear it (DELETE /orgs/{orgId}/suppressions/{email}) before it is emailed again."
-		return Reply{Status: http.StatusAccepted, Body: out}, nil
-	}
-	out.Message = "The invitation has a new link (the previous one no longer works), but its email could not be sent yet; it will be retried."
+	out.Message = "The invitation was renewed (the previous link no longer works), but its email could not be queued yet; it will be within minutes."
 	return Reply{Status: http.StatusAccepted, Body: out}, nil
 }

@@ -97,6 +97,10 @@ type Summary struct {
 	UserLimit      int `json:"refusedByUserLimit"`
 	EmailsSent     int `json:"emailsSent"`
 	EmailsFailed   int `json:"emailsFailed"`
+	// EmailsQueued counts the emails handed to the email queue (its sender
+	// sends them; emailsSent and emailsFailed stay 0 since emails are
+	// queued).
+	EmailsQueued int `json:"emailsQueued"`
 }
 
 // Billing is a site's guest-limit and user-limit numbers.
@@ -117,7 +121,7 @@ func BillingOf(b domain.Billing) Billing {
 func inviteResponseOf(r invites.Result) InviteResponse {
 	out := InviteResponse{Results: addressResults(r.Results), Kind: r.Kind, Warnings: r.Warnings, Billing: BillingOf(r.Billing),
 		Summary: Summary{Invited: r.Summary.Invited, AlreadyMember: r.Summary.AlreadyMember, AlreadyInvited: r.Summary.AlreadyInvited,
-			Invalid: r.Summary.Invalid, GuestLimit: r.Summary.GuestLimit, UserLimit: r.Summary.UserLimit, EmailsSent: r.Summary.EmailsSent, EmailsFailed: r.Summary.EmailsFailed}}
+			Invalid: r.Summary.Invalid, GuestLimit: r.Summary.GuestLimit, UserLimit: r.Summary.UserLimit, EmailsSent: r.Summary.EmailsSent, EmailsFailed: r.Summary.EmailsFailed, EmailsQueued: r.Summary.EmailsQueued}}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
 	}

@@ -8,13 +8,12 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/metrics"
-	"github.com/guestaccess/guestaccess/shared/reqscope"
-	"github.com/guestaccess/guestaccess/shared/suppress"
+	"github.com/guestaccess/guestaccess/shared/queue"
 )
 
 // InviteStore is what inviting needs from persistence: one read of all the
-// request names, one write of all its invitations, one write of the email
-// outcomes.
+// request names, one write of all its invitations (each its own email's
+// outbox entry).
 type InviteStore interface {
 	// LoadInvite reads the org, site, caller, named groups and the email
 	// guards of the addresses at once.
@@ -22,15 +21,15 @@ type InviteStore interface {
 	// CreateInvitations writes the batch with the site's counters (all or
 	// nothing when whole) and reports the invitees a condition refused.
 	CreateInvitations(ctx context.Context, siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error)
-	// SaveDeliveries records email outcomes; invitations changed meanwhile
-	// are left as they are and reported by index.
-	SaveDeliveries(ctx context.Context, ds []domain.Delivery) ([]int, error)
 }
 
-// Inviter invites people to a site and emails each a personal link.
+// Inviter invites people to a site and queues each one's email with a
+// personal link.
 type Inviter struct {
-	Store  InviteStore
-	Mailer Sender
+	Store InviteStore
+	// Emails is the email queue: the invitations written are handed to it
+	// after the commit (emailq).
+	Emails queue.Sender
 	Config Config
 	Now    func() time.Time
 	Log    *slog.Logger
@@ -56,9 +55,13 @@ type AddressResult struct {
 	EmailDelivery domain.DeliveryStatus
 }
 
-// Summary counts the outcomes of a request.
+// Summary counts the outcomes of a request. EmailsSent and EmailsFailed
+// stay 0 since emails are queued (EmailsQueued): the email sender records
+// each outcome on its invitation (lists show it).
 type Summary struct {
 	Invited, AlreadyMember, AlreadyInvited, Invalid, GuestLimit, UserLimit, EmailsSent, EmailsFailed int
+	// EmailsQueued counts the emails handed to the email queue.
+	EmailsQueued int
 }
 
 // Result is the answer to an invite request.
@@ -79,9 +82,10 @@ type Result struct {
 // the per-address results in the error's Extra).
 //
 // DynamoDB round trips, one after the other: one read of everything the
-// request names, one transaction for every invitee, and one write of the
-// email outcomes (deferred to the end of the request, see reqscope). The
-// emails go out between the last two, at once within the send rate.
+// request names and one transaction for every invitee; then the emails'
+// jobs go to the email queue (one SendMessageBatch per 10), whose sender
+// sends them within the account's send rate. The answer says each email
+// is pending.
 func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in domain.InviteInput) (Result, error) {
 	inv, err := domain.ValidateInvite(in)
 	if err != nil {
@@ -98,8 +102,6 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 	if err != nil {
 		return Result{}, err
 	}
-	// The suppressions were read with the rest: the send check uses them.
-	ctx = suppress.Checked(ctx, orgID, emails, sc.Suppressed)
 	// Someone outside the org learns nothing about it: same answer as no org.
 	if sc.Org == nil || sc.Caller == nil {
 		return Result{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
@@ -180,7 +182,6 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 		return Result{}, refuse(inv, domain.Errorf(domain.EREFUSED, "Nothing was invited: an address already has an account (it was created meanwhile)."))
 	}
 	var sent []domain.Invitation
-	var sentTokens []string
 	var where []int // invitee of each sent invitation
 	var added domain.Seats
 	for k, i := range pending {
@@ -188,7 +189,7 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 		switch {
 		case !no:
 			inv.Invitees[i].Outcome = domain.OutcomeInvited
-			sent, sentTokens, where = append(sent, batch[k].Invitation), append(sentTokens, tokens[k]), append(where, i)
+			sent, where = append(sent, batch[k].Invitation), append(where, i)
 			added = added.Plus(batch[k].Seats())
 		case r.Outcome == domain.OutcomeGuestLimit:
 			inv.Invitees[i].Outcome, inv.Invitees[i].Reason = domain.OutcomeGuestLimit, domain.GuestLimitError(site, 1).Message
@@ -201,23 +202,15 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 		}
 	}
 
-	ob := outbox{mailer: s.Mailer, cfg: s.Config, log: logger(s.Log)}
-	deliveries := ob.send(ctx, sent, sentTokens, now)
-	reqscope.Defer(ctx, func(ctx context.Context) {
-		// Nothing is lost if this fails: undelivered invitations stay due in
-		// the retry job's index until a delivery is recorded.
-		if _, err := s.Store.SaveDeliveries(ctx, deliveries); err != nil {
-			logger(s.Log).ErrorContext(ctx, "could not record email deliveries", "err", err, "requestId", c.RequestID)
-		}
-	})
+	queued := handOff(ctx, s.Emails, logger(s.Log), sent)
 	byInvitee := map[int]domain.Invitation{}
-	for k, d := range deliveries {
-		byInvitee[where[k]] = d.Invitation
+	for k, inv := range sent {
+		byInvitee[where[k]] = inv
 	}
 	res := Result{Kind: grant.Kind, Warnings: grant.Warnings(), Billing: site.With(added).Billing()}
 	res.Results, res.Summary = results(inv, byInvitee), summary(inv, byInvitee)
-	s.Metrics.Count(map[string]int{metrics.InvitesSent: res.Summary.Invited, metrics.EmailsSent: res.Summary.EmailsSent,
-		metrics.EmailsFailed: res.Summary.EmailsFailed, metrics.GuestLimitRefusals: res.Summary.GuestLimit})
+	res.Summary.EmailsQueued = queued
+	s.Metrics.Count(map[string]int{metrics.InvitesSent: res.Summary.Invited, metrics.GuestLimitRefusals: res.Summary.GuestLimit})
 	return res, nil
 }
 

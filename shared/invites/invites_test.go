@@ -2,6 +2,7 @@ package invites
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,24 +13,23 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/queue"
 )
 
 // Function-field fakes: each test sets only what its path calls; a call to
 // an unset field fails the test.
 
 type fakeStore struct {
-	t                *testing.T
-	LoadInviteFn     func(orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error)
-	CreateFn         func(siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error)
-	SaveDeliveriesFn func(ds []domain.Delivery) ([]int, error)
-	DueFn            func(now time.Time, limit int) ([]domain.Invitation, error)
-	RotateFn         func(inv domain.Invitation, hash string) (domain.Invitation, error)
-	ByTokenFn        func(hash string) (domain.Invitation, error)
-	AcceptFn         func(inv domain.Invitation, at time.Time, audit domain.AuditEntry) error
-	DueExpiriesFn    func(now time.Time, limit int) ([]domain.Invitation, error)
-	LoadInviteeFn    func(orgID, accountID string) (*domain.UserRecord, error)
-	ExpireFn         func(rv domain.Revocation, now time.Time) error
+	t             *testing.T
+	LoadInviteFn  func(orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error)
+	CreateFn      func(siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error)
+	DueFn         func(now time.Time, limit int) ([]domain.Invitation, error)
+	ByTokenFn     func(hash string) (domain.Invitation, error)
+	AcceptFn      func(inv domain.Invitation, at time.Time, audit domain.AuditEntry) error
+	DueExpiriesFn func(now time.Time, limit int) ([]domain.Invitation, error)
+	LoadInviteeFn func(orgID, accountID string) (*domain.UserRecord, error)
+	ExpireFn      func(rv domain.Revocation, now time.Time) error
 }
 
 func (f *fakeStore) DueExpiries(_ context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
@@ -63,19 +63,9 @@ func (f *fakeStore) CreateInvitations(_ context.Context, siteID string, batch []
 	return f.CreateFn(siteID, batch, whole)
 }
 
-func (f *fakeStore) SaveDeliveries(_ context.Context, ds []domain.Delivery) ([]int, error) {
-	f.must(f.SaveDeliveriesFn, "SaveDeliveries")
-	return f.SaveDeliveriesFn(ds)
-}
-
 func (f *fakeStore) DueInvitations(_ context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
 	f.must(f.DueFn, "DueInvitations")
 	return f.DueFn(now, limit)
-}
-
-func (f *fakeStore) RotateToken(_ context.Context, inv domain.Invitation, hash string) (domain.Invitation, error) {
-	f.must(f.RotateFn, "RotateToken")
-	return f.RotateFn(inv, hash)
 }
 
 func (f *fakeStore) InvitationByToken(_ context.Context, hash string) (domain.Invitation, error) {
@@ -87,12 +77,6 @@ func (f *fakeStore) AcceptInvitation(_ context.Context, inv domain.Invitation, a
 	f.must(f.AcceptFn, "AcceptInvitation")
 	return f.AcceptFn(inv, at, audit)
 }
-
-type fakeSender struct {
-	SendFn func(msg email.Message) (string, error)
-}
-
-func (f fakeSender) Send(_ context.Context, msg email.Message) (string, error) { return f.SendFn(msg) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -110,8 +94,40 @@ func scope() domain.InviteScope {
 	}
 }
 
-func inviter(st *fakeStore, send func(email.Message) (string, error)) *Inviter {
-	return &Inviter{Store: st, Mailer: fakeSender{send}, Config: Config{AcceptURL: fixedURL("https://x.example/invitations/accept"), Lifetime: time.Hour},
+// fakeQueue is the email queue: it keeps the messages, or fails them all.
+type fakeQueue struct {
+	mu   sync.Mutex
+	msgs []queue.Message
+	err  error
+}
+
+func (q *fakeQueue) Send(_ context.Context, msgs ...queue.Message) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	q.msgs = append(q.msgs, msgs...)
+	return nil
+}
+
+// jobs are the ids of the invitations queued.
+func (q *fakeQueue) jobs(t *testing.T) []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var ids []string
+	for _, m := range q.msgs {
+		var j emailq.Job
+		if err := json.Unmarshal([]byte(m.Body), &j); err != nil || j.Kind != emailq.KindInvitation {
+			t.Fatalf("%s: %v", m.Body, err)
+		}
+		ids = append(ids, j.ID)
+	}
+	return ids
+}
+
+func inviter(st *fakeStore, q *fakeQueue) *Inviter {
+	return &Inviter{Store: st, Emails: q, Config: Config{AcceptURL: "https://x.example/invitations/accept", Lifetime: time.Hour},
 		Now: func() time.Time { return now }, Log: quiet}
 }
 
@@ -185,10 +201,11 @@ func TestInviteNoValidAddress(t *testing.T) {
 }
 
 // TestInviteOutcomes: existing accounts, refusals by the store and the new
-// invitations each get their outcome; one read, one write, one wave of mail.
+// invitations each get their outcome; one read, one write, and the new
+// invitation's email handed to the queue after the write.
 func TestInviteOutcomes(t *testing.T) {
 	var reads, writes int
-	var saved []domain.Delivery
+	var written []string
 	st := &fakeStore{t: t,
 		LoadInviteFn: func(org, site, caller string, groups, emails []string) (domain.InviteScope, error) {
 			reads++
@@ -202,6 +219,9 @@ func TestInviteOutcomes(t *testing.T) {
 		},
 		CreateFn: func(site string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error) {
 			writes++
+			for _, n := range batch {
+				written = append(written, n.Invitation.ID)
+			}
 			if len(batch) != 3 || whole {
 				t.Fatalf("batch of %d (whole %v), want the 3 new addresses", len(batch), whole)
 			}
@@ -211,16 +231,9 @@ func TestInviteOutcomes(t *testing.T) {
 				{Index: 2, Outcome: domain.OutcomeGuestLimit},
 			}}, nil
 		},
-		SaveDeliveriesFn: func(ds []domain.Delivery) ([]int, error) { saved = ds; return nil, nil },
 	}
-	var sent []string
-	var mu sync.Mutex
-	res, err := inviter(st, func(m email.Message) (string, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		sent = append(sent, m.To)
-		return "msg", nil
-	}).Invite(context.Background(), Caller{AccountID: "admin", RequestID: "r1"}, "o", "s",
+	q := &fakeQueue{}
+	res, err := inviter(st, q).Invite(context.Background(), Caller{AccountID: "admin", RequestID: "r1"}, "o", "s",
 		guests("new@x.example", "Pending@X.example", "member@x.example", "raced@x.example", "full@x.example", "bad"))
 	if err != nil {
 		t.Fatal(err)
@@ -237,88 +250,34 @@ func TestInviteOutcomes(t *testing.T) {
 	if !strings.Contains(res.Results[4].Reason, "2 paid") {
 		t.Errorf("guest limit reason = %q", res.Results[4].Reason)
 	}
-	if reads != 1 || writes != 1 || len(sent) != 1 || sent[0] != "new@x.example" || len(saved) != 1 || saved[0].Invitation.Delivery != domain.DeliverySent {
-		t.Errorf("reads %d writes %d sent %v saved %+v", reads, writes, sent, saved)
+	if jobs := q.jobs(t); reads != 1 || writes != 1 || len(jobs) != 1 || jobs[0] != written[0] || res.Results[0].EmailDelivery != domain.DeliveryPending {
+		t.Errorf("reads %d writes %d queued %v (written %v) delivery %s", reads, writes, jobs, written, res.Results[0].EmailDelivery)
 	}
 	if res.Billing.Guests != 11 || res.Billing.FreeGuestSlots != 0 {
 		t.Errorf("billing = %+v (the store's fresh counters plus the one invited)", res.Billing)
 	}
-	if s := res.Summary; s.Invited != 1 || s.AlreadyInvited != 1 || s.AlreadyMember != 2 || s.GuestLimit != 1 || s.Invalid != 1 || s.EmailsSent != 1 {
+	if s := res.Summary; s.Invited != 1 || s.AlreadyInvited != 1 || s.AlreadyMember != 2 || s.GuestLimit != 1 || s.Invalid != 1 || s.EmailsQueued != 1 || s.EmailsSent != 0 {
 		t.Errorf("summary = %+v", s)
 	}
 }
 
-// TestInviteSendsOneWave: the ten emails of an invite are all in flight at
-// once (each send waits until all ten have started; sent one by one, they
-// would never all arrive).
-func TestInviteSendsOneWave(t *testing.T) {
-	var emails []string
-	for i := range 10 {
-		emails = append(emails, fmt.Sprintf("p%d@x.example", i))
-	}
+// TestInviteHandOffFailureLosesNothing: the queue refuses the hand-off
+// after the commit (or the function dies before it): the invite still
+// answers, its invitations written and pending, due in the index for the
+// sweep (TestRetryDeliveries queues what is due).
+func TestInviteHandOffFailureLosesNothing(t *testing.T) {
+	writes := 0
 	st := &fakeStore{t: t,
 		LoadInviteFn: func(_, _, _ string, _, _ []string) (domain.InviteScope, error) { return scope(), nil },
 		CreateFn: func(string, []domain.NewInvitation, bool) (domain.CreateResult, error) {
+			writes++
 			return domain.CreateResult{}, nil
 		},
-		SaveDeliveriesFn: func(ds []domain.Delivery) ([]int, error) { return nil, nil },
 	}
-	var arrived sync.WaitGroup
-	arrived.Add(10)
-	all := make(chan struct{})
-	go func() { arrived.Wait(); close(all) }()
-	res, err := inviter(st, func(m email.Message) (string, error) {
-		arrived.Done()
-		select {
-		case <-all:
-			return "id", nil
-		case <-time.After(5 * time.Second):
-			return "", errors.New("not all sends were in flight at once")
-		}
-	}).Invite(context.Background(), Caller{AccountID: "admin"}, "o", "s", guests(emails...))
-	if err != nil || res.Summary.EmailsSent != 10 {
-		t.Fatalf("summary %+v, err %v", res.Summary, err)
-	}
-}
-
-// TestOutboxPacesBeyondTheRate: past the send rate, emails wait for the
-// next second's slot.
-func TestOutboxPacesBeyondTheRate(t *testing.T) {
-	var mu sync.Mutex
-	at := map[string]time.Time{}
-	ob := outbox{mailer: fakeSender{func(m email.Message) (string, error) {
-		mu.Lock()
-		at[m.To] = time.Now()
-		mu.Unlock()
-		return "id", nil
-	}}, cfg: Config{AcceptURL: fixedURL("https://x.example/a"), SendRate: 2}, log: quiet}
-	invs := []domain.Invitation{{ID: "1", Email: "a@x.example"}, {ID: "2", Email: "b@x.example"}, {ID: "3", Email: "c@x.example"}}
-	start := time.Now()
-	ds := ob.send(context.Background(), invs, []string{"t1", "t2", "t3"}, now)
-	if len(ds) != 3 || at["c@x.example"].Sub(start) < time.Second {
-		t.Errorf("third email of a 2/s rate left after %v", at["c@x.example"].Sub(start))
-	}
-}
-
-func TestInviteFailedEmailIsKeptForRetry(t *testing.T) {
-	var saved []domain.Delivery
-	st := &fakeStore{t: t,
-		LoadInviteFn: func(_, _, _ string, _, _ []string) (domain.InviteScope, error) { return scope(), nil },
-		CreateFn: func(string, []domain.NewInvitation, bool) (domain.CreateResult, error) {
-			return domain.CreateResult{}, nil
-		},
-		SaveDeliveriesFn: func(ds []domain.Delivery) ([]int, error) {
-			saved = ds
-			return nil, errors.New("dynamodb down")
-		},
-	}
-	res, err := inviter(st, func(email.Message) (string, error) { return "", errors.New("throttled") }).
-		Invite(context.Background(), Caller{AccountID: "admin"}, "o", "s", guests("a@x.example"))
-	if err != nil || res.Results[0].EmailDelivery != domain.DeliveryFailed || res.Summary.EmailsFailed != 1 {
+	res, err := inviter(st, &fakeQueue{err: errors.New("sqs down")}).
+		Invite(context.Background(), Caller{AccountID: "admin"}, "o", "s", guests("a@x.example", "b@x.example"))
+	if err != nil || writes != 1 || res.Summary.Invited != 2 || res.Summary.EmailsQueued != 0 || res.Results[0].EmailDelivery != domain.DeliveryPending {
 		t.Fatalf("%+v %v", res, err)
-	}
-	if len(saved) != 1 || !saved[0].RetryAt.After(now) || saved[0].Invitation.Attempts != 1 {
-		t.Errorf("saved = %+v", saved)
 	}
 }
 
@@ -335,20 +294,7 @@ func TestRetryDeliveries(t *testing.T) {
 	}
 	var expired []string
 	st := &fakeStore{t: t,
-		DueFn: func(time.Time, int) ([]domain.Invitation, error) { return due, nil },
-		RotateFn: func(inv domain.Invitation, hash string) (domain.Invitation, error) {
-			if inv.ID == "raced" {
-				return inv, domain.Errorf(domain.ECONFLICT, "changed")
-			}
-			inv.TokenHash, inv.Version = hash, inv.Version+1
-			return inv, nil
-		},
-		SaveDeliveriesFn: func(ds []domain.Delivery) ([]int, error) {
-			if len(ds) != 1 || ds[0].Invitation.Delivery != domain.DeliverySent {
-				t.Errorf("saved = %+v", ds)
-			}
-			return nil, nil
-		},
+		DueFn:         func(time.Time, int) ([]domain.Invitation, error) { return due, nil },
 		DueExpiriesFn: func(time.Time, int) ([]domain.Invitation, error) { return lapsed, nil },
 		LoadInviteeFn: func(org, acct string) (*domain.UserRecord, error) {
 			inv := domain.Invitation{OrgID: org, AccountID: acct, ID: acct[2:], ExpiresAt: now.Add(-time.Hour), Status: domain.InvitationPending}
@@ -369,11 +315,16 @@ func TestRetryDeliveries(t *testing.T) {
 			return nil
 		},
 	}
-	r := &Retrier{Store: st, Mailer: fakeSender{func(m email.Message) (string, error) { return "id", nil }},
-		Config: Config{AcceptURL: fixedURL("https://x.example/a")}, Now: func() time.Time { return now }, Log: quiet}
+	q := &fakeQueue{}
+	r := &Retrier{Store: st, Emails: q, Now: func() time.Time { return now }, Log: quiet}
 	rep, err := r.Run(context.Background(), "run-1", 10, 10)
-	if err != nil || rep != (RetryReport{Due: 3, Sent: 1, Lapsed: 3, Expired: 2, Busy: 1, Skipped: 2}) {
+	if err != nil || rep != (RetryReport{Due: 3, Queued: 2, Lapsed: 3, Expired: 2, Busy: 1, Skipped: 1}) {
 		t.Errorf("report = %+v %v", rep, err)
+	}
+	// The sweep queues what is due and not lapsed; the sender claims each
+	// (a raced one is dropped there).
+	if fmt.Sprint(q.jobs(t)) != "[raced ok]" {
+		t.Errorf("queued %v", q.jobs(t))
 	}
 	if fmt.Sprint(expired) != "[old gone]" {
 		t.Errorf("expired = %v", expired)
@@ -424,9 +375,4 @@ func TestAcceptStates(t *testing.T) {
 	if _, err := a.Show(context.Background(), "short"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("malformed token reached the store or passed: %v", err)
 	}
-}
-
-// fixedURL is a Config.AcceptURL that is the same for every request.
-func fixedURL(u string) func(context.Context) string {
-	return func(context.Context) string { return u }
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/metrics"
-	"github.com/guestaccess/guestaccess/shared/reqscope"
+	"github.com/guestaccess/guestaccess/shared/queue"
 )
 
 // ManageStore is what managing a site's invitations needs from persistence.
@@ -21,14 +21,13 @@ type ManageStore interface {
 	// ResendInvitation writes the invitation's new token and expiry with its
 	// audit entry in one transaction; ECONFLICT if it changed meanwhile.
 	ResendInvitation(ctx context.Context, before, next domain.Invitation, audit domain.AuditEntry) (domain.Invitation, error)
-	// SaveDeliveries records email outcomes.
-	SaveDeliveries(ctx context.Context, ds []domain.Delivery) ([]int, error)
 }
 
 // Manager lists a site's invitations and re-sends them.
 type Manager struct {
-	Store  ManageStore
-	Mailer Sender
+	Store ManageStore
+	// Emails is the email queue a resent invitation is handed to.
+	Emails queue.Sender
 	Config Config
 	Now    func() time.Time
 	Log    *slog.Logger
@@ -108,9 +107,13 @@ func (m *Manager) List(ctx context.Context, c Caller, orgID, siteID, status stri
 }
 
 // Resent is the answer to a resend: the invitation as it is now (new
-// expiry, delivery outcome).
+// expiry, delivery pending).
 type Resent struct {
 	Invitation domain.Invitation
+	// Queued: the email was handed to the email queue (false: the hand-off
+	// failed after the commit, and the invitation job queues it within
+	// minutes).
+	Queued bool
 }
 
 // Resend emails a pending invitation again with a new link: a new token
@@ -124,12 +127,11 @@ type Resent struct {
 // ResendInterval of the last email an admin asked for is ETOOMANY with
 // the time to wait.
 //
-// If SES refuses the email, the invitation keeps its new token, is marked
-// failed and stays due in the retry index: nothing is lost, and the answer
-// says so. DynamoDB round trips, one after the other: two reads (the
-// scope with the invitation's reference, then the invitation), the
-// transaction, and the delivery record (deferred to the end of the
-// request, alongside an idempotency key's kept answer; see reqscope).
+// The email is queued (emailq): the answer shows its delivery pending, and
+// the sender records the outcome on the invitation (a new token is minted
+// when it is sent). DynamoDB round trips, one after the other: two reads
+// (the scope with the invitation's reference, then the invitation) and the
+// transaction; then one SendMessage.
 func (m *Manager) Resend(ctx context.Context, c Caller, orgID, siteID, invitationID string) (Resent, error) {
 	if !domain.ValidSlug(orgID) || !domain.ValidSlug(siteID) || !domain.ValidAccountID(c.AccountID) {
 		return Resent{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
@@ -166,7 +168,7 @@ func (m *Manager) Resend(ctx context.Context, c Caller, orgID, siteID, invitatio
 			e.RetryAfter = wait
 			return Resent{}, e
 		}
-		token, hash := domain.NewToken()
+		_, hash := domain.NewToken()
 		lifetime := m.Config.Lifetime
 		if lifetime <= 0 {
 			lifetime = 7 * 24 * time.Hour
@@ -180,31 +182,16 @@ func (m *Manager) Resend(ctx context.Context, c Caller, orgID, siteID, invitatio
 			map[string]any{"status": string(domain.InvitationPending), "expiresAt": next.ExpiresAt.Format(time.RFC3339), "email": inv.Email,
 				"site": siteID, "accountId": inv.AccountID})
 		written, err := m.Store.ResendInvitation(ctx, *inv, next, audit)
-		if domain.ErrorCode(err) == domain.ECONFLICT && attempt < 3 {
-			// Changed meanwhile (a concurrent resend, an accept): read it
-			// again, and answer from what it is now.
+		if domain.ErrorCode(err) == domain.ECONFLICT && attempt < 5 {
+			// Changed meanwhile (a concurrent resend, an accept, the email
+			// sender's claim or record): read it again, and answer from
+			// what it is now.
 			continue
 		}
 		if err != nil {
 			return Resent{}, err
 		}
-		ob := outbox{mailer: m.Mailer, cfg: m.Config, log: logger(m.Log)}
-		d := ob.send(ctx, []domain.Invitation{written}, []string{token}, now)
-		reqscope.Defer(ctx, func(ctx context.Context) {
-			// Nothing is lost if this fails: the invitation stays due in
-			// the retry index until a delivery is recorded.
-			if _, err := m.Store.SaveDeliveries(ctx, d); err != nil {
-				logger(m.Log).ErrorContext(ctx, "could not record the resent email's delivery", "err", err, "invitationId", inv.ID, "requestId", c.RequestID)
-			}
-		})
-		sent, failed := 0, 0
-		switch {
-		case d[0].Invitation.Delivery == domain.DeliverySent:
-			sent = 1
-		case !d[0].Invitation.Delivery.Settled():
-			failed = 1
-		}
-		m.Metrics.Count(map[string]int{metrics.EmailsSent: sent, metrics.EmailsFailed: failed})
-		return Resent{Invitation: d[0].Invitation}, nil
+		queued := handOff(ctx, m.Emails, logger(m.Log), []domain.Invitation{written}) == 1
+		return Resent{Invitation: written, Queued: queued}, nil
 	}
 }

@@ -1,6 +1,7 @@
 // Package invites holds the application services of invitations: inviting
 // people to a site (Inviter), the page behind the email link (Acceptor) and
-// the scheduled retry of undelivered emails (Retrier). Each declares the
+// the scheduled sweep of emails whose hand-off to the email queue is
+// overdue, with the release of lapsed invitations (Retrier). Each declares the
 // small store interface it needs; none knows DynamoDB, SES or API Gateway.
 package invites
 
@@ -9,41 +10,23 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/queue"
 )
-
-// Sender sends one rendered email and returns the provider's message id.
-type Sender interface {
-	Send(ctx context.Context, msg email.Message) (string, error)
-}
 
 // Config is the deployment's settings for invitations.
 type Config struct {
-	// AcceptURL gives the absolute URL of the accept page for the request
-	// (or job) in ctx; the token is added as ?token=. A request's is under
-	// the API's public URL as that request reached it (shared/publicurl).
-	AcceptURL func(ctx context.Context) string
+	// AcceptURL is the absolute URL of the accept page; the token is added
+	// as ?token=. Only the email sender renders links (EmailSenderFunction,
+	// which the API does not integrate, so its PUBLIC_BASE_URL may name
+	// the API's URL without a circular dependency).
+	AcceptURL string
 	// Lifetime is how long an invitation link stays valid.
 	Lifetime time.Duration
-	// RetryAfter is when an undelivered email is due again (doubling per attempt).
-	RetryAfter time.Duration
-	// SendRate caps emails per second (SES's account sending rate); 0 means
-	// DefaultSendRate. Up to SendRate emails leave at once.
-	SendRate int
-}
-
-// DefaultSendRate is SES's default production sending rate (emails per second).
-const DefaultSendRate = 14
-
-// outbox renders and sends invitation emails, all at once within the send rate.
-type outbox struct {
-	mailer Sender
-	cfg    Config
-	log    *slog.Logger
 }
 
 // AcceptLink returns the link a token is accepted through.
@@ -58,59 +41,40 @@ func AcceptLink(acceptURL, token string) string {
 	return u.String()
 }
 
-// send emails each invitation (with its token) in one concurrent wave paced
-// by the send rate, and returns each one's delivery outcome. It never fails:
-// an email SES refuses is a failed delivery, due again after a backoff.
-func (o outbox) send(ctx context.Context, invs []domain.Invitation, tokens []string, now time.Time) []domain.Delivery {
-	out := make([]domain.Delivery, len(invs))
-	rate := o.cfg.SendRate
-	if rate <= 0 {
-		rate = DefaultSendRate
+// Renderer renders an invitation's email with the link of token, for the
+// email sender (emailq.Sender.Render).
+func Renderer(acceptURL string) func(inv domain.Invitation, token string) (email.Message, error) {
+	return func(inv domain.Invitation, token string) (email.Message, error) {
+		msg, err := email.RenderInvitation(emailOf(inv, AcceptLink(acceptURL, token)))
+		msg.Tags = InvitationTags(inv)
+		return msg, err
 	}
-	var wg sync.WaitGroup
-	for k := range invs {
-		// Emails beyond the first second's burst wait for their slot.
-		delay := time.Duration(k/rate) * time.Second
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if delay > 0 {
-				t := time.NewTimer(delay)
-				select {
-				case <-ctx.Done():
-				case <-t.C:
-				}
-				t.Stop()
-			}
-			out[k] = o.deliver(ctx, invs[k], tokens[k], now)
-		}()
-	}
-	wg.Wait()
-	return out
 }
 
-func (o outbox) deliver(ctx context.Context, inv domain.Invitation, token string, now time.Time) domain.Delivery {
-	msg, err := email.RenderInvitation(emailOf(inv, AcceptLink(o.cfg.AcceptURL(ctx), token)))
-	var id string
+// handOff gives the email queue the jobs of invitations whose write just
+// committed (each invitation is its own outbox entry: delivery pending,
+// due in the DUE#EMAIL index SendGrace after its write). A failed hand-off
+// loses nothing: the sweep (the invitation job) queues every entry whose
+// hand-off is overdue. It returns how many were queued.
+func handOff(ctx context.Context, q queue.Sender, log *slog.Logger, invs []domain.Invitation) int {
+	if len(invs) == 0 {
+		return 0
+	}
+	msgs := make([]queue.Message, len(invs))
+	for i, inv := range invs {
+		msgs[i] = emailq.InvitationJob(inv).Message(0)
+	}
+	err := q.Send(ctx, msgs...)
 	if err == nil {
-		msg.Tags = InvitationTags(inv)
-		id, err = o.mailer.Send(ctx, msg)
+		return len(msgs)
 	}
-	inv.Attempts++
-	if se := (*email.SuppressedError)(nil); errors.As(err, &se) {
-		// Not a failure: the address bounced or complained before, and
-		// stays unmailed until an admin clears it. Nothing is retried.
-		o.log.InfoContext(ctx, "invitation email not sent: the address is suppressed", "invitationId", inv.ID, "reason", se.Reason)
-		inv.Delivery, inv.DeliveryNote = se.Reason.Delivery(), "suppressed"
-		return domain.Delivery{Invitation: inv, RetryAt: now}
+	var se *queue.SendError
+	failed := len(msgs)
+	if errors.As(err, &se) {
+		failed = len(se.Failed)
 	}
-	if err != nil {
-		o.log.WarnContext(ctx, "invitation email not sent", "invitationId", inv.ID, "attempt", inv.Attempts, "err", err)
-		inv.Delivery, inv.DeliveryNote = domain.DeliveryFailed, truncate(err.Error(), 500)
-		return domain.Delivery{Invitation: inv, RetryAt: now.Add(Backoff(o.cfg.RetryAfter, inv.Attempts))}
-	}
-	inv.Delivery, inv.MessageID, inv.DeliveryNote = domain.DeliverySent, id, ""
-	return domain.Delivery{Invitation: inv, RetryAt: now}
+	log.WarnContext(ctx, "emails not handed to the queue; the sweep will queue them", "failed", failed, "err", err)
+	return len(msgs) - failed
 }
 
 // InvitationTags are the SES message tags of an invitation's email: the
@@ -130,29 +94,6 @@ func emailOf(inv domain.Invitation, link string) email.Invitation {
 	return email.Invitation{To: inv.Email, InviterName: inv.InviterName, OrgName: inv.OrgName, SiteName: inv.SiteName,
 		SiteHost: inv.SiteHost, Message: inv.Message, AcceptURL: link, ExpiresAt: inv.ExpiresAt,
 		Kind: string(inv.Kind), Roles: roles}
-}
-
-// MaxRetryDelay caps the wait between two attempts at one email.
-const MaxRetryDelay = 6 * time.Hour
-
-// Backoff is the wait before attempt n+1 after n failed attempts: base,
-// doubling, capped at MaxRetryDelay.
-func Backoff(base time.Duration, attempts int) time.Duration {
-	if base <= 0 {
-		base = 15 * time.Minute
-	}
-	d := base
-	for i := 1; i < attempts && d < MaxRetryDelay; i++ {
-		d *= 2
-	}
-	return min(d, MaxRetryDelay)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 func logger(l *slog.Logger) *slog.Logger {

@@ -8,18 +8,16 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/metrics"
+	"github.com/guestaccess/guestaccess/shared/queue"
 )
 
 // RetryStore is what the scheduled invitation job needs from persistence:
-// the email retry and the release of lapsed invitations.
+// the sweep of overdue emails and the release of lapsed invitations.
 type RetryStore interface {
-	// DueInvitations lists undelivered invitations whose email is due at now.
+	// DueInvitations lists undelivered invitations whose email is due at
+	// now: its hand-off to the queue is overdue (a new one's SendGrace has
+	// passed), its claim lapsed, or its retry is due.
 	DueInvitations(ctx context.Context, now time.Time, limit int) ([]domain.Invitation, error)
-	// RotateToken gives an invitation a new token hash (the old link stops
-	// working) and returns it with its new version; ECONFLICT if it changed.
-	RotateToken(ctx context.Context, inv domain.Invitation, newHash string) (domain.Invitation, error)
-	// SaveDeliveries records email outcomes.
-	SaveDeliveries(ctx context.Context, ds []domain.Delivery) ([]int, error)
 	ReleaseStore
 }
 
@@ -40,12 +38,13 @@ type ReleaseStore interface {
 	ExpireInvitation(ctx context.Context, rv domain.Revocation, now time.Time) error
 }
 
-// Retrier is the scheduled job that sends undelivered invitation emails and
-// releases invitations that lapsed.
+// Retrier is the scheduled job that queues the invitation emails whose
+// hand-off is overdue (the sweep: no email is lost when a function dies
+// between its commit and the hand-off) and releases invitations that lapsed.
 type Retrier struct {
-	Store  RetryStore
-	Mailer Sender
-	Config Config
+	Store RetryStore
+	// Emails is the email queue.
+	Emails queue.Sender
 	Now    func() time.Time
 	Log    *slog.Logger
 	// Metrics receives EMF counts (nil: none).
@@ -55,9 +54,10 @@ type Retrier struct {
 // RetryReport is what one run of the job did.
 type RetryReport struct {
 	// Due is how many undelivered invitations were due for an email.
-	Due    int `json:"due"`
-	Sent   int `json:"sent"`
-	Failed int `json:"failed"`
+	Due int `json:"due"`
+	// Queued is how many of them were handed to the email queue (the
+	// sender sends them and records each outcome).
+	Queued int `json:"queued"`
 	// Lapsed is how many delivered pending invitations were due for release
 	// (past their expiry).
 	Lapsed int `json:"lapsed"`
@@ -84,8 +84,8 @@ func (s *Retrier) Run(ctx context.Context, runID string, emails, releases int) (
 	if err == nil && releases > 0 {
 		err = s.releaseLapsed(ctx, runID, now, releases, &rep)
 	}
-	s.Metrics.Count(map[string]int{metrics.EmailRetryDue: rep.Due, metrics.EmailsSent: rep.Sent, metrics.EmailsFailed: rep.Failed, metrics.InvitationsExpired: rep.Expired})
-	logger(s.Log).InfoContext(ctx, "invitation job run", "due", rep.Due, "sent", rep.Sent, "failed", rep.Failed, "lapsed", rep.Lapsed,
+	s.Metrics.Count(map[string]int{metrics.EmailRetryDue: rep.Due, metrics.InvitationsExpired: rep.Expired})
+	logger(s.Log).InfoContext(ctx, "invitation job run", "due", rep.Due, "queued", rep.Queued, "lapsed", rep.Lapsed,
 		"expired", rep.Expired, "busy", rep.Busy, "skipped", rep.Skipped, "at", now.Format(time.RFC3339))
 	return rep, err
 }
@@ -96,11 +96,12 @@ func (s *Retrier) RetryDeliveries(ctx context.Context, limit int) (RetryReport, 
 	return s.Run(ctx, "", limit, 0)
 }
 
-// retryDeliveries sends the invitation emails that are due: those that
-// failed, and those whose sender died between writing and sending. Each gets
-// a new token (only hashes are stored, so the old link cannot be re-sent)
-// and the old link stops working. An invitation past its expiry is released
-// instead (release). At most limit invitations are handled.
+// retryDeliveries queues the invitation emails that are due: those whose
+// hand-off was lost (the writer died between its commit and the queue, or
+// the queue refused), whose sender died holding its claim, or whose retry
+// is due after a failure. The sender gives each a new link when it claims
+// it. An invitation past its expiry is released instead (release). At most
+// limit invitations are handled.
 func (s *Retrier) retryDeliveries(ctx context.Context, runID string, now time.Time, limit int, rep *RetryReport) error {
 	due, err := s.Store.DueInvitations(ctx, now, limit)
 	if err != nil {
@@ -108,7 +109,6 @@ func (s *Retrier) retryDeliveries(ctx context.Context, runID string, now time.Ti
 	}
 	rep.Due = len(due)
 	var send []domain.Invitation
-	var tokens []string
 	for _, inv := range due {
 		if inv.Expired(now) {
 			if err := s.release(ctx, runID, inv, now, rep); err != nil {
@@ -116,38 +116,9 @@ func (s *Retrier) retryDeliveries(ctx context.Context, runID string, now time.Ti
 			}
 			continue
 		}
-		token, hash := domain.NewToken()
-		rotated, err := s.Store.RotateToken(ctx, inv, hash)
-		if domain.ErrorCode(err) == domain.ECONFLICT {
-			rep.Skipped++
-			continue
-		} else if err != nil {
-			return err
-		}
-		send, tokens = append(send, rotated), append(tokens, token)
+		send = append(send, inv)
 	}
-	ob := outbox{mailer: s.Mailer, cfg: s.Config, log: logger(s.Log)}
-	deliveries := ob.send(ctx, send, tokens, now)
-	changed, err := s.Store.SaveDeliveries(ctx, deliveries)
-	if err != nil {
-		return err
-	}
-	skip := map[int]bool{}
-	for _, i := range changed {
-		skip[i] = true
-	}
-	for i, d := range deliveries {
-		switch {
-		case skip[i]:
-			rep.Skipped++
-		case d.Invitation.Delivery == domain.DeliverySent:
-			rep.Sent++
-		case d.Invitation.Delivery.Settled():
-			rep.Suppressed++
-		default:
-			rep.Failed++
-		}
-	}
+	rep.Queued = handOff(ctx, s.Emails, logger(s.Log), send)
 	return nil
 }
 

@@ -23,11 +23,13 @@ import (
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emailq"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -68,6 +70,24 @@ func (m *diffMailer) Send(_ context.Context, msg email.Message) (string, error) 
 	return "msg-" + msg.To, nil
 }
 
+// syncEmails is the email queue of one backend's services: each message is
+// sent at once by the email sender (emailq), in the caller's request.
+type syncEmails struct{ sender *emailq.Sender }
+
+func (q syncEmails) Send(ctx context.Context, msgs ...queue.Message) error {
+	for _, m := range msgs {
+		if _, err := q.sender.Process(ctx, m.Body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openWindow grants every send slot (pacing is TestPacer*'s).
+type openWindow struct{}
+
+func (openWindow) TakeSlot(context.Context, int64, int) (bool, error) { return true, nil }
+
 // diffWorld is one backend with the services over its store.
 type diffWorld struct {
 	name    string
@@ -101,10 +121,11 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 	st := store.New(db, testenv.Table(t, db))
 	st.Retry.Base, st.Retry.Max = time.Millisecond, 5*time.Millisecond
 	m := &diffMailer{tokens: map[string]string{}}
-	cfg := invites.Config{AcceptURL: func(context.Context) string { return "https://accept.example/accept" }, Lifetime: 3 * time.Hour, RetryAfter: 15 * time.Minute}
+	cfg := invites.Config{AcceptURL: "https://accept.example/accept", Lifetime: 3 * time.Hour}
+	emails := syncEmails{&emailq.Sender{Store: st, Mailer: m, Render: invites.Renderer(cfg.AcceptURL), Pacer: &emailq.Pacer{Window: openWindow{}}, Now: now}}
 	return &diffWorld{name: name, st: st, mail: m,
-		inviter: &invites.Inviter{Store: st, Mailer: m, Config: cfg, Now: now},
-		manager: &invites.Manager{Store: st, Mailer: m, Config: cfg, Now: now},
+		inviter: &invites.Inviter{Store: st, Emails: emails, Config: cfg, Now: now},
+		manager: &invites.Manager{Store: st, Emails: emails, Config: cfg, Now: now},
 		accept:  &invites.Acceptor{Store: st, Now: now},
 		users:   &users.Service{Store: st, Now: now},
 		spaces:  &spaces.Service{Store: st, Now: now},

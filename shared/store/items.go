@@ -26,6 +26,9 @@ const (
 	typeSpace      = "space"
 	typeSpaceAdmin = "space-admin"
 	typeInvRef     = "invitation-ref"
+	// typeSendWindow is the account-wide counter of emails sent in one
+	// second (TakeSendSlot).
+	typeSendWindow = "send-window"
 )
 
 type keys struct {

@@ -239,3 +239,15 @@ func (e *env) verifyOrg(t *testing.T) (string, string, string) {
 	}
 	return id, "pat", addr
 }
+
+// waitEmails waits (up to two minutes: a throttled email is queued again
+// after 30 s, doubling) until the email queue's sender handled every email
+// handed off so far.
+func (e *env) waitEmails(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := e.WaitEmails(ctx); err != nil {
+		t.Errorf("email queue: %v", err)
+	}
+}

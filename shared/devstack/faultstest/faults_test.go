@@ -101,7 +101,8 @@ func (m *sentMail) add(stack *middleware.Stack) error {
 }
 
 // mailTo returns the emails SES accepted for addr, in the order sent.
-func (e *faultEnv) mailTo(_ *testing.T, addr string) []mailbox.Mail {
+func (e *faultEnv) mailTo(t *testing.T, addr string) []mailbox.Mail {
+	e.waitEmails(t)
 	e.sent.mu.Lock()
 	defer e.sent.mu.Unlock()
 	var out []mailbox.Mail
@@ -175,8 +176,10 @@ func runFaultFlow(t *testing.T, fl faultFlow) {
 	var calls []string
 	t.Run("clean", func(t *testing.T) {
 		s := fl.setup(t, e)
+		e.waitEmails(t)
 		e.faults.Arm(0, 0)
 		fl.act(t, e, s)
+		e.waitEmails(t) // the email sender's calls are the flow's too
 		e.faults.Disarm()
 		calls = e.faults.Calls()
 		if fl.settle != nil {
@@ -203,8 +206,10 @@ func runFaultFlow(t *testing.T, fl faultFlow) {
 			cases++
 			t.Run(fmt.Sprintf("call%02d-%s", k, mode), func(t *testing.T) {
 				s := fl.setup(t, e)
+				e.waitEmails(t)
 				e.faults.Arm(k, mode)
 				fl.act(t, e, s)
+				e.waitEmails(t)
 				e.faults.Disarm()
 				f := e.faults.Fired()
 				if f == nil {
@@ -214,6 +219,7 @@ func runFaultFlow(t *testing.T, fl faultFlow) {
 				}
 				e.checkInvariants(t) // the state the fault left holds them too
 				fl.act(t, e, s)      // the retry
+				e.waitEmails(t)
 				if fl.settle != nil {
 					fl.settle(t, e, s)
 				}
@@ -398,6 +404,7 @@ func (e *faultEnv) retryRun(t *testing.T) {
 	if _, err := e.RetryEmails(context.Background()); err != nil {
 		t.Logf("retry run: %v", err)
 	}
+	e.waitEmails(t) // the emails it queued are sent
 }
 
 // invitation reads an invitation by id.

@@ -627,7 +627,9 @@ var retryRunFlow = faultFlow{
 	setup: func(t *testing.T, e *faultEnv) *flowState {
 		s := newState()
 		s.addr = unique("fault")
-		e.faults.ArmOp("SES.SendEmail", testenv.FaultError)
+		// The invite's hand-off to the email queue is lost: its email is
+		// due for the sweep (the retry run) once its grace passed.
+		e.faults.ArmOp("SQS.SendMessageBatch", testenv.FaultError)
 		s.acct, s.inv = e.inviteOne(t, s.addr)
 		e.faults.Disarm()
 		return s
@@ -636,8 +638,8 @@ var retryRunFlow = faultFlow{
 		e.later(16 * time.Minute)
 		e.retryRun(t)
 	},
-	// A send SES refused in the faulted run is due again 30 minutes later
-	// (the wait doubles): the run after that sends it.
+	// An email whose sweep or send failed in the faulted run is due again
+	// (its claim's lease, or its retry): the run an hour later queues it.
 	settle: func(t *testing.T, e *faultEnv, s *flowState) { e.later(time.Hour); e.retryRun(t) },
 	done: func(t *testing.T, e *faultEnv, s *flowState) {
 		if inv := e.invitation(t, s.acct, s.inv); inv.Status != domain.InvitationPending || inv.Delivery != domain.DeliverySent {

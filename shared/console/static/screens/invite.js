@@ -146,7 +146,7 @@ export async function render(el, ctx) {
       h("h2", { id: "results-h", tabindex: "-1" }, "Results"),
       replayed ? h("p", { class: "muted" }, "This is the kept answer to the same request sent before (Idempotent-Replayed).") : null,
       h("p", { id: "invite-summary" }, `Invited ${r.summary.invited}, already members ${r.summary.alreadyMember}, already invited ${r.summary.alreadyInvited}, invalid ${r.summary.invalid}, refused by the guest limit ${r.summary.refusedByGuestLimit}` +
-        (r.summary.refusedByUserLimit ? `, refused by the user limit ${r.summary.refusedByUserLimit}` : "") + `; emails sent ${r.summary.emailsSent}, failed ${r.summary.emailsFailed}. The invitees are: ${r.kind}.`),
+        (r.summary.refusedByUserLimit ? `, refused by the user limit ${r.summary.refusedByUserLimit}` : "") + `; emails queued ${r.summary.emailsQueued ?? 0} (the invitations list shows each one sent or failed). The invitees are: ${r.kind}.`),
       r.warnings.length ? h("div", { class: "warning", id: "invite-warnings" }, h("h3", {}, "Warnings"), h("ul", {}, r.warnings.map((w) => h("li", {}, w)))) : null,
       resultTable(r.results),
       h("p", { class: "muted" }, `Billing now: ${count(r.billing.paidUsers, "paid user")}, ${count(r.billing.guests, "guest")}, ${count(r.billing.freeGuestSlots, "free guest slot")}, ${count(r.billing.freeUserSlots, "free user slot")}.`)));

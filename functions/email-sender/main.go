@@ -1,0 +1,27 @@
+// Command email-sender is EmailSenderFunction: it sends the emails of the
+// email queue (SQS event, ReportBatchItemFailures), each claimed in the
+// table, paced account-wide under SES_MAX_SEND_RATE, its outcome recorded;
+// retries go back to the queue with a delay, what keeps failing to the
+// dead-letter queue.
+package main
+
+import (
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
+	"github.com/guestaccess/guestaccess/shared/sesmailer"
+)
+
+func main() {
+	env := app.MustLoad()
+	mailer := sesmailer.New(ses.NewFromConfig(env.AWS), env.Sender)
+	client := sqs.NewFromConfig(env.AWS)
+	retries := sqsqueue.New(client, os.Getenv("EMAIL_QUEUE_URL"))
+	dead := sqsqueue.New(client, os.Getenv("EMAIL_DEAD_LETTER_QUEUE_URL"))
+	lambda.StartHandlerFunc(app.EmailWorker(env, app.EmailSender(env, app.Store(env), mailer, retries, dead)))
+}

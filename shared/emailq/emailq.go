@@ -1,0 +1,96 @@
+// Package emailq is the one path of the emails the service sends: the
+// change that needs an email records it in its own transaction (an outbox
+// entry in the sharded due-work index), then hands its id to the email
+// queue; the sender (EmailSenderFunction) claims each entry, renders it,
+// waits for a slot of the account-wide send rate (Pacer), sends it through
+// the mailer and records the outcome. A hand-off lost between the commit
+// and the queue is found by the sweep (the invitation job) once the entry
+// is overdue, so no email is lost; the claim is a conditional write, so a
+// message delivered twice sends one email in the ordinary case.
+//
+// The package knows no AWS: the store, the mailer, the queues and the
+// window counter are interfaces, adapted at the edge (store, sesmailer,
+// sqsqueue/localqueue).
+package emailq
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/queue"
+)
+
+// KindInvitation is the kind of an invitation's email (invite, resend,
+// retry): its outbox entry is the invitation itself.
+const KindInvitation = "invitation"
+
+// Job is the body of one message on the email queue: which outbox entry to
+// send, never what it says (no address, no secret).
+type Job struct {
+	// Kind says which outbox the entry is in (KindInvitation).
+	Kind string `json:"k"`
+	// OrgID, AccountID and ID name the entry.
+	OrgID     string `json:"o"`
+	AccountID string `json:"a"`
+	ID        string `json:"i"`
+	// Attempt counts the sends tried before this message (0: the first).
+	Attempt int `json:"n,omitempty"`
+}
+
+// InvitationJob is the job of an invitation's email.
+func InvitationJob(inv domain.Invitation) Job {
+	return Job{Kind: KindInvitation, OrgID: inv.OrgID, AccountID: inv.AccountID, ID: inv.ID}
+}
+
+// Message is the queue message of j, visible after delay (capped at SQS's
+// 15 minutes).
+func (j Job) Message(delay time.Duration) queue.Message {
+	b, _ := json.Marshal(j)
+	s := int32(min(max(delay, 0), queue.MaxDelaySeconds*time.Second) / time.Second)
+	return queue.Message{Body: string(b), DelaySeconds: s}
+}
+
+// ParseJob reads a message body; an error names what is wrong with it.
+func ParseJob(body string) (Job, error) {
+	var j Job
+	if err := json.Unmarshal([]byte(body), &j); err != nil {
+		return j, fmt.Errorf("emailq: not a job: %w", err)
+	}
+	switch {
+	case j.Kind != KindInvitation:
+		return j, fmt.Errorf("emailq: unknown job kind %q", j.Kind)
+	case !domain.ValidSlug(j.OrgID) || !domain.ValidAccountID(j.AccountID) || !domain.ValidAccountID(j.ID) || j.Attempt < 0:
+		return j, errors.New("emailq: job names no valid entry")
+	}
+	return j, nil
+}
+
+// ErrPermanent marks a send that will never succeed as it is (the address
+// is refused, suppressed, or cannot be rendered): the email is recorded
+// failed and not retried by the queue. A mailer wrapper (for example a
+// suppression list) wraps it into its error to say so.
+var ErrPermanent = errors.New("emailq: permanent refusal")
+
+// permanentCodes are the SES error codes that no retry clears.
+var permanentCodes = map[string]bool{
+	"MessageRejected":                    true,
+	"MailFromDomainNotVerifiedException": true,
+	"MailFromDomainNotVerified":          true,
+	"InvalidParameterValue":              true,
+}
+
+// Permanent reports whether a send's error is a permanent refusal:
+// ErrPermanent, a recipient the renderer refuses, or an SES error whose code
+// no retry clears. Anything else (throttling, SES unavailable, a network
+// error, an account paused) is transient and retried with backoff.
+func Permanent(err error) bool {
+	if errors.Is(err, ErrPermanent) || errors.Is(err, email.ErrBadRecipient) || errors.Is(err, email.ErrBadAcceptURL) {
+		return true
+	}
+	var coded interface{ ErrorCode() string }
+	return errors.As(err, &coded) && permanentCodes[coded.ErrorCode()]
+}

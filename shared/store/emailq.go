@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+)
+
+// The email queue's outbox (package emailq, DATA_MODEL.md "Email").
+
+// sendWindowPK is the partition of the account-wide send-rate counters:
+// one item per UTC second, SK SEC#<unix second>.
+const sendWindowPK = "EMAILRATE"
+
+// sendWindowTTL keeps a second's counter an hour (TTL removes it after).
+const sendWindowTTL = time.Hour
+
+// InvitationForEmail reads one invitation for the email sender (nil when
+// there is none): one BatchGetItem of one key.
+func (s *Store) InvitationForEmail(ctx context.Context, orgID, accountID, id string) (*domain.Invitation, error) {
+	inv, err := s.Invitation(ctx, orgID, accountID, id)
+	if domain.ErrorCode(err) == domain.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}
+
+// ClaimInvitationEmail takes an invitation's email for one sender until
+// now+lease, with a new token (its item Put, attribute_not_exists; the
+// previous token's item deleted, so its link resolves to nothing), in one
+// TransactWriteItems. The
+// invitation's UpdateItem is conditioned on the version read, pending, and
+// its DUE#EMAIL entry being claimable: due no later than now+SendGrace (a
+// new invitation is due SendGrace after its write, the hand-off's grace;
+// a claim moves the entry to now+lease+SendGrace, so no second claim
+// succeeds before the lease ends, and the sweep finds the email again if
+// the sender died). ECONFLICT when any condition fails.
+func (s *Store) ClaimInvitationEmail(ctx context.Context, inv domain.Invitation, newHash string, now time.Time, lease time.Duration) (domain.Invitation, error) {
+	next := inv
+	next.TokenHash = newHash
+	due := now.Add(lease + SendGrace)
+	if !inv.ExpiresAt.IsZero() && due.After(inv.ExpiresAt) {
+		due = inv.ExpiresAt
+	}
+	tx := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		// The previous token (never emailed, or emailed and refused) goes:
+		// one token item per invitation, so a removal leaves no orphan.
+		{Delete: &types.Delete{TableName: &s.table, Key: key(tokenPK(inv.TokenHash), skToken)}},
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(userPK(inv.OrgID, inv.AccountID), inviteSK(inv.ID)),
+			UpdateExpression:         aws.String("SET tokenHash = :h, GSI3SK = :due, version = version + :one"),
+			ConditionExpression:      aws.String("version = :v AND #s = :pending AND delivery <> :sent AND GSI3PK = :pk AND GSI3SK <= :upper"),
+			ExpressionAttributeNames: map[string]string{"#s": "status"},
+			ExpressionAttributeValues: item{":h": str(newHash), ":one": num(1), ":v": num(int64(inv.Version)),
+				":pending": str(string(domain.InvitationPending)), ":sent": str(string(domain.DeliverySent)),
+				":pk": str(dueEmailPK(inv.ID)), ":due": str(dueSK(due, inv.OrgID, inv.ID)),
+				":upper": str(now.Add(SendGrace).UTC().Format(time.RFC3339) + "#\uffff")},
+		}},
+	}
+	err := s.transact(ctx, "claim invitation email", tx)
+	var c *cancelled
+	if errors.As(err, &c) {
+		return inv, domain.Errorf(domain.ECONFLICT, "The invitation's email is claimed or changed.")
+	}
+	if err != nil {
+		return inv, err
+	}
+	next.Version++
+	return next, nil
+}
+
+// TakeSendSlot counts one email in the account-wide counter of the UTC
+// second (Unix seconds) if fewer than rate were counted there: one
+// UpdateItem, ADD sends 1 conditioned on sends < rate (or no counter yet),
+// so concurrent senders cannot overfill a second. false: the second is full.
+func (s *Store) TakeSendSlot(ctx context.Context, second int64, rate int) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key(sendWindowPK, "SEC#"+strconv.FormatInt(second, 10)),
+		UpdateExpression:          aws.String("ADD sends :one SET #type = :type, #ttl = :ttl"),
+		ConditionExpression:       aws.String("attribute_not_exists(sends) OR sends < :rate"),
+		ExpressionAttributeNames:  map[string]string{"#type": "type", "#ttl": "ttl"},
+		ExpressionAttributeValues: item{":one": num(1), ":rate": num(int64(rate)), ":type": str(typeSendWindow), ":ttl": num(second + int64(sendWindowTTL/time.Second))},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: take send slot: %w", err)
+	}
+	return true, nil
+}
+
+// SendWindow adapts TakeSendSlot to emailq.Window.
+type SendWindow struct{ Store *Store }
+
+// TakeSlot is Store.TakeSendSlot.
+func (w SendWindow) TakeSlot(ctx context.Context, second int64, rate int) (bool, error) {
+	return w.Store.TakeSendSlot(ctx, second, rate)
+}
