@@ -75,7 +75,10 @@ func (f *fakeStore) ClaimInvitationEmail(_ context.Context, inv domain.Invitatio
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	cur := f.invs[inv.ID]
-	if cur.Version != inv.Version {
+	// As the store's condition: the version read, and due within the grace
+	// (a claim moves it past: a duplicate read after the claim finds the
+	// new version, or, read before it, the old one refused).
+	if cur.Version != inv.Version || f.due[inv.ID].After(now.Add(grace)) {
 		return inv, domain.Errorf(domain.ECONFLICT, "claimed")
 	}
 	cur.TokenHash, cur.Version = hash, cur.Version+1

@@ -578,15 +578,15 @@ func TestOpsChecksCatchRemovals(t *testing.T) {
 		{"a schedule's retry policy removed", func(r *yaml.Node) { del(event(r, "ReverifyFunction", "Reverify"), "RetryPolicy") },
 			"schedule ReverifyFunction.Reverify has no RetryPolicy"},
 		{"a schedule's dead-letter queue removed", func(r *yaml.Node) {
-			del(event(r, "RetryInvitationEmailsFunction", "EveryFifteenMinutes"), "DeadLetterConfig")
-		}, "schedule RetryInvitationEmailsFunction.EveryFifteenMinutes has no DeadLetterConfig.Arn"},
+			del(event(r, "RetryInvitationEmailsFunction", "EveryFiveMinutes"), "DeadLetterConfig")
+		}, "schedule RetryInvitationEmailsFunction.EveryFiveMinutes has no DeadLetterConfig.Arn"},
 		{"the schedules' queue policy removed", func(r *yaml.Node) { del(get(r, "Resources"), "ScheduleDeadLetterQueuePolicy") },
 			"schedule DomainCheckFunction.DomainCheck: no queue policy lets events.amazonaws.com send"},
 		{"a not-running alarm removed", func(r *yaml.Node) { del(get(r, "Resources"), "DomainCheckFunctionNotRunningAlarm") },
 			"scheduled function DomainCheckFunction has no not-running alarm"},
 		{"a not-running alarm's window shorter than the schedule", func(r *yaml.Node) {
-			set(props(r, "RetryInvitationEmailsFunctionNotRunningAlarm"), "Period", "600", "")
-		}, "scheduled function RetryInvitationEmailsFunction has no not-running alarm (Invocations < 1 over more than 15m0s"},
+			set(props(r, "RetryInvitationEmailsFunctionNotRunningAlarm"), "Period", "240", "")
+		}, "scheduled function RetryInvitationEmailsFunction has no not-running alarm (Invocations < 1 over more than 5m0s"},
 		{"a queue consumer's MaximumConcurrency removed", func(r *yaml.Node) { del(event(r, "ExportWorkerFunction", "Pages"), "ScalingConfig") },
 			"SQS event ExportWorkerFunction.Pages: ScalingConfig.MaximumConcurrency \"\""},
 		{"a function left off the dashboard", func(r *yaml.Node) {
