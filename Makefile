@@ -84,7 +84,7 @@ dev: node ## run the whole API locally: embedded DynamoDB, SES inbox, demo org, 
 	@echo "== starting the dev server (logs: .cache/dev.log)"
 	@./.cache/dev
 
-test: venv node rie chromium localstack-host ## SAM checks; unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE; the generated clients; the contract fuzzed
+test: venv node rie chromium localstack-host ## SAM checks; the stack deployed to LocalStack on the host (no Docker); unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE; the generated clients; the contract fuzzed
 	$(MAKE) --no-print-directory sam-check
 	LOCALSTACK_HOST_SKIP_BUILD=1 $(MAKE) --no-print-directory localstack-host-test
 	$(MAKE) --no-print-directory clients
@@ -126,12 +126,14 @@ localstack-down: ## stop LocalStack
 
 # --- LocalStack without Docker (localstack-core from PyPI on the host; localstack/README.md)
 LS_VENV := .cache/localstack-venv
-$(LS_VENV)/.stamp: localstack/host/requirements.txt localstack/host/pyproject.toml localstack/host/patch_py311.py $(wildcard localstack/host/guestaccess_localstack_host/*.py)
+$(LS_VENV)/.stamp-deps: localstack/host/requirements.txt localstack/host/patch_py311.py
 	rm -rf $(LS_VENV)
 	python3 -m venv $(LS_VENV)
 	$(LS_VENV)/bin/pip install --quiet --disable-pip-version-check -r localstack/host/requirements.txt
 	$(LS_VENV)/bin/python localstack/host/patch_py311.py
-	$(LS_VENV)/bin/pip install --quiet --disable-pip-version-check ./localstack/host
+	touch $@
+$(LS_VENV)/.stamp: $(LS_VENV)/.stamp-deps localstack/host/pyproject.toml $(wildcard localstack/host/guestaccess_localstack_host/*.py)
+	$(LS_VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./localstack/host
 	rm -rf localstack/host/build localstack/host/*.egg-info
 	touch $@
 localstack-host: $(LS_VENV)/.stamp ## localstack-core 4.13.1 in its own venv, with this repo's plugins (DynamoDB on moto, Lambda without Docker)

@@ -16,7 +16,10 @@ make test runs this (through `make localstack-host-test`) with the repo's .venv 
 4. asserts the stack is CREATE_COMPLETE and that every table, queue and function the
    template creates under those parameters exists in LocalStack (DescribeTable ACTIVE with
    the template's keys and indexes, GetQueueAttributes, GetFunction State Active);
-5. stops LocalStack and removes its state, whatever happened.
+5. sends a request through LocalStack's API Gateway to the accept function and invokes
+   the authorizer, both rebuilt for the host and run as host processes (skipped with
+   LOCALSTACK_HOST_REQUESTS=0; see check_requests);
+6. stops LocalStack and removes its state, whatever happened.
 
 LOCALSTACK_CFN_ENGINE=legacy (default) or v2 picks LocalStack's CloudFormation engine.
 """
@@ -30,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -250,6 +254,83 @@ def check_stack(session, tpl, params):
     return {k.split("::")[-1]: len(v) for k, v in want.items()}, len(resources), skipped
 
 
+# --- requests through LocalStack's API Gateway to functions running on the host
+HOST_FUNCTIONS = {  # logical id -> functions/<dir>, rebuilt for the host to be invoked here
+    "AuthorizerFunction": "authorizer",
+    "AcceptInvitationFunction": "accept-invitation",
+}
+
+
+def host_goarch():
+    import platform
+
+    m = platform.machine().lower()
+    return {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(m, m)
+
+
+def http(method, url, headers=None):
+    req = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+
+def check_requests(session, endpoint, params, work):
+    """The public accept route through API Gateway, and the authorizer.
+
+    The stack's bootstraps are linux/arm64; the two functions these requests reach are
+    rebuilt for this host and their code replaced (UpdateFunctionCode), so the host
+    executor can start them. The accept page for an unknown token comes from the
+    function after it looked the token up in the table; the authorizer, invoked with a
+    made-up token, refuses it.
+    """
+    import zipfile
+
+    cf, lam = session.client("cloudformation"), session.client("lambda")
+    res = {
+        r["LogicalResourceId"]: r.get("PhysicalResourceId")
+        for page in cf.get_paginator("list_stack_resources").paginate(StackName=STACK)
+        for r in page["StackResourceSummaries"]
+    }
+    env = dict(os.environ, GOOS="linux", GOARCH=host_goarch(), CGO_ENABLED="0")
+    for lid, folder in HOST_FUNCTIONS.items():
+        out = os.path.join(work, lid)
+        os.makedirs(out, exist_ok=True)
+        subprocess.run(
+            ["go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", os.path.join(out, "bootstrap"),
+             f"./functions/{folder}"], cwd=ROOT, env=env, check=True,
+        )
+        zpath = os.path.join(out, "code.zip")
+        with zipfile.ZipFile(zpath, "w") as z:
+            z.write(os.path.join(out, "bootstrap"), "bootstrap")
+        with open(zpath, "rb") as f:
+            lam.update_function_code(FunctionName=res[lid], ZipFile=f.read())
+        lam.get_waiter("function_updated_v2").wait(FunctionName=res[lid])
+    base = f"{endpoint}/_aws/execute-api/{res['Api']}/{params['StageName']}"
+    token = "A" * 43
+    status, ctype, body = http("GET", f"{base}/invitations/accept?token={token}")
+    if not (400 <= status < 500 and ctype.startswith("text/html")):
+        fail(f"GET /invitations/accept: {status} {ctype} {body[:300]!r}; want the function's 4xx page")
+    print(f"   GET /invitations/accept?token=<unknown>: {status} {ctype} (AcceptInvitationFunction)")
+    # LocalStack's free API Gateway has no Lambda authorizers: it sends a request to the
+    # route's function without calling AuthorizerFunction. So the authorizer is invoked
+    # directly, with the REQUEST event API Gateway would send, and must refuse.
+    event = {
+        "type": "REQUEST",
+        "methodArn": f"arn:aws:execute-api:us-east-1:000000000000:{res['Api']}/{params['StageName']}/GET/orgs/14west/audit",
+        "resource": "/orgs/{orgId}/audit", "path": "/orgs/14west/audit", "httpMethod": "GET",
+        "headers": {"Authorization": "Bearer not.a.jwt"}, "pathParameters": {"orgId": "14west"},
+        "requestContext": {"stage": params["StageName"], "requestId": "deploy-test"},
+    }
+    r = lam.invoke(FunctionName=res["AuthorizerFunction"], Payload=json.dumps(event).encode())
+    answer = r["Payload"].read()
+    if r.get("FunctionError") != "Unhandled" or b'"Unauthorized"' not in answer:
+        fail(f"AuthorizerFunction with a made-up token: {r.get('FunctionError')} {answer[:300]!r}; want the error Unauthorized")
+    print(f"   AuthorizerFunction invoked with a made-up token: error {answer.decode()[:80]}")
+
+
 def main():
     engine = os.environ.get("LOCALSTACK_CFN_ENGINE", "legacy")
     if engine not in ENGINES:
@@ -309,6 +390,10 @@ def main():
             print("   listed CREATE_COMPLETE but not created by LocalStack (no provider, or condition false):")
             for s in skipped:
                 print(f"     {s}")
+        if os.environ.get("LOCALSTACK_HOST_REQUESTS", "1") != "0":
+            step("requests through API Gateway to functions running on the host")
+            check_requests(session, endpoint, params, state_dir)
+            step("requests answered by the functions")
         ok = True
     finally:
         stop_localstack(proc)

@@ -71,6 +71,17 @@ class _RuntimeApiHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _body(self) -> bytes:
+        # aws-lambda-go streams its response (Transfer-Encoding: chunked).
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            out = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return bytes(out)
+                out += self.rfile.read(size)
+                self.rfile.readline()  # the CRLF after each chunk
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
@@ -119,7 +130,8 @@ class HostRuntimeExecutor(RuntimeExecutor):
         self._init_error: bytes | None = None
         self._server: _RuntimeApi | None = None
         self._proc: subprocess.Popen | None = None
-        self._logs = bytearray()
+        self._logs = bytearray()  # the last _LOG_LIMIT bytes of the bootstrap's output
+        self._logs_total = 0  # bytes ever written, to find one invocation's lines
         self._logs_lock = threading.Lock()
 
     # --- Runtime API side
@@ -140,6 +152,7 @@ class HostRuntimeExecutor(RuntimeExecutor):
         for line in iter(stream.readline, b""):
             with self._logs_lock:
                 self._logs += line
+                self._logs_total += len(line)
                 if len(self._logs) > _LOG_LIMIT:
                     del self._logs[: len(self._logs) - _LOG_LIMIT]
             LOG.debug("[lambda %s] %s", self.id, line.decode(errors="replace").rstrip())
@@ -201,14 +214,15 @@ class HostRuntimeExecutor(RuntimeExecutor):
 
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
         with self._logs_lock:
-            start = len(self._logs)
+            start = self._logs_total
         inv = _Invocation(payload)
         self._queue.put(inv)
         timeout = int(self.function_version.config.timeout) + 5
         body, is_error = inv.result.result(timeout=timeout)
         time.sleep(0.01)  # let the pump catch the last lines
         with self._logs_lock:
-            logs = bytes(self._logs[start:]).decode(errors="replace")
+            n = min(self._logs_total - start, len(self._logs))
+            logs = bytes(self._logs[len(self._logs) - n :]).decode(errors="replace")
         if is_error and not body:
             body = json.dumps({"errorMessage": "unknown error", "errorType": "Runtime.Unknown"}).encode()
         return InvocationResult(payload["invoke-id"], body, is_error=is_error, logs=logs)
