@@ -28,6 +28,7 @@ FUNCTIONS += ApiTokensFunction:api-tokens
 FUNCTIONS += ReverifyFunction:reverify
 FUNCTIONS += DomainCheckFunction:domain-check
 FUNCTIONS += CorsPreflightFunction:cors-preflight
+FUNCTIONS += SesEventsFunction:ses-events
 
 .PHONY: help build dev test lint venv node rie chromium sam-check clients contract clean localstack-up localstack-deploy localstack-e2e localstack-down localstack-host localstack-host-test \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
@@ -78,6 +79,13 @@ sam-check: venv ## sam validate --lint, then sam build through the build-<Logica
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --build-in-source
 
+# cfn-lint on what CloudFormation receives: the SAM translator's output, for
+# the default parameters and every combination of the template's conditions
+# (sam validate --lint skips cycles that involve SAM resource types).
+.PHONY: cfn-lint
+cfn-lint: venv ## cfn-lint on the SAM-transformed template, every condition combination (0 errors)
+	$(VENV)/bin/python infra/scripts/cfnlint_transformed.py template.yaml
+
 dev: node ## run the whole API locally: embedded DynamoDB, SES inbox, demo org, real authorizer and handlers
 	@echo "== building the dev server into .cache/dev (the first build downloads modules and compiles the AWS SDK: a few minutes; later builds take seconds)"
 	$(GO) build -o .cache/dev ./infra/cmd/dev
@@ -86,6 +94,7 @@ dev: node ## run the whole API locally: embedded DynamoDB, SES inbox, demo org, 
 
 test: venv node rie chromium localstack-host ## SAM checks; the stack deployed to LocalStack on the host (no Docker); unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE; the generated clients; the contract fuzzed
 	$(MAKE) --no-print-directory sam-check
+	$(MAKE) --no-print-directory cfn-lint
 	LOCALSTACK_HOST_SKIP_BUILD=1 $(MAKE) --no-print-directory localstack-host-test
 	$(MAKE) --no-print-directory clients
 	RIE_BIN="$(CURDIR)/$(RIE_BIN)" bash infra/scripts/test.sh

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -34,10 +35,12 @@ import (
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/metrics"
+	"github.com/guestaccess/guestaccess/shared/publicurl"
 	"github.com/guestaccess/guestaccess/shared/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/suppress"
 	"github.com/guestaccess/guestaccess/shared/users"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )
@@ -45,9 +48,12 @@ import (
 // Env is a function's configuration (see template.yaml's Environment).
 type Env struct {
 	// AWS is the SDK configuration the clients are built from.
-	AWS           aws.Config
-	Table         string
-	Sender        string
+	AWS    aws.Config
+	Table  string
+	Sender string
+	// PublicBaseURL is PUBLIC_BASE_URL: the template's PublicBaseUrl for
+	// the API functions (empty: each request's own, see shared/publicurl),
+	// the API's execute-api URL or PublicBaseUrl for the scheduled jobs.
 	PublicBaseURL string
 	Lifetime      time.Duration
 	// SendRate caps invitation emails per second (SES's sending rate).
@@ -76,6 +82,9 @@ type Env struct {
 	// (verify.Service.AnswerFloor): 0 is verify.DefaultAnswerFloor, a
 	// negative value none.
 	PasscodeAnswerFloor time.Duration
+	// ConfigurationSet is the SES configuration set every send names
+	// (SES_CONFIGURATION_SET): it publishes bounces and complaints back.
+	ConfigurationSet string
 }
 
 // MustLoad reads the environment, or exits: a function that cannot start
@@ -118,6 +127,7 @@ func Load(ctx context.Context) (Env, error) {
 		env.Lifetime = time.Duration(n) * time.Hour
 	}
 	env.DNSResolver = os.Getenv("DNS_RESOLVER")
+	env.ConfigurationSet = os.Getenv("SES_CONFIGURATION_SET")
 	if h := os.Getenv("DOMAIN_GRACE_HOURS"); h != "" {
 		n, err := strconv.Atoi(h)
 		if err != nil || n < 1 || n > 720 {
@@ -158,7 +168,26 @@ func (env Env) cors(h httpapi.Handler) httpapi.Handler { return httpapi.WithCORS
 func CorsPreflight(env Env) httpapi.Handler { return httpapi.Preflight(env.Origins, env.Log) }
 
 func (env Env) invites() invites.Config {
-	return invites.Config{AcceptURL: env.PublicBaseURL + "/invitations/accept", Lifetime: env.Lifetime, RetryAfter: 15 * time.Minute, SendRate: env.SendRate}
+	accept := func(ctx context.Context) string {
+		return publicurl.From(ctx, env.PublicBaseURL) + "/invitations/accept"
+	}
+	return invites.Config{AcceptURL: accept, Lifetime: env.Lifetime, RetryAfter: 15 * time.Minute, SendRate: env.SendRate}
+}
+
+// links gives each request of an API function that emails links the API's
+// public base URL as that request reached it (PublicBaseUrl when set, else
+// the request context's API, stage and the function's region:
+// shared/publicurl). The template cannot give these functions the API's URL
+// (a circular dependency: the API names them). A request whose URL cannot
+// be told is answered 500 before anything is read or written.
+func (env Env) links(h httpapi.Handler) httpapi.Handler {
+	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		base, err := publicurl.Base(env.PublicBaseURL, req.RequestContext, env.AWS.Region)
+		if err != nil {
+			return httpapi.Error(ctx, env.Log, err, req), nil
+		}
+		return h(publicurl.With(ctx, base), req)
+	}
 }
 
 // InviteGuests is InviteGuestsFunction's handler: POST
@@ -167,8 +196,8 @@ func InviteGuests(env Env, st *store.Store, mailer invites.Sender) httpapi.Handl
 	if env.Sender == "" {
 		env.Log.Warn("SENDER_ADDRESS is not set; invitation emails will fail")
 	}
-	svc := &invites.Inviter{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return env.cors(httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
+	svc := &invites.Inviter{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	return env.cors(env.links(httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle))
 }
 
 // AcceptInvitation is AcceptInvitationFunction's handler: the page behind
@@ -183,11 +212,13 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 // idempotency keys: it is a public page, like the accept page.
 func VerifyPage(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
 	svc := &verify.Service{Store: st, Mailer: mailer, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
-		PageURL: func(orgID string) string { return env.PublicBaseURL + "/orgs/" + orgID + "/verify" }}
+		PageURL: func(ctx context.Context, orgID string) string {
+			return publicurl.From(ctx, env.PublicBaseURL) + "/orgs/" + url.PathEscape(orgID) + "/verify"
+		}}
 	if env.PasscodeAnswerFloor == 0 {
 		svc.AnswerFloor = verify.DefaultAnswerFloor
 	}
-	return env.cors(httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
+	return env.cors(env.links(httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle))
 }
 
 // Groups is GroupsFunction's handler: an organisation's groups (create,
@@ -227,8 +258,9 @@ func Spaces(env Env, st *store.Store) httpapi.Handler {
 // Invitations is InvitationsFunction's handler: a site's invitations
 // (list) and resend, with idempotency keys on resends.
 func Invitations(env Env, st *store.Store, mailer invites.Sender) httpapi.Handler {
-	svc := &invites.Manager{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return env.cors(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
+	svc := &invites.Manager{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	sup := suppress.Admin{Store: st, Now: env.Now}
+	return env.cors(env.links(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Suppressions: sup, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle))
 }
 
 // Users is UsersFunction's handler: an account's life in its org (remove,
@@ -283,7 +315,7 @@ const ReleaseBatch = 100
 // emails (at most RetryBatch), then releases the invitations that lapsed
 // (at most ReleaseBatch), whose audit entries carry the event's id.
 func RetryInvitationEmails(env Env, st *store.Store, mailer invites.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
-	svc := &invites.Retrier{Store: st, Mailer: mailer, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	svc := &invites.Retrier{Store: st, Mailer: Suppressed(st, mailer), Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (invites.RetryReport, error) {
 		return svc.Run(ctx, ev.ID, RetryBatch, ReleaseBatch)
 	}

@@ -40,7 +40,7 @@ func TestConcurrentGuestMaking(t *testing.T) {
 			others = append(others, id)
 		}
 		rs := &roles.Service{Store: fx.st}
-		inv := &invites.Inviter{Store: fx.st, Mailer: okMailer{}, Config: invites.Config{AcceptURL: "https://x.example/accept", Lifetime: time.Hour}}
+		inv := &invites.Inviter{Store: fx.st, Mailer: okMailer{}, Config: invites.Config{AcceptURL: func(context.Context) string { return "https://x.example/accept" }, Lifetime: time.Hour}}
 		job, err := fx.svc.SetGroupRole(ctx, admin, demo.OrgID, "agency", demo.SiteID, "confluence", "guest")
 		if err != nil {
 			t.Fatal(err)

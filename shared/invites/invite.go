@@ -9,6 +9,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/metrics"
 	"github.com/guestaccess/guestaccess/shared/reqscope"
+	"github.com/guestaccess/guestaccess/shared/suppress"
 )
 
 // InviteStore is what inviting needs from persistence: one read of all the
@@ -97,6 +98,8 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 	if err != nil {
 		return Result{}, err
 	}
+	// The suppressions were read with the rest: the send check uses them.
+	ctx = suppress.Checked(ctx, orgID, emails, sc.Suppressed)
 	// Someone outside the org learns nothing about it: same answer as no org.
 	if sc.Org == nil || sc.Caller == nil {
 		return Result{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
@@ -249,8 +252,11 @@ func results(inv domain.Invite, written map[int]domain.Invitation) []AddressResu
 		}
 		if n, ok := written[i]; ok && x.Outcome == domain.OutcomeInvited {
 			r.AccountID, r.InvitationID, r.ExpiresAt, r.Kind, r.EmailDelivery = n.AccountID, n.ID, n.ExpiresAt, n.Kind, n.Delivery
-			if n.Delivery == domain.DeliveryFailed {
+			switch n.Delivery {
+			case domain.DeliveryFailed:
 				r.Reason = "the invitation is saved but its email could not be sent; it will be retried"
+			case domain.DeliveryBounced, domain.DeliveryComplained:
+				r.Reason = "the invitation is saved but not emailed: this address " + string(n.Delivery) + " before; an organisation admin must clear it first"
 			}
 		}
 		out = append(out, r)

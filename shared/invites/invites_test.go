@@ -111,7 +111,7 @@ func scope() domain.InviteScope {
 }
 
 func inviter(st *fakeStore, send func(email.Message) (string, error)) *Inviter {
-	return &Inviter{Store: st, Mailer: fakeSender{send}, Config: Config{AcceptURL: "https://x.example/invitations/accept", Lifetime: time.Hour},
+	return &Inviter{Store: st, Mailer: fakeSender{send}, Config: Config{AcceptURL: fixedURL("https://x.example/invitations/accept"), Lifetime: time.Hour},
 		Now: func() time.Time { return now }, Log: quiet}
 }
 
@@ -291,7 +291,7 @@ func TestOutboxPacesBeyondTheRate(t *testing.T) {
 		at[m.To] = time.Now()
 		mu.Unlock()
 		return "id", nil
-	}}, cfg: Config{AcceptURL: "https://x.example/a", SendRate: 2}, log: quiet}
+	}}, cfg: Config{AcceptURL: fixedURL("https://x.example/a"), SendRate: 2}, log: quiet}
 	invs := []domain.Invitation{{ID: "1", Email: "a@x.example"}, {ID: "2", Email: "b@x.example"}, {ID: "3", Email: "c@x.example"}}
 	start := time.Now()
 	ds := ob.send(context.Background(), invs, []string{"t1", "t2", "t3"}, now)
@@ -370,7 +370,7 @@ func TestRetryDeliveries(t *testing.T) {
 		},
 	}
 	r := &Retrier{Store: st, Mailer: fakeSender{func(m email.Message) (string, error) { return "id", nil }},
-		Config: Config{AcceptURL: "https://x.example/a"}, Now: func() time.Time { return now }, Log: quiet}
+		Config: Config{AcceptURL: fixedURL("https://x.example/a")}, Now: func() time.Time { return now }, Log: quiet}
 	rep, err := r.Run(context.Background(), "run-1", 10, 10)
 	if err != nil || rep != (RetryReport{Due: 3, Sent: 1, Lapsed: 3, Expired: 2, Busy: 1, Skipped: 2}) {
 		t.Errorf("report = %+v %v", rep, err)
@@ -424,4 +424,9 @@ func TestAcceptStates(t *testing.T) {
 	if _, err := a.Show(context.Background(), "short"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("malformed token reached the store or passed: %v", err)
 	}
+}
+
+// fixedURL is a Config.AcceptURL that is the same for every request.
+func fixedURL(u string) func(context.Context) string {
+	return func(context.Context) string { return u }
 }

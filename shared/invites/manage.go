@@ -198,9 +198,10 @@ func (m *Manager) Resend(ctx context.Context, c Caller, orgID, siteID, invitatio
 			}
 		})
 		sent, failed := 0, 0
-		if d[0].Invitation.Delivery == domain.DeliverySent {
+		switch {
+		case d[0].Invitation.Delivery == domain.DeliverySent:
 			sent = 1
-		} else {
+		case !d[0].Invitation.Delivery.Settled():
 			failed = 1
 		}
 		m.Metrics.Count(map[string]int{metrics.EmailsSent: sent, metrics.EmailsFailed: failed})

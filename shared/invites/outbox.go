@@ -6,6 +6,7 @@ package invites
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/url"
 	"sync"
@@ -22,8 +23,10 @@ type Sender interface {
 
 // Config is the deployment's settings for invitations.
 type Config struct {
-	// AcceptURL is the absolute URL of the accept page; the token is added as ?token=.
-	AcceptURL string
+	// AcceptURL gives the absolute URL of the accept page for the request
+	// (or job) in ctx; the token is added as ?token=. A request's is under
+	// the API's public URL as that request reached it (shared/publicurl).
+	AcceptURL func(ctx context.Context) string
 	// Lifetime is how long an invitation link stays valid.
 	Lifetime time.Duration
 	// RetryAfter is when an undelivered email is due again (doubling per attempt).
@@ -87,12 +90,20 @@ func (o outbox) send(ctx context.Context, invs []domain.Invitation, tokens []str
 }
 
 func (o outbox) deliver(ctx context.Context, inv domain.Invitation, token string, now time.Time) domain.Delivery {
-	msg, err := email.RenderInvitation(emailOf(inv, AcceptLink(o.cfg.AcceptURL, token)))
+	msg, err := email.RenderInvitation(emailOf(inv, AcceptLink(o.cfg.AcceptURL(ctx), token)))
 	var id string
 	if err == nil {
+		msg.Tags = InvitationTags(inv)
 		id, err = o.mailer.Send(ctx, msg)
 	}
 	inv.Attempts++
+	if se := (*email.SuppressedError)(nil); errors.As(err, &se) {
+		// Not a failure: the address bounced or complained before, and
+		// stays unmailed until an admin clears it. Nothing is retried.
+		o.log.InfoContext(ctx, "invitation email not sent: the address is suppressed", "invitationId", inv.ID, "reason", se.Reason)
+		inv.Delivery, inv.DeliveryNote = se.Reason.Delivery(), "suppressed"
+		return domain.Delivery{Invitation: inv, RetryAt: now}
+	}
 	if err != nil {
 		o.log.WarnContext(ctx, "invitation email not sent", "invitationId", inv.ID, "attempt", inv.Attempts, "err", err)
 		inv.Delivery, inv.DeliveryNote = domain.DeliveryFailed, truncate(err.Error(), 500)
@@ -100,6 +111,13 @@ func (o outbox) deliver(ctx context.Context, inv domain.Invitation, token string
 	}
 	inv.Delivery, inv.MessageID, inv.DeliveryNote = domain.DeliverySent, id, ""
 	return domain.Delivery{Invitation: inv, RetryAt: now}
+}
+
+// InvitationTags are the SES message tags of an invitation's email: the
+// org (whose suppressions apply) and the invitation, which SES's bounce and
+// complaint events carry back to mark it.
+func InvitationTags(inv domain.Invitation) map[string]string {
+	return map[string]string{email.TagOrg: inv.OrgID, email.TagKind: email.KindTagInvitation, email.TagInvitation: inv.ID}
 }
 
 // emailOf is what the email of an invitation says: who invited whom to

@@ -68,6 +68,9 @@ type RetryReport struct {
 	// invitee to finish: they stay due for the next run.
 	Busy    int `json:"busy"`
 	Skipped int `json:"skipped"` // changed meanwhile (accepted, revoked, re-sent)
+	// Suppressed is how many were not sent because their address bounced
+	// or complained before (recorded as such, never retried).
+	Suppressed int `json:"suppressed"`
 }
 
 // Run is one run of the scheduled job: first the due emails (at most
@@ -139,6 +142,8 @@ func (s *Retrier) retryDeliveries(ctx context.Context, runID string, now time.Ti
 			rep.Skipped++
 		case d.Invitation.Delivery == domain.DeliverySent:
 			rep.Sent++
+		case d.Invitation.Delivery.Settled():
+			rep.Suppressed++
 		default:
 			rep.Failed++
 		}

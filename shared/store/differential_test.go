@@ -101,7 +101,7 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 	st := store.New(db, testenv.Table(t, db))
 	st.Retry.Base, st.Retry.Max = time.Millisecond, 5*time.Millisecond
 	m := &diffMailer{tokens: map[string]string{}}
-	cfg := invites.Config{AcceptURL: "https://accept.example/accept", Lifetime: 3 * time.Hour, RetryAfter: 15 * time.Minute}
+	cfg := invites.Config{AcceptURL: func(context.Context) string { return "https://accept.example/accept" }, Lifetime: 3 * time.Hour, RetryAfter: 15 * time.Minute}
 	return &diffWorld{name: name, st: st, mail: m,
 		inviter: &invites.Inviter{Store: st, Mailer: m, Config: cfg, Now: now},
 		manager: &invites.Manager{Store: st, Mailer: m, Config: cfg, Now: now},

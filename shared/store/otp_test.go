@@ -127,7 +127,7 @@ func newOTPFixture(t *testing.T, fx fixture, n int) otpFixture {
 	}
 	c := &clock{t: now}
 	mail := &inbox{}
-	svc := &verify.Service{Store: fx.st, Mailer: mail, Now: c.Now, PageURL: func(o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
+	svc := &verify.Service{Store: fx.st, Mailer: mail, Now: c.Now, PageURL: func(_ context.Context, o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
 	fx.c.Reset()
 	return otpFixture{fixture: fx, svc: svc, mail: mail, clock: c}
 }

@@ -36,8 +36,10 @@ type Store interface {
 type Service struct {
 	Store  Store
 	Mailer email.Sender
-	// PageURL is the verification page of an org (absolute), as emails link it.
-	PageURL func(orgID string) string
+	// PageURL is the verification page of an org (absolute), as emails link
+	// it, for the request in ctx (under the API's public URL as that request
+	// reached it: shared/publicurl).
+	PageURL func(ctx context.Context, orgID string) string
 	// OrgLimit is the org's sends per minute (0: domain.OrgOTPSendsPerMinute).
 	OrgLimit int
 	// AnswerFloor is the least time a Send takes, from its start to its
@@ -200,7 +202,7 @@ func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error
 	if account == "" {
 		return v, nil
 	}
-	page := s.PageURL(orgID)
+	page := s.PageURL(ctx, orgID)
 	msg, err := email.RenderPasscode(email.Passcode{To: addr, OrgName: sc.Org.Name, Code: plan.Code, ExpiresAt: next.ExpiresAt, PageURL: page,
 		LinkURL: page + "?" + url.Values{"email": {addr}, "key": {plan.Link}}.Encode()})
 	if err == nil {
