@@ -147,8 +147,7 @@ $(LS_VENV)/.stamp: $(LS_VENV)/.stamp-deps localstack/host/pyproject.toml $(wildc
 	touch $@
 localstack-host: $(LS_VENV)/.stamp ## localstack-core 4.13.1 in its own venv, with this repo's plugins (DynamoDB on moto, Lambda without Docker)
 localstack-host-test: venv localstack-host ## sam deploy of template.yaml to LocalStack on this host (no Docker): CREATE_COMPLETE, table, queues, functions
-	# PublicBaseUrl until the Api<->function cycle is broken (issue 17, cycles); then the defaults.
-	LOCALSTACK_HOST_PARAMS="$${LOCALSTACK_HOST_PARAMS-PublicBaseUrl=https://guests.14west.example/v1}" .venv/bin/python localstack/host/deploy_test.py
+	.venv/bin/python localstack/host/deploy_test.py
 
 clean: ## remove build output
 	rm -rf dist .aws-sam
