@@ -28,9 +28,10 @@ FUNCTIONS += ApiTokensFunction:api-tokens
 FUNCTIONS += ReverifyFunction:reverify
 FUNCTIONS += DomainCheckFunction:domain-check
 FUNCTIONS += CorsPreflightFunction:cors-preflight
+FUNCTIONS += SesEventsFunction:ses-events
 FUNCTIONS += EmailSenderFunction:email-sender
 
-.PHONY: help build dev test lint venv node rie chromium sam-check clients contract clean localstack-up localstack-deploy localstack-e2e localstack-down \
+.PHONY: help build dev test lint venv node rie chromium sam-check clients contract clean localstack-up localstack-deploy localstack-e2e localstack-down localstack-host localstack-host-test \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 help: ## list the targets
@@ -79,14 +80,23 @@ sam-check: venv ## sam validate --lint, then sam build through the build-<Logica
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --build-in-source
 
+# cfn-lint on what CloudFormation receives: the SAM translator's output, for
+# the default parameters and every combination of the template's conditions
+# (sam validate --lint skips cycles that involve SAM resource types).
+.PHONY: cfn-lint
+cfn-lint: venv ## cfn-lint on the SAM-transformed template, every condition combination (0 errors)
+	$(VENV)/bin/python infra/scripts/cfnlint_transformed.py template.yaml
+
 dev: node ## run the whole API locally: embedded DynamoDB, SES inbox, demo org, real authorizer and handlers
 	@echo "== building the dev server into .cache/dev (the first build downloads modules and compiles the AWS SDK: a few minutes; later builds take seconds)"
 	$(GO) build -o .cache/dev ./infra/cmd/dev
 	@echo "== starting the dev server (logs: .cache/dev.log)"
 	@./.cache/dev
 
-test: venv node rie chromium ## SAM checks; unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE; the generated clients; the contract fuzzed
+test: venv node rie chromium localstack-host ## SAM checks; the stack deployed to LocalStack on the host (no Docker); unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE; the generated clients; the contract fuzzed
 	$(MAKE) --no-print-directory sam-check
+	$(MAKE) --no-print-directory cfn-lint
+	LOCALSTACK_HOST_SKIP_BUILD=1 $(MAKE) --no-print-directory localstack-host-test
 	$(MAKE) --no-print-directory clients
 	RIE_BIN="$(CURDIR)/$(RIE_BIN)" bash infra/scripts/test.sh
 	$(MAKE) --no-print-directory contract
@@ -123,6 +133,22 @@ localstack-e2e: ## invite -> mail -> accept against the stack on LocalStack
 	bash localstack/e2e.sh
 localstack-down: ## stop LocalStack
 	docker compose -f localstack/docker-compose.yml down
+
+# --- LocalStack without Docker (localstack-core from PyPI on the host; localstack/README.md)
+LS_VENV := .cache/localstack-venv
+$(LS_VENV)/.stamp-deps: localstack/host/requirements.txt localstack/host/patch_py311.py
+	rm -rf $(LS_VENV)
+	python3 -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install --quiet --disable-pip-version-check -r localstack/host/requirements.txt
+	$(LS_VENV)/bin/python localstack/host/patch_py311.py
+	touch $@
+$(LS_VENV)/.stamp: $(LS_VENV)/.stamp-deps localstack/host/pyproject.toml $(wildcard localstack/host/guestaccess_localstack_host/*.py)
+	$(LS_VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./localstack/host
+	rm -rf localstack/host/build localstack/host/*.egg-info
+	touch $@
+localstack-host: $(LS_VENV)/.stamp ## localstack-core 4.13.1 in its own venv, with this repo's plugins (DynamoDB on moto, Lambda without Docker)
+localstack-host-test: venv localstack-host ## sam deploy of template.yaml to LocalStack on this host (no Docker): CREATE_COMPLETE, table, queues, functions
+	.venv/bin/python localstack/host/deploy_test.py
 
 clean: ## remove build output
 	rm -rf dist .aws-sam

@@ -15,14 +15,17 @@
 #   STAGE_NAME            default v1
 #   SENDER_ADDRESS        default invitations@14west.example
 #   JWKS_URL, JWT_ISSUER, JWT_AUDIENCE
-#                         a real identity provider (JWKS_URL must be reachable
-#                         from the Lambda containers, e.g.
-#                         http://host.docker.internal:PORT/jwks.json). When
-#                         JWKS_URL is unset, localstack/devidp is used: its
-#                         JWKS is put in LocalStack S3 and e2e.sh mints tokens.
-#   PUBLIC_BASE_URL       base of the accept links; default: the API's
-#                         LocalStack URL <endpoint>/_aws/execute-api/<id>/<stage>
-#                         (a first deploy learns the API id, a second sets it)
+#                         a real identity provider (JWKS_URL must be https,
+#                         as the template's JwksUrl requires, and reachable
+#                         from the Lambda containers). When JWKS_URL is unset,
+#                         localstack/devidp is used: its JWKS is put in
+#                         LocalStack S3 (served over LocalStack's https) and
+#                         e2e.sh mints tokens.
+#   PUBLIC_BASE_URL       base of the emailed links; default: the API's
+#                         LocalStack URL <endpoint>/_aws/execute-api/<id>/<stage>.
+#                         A new stack is created without it (the template
+#                         needs none: no circular dependency), then updated
+#                         with it once the API id is known.
 #   LOCALSTACK_ADMIN_SUB  the org admin's account id (JWT sub), default local-admin
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -85,6 +88,10 @@ fi
 if [ -n "${JWKS_URL:-}" ]; then
   : "${JWT_ISSUER:?JWKS_URL is set, so set JWT_ISSUER (the exact iss of the admin tokens) too}"
   : "${JWT_AUDIENCE:?JWKS_URL is set, so set JWT_AUDIENCE (the aud of the admin tokens) too}"
+  case "$JWKS_URL" in
+    https://?*) ;;
+    *) die "JWKS_URL must be https: the template's JwksUrl refuses plain http but to a loopback host, and a Lambda container's loopback is its own: $JWKS_URL";;
+  esac
   echo "identity provider: $JWKS_URL (iss $JWT_ISSUER, aud $JWT_AUDIENCE)"
   IDP_STATE=""
 else
@@ -103,8 +110,10 @@ if b not in [x["Name"] for x in s3.list_buckets().get("Buckets", [])]:
 with open(os.environ["JWKS_FILE"], "rb") as f:
     s3.put_object(Bucket=b, Key="jwks.json", Body=f.read(), ContentType="application/json")
 PY
-  # Lambda containers resolve *.localhost.localstack.cloud to LocalStack.
-  JWKS_URL="http://s3.localhost.localstack.cloud:4566/$bucket/jwks.json"
+  # Lambda containers resolve *.localhost.localstack.cloud to LocalStack,
+  # which serves https on its edge port with a certificate for that domain.
+  # https: the template's JwksUrl refuses plain http but to loopback.
+  JWKS_URL="https://s3.localhost.localstack.cloud:4566/$bucket/jwks.json"
   echo "JWKS at $JWKS_URL (iss $JWT_ISSUER, aud $JWT_AUDIENCE)"
 fi
 
@@ -119,10 +128,15 @@ PY
 }
 stage_url() { echo "$EP/_aws/execute-api/$1/$STAGE_NAME"; }
 
-deploy() { # $1: PublicBaseUrl, possibly empty
+deploy() { # $1: PublicBaseUrl, possibly empty (the template default: no cycle, the stack creates)
+  # PublicRequestsPerIp=0 and AllowedOrigins unset: no WAF web ACL (WithWebAcl
+  # false; WAF is not in LocalStack's free plan). DeployConsole stays "false":
+  # no CloudFront distribution or console bucket.
   local params=("StageName=$STAGE_NAME" "SenderAddress=$SENDER_ADDRESS" "JwtIssuer=$JWT_ISSUER"
     "JwtAudience=$JWT_AUDIENCE" "JwksUrl=$JWKS_URL" "LogLevel=${LOG_LEVEL:-DEBUG}"
-    "PublicRequestsPerIp=${PUBLIC_REQUESTS_PER_IP:-0}") # 0: no WAF web ACL (not in LocalStack's free plan)
+    "PublicRequestsPerIp=${PUBLIC_REQUESTS_PER_IP:-0}")
+  # Empty: not passed (SAM's overrides cannot carry an empty value), so the
+  # template default applies; only a new stack is deployed so.
   [ -n "$1" ] && params+=("PublicBaseUrl=$1")
   local p
   for p in "${params[@]}"; do
@@ -135,10 +149,19 @@ deploy() { # $1: PublicBaseUrl, possibly empty
 step "sam build (${SAM[*]})"
 "${SAM[@]}" build --build-in-source
 
+# The emailed links' base. The template needs none to create the stack (the
+# API functions build theirs from each request; issue 17 removed the circular
+# dependency that made an empty PublicBaseUrl fail). On LocalStack they must
+# be given it anyway: LocalStack fills requestContext.domainName from the
+# request's Host header and serves the API under /_aws/execute-api/<id>/<stage>,
+# which no request context states; the functions never build a link from a
+# Host header. So a new stack is created with the template default, then
+# updated with the API's LocalStack URL (a change of environment variables
+# only); an existing stack is deployed once with it.
 public="${PUBLIC_BASE_URL:-}"
 id=$(api_id)
 if [ -z "$public" ] && [ -n "$id" ]; then public=$(stage_url "$id"); fi
-step "sam deploy $STACK_NAME (PublicBaseUrl=${public:-<the template default>})"
+step "sam deploy $STACK_NAME (PublicBaseUrl=${public:-<empty: the template default>})"
 deploy "$public"
 id=$(api_id)
 [ -n "$id" ] || die "the stack $STACK_NAME has no Api resource after deploy"

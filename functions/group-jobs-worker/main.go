@@ -11,11 +11,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
+	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 func main() {
 	env := app.MustLoad()
 	q := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("GROUP_JOBS_QUEUE_URL"))
-	lambda.StartHandlerFunc(app.GroupJobsWorker(env, app.Jobs(env, app.Store(env), q)))
+	// Pages wait for a conflicted transaction longer than a request does
+	// and leave their site's counter item free between them (DATA_MODEL.md,
+	// "Capacity").
+	st := app.Store(env)
+	st.Retry = store.JobRetry
+	svc := app.Jobs(env, st, q)
+	svc.PagePause = fanout.DefaultPagePause
+	lambda.StartHandlerFunc(app.GroupJobsWorker(env, svc))
 }

@@ -13,6 +13,6 @@ import (
 
 func main() {
 	env := app.MustLoad()
-	mailer := sesmailer.New(ses.NewFromConfig(env.AWS), env.Sender)
+	mailer := sesmailer.New(ses.NewFromConfig(env.AWS), env.Sender).WithConfigurationSet(env.ConfigurationSet)
 	lambda.StartHandlerFunc(app.Reverify(env, app.Store(env), mailer))
 }

@@ -59,6 +59,8 @@ var folders = map[string]string{
 	"ExportWorkerFunction":          "export-worker",
 	"ReverifyFunction":              "reverify",
 	"DomainCheckFunction":           "domain-check",
+	// Consumes the SES events queue (SNS from the configuration set).
+	"SesEventsFunction": "ses-events",
 	// The email queue's consumer (SQS event).
 	"EmailSenderFunction": "email-sender",
 }
@@ -447,6 +449,28 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		}
 		if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("response %s (%v)\n%s", out, err, fns["ExportWorkerFunction"].log.String())
+		}
+	})
+
+	t.Run("SesEventsFunction", func(t *testing.T) {
+		// A permanent bounce and a complaint suppress their addresses for
+		// the demo org; a delivery and a body that is no SES event are
+		// consumed without a record: no record fails.
+		out := fns["SesEventsFunction"].invoke(t, mustJSON(fixture(t, root, "ses-events.json")))
+		var resp struct {
+			BatchItemFailures []struct {
+				ItemIdentifier string `json:"itemIdentifier"`
+			} `json:"batchItemFailures"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("response %s (%v)\n%s", out, err, fns["SesEventsFunction"].log.String())
+		}
+		st := store.New(db, table)
+		for addr, want := range map[string]domain.SuppressionReason{"rie-bounce@agency.example": domain.SuppressedBounce, "rie-complaint@agency.example": domain.SuppressedComplaint} {
+			s, err := st.Suppression(ctx, demo.OrgID, addr)
+			if err != nil || s == nil || s.Reason != want {
+				t.Errorf("suppression of %s = %+v, %v; want %s\n%s", addr, s, err, want, fns["SesEventsFunction"].log.String())
+			}
 		}
 	})
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -36,10 +37,12 @@ import (
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/metrics"
+	"github.com/guestaccess/guestaccess/shared/publicurl"
 	"github.com/guestaccess/guestaccess/shared/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/suppress"
 	"github.com/guestaccess/guestaccess/shared/users"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )
@@ -47,9 +50,12 @@ import (
 // Env is a function's configuration (see template.yaml's Environment).
 type Env struct {
 	// AWS is the SDK configuration the clients are built from.
-	AWS           aws.Config
-	Table         string
-	Sender        string
+	AWS    aws.Config
+	Table  string
+	Sender string
+	// PublicBaseURL is PUBLIC_BASE_URL: the template's PublicBaseUrl for
+	// the API functions (empty: each request's own, see shared/publicurl),
+	// the API's execute-api URL or PublicBaseUrl for the scheduled jobs.
 	PublicBaseURL string
 	Lifetime      time.Duration
 	// SendRate caps emails per second account-wide (SES's sending rate,
@@ -79,6 +85,9 @@ type Env struct {
 	// (verify.Service.AnswerFloor): 0 is verify.DefaultAnswerFloor, a
 	// negative value none.
 	PasscodeAnswerFloor time.Duration
+	// ConfigurationSet is the SES configuration set every send names
+	// (SES_CONFIGURATION_SET): it publishes bounces and complaints back.
+	ConfigurationSet string
 }
 
 // MustLoad reads the environment, or exits: a function that cannot start
@@ -121,6 +130,7 @@ func Load(ctx context.Context) (Env, error) {
 		env.Lifetime = time.Duration(n) * time.Hour
 	}
 	env.DNSResolver = os.Getenv("DNS_RESOLVER")
+	env.ConfigurationSet = os.Getenv("SES_CONFIGURATION_SET")
 	if h := os.Getenv("DOMAIN_GRACE_HOURS"); h != "" {
 		n, err := strconv.Atoi(h)
 		if err != nil || n < 1 || n > 720 {
@@ -164,6 +174,22 @@ func (env Env) invites() invites.Config {
 	return invites.Config{AcceptURL: env.PublicBaseURL + "/invitations/accept", Lifetime: env.Lifetime}
 }
 
+// links gives each request of an API function that emails links the API's
+// public base URL as that request reached it (PublicBaseUrl when set, else
+// the request context's API, stage and the function's region:
+// shared/publicurl). The template cannot give these functions the API's URL
+// (a circular dependency: the API names them). A request whose URL cannot
+// be told is answered 500 before anything is read or written.
+func (env Env) links(h httpapi.Handler) httpapi.Handler {
+	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		base, err := publicurl.Base(env.PublicBaseURL, req.RequestContext, env.AWS.Region)
+		if err != nil {
+			return httpapi.Error(ctx, env.Log, err, req), nil
+		}
+		return h(publicurl.With(ctx, base), req)
+	}
+}
+
 // InviteGuests is InviteGuestsFunction's handler: POST
 // /orgs/{orgId}/sites/{siteId}/invitations, with idempotency keys. The
 // emails go to the email queue emails.
@@ -184,11 +210,13 @@ func AcceptInvitation(env Env, st *store.Store) httpapi.Handler {
 // idempotency keys: it is a public page, like the accept page.
 func VerifyPage(env Env, st *store.Store, emails queue.Sender) httpapi.Handler {
 	svc := &verify.Service{Store: st, Emails: emails, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
-		PageURL: func(orgID string) string { return env.PublicBaseURL + "/orgs/" + orgID + "/verify" }}
+		PageURL: func(ctx context.Context, orgID string) string {
+			return publicurl.From(ctx, env.PublicBaseURL) + "/orgs/" + url.PathEscape(orgID) + "/verify"
+		}}
 	if env.PasscodeAnswerFloor == 0 {
 		svc.AnswerFloor = verify.DefaultAnswerFloor
 	}
-	return env.cors(httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
+	return env.cors(env.links(httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle))
 }
 
 // Groups is GroupsFunction's handler: an organisation's groups (create,
@@ -230,7 +258,8 @@ func Spaces(env Env, st *store.Store) httpapi.Handler {
 // invitation's email goes to the email queue emails.
 func Invitations(env Env, st *store.Store, emails queue.Sender) httpapi.Handler {
 	svc := &invites.Manager{Store: st, Emails: emails, Config: env.invites(), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return env.cors(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
+	sup := suppress.Admin{Store: st, Now: env.Now}
+	return env.cors(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Suppressions: sup, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // Users is UsersFunction's handler: an account's life in its org (remove,

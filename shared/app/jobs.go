@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/fanout"
+	"github.com/guestaccess/guestaccess/shared/metrics"
 	"github.com/guestaccess/guestaccess/shared/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
@@ -34,10 +35,18 @@ func GroupJobsWorker(env Env, svc *fanout.Service) func(context.Context, events.
 // dead-letter queue goes to dead, any other to handle. Each record that
 // fails is reported alone (ReportBatchItemFailures) and comes back after
 // the visibility timeout; records not started when the invocation's
-// deadline is nearer than WorkerReserve are left for redelivery.
+// deadline is nearer than WorkerReserve are left for redelivery. The
+// dead-letter records handled (each a failed job's page) are counted in
+// metrics.JobPagesFailed, which an alarm watches.
 func sqsWorker(env Env, name string, handle, dead func(context.Context, string) error) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var resp events.SQSEventResponse
+		failedJobs := 0
+		defer func() {
+			if failedJobs > 0 {
+				env.Metrics.Count(map[string]int{metrics.JobPagesFailed: failedJobs})
+			}
+		}()
 		deadline, bounded := ctx.Deadline()
 		for i, r := range ev.Records {
 			if bounded && time.Until(deadline) < WorkerReserve {
@@ -47,13 +56,17 @@ func sqsWorker(env Env, name string, handle, dead func(context.Context, string) 
 				env.Log.WarnContext(ctx, name+": near the deadline; records left for redelivery", "left", len(ev.Records)-i)
 				break
 			}
-			f := handle
-			if queue.IsDeadLetterARN(r.EventSourceARN) {
+			f, deadLetter := handle, queue.IsDeadLetterARN(r.EventSourceARN)
+			if deadLetter {
 				f = dead
 			}
 			if err := f(ctx, r.Body); err != nil {
 				env.Log.WarnContext(ctx, name+": record failed; it will be delivered again", "messageId", r.MessageId, "err", err)
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			} else if deadLetter {
+				// A page that kept failing: its job is marked failed now.
+				failedJobs++
+				env.Log.ErrorContext(ctx, name+": a page reached the dead-letter queue; its job is failed", "messageId", r.MessageId)
 			}
 		}
 		return resp, nil

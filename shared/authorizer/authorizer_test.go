@@ -419,6 +419,11 @@ func TestNewFromEnv(t *testing.T) {
 	if h.Verifier == nil || h.Logger == nil {
 		t.Fatalf("h = %+v", h)
 	}
+	// The keys that decide who is an admin never over plain http but to loopback.
+	t.Setenv(EnvJWKSURL, "http://idp.example.com/.well-known/jwks.json")
+	if _, err := NewFromEnv(); err == nil || !strings.Contains(err.Error(), "https") {
+		t.Fatalf("http JWKS URL: err = %v, want a refusal naming https", err)
+	}
 	t.Setenv(EnvJWKSURL, "")
 	if _, err := NewFromEnv(); err == nil || !strings.Contains(err.Error(), EnvJWKSURL) {
 		t.Fatalf("err = %v, want mention of %s", err, EnvJWKSURL)

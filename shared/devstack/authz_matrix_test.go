@@ -121,6 +121,21 @@ func freshGuest(t *testing.T, e *env, n int, space string) string {
 	return id
 }
 
+// freshSuppression suppresses a fresh address for the demo org for one
+// cell, as a permanent bounce recorded from SES would.
+func freshSuppression(t *testing.T, e *env, n int) string {
+	t.Helper()
+	addr := fmt.Sprintf("bounced-%d-%s@agency.example", n, domain.NewID()[:6])
+	now := time.Now().UTC()
+	rec := domain.SESEventRecord{Key: "matrix-" + addr, KeyExpires: now.Add(time.Hour),
+		Audit:       domain.NewAudit(demo.OrgID, domain.ActorSystem, domain.ActionEmailBounced, domain.OrgTarget(demo.OrgID), "", now, nil, nil),
+		Suppression: &domain.Suppression{OrgID: demo.OrgID, Email: addr, Reason: domain.SuppressedBounce, Detail: "Permanent/General", MessageID: "m-" + addr, At: now}}
+	if ok, err := e.Store.RecordSESEvent(context.Background(), rec); err != nil || !ok {
+		t.Fatalf("suppress %s: %v %v", addr, ok, err)
+	}
+	return addr
+}
+
 // freshSpace registers a space of the demo site for one cell.
 func freshSpace(t *testing.T, e *env, n int) string {
 	t.Helper()
@@ -275,6 +290,10 @@ func matrix() map[string]row {
 		"GET /orgs/{orgId}/sites/{siteId}/billing":          {allow: productAdmins, make: fixed(site+"/billing", "")},
 		"POST /orgs/{orgId}/sites/{siteId}/billing/recount": {allow: siteAdmins, make: fixed(site+"/billing/recount", `{}`)},
 		"GET /orgs/{orgId}/audit":                           {allow: orgAdmins, make: fixed(org+"/audit", "")},
+		"GET /orgs/{orgId}/suppressions":                    {allow: orgAdmins, make: fixed(org+"/suppressions", "")},
+		"DELETE /orgs/{orgId}/suppressions/{email}": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {
+			return cell{path: org + "/suppressions/" + freshSuppression(t, e, n)}
+		}},
 
 		"GET /orgs/{orgId}/external-policy": {allow: orgAdmins, make: fixed(org+"/external-policy", "")},
 		"PUT /orgs/{orgId}/external-policy": {allow: orgAdmins, make: func(t *testing.T, e *env, n int) cell {

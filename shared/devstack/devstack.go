@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/demo"
 	"github.com/guestaccess/guestaccess/shared/devdns"
+	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/emailq"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
@@ -135,8 +137,12 @@ type Stack struct {
 	Routes   []samtemplate.Route
 	// Env is what the handlers run on (tests run the scheduled job with it).
 	Env app.Env
-	// Mailer sends the invitation emails through the stack's SES.
-	Mailer *sesmailer.Mailer
+	// Mailer sends the invitation emails through the stack's SES (naming
+	// ConfigurationSet), playing SES's mailbox simulator (SimulatorDomain).
+	Mailer email.Sender
+	// SESEvents is the SES events queue (in process), fed to
+	// SesEventsFunction's handler.
+	SESEvents *localqueue.Queue
 	// Jobs is the group jobs queue (in process), fed to the jobs worker.
 	Jobs *localqueue.Queue
 	// Exports is the external users' exports queue (in process), fed to
@@ -147,11 +153,8 @@ type Stack struct {
 	// dead-letter queue as the sender sends to it (not consumed: the
 	// deployment's alarm watches it).
 	Emails, EmailDeadLetters *localqueue.Queue
-	// emailsQ is the email queue as the functions send to it (traced).
+	// emailsQ is the email queue as the functions send to it.
 	emailsQ queue.Sender
-	// Calls records the AWS calls each function makes, as IAM actions on
-	// template resources (see [CallLog.Ungranted]).
-	Calls *CallLog
 	// ConsoleURL is the admin console's origin (shared/console), served by
 	// its own listener: its calls to the API are cross-origin.
 	ConsoleURL string
@@ -217,18 +220,14 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 	}
 	st.SESURL = o.SESEndpoint
-	st.Calls = NewCallLog()
-	trace := tracer{log: st.Calls, table: o.Table}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	st.DB = dynamodb.NewFromConfig(cfg, func(op *dynamodb.Options) {
 		op.BaseEndpoint = aws.String(o.DynamoEndpoint)
 		op.DisableValidateResponseChecksum = true // minidyn sends none
-		op.APIOptions = append(op.APIOptions, trace.middleware("dynamodb"))
 		op.APIOptions = append(op.APIOptions, o.DynamoAPIOptions...)
 	})
 	st.SES = ses.NewFromConfig(cfg, func(op *ses.Options) {
 		op.BaseEndpoint = aws.String(o.SESEndpoint)
-		op.APIOptions = append(op.APIOptions, trace.middleware("ses"))
 		op.APIOptions = append(op.APIOptions, o.SESAPIOptions...)
 	})
 	if err := tablesetup.Create(ctx, st.DB, st.Template, o.Table); err != nil {
@@ -276,7 +275,13 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if st.Issuer, err = jwttest.NewIssuer(st.URL, Audience); err != nil {
 		return nil, err
 	}
-	verifier, err := jwtverify.New(jwtverify.Config{Issuer: st.URL, Audience: Audience, JWKSURL: st.URL + "/.well-known/jwks.json"})
+	// The authorizer fetches the keys over loopback (plain http is refused
+	// to any other host), even when the stack listens on every address.
+	jwksURL := st.URL + "/.well-known/jwks.json"
+	if a, ok := ln.Addr().(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		jwksURL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port)) + "/.well-known/jwks.json"
+	}
+	verifier, err := jwtverify.New(jwtverify.Config{Issuer: st.URL, Audience: Audience, JWKSURL: jwksURL})
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +294,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
 	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: emailq.DefaultRate, Log: o.Log, Now: o.Now,
 		ExportLimits: o.ExportLimits, Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
-	st.Mailer = sesmailer.New(st.SES, o.Sender)
+	st.Mailer = st.startSESEvents(o, sesmailer.New(st.SES, o.Sender).WithConfigurationSet(ConfigurationSet), app.SesEvents(st.Env, st.Store))
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {
 		return nil, err
@@ -310,7 +315,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 		return s
 	}
-	jobs := app.Jobs(st.Env, st.Store, wrap(tracedQueue{Sender: st.Jobs, log: st.Calls}))
+	jobs := app.Jobs(st.Env, st.Store, wrap(st.Jobs))
 	jobs.InlineMembers, jobs.FinishDelay = o.JobsInlineMembers, time.Second
 	worker = app.GroupJobsWorker(st.Env, jobs)
 	st.Jobs.Start(context.Background())
@@ -322,7 +327,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	st.Exports = localqueue.New(localqueue.Options{Name: "external-exports", MaxReceiveCount: 5, BatchSize: 5, VisibilityTimeout: o.JobsVisibility,
 		Handler: asExportWorker, DLQHandler: asExportWorker, Log: o.Log})
-	exportsQ := wrap(tracedQueue{Sender: st.Exports, log: st.Calls, id: exportsQueueID})
+	exportsQ := wrap(st.Exports)
 	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ))
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)
@@ -341,17 +346,25 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		Handler: func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 			return events.SQSEventResponse{}, errors.New("the email dead-letter queue is not consumed")
 		}})
-	st.emailsQ = wrap(tracedQueue{Sender: st.Emails, log: st.Calls, id: emailQueueID})
-	emailDeadQ := tracedQueue{Sender: st.EmailDeadLetters, log: st.Calls, id: emailDeadLetterQueueID}
-	emailWorker = app.EmailWorker(st.Env, app.EmailSender(st.Env, st.Store, st.Mailer, st.emailsQ, emailDeadQ))
+	st.emailsQ = wrap(st.Emails)
+	emailWorker = app.EmailWorker(st.Env, app.EmailSender(st.Env, st.Store, st.Mailer, st.emailsQ, st.EmailDeadLetters))
 	st.Emails.Start(context.Background())
 	st.closers = append(st.closers, st.Emails.Close, st.EmailDeadLetters.Close)
 	throttles, err := st.Template.MethodThrottles(st.Routes[0].RestAPIID)
 	if err != nil {
 		return nil, err
 	}
-	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: app.APIHandlers(st.Env, st.Store, st.Mailer, st.emailsQ, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
-		Responses: responses, Stage: "local", Log: o.Log,
+	// The API functions get the template's PublicBaseUrl default (empty),
+	// as deployed: their links come from each request's context, which the
+	// gateway fills from its own listener address (DomainName). The
+	// scheduled jobs keep st.URL, as the template gives them the API's URL.
+	apiEnv := st.Env
+	apiEnv.PublicBaseURL = st.Template.ParameterDefaults()["PublicBaseUrl"]
+	if a, ok := ln.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
+		apiEnv.PublicBaseURL = st.URL // not loopback (DEV_ADDR=0.0.0.0:…): links are not derived from it
+	}
+	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: app.APIHandlers(apiEnv, st.Store, st.Mailer, st.emailsQ, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+		Responses: responses, Stage: "local", DomainName: ln.Addr().String(), Log: o.Log,
 		Origins: st.Origins, SelfOrigin: st.URL, Conditions: map[string]bool{HasOriginsCondition: st.Origins.Enabled()}}
 	for _, r := range st.Routes {
 		if _, ok := gw.Handlers[r.FunctionID]; !ok {

@@ -70,10 +70,9 @@ func start(t *testing.T, backend string, mutate ...func(*devstack.Options)) *env
 	if err != nil {
 		t.Fatalf("start %s stack: %v", backend, err)
 	}
-	// Once the stack has stopped (the jobs worker too), every AWS call a
-	// function made must be granted by its policy in template.yaml: the
-	// emulators do not enforce IAM.
-	t.Cleanup(func() { st.Close(); checkGrants(t, st) })
+	// The emulators do not enforce IAM: what each function may call is
+	// checked from its own code (shared/samtemplate/iamstatic).
+	t.Cleanup(st.Close)
 	e.Stack = st
 	if backend == "moto" {
 		e.mail = mailbox.Moto{BaseURL: o.SESEndpoint}
@@ -117,6 +116,10 @@ func (e *env) do(t *testing.T, method, path, token string, body string, hdr ...s
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if strings.EqualFold(hdr[i], "Host") { // Go sends req.Host, not a Host header
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -47,7 +47,13 @@ type Gateway struct {
 	// {"message": ...} answer.
 	Responses map[string]samtemplate.GatewayResponse
 	Stage     string
-	Log       *slog.Logger
+	// DomainName is the gateway's own host:port, from its configuration
+	// (its listener), never from a request's Host header: it goes into
+	// every event's requestContext.domainName, as API Gateway puts there the
+	// host it served the request on, and the functions build the links they
+	// email from it (shared/publicurl).
+	DomainName string
+	Log        *slog.Logger
 	// Origins are the browser origins allowed to call the API (the
 	// template's AllowedOrigins). When any is, the gateway refuses a request
 	// whose Origin is neither one of them nor SelfOrigin, as the template's
@@ -77,13 +83,18 @@ type bucket struct {
 	at     time.Time
 }
 
-// throttled takes a token from the bucket of the first throttle that
-// covers the route (path and method, or "*": then each method has its
-// own bucket, as a setting for every method sets each one's), and reports
-// whether there was none to take.
+// throttled takes a token from the bucket of the throttle that covers the
+// route, and reports whether there was none to take. A setting of the
+// route's own path (and method, or "*") wins over the stage-wide one ("/*"),
+// as API Gateway's method settings override the stage's; a "*" setting
+// gives each method its own bucket, and the stage-wide one each path's
+// each method (the stage's default method throttling).
 func (g *Gateway) throttled(route samtemplate.Route) bool {
+	match := func(th samtemplate.MethodThrottle, path string) bool {
+		return th.Path == path && (th.Method == "*" || th.Method == route.Method)
+	}
 	for i, th := range g.Throttles {
-		if th.Path != route.Path && th.Path != "/*" || th.Method != "*" && th.Method != route.Method {
+		if !match(th, route.Path) && (!match(th, "/*") || slices.ContainsFunc(g.Throttles, func(o samtemplate.MethodThrottle) bool { return match(o, route.Path) })) {
 			continue
 		}
 		now := time.Now()
@@ -95,7 +106,7 @@ func (g *Gateway) throttled(route samtemplate.Route) bool {
 		if g.buckets == nil {
 			g.buckets = map[string]*bucket{}
 		}
-		k := strconv.Itoa(i) + " " + route.Method
+		k := strconv.Itoa(i) + " " + route.Method + " " + route.Path
 		b := g.buckets[k]
 		if b == nil {
 			b = &bucket{tokens: th.Burst, at: now}
@@ -177,7 +188,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		req.RequestContext.Authorizer = ctxMap
 	}
-	// The function's AWS calls are recorded as its own (see CallLog).
+	// The handler runs as its route's function (see WithFunction).
 	resp, err := h(WithFunction(r.Context(), route.FunctionID), req)
 	if err != nil {
 		g.Log.Error("handler returned an error", "function", route.FunctionID, "requestId", id, "err", err)
@@ -220,6 +231,7 @@ func (g *Gateway) event(r *http.Request, id string, route samtemplate.Route, par
 		RequestContext: events.APIGatewayProxyRequestContext{
 			RequestID:    id,
 			Stage:        g.Stage,
+			DomainName:   g.DomainName,
 			ResourcePath: route.Path,
 			HTTPMethod:   r.Method,
 			Path:         "/" + g.Stage + r.URL.Path,

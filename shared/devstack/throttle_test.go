@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/guestaccess/guestaccess/shared/samtemplate"
 )
 
 // TestGatewayThrottlesPublicRoutes: the local gateway applies the
@@ -72,5 +75,60 @@ func TestGatewayThrottlesPublicRoutes(t *testing.T) {
 	}
 	if s, _ := get("GET", page); s != 429 {
 		t.Fatalf("and then: %d", s)
+	}
+}
+
+// TestGatewayStageThrottle: the template's stage-wide MethodSettings
+// (ApiRateLimit, ApiBurstLimit) throttle every other route, each path and
+// method its own bucket, while a public route keeps its own, tighter one.
+func TestGatewayStageThrottle(t *testing.T) {
+	tpl := repoTemplate(t)
+	throttles, err := tpl.MethodThrottles("Api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stage, public float64
+	for _, th := range throttles {
+		if th.Path == "/*" {
+			stage = th.Burst
+		} else if th.Path == "/orgs/{orgId}/verify" {
+			public = th.Burst
+		}
+	}
+	if stage == 0 || public == 0 || public >= stage {
+		t.Fatalf("stage burst %v, public burst %v: want both, the public one smaller", stage, public)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// The stage-wide setting listed first too: the route's own setting still wins.
+	g := &Gateway{Throttles: append(slices.Clone(throttles[len(throttles)-1:]), throttles...), Now: func() time.Time { return now }}
+	route := func(method, path string) samtemplate.Route {
+		for _, r := range tpl.Routes() {
+			if r.Method == method && r.Path == path {
+				return r
+			}
+		}
+		t.Fatalf("no route %s %s", method, path)
+		return samtemplate.Route{}
+	}
+	users, audit := route("GET", "/orgs/{orgId}/users/{accountId}/roles"), route("GET", "/orgs/{orgId}/audit")
+	for i := range int(stage) {
+		if g.throttled(users) {
+			t.Fatalf("request %d of the stage's burst was throttled", i+1)
+		}
+	}
+	if !g.throttled(users) {
+		t.Fatal("over the stage's burst: not throttled")
+	}
+	if g.throttled(audit) {
+		t.Fatal("another path shares the bucket")
+	}
+	verify := route("GET", "/orgs/{orgId}/verify")
+	for i := range int(public) {
+		if g.throttled(verify) {
+			t.Fatalf("request %d of the public route's burst was throttled", i+1)
+		}
+	}
+	if !g.throttled(verify) {
+		t.Fatal("over the public route's burst: not throttled (the stage's bucket was used)")
 	}
 }

@@ -17,6 +17,9 @@ type InviteScope struct {
 	Scope
 	Groups   map[string]Group
 	Accounts map[string]ExistingAccount
+	// Suppressed are the addresses the org no longer emails (read with
+	// the rest, so the check before each send needs no read of its own).
+	Suppressed map[string]SuppressionReason
 }
 
 // NewInvitation is everything one invitee's invitation writes, all or nothing:

@@ -67,6 +67,51 @@ type Message struct {
 	Text string
 	// HTML is the HTML body.
 	HTML string
+	// Tags are SES message tags (TagOrg, TagKind, TagInvitation): SES's
+	// bounce, complaint and delivery events carry them back, and the
+	// suppression check reads TagOrg. Names and values are ASCII letters,
+	// digits, '_', '-' and '.' only (ValidTag).
+	Tags map[string]string
+}
+
+// Message tag names.
+const (
+	// TagOrg is the org an email is sent for.
+	TagOrg = "org"
+	// TagKind is what the email is: KindTagInvitation, "passcode", ...
+	TagKind = "kind"
+	// TagInvitation is the id of the invitation an email carries.
+	TagInvitation = "invitation"
+)
+
+// KindTagInvitation is TagKind's value on invitation emails.
+const KindTagInvitation = "invitation"
+
+// ValidTag reports a tag name or value SES accepts: 1 to 256 ASCII letters,
+// digits, '_', '-' or '.'.
+func ValidTag(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// SuppressedError is a send refused because its recipient is suppressed for
+// the org (a permanent bounce or a complaint, until an admin clears it). It
+// is an outcome to record, not a failure to retry.
+type SuppressedError struct {
+	// Reason is why the address is suppressed.
+	Reason domain.SuppressionReason
+}
+
+func (e *SuppressedError) Error() string {
+	return "email: recipient is suppressed for this organisation (" + string(e.Reason) + ")"
 }
 
 // Sender sends one rendered email and returns the provider's message id.

@@ -2,6 +2,7 @@ package emailq
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -80,6 +81,9 @@ const (
 	// Refused: SES (or the renderer) refused it for good: recorded failed,
 	// due again only at the link's expiry (released then).
 	Refused Outcome = "refused"
+	// Suppressed: the suppression check refused it (the address bounced or
+	// complained for the org): recorded bounced or complained, not retried.
+	Suppressed Outcome = "suppressed"
 	// Retrying: a transient failure, recorded, and queued again with a delay.
 	Retrying Outcome = "retrying"
 	// DeadLettered: the last transient failure allowed: its message went to
@@ -157,6 +161,8 @@ func (s *Sender) Process(ctx context.Context, body string) (Outcome, error) {
 		s.save(ctx, claimed, now)
 		s.Metrics.Count(map[string]int{metrics.EmailsSent: 1})
 		return Sent, nil
+	case errors.As(err, new(*email.SuppressedError)):
+		return s.suppressed(ctx, j, claimed, err)
 	case Permanent(err):
 		return s.refused(ctx, j, claimed, err)
 	}
@@ -173,6 +179,20 @@ func (s *Sender) refused(ctx context.Context, j Job, inv domain.Invitation, caus
 	s.save(ctx, inv, inv.ExpiresAt)
 	s.Metrics.Count(map[string]int{metrics.EmailsFailed: 1})
 	return Refused, nil
+}
+
+// suppressed records an email the suppression check refused (the address
+// bounced or complained for the org before): the invitation shows bounced
+// or complained, settled (out of the retry index; released at expiry), and
+// nothing retries it until an org admin clears the address and resends.
+func (s *Sender) suppressed(ctx context.Context, j Job, inv domain.Invitation, cause error) (Outcome, error) {
+	var se *email.SuppressedError
+	errors.As(cause, &se)
+	s.log().InfoContext(ctx, "email not sent: the address is suppressed", "kind", j.Kind, "id", j.ID, "org", j.OrgID, "reason", se.Reason)
+	inv.Attempts++
+	inv.Delivery, inv.DeliveryNote = se.Reason.Delivery(), "suppressed"
+	s.save(ctx, inv, inv.ExpiresAt)
+	return Suppressed, nil
 }
 
 // transient records a failure that a retry may clear (SES throttling or

@@ -75,6 +75,9 @@ func (f *fakeStore) ClaimInvitationEmail(_ context.Context, inv domain.Invitatio
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	cur := f.invs[inv.ID]
+	// As the store's condition: the version read, and due within the grace
+	// (a claim moves it past: a duplicate read after the claim finds the
+	// new version, or, read before it, the old one refused).
 	if cur.Version != inv.Version || f.due[inv.ID].After(now.Add(grace)) {
 		return inv, domain.Errorf(domain.ECONFLICT, "claimed")
 	}
@@ -276,5 +279,25 @@ func TestJobMessageDelayCapped(t *testing.T) {
 	back, err := ParseJob(m.Body)
 	if err != nil || back != j {
 		t.Fatalf("%+v %v", back, err)
+	}
+}
+
+// The suppression check refuses the address (it bounced or complained for
+// the org): the invitation is recorded bounced or complained, due only at
+// its expiry, never queued again, and not counted a failure; the email
+// carried the rendered tags. Guard: the SuppressedError case in Process
+// (without it the refusal is a transient failure, queued again).
+func TestSenderSuppressedAddressIsRecordedNotRetried(t *testing.T) {
+	for _, reason := range []domain.SuppressionReason{domain.SuppressedBounce, domain.SuppressedComplaint} {
+		r := newRig()
+		r.mail.err = func(int) error { return &email.SuppressedError{Reason: reason} }
+		out, err := r.s.Process(context.Background(), r.body)
+		if err != nil || out != Suppressed || len(r.q.msgs)+len(r.dlq.msgs) != 0 {
+			t.Fatalf("%s: %v %v, %d queued", reason, out, err, len(r.q.msgs)+len(r.dlq.msgs))
+		}
+		inv := r.inv()
+		if inv.Delivery != reason.Delivery() || !inv.Delivery.Settled() || !r.st.due[inv.ID].Equal(inv.ExpiresAt) {
+			t.Fatalf("%s: recorded %+v due %v", reason, inv, r.st.due[inv.ID])
+		}
 	}
 }

@@ -21,7 +21,9 @@ type InvitationsService interface {
 // InvitationsHandler serves the invitation management routes (InvitationsFunction).
 type InvitationsHandler struct {
 	Service InvitationsService
-	Log     *slog.Logger
+	// Suppressions serves the org's suppressed addresses.
+	Suppressions SuppressionsService
+	Log          *slog.Logger
 }
 
 // The routes InvitationsHandler serves, as template.yaml names them.
@@ -36,6 +38,9 @@ func (h InvitationsHandler) Handle(ctx context.Context, req events.APIGatewayPro
 		http.MethodGet + " " + RouteSiteInvitations:   Serve(h.Log, h.list),
 		http.MethodHead + " " + RouteSiteInvitations:  Serve(h.Log, h.list),
 		http.MethodPost + " " + RouteResendInvitation: Serve(h.Log, h.resend),
+		http.MethodGet + " " + RouteSuppressions:      Serve(h.Log, h.listSuppressions),
+		http.MethodHead + " " + RouteSuppressions:     Serve(h.Log, h.listSuppressions),
+		http.MethodDelete + " " + RouteSuppression:    Serve(h.Log, h.clearSuppression),
 	}.Handle(ctx, req)
 }
 
@@ -67,8 +72,9 @@ type InvitationListJSON struct {
 // to its email.
 type ResendJSON struct {
 	Invitation InvitationJSON `json:"invitation"`
-	// EmailDelivery is sent, or failed (the invitation is kept with its new
-	// link and the email is retried).
+	// EmailDelivery is sent, failed (the invitation is kept with its new
+	// link and the email is retried), or bounced or complained (the address
+	// is suppressed: not emailed, not retried).
 	EmailDelivery string `json:"emailDelivery"`
 	Message       string `json:"message"`
 }

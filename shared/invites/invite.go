@@ -245,8 +245,11 @@ func results(inv domain.Invite, written map[int]domain.Invitation) []AddressResu
 		}
 		if n, ok := written[i]; ok && x.Outcome == domain.OutcomeInvited {
 			r.AccountID, r.InvitationID, r.ExpiresAt, r.Kind, r.EmailDelivery = n.AccountID, n.ID, n.ExpiresAt, n.Kind, n.Delivery
-			if n.Delivery == domain.DeliveryFailed {
+			switch n.Delivery {
+			case domain.DeliveryFailed:
 				r.Reason = "the invitation is saved but its email could not be sent; it will be retried"
+			case domain.DeliveryBounced, domain.DeliveryComplained:
+				r.Reason = "the invitation is saved but not emailed: this address " + string(n.Delivery) + " before; an organisation admin must clear it first"
 			}
 		}
 		out = append(out, r)

@@ -20,7 +20,10 @@ import (
 
 // Config is the deployment's settings for invitations.
 type Config struct {
-	// AcceptURL is the absolute URL of the accept page; the token is added as ?token=.
+	// AcceptURL is the absolute URL of the accept page; the token is added
+	// as ?token=. Only the email sender renders links (EmailSenderFunction,
+	// which the API does not integrate, so its PUBLIC_BASE_URL may name
+	// the API's URL without a circular dependency).
 	AcceptURL string
 	// Lifetime is how long an invitation link stays valid.
 	Lifetime time.Duration
@@ -42,7 +45,9 @@ func AcceptLink(acceptURL, token string) string {
 // email sender (emailq.Sender.Render).
 func Renderer(acceptURL string) func(inv domain.Invitation, token string) (email.Message, error) {
 	return func(inv domain.Invitation, token string) (email.Message, error) {
-		return email.RenderInvitation(emailOf(inv, AcceptLink(acceptURL, token)))
+		msg, err := email.RenderInvitation(emailOf(inv, AcceptLink(acceptURL, token)))
+		msg.Tags = InvitationTags(inv)
+		return msg, err
 	}
 }
 
@@ -70,6 +75,13 @@ func handOff(ctx context.Context, q queue.Sender, log *slog.Logger, invs []domai
 	}
 	log.WarnContext(ctx, "emails not handed to the queue; the sweep will queue them", "failed", failed, "err", err)
 	return len(msgs) - failed
+}
+
+// InvitationTags are the SES message tags of an invitation's email: the
+// org (whose suppressions apply) and the invitation, which SES's bounce and
+// complaint events carry back to mark it.
+func InvitationTags(inv domain.Invitation) map[string]string {
+	return map[string]string{email.TagOrg: inv.OrgID, email.TagKind: email.KindTagInvitation, email.TagInvitation: inv.ID}
 }
 
 // emailOf is what the email of an invitation says: who invited whom to

@@ -68,6 +68,9 @@ type RetryReport struct {
 	// invitee to finish: they stay due for the next run.
 	Busy    int `json:"busy"`
 	Skipped int `json:"skipped"` // changed meanwhile (accepted, revoked, re-sent)
+	// Suppressed is how many were not sent because their address bounced
+	// or complained before (recorded as such, never retried).
+	Suppressed int `json:"suppressed"`
 }
 
 // Run is one run of the scheduled job: first the due emails (at most

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,8 +65,9 @@ type Config struct {
 	Issuer string
 	// Audience must be one of the token's "aud" values. Required.
 	Audience string
-	// JWKSURL is the http(s) URL of the identity provider's JSON Web Key Set.
-	// Required.
+	// JWKSURL is the https URL of the identity provider's JSON Web Key Set
+	// (plain http only to a loopback host, for local runs: see
+	// CheckJWKSURL). Required.
 	JWKSURL string
 	// HTTPClient fetches the JWKS. Nil means a client with DefaultHTTPTimeout.
 	// Each fetch is bounded by DefaultHTTPTimeout whatever the client.
@@ -118,8 +120,8 @@ type Verifier struct {
 }
 
 // New returns a Verifier for cfg. It fails if Issuer, Audience or JWKSURL is
-// empty or JWKSURL is not an absolute http(s) URL. It does not fetch the JWKS;
-// the first Verify does.
+// empty or JWKSURL is not an acceptable key set URL (CheckJWKSURL). It does
+// not fetch the JWKS; the first Verify does.
 func New(cfg Config) (*Verifier, error) {
 	switch {
 	case cfg.Issuer == "":
@@ -129,9 +131,8 @@ func New(cfg Config) (*Verifier, error) {
 	case cfg.JWKSURL == "":
 		return nil, errors.New("jwtverify: JWKSURL is required")
 	}
-	u, err := url.Parse(cfg.JWKSURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("jwtverify: JWKSURL %q is not an absolute http(s) URL", cfg.JWKSURL)
+	if err := CheckJWKSURL(cfg.JWKSURL); err != nil {
+		return nil, err
 	}
 	leeway := cfg.Leeway
 	if leeway == 0 {
@@ -347,4 +348,28 @@ func optionalString(mc jwt.MapClaims, name string) (string, error) {
 		return s, nil
 	}
 	return "", invalid("malformed " + name + " claim")
+}
+
+// CheckJWKSURL accepts an absolute https URL, or an http URL whose host is
+// loopback (localhost, 127.0.0.0/8, ::1): the keys that decide who is an
+// admin must not travel in clear over a network, where anyone on the path
+// could serve their own and sign any token. The template's JwksUrl
+// AllowedPattern says the same; the authorizer checks it again at start.
+func CheckJWKSURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("jwtverify: JWKSURL %q is not an absolute https URL", raw)
+	}
+	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		return fmt.Errorf("jwtverify: JWKSURL %q must be https (plain http only to a loopback host, for local runs)", raw)
+	}
+	return nil
+}
+
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

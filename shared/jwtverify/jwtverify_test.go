@@ -8,7 +8,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/jwtverify"
 	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
+	"github.com/guestaccess/guestaccess/shared/samtemplate"
 )
 
 const (
@@ -604,6 +607,7 @@ func TestNew(t *testing.T) {
 		"relative URL":  func(c *jwtverify.Config) { c.JWKSURL = "/jwks.json" },
 		"file URL":      func(c *jwtverify.Config) { c.JWKSURL = "file:///etc/passwd" },
 		"malformed URL": func(c *jwtverify.Config) { c.JWKSURL = "https://%zz" },
+		"plain http":    func(c *jwtverify.Config) { c.JWKSURL = "http://idp.example.com/.well-known/jwks.json" },
 	} {
 		c := ok
 		mod(&c)
@@ -639,5 +643,57 @@ func TestIssuerServesJWKS(t *testing.T) {
 	resp2.Body.Close()
 	if resp2.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST status = %d", resp2.StatusCode)
+	}
+}
+
+// jwksURLCases are key set URLs and whether they are acceptable: https
+// anywhere, plain http only to a loopback host. The authorizer's test checks
+// the template's JwksUrl AllowedPattern against the same cases.
+var jwksURLCases = map[string]bool{
+	"https://idp.example.com/.well-known/jwks.json":         true,
+	"https://idp.example.com":                               true,
+	"https://127.0.0.1:8443/jwks.json":                      true,
+	"http://127.0.0.1:8080/.well-known/jwks.json":           true,
+	"http://127.0.0.1":                                      true,
+	"http://127.1.2.3:9/jwks":                               true,
+	"http://localhost:4566/bucket/jwks.json":                true,
+	"http://[::1]:8080/jwks.json":                           true,
+	"http://idp.example.com/.well-known/jwks.json":          false,
+	"http://10.0.0.5/jwks.json":                             false,
+	"http://169.254.169.254/latest/meta-data":               false,
+	"http://s3.localhost.localstack.cloud:4566/b/jwks.json": false,
+	"http://localhost.evil.example/jwks.json":               false,
+	"http://localhost@evil.example/jwks.json":               false,
+	"http://127.0.0.1.evil.example/jwks.json":               false,
+	"ftp://idp.example.com/jwks.json":                       false,
+	"/jwks.json":                                            false,
+	"":                                                      false,
+}
+
+func TestCheckJWKSURL(t *testing.T) {
+	for u, ok := range jwksURLCases {
+		if err := jwtverify.CheckJWKSURL(u); (err == nil) != ok {
+			t.Errorf("CheckJWKSURL(%q) = %v, want ok=%v", u, err, ok)
+		}
+	}
+}
+
+// TestTemplateJwksURLPattern: the template's JwksUrl AllowedPattern, which
+// CloudFormation applies before anything is deployed, accepts exactly the
+// URLs the authorizer accepts at start.
+func TestTemplateJwksURLPattern(t *testing.T) {
+	tpl, err := samtemplate.Load(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pattern, ok := tpl.ParameterPattern("JwksUrl")
+	if !ok {
+		t.Fatal("JwksUrl has no AllowedPattern")
+	}
+	re := regexp.MustCompile(pattern)
+	for u, want := range jwksURLCases {
+		if got := re.MatchString(u); got != want {
+			t.Errorf("JwksUrl AllowedPattern %q on %q = %v, want %v", pattern, u, got, want)
+		}
 	}
 }

@@ -24,7 +24,15 @@ const (
 	InvitationsAccepted = "InvitationsAccepted"
 	EmailRetryDue       = "InvitationEmailsDue"
 	InvitationsExpired  = "InvitationsExpired"
+	// JobPagesFailed counts the pages of group jobs and exports that
+	// reached their dead-letter queue and whose job the worker marked
+	// failed (template.yaml's GroupJobFailedAlarm and ExportFailedAlarm).
+	JobPagesFailed = "JobPagesFailed"
 )
+
+// Names lists every metric name above: the only ones an alarm or the
+// dashboard may read in Namespace (shared/samtemplate's checks).
+var Names = []string{InvitesSent, EmailsSent, EmailsFailed, GuestLimitRefusals, InvitationsAccepted, EmailRetryDue, InvitationsExpired, JobPagesFailed}
 
 // Recorder emits EMF records for one function.
 type Recorder struct {

@@ -51,7 +51,12 @@ func TestRepoTemplatePublicRouteThrottles(t *testing.T) {
 	for _, r := range publicRoutes(t, tpl) {
 		public[r.Path] = true
 	}
-	for _, th := range throttles {
+	var stage *MethodThrottle // the stage-wide setting (ApiRateLimit, ApiBurstLimit): every other method
+	for i, th := range throttles {
+		if th.Path == "/*" && th.Method == "*" {
+			stage = &throttles[i]
+			continue
+		}
 		if !public[th.Path] {
 			t.Errorf("throttle %+v is not on a public route", th)
 		}
@@ -59,15 +64,27 @@ func TestRepoTemplatePublicRouteThrottles(t *testing.T) {
 			t.Errorf("throttle %+v: want 1 <= rate <= burst and a rate well under the account's 10,000 a second", th)
 		}
 	}
+	if stage == nil {
+		t.Error("no stage-wide throttle (MethodSettings /* *)")
+	}
+	for _, th := range throttles {
+		if stage != nil && th != *stage && (th.Rate > stage.Rate || th.Burst > stage.Burst) {
+			t.Errorf("public throttle %+v is not tighter than the stage's %+v", th, *stage)
+		}
+	}
 	api := tpl.resources["Api"]
 	for i, s := range seq(at(api, "Properties", "MethodSettings")) {
-		for key, param := range map[string]string{"ThrottlingRateLimit": "PublicRouteRateLimit", "ThrottlingBurstLimit": "PublicRouteBurstLimit"} {
+		want := map[string]string{"ThrottlingRateLimit": "PublicRouteRateLimit", "ThrottlingBurstLimit": "PublicRouteBurstLimit"}
+		if str(get(s, "ResourcePath")) == "/*" {
+			want = map[string]string{"ThrottlingRateLimit": "ApiRateLimit", "ThrottlingBurstLimit": "ApiBurstLimit"}
+		}
+		for key, param := range want {
 			if in, ok := intrinsic(get(s, key)); !ok || in.Fn != "Ref" || in.Arg != param {
 				t.Errorf("MethodSettings[%d].%s: want !Ref %s", i, key, param)
 			}
 		}
 	}
-	for _, p := range []string{"PublicRouteRateLimit", "PublicRouteBurstLimit"} {
+	for _, p := range []string{"PublicRouteRateLimit", "PublicRouteBurstLimit", "ApiRateLimit", "ApiBurstLimit"} {
 		if n := at(tpl.root, "Parameters", p); str(get(n, "Type")) != "Number" || str(get(n, "MinValue")) != "1" {
 			t.Errorf("parameter %s: want a Number of at least 1", p)
 		}

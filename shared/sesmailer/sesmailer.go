@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
@@ -18,6 +20,9 @@ import (
 type Mailer struct {
 	client *ses.Client
 	sender string
+	// configSet is the SES configuration set every send names ("" for
+	// none): it publishes the bounce, complaint and delivery events.
+	configSet string
 }
 
 // Mailer is an email.Sender.
@@ -27,6 +32,15 @@ var _ email.Sender = (*Mailer)(nil)
 // an identity SES has verified (or SendEmail fails with MessageRejected).
 func New(client *ses.Client, sender string) *Mailer {
 	return &Mailer{client: client, sender: sender}
+}
+
+// WithConfigurationSet returns the Mailer sending with SES configuration set
+// name (SES_CONFIGURATION_SET), whose event destination publishes bounces,
+// complaints and deliveries; "" sends without one.
+func (m *Mailer) WithConfigurationSet(name string) *Mailer {
+	c := *m
+	c.configSet = name
+	return &c
 }
 
 // Send sends msg to its single recipient and returns the SES message id.
@@ -53,9 +67,22 @@ func (m *Mailer) Send(ctx context.Context, msg email.Message) (string, error) {
 	if msg.HTML != "" {
 		body.Html = &types.Content{Data: aws.String(msg.HTML), Charset: charset}
 	}
+	tags := make([]types.MessageTag, 0, len(msg.Tags))
+	for _, n := range slices.Sorted(maps.Keys(msg.Tags)) {
+		if !email.ValidTag(n) || !email.ValidTag(msg.Tags[n]) {
+			return "", fmt.Errorf("sesmailer: refusing to send: tag %q is not a valid SES tag", n)
+		}
+		tags = append(tags, types.MessageTag{Name: aws.String(n), Value: aws.String(msg.Tags[n])})
+	}
+	var configSet *string
+	if m.configSet != "" {
+		configSet = aws.String(m.configSet)
+	}
 	out, err := m.client.SendEmail(ctx, &ses.SendEmailInput{
-		Source:      aws.String(m.sender),
-		Destination: &types.Destination{ToAddresses: []string{msg.To}},
+		ConfigurationSetName: configSet,
+		Tags:                 tags,
+		Source:               aws.String(m.sender),
+		Destination:          &types.Destination{ToAddresses: []string{msg.To}},
 		Message: &types.Message{
 			Subject: &types.Content{Data: aws.String(msg.Subject), Charset: charset},
 			Body:    body,

@@ -123,7 +123,8 @@ func (s *Store) DueInvitations(ctx context.Context, now time.Time, limit int) ([
 
 // due reads at most limit invitations due at now from the due-work index's
 // shards named by the format pk (a Query per shard, GSI3SK <= now, pages of
-// up to 100), oldest first within a shard.
+// up to 100, each page's invitations read by one BatchGetItem: the index
+// holds keys only), oldest first within a shard.
 func (s *Store) due(ctx context.Context, pk, what string, now time.Time, limit int) ([]domain.Invitation, error) {
 	var out []domain.Invitation
 	upper := now.UTC().Format(time.RFC3339) + "#\uffff"
@@ -141,7 +142,11 @@ func (s *Store) due(ctx context.Context, pk, what string, now time.Time, limit i
 			if err != nil {
 				return nil, fmt.Errorf("store: query %s: %w", what, err)
 			}
-			for _, it := range res.Items {
+			items, err := s.dueItems(ctx, res.Items)
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range items {
 				inv, err := decodeInvitation(it)
 				if err != nil {
 					return nil, err

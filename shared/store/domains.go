@@ -212,7 +212,7 @@ func (s *Store) DeleteDomainClaim(ctx context.Context, org domain.Org, d string,
 // of due shard sh (0 to DueShards-1) whose next check is at or before now,
 // after start ("" first; then the cursor returned, "" after the last
 // page): one Query of GSI3 `DUE#DOMAIN#<sh>`, reading exactly the claims
-// it returns. The next page starts after the last entry's key by the key
+// it returns, and one BatchGetItem of them (the index holds keys only). The next page starts after the last entry's key by the key
 // condition (the check has moved that entry meanwhile), as DueVerifications.
 func (s *Store) DueDomainClaims(ctx context.Context, sh int, now time.Time, start string, limit int) ([]domain.DomainClaim, string, error) {
 	pk := fmt.Sprintf("DUE#DOMAIN#%d", sh)
@@ -225,9 +225,16 @@ func (s *Store) DueDomainClaims(ctx context.Context, sh int, now time.Time, star
 	if err != nil {
 		return nil, "", fmt.Errorf("store: due domain claims: %w", err)
 	}
-	out := make([]domain.DomainClaim, 0, len(res.Items))
+	items, err := s.dueItems(ctx, res.Items)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]domain.DomainClaim, 0, len(items))
 	last := ""
-	for _, it := range res.Items {
+	if n := len(res.Items); n > 0 {
+		last = sAttr(res.Items[n-1], "GSI3SK")
+	}
+	for _, it := range items {
 		di, err := decodeDomain(it)
 		if err != nil {
 			return nil, "", err
@@ -236,7 +243,6 @@ func (s *Store) DueDomainClaims(ctx context.Context, sh int, now time.Time, star
 			return nil, "", fmt.Errorf("store: due domain claims: an item of type %q in %s", di.Type, pk)
 		}
 		out = append(out, di.c)
-		last = di.GSI3SK
 	}
 	next := ""
 	if len(res.LastEvaluatedKey) > 0 && last != "" {

@@ -17,16 +17,16 @@ import (
 const MaxTransactItems = 100
 
 // LoadInvite reads everything an invite request names in one BatchGetItem:
-// the org, the site, the caller, the named groups and the email guards of
-// the addresses (at most 3 + 10 + 10 keys).
+// the org, the site, the caller, the named groups, and the email guards and
+// suppressions (A35) of the addresses (at most 3 + 10 + 2 × 10 keys).
 func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error) {
-	sc := domain.InviteScope{Groups: map[string]domain.Group{}, Accounts: map[string]domain.ExistingAccount{}}
+	sc := domain.InviteScope{Groups: map[string]domain.Group{}, Accounts: map[string]domain.ExistingAccount{}, Suppressed: map[string]domain.SuppressionReason{}}
 	ks := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID))}
 	for _, g := range groups {
 		ks = append(ks, key(orgPK(orgID), groupSK(g)))
 	}
 	for _, e := range emails {
-		ks = append(ks, key(emailPK(orgID, e), skEmail))
+		ks = append(ks, key(emailPK(orgID, e), skEmail), key(suppressedPK(orgID), e))
 	}
 	if len(ks) > MaxTransactItems {
 		return sc, domain.Errorf(domain.EINVALID, "The request names too many groups and addresses.")
@@ -75,6 +75,13 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 				return sc, err
 			}
 			sc.Accounts[e] = ei.existing()
+		}
+		if it, ok := got[id(suppressedPK(orgID), e)]; ok {
+			sup, err := decodeSuppression(it)
+			if err != nil {
+				return sc, err
+			}
+			sc.Suppressed[e] = sup.Reason
 		}
 	}
 	return sc, nil

@@ -320,7 +320,7 @@ func newInvitationItem(inv domain.Invitation, retryAt time.Time, version int) in
 		GSI1PK: invitesGSI1PK(inv.OrgID, inv.SiteID), GSI1SK: inv.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + inv.ID}
 	switch {
 	case inv.Status != domain.InvitationPending:
-	case inv.Delivery != domain.DeliverySent:
+	case !inv.Delivery.Settled():
 		// An email never due past the link's expiry: a lapsed undelivered
 		// invitation is released by the retry job when it lapses.
 		if !inv.ExpiresAt.IsZero() && retryAt.After(inv.ExpiresAt) {

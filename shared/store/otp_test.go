@@ -133,7 +133,7 @@ func newOTPFixture(t *testing.T, fx fixture, n int) otpFixture {
 	q := &senderQueue{sender: &emailq.Sender{Passcodes: fx.st, Mailer: mail, Now: c.Now,
 		Pacer: &emailq.Pacer{Window: store.SendWindow{Store: fx.st}, Rate: 10000, Now: c.Now}}}
 	fx.c.Skip = func(ctx context.Context) bool { return ctx.Value(senderCtx{}) != nil }
-	svc := &verify.Service{Store: fx.st, Emails: q, Now: c.Now, PageURL: func(o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
+	svc := &verify.Service{Store: fx.st, Emails: q, Now: c.Now, PageURL: func(_ context.Context, o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
 	fx.c.Reset()
 	return otpFixture{fixture: fx, svc: svc, mail: mail, clock: c, q: q}
 }

@@ -25,7 +25,8 @@ import (
 // DueVerifications reads one page (at most limit, up to 100) of the
 // entries of due shard sh (0 to DueShards-1) due at now, after start (""
 // for the first page; then the cursor the previous page returned, "" after
-// the last): one Query, which reads exactly the entries it returns. The
+// the last): one Query, which reads exactly the entries it returns, and one
+// BatchGetItem of their items (the index holds keys only; dueItems). The
 // cursor is the last entry's sort key and the next page starts just after
 // it by the key condition, not by ExclusiveStartKey: the job has moved that
 // entry meanwhile, and minidyn resolves a start key by the item's current
@@ -48,8 +49,12 @@ func (s *Store) DueVerifications(ctx context.Context, sh int, now time.Time, sta
 	if err != nil {
 		return nil, "", fmt.Errorf("store: due verifications: %w", err)
 	}
+	items, err := s.dueItems(ctx, res.Items)
+	if err != nil {
+		return nil, "", err
+	}
 	var out []domain.DueVerification
-	for _, it := range res.Items {
+	for _, it := range items {
 		d := &dec{it: it}
 		switch typ := d.s("type"); typ {
 		case typeUser:
@@ -74,8 +79,8 @@ func (s *Store) DueVerifications(ctx context.Context, sh int, now time.Time, sta
 		}
 	}
 	next := ""
-	if len(res.LastEvaluatedKey) > 0 && len(out) > 0 {
-		next = out[len(out)-1].Entry
+	if n := len(res.Items); len(res.LastEvaluatedKey) > 0 && n > 0 {
+		next = sAttr(res.Items[n-1], "GSI3SK")
 	}
 	return out, next, nil
 }

@@ -22,6 +22,11 @@ type Store struct {
 	table string
 	// Retry is how transactions cancelled by a conflict are retried.
 	Retry Retry
+	// pause waits between tries and jitter draws a wait below its argument;
+	// nil means the real clock and math/rand. The conflict model
+	// (conflictmodel_test.go) runs the real retry loop on a virtual clock.
+	pause  func(context.Context, time.Duration) error
+	jitter func(time.Duration) time.Duration
 }
 
 // New returns a store over the named table. Its writes go through a copy of
@@ -50,6 +55,15 @@ type Retry struct {
 // DefaultRetry tries a conflicted transaction up to 6 times over at most
 // about 0.8 s, then answers 503 with Retry-After: 1.
 var DefaultRetry = Retry{Attempts: 6, Base: 25 * time.Millisecond, Max: 400 * time.Millisecond, RetryAfter: time.Second}
+
+// JobRetry is the retry policy of work nobody waits on (the jobs worker's
+// group-job pages): a page that runs out of tries goes back to the queue
+// for its 180 s visibility timeout and, after 5 deliveries, to the
+// dead-letter queue, failing its job; so it keeps trying longer than a
+// request would: 12 tries, waits from 50 ms doubling to 2 s (about 11 s at
+// most, 6 s on average), within the worker's 30 s. Measured in
+// TestGroupJobPagesOnABusySite (DATA_MODEL.md, "Capacity").
+var JobRetry = Retry{Attempts: 12, Base: 50 * time.Millisecond, Max: 2 * time.Second, RetryAfter: time.Second}
 
 type item = map[string]types.AttributeValue
 
@@ -222,7 +236,7 @@ func (s *Store) transact(ctx context.Context, what string, tx []types.TransactWr
 			if attempt >= attempts {
 				return domain.Unavailable("The service is busy with other changes to the same records; nothing was changed. Retry shortly.", s.Retry.RetryAfter)
 			}
-			if err := sleep(ctx, s.Retry.wait(attempt)); err != nil {
+			if err := s.backoff(ctx, attempt); err != nil {
 				return err
 			}
 		case errors.As(err, &tce):
@@ -236,13 +250,28 @@ func (s *Store) transact(ctx context.Context, what string, tx []types.TransactWr
 // Error implements error.
 func (c *cancelled) Error() string { return "store: transaction cancelled by a condition" }
 
-func (r Retry) wait(attempt int) time.Duration {
+// backoff waits before try attempt+1 of a transaction: Retry's full
+// jitter, on the store's clock.
+func (s *Store) backoff(ctx context.Context, attempt int) error {
+	if s.pause == nil {
+		return sleep(ctx, s.Retry.wait(attempt))
+	}
+	return s.pause(ctx, s.Retry.waitWith(attempt, s.jitter))
+}
+
+func (r Retry) wait(attempt int) time.Duration { return r.waitWith(attempt, nil) }
+
+// waitWith is wait with the draw below the ceiling given (nil: math/rand).
+func (r Retry) waitWith(attempt int, draw func(time.Duration) time.Duration) time.Duration {
 	ceil := r.Base << min(attempt-1, 20)
 	if ceil > r.Max || ceil <= 0 {
 		ceil = r.Max
 	}
 	if ceil <= 0 {
 		return 0
+	}
+	if draw != nil {
+		return draw(ceil)
 	}
 	return rand.N(ceil)
 }

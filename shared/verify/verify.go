@@ -40,8 +40,10 @@ type Service struct {
 	// Emails is the email queue: every send request hands its passcode
 	// state to it (emailq.PasscodeJob), whatever the address.
 	Emails queue.Sender
-	// PageURL is the verification page of an org (absolute), as emails link it.
-	PageURL func(orgID string) string
+	// PageURL is the verification page of an org (absolute), as emails link
+	// it, for the request in ctx (under the API's public URL as that request
+	// reached it: shared/publicurl).
+	PageURL func(ctx context.Context, orgID string) string
 	// OrgLimit is the org's sends per minute (0: domain.OrgOTPSendsPerMinute).
 	OrgLimit int
 	// AnswerFloor is the least time a Send takes, from its start to its
@@ -213,7 +215,7 @@ func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error
 	}
 	// Handed off for every address alike; the plan's code is dropped (the
 	// sender mints the one it emails, at its claim).
-	if err := s.Emails.Send(ctx, emailq.PasscodeJob(next, sc.Org.Name, s.PageURL(orgID)).Message(0)); err != nil {
+	if err := s.Emails.Send(ctx, emailq.PasscodeJob(next, sc.Org.Name, s.PageURL(ctx, orgID)).Message(0)); err != nil {
 		s.log().ErrorContext(ctx, "passcode not handed to the email queue", "org", orgID, "err", err)
 		return v, domain.Unavailable("The email with your code could not be sent. Ask for a new code in a minute.", domain.OTPResendGap)
 	}

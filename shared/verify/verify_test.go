@@ -80,7 +80,7 @@ const (
 )
 
 func service(st *fakeStore, mail fakeSender) *Service {
-	return &Service{Store: st, Emails: mail, PageURL: func(id string) string { return "https://x.example/orgs/" + id + "/verify" },
+	return &Service{Store: st, Emails: mail, PageURL: func(_ context.Context, id string) string { return "https://x.example/orgs/" + id + "/verify" },
 		Now: func() time.Time { return now }, Log: quiet}
 }
 
