@@ -444,6 +444,12 @@ func (s *Store) lifecycleTx(ctx context.Context, what string, b *txBuilder, rec 
 		case kind == "caller":
 			return domain.Errorf(domain.EFORBIDDEN, "Only active organisation admins may do this.")
 		case kind == "invitation-status":
+			// Still pending: only its version or token moved (the email
+			// sender's claim mints a new link, a resend renewed it): read
+			// it again. Anything else ended it.
+			if st, ok := c.old(j)["status"].(*types.AttributeValueMemberS); ok && st.Value == string(domain.InvitationPending) {
+				return domain.ErrAccessChanged
+			}
 			return domain.Errorf(domain.ECONFLICT, "The invitation is no longer pending: it was accepted, revoked or replaced meanwhile.")
 		}
 	}
@@ -495,9 +501,10 @@ func (s *Store) releaseInvitation(ctx context.Context, what string, rv domain.Re
 	}
 	b := &txBuilder{}
 	b.add("invitation-status", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newInvitationItem(ended, inv.CreatedAt, inv.Version+1)),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: v}})
+		ConditionExpression:                 aws.String(cond),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ExpressionAttributeNames:            map[string]string{"#s": "status"},
+		ExpressionAttributeValues:           v}})
 	for _, g := range rec.Groups {
 		s.leaveGroup(b, u, g)
 	}

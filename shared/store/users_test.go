@@ -632,3 +632,36 @@ func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
+
+// A revoke that read the invitation before the email sender claimed it (a
+// new link: version and token moved, still pending) is told to read again
+// (ErrAccessChanged), not "no longer pending", and the service's revoke,
+// which reads again, revokes it. Guard: the pending check on the old item
+// in lifecycleTx (without it: ECONFLICT, the admin's revoke refused with a
+// 409 whenever it raced an invitation email).
+func TestRevokeAfterEmailClaimReadsAgain(t *testing.T) {
+	seededEach(t, func(t *testing.T, fx fixture) {
+		ctx := context.Background()
+		n, _ := invitee(t, fx, "claimed-then-revoked@agency.example", domain.KindGuest)
+		_, rec, err := fx.st.LoadUserRecord(ctx, demo.OrgID, demo.AdminID, n.Invitation.AccountID)
+		if err != nil || rec == nil {
+			t.Fatalf("record: %v %v", rec, err)
+		}
+		read, err := fx.st.InvitationForEmail(ctx, demo.OrgID, n.Invitation.AccountID, n.Invitation.ID)
+		if err != nil || read == nil {
+			t.Fatalf("read: %v %v", read, err)
+		}
+		_, hash := domain.NewToken()
+		if _, err := fx.st.ClaimInvitationEmail(ctx, *read, hash, time.Now().UTC(), 2*time.Minute); err != nil {
+			t.Fatalf("claim: %v", err)
+		}
+		audit := domain.NewAudit(demo.OrgID, demo.AdminID, domain.ActionInvitationRevoke, "x", "", time.Now(), nil, nil)
+		if err := fx.st.RevokeInvitation(ctx, domain.Revocation{Invitation: *read, Record: *rec, Audit: audit}); err != domain.ErrAccessChanged {
+			t.Fatalf("revoke with the invitation read before the claim: %v, want ErrAccessChanged (read again)", err)
+		}
+		svc := &users.Service{Store: fx.st}
+		if _, err := svc.Revoke(ctx, admin(), demo.OrgID, demo.SiteID, n.Invitation.ID); err != nil {
+			t.Fatalf("the service's revoke after the claim: %v", err)
+		}
+	})
+}

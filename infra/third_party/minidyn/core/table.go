@@ -722,7 +722,11 @@ func (t *Table) Put(input *types.PutItemInput) (map[string]*types.Item, error) {
 		}
 
 		if !matched {
-			return item, &types.ConditionalCheckFailedException{MessageText: ErrConditionalRequestFailed.Error()}
+			checkErr := &types.ConditionalCheckFailedException{MessageText: ErrConditionalRequestFailed.Error()}
+			if rv := input.ReturnValuesOnConditionCheckFailure; rv != nil && *rv == "ALL_OLD" {
+				checkErr.Item = t.getItem(key)
+			}
+			return item, checkErr
 		}
 	}
 

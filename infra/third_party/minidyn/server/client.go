@@ -1041,6 +1041,8 @@ func (c *Client) runTransactPut(i, n int, put *Put) error {
 		ExpressionAttributeNames:  put.ExpressionAttributeNames,
 		ExpressionAttributeValues: mapAttributeValueMapToTypes(put.ExpressionAttributeValues),
 		Item:                      mapAttributeValueMapToTypes(put.Item),
+		// Patch 7: the stored item with a failed condition, when asked.
+		ReturnValuesOnConditionCheckFailure: toStringPtr(string(put.ReturnValuesOnConditionCheckFailure)),
 	}); opErr != nil {
 		return newServerTransactionCancelledError(i, n, opErr)
 	}

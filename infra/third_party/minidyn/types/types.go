@@ -247,6 +247,9 @@ type PutItemInput struct {
 	ReturnItemCollectionMetrics *string           `type:"string" enum:"ReturnItemCollectionMetrics"`
 	ReturnValues                *string           `type:"string" enum:"ReturnValue"`
 	TableName                   *string           `min:"3" type:"string" required:"true"`
+	// ReturnValuesOnConditionCheckFailure ALL_OLD returns the stored item
+	// with a failed condition (patch 7, PATCHES.md).
+	ReturnValuesOnConditionCheckFailure *string `type:"string"`
 }
 
 // UpdateItemInput represents the input of an UpdateItem operation.
