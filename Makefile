@@ -93,12 +93,24 @@ dev: node ## run the whole API locally: embedded DynamoDB, SES inbox, demo org, 
 	@echo "== starting the dev server (logs: .cache/dev.log)"
 	@./.cache/dev
 
-test: venv node rie chromium localstack-host ## SAM checks; the stack deployed to LocalStack on the host (no Docker); unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE; the generated clients; the contract fuzzed
+# The installs run side by side (mostly network and disk); the LocalStack
+# deploy (mostly waiting on LocalStack's CloudFormation) runs beside the
+# generated clients and the Go tests, its log kept and shown at the end, and
+# any failure of it fails make test.
+LS_TEST_LOG := .cache/artifacts/localstack-host.log
+test: ## SAM checks; the stack deployed to LocalStack on the host (no Docker); unit, store, mailer tests on moto; end-to-end on moto and the embedded backend; bootstraps under the RIE; the generated clients; the contract fuzzed
+	$(MAKE) --no-print-directory -j5 venv node rie chromium localstack-host
 	$(MAKE) --no-print-directory sam-check
 	$(MAKE) --no-print-directory cfn-lint
-	LOCALSTACK_HOST_SKIP_BUILD=1 $(MAKE) --no-print-directory localstack-host-test
-	$(MAKE) --no-print-directory clients
-	RIE_BIN="$(CURDIR)/$(RIE_BIN)" bash infra/scripts/test.sh
+	@mkdir -p $(dir $(LS_TEST_LOG)); \
+	echo "== LocalStack deploy running beside the Go tests (log: $(LS_TEST_LOG))"; \
+	( LOCALSTACK_HOST_SKIP_BUILD=1 $(MAKE) --no-print-directory localstack-host-test >$(LS_TEST_LOG) 2>&1 ) & ls=$$!; \
+	rc=0; \
+	$(MAKE) --no-print-directory clients || rc=$$?; \
+	[ $$rc -ne 0 ] || RIE_BIN="$(CURDIR)/$(RIE_BIN)" bash infra/scripts/test.sh || rc=$$?; \
+	lsrc=0; wait $$ls || lsrc=$$?; \
+	echo "== LocalStack deploy (exit $$lsrc)"; cat $(LS_TEST_LOG); \
+	[ $$rc -eq 0 ] && [ $$lsrc -eq 0 ]
 	$(MAKE) --no-print-directory contract
 
 clients: ## generate a Go client (oapi-codegen) and TypeScript types (openapi-typescript) from the OpenAPI document and compile both
