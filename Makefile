@@ -66,7 +66,7 @@ $(RIE_BIN):
 	GOBIN="$(CURDIR)/.cache/bin" $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 rie: $(RIE_BIN) ## the Lambda runtime interface emulator (runs the built bootstraps in tests)
 
-# Headless Chromium for the browser tests (shared/browsertest): Debian's
+# Headless Chromium for the browser tests (infra/testkit/browsertest): Debian's
 # package, installed with apt-get when missing (as root, as CI runs; else
 # through sudo). CHROMIUM_BIN names another binary instead.
 chromium: ## Chromium for the browser tests (apt-get install chromium when missing)

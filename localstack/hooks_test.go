@@ -23,8 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
-	"github.com/guestaccess/guestaccess/shared/samtemplate"
-	"github.com/guestaccess/guestaccess/shared/testenv"
+	"github.com/guestaccess/guestaccess/infra/samtemplate"
+	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 )
 
 // repoRoot is the repository root, found from this file's location.

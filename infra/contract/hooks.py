@@ -19,7 +19,7 @@ They keep generated requests meaningful without hiding any check:
 - An Idempotency-Key names one request. Random keys repeat across cases
   ("0" is a favourite), and a key reused for another request is rightly a
   422, so a positive case gets a fresh key of the documented shape; the
-  reuse of a key is tested end to end (shared/devstack).
+  reuse of a key is tested end to end (infra/dev/devstack).
 
 And one workaround: Hypothesis describes the lambdas of its strategies by
 parsing their source, and on CPython 3.11 ast.parse deep in a stack can fail

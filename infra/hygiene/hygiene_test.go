@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/guestaccess/guestaccess/shared/testenv"
+	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 )
 
 // executableMagic are the first bytes of ELF, Mach-O (both byte orders, 32

@@ -25,14 +25,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/infra/samtemplate"
+	"github.com/guestaccess/guestaccess/infra/testkit/jwttest"
+	"github.com/guestaccess/guestaccess/infra/testkit/mailbox"
+	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emailq"
-	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
-	"github.com/guestaccess/guestaccess/shared/samtemplate"
-	"github.com/guestaccess/guestaccess/shared/sesmailer/mailbox"
 	"github.com/guestaccess/guestaccess/shared/store"
-	"github.com/guestaccess/guestaccess/shared/testenv"
 )
 
 // folders maps each function's logical id to its folder under functions/.

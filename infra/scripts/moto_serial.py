@@ -10,7 +10,7 @@ transaction that conflicts with one in flight on the same item
 retry it). The store retries such conflicts itself, and the fault-injection
 tests produce them on purpose, since this server never will.
 
-Each test binary starts its own server (shared/testenv), so the lock only
+Each test binary starts its own server (infra/testkit/testenv), so the lock only
 serialises one package's requests.
 
 Usage: moto_serial.py HOST PORT [--exit-on-stdin-eof]

@@ -3,7 +3,7 @@
 # the npm packages and the Lambda runtime interface emulator. It runs every Go
 # test with REQUIRE_EMULATORS=1, so an emulator test can fail but never
 # silently skip. Each test binary starts its own emulators (moto,
-# aws-ses-v2-local) through shared/testenv on free loopback ports, and they die
+# aws-ses-v2-local) through infra/testkit/testenv on free loopback ports, and they die
 # with it: one package's load cannot slow another's requests.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

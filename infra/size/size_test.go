@@ -24,8 +24,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/guestaccess/guestaccess/shared/samtemplate"
-	"github.com/guestaccess/guestaccess/shared/testenv"
+	"github.com/guestaccess/guestaccess/infra/samtemplate"
+	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 )
 
 // Budget is the largest size of a bootstrap, as a multiple of the SDK floor's.

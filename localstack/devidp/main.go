@@ -32,9 +32,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/guestaccess/guestaccess/infra/testkit/jwttest"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
-	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
 )
 
 func main() {

@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/guestaccess/guestaccess/shared/samtemplate"
+	"github.com/guestaccess/guestaccess/infra/samtemplate"
 )
 
 // TestDocumentAgreesWithTemplate checks both ways: every route of

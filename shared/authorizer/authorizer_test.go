@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/guestaccess/guestaccess/infra/testkit/jwttest"
 	"github.com/guestaccess/guestaccess/shared/jwtverify"
-	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
 )
 
 const (

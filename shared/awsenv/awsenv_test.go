@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/awsenv"
-	"github.com/guestaccess/guestaccess/shared/testenv"
 )
 
 // vars is every variable awsenv reads; each test starts with none of them.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guestaccess/guestaccess/shared/devdns"
+	"github.com/guestaccess/guestaccess/infra/dev/devdns"
 	"github.com/guestaccess/guestaccess/shared/dnscheck"
 )
 

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
-	"github.com/guestaccess/guestaccess/shared/store/storetest"
 )
 
 // noEmails takes the invitations' email jobs and sends nothing.

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guestaccess/guestaccess/infra/samtemplate"
+	"github.com/guestaccess/guestaccess/infra/testkit/jwttest"
 	"github.com/guestaccess/guestaccess/shared/jwtverify"
-	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
-	"github.com/guestaccess/guestaccess/shared/samtemplate"
 )
 
 const (

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guestaccess/guestaccess/infra/testkit/jwttest"
 	"github.com/guestaccess/guestaccess/shared/jwtverify"
-	"github.com/guestaccess/guestaccess/shared/jwtverify/jwttest"
 )
 
 // jwkSet is a decoded JWKS whose keys tests edit.

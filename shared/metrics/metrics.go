@@ -31,7 +31,7 @@ const (
 )
 
 // Names lists every metric name above: the only ones an alarm or the
-// dashboard may read in Namespace (shared/samtemplate's checks).
+// dashboard may read in Namespace (infra/samtemplate's checks).
 var Names = []string{InvitesSent, EmailsSent, EmailsFailed, GuestLimitRefusals, InvitationsAccepted, EmailRetryDue, InvitationsExpired, JobPagesFailed}
 
 // Recorder emits EMF records for one function.

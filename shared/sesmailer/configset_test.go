@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/ses/types"
 
+	"github.com/guestaccess/guestaccess/infra/testkit/mailbox"
+	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/sesmailer/mailbox"
-	"github.com/guestaccess/guestaccess/shared/testenv"
 )
 
 func taggedMsg(t *testing.T, to string) email.Message {

@@ -26,9 +26,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/smithy-go"
 
+	"github.com/guestaccess/guestaccess/infra/testkit/mailbox"
+	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/sesmailer/mailbox"
-	"github.com/guestaccess/guestaccess/shared/testenv"
 )
 
 const emuSubject = "Ada Admin invited you to 14West Wiki on Confluence"

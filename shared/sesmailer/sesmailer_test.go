@@ -9,11 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/guestaccess/guestaccess/infra/testkit/mailbox"
+	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/sesmailer"
-	"github.com/guestaccess/guestaccess/shared/sesmailer/mailbox"
-	"github.com/guestaccess/guestaccess/shared/testenv"
 )
 
 func render(t *testing.T, to, message string) email.Message {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guestaccess/guestaccess/shared/demo"
-	"github.com/guestaccess/guestaccess/shared/devdns"
+	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/infra/dev/devdns"
 	"github.com/guestaccess/guestaccess/shared/dnscheck"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/domaincheck"

@@ -11,12 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
+	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/idempotency"
 	"github.com/guestaccess/guestaccess/shared/store"
-	"github.com/guestaccess/guestaccess/shared/store/storetest"
-	"github.com/guestaccess/guestaccess/shared/testenv"
 )
 
 // backend is one DynamoDB implementation the store is tested against.

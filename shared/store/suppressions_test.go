@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guestaccess/guestaccess/shared/demo"
+	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/store"
-	"github.com/guestaccess/guestaccess/shared/testenv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )

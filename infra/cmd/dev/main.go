@@ -21,7 +21,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/guestaccess/guestaccess/shared/devstack"
+	"github.com/guestaccess/guestaccess/infra/dev/devstack"
 )
 
 func main() {
