@@ -124,7 +124,7 @@ func SES(endpoint string) *ses.Client { return ses.NewFromConfig(AWSConfig(endpo
 // RepoRoot returns the repository root (where template.yaml is).
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
 // CreateTable creates a table named name from template.yaml's Table resource
