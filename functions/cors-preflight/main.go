@@ -10,9 +10,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/guestaccess/guestaccess/shared/applog"
-	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
+	"github.com/guestaccess/guestaccess/shared/platform/applog"
+	"github.com/guestaccess/guestaccess/shared/platform/cors"
 )
 
 func main() {

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
-	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
-	"github.com/guestaccess/guestaccess/shared/sesmailer"
+	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
+	"github.com/guestaccess/guestaccess/shared/platform/sesmailer"
 )
 
 func main() {

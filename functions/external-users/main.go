@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
-	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 )
 
 func main() {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/fanout"
-	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 

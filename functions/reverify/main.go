@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/guestaccess/guestaccess/shared/app"
-	"github.com/guestaccess/guestaccess/shared/sesmailer"
+	"github.com/guestaccess/guestaccess/shared/platform/sesmailer"
 )
 
 func main() {

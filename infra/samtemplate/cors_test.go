@@ -9,7 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/guestaccess/guestaccess/shared/cors"
+	"github.com/guestaccess/guestaccess/shared/platform/cors"
 )
 
 // The template's CORS (issue 10): a preflight on every path, answered

@@ -14,7 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/guestaccess/guestaccess/shared/metrics"
+	"github.com/guestaccess/guestaccess/shared/platform/metrics"
 )
 
 // The checks below read template.yaml generically: every function, queue,

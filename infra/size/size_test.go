@@ -1,6 +1,6 @@
 // Package size_test holds every Lambda bootstrap to its size budget: at most
 // Budget times the SDK floor, a bare program that builds the DynamoDB and SES
-// clients through shared/awsenv (infra/size/testdata/sdkfloor), built the
+// clients through shared/platform/awsenv (infra/size/testdata/sdkfloor), built the
 // same way. The floor is what any function of this service links anyway (the
 // runtime, aws-lambda-go, the SDK's core, two clients); the budget is what
 // a function may add to it: its own rules, the store, its other clients.
@@ -32,7 +32,7 @@ import (
 const Budget = 1.15
 
 // FloorBudget bounds the SDK floor itself, as a multiple of hello-world's
-// (1.38× today): the floor links shared/awsenv, and a floor that grew would
+// (1.38× today): the floor links shared/platform/awsenv, and a floor that grew would
 // silently loosen every function's budget.
 const FloorBudget = 1.45
 
@@ -186,7 +186,7 @@ func TestBootstrapSizes(t *testing.T) {
 	t.Log("\n" + table.String())
 	t.Run("sdk-floor", func(t *testing.T) {
 		if ratio := float64(floor) / float64(hello); ratio > FloorBudget {
-			t.Errorf("the SDK floor is %d bytes, %.3f× hello-world's %d: over %.2f×; shared/awsenv (or the SDK) grew, which loosens every budget",
+			t.Errorf("the SDK floor is %d bytes, %.3f× hello-world's %d: over %.2f×; shared/platform/awsenv (or the SDK) grew, which loosens every budget",
 				floor, ratio, hello, FloorBudget)
 		}
 	})

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/guestaccess/guestaccess/shared/jwtverify"
+	"github.com/guestaccess/guestaccess/shared/platform/jwtverify"
 )
 
 func runOut(t *testing.T, args ...string) string {

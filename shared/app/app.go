@@ -23,9 +23,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/audit"
-	"github.com/guestaccess/guestaccess/shared/awsenv"
 	"github.com/guestaccess/guestaccess/shared/billing"
-	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
@@ -36,9 +34,11 @@ import (
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
-	"github.com/guestaccess/guestaccess/shared/metrics"
-	"github.com/guestaccess/guestaccess/shared/publicurl"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/awsenv"
+	"github.com/guestaccess/guestaccess/shared/platform/cors"
+	"github.com/guestaccess/guestaccess/shared/platform/metrics"
+	"github.com/guestaccess/guestaccess/shared/platform/publicurl"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -54,7 +54,7 @@ type Env struct {
 	Table  string
 	Sender string
 	// PublicBaseURL is PUBLIC_BASE_URL: the template's PublicBaseUrl for
-	// the API functions (empty: each request's own, see shared/publicurl),
+	// the API functions (empty: each request's own, see shared/platform/publicurl),
 	// the API's execute-api URL or PublicBaseUrl for the scheduled jobs.
 	PublicBaseURL string
 	Lifetime      time.Duration
@@ -149,7 +149,7 @@ func Load(ctx context.Context) (Env, error) {
 }
 
 // AWSConfig is the SDK configuration from the Lambda environment, built
-// explicitly (shared/awsenv) rather than with the SDK's config package, whose
+// explicitly (shared/platform/awsenv) rather than with the SDK's config package, whose
 // shared-config, SSO and STS support Lambda never uses and which would put
 // the bootstraps over their size budget. Clients built from it honour
 // AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, so the same binary talks
@@ -177,7 +177,7 @@ func (env Env) invites() invites.Config {
 // links gives each request of an API function that emails links the API's
 // public base URL as that request reached it (PublicBaseUrl when set, else
 // the request context's API, stage and the function's region:
-// shared/publicurl). The template cannot give these functions the API's URL
+// shared/platform/publicurl). The template cannot give these functions the API's URL
 // (a circular dependency: the API names them). A request whose URL cannot
 // be told is answered 500 before anything is read or written.
 func (env Env) links(h httpapi.Handler) httpapi.Handler {

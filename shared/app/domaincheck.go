@@ -5,8 +5,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/dnscheck"
 	"github.com/guestaccess/guestaccess/shared/domaincheck"
+	"github.com/guestaccess/guestaccess/shared/platform/dnscheck"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 

@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/fanout"
-	"github.com/guestaccess/guestaccess/shared/metrics"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/metrics"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 

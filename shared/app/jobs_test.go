@@ -18,8 +18,8 @@ import (
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/groups"
-	"github.com/guestaccess/guestaccess/shared/queue"
-	"github.com/guestaccess/guestaccess/shared/queue/sqsqueue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 

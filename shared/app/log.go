@@ -3,7 +3,7 @@ package app
 import (
 	"log/slog"
 
-	"github.com/guestaccess/guestaccess/shared/applog"
+	"github.com/guestaccess/guestaccess/shared/platform/applog"
 )
 
 // Logger returns the JSON logger every function uses (see applog.New):

@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/metrics"
+	"github.com/guestaccess/guestaccess/shared/platform/metrics"
 )
 
 // TestWorkerCountsFailedJobPages: a queue worker counts, in one EMF record

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/guestaccess/guestaccess/shared/jwtverify"
+	"github.com/guestaccess/guestaccess/shared/platform/jwtverify"
 )
 
 // ErrUnauthorized is the error returned for every refused request. Its text

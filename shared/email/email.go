@@ -23,7 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/htmlx"
+	"github.com/guestaccess/guestaccess/shared/platform/htmlx"
 )
 
 // Invitation is what an invitation email says and to whom.

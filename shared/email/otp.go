@@ -4,7 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/guestaccess/guestaccess/shared/htmlx"
+	"github.com/guestaccess/guestaccess/shared/platform/htmlx"
 )
 
 // Passcode is what a verification code email says and to whom.

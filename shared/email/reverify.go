@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/guestaccess/guestaccess/shared/htmlx"
+	"github.com/guestaccess/guestaccess/shared/platform/htmlx"
 )
 
 // Reverification is the email the re-verification job sends an external

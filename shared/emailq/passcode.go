@@ -7,7 +7,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/metrics"
+	"github.com/guestaccess/guestaccess/shared/platform/metrics"
 )
 
 // PasscodeStore is what sending a passcode's email needs from the table:

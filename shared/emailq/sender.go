@@ -8,8 +8,8 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/metrics"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/metrics"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // InvitationStore is what sending an invitation's email needs from the

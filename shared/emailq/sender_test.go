@@ -10,7 +10,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // fakeClock is a clock that moves only when a sleeper waits on it.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // CSVHeader is the export's header row.

@@ -19,7 +19,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/domaincheck"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // Store is what the service needs from persistence.

@@ -12,7 +12,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/invites"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 )
 

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // Store is what jobs need from persistence.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/platform/cors"
 )
 
 // WithCORS wraps an API function's handler: every answer it gives (a

@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/platform/cors"
 )
 
 func TestWithCORS(t *testing.T) {

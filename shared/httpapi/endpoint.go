@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/idempotency"
-	"github.com/guestaccess/guestaccess/shared/reqscope"
+	"github.com/guestaccess/guestaccess/shared/platform/idempotency"
+	"github.com/guestaccess/guestaccess/shared/platform/reqscope"
 )
 
 // Handler is the signature of every API Gateway (REST, payload 1.0) function.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/idempotency"
-	"github.com/guestaccess/guestaccess/shared/reqscope"
+	"github.com/guestaccess/guestaccess/shared/platform/idempotency"
+	"github.com/guestaccess/guestaccess/shared/platform/reqscope"
 )
 
 type fakeKeys struct {

@@ -5,8 +5,8 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/htmlx"
 	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/platform/htmlx"
 )
 
 // pageData is what the accept page shows.

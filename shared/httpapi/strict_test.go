@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/idempotency"
+	"github.com/guestaccess/guestaccess/shared/platform/idempotency"
 )
 
 // withQuery sets a request's query string as API Gateway (REST, payload

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/htmlx"
+	"github.com/guestaccess/guestaccess/shared/platform/htmlx"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )
 

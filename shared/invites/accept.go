@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/metrics"
+	"github.com/guestaccess/guestaccess/shared/platform/metrics"
 )
 
 // AcceptStore is what the page behind an email link needs from persistence.

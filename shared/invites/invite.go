@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/metrics"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/metrics"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // InviteStore is what inviting needs from persistence: one read of all the

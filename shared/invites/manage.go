@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/metrics"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/metrics"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // ManageStore is what managing a site's invitations needs from persistence.

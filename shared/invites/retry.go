@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/metrics"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/metrics"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // RetryStore is what the scheduled invitation job needs from persistence:

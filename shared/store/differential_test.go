@@ -30,7 +30,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/invites"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"

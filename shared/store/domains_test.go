@@ -8,10 +8,10 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/dev/devdns"
-	"github.com/guestaccess/guestaccess/shared/dnscheck"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/domaincheck"
 	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/platform/dnscheck"
 )
 
 // proofEnv is a store with the domain service and the scheduled check,

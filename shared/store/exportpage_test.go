@@ -9,7 +9,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/extusers"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // sentQueue keeps what the export worker queues.

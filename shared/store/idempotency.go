@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/guestaccess/guestaccess/shared/idempotency"
+	"github.com/guestaccess/guestaccess/shared/platform/idempotency"
 )
 
 // ClaimKey claims an idempotency key (already scoped and hashed by the

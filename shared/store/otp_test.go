@@ -15,7 +15,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/emailq"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/reqscope"
+	"github.com/guestaccess/guestaccess/shared/platform/reqscope"
 )
 
 // Store reads and writes the single table.

@@ -15,7 +15,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/idempotency"
+	"github.com/guestaccess/guestaccess/shared/platform/idempotency"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 

@@ -23,7 +23,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emailq"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // Store is what the service needs of the table (store.Store).
@@ -42,7 +42,7 @@ type Service struct {
 	Emails queue.Sender
 	// PageURL is the verification page of an org (absolute), as emails link
 	// it, for the request in ctx (under the API's public URL as that request
-	// reached it: shared/publicurl).
+	// reached it: shared/platform/publicurl).
 	PageURL func(ctx context.Context, orgID string) string
 	// OrgLimit is the org's sends per minute (0: domain.OrgOTPSendsPerMinute).
 	OrgLimit int

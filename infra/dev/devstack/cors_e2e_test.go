@@ -13,7 +13,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/dev/devstack"
-	"github.com/guestaccess/guestaccess/shared/cors"
+	"github.com/guestaccess/guestaccess/shared/platform/cors"
 )
 
 // raw sends a request without the OpenAPI check (preflights and the dev

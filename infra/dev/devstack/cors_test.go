@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/guestaccess/guestaccess/shared/cors"
+	"github.com/guestaccess/guestaccess/shared/platform/cors"
 )
 
 // The gateway's own answers and the origin filter, as the template makes

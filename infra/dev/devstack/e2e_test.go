@@ -22,7 +22,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/apidoc"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // env is one running stack plus the way to read its mail.

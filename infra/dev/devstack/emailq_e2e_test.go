@@ -10,7 +10,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/dev/devstack"
 	"github.com/guestaccess/guestaccess/infra/testkit/mailbox"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // lossyQueue refuses every message while down (the function dies between

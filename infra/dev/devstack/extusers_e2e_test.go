@@ -14,7 +14,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/devstack"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/extusers"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 const extOrg = "/orgs/" + demo.OrgID

@@ -19,9 +19,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/infra/samtemplate"
-	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
+	"github.com/guestaccess/guestaccess/shared/platform/cors"
 )
 
 // maxPayload is API Gateway's request payload limit.
@@ -51,7 +51,7 @@ type Gateway struct {
 	// (its listener), never from a request's Host header: it goes into
 	// every event's requestContext.domainName, as API Gateway puts there the
 	// host it served the request on, and the functions build the links they
-	// email from it (shared/publicurl).
+	// email from it (shared/platform/publicurl).
 	DomainName string
 	Log        *slog.Logger
 	// Origins are the browser origins allowed to call the API (the

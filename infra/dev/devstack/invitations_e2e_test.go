@@ -18,7 +18,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/mailbox"
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 func resendPath(org, site, id string) string { return invitePath(org, site) + "/" + id + "/resend" }

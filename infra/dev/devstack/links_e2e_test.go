@@ -10,14 +10,14 @@ import (
 )
 
 // TestEmailedLinksIgnoreHostHeader: the API functions build the links they
-// email from the request context's domain (shared/publicurl), which the
+// email from the request context's domain (shared/platform/publicurl), which the
 // gateway fills from its own listener, as API Gateway fills it with the host
 // it served the request on. A client's Host header naming another domain
 // never reaches a link: an attacker cannot get the service to email a
 // guest a link to their own site (an accept link is a secret, a
 // verification page asks for a passcode). Two Hosts: a foreign domain, and
 // a loopback address on another port (the shape of the local gateway's own
-// name, which shared/publicurl would put in a link).
+// name, which shared/platform/publicurl would put in a link).
 func TestEmailedLinksIgnoreHostHeader(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		for _, evil := range []string{"localhost:1", "attacker.example"} {

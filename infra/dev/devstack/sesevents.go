@@ -10,7 +10,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/localqueue"
 	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // SesEventsFunctionID records SES's events, in process, from the stack's

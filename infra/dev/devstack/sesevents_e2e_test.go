@@ -11,7 +11,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/devstack"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // simulator returns a fresh address of SES's mailbox simulator that

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/guestaccess/guestaccess/shared/cors"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/platform/cors"
 )
 
 // ConsoleClientID is the admin console's client id at the dev identity

@@ -45,7 +45,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 // Region and AccountID are those of every local queue's ARN.

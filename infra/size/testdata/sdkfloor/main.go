@@ -1,6 +1,6 @@
 // Command sdkfloor is the size budget's floor: the least a function of this
 // service can be. It builds its DynamoDB and SES clients through
-// shared/awsenv (the configuration path every function uses) and calls one
+// shared/platform/awsenv (the configuration path every function uses) and calls one
 // operation of each, so the linker keeps the clients, and does nothing
 // else. Every bootstrap is held to a multiple of its size (infra/size) and
 // INIT (infra/scripts/bench-init.sh).
@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
-	"github.com/guestaccess/guestaccess/shared/awsenv"
+	"github.com/guestaccess/guestaccess/shared/platform/awsenv"
 )
 
 func main() {

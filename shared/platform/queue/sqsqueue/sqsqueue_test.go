@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
-	"github.com/guestaccess/guestaccess/shared/awsenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/awsenv"
+	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
 func init() { retryBase = time.Millisecond }

@@ -20,7 +20,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/samtemplate"
 	"github.com/guestaccess/guestaccess/infra/testkit/jwttest"
-	"github.com/guestaccess/guestaccess/shared/jwtverify"
+	"github.com/guestaccess/guestaccess/shared/platform/jwtverify"
 )
 
 const (

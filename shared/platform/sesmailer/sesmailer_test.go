@@ -13,7 +13,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/sesmailer"
+	"github.com/guestaccess/guestaccess/shared/platform/sesmailer"
 )
 
 func render(t *testing.T, to, message string) email.Message {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/infra/dev/devdns"
-	"github.com/guestaccess/guestaccess/shared/dnscheck"
+	"github.com/guestaccess/guestaccess/shared/platform/dnscheck"
 )
 
 // TestLookupTXTAgainstARealServer reads TXT records from a DNS server on

@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
-	"github.com/guestaccess/guestaccess/shared/awsenv"
+	"github.com/guestaccess/guestaccess/shared/platform/awsenv"
 )
 
 // vars is every variable awsenv reads; each test starts with none of them.
@@ -47,7 +47,7 @@ func env(t *testing.T, kv ...string) {
 // TestLinksNoServiceNorConfig: awsenv must not make a function link the
 // SDK's config package or a service it does not use.
 func TestLinksNoServiceNorConfig(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/guestaccess/guestaccess/shared/awsenv").Output()
+	out, err := exec.Command("go", "list", "-deps", "github.com/guestaccess/guestaccess/shared/platform/awsenv").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
@@ -57,7 +57,7 @@ func TestLinksNoServiceNorConfig(t *testing.T) {
 	}
 	for _, p := range deps {
 		if strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/config") || strings.HasPrefix(p, "github.com/aws/aws-sdk-go-v2/service/") {
-			t.Errorf("shared/awsenv depends on %s", p)
+			t.Errorf("shared/platform/awsenv depends on %s", p)
 		}
 	}
 }

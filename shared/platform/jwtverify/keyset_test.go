@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/infra/testkit/jwttest"
-	"github.com/guestaccess/guestaccess/shared/jwtverify"
+	"github.com/guestaccess/guestaccess/shared/platform/jwtverify"
 )
 
 // jwkSet is a decoded JWKS whose keys tests edit.
