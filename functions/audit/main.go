@@ -6,9 +6,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 )
 
 func main() {
-	env := app.MustLoad()
+	env := config.MustLoad()
 	lambda.StartHandlerFunc(app.Audit(env, app.Store(env)))
 }

@@ -13,12 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 	"github.com/guestaccess/guestaccess/shared/platform/sesmailer"
 )
 
 func main() {
-	env := app.MustLoad()
+	env := config.MustLoad()
 	mailer := sesmailer.New(ses.NewFromConfig(env.AWS), env.Sender)
 	client := sqs.NewFromConfig(env.AWS)
 	retries := sqsqueue.New(client, os.Getenv("EMAIL_QUEUE_URL"))

@@ -10,11 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 )
 
 func main() {
-	env := app.MustLoad()
+	env := config.MustLoad()
 	q := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("EXPORTS_QUEUE_URL"))
-	lambda.StartHandlerFunc(app.ExternalUsers(env, app.Store(env), q))
+	lambda.StartHandlerFunc(app.ExternalUsers(env, app.Store(env), q, extusers.Limits{}))
 }

@@ -12,12 +12,13 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/fanout"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 func main() {
-	env := app.MustLoad()
+	env := config.MustLoad()
 	q := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("GROUP_JOBS_QUEUE_URL"))
 	// Pages wait for a conflicted transaction longer than a request does
 	// and leave their site's counter item free between them (DATA_MODEL.md,

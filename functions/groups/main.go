@@ -11,11 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 )
 
 func main() {
-	env := app.MustLoad()
+	env := config.MustLoad()
 	st := app.Store(env)
 	jobs := app.Jobs(env, st, sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("GROUP_JOBS_QUEUE_URL")))
 	lambda.StartHandlerFunc(app.Groups(env, st, jobs))

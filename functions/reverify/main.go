@@ -8,11 +8,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/sesmailer"
 )
 
 func main() {
-	env := app.MustLoad()
+	env := config.MustLoad()
 	mailer := sesmailer.New(ses.NewFromConfig(env.AWS), env.Sender).WithConfigurationSet(env.ConfigurationSet)
 	lambda.StartHandlerFunc(app.Reverify(env, app.Store(env), mailer))
 }

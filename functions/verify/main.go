@@ -10,11 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 )
 
 func main() {
-	env := app.MustLoad()
+	env := config.MustLoad()
 	emails := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("EMAIL_QUEUE_URL"))
 	lambda.StartHandlerFunc(app.VerifyPage(env, app.Store(env), emails))
 }

@@ -6,13 +6,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domaincheck"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/dnscheck"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 // domainChecker checks domain proofs with a real DNS lookup, at
 // env.DNSResolver (the system's resolver when empty).
-func (env Env) domainChecker(st *store.Store) *domaincheck.Checker {
+func domainChecker(env config.Env, st *store.Store) *domaincheck.Checker {
 	r := dnscheck.Resolver{Addr: env.DNSResolver}
 	return &domaincheck.Checker{Store: st, Lookup: r.LookupTXT, Checks: env.DomainChecks, Log: env.Log}
 }
@@ -23,8 +24,8 @@ func (env Env) domainChecker(st *store.Store) *domaincheck.Checker {
 // found (verified, lapsing, unverified: audited), stopping well before the
 // invocation's deadline; the next run goes on. Its audit entries carry the
 // event's id.
-func DomainCheck(env Env, st *store.Store) func(context.Context, events.EventBridgeEvent) (domaincheck.Report, error) {
-	job := &domaincheck.Job{Checker: *env.domainChecker(st), Now: env.Now}
+func DomainCheck(env config.Env, st *store.Store) func(context.Context, events.EventBridgeEvent) (domaincheck.Report, error) {
+	job := &domaincheck.Job{Checker: *domainChecker(env, st), Now: env.Now}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (domaincheck.Report, error) {
 		return job.Run(ctx, ev.ID)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/emailq"
 	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
@@ -17,11 +18,11 @@ import (
 // org's suppression check (Suppressed: the one place every email passes), paced account-wide at
 // env.SendRate by the table's per-second window; retries go back to the
 // email queue, what keeps failing to its dead-letter queue.
-func EmailSender(env Env, st *store.Store, mailer email.Sender, retries, dead queue.Sender) *emailq.Sender {
+func EmailSender(env config.Env, st *store.Store, mailer email.Sender, retries, dead queue.Sender) *emailq.Sender {
 	if env.Sender == "" {
 		env.Log.Warn("SENDER_ADDRESS is not set; emails will fail")
 	}
-	return &emailq.Sender{Store: st, Passcodes: st, Mailer: Suppressed(st, mailer), Render: invites.Renderer(env.invites().AcceptURL),
+	return &emailq.Sender{Store: st, Passcodes: st, Mailer: Suppressed(st, mailer), Render: invites.Renderer(invitesConfig(env).AcceptURL),
 		Pacer:   &emailq.Pacer{Window: store.SendWindow{Store: st}, Rate: env.SendRate},
 		Retries: retries, DeadLetters: dead, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 }
@@ -29,6 +30,6 @@ func EmailSender(env Env, st *store.Store, mailer email.Sender, retries, dead qu
 // EmailWorker is EmailSenderFunction's handler: each record of the email
 // queue (SQS event, ReportBatchItemFailures) is one email; a record that
 // fails comes back after the visibility timeout.
-func EmailWorker(env Env, s *emailq.Sender) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+func EmailWorker(env config.Env, s *emailq.Sender) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return sqsWorker(env, "email sender", s.Handle, s.Handle)
 }

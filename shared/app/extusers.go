@@ -7,22 +7,24 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 // Exports is the external users' service: verified domains, the list and
-// the export, whose jobs' pages travel on q (the exports queue).
-func Exports(env Env, st *store.Store, q queue.Sender) *extusers.Service {
-	return &extusers.Service{Store: st, Queue: q, Limits: env.ExportLimits, Checker: env.domainChecker(st), Checks: env.DomainChecks,
+// the export, whose jobs' pages travel on q (the exports queue), within
+// limits (zero fields: the defaults; the dev stack's tests pass small ones).
+func Exports(env config.Env, st *store.Store, q queue.Sender, limits extusers.Limits) *extusers.Service {
+	return &extusers.Service{Store: st, Queue: q, Limits: limits, Checker: domainChecker(env, st), Checks: env.DomainChecks,
 		Now: env.Now, Log: env.Log}
 }
 
 // ExternalUsers is ExternalUsersFunction's handler: an organisation's
 // verified domains, its external users (list, CSV export, export jobs),
 // with idempotency keys on the changes.
-func ExternalUsers(env Env, st *store.Store, q queue.Sender) httpapi.Handler {
-	return env.cors(httpapi.Endpoint{Handler: httpapi.ExternalUsersHandler{Service: Exports(env, st, q), Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
+func ExternalUsers(env config.Env, st *store.Store, q queue.Sender, limits extusers.Limits) httpapi.Handler {
+	return env.CORS(httpapi.Endpoint{Handler: httpapi.ExternalUsersHandler{Service: Exports(env, st, q, limits), Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // ExportWorker is ExportWorkerFunction's handler: SQS events of the
@@ -30,6 +32,6 @@ func ExternalUsers(env Env, st *store.Store, q queue.Sender) httpapi.Handler {
 // (a page that kept failing: its job failed). Each record that fails is
 // reported alone (ReportBatchItemFailures); records not started when the
 // deadline nears are left for redelivery.
-func ExportWorker(env Env, svc *extusers.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+func ExportWorker(env config.Env, svc *extusers.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return sqsWorker(env, "export worker", svc.HandlePage, svc.Dead)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/fanout"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/metrics"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -18,7 +19,7 @@ import (
 const WorkerReserve = 5 * time.Second
 
 // Jobs is the fan-out service of group role changes and deletions.
-func Jobs(env Env, st *store.Store, q queue.Sender) *fanout.Service {
+func Jobs(env config.Env, st *store.Store, q queue.Sender) *fanout.Service {
 	return &fanout.Service{Store: st, Queue: q, Now: env.Now, Log: env.Log}
 }
 
@@ -27,7 +28,7 @@ func Jobs(env Env, st *store.Store, q queue.Sender) *fanout.Service {
 // that kept failing, recorded in their job). Each record that fails is
 // reported alone (ReportBatchItemFailures) and comes back after the
 // visibility timeout.
-func GroupJobsWorker(env Env, svc *fanout.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+func GroupJobsWorker(env config.Env, svc *fanout.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return sqsWorker(env, "jobs worker", svc.Handle, svc.Dead)
 }
 
@@ -38,7 +39,7 @@ func GroupJobsWorker(env Env, svc *fanout.Service) func(context.Context, events.
 // deadline is nearer than WorkerReserve are left for redelivery. The
 // dead-letter records handled (each a failed job's page) are counted in
 // metrics.JobPagesFailed, which an alarm watches.
-func sqsWorker(env Env, name string, handle, dead func(context.Context, string) error) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+func sqsWorker(env config.Env, name string, handle, dead func(context.Context, string) error) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var resp events.SQSEventResponse
 		failedJobs := 0

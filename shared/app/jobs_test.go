@@ -18,6 +18,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/groups"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -56,7 +57,7 @@ func TestWorkerOverSQS(t *testing.T) {
 	qattrs, _ := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
 	arn := qattrs.Attributes["QueueArn"]
 
-	env := app.Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env := config.Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	jobs := app.Jobs(env, st, sqsqueue.New(client, *q.QueueUrl))
 	jobs.InlineMembers, jobs.PageMembers, jobs.FinishDelay = -1, 2, time.Second
 	worker := app.GroupJobsWorker(env, jobs)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 )
 
 // TestLinksUnknownRefusesBeforeAnything: an API function that emails links
@@ -17,7 +19,7 @@ import (
 // API id, stage or region), answers 500 before its handler runs: no store
 // call (the store here is nil and would panic), no email with a broken link.
 func TestLinksUnknownRefusesBeforeAnything(t *testing.T) {
-	env := Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env := config.Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	req := events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/orgs/o/verify", Resource: "/orgs/{orgId}/verify",
 		PathParameters: map[string]string{"orgId": "o"}, Body: "email=a%40b.example",
 		Headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, RequestContext: events.APIGatewayProxyRequestContext{RequestID: "r1",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/suppress"
 )
@@ -34,7 +35,7 @@ const (
 // queue, each an SES event (the SNS topic delivers it raw). A record that is not an SES
 // event is logged and dropped (it never will be one); a record whose
 // recording fails is reported alone and comes back.
-func SesEvents(env Env, st *store.Store) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+func SesEvents(env config.Env, st *store.Store) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	rec := suppress.Recorder{Store: st, Now: env.Now, Log: env.Log}
 	handle := func(ctx context.Context, body string) error {
 		evs, err := suppress.Parse([]byte(body))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/metrics"
 )
 
@@ -23,7 +24,7 @@ import (
 // counted, and an invocation with none emits nothing.
 func TestWorkerCountsFailedJobPages(t *testing.T) {
 	var out bytes.Buffer
-	env := Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: &metrics.Recorder{Function: "GroupJobsWorkerFunction", Out: &out}}
+	env := config.Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: &metrics.Recorder{Function: "GroupJobsWorkerFunction", Out: &out}}
 	ok := func(context.Context, string) error { return nil }
 	dead := func(_ context.Context, body string) error {
 		if body == "broken" {

@@ -21,8 +21,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string) error {
 			verified = append(verified, n)
 		}
 	}
-	cfg, err := app.AWSConfig(ctx)
+	cfg, err := config.AWSConfig(ctx)
 	if err != nil {
 		return err
 	}

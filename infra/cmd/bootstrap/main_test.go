@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
-	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/store"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -20,7 +20,7 @@ func TestBootstrapThroughEndpointEnv(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_REGION", "us-east-1")
-	cfg, err := app.AWSConfig(context.Background())
+	cfg, err := config.AWSConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/cors"
 	"github.com/guestaccess/guestaccess/shared/platform/jwtverify"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
@@ -116,7 +117,7 @@ type Options struct {
 	// 127.0.0.1:0.
 	DNSAddr string
 	// PasscodeAnswerFloor is the least time a passcode send answers in
-	// (app.Env.PasscodeAnswerFloor: 0 the deployment's default, negative
+	// (config.Env.PasscodeAnswerFloor: 0 the deployment's default, negative
 	// none); floods in tests lower it.
 	PasscodeAnswerFloor time.Duration
 	// AllowedOrigins are browser origins allowed to call the API besides the
@@ -136,7 +137,7 @@ type Stack struct {
 	Template *samtemplate.Template
 	Routes   []samtemplate.Route
 	// Env is what the handlers run on (tests run the scheduled job with it).
-	Env app.Env
+	Env config.Env
 	// Mailer sends the invitation emails through the stack's SES (naming
 	// ConfigurationSet), playing SES's mailbox simulator (SimulatorDomain).
 	Mailer email.Sender
@@ -292,8 +293,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
-	st.Env = app.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: emailq.DefaultRate, Log: o.Log, Now: o.Now,
-		ExportLimits: o.ExportLimits, Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
+	st.Env = config.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: emailq.DefaultRate, Log: o.Log, Now: o.Now,
+		Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
 	st.Mailer = st.startSESEvents(o, sesmailer.New(st.SES, o.Sender).WithConfigurationSet(ConfigurationSet), app.SesEvents(st.Env, st.Store))
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {
@@ -328,7 +329,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.Exports = localqueue.New(localqueue.Options{Name: "external-exports", MaxReceiveCount: 5, BatchSize: 5, VisibilityTimeout: o.JobsVisibility,
 		Handler: asExportWorker, DLQHandler: asExportWorker, Log: o.Log})
 	exportsQ := wrap(st.Exports)
-	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ))
+	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ, o.ExportLimits))
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)
 	// The email queue, the same way: EmailSenderFunction's calls. Its
@@ -363,12 +364,12 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if a, ok := ln.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
 		apiEnv.PublicBaseURL = st.URL // not loopback (DEV_ADDR=0.0.0.0:…): links are not derived from it
 	}
-	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: app.APIHandlers(apiEnv, st.Store, st.Mailer, st.emailsQ, jobs, exportsQ), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
+	gw := &Gateway{Routes: st.Routes, Throttles: throttles, Handlers: apiHandlers(apiEnv, st.Store, st.emailsQ, jobs, exportsQ, o.ExportLimits), Authorizer: authorizer.Handler{Verifier: verifier, Logger: o.Log}.Handle,
 		Responses: responses, Stage: "local", DomainName: ln.Addr().String(), Log: o.Log,
 		Origins: st.Origins, SelfOrigin: st.URL, Conditions: map[string]bool{HasOriginsCondition: st.Origins.Enabled()}}
 	for _, r := range st.Routes {
 		if _, ok := gw.Handlers[r.FunctionID]; !ok {
-			return nil, fmt.Errorf("template route %s %s: no handler for %s in app.APIHandlers", r.Method, r.Path, r.FunctionID)
+			return nil, fmt.Errorf("template route %s %s: no handler for %s in apiHandlers", r.Method, r.Path, r.FunctionID)
 		}
 	}
 	if st.schedules, err = newScheduler(st.Template, st.scheduledJobs(), o.Log); err != nil {
