@@ -21,15 +21,15 @@ import (
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/passcode"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/publicurl"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
-	"github.com/guestaccess/guestaccess/shared/suppress"
+	"github.com/guestaccess/guestaccess/shared/suppressions"
 	"github.com/guestaccess/guestaccess/shared/users"
-	"github.com/guestaccess/guestaccess/shared/verify"
 )
 
 // Store returns the table's store over a DynamoDB client built from env.
@@ -65,12 +65,12 @@ func AcceptInvitation(env config.Env, st *store.Store) httpapi.Handler {
 // verification page (GET shows, POST sends a code or checks one). No
 // idempotency keys: it is a public page, like the accept page.
 func VerifyPage(env config.Env, st *store.Store, emails queue.Sender) httpapi.Handler {
-	svc := &verify.Service{Store: st, Emails: emails, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
+	svc := &passcode.Service{Store: st, Emails: emails, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
 		PageURL: func(ctx context.Context, orgID string) string {
 			return publicurl.From(ctx, env.PublicBaseURL) + "/orgs/" + url.PathEscape(orgID) + "/verify"
 		}}
 	if env.PasscodeAnswerFloor == 0 {
-		svc.AnswerFloor = verify.DefaultAnswerFloor
+		svc.AnswerFloor = passcode.DefaultAnswerFloor
 	}
 	return env.CORS(env.Links(httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle))
 }
@@ -114,7 +114,7 @@ func Spaces(env config.Env, st *store.Store) httpapi.Handler {
 // invitation's email goes to the email queue emails.
 func Invitations(env config.Env, st *store.Store, emails queue.Sender) httpapi.Handler {
 	svc := &invites.Manager{Store: st, Emails: emails, Config: invitesConfig(env), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	sup := suppress.Admin{Store: st, Now: env.Now}
+	sup := suppressions.Admin{Store: st, Now: env.Now}
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Suppressions: sup, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 

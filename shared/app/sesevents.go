@@ -10,7 +10,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/store"
-	"github.com/guestaccess/guestaccess/shared/suppress"
+	"github.com/guestaccess/guestaccess/shared/suppressions"
 )
 
 // Suppressed is mailer behind the suppression check: an email for an org
@@ -18,7 +18,7 @@ import (
 // such by the caller) until an org admin clears it. Every function that
 // sends wraps its mailer here, so the check is in one place.
 func Suppressed(st *store.Store, mailer email.Sender) email.Sender {
-	return suppress.Gate{Next: mailer, Store: st}
+	return suppressions.Gate{Next: mailer, Store: st}
 }
 
 // SES event metric names (EMF counts).
@@ -36,10 +36,10 @@ const (
 // event is logged and dropped (it never will be one); a record whose
 // recording fails is reported alone and comes back.
 func SesEvents(env config.Env, st *store.Store) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	rec := suppress.Recorder{Store: st, Now: env.Now, Log: env.Log}
+	rec := suppressions.Recorder{Store: st, Now: env.Now, Log: env.Log}
 	handle := func(ctx context.Context, body string) error {
-		evs, err := suppress.Parse([]byte(body))
-		if errors.Is(err, suppress.ErrNotSESEvent) {
+		evs, err := suppressions.Parse([]byte(body))
+		if errors.Is(err, suppressions.ErrNotSESEvent) {
 			env.Log.WarnContext(ctx, "SES events: a record that is not an SES event was dropped", "err", err)
 			env.Metrics.Count(map[string]int{metricSESIgnored: 1})
 			return nil
@@ -61,9 +61,9 @@ func SesEvents(env config.Env, st *store.Store) func(context.Context, events.SQS
 			}
 			env.Log.InfoContext(ctx, "SES event", "kind", e.Kind, "messageId", e.MessageID, "detail", e.Detail(), "outcome", out)
 			switch out {
-			case suppress.Recorded:
+			case suppressions.Recorded:
 				counts[metricSESRecorded]++
-			case suppress.Duplicate:
+			case suppressions.Duplicate:
 				counts[metricSESDuplicate]++
 			}
 		}

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/passcode"
 	"github.com/guestaccess/guestaccess/shared/platform/htmlx"
-	"github.com/guestaccess/guestaccess/shared/verify"
 )
 
 // VerifyHandler serves the guest-facing two-step verification page
@@ -35,12 +35,12 @@ type VerifyHandler struct {
 	Log     *slog.Logger
 }
 
-// VerifyService runs the page's actions (verify.Service).
+// VerifyService runs the page's actions (passcode.Service).
 type VerifyService interface {
-	Show(ctx context.Context, orgID, email string) (verify.View, error)
-	Send(ctx context.Context, orgID, email string) (verify.View, error)
-	Verify(ctx context.Context, orgID, email, code, requestID string) (verify.View, error)
-	VerifyLink(ctx context.Context, orgID, email, key, requestID string) (verify.View, error)
+	Show(ctx context.Context, orgID, email string) (passcode.View, error)
+	Send(ctx context.Context, orgID, email string) (passcode.View, error)
+	Verify(ctx context.Context, orgID, email, code, requestID string) (passcode.View, error)
+	VerifyLink(ctx context.Context, orgID, email, key, requestID string) (passcode.View, error)
 }
 
 // Handle implements the Lambda handler.
@@ -64,7 +64,7 @@ func (h VerifyHandler) Handle(ctx context.Context, req events.APIGatewayProxyReq
 	case http.MethodPost:
 		form, err := readForm(req)
 		if err != nil {
-			return h.errorPage(ctx, err, req, verify.View{OrgID: orgID}, "start"), nil
+			return h.errorPage(ctx, err, req, passcode.View{OrgID: orgID}, "start"), nil
 		}
 		switch form.Get("action") {
 		case "send":
@@ -91,7 +91,7 @@ func (h VerifyHandler) Handle(ctx context.Context, req events.APIGatewayProxyReq
 			}
 			return verifyPage(http.StatusOK, verifyData{Kind: "verified", View: v}, 0), nil
 		}
-		return h.errorPage(ctx, domain.Errorf(domain.EINVALID, "Use the buttons on the verification page."), req, verify.View{OrgID: orgID}, "start"), nil
+		return h.errorPage(ctx, domain.Errorf(domain.EINVALID, "Use the buttons on the verification page."), req, passcode.View{OrgID: orgID}, "start"), nil
 	}
 	return notAllowed(verifyPage(http.StatusMethodNotAllowed, verifyData{Kind: "error", Title: "Method not allowed", Message: "Open the verification page from your email."}, 0)), nil
 }
@@ -112,7 +112,7 @@ func readForm(req events.APIGatewayProxyRequest) (url.Values, error) {
 // for a limit). A wrong or malformed code shows the code form again with
 // the message; a bad address the address form; the rest a page that says
 // what happened and offers a new code where that helps.
-func (h VerifyHandler) errorPage(ctx context.Context, err error, req events.APIGatewayProxyRequest, v verify.View, form string) events.APIGatewayProxyResponse {
+func (h VerifyHandler) errorPage(ctx context.Context, err error, req events.APIGatewayProxyRequest, v passcode.View, form string) events.APIGatewayProxyResponse {
 	p := ProblemFor(ctx, h.Log, err, req.RequestContext.RequestID)
 	var retry time.Duration
 	var e *domain.Error
@@ -147,7 +147,7 @@ type verifyData struct {
 	// link: a button to verify), verified, not-required, new-code (a
 	// message and a button for a new code), error.
 	Kind      string
-	View      verify.View
+	View      passcode.View
 	Title     string
 	Message   string
 	RequestID string

@@ -5,14 +5,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guestaccess/guestaccess/shared/verify"
+	"github.com/guestaccess/guestaccess/shared/passcode"
 )
 
 // TestVerifyPageEscapesAndLabels: every value is escaped, every input has
 // its label, a limit's page carries Retry-After, and the page has the
 // accept page's security headers (no framing, posts only to itself).
 func TestVerifyPageEscapesAndLabels(t *testing.T) {
-	v := verify.View{OrgID: "o", OrgName: `<script>alert(1)</script>`, Email: `a"><img src=x>@b.example`}
+	v := passcode.View{OrgID: "o", OrgName: `<script>alert(1)</script>`, Email: `a"><img src=x>@b.example`}
 	for _, kind := range []string{"start", "code", "verified", "not-required", "new-code", "error"} {
 		r := verifyPage(429, verifyData{Kind: kind, View: v, Title: "<b>t</b>", Message: "<i>m</i>"}, 61*time.Second)
 		if strings.Contains(r.Body, "<script>alert") || strings.Contains(r.Body, "<img") || strings.Contains(r.Body, "<b>t") || strings.Contains(r.Body, "<i>m") {

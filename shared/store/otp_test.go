@@ -15,9 +15,9 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/passcode"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
-	"github.com/guestaccess/guestaccess/shared/verify"
 )
 
 // inbox is a mailer that keeps the codes (and link keys) it was asked to
@@ -99,7 +99,7 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // external users g0..g(n-1)@partner.example, plus an internal one.
 type otpFixture struct {
 	fixture
-	svc   *verify.Service
+	svc   *passcode.Service
 	mail  *inbox
 	clock *clock
 	q     *senderQueue
@@ -133,7 +133,7 @@ func newOTPFixture(t *testing.T, fx fixture, n int) otpFixture {
 	q := &senderQueue{sender: &emailq.Sender{Passcodes: fx.st, Mailer: mail, Now: c.Now,
 		Pacer: &emailq.Pacer{Window: store.SendWindow{Store: fx.st}, Rate: 10000, Now: c.Now}}}
 	fx.c.Skip = func(ctx context.Context) bool { return ctx.Value(senderCtx{}) != nil }
-	svc := &verify.Service{Store: fx.st, Emails: q, Now: c.Now, PageURL: func(_ context.Context, o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
+	svc := &passcode.Service{Store: fx.st, Emails: q, Now: c.Now, PageURL: func(_ context.Context, o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
 	fx.c.Reset()
 	return otpFixture{fixture: fx, svc: svc, mail: mail, clock: c, q: q}
 }

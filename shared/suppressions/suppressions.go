@@ -1,4 +1,4 @@
-// Package suppress keeps an org from emailing an address that bounced
+// Package suppressions keeps an org from emailing an address that bounced
 // permanently or complained, until an org admin clears it. Gate is the
 // check before every send (a decorator of the mailer); Recorder records
 // SES's bounce and complaint events (the suppression, the invitation's
@@ -11,7 +11,7 @@
 // OnAccountSuppressionList), which Recorder records for that org in turn.
 // An account-wide list here would let one org's admin unblock, and list,
 // the addresses of another.
-package suppress
+package suppressions
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package suppress
+package suppressions
 
 import (
 	"context"

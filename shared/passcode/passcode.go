@@ -1,4 +1,4 @@
-// Package verify is two-step verification by an emailed one-time passcode
+// Package passcode is two-step verification by an emailed one-time passcode
 // (§9): the service behind the guest-facing verification page. It sends a
 // code (under the per-address and per-org limits), checks a typed code
 // (constant time, counted attempts, expiry) and completes the verification
@@ -13,7 +13,7 @@
 // right, and the request never waits for SES. What a
 // stranger can spend never locks a real user out: see domain.NextSend (the
 // budgets) and VerifyLink (the email's link, which wrong codes cannot kill).
-package verify
+package passcode
 
 import (
 	"context"
