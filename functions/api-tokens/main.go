@@ -5,11 +5,12 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/guestaccess/guestaccess/shared/apitokens/apitokensapi"
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 )
 
 func main() {
 	env := config.MustLoad()
-	lambda.StartHandlerFunc(app.APITokens(env, app.Store(env)))
+	lambda.StartHandlerFunc(apitokensapi.APITokens(env, app.Store(env)))
 }

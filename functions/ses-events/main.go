@@ -8,9 +8,10 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
+	"github.com/guestaccess/guestaccess/shared/suppressions/suppressionsapi"
 )
 
 func main() {
 	env := config.MustLoad()
-	lambda.StartHandlerFunc(app.SesEvents(env, app.Store(env)))
+	lambda.StartHandlerFunc(suppressionsapi.SesEvents(env, app.Store(env)))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/passcode/passcodeapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 )
@@ -17,5 +18,5 @@ import (
 func main() {
 	env := config.MustLoad()
 	emails := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("EMAIL_QUEUE_URL"))
-	lambda.StartHandlerFunc(app.VerifyPage(env, app.Store(env), emails))
+	lambda.StartHandlerFunc(passcodeapi.VerifyPage(env, app.Store(env), emails))
 }

@@ -7,12 +7,10 @@ package app
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/audit"
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/decision"
@@ -21,9 +19,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
-	"github.com/guestaccess/guestaccess/shared/passcode"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
-	"github.com/guestaccess/guestaccess/shared/platform/publicurl"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
@@ -59,20 +55,6 @@ func InviteGuests(env config.Env, st *store.Store, emails queue.Sender) httpapi.
 func AcceptInvitation(env config.Env, st *store.Store) httpapi.Handler {
 	svc := &invites.Acceptor{Store: st, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.AcceptHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
-}
-
-// VerifyPage is VerifyFunction's handler: the guest-facing two-step
-// verification page (GET shows, POST sends a code or checks one). No
-// idempotency keys: it is a public page, like the accept page.
-func VerifyPage(env config.Env, st *store.Store, emails queue.Sender) httpapi.Handler {
-	svc := &passcode.Service{Store: st, Emails: emails, Now: env.Now, Log: env.Log, AnswerFloor: max(0, env.PasscodeAnswerFloor),
-		PageURL: func(ctx context.Context, orgID string) string {
-			return publicurl.From(ctx, env.PublicBaseURL) + "/orgs/" + url.PathEscape(orgID) + "/verify"
-		}}
-	if env.PasscodeAnswerFloor == 0 {
-		svc.AnswerFloor = passcode.DefaultAnswerFloor
-	}
-	return env.CORS(env.Links(httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle))
 }
 
 // Groups is GroupsFunction's handler: an organisation's groups (create,
@@ -146,15 +128,6 @@ func Audit(env config.Env, st *store.Store) httpapi.Handler {
 func ExternalPolicy(env config.Env, st *store.Store) httpapi.Handler {
 	svc := &extpolicy.Service{Store: st, Now: env.Now}
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.PolicyHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
-}
-
-// APITokens is ApiTokensFunction's handler: a user's API tokens (create,
-// with the secret shown once; list; revoke). No idempotency keys: a stored
-// reply would keep the secret for a day, and only its hash may be stored; a
-// retried create makes another token (the user revokes the one unseen).
-func APITokens(env config.Env, st *store.Store) httpapi.Handler {
-	svc := &apitokens.Service{Store: st, Now: env.Now}
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.APITokensHandler{Service: svc, Log: env.Log, Now: env.Now}.Handle, Log: env.Log}.Handle)
 }
 
 // RetryBatch is how many due invitations one run of the retry job queues

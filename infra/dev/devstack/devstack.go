@@ -49,6 +49,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/platform/sesmailer"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/suppressions/suppressionsapi"
 )
 
 // Audience is the `aud` of the dev issuer's tokens.
@@ -295,7 +296,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
 	st.Env = config.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: emailq.DefaultRate, Log: o.Log, Now: o.Now,
 		Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
-	st.Mailer = st.startSESEvents(o, sesmailer.New(st.SES, o.Sender).WithConfigurationSet(ConfigurationSet), app.SesEvents(st.Env, st.Store))
+	st.Mailer = st.startSESEvents(o, sesmailer.New(st.SES, o.Sender).WithConfigurationSet(ConfigurationSet), suppressionsapi.SesEvents(st.Env, st.Store))
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {
 		return nil, err

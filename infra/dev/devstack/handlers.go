@@ -1,10 +1,12 @@
 package devstack
 
 import (
+	"github.com/guestaccess/guestaccess/shared/apitokens/apitokensapi"
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
+	"github.com/guestaccess/guestaccess/shared/passcode/passcodeapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -28,8 +30,8 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fan
 		"AuditFunction":            app.Audit(env, st),
 		"ExternalPolicyFunction":   app.ExternalPolicy(env, st),
 		"ExternalUsersFunction":    app.ExternalUsers(env, st, exports, limits),
-		"VerifyFunction":           app.VerifyPage(env, st, emails),
-		"ApiTokensFunction":        app.APITokens(env, st),
+		"VerifyFunction":           passcodeapi.VerifyPage(env, st, emails),
+		"ApiTokensFunction":        apitokensapi.APITokens(env, st),
 		"CorsPreflightFunction":    app.CorsPreflight(env),
 	}
 }

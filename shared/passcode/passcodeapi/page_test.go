@@ -1,9 +1,15 @@
-package httpapi
+package passcodeapi
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/passcode"
 )
@@ -30,5 +36,25 @@ func TestVerifyPageEscapesAndLabels(t *testing.T) {
 	}
 	if r := verifyPage(200, verifyData{Kind: "start", View: v}, 0); r.Headers["Retry-After"] != "" {
 		t.Fatal("Retry-After only on limits")
+	}
+}
+
+// TestPagesAnswerOtherMethods405 (the verification page's half; the accept
+// page's is beside it): a method the page does not take (template.yaml's
+// ANY route of its path sends it to VerifyFunction) is a 405 that says, in
+// Allow, which methods it takes (RFC 9110), as the contract fuzzing asks of
+// every path; a POST that is not a form is a 415, without Allow. Neither
+// reaches the service (none is set).
+func TestPagesAnswerOtherMethods405(t *testing.T) {
+	h := Handler{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}.Handle
+	for _, m := range []string{"TRACE", http.MethodPut, http.MethodPatch, http.MethodDelete, "ANY"} {
+		r, err := h(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: m, PathParameters: map[string]string{"orgId": "14west"}})
+		if err != nil || r.StatusCode != http.StatusMethodNotAllowed || r.Headers["Allow"] != "GET, HEAD, POST" {
+			t.Errorf("verify %s: %d Allow %q, %v", m, r.StatusCode, r.Headers["Allow"], err)
+		}
+	}
+	r, _ := h(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: http.MethodPost, Headers: map[string]string{"Content-Type": "text/plain"}, PathParameters: map[string]string{"orgId": "14west"}})
+	if r.StatusCode != http.StatusUnsupportedMediaType || r.Headers["Allow"] != "" {
+		t.Errorf("verify POST text/plain: %d Allow %q", r.StatusCode, r.Headers["Allow"])
 	}
 }

@@ -1,4 +1,4 @@
-package httpapi
+package passcodeapi
 
 import (
 	"context"
@@ -13,11 +13,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/passcode"
 	"github.com/guestaccess/guestaccess/shared/platform/htmlx"
 )
 
-// VerifyHandler serves the guest-facing two-step verification page
+// Handler serves the guest-facing two-step verification page
 // (/orgs/{orgId}/verify, public like the accept page): GET shows the
 // address form (prefilled from ?email=) and changes nothing; the forms POST
 // action=send (email a code) or action=verify (check the typed code).
@@ -30,13 +31,13 @@ import (
 // still framed by nobody (frame-ancestors 'none') and posts only to itself
 // (form-action 'self'), and a POST must be a form (a cross-site fetch with
 // another content type is refused).
-type VerifyHandler struct {
-	Service VerifyService
+type Handler struct {
+	Service Service
 	Log     *slog.Logger
 }
 
-// VerifyService runs the page's actions (passcode.Service).
-type VerifyService interface {
+// Service runs the page's actions (passcode.Service).
+type Service interface {
 	Show(ctx context.Context, orgID, email string) (passcode.View, error)
 	Send(ctx context.Context, orgID, email string) (passcode.View, error)
 	Verify(ctx context.Context, orgID, email, code, requestID string) (passcode.View, error)
@@ -44,7 +45,7 @@ type VerifyService interface {
 }
 
 // Handle implements the Lambda handler.
-func (h VerifyHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+func (h Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	orgID := req.PathParameters["orgId"]
 	switch req.HTTPMethod {
 	case http.MethodGet, http.MethodHead:
@@ -93,27 +94,27 @@ func (h VerifyHandler) Handle(ctx context.Context, req events.APIGatewayProxyReq
 		}
 		return h.errorPage(ctx, domain.Errorf(domain.EINVALID, "Use the buttons on the verification page."), req, passcode.View{OrgID: orgID}, "start"), nil
 	}
-	return notAllowed(verifyPage(http.StatusMethodNotAllowed, verifyData{Kind: "error", Title: "Method not allowed", Message: "Open the verification page from your email."}, 0)), nil
+	return httpapi.NotAllowed(verifyPage(http.StatusMethodNotAllowed, verifyData{Kind: "error", Title: "Method not allowed", Message: "Open the verification page from your email."}, 0)), nil
 }
 
 func readForm(req events.APIGatewayProxyRequest) (url.Values, error) {
-	mt, _, _ := mime.ParseMediaType(Header(req, "Content-Type"))
+	mt, _, _ := mime.ParseMediaType(httpapi.Header(req, "Content-Type"))
 	if mt != "application/x-www-form-urlencoded" {
 		return nil, domain.Errorf(domain.EUNSUPPORTED, "Use the form on the verification page.")
 	}
-	b, err := Body(req, 4096)
+	b, err := httpapi.Body(req, 4096)
 	if err != nil {
 		return nil, err
 	}
-	return parseForm(b)
+	return httpapi.ParseForm(b)
 }
 
 // errorPage answers an error as a page with its status (and Retry-After
 // for a limit). A wrong or malformed code shows the code form again with
 // the message; a bad address the address form; the rest a page that says
 // what happened and offers a new code where that helps.
-func (h VerifyHandler) errorPage(ctx context.Context, err error, req events.APIGatewayProxyRequest, v passcode.View, form string) events.APIGatewayProxyResponse {
-	p := ProblemFor(ctx, h.Log, err, req.RequestContext.RequestID)
+func (h Handler) errorPage(ctx context.Context, err error, req events.APIGatewayProxyRequest, v passcode.View, form string) events.APIGatewayProxyResponse {
+	p := httpapi.ProblemFor(ctx, h.Log, err, req.RequestContext.RequestID)
 	var retry time.Duration
 	var e *domain.Error
 	if errors.As(err, &e) && (e.Code == domain.ETOOMANY || e.Code == domain.EUNAVAILABLE) {
@@ -169,7 +170,7 @@ func verifyPage(status int, d verifyData, retry time.Duration) events.APIGateway
 	case "start", "not-required", "link":
 		title = "Verify your email address"
 	}
-	pageOpen(&h, title)
+	httpapi.PageOpen(&h, title)
 	problem := func() {
 		if d.Message != "" && d.Kind != "error" {
 			h.Markup(`<p class="problem" role="alert" id="problem">`)
@@ -293,7 +294,7 @@ func verifyPage(status int, d verifyData, retry time.Duration) events.APIGateway
 	}
 	h.Markup(`</main></body></html>
 `)
-	hd := pageHeaders()
+	hd := httpapi.PageHeaders()
 	if retry > 0 {
 		hd["Retry-After"] = strconv.Itoa(int((retry + time.Second - 1) / time.Second))
 	}

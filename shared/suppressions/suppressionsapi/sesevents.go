@@ -1,4 +1,8 @@
-package app
+// Package suppressionsapi wires suppressions into the functions:
+// SesEventsFunction's constructor (SES's bounce, complaint and delivery
+// events recorded) and Suppressed, the check every function that sends puts
+// before its mailer.
+package suppressionsapi
 
 import (
 	"context"
@@ -9,6 +13,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
+	"github.com/guestaccess/guestaccess/shared/platform/sqsworker"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/suppressions"
 )
@@ -73,5 +78,5 @@ func SesEvents(env config.Env, st *store.Store) func(context.Context, events.SQS
 	// The template leaves the dead-letter queue unconsumed (an alarm, then
 	// a redrive to the queue once the cause is fixed); consumed, it is
 	// handled the same way.
-	return sqsWorker(env, "SES events", handle, handle)
+	return sqsworker.Handler(env, "SES events", handle, handle)
 }

@@ -1,4 +1,4 @@
-package httpapi
+package apitokensapi
 
 import (
 	"context"
@@ -10,35 +10,36 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
-// APITokensService runs users' API tokens (apitokens.Service).
-type APITokensService interface {
+// Service runs users' API tokens (apitokens.Service).
+type Service interface {
 	Create(ctx context.Context, c domain.Caller, orgID, accountID, label string, days *int) (apitokens.Created, error)
 	List(ctx context.Context, c domain.Caller, orgID, accountID string, limit int, cursor string) (domain.Page[domain.APIToken], error)
 	Revoke(ctx context.Context, c domain.Caller, orgID, accountID, tokenID string) (domain.APIToken, error)
 }
 
-// APITokensHandler serves a user's API tokens (ApiTokensFunction).
-type APITokensHandler struct {
-	Service APITokensService
+// Handler serves a user's API tokens (ApiTokensFunction).
+type Handler struct {
+	Service Service
 	Log     *slog.Logger
 	// Now is the clock that tells an expired token in lists (nil: time.Now).
 	Now func() time.Time
 }
 
-// The routes APITokensHandler serves, as template.yaml names them.
+// The routes Handler serves, as template.yaml names them.
 const (
 	RouteAPITokens = "/orgs/{orgId}/users/{accountId}/api-tokens"
 	RouteAPIToken  = "/orgs/{orgId}/users/{accountId}/api-tokens/{tokenId}"
 )
 
 // Handle implements the Lambda handler.
-func (h APITokensHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return Routes{
-		http.MethodPost + " " + RouteAPITokens:  Serve(h.Log, h.create),
-		http.MethodGet + " " + RouteAPITokens:   Serve(h.Log, h.list),
-		http.MethodDelete + " " + RouteAPIToken: Serve(h.Log, h.revoke),
+func (h Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return httpapi.Routes{
+		http.MethodPost + " " + RouteAPITokens:  httpapi.Serve(h.Log, h.create),
+		http.MethodGet + " " + RouteAPITokens:   httpapi.Serve(h.Log, h.list),
+		http.MethodDelete + " " + RouteAPIToken: httpapi.Serve(h.Log, h.revoke),
 	}.Handle(ctx, req)
 }
 
@@ -65,7 +66,7 @@ type APITokenListJSON struct {
 	Next   string         `json:"next,omitempty"`
 }
 
-func (h APITokensHandler) tokenJSON(t domain.APIToken) APITokenJSON {
+func (h Handler) tokenJSON(t domain.APIToken) APITokenJSON {
 	now := time.Now()
 	if h.Now != nil {
 		now = h.Now()
@@ -79,42 +80,42 @@ type createAPITokenRequest struct {
 	ExpiresInDays *int    `json:"expiresInDays"`
 }
 
-func (h APITokensHandler) create(ctx context.Context, c Call) (Reply, error) {
+func (h Handler) create(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in createAPITokenRequest
-	if err := c.body(&in); err != nil {
-		return Reply{}, err
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+		return httpapi.Reply{}, err
 	}
 	if in.Label == nil {
-		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"label": "is required"}}
+		return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"label": "is required"}}
 	}
 	r, err := h.Service.Create(ctx, c.Caller, c.Param("orgId"), c.Param("accountId"), *in.Label, in.ExpiresInDays)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	return Reply{Status: http.StatusCreated, Body: CreatedAPITokenJSON{APITokenJSON: h.tokenJSON(r.Token), Secret: r.Secret},
+	return httpapi.Reply{Status: http.StatusCreated, Body: CreatedAPITokenJSON{APITokenJSON: h.tokenJSON(r.Token), Secret: r.Secret},
 		Headers: map[string]string{"Cache-Control": "no-store"}}, nil
 }
 
-func (h APITokensHandler) list(ctx context.Context, c Call) (Reply, error) {
-	limit, cursor, err := pageParams(c.Req)
+func (h Handler) list(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	limit, cursor, err := httpapi.PageParams(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), c.Param("accountId"), limit, cursor)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	out := APITokenListJSON{Tokens: []APITokenJSON{}, Next: page.Next}
 	for _, t := range page.Items {
 		out.Tokens = append(out.Tokens, h.tokenJSON(t))
 	}
-	return Reply{Status: http.StatusOK, Body: out}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, nil
 }
 
-func (h APITokensHandler) revoke(ctx context.Context, c Call) (Reply, error) {
+func (h Handler) revoke(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	t, err := h.Service.Revoke(ctx, c.Caller, c.Param("orgId"), c.Param("accountId"), c.Param("tokenId"))
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	return Reply{Status: http.StatusOK, Body: h.tokenJSON(t)}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: h.tokenJSON(t)}, nil
 }
