@@ -47,7 +47,7 @@ func TestVerifyLink(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &fakeStore{t: t}
-			if domain.ValidOTPLink(tc.key) {
+			if ValidLink(tc.key) {
 				st.LoadFn = func(string, string) (domain.VerifyScope, error) { return tc.scope, nil }
 			}
 			var done []domain.Verified

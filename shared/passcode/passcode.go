@@ -11,7 +11,7 @@
 // (AnswerFloor); the email sender (emailq) mints and mails a code only for
 // an address that must verify, so no code the others are given can be
 // right, and the request never waits for SES. What a
-// stranger can spend never locks a real user out: see domain.NextSend (the
+// stranger can spend never locks a real user out: see NextSend (the
 // budgets) and VerifyLink (the email's link, which wrong codes cannot kill).
 package passcode
 
@@ -44,7 +44,7 @@ type Service struct {
 	// it, for the request in ctx (under the API's public URL as that request
 	// reached it: shared/platform/publicurl).
 	PageURL func(ctx context.Context, orgID string) string
-	// OrgLimit is the org's sends per minute (0: domain.OrgOTPSendsPerMinute).
+	// OrgLimit is the org's sends per minute (0: OrgSendsPerMinute).
 	OrgLimit int
 	// AnswerFloor is the least time a Send takes, from its start to its
 	// answer (0: none). Every address makes the same calls (no request waits
@@ -140,7 +140,7 @@ func viewOf(orgID string, sc domain.VerifyScope) (View, error) {
 	if sc.Org == nil {
 		return View{}, domain.Errorf(domain.ENOTFOUND, "There is no organisation %q. Open the link from your email again.", orgID)
 	}
-	return View{OrgID: orgID, OrgName: sc.Org.Name, NotRequired: !domain.TwoStepAnywhere(*sc.Org)}, nil
+	return View{OrgID: orgID, OrgName: sc.Org.Name, NotRequired: !TwoStepAnywhere(*sc.Org)}, nil
 }
 
 // address checks a typed address.
@@ -154,7 +154,7 @@ func address(raw string) (string, error) {
 
 // Send sends a new code to the address if it must verify, replacing the
 // one before, under the per-address and per-org limits (ETOOMANY with
-// RetryAfter; see domain.NextSend for the per-address ones, which keep a
+// RetryAfter; see NextSend for the per-address ones, which keep a
 // live code rather than refuse once an address's hourly budget is spent).
 // Every valid address of an org that asks for two-step verification gets
 // the same answer: "if this address must verify, a code is on its way";
@@ -193,11 +193,11 @@ func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error
 	}
 	v.Email = addr
 	account := ""
-	if domain.MustVerify(*sc.Org, sc.User) {
+	if MustVerify(*sc.Org, sc.User) {
 		account = sc.User.AccountID
 	}
 	now := s.now()
-	plan, err := domain.NextSend(sc.OTP, orgID, addr, account, now)
+	plan, err := NextSend(sc.OTP, orgID, addr, account, now)
 	if err != nil {
 		return v, err
 	}
@@ -208,7 +208,7 @@ func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error
 	next := plan.Next
 	limit := s.OrgLimit
 	if limit <= 0 {
-		limit = domain.OrgOTPSendsPerMinute
+		limit = OrgSendsPerMinute
 	}
 	if err := s.Store.SaveOTPSend(ctx, domain.OTPSend{Next: next, Prev: sc.OTP}, limit); err != nil {
 		return View{OrgID: v.OrgID, OrgName: v.OrgName, Email: v.Email}, err
@@ -236,7 +236,7 @@ func (s *Service) Verify(ctx context.Context, orgID, rawEmail, code, requestID s
 	if err != nil {
 		return View{OrgID: orgID, Email: rawEmail}, err
 	}
-	if !domain.ValidOTPCode(code) {
+	if !ValidCode(code) {
 		return View{OrgID: orgID, Email: addr}, &domain.Error{Code: domain.EINVALID, Message: "Type the 6 digits of the code from the email.",
 			Fields: map[string]string{"code": "must be 6 digits"}}
 	}
@@ -261,7 +261,7 @@ func (s *Service) Verify(ctx context.Context, orgID, rawEmail, code, requestID s
 		case !now.Before(o.ExpiresAt):
 			return v, domain.Errorf(domain.EGONE, "This code has expired: a code works for %d minutes. Ask for a new code.", int(domain.OTPLifetime/time.Minute))
 		}
-		right := o.Matches(code) && o.AccountID != "" && domain.MustVerify(*sc.Org, sc.User) && sc.User.AccountID == o.AccountID
+		right := o.Matches(code) && o.AccountID != "" && MustVerify(*sc.Org, sc.User) && sc.User.AccountID == o.AccountID
 		if !right {
 			counted, err := s.Store.CountOTPAttempt(ctx, *o)
 			if err != nil {
@@ -313,7 +313,7 @@ func (s *Service) complete(ctx context.Context, v View, sc domain.VerifyScope, o
 }
 
 // VerifyLink completes the verification by the link emailed with the code
-// (its key, ValidOTPLink): like the right code, but the key is 32 random
+// (its key, ValidLink): like the right code, but the key is 32 random
 // bytes that only the mailbox holds, so a wrong key is not counted and the
 // code's 5 tries do not bind the link: a stranger who types wrong codes
 // after every send (killing each code) cannot keep the address's owner from
@@ -324,7 +324,7 @@ func (s *Service) VerifyLink(ctx context.Context, orgID, rawEmail, key, requestI
 	if err != nil {
 		return View{OrgID: orgID, Email: rawEmail}, err
 	}
-	if !domain.ValidOTPLink(key) {
+	if !ValidLink(key) {
 		return View{OrgID: orgID, Email: addr}, domain.Errorf(domain.EINVALID, "This link is not complete. Open it from the email again, or type the code.")
 	}
 	for range maxRounds {
@@ -339,7 +339,7 @@ func (s *Service) VerifyLink(ctx context.Context, orgID, rawEmail, key, requestI
 		v.Email = addr
 		now := s.now()
 		o := sc.OTP
-		if o == nil || !o.MatchesLink(key) || o.AccountID == "" || !domain.MustVerify(*sc.Org, sc.User) || sc.User.AccountID != o.AccountID {
+		if o == nil || !o.MatchesLink(key) || o.AccountID == "" || !MustVerify(*sc.Org, sc.User) || sc.User.AccountID != o.AccountID {
 			return v, domain.Errorf(domain.EINVALID, "This link no longer works: it was used, or a newer code was sent (use the latest email). Ask for a new code if you need one.")
 		}
 		if !now.Before(o.ExpiresAt) {

@@ -153,8 +153,8 @@ func TestSendAnswersEveryAddressAlike(t *testing.T) {
 					return domain.VerifyScope{Org: tc.org, User: tc.user}, nil
 				},
 				SaveFn: func(s domain.OTPSend, limit int) error {
-					if limit != domain.OrgOTPSendsPerMinute {
-						t.Errorf("org limit %d, want the default %d", limit, domain.OrgOTPSendsPerMinute)
+					if limit != OrgSendsPerMinute {
+						t.Errorf("org limit %d, want the default %d", limit, OrgSendsPerMinute)
 					}
 					saved = append(saved, s)
 					return nil
@@ -339,7 +339,7 @@ func TestVerifyRefusals(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &fakeStore{t: t}
-			if tc.raw == guest && domain.ValidOTPCode(tc.code) {
+			if tc.raw == guest && ValidCode(tc.code) {
 				st.LoadFn = func(string, string) (domain.VerifyScope, error) { return tc.scope, nil }
 			}
 			var counted []domain.OTP
