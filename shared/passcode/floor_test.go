@@ -56,12 +56,12 @@ func TestSendTakesTheSameTimeForEveryAddress(t *testing.T) {
 			if tc.scope.User != nil {
 				addr = tc.scope.User.Email
 			}
-			st := &fakeStore{t: t,
-				LoadFn: func(string, string) (domain.VerifyScope, error) {
+			st := &fakeStore{
+				ScopeLoader: loadScope(func(string, string) (domain.VerifyScope, error) {
 					clock.add(7 * time.Millisecond)
 					return tc.scope, nil
-				},
-				SaveFn: func(domain.OTPSend, int) error { clock.add(9 * time.Millisecond); return nil },
+				}),
+				SendSaver: saveSend(func(domain.OTPSend, int) error { clock.add(9 * time.Millisecond); return nil }),
 			}
 			mail := fakeSender{t: t, SendFn: func(queue.Message) error { clock.add(tc.ses); return nil }}
 			var paused []time.Duration

@@ -17,10 +17,10 @@ func TestEverySpellingFindsOneAddress(t *testing.T) {
 	boom := errors.New("stop after the lookup")
 	for _, typed := range []string{"guest@bücher.example", "guest@bu\u0308cher.example", "GUEST@BU\u0308CHER.EXAMPLE", "guest@ｂüｃｈｅｒ．ｅｘａｍｐｌｅ", want} {
 		var looked []string
-		st := &fakeStore{t: t, LoadFn: func(_, email string) (domain.VerifyScope, error) {
+		st := &fakeStore{ScopeLoader: loadScope(func(_, email string) (domain.VerifyScope, error) {
 			looked = append(looked, email)
 			return domain.VerifyScope{}, boom
-		}}
+		})}
 		s := service(st, fakeSender{t: t})
 		if _, err := s.Send(context.Background(), orgID, typed); !errors.Is(err, boom) {
 			t.Errorf("Send(%+q) = %v, want the lookup reached", typed, err)

@@ -46,13 +46,13 @@ func TestVerifyLink(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			st := &fakeStore{t: t}
+			st := &fakeStore{}
 			if ValidLink(tc.key) {
-				st.LoadFn = func(string, string) (domain.VerifyScope, error) { return tc.scope, nil }
+				st.ScopeLoader = loadScope(func(string, string) (domain.VerifyScope, error) { return tc.scope, nil })
 			}
 			var done []domain.Verified
 			if tc.complete {
-				st.CompleteFn = func(v domain.Verified) error { done = append(done, v); return nil }
+				st.Completer = complete(func(v domain.Verified) error { done = append(done, v); return nil })
 			}
 			v, err := service(st, fakeSender{t: t}).VerifyLink(context.Background(), orgID, guest, tc.key, "r")
 			if code(t, err) != tc.wantCode {

@@ -26,12 +26,41 @@ import (
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
-// Store is what the service needs of the table (store.Store).
-type Store interface {
+// The service's ports, one per use: every action reads the address's scope
+// (ScopeLoader); Send writes the new passcode state (SendSaver); Verify
+// counts a wrong code (AttemptCounter); a right code or link completes the
+// verification (Completer). A test's fake implements only those its path
+// calls.
+
+// ScopeLoader reads what the page acts on for an address: the org, the
+// account the address belongs to and its passcode state.
+type ScopeLoader interface {
 	LoadVerification(ctx context.Context, orgID, email string) (domain.VerifyScope, error)
+}
+
+// SendSaver writes a send's passcode state, conditioned on the state it
+// replaces, with the org's minute counter held to orgLimit.
+type SendSaver interface {
 	SaveOTPSend(ctx context.Context, send domain.OTPSend, orgLimit int) error
+}
+
+// AttemptCounter counts a wrong answer to the code o, conditioned on the
+// state read (false: the state changed meanwhile).
+type AttemptCounter interface {
 	CountOTPAttempt(ctx context.Context, o domain.OTP) (bool, error)
+}
+
+// Completer writes a completed verification in one transaction.
+type Completer interface {
 	CompleteVerification(ctx context.Context, v domain.Verified) error
+}
+
+// Store is every port together, as the table implements them (store.Store).
+type Store interface {
+	ScopeLoader
+	SendSaver
+	AttemptCounter
+	Completer
 }
 
 // Service runs the verification page's actions.

@@ -14,41 +14,36 @@ import (
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
-// Function-field fakes: each case sets only what its path calls; a call to
-// an unset field fails the test, so leaving one nil proves it is not reached.
+// Port fakes: each is a function implementing one port, and a fakeStore
+// is made of the ports a case's path calls; a port left nil is one the path
+// must not reach (calling it fails the test with a nil dereference).
 
+type loadScope func(orgID, email string) (domain.VerifyScope, error)
+
+func (f loadScope) LoadVerification(_ context.Context, orgID, email string) (domain.VerifyScope, error) {
+	return f(orgID, email)
+}
+
+type saveSend func(send domain.OTPSend, orgLimit int) error
+
+func (f saveSend) SaveOTPSend(_ context.Context, send domain.OTPSend, orgLimit int) error {
+	return f(send, orgLimit)
+}
+
+type countAttempt func(o domain.OTP) (bool, error)
+
+func (f countAttempt) CountOTPAttempt(_ context.Context, o domain.OTP) (bool, error) { return f(o) }
+
+type complete func(v domain.Verified) error
+
+func (f complete) CompleteVerification(_ context.Context, v domain.Verified) error { return f(v) }
+
+// fakeStore is the service's Store made of port fakes.
 type fakeStore struct {
-	t          *testing.T
-	LoadFn     func(orgID, email string) (domain.VerifyScope, error)
-	SaveFn     func(send domain.OTPSend, orgLimit int) error
-	CountFn    func(o domain.OTP) (bool, error)
-	CompleteFn func(v domain.Verified) error
-}
-
-func (f *fakeStore) must(fn any, name string) {
-	if reflect.ValueOf(fn).IsNil() {
-		f.t.Fatalf("unexpected store call %s", name)
-	}
-}
-
-func (f *fakeStore) LoadVerification(_ context.Context, orgID, email string) (domain.VerifyScope, error) {
-	f.must(f.LoadFn, "LoadVerification")
-	return f.LoadFn(orgID, email)
-}
-
-func (f *fakeStore) SaveOTPSend(_ context.Context, send domain.OTPSend, orgLimit int) error {
-	f.must(f.SaveFn, "SaveOTPSend")
-	return f.SaveFn(send, orgLimit)
-}
-
-func (f *fakeStore) CountOTPAttempt(_ context.Context, o domain.OTP) (bool, error) {
-	f.must(f.CountFn, "CountOTPAttempt")
-	return f.CountFn(o)
-}
-
-func (f *fakeStore) CompleteVerification(_ context.Context, v domain.Verified) error {
-	f.must(f.CompleteFn, "CompleteVerification")
-	return f.CompleteFn(v)
+	ScopeLoader
+	SendSaver
+	AttemptCounter
+	Completer
 }
 
 // fakeSender is the email queue: each message handed off goes to SendFn.
@@ -145,20 +140,20 @@ func TestSendAnswersEveryAddressAlike(t *testing.T) {
 			}
 			var saved []domain.OTPSend
 			var sent []queue.Message
-			st := &fakeStore{t: t,
-				LoadFn: func(o, e string) (domain.VerifyScope, error) {
+			st := &fakeStore{
+				ScopeLoader: loadScope(func(o, e string) (domain.VerifyScope, error) {
 					if o != orgID || e != addr {
 						t.Errorf("load %q %q, want %q %q", o, e, orgID, addr)
 					}
 					return domain.VerifyScope{Org: tc.org, User: tc.user}, nil
-				},
-				SaveFn: func(s domain.OTPSend, limit int) error {
+				}),
+				SendSaver: saveSend(func(s domain.OTPSend, limit int) error {
 					if limit != OrgSendsPerMinute {
 						t.Errorf("org limit %d, want the default %d", limit, OrgSendsPerMinute)
 					}
 					saved = append(saved, s)
 					return nil
-				},
+				}),
 			}
 			mail := fakeSender{t: t, SendFn: func(m queue.Message) error { sent = append(sent, m); return nil }}
 			v, err := service(st, mail).Send(context.Background(), orgID, "  "+addr+" ")
@@ -237,12 +232,12 @@ func TestSendRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			st := &fakeStore{t: t}
+			st := &fakeStore{}
 			if tc.raw == guest {
-				st.LoadFn = func(string, string) (domain.VerifyScope, error) { return tc.scope, tc.loadErr }
+				st.ScopeLoader = loadScope(func(string, string) (domain.VerifyScope, error) { return tc.scope, tc.loadErr })
 			}
 			if tc.save {
-				st.SaveFn = func(domain.OTPSend, int) error { return tc.saveErr }
+				st.SendSaver = saveSend(func(domain.OTPSend, int) error { return tc.saveErr })
 			}
 			mail := fakeSender{t: t}
 			if tc.mail {
@@ -271,11 +266,11 @@ func TestSendPassesTheStateAndLimit(t *testing.T) {
 	prev.WindowStart, prev.Sends = now.Add(-30*time.Minute), 2
 	var got domain.OTPSend
 	var limit int
-	st := &fakeStore{t: t,
-		LoadFn: func(string, string) (domain.VerifyScope, error) {
+	st := &fakeStore{
+		ScopeLoader: loadScope(func(string, string) (domain.VerifyScope, error) {
 			return domain.VerifyScope{Org: org(), User: user("g1", guest, domain.UserActive), OTP: prev}, nil
-		},
-		SaveFn: func(s domain.OTPSend, l int) error { got, limit = s, l; return nil },
+		}),
+		SendSaver: saveSend(func(s domain.OTPSend, l int) error { got, limit = s, l; return nil }),
 	}
 	s := service(st, fakeSender{t: t, SendFn: func(queue.Message) error { return nil }})
 	s.OrgLimit = 7
@@ -338,13 +333,13 @@ func TestVerifyRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			st := &fakeStore{t: t}
+			st := &fakeStore{}
 			if tc.raw == guest && ValidCode(tc.code) {
-				st.LoadFn = func(string, string) (domain.VerifyScope, error) { return tc.scope, nil }
+				st.ScopeLoader = loadScope(func(string, string) (domain.VerifyScope, error) { return tc.scope, nil })
 			}
 			var counted []domain.OTP
 			if tc.count {
-				st.CountFn = func(o domain.OTP) (bool, error) { counted = append(counted, o); return true, nil }
+				st.AttemptCounter = countAttempt(func(o domain.OTP) (bool, error) { counted = append(counted, o); return true, nil })
 			}
 			v, err := service(st, fakeSender{t: t}).Verify(context.Background(), orgID, tc.raw, tc.code, "req-1")
 			if code(t, err) != tc.wantCode {
@@ -396,11 +391,11 @@ func TestVerifyCompletes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			o := otp(tc.user.AccountID, now.Add(-time.Minute), 2)
 			var got []domain.Verified
-			st := &fakeStore{t: t,
-				LoadFn: func(string, string) (domain.VerifyScope, error) {
+			st := &fakeStore{
+				ScopeLoader: loadScope(func(string, string) (domain.VerifyScope, error) {
 					return domain.VerifyScope{Org: tc.org, User: tc.user, OTP: o}, nil
-				},
-				CompleteFn: func(v domain.Verified) error { got = append(got, v); return nil },
+				}),
+				Completer: complete(func(v domain.Verified) error { got = append(got, v); return nil }),
 			}
 			v, err := service(st, fakeSender{t: t}).Verify(context.Background(), orgID, guest, "123456", "req-1")
 			if err != nil {
@@ -437,12 +432,12 @@ func TestVerifyRereadsOnChange(t *testing.T) {
 	ext := user("g1", guest, domain.UserActive)
 	t.Run("attempt not counted, then counted", func(t *testing.T) {
 		reads, counts := 0, 0
-		st := &fakeStore{t: t,
-			LoadFn: func(string, string) (domain.VerifyScope, error) {
+		st := &fakeStore{
+			ScopeLoader: loadScope(func(string, string) (domain.VerifyScope, error) {
 				reads++
 				return domain.VerifyScope{Org: org(), User: ext, OTP: otp("g1", now, reads)}, nil
-			},
-			CountFn: func(o domain.OTP) (bool, error) { counts++; return counts > 1, nil },
+			}),
+			AttemptCounter: countAttempt(func(o domain.OTP) (bool, error) { counts++; return counts > 1, nil }),
 		}
 		v, err := service(st, fakeSender{t: t}).Verify(context.Background(), orgID, guest, "000000", "r")
 		if code(t, err) != domain.EINVALID || reads != 2 || v.TriesLeft != domain.OTPMaxAttempts-3 {
@@ -451,15 +446,15 @@ func TestVerifyRereadsOnChange(t *testing.T) {
 	})
 	t.Run("completion conflicts, then the code is gone", func(t *testing.T) {
 		reads := 0
-		st := &fakeStore{t: t,
-			LoadFn: func(string, string) (domain.VerifyScope, error) {
+		st := &fakeStore{
+			ScopeLoader: loadScope(func(string, string) (domain.VerifyScope, error) {
 				reads++
 				if reads == 1 {
 					return domain.VerifyScope{Org: org(), User: ext, OTP: otp("g1", now, 0)}, nil
 				}
 				return domain.VerifyScope{Org: org(), User: ext}, nil
-			},
-			CompleteFn: func(domain.Verified) error { return domain.Errorf(domain.ECONFLICT, "changed") },
+			}),
+			Completer: complete(func(domain.Verified) error { return domain.Errorf(domain.ECONFLICT, "changed") }),
 		}
 		_, err := service(st, fakeSender{t: t}).Verify(context.Background(), orgID, guest, "123456", "r")
 		if code(t, err) != domain.EINVALID || reads != 2 {
@@ -468,28 +463,28 @@ func TestVerifyRereadsOnChange(t *testing.T) {
 	})
 	t.Run("store errors", func(t *testing.T) {
 		boom := errors.New("boom")
-		st := &fakeStore{t: t,
-			LoadFn: func(string, string) (domain.VerifyScope, error) {
+		st := &fakeStore{
+			ScopeLoader: loadScope(func(string, string) (domain.VerifyScope, error) {
 				return domain.VerifyScope{Org: org(), User: ext, OTP: otp("g1", now, 0)}, nil
-			},
-			CountFn: func(domain.OTP) (bool, error) { return false, boom },
+			}),
+			AttemptCounter: countAttempt(func(domain.OTP) (bool, error) { return false, boom }),
 		}
 		if _, err := service(st, fakeSender{t: t}).Verify(context.Background(), orgID, guest, "000000", "r"); !errors.Is(err, boom) {
 			t.Errorf("count error: %v", err)
 		}
-		st.CountFn, st.CompleteFn = nil, func(domain.Verified) error { return boom }
+		st.AttemptCounter, st.Completer = nil, complete(func(domain.Verified) error { return boom })
 		if _, err := service(st, fakeSender{t: t}).Verify(context.Background(), orgID, guest, "123456", "r"); !errors.Is(err, boom) {
 			t.Errorf("complete error: %v", err)
 		}
 	})
 	t.Run("endless changes", func(t *testing.T) {
 		reads := 0
-		st := &fakeStore{t: t,
-			LoadFn: func(string, string) (domain.VerifyScope, error) {
+		st := &fakeStore{
+			ScopeLoader: loadScope(func(string, string) (domain.VerifyScope, error) {
 				reads++
 				return domain.VerifyScope{Org: org(), User: ext, OTP: otp("g1", now, 0)}, nil
-			},
-			CountFn: func(domain.OTP) (bool, error) { return false, nil },
+			}),
+			AttemptCounter: countAttempt(func(domain.OTP) (bool, error) { return false, nil }),
 		}
 		v, err := service(st, fakeSender{t: t}).Verify(context.Background(), orgID, guest, "000000", "r")
 		if code(t, err) != domain.EUNAVAILABLE || reads != maxRounds || !reflect.DeepEqual(v, View{}) {
@@ -515,12 +510,12 @@ func TestShow(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			st := &fakeStore{t: t, LoadFn: func(o, e string) (domain.VerifyScope, error) {
+			st := &fakeStore{ScopeLoader: loadScope(func(o, e string) (domain.VerifyScope, error) {
 				if e != "" {
 					t.Errorf("Show read the address %q", e)
 				}
 				return domain.VerifyScope{Org: tc.org}, nil
-			}}
+			})}
 			v, err := service(st, fakeSender{t: t}).Show(context.Background(), orgID, tc.raw)
 			if code(t, err) != tc.wantCode || !reflect.DeepEqual(v, tc.want) {
 				t.Errorf("Show = %+v, %v; want %+v, %q", v, err, tc.want, tc.wantCode)

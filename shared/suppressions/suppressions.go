@@ -90,10 +90,24 @@ func checkedIn(ctx context.Context, org, addr string) (domain.SuppressionReason,
 	return r, ok
 }
 
-// EventStore is what Recorder reads and writes.
-type EventStore interface {
+// InvitationReader reads an org's invitation (nil: none), the one an
+// event's email carried.
+type InvitationReader interface {
 	InvitationOfOrg(ctx context.Context, orgID, id string) (*domain.Invitation, error)
+}
+
+// EventWriter writes a recorded event (its key, and the suppression,
+// invitation and audit entry it brings) in one transaction; false when the
+// event was recorded before.
+type EventWriter interface {
 	RecordSESEvent(ctx context.Context, r domain.SESEventRecord) (bool, error)
+}
+
+// EventStore is what Recorder reads and writes: an event without an
+// invitation writes only (EventWriter).
+type EventStore interface {
+	InvitationReader
+	EventWriter
 }
 
 // Outcome is what recording one event did.
@@ -202,12 +216,30 @@ func (r Recorder) log() *slog.Logger {
 	return slog.Default()
 }
 
-// AdminStore is what Admin reads and writes.
+// CallerLoader reads the org and the caller (nil: none), whose power
+// Admin checks first.
+type CallerLoader interface {
+	LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error)
+}
+
+// Lister pages an org's suppressed addresses.
+type Lister interface {
+	Suppressions(ctx context.Context, orgID string, limit int, cursor string) (domain.Page[domain.Suppression], error)
+}
+
+// Clearer deletes an org's suppression of an address with its audit entry.
+type Clearer interface {
+	ClearSuppression(ctx context.Context, orgID, email string, audit domain.AuditEntry) error
+}
+
+// AdminStore is what Admin reads and writes: List reads the caller and
+// pages (CallerLoader, Lister), Clear reads the caller and the suppression
+// and deletes it (CallerLoader, Lookup, Clearer).
 type AdminStore interface {
 	Lookup
-	LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error)
-	Suppressions(ctx context.Context, orgID string, limit int, cursor string) (domain.Page[domain.Suppression], error)
-	ClearSuppression(ctx context.Context, orgID, email string, audit domain.AuditEntry) error
+	CallerLoader
+	Lister
+	Clearer
 }
 
 // Admin is the org admins' view of their org's suppressed addresses.

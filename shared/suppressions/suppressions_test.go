@@ -15,52 +15,54 @@ import (
 	"github.com/guestaccess/guestaccess/shared/email"
 )
 
-// Function-field fakes: each test sets only what its path calls; a call to
-// an unset field fails the test.
+// Port fakes: each is a function implementing one port, and a fakeStore
+// is made of the ports a test's path calls; a port left nil is one the path
+// must not reach (calling it fails the test with a nil dereference).
+
+type lookup func(orgID, email string) (*domain.Suppression, error)
+
+func (f lookup) Suppression(_ context.Context, orgID, email string) (*domain.Suppression, error) {
+	return f(orgID, email)
+}
+
+type readInvitation func(orgID, id string) (*domain.Invitation, error)
+
+func (f readInvitation) InvitationOfOrg(_ context.Context, orgID, id string) (*domain.Invitation, error) {
+	return f(orgID, id)
+}
+
+type recordEvent func(r domain.SESEventRecord) (bool, error)
+
+func (f recordEvent) RecordSESEvent(_ context.Context, r domain.SESEventRecord) (bool, error) {
+	return f(r)
+}
+
+type loadCaller func(orgID, callerID string) (domain.Scope, error)
+
+func (f loadCaller) LoadCaller(_ context.Context, orgID, callerID string) (domain.Scope, error) {
+	return f(orgID, callerID)
+}
+
+type listSuppressions func(orgID string, limit int, cursor string) (domain.Page[domain.Suppression], error)
+
+func (f listSuppressions) Suppressions(_ context.Context, orgID string, limit int, cursor string) (domain.Page[domain.Suppression], error) {
+	return f(orgID, limit, cursor)
+}
+
+type clearSuppression func(orgID, email string, audit domain.AuditEntry) error
+
+func (f clearSuppression) ClearSuppression(_ context.Context, orgID, email string, audit domain.AuditEntry) error {
+	return f(orgID, email, audit)
+}
+
+// fakeStore is every store the package's types take, made of port fakes.
 type fakeStore struct {
-	t             *testing.T
-	SuppressionFn func(orgID, email string) (*domain.Suppression, error)
-	InvitationFn  func(orgID, id string) (*domain.Invitation, error)
-	RecordFn      func(r domain.SESEventRecord) (bool, error)
-	LoadCallerFn  func(orgID, callerID string) (domain.Scope, error)
-	ListFn        func(orgID string, limit int, cursor string) (domain.Page[domain.Suppression], error)
-	ClearFn       func(orgID, email string, audit domain.AuditEntry) error
-}
-
-func (f *fakeStore) must(set bool, name string) {
-	if !set {
-		f.t.Fatalf("unexpected store call %s", name)
-	}
-}
-
-func (f *fakeStore) Suppression(_ context.Context, orgID, email string) (*domain.Suppression, error) {
-	f.must(f.SuppressionFn != nil, "Suppression")
-	return f.SuppressionFn(orgID, email)
-}
-
-func (f *fakeStore) InvitationOfOrg(_ context.Context, orgID, id string) (*domain.Invitation, error) {
-	f.must(f.InvitationFn != nil, "InvitationOfOrg")
-	return f.InvitationFn(orgID, id)
-}
-
-func (f *fakeStore) RecordSESEvent(_ context.Context, r domain.SESEventRecord) (bool, error) {
-	f.must(f.RecordFn != nil, "RecordSESEvent")
-	return f.RecordFn(r)
-}
-
-func (f *fakeStore) LoadCaller(_ context.Context, orgID, callerID string) (domain.Scope, error) {
-	f.must(f.LoadCallerFn != nil, "LoadCaller")
-	return f.LoadCallerFn(orgID, callerID)
-}
-
-func (f *fakeStore) Suppressions(_ context.Context, orgID string, limit int, cursor string) (domain.Page[domain.Suppression], error) {
-	f.must(f.ListFn != nil, "Suppressions")
-	return f.ListFn(orgID, limit, cursor)
-}
-
-func (f *fakeStore) ClearSuppression(_ context.Context, orgID, email string, audit domain.AuditEntry) error {
-	f.must(f.ClearFn != nil, "ClearSuppression")
-	return f.ClearFn(orgID, email, audit)
+	Lookup
+	InvitationReader
+	EventWriter
+	CallerLoader
+	Lister
+	Clearer
 }
 
 type fakeSender struct {
@@ -83,7 +85,7 @@ func tagged(org string) email.Message {
 func TestGate(t *testing.T) {
 	sent := 0
 	next := fakeSender{func(email.Message) (string, error) { sent++; return "m1", nil }}
-	st := &fakeStore{t: t, SuppressionFn: func(org, addr string) (*domain.Suppression, error) {
+	st := &fakeStore{Lookup: lookup(func(org, addr string) (*domain.Suppression, error) {
 		switch org {
 		case "bounced":
 			return &domain.Suppression{OrgID: org, Email: addr, Reason: domain.SuppressedBounce}, nil
@@ -91,7 +93,7 @@ func TestGate(t *testing.T) {
 			return nil, errors.New("dynamodb down")
 		}
 		return nil, nil
-	}}
+	})}
 	g := Gate{Next: next, Store: st}
 	ctx := context.Background()
 
@@ -107,7 +109,7 @@ func TestGate(t *testing.T) {
 		t.Fatalf("not suppressed: %q %v sent %d", id, err, sent)
 	}
 	// No org tag: nothing to check against (passcodes today).
-	st.SuppressionFn = nil
+	st.Lookup = nil
 	if _, err := g.Send(ctx, email.Message{To: "pat@agency.example"}); err != nil || sent != 2 {
 		t.Fatalf("untagged: %v sent %d", err, sent)
 	}
@@ -125,9 +127,9 @@ func pending(messageID string) *domain.Invitation {
 
 func TestRecordPermanentBounceSuppressesAndMarksTheInvitation(t *testing.T) {
 	var got domain.SESEventRecord
-	st := &fakeStore{t: t,
-		InvitationFn: func(org, id string) (*domain.Invitation, error) { return pending("m1"), nil },
-		RecordFn:     func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil },
+	st := &fakeStore{
+		InvitationReader: readInvitation(func(org, id string) (*domain.Invitation, error) { return pending("m1"), nil }),
+		EventWriter:      recordEvent(func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil }),
 	}
 	out, err := Recorder{Store: st, Now: func() time.Time { return now }, Log: quiet}.Record(context.Background(), bounce("Bounce", "Permanent"))
 	if err != nil || out != Recorded {
@@ -151,9 +153,9 @@ func TestRecordPermanentBounceSuppressesAndMarksTheInvitation(t *testing.T) {
 
 func TestRecordComplaint(t *testing.T) {
 	var got domain.SESEventRecord
-	st := &fakeStore{t: t,
-		InvitationFn: func(org, id string) (*domain.Invitation, error) { return pending("m1"), nil },
-		RecordFn:     func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil },
+	st := &fakeStore{
+		InvitationReader: readInvitation(func(org, id string) (*domain.Invitation, error) { return pending("m1"), nil }),
+		EventWriter:      recordEvent(func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil }),
 	}
 	e := bounce("Complaint", "")
 	e.FeedbackType = "abuse"
@@ -169,7 +171,7 @@ func TestRecordComplaint(t *testing.T) {
 // A transient bounce is audited only: no suppression, the invitation left.
 func TestRecordTransientBounceDoesNotSuppress(t *testing.T) {
 	var got domain.SESEventRecord
-	st := &fakeStore{t: t, RecordFn: func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil }}
+	st := &fakeStore{EventWriter: recordEvent(func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil })}
 	if out, err := (Recorder{Store: st, Log: quiet}).Record(context.Background(), bounce("Bounce", "Transient")); err != nil || out != Recorded {
 		t.Fatalf("%v %v", out, err)
 	}
@@ -182,9 +184,9 @@ func TestRecordTransientBounceDoesNotSuppress(t *testing.T) {
 // new message id): the address is suppressed, the invitation left.
 func TestRecordOlderMessageLeavesTheInvitation(t *testing.T) {
 	var got domain.SESEventRecord
-	st := &fakeStore{t: t,
-		InvitationFn: func(org, id string) (*domain.Invitation, error) { return pending("m2"), nil },
-		RecordFn:     func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil },
+	st := &fakeStore{
+		InvitationReader: readInvitation(func(org, id string) (*domain.Invitation, error) { return pending("m2"), nil }),
+		EventWriter:      recordEvent(func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil }),
 	}
 	if _, err := (Recorder{Store: st, Log: quiet}).Record(context.Background(), bounce("Bounce", "Permanent")); err != nil {
 		t.Fatal(err)
@@ -199,13 +201,13 @@ func TestRecordOlderMessageLeavesTheInvitation(t *testing.T) {
 // marked, with the event's message id.
 func TestRecordBeforeTheDeliveryIsRecorded(t *testing.T) {
 	var got domain.SESEventRecord
-	st := &fakeStore{t: t,
-		InvitationFn: func(org, id string) (*domain.Invitation, error) {
+	st := &fakeStore{
+		InvitationReader: readInvitation(func(org, id string) (*domain.Invitation, error) {
 			inv := pending("")
 			inv.Delivery = domain.DeliveryPending
 			return inv, nil
-		},
-		RecordFn: func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil },
+		}),
+		EventWriter: recordEvent(func(r domain.SESEventRecord) (bool, error) { got = r; return true, nil }),
 	}
 	if _, err := (Recorder{Store: st, Log: quiet}).Record(context.Background(), bounce("Bounce", "Permanent")); err != nil {
 		t.Fatal(err)
@@ -218,15 +220,15 @@ func TestRecordBeforeTheDeliveryIsRecorded(t *testing.T) {
 // The invitation changed under the event: read again and record on the new one.
 func TestRecordRetriesAConflict(t *testing.T) {
 	reads, writes := 0, 0
-	st := &fakeStore{t: t,
-		InvitationFn: func(org, id string) (*domain.Invitation, error) { reads++; return pending("m1"), nil },
-		RecordFn: func(r domain.SESEventRecord) (bool, error) {
+	st := &fakeStore{
+		InvitationReader: readInvitation(func(org, id string) (*domain.Invitation, error) { reads++; return pending("m1"), nil }),
+		EventWriter: recordEvent(func(r domain.SESEventRecord) (bool, error) {
 			writes++
 			if writes == 1 {
 				return false, domain.Errorf(domain.ECONFLICT, "changed")
 			}
 			return true, nil
-		},
+		}),
 	}
 	if out, err := (Recorder{Store: st, Log: quiet}).Record(context.Background(), bounce("Bounce", "Permanent")); err != nil || out != Recorded || reads != 2 || writes != 2 {
 		t.Fatalf("%v %v reads %d writes %d", out, err, reads, writes)
@@ -234,15 +236,15 @@ func TestRecordRetriesAConflict(t *testing.T) {
 }
 
 func TestRecordDuplicateAndIgnored(t *testing.T) {
-	st := &fakeStore{t: t,
-		InvitationFn: func(org, id string) (*domain.Invitation, error) { return nil, nil },
-		RecordFn:     func(r domain.SESEventRecord) (bool, error) { return false, nil },
+	st := &fakeStore{
+		InvitationReader: readInvitation(func(org, id string) (*domain.Invitation, error) { return nil, nil }),
+		EventWriter:      recordEvent(func(r domain.SESEventRecord) (bool, error) { return false, nil }),
 	}
 	r := Recorder{Store: st, Log: quiet}
 	if out, err := r.Record(context.Background(), bounce("Bounce", "Permanent")); err != nil || out != Duplicate {
 		t.Errorf("duplicate: %v %v", out, err)
 	}
-	st.RecordFn, st.InvitationFn = nil, nil // nothing below may touch the store
+	st.EventWriter, st.InvitationReader = nil, nil // nothing below may touch the store
 	for name, e := range map[string]domain.SESEvent{
 		"delivery":   {Kind: domain.SESDelivery, MessageID: "m1", Recipient: "pat@agency.example", Tags: map[string]string{email.TagOrg: "14west"}},
 		"no org":     {Kind: domain.SESBounce, BounceType: "Permanent", MessageID: "m1", Recipient: "pat@agency.example"},
@@ -257,12 +259,12 @@ func TestRecordDuplicateAndIgnored(t *testing.T) {
 }
 
 func callerStore(t *testing.T, u *domain.User) *fakeStore {
-	return &fakeStore{t: t, LoadCallerFn: func(org, caller string) (domain.Scope, error) {
+	return &fakeStore{CallerLoader: loadCaller(func(org, caller string) (domain.Scope, error) {
 		if org != "14west" {
 			return domain.Scope{}, nil
 		}
 		return domain.Scope{Org: &domain.Org{ID: org}, Caller: u}, nil
-	}}
+	})}
 }
 
 // Only an org's admins list or clear its suppressions; a clear is audited
@@ -286,14 +288,14 @@ func TestAdmin(t *testing.T) {
 
 	st = callerStore(t, admin)
 	at := now.Add(-time.Hour)
-	st.SuppressionFn = func(org, addr string) (*domain.Suppression, error) {
+	st.Lookup = lookup(func(org, addr string) (*domain.Suppression, error) {
 		if addr != "pat@agency.example" {
 			return nil, nil
 		}
 		return &domain.Suppression{OrgID: org, Email: addr, Reason: domain.SuppressedComplaint, Detail: "complaint/abuse", InvitationID: "inv1", At: at}, nil
-	}
+	})
 	var audit domain.AuditEntry
-	st.ClearFn = func(org, addr string, a domain.AuditEntry) error { audit = a; return nil }
+	st.Clearer = clearSuppression(func(org, addr string, a domain.AuditEntry) error { audit = a; return nil })
 	a := Admin{Store: st, Now: func() time.Time { return now }}
 	if err := a.Clear(ctx, c, "14west", " Pat@AGENCY.example"); err != nil {
 		t.Fatal(err)
@@ -302,16 +304,16 @@ func TestAdmin(t *testing.T) {
 		audit.Before["reason"] != "complained" || audit.Before["invitationId"] != "inv1" || audit.After["email"] != "pat@agency.example" {
 		t.Errorf("audit = %+v", audit)
 	}
-	st.ClearFn = nil
+	st.Clearer = nil
 	if err := a.Clear(ctx, c, "14west", "other@agency.example"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("not suppressed: %v", err)
 	}
 	if err := a.Clear(ctx, c, "14west", "not an address"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("not an address: %v, want ENOTFOUND (names no suppression)", err)
 	}
-	st.ListFn = func(org string, limit int, cursor string) (domain.Page[domain.Suppression], error) {
+	st.Lister = listSuppressions(func(org string, limit int, cursor string) (domain.Page[domain.Suppression], error) {
 		return domain.Page[domain.Suppression]{Items: []domain.Suppression{{Email: "x@y.example"}}}, nil
-	}
+	})
 	if p, err := a.List(ctx, c, "14west", 10, ""); err != nil || len(p.Items) != 1 {
 		t.Errorf("list: %+v %v", p, err)
 	}
@@ -372,7 +374,7 @@ func TestParse(t *testing.T) {
 // an address not read, is read.
 func TestGateUsesWhatWasRead(t *testing.T) {
 	sent, reads := 0, 0
-	st := &fakeStore{t: t, SuppressionFn: func(org, addr string) (*domain.Suppression, error) { reads++; return nil, nil }}
+	st := &fakeStore{Lookup: lookup(func(org, addr string) (*domain.Suppression, error) { reads++; return nil, nil })}
 	g := Gate{Next: fakeSender{func(email.Message) (string, error) { sent++; return "m", nil }}, Store: st}
 	ctx := Checked(context.Background(), "14west", []string{"pat@agency.example", "lee@agency.example"},
 		map[string]domain.SuppressionReason{"lee@agency.example": domain.SuppressedComplaint})
