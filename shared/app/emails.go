@@ -11,19 +11,19 @@ import (
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
-	"github.com/guestaccess/guestaccess/shared/suppressions/suppressionsapi"
+	"github.com/guestaccess/guestaccess/shared/suppressions"
 )
 
 // EmailSender is the sender of the email queue (emailq), as
 // EmailSenderFunction and the dev stack run it: mailer sends behind the
-// org's suppression check (suppressionsapi.Suppressed: the one place every email passes), paced account-wide at
+// org's suppression check (suppressions.Gate: the one place every email passes), paced account-wide at
 // env.SendRate by the table's per-second window; retries go back to the
 // email queue, what keeps failing to its dead-letter queue.
 func EmailSender(env config.Env, st *store.Store, mailer email.Sender, retries, dead queue.Sender) *emailq.Sender {
 	if env.Sender == "" {
 		env.Log.Warn("SENDER_ADDRESS is not set; emails will fail")
 	}
-	return &emailq.Sender{Store: st, Passcodes: st, Mailer: suppressionsapi.Suppressed(st, mailer), Render: invites.Renderer(invitesConfig(env).AcceptURL),
+	return &emailq.Sender{Store: st, Passcodes: st, Mailer: suppressions.Gate{Next: mailer, Store: st}, Render: invites.Renderer(invitesConfig(env).AcceptURL),
 		Pacer:   &emailq.Pacer{Window: store.SendWindow{Store: st}, Rate: env.SendRate},
 		Retries: retries, DeadLetters: dead, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 }

@@ -8,15 +8,9 @@ import (
 	"github.com/guestaccess/guestaccess/shared/platform/htmlx"
 )
 
-// The helpers below are the core's, exported for the handlers that moved
-// to their capability's folder (shared/<capability>/<capability>api).
-
-// PageParams reads a list's ?limit= (1..MaxPageSize, default
-// DefaultPageSize) and ?cursor= (opaque; the store refuses one it did not
-// give).
-func PageParams(req events.APIGatewayProxyRequest) (limit int, cursor string, err error) {
-	return pageParams(req)
-}
+// The guest pages' helpers, exported for the verification page
+// (passcodeapi), under the names the invitations branch gives them
+// (guestpage.go, capability.go): the merge keeps those and drops this file.
 
 // ParseForm reads an application/x-www-form-urlencoded body as the guest
 // pages take it: a field given more than once is refused.

@@ -1,7 +1,8 @@
-// Package suppressionsapi wires suppressions into the functions:
-// SesEventsFunction's constructor (SES's bounce, complaint and delivery
-// events recorded) and Suppressed, the check every function that sends puts
-// before its mailer.
+// Package suppressionsapi is SesEventsFunction's constructor: SES's
+// bounce, complaint and delivery events, queued, recorded as suppressions
+// (package suppressions), invitations' deliveries and audit entries. The
+// check before every send (suppressions.Gate) is wired by the email
+// sender's constructor.
 package suppressionsapi
 
 import (
@@ -11,20 +12,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/sqsworker"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/suppressions"
 )
-
-// Suppressed is mailer behind the suppression check: an email for an org
-// to an address that bounced or complained is refused (and recorded as
-// such by the caller) until an org admin clears it. Every function that
-// sends wraps its mailer here, so the check is in one place.
-func Suppressed(st *store.Store, mailer email.Sender) email.Sender {
-	return suppressions.Gate{Next: mailer, Store: st}
-}
 
 // SES event metric names (EMF counts).
 const (
