@@ -45,4 +45,9 @@ passed=$(grep -cE '^\s*--- PASS' "$logs/go-test.log" || true)
 failed=$(grep -cE '^\s*--- FAIL' "$logs/go-test.log" || true)
 skipped=$(grep -cE '^\s*--- SKIP' "$logs/go-test.log" || true)
 echo "$passed passed, $failed failed, $skipped skipped"
+# The failures once more, last: CI shows only the end of a long log.
+if [ "$status" -ne 0 ]; then
+  echo "== failed"
+  grep -E '^\s*--- FAIL|^FAIL|^panic:' "$logs/go-test.log" || echo "(no test failed: a build, vet or timeout error above)"
+fi
 exit "$status"
