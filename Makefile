@@ -110,6 +110,7 @@ test: ## SAM checks; the stack deployed to LocalStack on the host (no Docker); u
 	[ $$rc -ne 0 ] || RIE_BIN="$(CURDIR)/$(RIE_BIN)" bash infra/scripts/test.sh || rc=$$?; \
 	lsrc=0; wait $$ls || lsrc=$$?; \
 	echo "== LocalStack deploy (exit $$lsrc)"; cat $(LS_TEST_LOG); \
+	if [ $$rc -ne 0 ] && [ -s .cache/artifacts/go-test-failed.txt ]; then echo "== Go tests failed:"; cat .cache/artifacts/go-test-failed.txt; fi; \
 	[ $$rc -eq 0 ] && [ $$lsrc -eq 0 ]
 	$(MAKE) --no-print-directory contract
 
