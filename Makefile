@@ -7,7 +7,6 @@ SHELL := bash
 
 GO      ?= go
 VENV    := .venv
-PIP     := $(VENV)/bin/pip
 SESDEV  := infra/dev/sesdev
 # Static, stripped linux/arm64 binaries for provided.al2023.
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
@@ -49,9 +48,11 @@ build: ## build every function's bootstrap into dist/<LogicalId>/
 	@ls -l dist/*/bootstrap
 
 # --- local tools, installed by the targets that need them
-$(VENV)/.stamp: infra/requirements-dev.txt
-	python3 -m venv $(VENV)
-	$(PIP) install --quiet --disable-pip-version-check -r infra/requirements-dev.txt
+# Both venvs are copies of ones cached outside the clone, keyed by their
+# requirements (infra/scripts/cached-venv.sh): a fresh clone copies in seconds
+# what took minutes to download and install.
+$(VENV)/.stamp: infra/requirements-dev.txt infra/scripts/cached-venv.sh
+	bash infra/scripts/cached-venv.sh $(VENV) infra/requirements-dev.txt
 	touch $@
 venv: $(VENV)/.stamp ## Python venv with moto (and SAM CLI, cfn-lint)
 
@@ -150,13 +151,10 @@ localstack-down: ## stop LocalStack
 # --- LocalStack without Docker (localstack-core from PyPI on the host; localstack/README.md)
 LS_VENV := .cache/localstack-venv
 $(LS_VENV)/.stamp-deps: localstack/host/requirements.txt localstack/host/patch_py311.py
-	rm -rf $(LS_VENV)
-	python3 -m venv $(LS_VENV)
-	$(LS_VENV)/bin/pip install --quiet --disable-pip-version-check -r localstack/host/requirements.txt
-	$(LS_VENV)/bin/python localstack/host/patch_py311.py
+	bash infra/scripts/cached-venv.sh $(LS_VENV) localstack/host/requirements.txt localstack/host/patch_py311.py
 	touch $@
 $(LS_VENV)/.stamp: $(LS_VENV)/.stamp-deps localstack/host/pyproject.toml $(wildcard localstack/host/guestaccess_localstack_host/*.py)
-	$(LS_VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./localstack/host
+	$(LS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./localstack/host
 	rm -rf localstack/host/build localstack/host/*.egg-info
 	touch $@
 localstack-host: $(LS_VENV)/.stamp ## localstack-core 4.13.1 in its own venv, with this repo's plugins (DynamoDB on moto, Lambda without Docker)
