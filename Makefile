@@ -30,7 +30,7 @@ FUNCTIONS += CorsPreflightFunction:cors-preflight
 FUNCTIONS += SesEventsFunction:ses-events
 FUNCTIONS += EmailSenderFunction:email-sender
 
-.PHONY: help build dev test lint venv node rie chromium sam-check clients contract clean localstack-up localstack-deploy localstack-e2e localstack-down localstack-host localstack-host-test \
+.PHONY: help build dev test lint venv node rie chromium sam-check clients contract emulators clean localstack-up localstack-deploy localstack-e2e localstack-down localstack-host localstack-host-test \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 help: ## list the targets
@@ -114,6 +114,9 @@ test: ## SAM checks; the stack deployed to LocalStack on the host (no Docker); u
 	if [ $$rc -ne 0 ] && [ -s .cache/artifacts/go-test-failed.txt ]; then echo "== Go tests failed:"; cat .cache/artifacts/go-test-failed.txt; fi; \
 	[ $$rc -eq 0 ] && [ $$lsrc -eq 0 ]
 	$(MAKE) --no-print-directory contract
+
+emulators: venv node ## moto and aws-ses-v2-local started once, for fast runs of one capability's tests (prints the exports)
+	bash infra/scripts/emulators.sh
 
 clients: ## generate a Go client (oapi-codegen) and TypeScript types (openapi-typescript) from the OpenAPI document and compile both
 	bash infra/scripts/clients.sh
