@@ -443,7 +443,7 @@ func roleMap(m map[domain.Product]domain.Role) map[string]string {
 }
 
 // The encodings of the items (see codec.go). Attribute names are the
-// table's contract (DATA_MODEL.md).
+// table's contract (docs/data-model.md).
 
 func (i orgItem) item() item {
 	e := i.keys.encode()
