@@ -288,7 +288,7 @@ func GuestLimitError(site Site, wantGuests int64) *Error {
 	}
 }
 
-// UserLimitError is the refusal of the user limit (§7: paid users plus
+// UserLimitError is the refusal of the user limit (rules §7: paid users plus
 // guests never exceed it), with the site's numbers.
 func UserLimitError(site Site, wantUsers int64) *Error {
 	b := site.Billing()

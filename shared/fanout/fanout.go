@@ -73,7 +73,7 @@ type Service struct {
 	// DynamoDB lets one transaction hold at a time: pages applied back to
 	// back hold it nearly always, and the site's invites, accepts and role
 	// changes run out of tries (503) for the whole job. GroupJobsWorkerFunction
-	// sets DefaultPagePause (DATA_MODEL.md, "Capacity").
+	// sets DefaultPagePause (docs/data-model.md, "Capacity").
 	PagePause time.Duration
 	// Sleep waits for PagePause (nil: a timer, or until ctx ends).
 	Sleep func(ctx context.Context, d time.Duration)

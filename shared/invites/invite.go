@@ -76,7 +76,7 @@ type Result struct {
 
 // Invite invites the request's addresses to a site. A structural error, an
 // unknown org or site, or a caller without the power returns an error and
-// changes nothing. Otherwise each address gets its own outcome (§3), even
+// changes nothing. Otherwise each address gets its own outcome (rules §3), even
 // when none is valid (then nothing is written or sent); with
 // AllOrNothing, one refused address refuses them all (EREFUSED, ELIMIT or EUSERLIMIT, with
 // the per-address results in the error's Extra).

@@ -173,7 +173,7 @@ func TestInviteRefusesBeforeWriting(t *testing.T) {
 }
 
 // TestInviteNoValidAddress: a request whose addresses are all invalid
-// (§3: per address the response says what happened, invalid included) is
+// (rules §3: per address the response says what happened, invalid included) is
 // answered per address like any other, after the one read that checks the
 // caller's power; nothing is written and no email is sent (the fakes fail
 // the test on a write or a send).

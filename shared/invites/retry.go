@@ -122,7 +122,7 @@ func (s *Retrier) retryDeliveries(ctx context.Context, runID string, now time.Ti
 	return nil
 }
 
-// releaseLapsed releases the delivered invitations that lapsed (§7: an
+// releaseLapsed releases the delivered invitations that lapsed (rules §7: an
 // expired invitation no longer counts), at most limit.
 func (s *Retrier) releaseLapsed(ctx context.Context, runID string, now time.Time, limit int, rep *RetryReport) error {
 	due, err := s.Store.DueExpiries(ctx, now, limit)

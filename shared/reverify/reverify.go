@@ -1,4 +1,4 @@
-// Package reverify is the scheduled re-verification job (SPEC §9, A18): it
+// Package reverify is the scheduled re-verification job (rules §9, A18): it
 // finds the external users whose two-step verification lapsed, marks them as
 // needing it and emails them a link to the verification page.
 //

@@ -6,7 +6,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// LoadDecision reads everything an access decision (§8) needs in one
+// LoadDecision reads everything an access decision (rules §8) needs in one
 // BatchGetItem of the keys the request names: the org (A1), the site (A2,
 // to tell an unknown site), the account (A4), its access on the site's
 // product (A7) and, when one is asked for, the space (A12, whether it is

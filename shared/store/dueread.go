@@ -7,7 +7,7 @@ import (
 )
 
 // dueItems reads the items behind a page of due-work entries (GSI3). The
-// index projects keys only (DATA_MODEL.md, "Index projections"): an
+// index projects keys only (docs/data-model.md, "Index projections"): an
 // attribute change that moves no entry writes nothing to it, so the
 // profiles' daily lastActive, their status and token counts, and an
 // invitation's token rotation cost no write on the due index's few

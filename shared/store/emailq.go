@@ -14,7 +14,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// The email queue's outbox (package emailq, DATA_MODEL.md "Email").
+// The email queue's outbox (package emailq, docs/data-model.md "Email").
 
 // sendWindowPK is the partition of the account-wide send-rate counters:
 // one item per UTC second, SK SEC#<unix second>.

@@ -28,7 +28,7 @@ func (s *Store) LoadInvitee(ctx context.Context, orgID, accountID string) (*doma
 	return rec, nil
 }
 
-// ExpireInvitation releases a pending invitation that lapsed (§7: expiring
+// ExpireInvitation releases a pending invitation that lapsed (rules §7: expiring
 // an invitation releases its seat): the revoke transaction
 // (releaseInvitation) with the final status expired, conditioned on the
 // invitation still pending at the version read with expiresEpoch <= now,

@@ -11,7 +11,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// The external user policy's writes (§9): the org item rewritten whole
+// The external user policy's writes (rules §9): the org item rewritten whole
 // under its policyVersion, with the audit entry (and, when verification
 // settings changed, the org's rescan request) in one transaction, while
 // the caller is still an active org admin.

@@ -16,7 +16,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// The external users' directory (§9, A19): verified domains, the users of
+// The external users' directory (rules §9, A19): verified domains, the users of
 // one domain, each page's access items, and export jobs with their CSV
 // chunks.
 

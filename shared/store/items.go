@@ -44,7 +44,7 @@ type keys struct {
 	TTL    int64
 }
 
-// orgItem is an org with its external user policy (§9): the access
+// orgItem is an org with its external user policy (rules §9): the access
 // decision reads the policy from here in its one read.
 type orgItem struct {
 	keys
@@ -443,7 +443,7 @@ func roleMap(m map[domain.Product]domain.Role) map[string]string {
 }
 
 // The encodings of the items (see codec.go). Attribute names are the
-// table's contract (DATA_MODEL.md).
+// table's contract (docs/data-model.md).
 
 func (i orgItem) item() item {
 	e := i.keys.encode()
@@ -767,7 +767,7 @@ func decodeSpace(it item) (spaceItem, error) {
 		AnonymousAccess: d.b("anonymousAccess"), CreatedAt: d.t("createdAt"), CreatedBy: d.s("createdBy"), Version: int(d.n("version"))}, d.err
 }
 
-// spaceAdminItem makes an account an admin of one space (§5: space admins
+// spaceAdminItem makes an account an admin of one space (rules §5: space admins
 // assign and unassign guests to their space only).
 type spaceAdminItem struct {
 	keys

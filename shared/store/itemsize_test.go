@@ -77,7 +77,7 @@ func wcu(bytes int) int { return (bytes + 1023) / 1024 }
 // values: a 36-character account id, a 30-character address, an invitation
 // with a 200-character message and one group) and the write units each of
 // their index entries costs, with ALL and with KEYS_ONLY: the figures of
-// DATA_MODEL.md ("Index projections"). GSI3 (keys only) must cost one
+// docs/data-model.md ("Index projections"). GSI3 (keys only) must cost one
 // write unit an entry whatever the item.
 func TestIndexWriteCost(t *testing.T) {
 	now := time.Date(2026, 5, 4, 9, 30, 0, 123456789, time.UTC)

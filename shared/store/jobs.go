@@ -18,7 +18,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Fan-out jobs (DATA_MODEL.md, "Group jobs"): the job item ORG#o#JOB#j/JOB
+// Fan-out jobs (docs/data-model.md, "Group jobs"): the job item ORG#o#JOB#j/JOB
 // holds the state and the counts; each applied page leaves a marker
 // PAGE#n (with its conversions) written in the page's own transaction, so a
 // redelivered page is recognised and changes nothing twice; a page that

@@ -1,5 +1,5 @@
 // Package store is the DynamoDB adapter: the single table described in
-// DATA_MODEL.md, read and written through aws-sdk-go-v2. It implements the
+// docs/data-model.md, read and written through aws-sdk-go-v2. It implements the
 // persistence interfaces of package domain and nothing else.
 package store
 

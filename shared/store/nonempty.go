@@ -9,7 +9,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-// The one guard of "nothing empty is stored" (DATA_MODEL.md, invariants):
+// The one guard of "nothing empty is stored" (docs/data-model.md, invariants):
 // every write the store's client sends passes through it, whichever call
 // site built it. An item (PutItem, a transaction's Put, a BatchWriteItem
 // put) loses its empty maps, lists and sets, at any depth, before it is

@@ -13,7 +13,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// itemType is one item type of DATA_MODEL.md: its encoding (from a value
+// itemType is one item type of docs/data-model.md: its encoding (from a value
 // whose collections are all empty) and its decoder.
 type itemType struct {
 	name   string

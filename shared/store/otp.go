@@ -14,7 +14,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// One-time passcodes (A20, §9). An address's passcode state is one item in
+// One-time passcodes (A20, rules §9). An address's passcode state is one item in
 // the partition of the address's email guard, `ORG#o#EMAIL#e` / `OTP`, so
 // that an address without an account (or one that need not verify) keeps
 // the same state, under the same limits, as one that must: the page

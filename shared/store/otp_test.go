@@ -561,7 +561,7 @@ func TestPasscodeOnceAndOff(t *testing.T) {
 // other due entry where it was: the org's rescan request is still found by
 // the job's Query. On the embedded backend a profile made without an entry
 // and given one by the completion's UpdateItem evicted the rescan request
-// from the index (minidyn's updateData; DATA_MODEL "Emulator notes").
+// from the index (minidyn's updateData; docs/data-model.md "Emulator notes").
 func TestFirstVerificationKeepsOtherDueEntries(t *testing.T) {
 	each(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()

@@ -62,7 +62,7 @@ var DefaultRetry = Retry{Attempts: 6, Base: 25 * time.Millisecond, Max: 400 * ti
 // dead-letter queue, failing its job; so it keeps trying longer than a
 // request would: 12 tries, waits from 50 ms doubling to 2 s (about 11 s at
 // most, 6 s on average), within the worker's 30 s. Measured in
-// TestGroupJobPagesOnABusySite (DATA_MODEL.md, "Capacity").
+// TestGroupJobPagesOnABusySite (docs/data-model.md, "Capacity").
 var JobRetry = Retry{Attempts: 12, Base: 50 * time.Millisecond, Max: 2 * time.Second, RetryAfter: time.Second}
 
 type item = map[string]types.AttributeValue

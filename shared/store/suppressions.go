@@ -11,7 +11,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Suppressions (A35-A37 in DATA_MODEL.md): one item per address an org no
+// Suppressions (A35-A37 in docs/data-model.md): one item per address an org no
 // longer emails, in the org's own partition `ORG#o#SUPPRESSED` (sort key:
 // the address), so the send check is one key read and the admin's list one
 // Query; and one marker per SES event recorded, `SESEVENT#<key>`, kept for

@@ -197,7 +197,7 @@ func (s *Store) dropInvitation(b *txBuilder, inv domain.Invitation) {
 	b.add("ref", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(invRefPK(inv.OrgID, inv.ID), skInvRef)}})
 }
 
-// RemoveUser removes an account from its org (§6): every access item (the
+// RemoveUser removes an account from its org (rules §6): every access item (the
 // sites' counters move back), every membership (the groups' counts), every
 // invitation with its token and reference, the email guard and the profile,
 // with the audit entry, in one TransactWriteItems when they fit in 100
@@ -472,7 +472,7 @@ func (s *Store) SetUserStatus(ctx context.Context, ch domain.StatusChange) error
 	return s.lifecycleTx(ctx, "set user status", b, domain.UserRecord{})
 }
 
-// RevokeInvitation revokes a pending invitation (§4) and releases what its
+// RevokeInvitation revokes a pending invitation (rules §4) and releases what its
 // invitee held, in one transaction (releaseInvitation), conditioned on the
 // invitation being pending under the token and version read, so that it and
 // an accept racing it cannot both win. The token item stays: the link

@@ -1,5 +1,5 @@
 // Package verify is two-step verification by an emailed one-time passcode
-// (§9): the service behind the guest-facing verification page. It sends a
+// (rules §9): the service behind the guest-facing verification page. It sends a
 // code (under the per-address and per-org limits), checks a typed code
 // (constant time, counted attempts, expiry) and completes the verification
 // with its audit entry.
