@@ -1,4 +1,4 @@
-package store
+package table
 
 import (
 	"context"
@@ -70,7 +70,7 @@ func pruneItem(it map[string]types.AttributeValue) {
 		if m, ok := v.(*types.AttributeValueMemberM); ok {
 			pruneItem(m.Value)
 		}
-		if empty(v) {
+		if Empty(v) {
 			delete(it, k)
 		}
 	}
@@ -82,7 +82,7 @@ func noEmptyValues(op string, vals map[string]types.AttributeValue) error {
 		switch v.(type) {
 		case *types.AttributeValueMemberM, *types.AttributeValueMemberL, *types.AttributeValueMemberSS,
 			*types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
-			if empty(v) {
+			if Empty(v) {
 				return fmt.Errorf("store: %s would write the empty collection %s: no item holds one (remove the attribute instead)", op, k)
 			}
 		}
