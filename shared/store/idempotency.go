@@ -22,6 +22,7 @@ import (
 // claim is this request's own, written by an attempt whose answer was lost
 // (the SDK retried it), and the request may run.
 func (s *Store) ClaimKey(ctx context.Context, scope, k, requestHash, claim string, now time.Time) (*idempotency.Record, error) {
+	ctx = table.Ungated(ctx) // the claim settles the write gate: it cannot wait on it
 	for range 3 {
 		it := idemItem{Keys: table.Keys{PK: table.IdemPK(scope, k), SK: table.SKIdem, Type: typeIdem, TTL: table.TTL(now.Add(idempotency.Keep))},
 			RequestHash: requestHash, LockedUntil: now.Add(idempotency.Lock).UnixMilli(), Claim: claim}
@@ -58,6 +59,7 @@ func (s *Store) ClaimKey(ctx context.Context, scope, k, requestHash, claim strin
 
 // KeepAnswer keeps the answer of a claimed key for idempotency.Keep.
 func (s *Store) KeepAnswer(ctx context.Context, scope, k string, rec idempotency.Record, now time.Time) error {
+	ctx = table.Ungated(ctx) // the idempotency record is the gate's own bookkeeping
 	it := idemItem{Keys: table.Keys{PK: table.IdemPK(scope, k), SK: table.SKIdem, Type: typeIdem, TTL: table.TTL(now.Add(idempotency.Keep))},
 		RequestHash: rec.RequestHash, Done: true, Status: rec.Status, Headers: rec.Headers, Body: []byte(rec.Body), LockedUntil: now.UnixMilli()}
 	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Name, Item: table.Marshal(it)}); err != nil {
@@ -72,6 +74,7 @@ func (s *Store) KeepAnswer(ctx context.Context, scope, k string, rec idempotency
 // functions). A key whose answer is kept, claimed by another request, or
 // never claimed (the claim's write failed) stays as it is.
 func (s *Store) ReleaseKey(ctx context.Context, scope, k, claim string) error {
+	ctx = table.Ungated(ctx) // runs after a failed claim closed the gate with its error
 	it := idemItem{Keys: table.Keys{PK: table.IdemPK(scope, k), SK: table.SKIdem, Type: typeIdem, TTL: table.TTL(time.Now().Add(idempotency.Lock))}, LockedUntil: 0}
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.Name, Item: table.Marshal(it),

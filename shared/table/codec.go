@@ -270,7 +270,7 @@ func DecodeKeys(d *Dec) Keys {
 		GSI3PK: d.S("GSI3PK"), GSI3SK: d.S("GSI3SK"), Type: d.S("type"), TTL: d.N("ttl")}
 }
 
-// setOrRemove starts an update expression: it writes v to the attribute
+// SetOrRemove starts an update expression: it writes v to the attribute
 // name under the value placeholder ph (added to vals), or removes the
 // attribute when v is an empty collection, since no item stores one
 // (nonempty.go). What it returns ends inside a SET list: the caller appends

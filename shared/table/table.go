@@ -68,6 +68,7 @@ var DefaultRetry = Retry{Attempts: 6, Base: 25 * time.Millisecond, Max: 400 * ti
 // TestGroupJobPagesOnABusySite (DATA_MODEL.md, "Capacity").
 var JobRetry = Retry{Attempts: 12, Base: 50 * time.Millisecond, Max: 2 * time.Second, RetryAfter: time.Second}
 
+// Item is one item of the table, as the SDK carries it.
 type Item = map[string]types.AttributeValue
 
 //go:noinline
@@ -83,16 +84,16 @@ func N(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
-// encoder is an item struct that encodes itself (codec.go).
+// Encoder is an item struct that encodes itself (codec.go).
 type Encoder interface{ Item() Item }
 
-// marshal encodes one of the item structs. Empty maps, lists and sets are
+// Marshal encodes one of the item structs. Empty maps, lists and sets are
 // left out: they are not stored at all, so no reader ever depends on how a
 // DynamoDB implementation returns an empty collection (minidyn returns them
 // without their type).
 func Marshal(v Encoder) Item { return v.Item() }
 
-// empty reports a value that carries nothing: an empty or untyped
+// Empty reports a value that carries nothing: an empty or untyped
 // collection, a NULL, or a member the SDK could not type.
 func Empty(v types.AttributeValue) bool {
 	switch x := v.(type) {
@@ -112,7 +113,7 @@ func Empty(v types.AttributeValue) bool {
 	return false
 }
 
-// batchGet reads up to 100 keys in one BatchGetItem (more only for keys
+// BatchGet reads up to 100 keys in one BatchGetItem (more only for keys
 // DynamoDB leaves unprocessed) and returns the items found by "PK\x00SK".
 func (s *Table) BatchGet(ctx context.Context, keys []Item) (map[string]Item, error) {
 	out := map[string]Item{}
@@ -147,6 +148,7 @@ func (s *Table) BatchGet(ctx context.Context, keys []Item) (map[string]Item, err
 	return out, nil
 }
 
+// PKSK returns an item's "PK\x00SK" (ID of its keys), "" without them.
 func PKSK(it Item) string {
 	pk, _ := it["PK"].(*types.AttributeValueMemberS)
 	sk, _ := it["SK"].(*types.AttributeValueMemberS)
@@ -156,9 +158,10 @@ func PKSK(it Item) string {
 	return pk.Value + "\x00" + sk.Value
 }
 
+// ID returns "pk\x00sk", how BatchGet names the items it found.
 func ID(pk, sk string) string { return pk + "\x00" + sk }
 
-// getItem reads one item strongly consistently; nil when absent. It is a
+// Get reads one item strongly consistently; nil when absent. It is a
 // BatchGetItem of one key, not a GetItem: every function links
 // BatchGetItem already, and each SDK operation a function links costs
 // binary size (the invite function has little to spare).
@@ -170,7 +173,7 @@ func (s *Table) Get(ctx context.Context, pk, sk string) (Item, error) {
 	return got[ID(pk, sk)], nil
 }
 
-// notFoundOr returns err, or ENOTFOUND with message when there is no error
+// NotFoundOr returns err, or ENOTFOUND with message when there is no error
 // (the item was absent).
 func NotFoundOr(err error, message string) error {
 	if err != nil {
@@ -179,12 +182,12 @@ func NotFoundOr(err error, message string) error {
 	return domain.Errorf(domain.ENOTFOUND, "%s", message)
 }
 
-// cancelled is a transaction DynamoDB refused, with a reason per item.
+// Cancelled is a transaction DynamoDB refused, with a reason per item.
 type Cancelled struct {
 	reasons []types.CancellationReason
 }
 
-// code returns the cancellation code of item j ("None" when it was fine).
+// Code returns the cancellation code of item j ("None" when it was fine).
 func (c *Cancelled) Code(j int) string {
 	if j < len(c.reasons) {
 		return aws.ToString(c.reasons[j].Code)
@@ -192,7 +195,7 @@ func (c *Cancelled) Code(j int) string {
 	return ""
 }
 
-// old returns the item as it was when item j's condition failed, if the
+// Old returns the item as it was when item j's condition failed, if the
 // server returned it (ReturnValuesOnConditionCheckFailure = ALL_OLD).
 func (c *Cancelled) Old(j int) Item {
 	if j < len(c.reasons) {
@@ -218,9 +221,9 @@ func passing(tce *types.TransactionCanceledException) bool {
 	return seen
 }
 
-// transact runs one TransactWriteItems, retrying it (with jittered, bounded
+// Transact runs one TransactWriteItems, retrying it (with jittered, bounded
 // backoff) while DynamoDB cancels it for passing reasons. A transaction whose
-// condition failed is returned as *cancelled for the caller to handle; a
+// condition failed is returned as *Cancelled for the caller to handle; a
 // budget that runs out is domain.EUNAVAILABLE. Either way nothing was written.
 func (s *Table) Transact(ctx context.Context, what string, tx []types.TransactWriteItem) error {
 	if err := reqscope.BeforeWrite(ctx); err != nil {
@@ -262,6 +265,7 @@ func (s *Table) backoff(ctx context.Context, attempt int) error {
 	return s.Pause(ctx, s.Retry.waitWith(attempt, s.Jitter))
 }
 
+// Wait draws the jittered wait before try attempt+1.
 func (r Retry) Wait(attempt int) time.Duration { return r.waitWith(attempt, nil) }
 
 // waitWith is wait with the draw below the ceiling given (nil: math/rand).
@@ -279,6 +283,7 @@ func (r Retry) waitWith(attempt int, draw func(time.Duration) time.Duration) tim
 	return rand.N(ceil)
 }
 
+// Sleep waits d, or less when ctx ends (then its error).
 func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
