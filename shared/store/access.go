@@ -257,8 +257,8 @@ func sameGroups(a, b map[string]domain.Role) bool {
 // BatchGetItems of 100.
 func (s *Store) Memberships(ctx context.Context, orgID, groupID string, accounts []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	for start := 0; start < len(accounts); start += 100 {
-		chunk := accounts[start:min(len(accounts), start+100)]
+	for start := 0; start < len(accounts); start += table.MaxBatchGet {
+		chunk := accounts[start:min(len(accounts), start+table.MaxBatchGet)]
 		ks := make([]table.Item, 0, len(chunk))
 		for _, a := range chunk {
 			ks = append(ks, table.Key(table.UserPK(orgID, a), table.MemberSK(groupID)))

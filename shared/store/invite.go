@@ -14,8 +14,9 @@ import (
 	"github.com/guestaccess/guestaccess/shared/table"
 )
 
-// MaxTransactItems is DynamoDB's limit on the items of one transaction.
-const MaxTransactItems = 100
+// MaxTransactItems is DynamoDB's limit on the items of one transaction
+// (table.MaxTransactItems).
+const MaxTransactItems = table.MaxTransactItems
 
 // LoadInvite reads everything an invite request names in one BatchGetItem:
 // the org, the site, the caller, the named groups, and the email guards and

@@ -185,7 +185,7 @@ func (s *Store) AccessOf(ctx context.Context, orgID string, accounts []string, s
 			all = append(all, ref{a, k})
 		}
 	}
-	chunks := (len(all) + 99) / 100
+	chunks := (len(all) + table.MaxBatchGet - 1) / table.MaxBatchGet
 	got := make([]map[string]table.Item, chunks)
 	errs := make([]error, chunks)
 	var next atomic.Int64
@@ -197,7 +197,7 @@ func (s *Store) AccessOf(ctx context.Context, orgID string, accounts []string, s
 				if c >= chunks {
 					return
 				}
-				chunk := all[c*100 : min(len(all), c*100+100)]
+				chunk := all[c*table.MaxBatchGet : min(len(all), (c+1)*table.MaxBatchGet)]
 				ks := make([]table.Item, 0, len(chunk))
 				for _, r := range chunk {
 					site, p, _ := strings.Cut(r.k, "/")
@@ -212,7 +212,7 @@ func (s *Store) AccessOf(ctx context.Context, orgID string, accounts []string, s
 		return nil, err
 	}
 	for c := range chunks {
-		for _, r := range all[c*100 : min(len(all), c*100+100)] {
+		for _, r := range all[c*table.MaxBatchGet : min(len(all), (c+1)*table.MaxBatchGet)] {
 			site, p, _ := strings.Cut(r.k, "/")
 			if it, ok := got[c][table.ID(table.UserPK(orgID, r.account), table.AccessSK(site, p))]; ok {
 				ai, err := decodeAccess(it)

@@ -41,6 +41,15 @@ func New(db *dynamodb.Client, name string) *Table {
 	return &Table{DB: dynamodb.New(db.Options(), guardWrites), Name: name, Retry: DefaultRetry}
 }
 
+// DynamoDB's limits, named once.
+const (
+	// MaxTransactItems is DynamoDB's limit on the items of one
+	// TransactWriteItems.
+	MaxTransactItems = 100
+	// MaxBatchGet is DynamoDB's limit on the keys of one BatchGetItem.
+	MaxBatchGet = 100
+)
+
 // Retry bounds the retries of a transaction that DynamoDB cancelled because
 // another transaction on one of its items was in flight (reason
 // TransactionConflict; the SDK does not retry it) or because it was
