@@ -792,13 +792,9 @@ func (s *Service) Handle(ctx context.Context, msg string) error {
 	return nil
 }
 
-// JobNotRunning is the message of the store's error for a page of a job
-// that is no longer running.
-const JobNotRunning = "The job is not running."
-
-func jobNotRunning(err error) bool {
-	return err != nil && domain.ErrorMessage(err) == JobNotRunning
-}
+// jobNotRunning reports the store's refusal of a page of a job that is no
+// longer running (domain.ErrJobNotRunning, however wrapped).
+func jobNotRunning(err error) bool { return errors.Is(err, domain.ErrJobNotRunning) }
 
 // Dead records a message that reached the dead-letter queue: a page is
 // counted as failed in its job (its reservation released); a plan that

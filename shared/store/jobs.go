@@ -372,7 +372,8 @@ func (e *StaleEntries) Error() string {
 
 // ErrJobNotRunning is returned by ApplyPage when the job is no longer
 // running (finished, or failed) or runs another plan: the page is dropped.
-var ErrJobNotRunning = domain.Errorf(domain.ECONFLICT, "The job is not running.")
+// It is domain.ErrJobNotRunning, which the jobs worker tells by errors.Is.
+var ErrJobNotRunning = domain.ErrJobNotRunning
 
 // ErrJobPlanning is returned by ApplyPage when the job has not begun yet:
 // the page is delivered again later.
