@@ -121,14 +121,7 @@ func (s *Store) countRole(ctx context.Context, orgID, siteID string, r domain.Ro
 // they moved meanwhile (a concurrent grant) or a job reserved slots.
 func (s *Store) RepairCounters(ctx context.Context, orgID, siteID string, seen, fixed domain.Counters, audit domain.AuditEntry) error {
 	tx := []types.TransactWriteItem{
-		{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(orgID), table.SiteSK(siteID)),
-			UpdateExpression: aws.String("SET paidUsers = :p, guests = :g, guestSlots = :s, userLimit = :ul, userSlots = :us"),
-			ConditionExpression: aws.String("attribute_exists(PK) AND paidUsers = :op AND guests = :og AND guestSlots = :os" +
-				" AND (attribute_not_exists(reserved) OR reserved = :zero) AND (attribute_not_exists(reservedUsers) OR reservedUsers = :zero)" +
-				" AND (attribute_not_exists(userSlots) OR userSlots = :ous)"),
-			ExpressionAttributeValues: table.Item{":p": table.N(fixed.PaidUsers), ":g": table.N(fixed.Guests), ":s": table.N(fixed.GuestSlots),
-				":ul": table.N(fixed.UserLimit), ":us": table.N(fixed.UserSlots), ":ous": table.N(seen.UserSlots),
-				":op": table.N(seen.PaidUsers), ":og": table.N(seen.Guests), ":os": table.N(seen.GuestSlots), ":zero": table.N(0)}}},
+		{Update: table.Counter(s.Name, orgID, siteID, table.Change{Kind: table.Repair, Seen: seen, Fixed: fixed})},
 		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	}
 	err := s.Transact(ctx, "repair counters", tx)

@@ -49,9 +49,9 @@ func (s *Store) BulkLoadMembers(ctx context.Context, ms []BulkMember) error {
 	orgID := ms[0].User.OrgID
 	for _, site := range sortedKeys(seats) {
 		d := seats[site]
-		if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Name, Key: table.Key(table.OrgPK(orgID), table.SiteSK(site)),
-			UpdateExpression:          aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d, userSlots = if_not_exists(userSlots, :zero) - :u"),
-			ExpressionAttributeValues: table.Item{":p": table.N(d.Paid), ":g": table.N(d.Guests), ":d": table.N(d.SlotChange()), ":u": table.N(d.Users()), ":zero": table.N(0)}}); err != nil {
+		u := table.Counter(s.Name, orgID, site, table.Change{Kind: table.Seats, Seats: d})
+		if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key,
+			UpdateExpression: u.UpdateExpression, ExpressionAttributeValues: u.ExpressionAttributeValues}); err != nil {
 			return fmt.Errorf("store: bulk load counters: %w", err)
 		}
 	}

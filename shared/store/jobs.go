@@ -238,19 +238,7 @@ func (s *Store) BeginJob(ctx context.Context, j domain.Job, groupRoles map[strin
 	sites := sortedKeys(mergeSites(nil, j.Reserved, j.ReservedUsers))
 	for _, site := range sites {
 		r, ru := max(0, j.Reserved[site]), max(0, j.ReservedUsers[site])
-		cond := "attribute_exists(PK)"
-		if r > 0 {
-			cond += " AND guestSlots >= :r"
-		}
-		if ru > 0 {
-			cond += userLimitCond
-		}
-		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(j.OrgID), table.SiteSK(site)),
-			UpdateExpression: aws.String("SET guestSlots = guestSlots - :r, reserved = if_not_exists(reserved, :zero) + :r," +
-				" userSlots = if_not_exists(userSlots, :zero) - :u, reservedUsers = if_not_exists(reservedUsers, :zero) + :u"),
-			ConditionExpression:                 &cond,
-			ExpressionAttributeValues:           table.Item{":r": table.N(r), ":u": table.N(ru), ":zero": table.N(0)},
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
+		tx = append(tx, types.TransactWriteItem{Update: table.Counter(s.Name, j.OrgID, site, table.Change{Kind: table.Reserve, Slots: r, Users: ru})})
 	}
 	counters := len(tx)
 	if groupRoles != nil {
@@ -326,9 +314,7 @@ func (s *Store) EndJob(ctx context.Context, j domain.Job, from domain.JobState, 
 	var tx []types.TransactWriteItem
 	for _, site := range sortedKeys(release) {
 		if r := release[site]; r > 0 {
-			tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(j.OrgID), table.SiteSK(site)),
-				UpdateExpression:          aws.String("SET guestSlots = guestSlots + :r, reserved = reserved - :r"),
-				ExpressionAttributeValues: table.Item{":r": table.N(r)}}})
+			tx = append(tx, types.TransactWriteItem{Update: table.Counter(s.Name, j.OrgID, site, table.Change{Kind: table.Release, Slots: r})})
 		}
 	}
 	if j.Kind == domain.JobGroupDelete && j.State == domain.JobDone {
@@ -415,22 +401,7 @@ func (s *Store) ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, c
 	var counterSites []string
 	for _, site := range sortedKeys(mergeSites(seats, p.Reserved, p.ReservedUsers)) {
 		d, c, cu := seats[site], p.Reserved[site], p.ReservedUsers[site]
-		u := &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(j.OrgID), table.SiteSK(site)),
-			UpdateExpression: aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d, reserved = if_not_exists(reserved, :zero) - :c," +
-				" userSlots = if_not_exists(userSlots, :zero) - :u, reservedUsers = if_not_exists(reservedUsers, :zero) - :cu"),
-			ExpressionAttributeValues: table.Item{":p": table.N(d.Paid), ":g": table.N(d.Guests), ":d": table.N(d.SlotChange() + c), ":c": table.N(c), ":zero": table.N(0),
-				":u": table.N(d.Users() - cu), ":cu": table.N(cu)},
-			ConditionExpression: aws.String("attribute_exists(PK)"), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
-		if need := -(d.SlotChange() + c); d.Limited() && need > 0 {
-			// More than this page's share of the reservation: the free slots must cover it.
-			u.ConditionExpression = aws.String("attribute_exists(PK) AND guestSlots >= :need")
-			u.ExpressionAttributeValues[":need"] = table.N(need)
-		}
-		if d.Users()-cu > 0 {
-			// More users than this page's share of the user reservation.
-			u.ConditionExpression = aws.String(*u.ConditionExpression + userLimitCond)
-		}
-		tx = append(tx, types.TransactWriteItem{Update: u})
+		tx = append(tx, types.TransactWriteItem{Update: table.Counter(s.Name, j.OrgID, site, table.Change{Kind: table.Consume, Seats: d, Slots: c, Users: cu})})
 		owner = append(owner, "")
 		counterSites = append(counterSites, site)
 	}
@@ -527,10 +498,7 @@ func (s *Store) FailPage(ctx context.Context, j domain.Job, p domain.JobPage, re
 	var tx []types.TransactWriteItem
 	for _, site := range sortedKeys(mergeSites(nil, p.Reserved, p.ReservedUsers)) {
 		r, ru := max(0, p.Reserved[site]), max(0, p.ReservedUsers[site])
-		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(j.OrgID), table.SiteSK(site)),
-			UpdateExpression: aws.String("SET guestSlots = guestSlots + :r, reserved = if_not_exists(reserved, :zero) - :r," +
-				" userSlots = if_not_exists(userSlots, :zero) + :u, reservedUsers = if_not_exists(reservedUsers, :zero) - :u"),
-			ExpressionAttributeValues: table.Item{":r": table.N(r), ":u": table.N(ru), ":zero": table.N(0)}}})
+		tx = append(tx, types.TransactWriteItem{Update: table.Counter(s.Name, j.OrgID, site, table.Change{Kind: table.GiveBack, Slots: r, Users: ru})})
 	}
 	marker := (table.Keys{PK: table.JobPK(j.OrgID, j.ID), SK: table.FailedSK(p.Index), Type: "job-failed-page", TTL: table.TTL(time.Now().Add(90 * 24 * time.Hour))}).Encode()
 	marker.N("index", int64(p.Index))

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -45,37 +44,8 @@ const (
 	DueShards = table.DueShards
 )
 
-// counterUpdate applies a change of seats to a site, keeping GuestSlots =
-// 5×PaidUsers−Guests−Reserved and UserSlots = UserLimit−PaidUsers−Guests−
-// ReservedUsers. When the change adds guests, the condition GuestSlots ≥
-// Need refuses the write that would pass the guest limit; when it adds
-// users (paid plus guests), UserSlots ≥ Users refuses the one that would
-// pass the user limit, however many requests race; the refused write
-// returns the site as it was (ALL_OLD). A site written before the user
-// limit (no userLimit) is not limited: its userSlots is not read until the
-// recount's repair writes both.
+// counterUpdate applies a change of seats to a site, with the guest and
+// user limits' conditions (table.Counter, kind Seats).
 func (s *Store) counterUpdate(orgID, siteID string, d domain.Seats) *types.Update {
-	u := &types.Update{
-		TableName:        &s.Name,
-		Key:              table.Key(table.OrgPK(orgID), table.SiteSK(siteID)),
-		UpdateExpression: aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d, userSlots = if_not_exists(userSlots, :zero) - :u"),
-		ExpressionAttributeValues: table.Item{
-			":p": table.N(d.Paid), ":g": table.N(d.Guests), ":d": table.N(d.SlotChange()), ":u": table.N(d.Users()), ":zero": table.N(0),
-		},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}
-	cond := "attribute_exists(PK)"
-	if d.Limited() {
-		cond += " AND guestSlots >= :need"
-		u.ExpressionAttributeValues[":need"] = table.N(d.Need())
-	}
-	if d.Users() > 0 {
-		cond += userLimitCond
-	}
-	u.ConditionExpression = &cond
-	return u
+	return table.Counter(s.Name, orgID, siteID, table.Change{Kind: table.Seats, Seats: d, Guarded: true})
 }
-
-// userLimitCond is the user limit's part of a counter condition, for :u
-// users added (a site without userLimit is not limited).
-const userLimitCond = " AND (attribute_not_exists(userLimit) OR userSlots >= :u)"
