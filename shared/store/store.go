@@ -1,3 +1,7 @@
+// Package store is the DynamoDB adapter: the single table described in
+// DATA_MODEL.md, read and written through aws-sdk-go-v2 over the mechanics
+// of package table. It implements the persistence interfaces of package
+// domain and nothing else.
 package store
 
 import (

@@ -1,6 +1,9 @@
-// Package store is the DynamoDB adapter: the single table described in
-// DATA_MODEL.md, read and written through aws-sdk-go-v2. It implements the
-// persistence interfaces of package domain and nothing else.
+// Package table is the mechanics of the single table described in
+// DATA_MODEL.md: its client with the write guards (nothing empty is stored;
+// every write waits on the request's write gate), the keys and index
+// names, the item codec, reads by key, transactions with conflict retry,
+// DynamoDB's limits, and the one builder of the seat counter's updates.
+// The capabilities' queries (package store for now) are written over it.
 package table
 
 import (
