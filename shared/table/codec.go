@@ -1,4 +1,4 @@
-package store
+package table
 
 import (
 	"fmt"
@@ -18,12 +18,12 @@ import (
 // is ever written, untyped values read back from an emulator are ignored,
 // and the functions stay within their binary size budget.
 
-// enc builds an item; empty strings, zero times and empty collections are
+// Enc builds an item; empty strings, zero times and empty collections are
 // left out.
-type enc item
+type Enc Item
 
 //go:noinline
-func (e enc) s(k, v string) {
+func (e Enc) S(k, v string) {
 	if v != "" {
 		e[k] = &types.AttributeValueMemberS{Value: v}
 	}
@@ -32,31 +32,31 @@ func (e enc) s(k, v string) {
 // n writes a number, zero included.
 //
 //go:noinline
-func (e enc) n(k string, v int64) {
+func (e Enc) N(k string, v int64) {
 	e[k] = &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
 
 // nz writes a number unless it is zero.
 //
 //go:noinline
-func (e enc) nz(k string, v int64) {
+func (e Enc) NZ(k string, v int64) {
 	if v != 0 {
-		e.n(k, v)
+		e.N(k, v)
 	}
 }
 
 //go:noinline
-func (e enc) b(k string, v bool) { e[k] = &types.AttributeValueMemberBOOL{Value: v} }
+func (e Enc) B(k string, v bool) { e[k] = &types.AttributeValueMemberBOOL{Value: v} }
 
 //go:noinline
-func (e enc) t(k string, v time.Time) {
+func (e Enc) T(k string, v time.Time) {
 	if !v.IsZero() {
 		e[k] = &types.AttributeValueMemberS{Value: v.Format(time.RFC3339Nano)}
 	}
 }
 
 //go:noinline
-func (e enc) list(k string, v []string) {
+func (e Enc) List(k string, v []string) {
 	if len(v) == 0 {
 		return
 	}
@@ -68,7 +68,7 @@ func (e enc) list(k string, v []string) {
 }
 
 //go:noinline
-func (e enc) m(k string, v map[string]string) {
+func (e Enc) M(k string, v map[string]string) {
 	if len(v) == 0 {
 		return
 	}
@@ -80,29 +80,31 @@ func (e enc) m(k string, v map[string]string) {
 }
 
 //go:noinline
-func (e enc) bin(k string, v []byte) {
+func (e Enc) Bin(k string, v []byte) {
 	if len(v) > 0 {
 		e[k] = &types.AttributeValueMemberB{Value: v}
 	}
 }
 
-// dec reads an item; the first attribute of the wrong type is kept as err.
+// Dec reads an item; the first attribute of the wrong type is kept as err.
 // Missing, NULL and untyped attributes read as zero values.
-type dec struct {
-	it  item
-	err error
+type Dec struct {
+	// It is the item read.
+	It Item
+	// Err is the first attribute of the wrong type.
+	Err error
 }
 
 //go:noinline
-func (d *dec) bad(k, want string) {
-	if d.err == nil {
-		d.err = fmt.Errorf("store: attribute %s is not %s", k, want)
+func (d *Dec) bad(k, want string) {
+	if d.Err == nil {
+		d.Err = fmt.Errorf("store: attribute %s is not %s", k, want)
 	}
 }
 
 //go:noinline
-func (d *dec) s(k string) string {
-	switch v := d.it[k].(type) {
+func (d *Dec) S(k string) string {
+	switch v := d.It[k].(type) {
 	case *types.AttributeValueMemberS:
 		return v.Value
 	case nil, *types.AttributeValueMemberNULL, *types.UnknownUnionMember:
@@ -113,8 +115,8 @@ func (d *dec) s(k string) string {
 }
 
 //go:noinline
-func (d *dec) n(k string) int64 {
-	switch v := d.it[k].(type) {
+func (d *Dec) N(k string) int64 {
+	switch v := d.It[k].(type) {
 	case *types.AttributeValueMemberN:
 		n, err := strconv.ParseInt(v.Value, 10, 64)
 		if err != nil {
@@ -129,8 +131,8 @@ func (d *dec) n(k string) int64 {
 }
 
 //go:noinline
-func (d *dec) b(k string) bool {
-	switch v := d.it[k].(type) {
+func (d *Dec) B(k string) bool {
+	switch v := d.It[k].(type) {
 	case *types.AttributeValueMemberBOOL:
 		return v.Value
 	case nil, *types.AttributeValueMemberNULL, *types.UnknownUnionMember:
@@ -141,8 +143,8 @@ func (d *dec) b(k string) bool {
 }
 
 //go:noinline
-func (d *dec) t(k string) time.Time {
-	s := d.s(k)
+func (d *Dec) T(k string) time.Time {
+	s := d.S(k)
 	if s == "" {
 		return time.Time{}
 	}
@@ -156,8 +158,8 @@ func (d *dec) t(k string) time.Time {
 // list reads a list of strings (L of S, or a string set).
 //
 //go:noinline
-func (d *dec) list(k string) []string {
-	switch v := d.it[k].(type) {
+func (d *Dec) List(k string) []string {
+	switch v := d.It[k].(type) {
 	case *types.AttributeValueMemberL:
 		out := make([]string, 0, len(v.Value))
 		for _, x := range v.Value {
@@ -174,7 +176,7 @@ func (d *dec) list(k string) []string {
 	case nil, *types.AttributeValueMemberNULL, *types.UnknownUnionMember:
 		return nil
 	}
-	if empty(d.it[k]) || untypedEmpty(d.it[k]) {
+	if Empty(d.It[k]) || untypedEmpty(d.It[k]) {
 		return nil
 	}
 	d.bad(k, "a list")
@@ -182,8 +184,8 @@ func (d *dec) list(k string) []string {
 }
 
 //go:noinline
-func (d *dec) m(k string) map[string]string {
-	switch v := d.it[k].(type) {
+func (d *Dec) M(k string) map[string]string {
+	switch v := d.It[k].(type) {
 	case *types.AttributeValueMemberM:
 		out := make(map[string]string, len(v.Value))
 		for x, y := range v.Value {
@@ -198,7 +200,7 @@ func (d *dec) m(k string) map[string]string {
 	case nil, *types.AttributeValueMemberNULL, *types.UnknownUnionMember:
 		return nil
 	}
-	if empty(d.it[k]) || untypedEmpty(d.it[k]) {
+	if Empty(d.It[k]) || untypedEmpty(d.It[k]) {
 		return nil
 	}
 	d.bad(k, "a map")
@@ -206,8 +208,8 @@ func (d *dec) m(k string) map[string]string {
 }
 
 //go:noinline
-func (d *dec) bin(k string) []byte {
-	switch v := d.it[k].(type) {
+func (d *Dec) Bin(k string) []byte {
+	switch v := d.It[k].(type) {
 	case *types.AttributeValueMemberB:
 		return v.Value
 	case nil, *types.AttributeValueMemberNULL, *types.UnknownUnionMember:
@@ -231,34 +233,50 @@ func untypedEmpty(v types.AttributeValue) bool {
 	return false
 }
 
-// encode writes the keys every item has.
-func (k keys) encode() enc {
-	e := enc{}
-	e.s("PK", k.PK)
-	e.s("SK", k.SK)
-	e.s("GSI1PK", k.GSI1PK)
-	e.s("GSI1SK", k.GSI1SK)
-	e.s("GSI2PK", k.GSI2PK)
-	e.s("GSI2SK", k.GSI2SK)
-	e.s("GSI3PK", k.GSI3PK)
-	e.s("GSI3SK", k.GSI3SK)
-	e.s("type", k.Type)
-	e.nz("ttl", k.TTL)
+// Keys are the attributes every item may have: its key, its index keys,
+// its type and its expiry.
+type Keys struct {
+	PK     string
+	SK     string
+	GSI1PK string
+	GSI1SK string
+	GSI2PK string
+	GSI2SK string
+	GSI3PK string
+	GSI3SK string
+	Type   string
+	TTL    int64
+}
+
+// Encode starts an item with the keys every item has.
+func (k Keys) Encode() Enc {
+	e := Enc{}
+	e.S("PK", k.PK)
+	e.S("SK", k.SK)
+	e.S("GSI1PK", k.GSI1PK)
+	e.S("GSI1SK", k.GSI1SK)
+	e.S("GSI2PK", k.GSI2PK)
+	e.S("GSI2SK", k.GSI2SK)
+	e.S("GSI3PK", k.GSI3PK)
+	e.S("GSI3SK", k.GSI3SK)
+	e.S("type", k.Type)
+	e.NZ("ttl", k.TTL)
 	return e
 }
 
-func decodeKeys(d *dec) keys {
-	return keys{PK: d.s("PK"), SK: d.s("SK"), GSI1PK: d.s("GSI1PK"), GSI1SK: d.s("GSI1SK"), GSI2PK: d.s("GSI2PK"), GSI2SK: d.s("GSI2SK"),
-		GSI3PK: d.s("GSI3PK"), GSI3SK: d.s("GSI3SK"), Type: d.s("type"), TTL: d.n("ttl")}
+// DecodeKeys reads the keys every item has.
+func DecodeKeys(d *Dec) Keys {
+	return Keys{PK: d.S("PK"), SK: d.S("SK"), GSI1PK: d.S("GSI1PK"), GSI1SK: d.S("GSI1SK"), GSI2PK: d.S("GSI2PK"), GSI2SK: d.S("GSI2SK"),
+		GSI3PK: d.S("GSI3PK"), GSI3SK: d.S("GSI3SK"), Type: d.S("type"), TTL: d.N("ttl")}
 }
 
-// setOrRemove starts an update expression: it writes v to the attribute
+// SetOrRemove starts an update expression: it writes v to the attribute
 // name under the value placeholder ph (added to vals), or removes the
 // attribute when v is an empty collection, since no item stores one
 // (nonempty.go). What it returns ends inside a SET list: the caller appends
 // at least one more "attr = value".
-func setOrRemove(name, ph string, v types.AttributeValue, vals item) string {
-	if empty(v) {
+func SetOrRemove(name, ph string, v types.AttributeValue, vals Item) string {
+	if Empty(v) {
 		return "REMOVE " + name + " SET "
 	}
 	vals[ph] = v

@@ -1,4 +1,4 @@
-package store
+package table
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/guestaccess/guestaccess/shared/platform/reqscope"
 )
 
 // The one guard of "nothing empty is stored" (docs/data-model.md, invariants):
@@ -19,17 +21,51 @@ import (
 // roles map was written empty answered 500 on the embedded backend (issue
 // 16, item 2); DynamoDB itself refuses empty sets.
 
-// guardWrites installs the guard on a copy of the client's options.
+// The write gate is the other guard of every write: a request whose
+// Idempotency-Key is still being claimed (reqscope.Scope.Hold) writes
+// nothing before the claim is settled, and nothing at all if the claim
+// failed. Every write operation sent through the client waits on
+// reqscope.BeforeWrite, whichever call site built it (a transaction, a
+// PutItem, an UpdateItem, a DeleteItem, a BatchWriteItem), except the
+// idempotency records' own writes, which are the claim (Ungated).
+
+// guardWrites installs the guards on a copy of the client's options.
 func guardWrites(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
 		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("store.noEmptyCollections",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if err := gate(ctx, in.Parameters); err != nil {
+					return middleware.InitializeOutput{}, middleware.Metadata{}, err
+				}
 				if err := pruneWrite(in.Parameters); err != nil {
 					return middleware.InitializeOutput{}, middleware.Metadata{}, err
 				}
 				return next.HandleInitialize(ctx, in)
 			}), middleware.Before)
 	})
+}
+
+// ungated marks a context whose writes pass the gate (Ungated).
+type ungated struct{}
+
+// Ungated returns ctx whose writes do not wait on the request's write gate:
+// only for the idempotency records' own writes (claiming, keeping and
+// releasing a key), which settle the gate or run after it failed.
+func Ungated(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ungated{}, true)
+}
+
+// gate waits on the request's write gate before a write operation.
+func gate(ctx context.Context, params any) error {
+	switch params.(type) {
+	case *dynamodb.PutItemInput, *dynamodb.UpdateItemInput, *dynamodb.DeleteItemInput,
+		*dynamodb.BatchWriteItemInput, *dynamodb.TransactWriteItemsInput:
+		if ctx.Value(ungated{}) != nil {
+			return nil
+		}
+		return reqscope.BeforeWrite(ctx)
+	}
+	return nil
 }
 
 // pruneWrite drops the empty collections of the items a write puts, and
@@ -70,7 +106,7 @@ func pruneItem(it map[string]types.AttributeValue) {
 		if m, ok := v.(*types.AttributeValueMemberM); ok {
 			pruneItem(m.Value)
 		}
-		if empty(v) {
+		if Empty(v) {
 			delete(it, k)
 		}
 	}
@@ -82,7 +118,7 @@ func noEmptyValues(op string, vals map[string]types.AttributeValue) error {
 		switch v.(type) {
 		case *types.AttributeValueMemberM, *types.AttributeValueMemberL, *types.AttributeValueMemberSS,
 			*types.AttributeValueMemberNS, *types.AttributeValueMemberBS:
-			if empty(v) {
+			if Empty(v) {
 				return fmt.Errorf("store: %s would write the empty collection %s: no item holds one (remove the attribute instead)", op, k)
 			}
 		}
