@@ -20,7 +20,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/publicurl"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
@@ -42,22 +42,22 @@ func Store(env config.Env) *store.Store {
 // functions/cors-preflight).
 func CorsPreflight(env config.Env) httpapi.Handler { return httpapi.Preflight(env.Origins, env.Log) }
 
-func invitesConfig(env config.Env) invites.Config {
-	return invites.Config{AcceptURL: env.PublicBaseURL + "/invitations/accept", Lifetime: env.Lifetime}
+func invitesConfig(env config.Env) invitations.Config {
+	return invitations.Config{AcceptURL: env.PublicBaseURL + "/invitations/accept", Lifetime: env.Lifetime}
 }
 
 // InviteGuests is InviteGuestsFunction's handler: POST
 // /orgs/{orgId}/sites/{siteId}/invitations, with idempotency keys. The
 // emails go to the email queue emails.
 func InviteGuests(env config.Env, st *store.Store, emails queue.Sender) httpapi.Handler {
-	svc := &invites.Inviter{Store: st, Emails: emails, Config: invitesConfig(env), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	svc := &invitations.Inviter{Store: st, Emails: emails, Config: invitesConfig(env), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // AcceptInvitation is AcceptInvitationFunction's handler: the page behind
 // the email link.
 func AcceptInvitation(env config.Env, st *store.Store) httpapi.Handler {
-	svc := &invites.Acceptor{Store: st, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	svc := &invitations.Acceptor{Store: st, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.AcceptHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
 }
 
@@ -113,7 +113,7 @@ func Spaces(env config.Env, st *store.Store) httpapi.Handler {
 // (list) and resend, with idempotency keys on resends; a resent
 // invitation's email goes to the email queue emails.
 func Invitations(env config.Env, st *store.Store, emails queue.Sender) httpapi.Handler {
-	svc := &invites.Manager{Store: st, Emails: emails, Config: invitesConfig(env), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	svc := &invitations.Manager{Store: st, Emails: emails, Config: invitesConfig(env), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 	sup := suppress.Admin{Store: st, Now: env.Now}
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Suppressions: sup, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
@@ -171,9 +171,9 @@ const ReleaseBatch = 100
 // whose hand-off is overdue (at most RetryBatch) on the email queue emails,
 // then releases the invitations that lapsed (at most ReleaseBatch), whose
 // audit entries carry the event's id.
-func RetryInvitationEmails(env config.Env, st *store.Store, emails queue.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
-	svc := &invites.Retrier{Store: st, Emails: emails, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return func(ctx context.Context, ev events.EventBridgeEvent) (invites.RetryReport, error) {
+func RetryInvitationEmails(env config.Env, st *store.Store, emails queue.Sender) func(context.Context, events.EventBridgeEvent) (invitations.RetryReport, error) {
+	svc := &invitations.Retrier{Store: st, Emails: emails, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
+	return func(ctx context.Context, ev events.EventBridgeEvent) (invitations.RetryReport, error) {
 		return svc.Run(ctx, ev.ID, RetryBatch, ReleaseBatch)
 	}
 }

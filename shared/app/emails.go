@@ -5,31 +5,30 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/emailq"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/emails"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
-// EmailSender is the sender of the email queue (emailq), as
+// EmailSender is the sender of the email queue (emails), as
 // EmailSenderFunction and the dev stack run it: mailer sends behind the
 // org's suppression check (Suppressed: the one place every email passes), paced account-wide at
 // env.SendRate by the table's per-second window; retries go back to the
 // email queue, what keeps failing to its dead-letter queue.
-func EmailSender(env config.Env, st *store.Store, mailer email.Sender, retries, dead queue.Sender) *emailq.Sender {
+func EmailSender(env config.Env, st *store.Store, mailer emails.Mailer, retries, dead queue.Sender) *emails.Sender {
 	if env.Sender == "" {
 		env.Log.Warn("SENDER_ADDRESS is not set; emails will fail")
 	}
-	return &emailq.Sender{Store: st, Passcodes: st, Mailer: Suppressed(st, mailer), Render: invites.Renderer(invitesConfig(env).AcceptURL),
-		Pacer:   &emailq.Pacer{Window: store.SendWindow{Store: st}, Rate: env.SendRate},
+	return &emails.Sender{Store: st, Passcodes: st, Mailer: Suppressed(st, mailer), Render: invitations.Renderer(invitesConfig(env).AcceptURL),
+		Pacer:   &emails.Pacer{Window: store.SendWindow{Store: st}, Rate: env.SendRate},
 		Retries: retries, DeadLetters: dead, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
 }
 
 // EmailWorker is EmailSenderFunction's handler: each record of the email
 // queue (SQS event, ReportBatchItemFailures) is one email; a record that
 // fails comes back after the visibility timeout.
-func EmailWorker(env config.Env, s *emailq.Sender) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+func EmailWorker(env config.Env, s *emails.Sender) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return sqsWorker(env, "email sender", s.Handle, s.Handle)
 }

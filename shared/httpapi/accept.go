@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 )
 
 // AcceptHandler serves the page behind an invitation link: GET shows it and
@@ -19,10 +19,10 @@ type AcceptHandler struct {
 	Log     *slog.Logger
 }
 
-// AcceptService shows and accepts invitations (invites.Acceptor).
+// AcceptService shows and accepts invitations (invitations.Acceptor).
 type AcceptService interface {
-	Show(ctx context.Context, token string) (invites.View, error)
-	Accept(ctx context.Context, token, requestID string) (invites.View, error)
+	Show(ctx context.Context, token string) (invitations.View, error)
+	Accept(ctx context.Context, token, requestID string) (invitations.View, error)
 }
 
 // Handle implements the Lambda handler.

@@ -9,13 +9,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 )
 
-// InvitationsService lists a site's invitations and re-sends them (invites.Manager).
+// InvitationsService lists a site's invitations and re-sends them (invitations.Manager).
 type InvitationsService interface {
 	List(ctx context.Context, c domain.Caller, orgID, siteID, status string, limit int, cursor string) (domain.Page[domain.Invitation], error)
-	Resend(ctx context.Context, c domain.Caller, orgID, siteID, invitationID string) (invites.Resent, error)
+	Resend(ctx context.Context, c domain.Caller, orgID, siteID, invitationID string) (invitations.Resent, error)
 }
 
 // InvitationsHandler serves the invitation management routes (InvitationsFunction).

@@ -9,12 +9,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 )
 
-// InviteService invites people to a site (invites.Inviter).
+// InviteService invites people to a site (invitations.Inviter).
 type InviteService interface {
-	Invite(ctx context.Context, c invites.Caller, orgID, siteID string, in domain.InviteInput) (invites.Result, error)
+	Invite(ctx context.Context, c invitations.Caller, orgID, siteID string, in domain.InviteInput) (invitations.Result, error)
 }
 
 // InviteHandler serves POST /orgs/{orgId}/sites/{siteId}/invitations.
@@ -118,7 +118,7 @@ func BillingOf(b domain.Billing) Billing {
 	return Billing{PaidUsers: b.PaidUsers, Guests: b.Guests, GuestLimit: b.GuestLimit, FreeGuestSlots: b.FreeGuestSlots, UserLimit: b.UserLimit, FreeUserSlots: b.FreeUserSlots}
 }
 
-func inviteResponseOf(r invites.Result) InviteResponse {
+func inviteResponseOf(r invitations.Result) InviteResponse {
 	out := InviteResponse{Results: addressResults(r.Results), Kind: r.Kind, Warnings: r.Warnings, Billing: BillingOf(r.Billing),
 		Summary: Summary{Invited: r.Summary.Invited, AlreadyMember: r.Summary.AlreadyMember, AlreadyInvited: r.Summary.AlreadyInvited,
 			Invalid: r.Summary.Invalid, GuestLimit: r.Summary.GuestLimit, UserLimit: r.Summary.UserLimit, EmailsSent: r.Summary.EmailsSent, EmailsFailed: r.Summary.EmailsFailed, EmailsQueued: r.Summary.EmailsQueued}}
@@ -128,7 +128,7 @@ func inviteResponseOf(r invites.Result) InviteResponse {
 	return out
 }
 
-func addressResults(rs []invites.AddressResult) []AddressResult {
+func addressResults(rs []invitations.AddressResult) []AddressResult {
 	out := make([]AddressResult, 0, len(rs))
 	for _, r := range rs {
 		a := AddressResult{Email: r.Email, Status: string(r.Status), Reason: r.Reason, AccountID: r.AccountID, InvitationID: r.InvitationID,
@@ -147,7 +147,7 @@ func withJSONResults(err error) error {
 	if !ok {
 		return err
 	}
-	rs, ok := e.Extra["results"].([]invites.AddressResult)
+	rs, ok := e.Extra["results"].([]invitations.AddressResult)
 	if !ok {
 		return err
 	}

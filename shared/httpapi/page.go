@@ -4,15 +4,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/emails"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/platform/htmlx"
 )
 
 // pageData is what the accept page shows.
 type pageData struct {
 	Kind      string // confirm, accepted, error
-	View      invites.View
+	View      invitations.View
 	Token     string
 	Title     string
 	Message   string
@@ -85,7 +85,7 @@ func page(status int, d pageData) events.APIGatewayProxyResponse {
 		h.Text(v.SiteHost)
 		h.Markup(`) of `)
 		h.Text(v.OrgName)
-		if b := email.Becomes(string(v.Kind), roleNames(v.Roles)); b != "" {
+		if b := emails.Becomes(string(v.Kind), roleNames(v.Roles)); b != "" {
 			h.Markup(` `)
 			h.Text(b)
 		}
@@ -108,9 +108,9 @@ func page(status int, d pageData) events.APIGatewayProxyResponse {
 		h.Text(v.SiteName)
 		h.Markup(` is active.`)
 		switch string(v.Kind) {
-		case email.KindGuest:
+		case emails.KindGuest:
 			h.Markup(` You are a guest in Confluence. A space administrator will give you access to your space; until then Confluence has nothing to show you.`)
-		case email.KindPaid:
+		case emails.KindPaid:
 			h.Markup(` You are a Confluence user.`)
 		}
 		h.Markup(`</p>

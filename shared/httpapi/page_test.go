@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 )
 
 // evil is markup put in every user-controlled value; escaped is how the page
@@ -21,8 +21,8 @@ const (
 	escaped = `&lt;i id=&#34;x&#34;&gt;&#39;&amp;`
 )
 
-func evilView(kind domain.Kind) invites.View {
-	return invites.View{Email: "E" + evil, OrgName: "O" + evil, SiteName: "S" + evil, SiteHost: "H" + evil, Inviter: "I" + evil,
+func evilView(kind domain.Kind) invitations.View {
+	return invitations.View{Email: "E" + evil, OrgName: "O" + evil, SiteName: "S" + evil, SiteHost: "H" + evil, Inviter: "I" + evil,
 		Kind: kind, ExpiresAt: time.Date(2026, 12, 5, 9, 30, 0, 0, time.UTC)}
 }
 
@@ -49,11 +49,11 @@ func TestPageEscapesEveryValue(t *testing.T) {
 		want   []string
 	}{
 		{"confirm", pageData{Kind: "confirm", View: evilView(domain.KindGuest), Token: `T"><script>alert(1)</script>`},
-			pageData{Kind: "confirm", View: invites.View{Kind: domain.KindGuest}, Token: "t"},
+			pageData{Kind: "confirm", View: invitations.View{Kind: domain.KindGuest}, Token: "t"},
 			[]string{"<h1>Join S" + escaped + "</h1>", "<p>I" + escaped + " invited <strong>E" + escaped + "</strong> to <strong>S" + escaped + "</strong> (H" + escaped + ") of O" + escaped + " as a guest",
 				`<input type="hidden" name="token" value="T&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;">`}},
 		{"accepted", pageData{Kind: "accepted", View: evilView(domain.KindPaid)},
-			pageData{Kind: "accepted", View: invites.View{Kind: domain.KindPaid}},
+			pageData{Kind: "accepted", View: invitations.View{Kind: domain.KindPaid}},
 			[]string{"Your account <strong>E" + escaped + "</strong> on S" + escaped + " is active."}},
 		{"error", pageData{Kind: "error", Title: "T" + evil, Message: "M" + evil, RequestID: "R" + evil},
 			pageData{Kind: "error", Title: "t", Message: "m", RequestID: "r"},
@@ -80,7 +80,7 @@ func TestPageEscapesEveryValue(t *testing.T) {
 // TestPageWordingByKind: the page says what the invitee becomes, and only a
 // guest is told they join as a guest.
 func TestPageWordingByKind(t *testing.T) {
-	v := invites.View{Email: "pat@agency.example", OrgName: "14West", SiteName: "14West Wiki", SiteHost: "14west.example.net", Inviter: "Ada Admin",
+	v := invitations.View{Email: "pat@agency.example", OrgName: "14West", SiteName: "14West Wiki", SiteHost: "14west.example.net", Inviter: "Ada Admin",
 		ExpiresAt: time.Date(2026, 12, 5, 9, 30, 0, 0, time.UTC)}
 	for _, c := range []struct {
 		kind              domain.Kind
@@ -153,7 +153,7 @@ func TestPageHeaders(t *testing.T) {
 // the guest pages (they come from the identity provider and older data,
 // not only from the API's checked input) cannot turn the page round.
 func TestPagesLeaveOutInvisibleCharacters(t *testing.T) {
-	v := invites.View{Email: "pat@agency.example", OrgName: "14\u202eWest", SiteName: "Wi\u200bki", SiteHost: "wiki.example", Inviter: "\u2066Ada\u2069",
+	v := invitations.View{Email: "pat@agency.example", OrgName: "14\u202eWest", SiteName: "Wi\u200bki", SiteHost: "wiki.example", Inviter: "\u2066Ada\u2069",
 		Kind: domain.KindGuest, ExpiresAt: time.Date(2026, 12, 5, 9, 30, 0, 0, time.UTC)}
 	body := page(http.StatusOK, pageData{Kind: "confirm", View: v, Token: "t"}).Body
 	if strings.ContainsAny(body, "\u202e\u200b\u2066\u2069") {

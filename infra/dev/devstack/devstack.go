@@ -38,11 +38,10 @@ import (
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/authorizer"
 	"github.com/guestaccess/guestaccess/shared/console"
-	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/cors"
 	"github.com/guestaccess/guestaccess/shared/platform/jwtverify"
@@ -140,7 +139,7 @@ type Stack struct {
 	Env config.Env
 	// Mailer sends the invitation emails through the stack's SES (naming
 	// ConfigurationSet), playing SES's mailbox simulator (SimulatorDomain).
-	Mailer email.Sender
+	Mailer emails.Mailer
 	// SESEvents is the SES events queue (in process), fed to
 	// SesEventsFunction's handler.
 	SESEvents *localqueue.Queue
@@ -293,7 +292,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
-	st.Env = config.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: emailq.DefaultRate, Log: o.Log, Now: o.Now,
+	st.Env = config.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: emails.DefaultRate, Log: o.Log, Now: o.Now,
 		Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
 	st.Mailer = st.startSESEvents(o, sesmailer.New(st.SES, o.Sender).WithConfigurationSet(ConfigurationSet), app.SesEvents(st.Env, st.Store))
 	responses, err := gatewayResponses(st.Template, st.Routes)
@@ -464,7 +463,7 @@ func (st *Stack) BoundProductToken(sub, product string, orgs, sites []string) (s
 // RetryEmails runs the scheduled invitation job once, as its schedule
 // would: it queues the emails whose hand-off is overdue (the email queue's
 // sender sends them: WaitEmails) and releases lapsed invitations.
-func (st *Stack) RetryEmails(ctx context.Context) (invites.RetryReport, error) {
+func (st *Stack) RetryEmails(ctx context.Context) (invitations.RetryReport, error) {
 	return app.RetryInvitationEmails(st.Env, st.Store, st.emailsQ)(WithFunction(ctx, RetryFunctionID), events.EventBridgeEvent{})
 }
 

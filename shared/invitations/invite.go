@@ -1,4 +1,4 @@
-package invites
+package invitations
 
 import (
 	"context"
@@ -28,7 +28,7 @@ type InviteStore interface {
 type Inviter struct {
 	Store InviteStore
 	// Emails is the email queue: the invitations written are handed to it
-	// after the commit (emailq).
+	// after the commit (emails).
 	Emails queue.Sender
 	Config Config
 	Now    func() time.Time

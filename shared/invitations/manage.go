@@ -1,4 +1,4 @@
-package invites
+package invitations
 
 import (
 	"context"
@@ -127,7 +127,7 @@ type Resent struct {
 // ResendInterval of the last email an admin asked for is ETOOMANY with
 // the time to wait.
 //
-// The email is queued (emailq): the answer shows its delivery pending, and
+// The email is queued (emails): the answer shows its delivery pending, and
 // the sender records the outcome on the invitation (a new token is minted
 // when it is sent). DynamoDB round trips, one after the other: two reads
 // (the scope with the invitation's reference, then the invitation) and the

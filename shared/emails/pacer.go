@@ -1,4 +1,4 @@
-package emailq
+package emails
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package emailq
+package emails
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/platform/metrics"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
@@ -52,10 +51,10 @@ type Sender struct {
 	Store InvitationStore
 	// Passcodes is the table's passcode states (KindPasscode jobs).
 	Passcodes PasscodeStore
-	Mailer    email.Sender
+	Mailer    Mailer
 	Pacer     *Pacer
 	// Render renders an invitation's email with its new token's link.
-	Render func(inv domain.Invitation, token string) (email.Message, error)
+	Render func(inv domain.Invitation, token string) (Message, error)
 	// Retries is the email queue (a transient failure is queued again with
 	// a delay); DeadLetters its dead-letter queue (what kept failing).
 	Retries, DeadLetters queue.Sender
@@ -161,7 +160,7 @@ func (s *Sender) Process(ctx context.Context, body string) (Outcome, error) {
 		s.save(ctx, claimed, now)
 		s.Metrics.Count(map[string]int{metrics.EmailsSent: 1})
 		return Sent, nil
-	case errors.As(err, new(*email.SuppressedError)):
+	case errors.As(err, new(*SuppressedError)):
 		return s.suppressed(ctx, j, claimed, err)
 	case Permanent(err):
 		return s.refused(ctx, j, claimed, err)
@@ -186,7 +185,7 @@ func (s *Sender) refused(ctx context.Context, j Job, inv domain.Invitation, caus
 // or complained, settled (out of the retry index; released at expiry), and
 // nothing retries it until an org admin clears the address and resends.
 func (s *Sender) suppressed(ctx context.Context, j Job, inv domain.Invitation, cause error) (Outcome, error) {
-	var se *email.SuppressedError
+	var se *SuppressedError
 	errors.As(cause, &se)
 	s.log().InfoContext(ctx, "email not sent: the address is suppressed", "kind", j.Kind, "id", j.ID, "org", j.OrgID, "reason", se.Reason)
 	inv.Attempts++

@@ -1,4 +1,4 @@
-package emailq
+package emails
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/platform/metrics"
 )
 
@@ -49,7 +48,7 @@ func (s *Sender) passcode(ctx context.Context, j Job) (Outcome, error) {
 	if err != nil {
 		return "", err
 	}
-	msg, err := email.RenderPasscode(email.Passcode{To: claimed.Email, OrgName: j.OrgName, Code: code, ExpiresAt: claimed.ExpiresAt, PageURL: j.PageURL,
+	msg, err := RenderPasscode(Passcode{To: claimed.Email, OrgName: j.OrgName, Code: code, ExpiresAt: claimed.ExpiresAt, PageURL: j.PageURL,
 		LinkURL: j.PageURL + "?" + url.Values{"email": {claimed.Email}, "key": {link}}.Encode()})
 	if err != nil {
 		s.log().WarnContext(ctx, "passcode email refused for good", "org", j.OrgID, "account", claimed.AccountID, "err", err)

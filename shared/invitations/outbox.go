@@ -1,9 +1,9 @@
-// Package invites holds the application services of invitations: inviting
+// Package invitations holds the application services of invitations: inviting
 // people to a site (Inviter), the page behind the email link (Acceptor) and
 // the scheduled sweep of emails whose hand-off to the email queue is
 // overdue, with the release of lapsed invitations (Retrier). Each declares the
 // small store interface it needs; none knows DynamoDB, SES or API Gateway.
-package invites
+package invitations
 
 import (
 	"context"
@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
@@ -42,10 +41,10 @@ func AcceptLink(acceptURL, token string) string {
 }
 
 // Renderer renders an invitation's email with the link of token, for the
-// email sender (emailq.Sender.Render).
-func Renderer(acceptURL string) func(inv domain.Invitation, token string) (email.Message, error) {
-	return func(inv domain.Invitation, token string) (email.Message, error) {
-		msg, err := email.RenderInvitation(emailOf(inv, AcceptLink(acceptURL, token)))
+// email sender (emails.Sender.Render).
+func Renderer(acceptURL string) func(inv domain.Invitation, token string) (emails.Message, error) {
+	return func(inv domain.Invitation, token string) (emails.Message, error) {
+		msg, err := emails.RenderInvitation(emailOf(inv, AcceptLink(acceptURL, token)))
 		msg.Tags = InvitationTags(inv)
 		return msg, err
 	}
@@ -62,7 +61,7 @@ func handOff(ctx context.Context, q queue.Sender, log *slog.Logger, invs []domai
 	}
 	msgs := make([]queue.Message, len(invs))
 	for i, inv := range invs {
-		msgs[i] = emailq.InvitationJob(inv).Message(0)
+		msgs[i] = emails.InvitationJob(inv).Message(0)
 	}
 	err := q.Send(ctx, msgs...)
 	if err == nil {
@@ -81,17 +80,17 @@ func handOff(ctx context.Context, q queue.Sender, log *slog.Logger, invs []domai
 // org (whose suppressions apply) and the invitation, which SES's bounce and
 // complaint events carry back to mark it.
 func InvitationTags(inv domain.Invitation) map[string]string {
-	return map[string]string{email.TagOrg: inv.OrgID, email.TagKind: email.KindTagInvitation, email.TagInvitation: inv.ID}
+	return map[string]string{emails.TagOrg: inv.OrgID, emails.TagKind: emails.KindTagInvitation, emails.TagInvitation: inv.ID}
 }
 
 // emailOf is what the email of an invitation says: who invited whom to
 // which site, and what the invitee becomes there.
-func emailOf(inv domain.Invitation, link string) email.Invitation {
+func emailOf(inv domain.Invitation, link string) emails.Invitation {
 	roles := map[string]string{}
 	for p, r := range inv.Effective() {
 		roles[string(p)] = string(r)
 	}
-	return email.Invitation{To: inv.Email, InviterName: inv.InviterName, OrgName: inv.OrgName, SiteName: inv.SiteName,
+	return emails.Invitation{To: inv.Email, InviterName: inv.InviterName, OrgName: inv.OrgName, SiteName: inv.SiteName,
 		SiteHost: inv.SiteHost, Message: inv.Message, AcceptURL: link, ExpiresAt: inv.ExpiresAt,
 		Kind: string(inv.Kind), Roles: roles}
 }

@@ -1,4 +1,4 @@
-package invites
+package invitations
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
@@ -117,8 +117,8 @@ func (q *fakeQueue) jobs(t *testing.T) []string {
 	defer q.mu.Unlock()
 	var ids []string
 	for _, m := range q.msgs {
-		var j emailq.Job
-		if err := json.Unmarshal([]byte(m.Body), &j); err != nil || j.Kind != emailq.KindInvitation {
+		var j emails.Job
+		if err := json.Unmarshal([]byte(m.Body), &j); err != nil || j.Kind != emails.KindInvitation {
 			t.Fatalf("%s: %v", m.Body, err)
 		}
 		ids = append(ids, j.ID)

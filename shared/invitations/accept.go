@@ -1,4 +1,4 @@
-package invites
+package invitations
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package emailq
+package emails
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
@@ -111,11 +110,11 @@ func (q *fakeQueue) Send(_ context.Context, msgs ...queue.Message) error {
 
 type mailer struct {
 	mu   sync.Mutex
-	sent []email.Message
+	sent []Message
 	err  func(n int) error
 }
 
-func (m *mailer) Send(_ context.Context, msg email.Message) (string, error) {
+func (m *mailer) Send(_ context.Context, msg Message) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := len(m.sent)
@@ -152,8 +151,8 @@ func newRig() *rig {
 	st := &fakeStore{invs: map[string]domain.Invitation{inv.ID: inv}, due: map[string]time.Time{inv.ID: t0.Add(grace)}}
 	r := &rig{st: st, mail: &mailer{}, clock: clock, q: &fakeQueue{}, dlq: &fakeQueue{}, body: InvitationJob(inv).Message(0).Body}
 	r.s = &Sender{Store: st, Mailer: r.mail, Pacer: &Pacer{Window: &fakeWindow{}, Now: clock.Now, Sleep: clock.Sleep},
-		Render: func(inv domain.Invitation, token string) (email.Message, error) {
-			return email.Message{To: inv.Email, Subject: "Invitation", Text: "https://x.example/accept?token=" + token}, nil
+		Render: func(inv domain.Invitation, token string) (Message, error) {
+			return Message{To: inv.Email, Subject: "Invitation", Text: "https://x.example/accept?token=" + token}, nil
 		}, Retries: r.q, DeadLetters: r.dlq, Now: clock.Now}
 	return r
 }
@@ -244,7 +243,7 @@ func TestSenderThrottledRetriesWithBackoffThenDeadLetters(t *testing.T) {
 // SES refuses for good: recorded failed, due only at the link's expiry,
 // never queued again. Guard: the Permanent case in Process.
 func TestSenderPermanentRefusalRecordedNotRetried(t *testing.T) {
-	for _, cause := range []error{apiError("MessageRejected"), email.ErrBadRecipient, errors.Join(ErrPermanent, errors.New("suppressed"))} {
+	for _, cause := range []error{apiError("MessageRejected"), ErrBadRecipient, errors.Join(ErrPermanent, errors.New("suppressed"))} {
 		r := newRig()
 		r.mail.err = func(int) error { return cause }
 		out, err := r.s.Process(context.Background(), r.body)
@@ -290,7 +289,7 @@ func TestJobMessageDelayCapped(t *testing.T) {
 func TestSenderSuppressedAddressIsRecordedNotRetried(t *testing.T) {
 	for _, reason := range []domain.SuppressionReason{domain.SuppressedBounce, domain.SuppressedComplaint} {
 		r := newRig()
-		r.mail.err = func(int) error { return &email.SuppressedError{Reason: reason} }
+		r.mail.err = func(int) error { return &SuppressedError{Reason: reason} }
 		out, err := r.s.Process(context.Background(), r.body)
 		if err != nil || out != Suppressed || len(r.q.msgs)+len(r.dlq.msgs) != 0 {
 			t.Fatalf("%s: %v %v, %d queued", reason, out, err, len(r.q.msgs)+len(r.dlq.msgs))

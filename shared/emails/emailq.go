@@ -1,4 +1,4 @@
-// Package emailq is the one path of the emails the service sends: the
+// Package emails is the one path of the emails the service sends: the
 // change that needs an email records it in its own transaction (an outbox
 // entry in the sharded due-work index), then hands its id to the email
 // queue; the sender (EmailSenderFunction) claims each entry, renders it,
@@ -10,8 +10,10 @@
 //
 // The package knows no AWS: the store, the mailer, the queues and the
 // window counter are interfaces, adapted at the edge (store, sesmailer,
-// sqsqueue/localqueue).
-package emailq
+// sqsqueue/localqueue). It also renders each email from its template
+// (email.go, otp.go, reverify.go): every user-controlled value is data,
+// never markup or a header.
+package emails
 
 import (
 	"encoding/json"
@@ -20,7 +22,6 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
@@ -112,7 +113,7 @@ var permanentCodes = map[string]bool{
 // no retry clears. Anything else (throttling, SES unavailable, a network
 // error, an account paused) is transient and retried with backoff.
 func Permanent(err error) bool {
-	if errors.Is(err, ErrPermanent) || errors.Is(err, email.ErrBadRecipient) || errors.Is(err, email.ErrBadAcceptURL) {
+	if errors.Is(err, ErrPermanent) || errors.Is(err, ErrBadRecipient) || errors.Is(err, ErrBadAcceptURL) {
 		return true
 	}
 	var coded interface{ ErrorCode() string }

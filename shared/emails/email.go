@@ -1,16 +1,18 @@
-// Package email renders the personalised invitation email. It is pure: no
+// The templates: the personalised invitation email (and, in otp.go and
+// reverify.go, the passcode and re-verification emails). They are pure: no
 // AWS imports, no I/O.
 //
 // Every user-controlled value (the inviter's name, the site and organisation
 // names, the personal message) is treated as data. The only header values
-// this package produces are the recipient, which must be a bare addr-spec
+// these templates produce are the recipient, which must be a bare addr-spec
 // with no control characters, and the subject, whose user-controlled parts
 // have every control character replaced by a space and are length-capped. The
 // personal message only ever reaches the bodies: quoted in the text body and
 // HTML-escaped (through htmlx, which has no way to write it raw) in the HTML
 // body. Neither template package is used: their reflection keeps every AWS SDK
 // operation in a Lambda binary.
-package email
+
+package emails
 
 import (
 	"context"
@@ -114,8 +116,9 @@ func (e *SuppressedError) Error() string {
 	return "email: recipient is suppressed for this organisation (" + string(e.Reason) + ")"
 }
 
-// Sender sends one rendered email and returns the provider's message id.
-type Sender interface {
+// Mailer sends one rendered email and returns the provider's message id
+// (sesmailer in a function; the suppression check wraps it).
+type Mailer interface {
 	Send(ctx context.Context, msg Message) (messageID string, err error)
 }
 
