@@ -17,65 +17,60 @@ import (
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
-// Function-field fakes: each test sets only what its path calls; a call to
-// an unset field fails the test.
+// Function-field fakes, one per port: each implements exactly its port's
+// methods, and a test sets only the fields its path calls (a call to an
+// unset one panics, which fails the test).
 
-type fakeStore struct {
-	t             *testing.T
-	LoadInviteFn  func(orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error)
-	CreateFn      func(siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error)
+// fakeInviteStore is InviteStore.
+type fakeInviteStore struct {
+	LoadInviteFn func(orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error)
+	CreateFn     func(siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error)
+}
+
+func (f *fakeInviteStore) LoadInvite(_ context.Context, orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error) {
+	return f.LoadInviteFn(orgID, siteID, callerID, groups, emails)
+}
+
+func (f *fakeInviteStore) CreateInvitations(_ context.Context, siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error) {
+	return f.CreateFn(siteID, batch, whole)
+}
+
+// fakeAcceptStore is AcceptStore.
+type fakeAcceptStore struct {
+	ByTokenFn func(hash string) (domain.Invitation, error)
+	AcceptFn  func(inv domain.Invitation, at time.Time, audit domain.AuditEntry) error
+}
+
+func (f *fakeAcceptStore) InvitationByToken(_ context.Context, hash string) (domain.Invitation, error) {
+	return f.ByTokenFn(hash)
+}
+
+func (f *fakeAcceptStore) AcceptInvitation(_ context.Context, inv domain.Invitation, at time.Time, audit domain.AuditEntry) error {
+	return f.AcceptFn(inv, at, audit)
+}
+
+// fakeRetryStore is RetryStore.
+type fakeRetryStore struct {
 	DueFn         func(now time.Time, limit int) ([]domain.Invitation, error)
-	ByTokenFn     func(hash string) (domain.Invitation, error)
-	AcceptFn      func(inv domain.Invitation, at time.Time, audit domain.AuditEntry) error
 	DueExpiriesFn func(now time.Time, limit int) ([]domain.Invitation, error)
 	LoadInviteeFn func(orgID, accountID string) (*domain.UserRecord, error)
 	ExpireFn      func(rv domain.Revocation, now time.Time) error
 }
 
-func (f *fakeStore) DueExpiries(_ context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
-	f.must(f.DueExpiriesFn, "DueExpiries")
-	return f.DueExpiriesFn(now, limit)
-}
-
-func (f *fakeStore) LoadInvitee(_ context.Context, orgID, accountID string) (*domain.UserRecord, error) {
-	f.must(f.LoadInviteeFn, "LoadInvitee")
-	return f.LoadInviteeFn(orgID, accountID)
-}
-
-func (f *fakeStore) ExpireInvitation(_ context.Context, rv domain.Revocation, now time.Time) error {
-	f.must(f.ExpireFn, "ExpireInvitation")
-	return f.ExpireFn(rv, now)
-}
-
-func (f *fakeStore) must(fn any, name string) {
-	if fn == nil {
-		f.t.Fatalf("unexpected store call %s", name)
-	}
-}
-
-func (f *fakeStore) LoadInvite(_ context.Context, orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error) {
-	f.must(f.LoadInviteFn, "LoadInvite")
-	return f.LoadInviteFn(orgID, siteID, callerID, groups, emails)
-}
-
-func (f *fakeStore) CreateInvitations(_ context.Context, siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error) {
-	f.must(f.CreateFn, "CreateInvitations")
-	return f.CreateFn(siteID, batch, whole)
-}
-
-func (f *fakeStore) DueInvitations(_ context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
-	f.must(f.DueFn, "DueInvitations")
+func (f *fakeRetryStore) DueInvitations(_ context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
 	return f.DueFn(now, limit)
 }
 
-func (f *fakeStore) InvitationByToken(_ context.Context, hash string) (domain.Invitation, error) {
-	f.must(f.ByTokenFn, "InvitationByToken")
-	return f.ByTokenFn(hash)
+func (f *fakeRetryStore) DueExpiries(_ context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
+	return f.DueExpiriesFn(now, limit)
 }
 
-func (f *fakeStore) AcceptInvitation(_ context.Context, inv domain.Invitation, at time.Time, audit domain.AuditEntry) error {
-	f.must(f.AcceptFn, "AcceptInvitation")
-	return f.AcceptFn(inv, at, audit)
+func (f *fakeRetryStore) LoadInvitee(_ context.Context, orgID, accountID string) (*domain.UserRecord, error) {
+	return f.LoadInviteeFn(orgID, accountID)
+}
+
+func (f *fakeRetryStore) ExpireInvitation(_ context.Context, rv domain.Revocation, now time.Time) error {
+	return f.ExpireFn(rv, now)
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -126,7 +121,7 @@ func (q *fakeQueue) jobs(t *testing.T) []string {
 	return ids
 }
 
-func inviter(st *fakeStore, q *fakeQueue) *Inviter {
+func inviter(st InviteStore, q *fakeQueue) *Inviter {
 	return &Inviter{Store: st, Emails: q, Config: Config{AcceptURL: "https://x.example/invitations/accept", Lifetime: time.Hour},
 		Now: func() time.Time { return now }, Log: quiet}
 }
@@ -159,7 +154,7 @@ func TestInviteRefusesBeforeWriting(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := &fakeStore{t: t, LoadInviteFn: func(_, _, _ string, _, _ []string) (domain.InviteScope, error) {
+			st := &fakeInviteStore{LoadInviteFn: func(_, _, _ string, _, _ []string) (domain.InviteScope, error) {
 				sc := scope()
 				c.mutate(&sc)
 				return sc, nil
@@ -179,7 +174,7 @@ func TestInviteRefusesBeforeWriting(t *testing.T) {
 // the test on a write or a send).
 func TestInviteNoValidAddress(t *testing.T) {
 	var asked []string
-	st := &fakeStore{t: t, LoadInviteFn: func(_, _, _ string, _, emails []string) (domain.InviteScope, error) {
+	st := &fakeInviteStore{LoadInviteFn: func(_, _, _ string, _, emails []string) (domain.InviteScope, error) {
 		asked = emails
 		return scope(), nil
 	}}
@@ -206,7 +201,7 @@ func TestInviteNoValidAddress(t *testing.T) {
 func TestInviteOutcomes(t *testing.T) {
 	var reads, writes int
 	var written []string
-	st := &fakeStore{t: t,
+	st := &fakeInviteStore{
 		LoadInviteFn: func(org, site, caller string, groups, emails []string) (domain.InviteScope, error) {
 			reads++
 			if fmt.Sprint(emails) != "[new@x.example pending@x.example member@x.example raced@x.example full@x.example]" {
@@ -267,7 +262,7 @@ func TestInviteOutcomes(t *testing.T) {
 // sweep (TestRetryDeliveries queues what is due).
 func TestInviteHandOffFailureLosesNothing(t *testing.T) {
 	writes := 0
-	st := &fakeStore{t: t,
+	st := &fakeInviteStore{
 		LoadInviteFn: func(_, _, _ string, _, _ []string) (domain.InviteScope, error) { return scope(), nil },
 		CreateFn: func(string, []domain.NewInvitation, bool) (domain.CreateResult, error) {
 			writes++
@@ -293,7 +288,7 @@ func TestRetryDeliveries(t *testing.T) {
 		{ID: "renewed", OrgID: "o", AccountID: "a-renewed", ExpiresAt: now.Add(-time.Hour), Status: domain.InvitationPending},
 	}
 	var expired []string
-	st := &fakeStore{t: t,
+	st := &fakeRetryStore{
 		DueFn:         func(time.Time, int) ([]domain.Invitation, error) { return due, nil },
 		DueExpiriesFn: func(time.Time, int) ([]domain.Invitation, error) { return lapsed, nil },
 		LoadInviteeFn: func(org, acct string) (*domain.UserRecord, error) {
@@ -344,7 +339,7 @@ func TestAcceptStates(t *testing.T) {
 		{domain.InvitationPending, now, domain.EGONE},
 	} {
 		accepted := false
-		st := &fakeStore{t: t,
+		st := &fakeAcceptStore{
 			ByTokenFn: func(h string) (domain.Invitation, error) {
 				if h != hash {
 					return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "no")
@@ -371,7 +366,7 @@ func TestAcceptStates(t *testing.T) {
 			t.Errorf("%s: accept = %v (accepted %v)", c.status, err, accepted)
 		}
 	}
-	a := &Acceptor{Store: &fakeStore{t: t}, Now: func() time.Time { return now }}
+	a := &Acceptor{Store: &fakeAcceptStore{}, Now: func() time.Time { return now }}
 	if _, err := a.Show(context.Background(), "short"); domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Errorf("malformed token reached the store or passed: %v", err)
 	}
