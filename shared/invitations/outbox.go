@@ -28,6 +28,15 @@ type Config struct {
 	Lifetime time.Duration
 }
 
+// AcceptPath is the accept page's path under the public base URL.
+const AcceptPath = "/invitations/accept"
+
+// ConfigOf is the settings of a deployment whose public base URL is
+// publicBaseURL and whose links live for lifetime.
+func ConfigOf(publicBaseURL string, lifetime time.Duration) Config {
+	return Config{AcceptURL: publicBaseURL + AcceptPath, Lifetime: lifetime}
+}
+
 // AcceptLink returns the link a token is accepted through.
 func AcceptLink(acceptURL, token string) string {
 	u, err := url.Parse(acceptURL)

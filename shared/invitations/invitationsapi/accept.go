@@ -1,4 +1,4 @@
-package httpapi
+package invitationsapi
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations"
 )
 
@@ -46,31 +47,19 @@ func (h AcceptHandler) Handle(ctx context.Context, req events.APIGatewayProxyReq
 		}
 		return page(http.StatusOK, pageData{Kind: "accepted", View: v}), nil
 	}
-	return notAllowed(page(http.StatusMethodNotAllowed, pageData{Kind: "error", Title: "Method not allowed", Message: "Open the link from your invitation email."})), nil
-}
-
-// PageMethods are the methods the guest pages (accept, verification)
-// answer, as a 405's Allow header lists them (RFC 9110): template.yaml
-// routes every other method of their paths to the page's function (ANY),
-// which answers 405 with them.
-const PageMethods = "GET, HEAD, POST"
-
-// notAllowed is a page's 405: with Allow.
-func notAllowed(r events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
-	r.Headers["Allow"] = PageMethods
-	return r
+	return httpapi.NotAllowed(page(http.StatusMethodNotAllowed, pageData{Kind: "error", Title: "Method not allowed", Message: "Open the link from your invitation email."})), nil
 }
 
 func formToken(req events.APIGatewayProxyRequest) (string, error) {
-	mt, _, _ := mime.ParseMediaType(Header(req, "Content-Type"))
+	mt, _, _ := mime.ParseMediaType(httpapi.Header(req, "Content-Type"))
 	if mt != "application/x-www-form-urlencoded" {
 		return "", domain.Errorf(domain.EUNSUPPORTED, "Accept the invitation with the button on the invitation page.")
 	}
-	b, err := Body(req, 4096)
+	b, err := httpapi.Body(req, 4096)
 	if err != nil {
 		return "", err
 	}
-	form, err := parseForm(b)
+	form, err := httpapi.ParseForm(b)
 	if err != nil {
 		return "", err
 	}
@@ -78,7 +67,7 @@ func formToken(req events.APIGatewayProxyRequest) (string, error) {
 }
 
 func (h AcceptHandler) errorPage(ctx context.Context, err error, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	p := ProblemFor(ctx, h.Log, err, req.RequestContext.RequestID)
+	p := httpapi.ProblemFor(ctx, h.Log, err, req.RequestContext.RequestID)
 	titles := map[string]string{
 		domain.ENOTFOUND: "Invitation not found",
 		domain.ECONFLICT: "Invitation already used",

@@ -1,4 +1,4 @@
-package httpapi
+package invitationsapi
 
 import (
 	"context"
@@ -171,7 +171,6 @@ func TestPagesLeaveOutInvisibleCharacters(t *testing.T) {
 func TestPagesAnswerOtherMethods405(t *testing.T) {
 	handlers := map[string]func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error){
 		"accept": AcceptHandler{Log: quiet}.Handle, // these requests never reach the service
-		"verify": VerifyHandler{Log: quiet}.Handle,
 	}
 	for name, h := range handlers {
 		for _, m := range []string{"TRACE", http.MethodPut, http.MethodPatch, http.MethodDelete, "ANY"} {

@@ -1,4 +1,4 @@
-package httpapi
+package invitationsapi
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations"
 )
 
@@ -21,8 +22,9 @@ type InvitationsService interface {
 // InvitationsHandler serves the invitation management routes (InvitationsFunction).
 type InvitationsHandler struct {
 	Service InvitationsService
-	// Suppressions serves the org's suppressed addresses.
-	Suppressions SuppressionsService
+	// Suppressions serves the org's suppressed addresses (their routes are
+	// this function's too).
+	Suppressions httpapi.SuppressionsHandler
 	Log          *slog.Logger
 }
 
@@ -34,13 +36,13 @@ const (
 
 // Handle implements the Lambda handler.
 func (h InvitationsHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return Routes{
-		http.MethodGet + " " + RouteSiteInvitations:   Serve(h.Log, h.list),
-		http.MethodHead + " " + RouteSiteInvitations:  Serve(h.Log, h.list),
-		http.MethodPost + " " + RouteResendInvitation: Serve(h.Log, h.resend),
-		http.MethodGet + " " + RouteSuppressions:      Serve(h.Log, h.listSuppressions),
-		http.MethodHead + " " + RouteSuppressions:     Serve(h.Log, h.listSuppressions),
-		http.MethodDelete + " " + RouteSuppression:    Serve(h.Log, h.clearSuppression),
+	return httpapi.Routes{
+		http.MethodGet + " " + RouteSiteInvitations:        httpapi.Serve(h.Log, h.list),
+		http.MethodHead + " " + RouteSiteInvitations:       httpapi.Serve(h.Log, h.list),
+		http.MethodPost + " " + RouteResendInvitation:      httpapi.Serve(h.Log, h.resend),
+		http.MethodGet + " " + httpapi.RouteSuppressions:   httpapi.Serve(h.Log, h.Suppressions.List),
+		http.MethodHead + " " + httpapi.RouteSuppressions:  httpapi.Serve(h.Log, h.Suppressions.List),
+		http.MethodDelete + " " + httpapi.RouteSuppression: httpapi.Serve(h.Log, h.Suppressions.Clear),
 	}.Handle(ctx, req)
 }
 
@@ -83,7 +85,7 @@ type ResendJSON struct {
 // the invitee gets, by product.
 func InvitationOf(inv domain.Invitation) InvitationJSON {
 	out := InvitationJSON{ID: inv.ID, Email: inv.Email, AccountID: inv.AccountID, Status: string(inv.Status), EmailDelivery: string(inv.Delivery),
-		Kind: string(inv.Kind), Roles: roleNames(inv.Effective()), Groups: nonNil(inv.Groups), InvitedBy: inv.InvitedBy,
+		Kind: string(inv.Kind), Roles: roleNames(inv.Effective()), Groups: httpapi.NonNil(inv.Groups), InvitedBy: inv.InvitedBy,
 		CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt}
 	if out.Kind == "" {
 		out.Kind = string(domain.KindNone)
@@ -99,36 +101,36 @@ func InvitationOf(inv domain.Invitation) InvitationJSON {
 	return out
 }
 
-func (h InvitationsHandler) list(ctx context.Context, c Call) (Reply, error) {
-	limit, cursor, err := pageParams(c.Req)
+func (h InvitationsHandler) list(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	limit, cursor, err := httpapi.PageParams(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	status, given := c.Req.QueryStringParameters["status"]
 	if given && status == "" { // the document's enum has no empty state: not "no filter"
-		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The status filter is empty.", Fields: map[string]string{"status": "pending, accepted, revoked or expired"}}
+		return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The status filter is empty.", Fields: map[string]string{"status": "pending, accepted, revoked or expired"}}
 	}
 	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), status, limit, cursor)
 	out := InvitationListJSON{Invitations: make([]InvitationJSON, 0, len(page.Items)), Next: page.Next}
 	for _, inv := range page.Items {
 		out.Invitations = append(out.Invitations, InvitationOf(inv))
 	}
-	return Reply{Status: http.StatusOK, Body: out}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, err
 }
 
 // resend answers 200 when the new email was handed to the email queue, 202
 // when that hand-off failed: the invitation is kept with its new due email
 // and the invitation job queues it. Either way the delivery is pending.
-func (h InvitationsHandler) resend(ctx context.Context, c Call) (Reply, error) {
+func (h InvitationsHandler) resend(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	r, err := h.Service.Resend(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("invitationId"))
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	out := ResendJSON{Invitation: InvitationOf(r.Invitation), EmailDelivery: string(r.Invitation.Delivery)}
 	if r.Queued {
 		out.Message = "A new invitation email is on its way; the previous link no longer works."
-		return Reply{Status: http.StatusOK, Body: out}, nil
+		return httpapi.Reply{Status: http.StatusOK, Body: out}, nil
 	}
 	out.Message = "The invitation was renewed (the previous link no longer works), but its email could not be queued yet; it will be within minutes."
-	return Reply{Status: http.StatusAccepted, Body: out}, nil
+	return httpapi.Reply{Status: http.StatusAccepted, Body: out}, nil
 }

@@ -1,4 +1,4 @@
-package httpapi
+package invitationsapi
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations"
 )
 
@@ -50,20 +51,20 @@ func (r inviteRequest) input() domain.InviteInput {
 
 // Handle implements the Lambda handler.
 func (h InviteHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	caller, err := callerOf(req)
+	caller, err := httpapi.CallerOf(req)
 	if err != nil {
-		return Error(ctx, h.Log, err, req), nil
+		return httpapi.Error(ctx, h.Log, err, req), nil
 	}
 	var in inviteRequest
-	if err := DecodeJSON(req, MaxJSONBody, &in); err != nil {
-		return Error(ctx, h.Log, err, req), nil
+	if err := httpapi.DecodeJSON(req, httpapi.MaxJSONBody, &in); err != nil {
+		return httpapi.Error(ctx, h.Log, err, req), nil
 	}
 	res, err := h.Service.Invite(ctx, caller,
 		req.PathParameters["orgId"], req.PathParameters["siteId"], in.input())
 	if err != nil {
-		return Error(ctx, h.Log, withJSONResults(err), req), nil
+		return httpapi.Error(ctx, h.Log, withJSONResults(err), req), nil
 	}
-	return JSON(http.StatusOK, inviteResponseOf(res)), nil
+	return httpapi.JSON(http.StatusOK, inviteResponseOf(res)), nil
 }
 
 // InviteResponse is the JSON answer to an invite request.
