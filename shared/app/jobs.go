@@ -8,14 +8,14 @@ import (
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
-	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsworker"
+	"github.com/guestaccess/guestaccess/shared/platform/sqsworker"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 // WorkerReserve is the time a worker invocation keeps in hand before its
 // deadline: records it has not started by then are reported as failures,
 // and the queue delivers them again, so no invocation runs into its timeout.
-const WorkerReserve = sqsworker.Reserve
+const WorkerReserve = sqsworker.WorkerReserve
 
 // Jobs is the fan-out service of group role changes and deletions.
 func Jobs(env config.Env, st *store.Store, q queue.Sender) *fanout.Service {

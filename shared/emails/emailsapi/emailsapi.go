@@ -11,7 +11,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
-	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsworker"
+	"github.com/guestaccess/guestaccess/shared/platform/sqsworker"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/suppress"
 )
