@@ -126,7 +126,7 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 		return Result{}, &domain.Error{Code: domain.ENOTFOUND, Message: "Some groups do not exist in this organisation.",
 			Fields: map[string]string{"groups": fmt.Sprintf("unknown: %v", missing)}}
 	}
-	grant := domain.PlanGrant(siteID, inv.Roles, groups)
+	grant := PlanGrant(siteID, inv.Roles, groups)
 	now := clock(s.Now)
 	for _, i := range inv.Pending() {
 		if e, ok := sc.Accounts[inv.Invitees[i].Email]; ok {
@@ -285,7 +285,7 @@ func summary(inv domain.Invite, written map[int]domain.Invitation) Summary {
 }
 
 // newInvitation builds what one invitee's invitation writes, and its token.
-func newInvitation(c Caller, sc domain.Scope, inv domain.Invite, g domain.Grant, groups []domain.Group, addr string, now time.Time, lifetime time.Duration) (domain.NewInvitation, string) {
+func newInvitation(c Caller, sc domain.Scope, inv domain.Invite, g Grant, groups []domain.Group, addr string, now time.Time, lifetime time.Duration) (domain.NewInvitation, string) {
 	org, site, inviter := *sc.Org, *sc.Site, *sc.Caller
 	token, hash := domain.NewToken()
 	u := domain.User{OrgID: org.ID, AccountID: domain.NewID(), Email: addr, Status: domain.UserInvited,
