@@ -82,7 +82,7 @@ type createAPITokenRequest struct {
 
 func (h Handler) create(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in createAPITokenRequest
-	if err := c.Body(&in); err != nil {
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
 		return httpapi.Reply{}, err
 	}
 	if in.Label == nil {
