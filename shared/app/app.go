@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/guestaccess/guestaccess/shared/access"
 	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/audit"
 	"github.com/guestaccess/guestaccess/shared/billing"
-	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
@@ -98,7 +98,7 @@ func Roles(env config.Env, st *store.Store) httpapi.Handler {
 // user a day (last active). No idempotency keys: it changes nothing an
 // admin made.
 func AccessDecision(env config.Env, st *store.Store) httpapi.Handler {
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.DecisionHandler{Service: &decision.Service{Store: st, Now: env.Now, Log: env.Log}, Log: env.Log}.Handle, Log: env.Log}.Handle)
+	return env.CORS(httpapi.Endpoint{Handler: httpapi.DecisionHandler{Service: &access.Service{Store: st, Now: env.Now, Log: env.Log}, Log: env.Log}.Handle, Log: env.Log}.Handle)
 }
 
 // Spaces is SpacesFunction's handler: a site's spaces (register, list,

@@ -8,13 +8,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/decision"
+	"github.com/guestaccess/guestaccess/shared/access"
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// DecisionService answers access decisions (decision.Service).
+// DecisionService answers access decisions (access.Service).
 type DecisionService interface {
-	Decide(ctx context.Context, q decision.Question) (domain.Decision, error)
+	Decide(ctx context.Context, q access.Question) (domain.Decision, error)
 }
 
 // DecisionHandler serves the access decision route (AccessDecisionFunction):
@@ -60,7 +60,7 @@ type DecisionJSON struct {
 
 func (h DecisionHandler) decide(ctx context.Context, p Product, req events.APIGatewayProxyRequest) (Reply, error) {
 	q := req.QueryStringParameters
-	d, err := h.Service.Decide(ctx, decision.Question{Grant: p.Grant,
+	d, err := h.Service.Decide(ctx, access.Question{Grant: p.Grant,
 		OrgID: req.PathParameters["orgId"], SiteID: req.PathParameters["siteId"], Product: req.PathParameters["product"],
 		AccountID: req.PathParameters["accountId"], Client: q["client"], Space: q["space"], APIToken: Header(req, HeaderAPIToken),
 	})

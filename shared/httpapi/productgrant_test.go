@@ -8,14 +8,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/decision"
+	"github.com/guestaccess/guestaccess/shared/access"
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
 // askedService records the question the decision handler asked.
-type askedService struct{ q *decision.Question }
+type askedService struct{ q *access.Question }
 
-func (s askedService) Decide(_ context.Context, q decision.Question) (domain.Decision, error) {
+func (s askedService) Decide(_ context.Context, q access.Question) (domain.Decision, error) {
 	*s.q = q
 	return domain.Decision{Allow: true, Reason: domain.ReasonAllowed}, nil
 }
@@ -36,7 +36,7 @@ func TestDecisionAsksWithTheTokensGrant(t *testing.T) {
 		{"unknown product", map[string]any{"sub": "c", "scope": DecisionScope, "product": "madeup", "orgs": "14west"},
 			domain.ProductGrant{Orgs: []string{"14west"}}},
 	} {
-		var q decision.Question
+		var q access.Question
 		resp, err := DecisionHandler{Service: askedService{&q}, Log: quiet}.Handle(context.Background(), events.APIGatewayProxyRequest{
 			HTTPMethod: http.MethodGet, Resource: RouteDecision,
 			PathParameters:        map[string]string{"orgId": "14west", "siteId": "wiki", "product": "confluence", "accountId": "gus"},

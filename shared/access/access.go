@@ -1,11 +1,11 @@
-// Package decision is the application service of the access decision (§8):
+// Package access is the application service of the access decision (§8):
 // may an account use a site's product (and a space) from a client? It checks
 // the question, reads everything it names at once and hands it to the pure
 // rule domain.Decide. It knows nothing of DynamoDB or API Gateway, and it is
 // the hot path of every product page load: one store read, and at most one
 // small write a user a day (their "last active" day, on the first decision
 // that allows them that day).
-package decision
+package access
 
 import (
 	"context"
