@@ -98,14 +98,14 @@ func Roles(env config.Env, st *store.Store) httpapi.Handler {
 // user a day (last active). No idempotency keys: it changes nothing an
 // admin made.
 func AccessDecision(env config.Env, st *store.Store) httpapi.Handler {
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.DecisionHandler{Service: &access.Service{Store: st, Now: env.Now, Log: env.Log}, Log: env.Log}.Handle, Log: env.Log}.Handle)
+	return env.CORS(httpapi.Endpoint{Handler: httpapi.DecisionHandler{Service: access.New(st, env.Now, env.Log), Log: env.Log}.Handle, Log: env.Log}.Handle)
 }
 
 // Spaces is SpacesFunction's handler: a site's spaces (register, list,
 // read, change), their admins and guests, and each guest's one space
 // (assign, move, unassign), with idempotency keys on the changes.
 func Spaces(env config.Env, st *store.Store) httpapi.Handler {
-	svc := &spaces.Service{Store: st, Now: env.Now}
+	svc := spaces.New(st, env.Now)
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.SpacesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
@@ -122,7 +122,7 @@ func Invitations(env config.Env, st *store.Store, emails queue.Sender) httpapi.H
 // suspend or restore) and revoking a site's pending invitation, with
 // idempotency keys on the changes.
 func Users(env config.Env, st *store.Store) httpapi.Handler {
-	svc := &users.Service{Store: st, Now: env.Now}
+	svc := users.New(st, env.Now)
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.UsersHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
@@ -130,13 +130,13 @@ func Users(env config.Env, st *store.Store) httpapi.Handler {
 // summary and the recount of its counters (idempotency keys on the
 // recount, a POST).
 func Billing(env config.Env, st *store.Store) httpapi.Handler {
-	svc := &billing.Service{Store: st, Now: env.Now}
+	svc := billing.New(st, env.Now)
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.BillingHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // Audit is AuditFunction's handler: an organisation's audit log.
 func Audit(env config.Env, st *store.Store) httpapi.Handler {
-	svc := &audit.Service{Store: st, Now: env.Now}
+	svc := audit.New(st, env.Now)
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.AuditHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
 }
 

@@ -103,7 +103,7 @@ func TestDecisionReadsOnce(t *testing.T) {
 		touched := map[string]bool{}
 		for _, c := range cases {
 			name := fmt.Sprintf("%s/%s/%s/%s/token=%v", c.account, c.product, c.client, c.space, c.token != "")
-			svc := &access.Service{Store: withPolicy{fx.st, c.policy}}
+			svc := access.New(withPolicy{fx.st, c.policy}, nil, nil)
 			fx.c.Reset()
 			d, err := svc.Decide(ctx, access.Question{Grant: domain.NewProductGrant(c.product, []string{demo.OrgID}, nil), OrgID: demo.OrgID, SiteID: demo.SiteID, Product: c.product, AccountID: c.account, Client: c.client, Space: c.space, APIToken: c.token})
 			calls := fx.c.Counts()
@@ -131,7 +131,7 @@ func TestDecisionReadsOnce(t *testing.T) {
 			{Grant: domain.NewProductGrant("confluence", []string{demo.OrgID}, nil), OrgID: demo.OrgID, SiteID: "nosuch", Product: "confluence", AccountID: demo.PlainUserID, Client: "web"},
 		} {
 			fx.c.Reset()
-			if _, err := (&access.Service{Store: fx.st}).Decide(ctx, q); domain.ErrorCode(err) != domain.ENOTFOUND {
+			if _, err := access.New(fx.st, nil, nil).Decide(ctx, q); domain.ErrorCode(err) != domain.ENOTFOUND {
 				t.Errorf("%+v: %v", q, err)
 			}
 			if calls := fx.c.Counts(); calls["BatchGetItem"] != 1 || len(calls) != 1 {
