@@ -158,9 +158,12 @@ const (
 	MaxCursor = 4096
 )
 
-// pageParams reads ?limit= (1..MaxPageSize, default DefaultPageSize) and
+// pageParams is PageParams, for the handlers still in this package.
+var pageParams = PageParams
+
+// PageParams reads ?limit= (1..MaxPageSize, default DefaultPageSize) and
 // ?cursor= (opaque; the store refuses one it did not give).
-func pageParams(req events.APIGatewayProxyRequest) (limit int, cursor string, err error) {
+func PageParams(req events.APIGatewayProxyRequest) (limit int, cursor string, err error) {
 	limit = DefaultPageSize
 	if s, ok := req.QueryStringParameters["limit"]; ok {
 		n, convErr := strconv.Atoi(s)

@@ -1,7 +1,9 @@
-package httpapi
+package accessapi
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/access"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
 // askedService records the question the decision handler asked.
@@ -30,10 +33,10 @@ func TestDecisionAsksWithTheTokensGrant(t *testing.T) {
 		auth map[string]any
 		want domain.ProductGrant
 	}{
-		{"bound", map[string]any{"sub": "c", "scope": DecisionScope, "product": "confluence", "orgs": "14west acme", "sites": "globex/wiki"},
+		{"bound", map[string]any{"sub": "c", "scope": httpapi.DecisionScope, "product": "confluence", "orgs": "14west acme", "sites": "globex/wiki"},
 			domain.ProductGrant{Product: domain.Confluence, Orgs: []string{"14west", "acme"}, Sites: []string{"globex/wiki"}}},
-		{"unbound", map[string]any{"sub": "c", "scope": DecisionScope}, domain.ProductGrant{}},
-		{"unknown product", map[string]any{"sub": "c", "scope": DecisionScope, "product": "madeup", "orgs": "14west"},
+		{"unbound", map[string]any{"sub": "c", "scope": httpapi.DecisionScope}, domain.ProductGrant{}},
+		{"unknown product", map[string]any{"sub": "c", "scope": httpapi.DecisionScope, "product": "madeup", "orgs": "14west"},
 			domain.ProductGrant{Orgs: []string{"14west"}}},
 	} {
 		var q access.Question
@@ -51,3 +54,5 @@ func TestDecisionAsksWithTheTokensGrant(t *testing.T) {
 		}
 	}
 }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
