@@ -84,7 +84,7 @@ func (s *Service) Guests(ctx context.Context, c domain.Caller, orgID, siteID str
 	var out domain.Page[domain.Guest]
 	var status domain.GuestStatus
 	if q.Status != "" {
-		st, ok := domain.ParseGuestStatus(q.Status)
+		st, ok := ParseGuestStatus(q.Status)
 		if !ok {
 			return out, &domain.Error{Code: domain.EINVALID, Message: "The status filter is not valid.",
 				Fields: map[string]string{"status": "one of invited, active, unassigned, suspended"}}
@@ -167,7 +167,7 @@ func (s *Service) Summary(ctx context.Context, c domain.Caller, orgID, siteID st
 // counted, the reservation of running group jobs, the counters that
 // drift) and whether it repaired them.
 type RecountResult struct {
-	domain.Recount
+	Recount
 	Repaired bool
 }
 
@@ -193,7 +193,7 @@ func (s *Service) Recount(ctx context.Context, c domain.Caller, orgID, siteID st
 	if err != nil {
 		return res, err
 	}
-	res.Recount = domain.RecountOf(*sc.Site, paid, guests)
+	res.Recount = RecountOf(*sc.Site, paid, guests)
 	if !repair || len(res.Drift) == 0 {
 		return res, nil
 	}
