@@ -85,7 +85,7 @@ func callerOf(req events.APIGatewayProxyRequest) (domain.Caller, error) {
 	return domain.Caller{AccountID: id, RequestID: req.RequestContext.RequestID}, nil
 }
 
-// DecisionScope is the scope that makes a token a product's (§8): the
+// DecisionScope is the scope that makes a token a product's (rules §8): the
 // products (Confluence, Jira) ask access decisions with client-credential
 // tokens from the same identity provider, whose scope claim carries it. Such a
 // token is not a person's: it may call nothing else, and no person's token
@@ -158,12 +158,9 @@ const (
 	MaxCursor = 4096
 )
 
-// pageParams is PageParams, for the handlers still in this package.
-var pageParams = PageParams
-
-// PageParams reads ?limit= (1..MaxPageSize, default DefaultPageSize) and
+// pageParams reads ?limit= (1..MaxPageSize, default DefaultPageSize) and
 // ?cursor= (opaque; the store refuses one it did not give).
-func PageParams(req events.APIGatewayProxyRequest) (limit int, cursor string, err error) {
+func pageParams(req events.APIGatewayProxyRequest) (limit int, cursor string, err error) {
 	limit = DefaultPageSize
 	if s, ok := req.QueryStringParameters["limit"]; ok {
 		n, convErr := strconv.Atoi(s)

@@ -8,6 +8,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/spaces/spacesapi"
@@ -21,13 +22,13 @@ import (
 // external users' exports queue.
 func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fanout.Service, exports queue.Sender, limits extusers.Limits) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
-		"InviteGuestsFunction":     app.InviteGuests(env, st, emails),
-		"AcceptInvitationFunction": app.AcceptInvitation(env, st),
+		"InviteGuestsFunction":     invitationsapi.InviteGuests(env, st, emails),
+		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, st),
 		"GroupsFunction":           app.Groups(env, st, jobs),
 		"RolesFunction":            app.Roles(env, st),
 		"AccessDecisionFunction":   accessapi.AccessDecision(env, st),
 		"SpacesFunction":           spacesapi.Spaces(env, st, st),
-		"InvitationsFunction":      app.Invitations(env, st, emails),
+		"InvitationsFunction":      invitationsapi.Invitations(env, st, emails),
 		"UsersFunction":            usersapi.Users(env, st, st),
 		"BillingFunction":          billingapi.Billing(env, st, st),
 		"AuditFunction":            auditapi.Audit(env, st),

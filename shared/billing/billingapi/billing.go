@@ -134,7 +134,7 @@ func (h BillingHandler) guests(ctx context.Context, c httpapi.Call) (httpapi.Rep
 			direct = string(domain.RoleNone)
 		}
 		out.Guests = append(out.Guests, GuestJSON{AccountID: g.AccountID, Email: g.Email, DisplayName: g.DisplayName, Status: string(g.Status()),
-			Space: g.Access.Space, Direct: direct, Groups: nonNil(g.Access.GuestSources()), External: g.External})
+			Space: g.Access.Space, Direct: direct, Groups: httpapi.NonNil(g.Access.GuestSources()), External: g.External})
 	}
 	return httpapi.Reply{Status: http.StatusOK, Body: out}, err
 }
@@ -158,5 +158,5 @@ func (h BillingHandler) recount(ctx context.Context, c httpapi.Call) (httpapi.Re
 		return CountersJSON{PaidUsers: k.PaidUsers, Guests: k.Guests, GuestSlots: k.GuestSlots, UserLimit: k.UserLimit, UserSlots: k.UserSlots}
 	}
 	return httpapi.Reply{Status: http.StatusOK, Body: RecountJSON{Site: c.Param("siteId"), Stored: counters(r.Stored), Counted: counters(r.Counted),
-		Reserved: r.Reserved, ReservedUsers: r.ReservedUsers, Drift: nonNil(r.Drift), Repaired: r.Repaired, Note: RecountNote}}, err
+		Reserved: r.Reserved, ReservedUsers: r.ReservedUsers, Drift: httpapi.NonNil(r.Drift), Repaired: r.Repaired, Note: RecountNote}}, err
 }

@@ -15,11 +15,3 @@ func Billing(env config.Env, st billing.Store, keys httpapi.KeyStore) httpapi.Ha
 	svc := billing.New(st, env.Now)
 	return env.CORS(httpapi.Endpoint{Handler: BillingHandler{Service: svc, Log: env.Log}.Handle, Keys: keys, Now: env.Now, Log: env.Log}.Handle)
 }
-
-// nonNil is s, or an empty list for nil (a JSON [] rather than null).
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}

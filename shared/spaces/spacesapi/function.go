@@ -17,11 +17,3 @@ func Spaces(env config.Env, st spaces.Store, keys httpapi.KeyStore) httpapi.Hand
 	svc := spaces.New(st, env.Now)
 	return env.CORS(httpapi.Endpoint{Handler: SpacesHandler{Service: svc, Log: env.Log}.Handle, Keys: keys, Now: env.Now, Log: env.Log}.Handle)
 }
-
-// nonNil is s, or an empty list for nil (a JSON [] rather than null).
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}

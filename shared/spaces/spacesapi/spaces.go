@@ -156,7 +156,7 @@ func (h SpacesHandler) list(ctx context.Context, c httpapi.Call) (httpapi.Reply,
 func (h SpacesHandler) get(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	d, err := h.Service.Get(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("spaceKey"))
 	out := SpaceOf(d.Space)
-	out.Admins = nonNil(d.Admins)
+	out.Admins = httpapi.NonNil(d.Admins)
 	return httpapi.Reply{Status: http.StatusOK, Body: out}, err
 }
 

@@ -15,11 +15,3 @@ func Users(env config.Env, st users.Store, keys httpapi.KeyStore) httpapi.Handle
 	svc := users.New(st, env.Now)
 	return env.CORS(httpapi.Endpoint{Handler: UsersHandler{Service: svc, Log: env.Log}.Handle, Keys: keys, Now: env.Now, Log: env.Log}.Handle)
 }
-
-// nonNil is s, or an empty list for nil (a JSON [] rather than null).
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}

@@ -82,7 +82,7 @@ func (h UsersHandler) remove(ctx context.Context, c httpapi.Call) (httpapi.Reply
 	if err != nil {
 		return httpapi.Reply{}, err
 	}
-	out := RemovedJSON{AccountID: r.AccountID, Email: r.Email, Roles: map[string]string{}, Groups: nonNil(r.Groups), Invitations: nonNil(r.Invitations),
+	out := RemovedJSON{AccountID: r.AccountID, Email: r.Email, Roles: map[string]string{}, Groups: httpapi.NonNil(r.Groups), Invitations: httpapi.NonNil(r.Invitations),
 		Released: seatsOf(r.Released), Transactions: r.Stages}
 	for k, role := range r.Roles {
 		out.Roles[k] = string(role)
@@ -135,5 +135,5 @@ func (h UsersHandler) revoke(ctx context.Context, c httpapi.Call) (httpapi.Reply
 	}
 	inv := r.Invitation
 	return httpapi.Reply{Status: http.StatusOK, Body: RevokedJSON{InvitationID: inv.ID, Site: inv.SiteID, AccountID: inv.AccountID, Email: inv.Email,
-		Status: string(inv.Status), Groups: nonNil(r.Groups), Released: seatsOf(r.Released)}}, nil
+		Status: string(inv.Status), Groups: httpapi.NonNil(r.Groups), Released: seatsOf(r.Released)}}, nil
 }
