@@ -5,7 +5,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/domaincheck"
+	"github.com/guestaccess/guestaccess/shared/domains"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/dnscheck"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -13,9 +13,9 @@ import (
 
 // domainChecker checks domain proofs with a real DNS lookup, at
 // env.DNSResolver (the system's resolver when empty).
-func domainChecker(env config.Env, st *store.Store) *domaincheck.Checker {
+func domainChecker(env config.Env, st *store.Store) *domains.Checker {
 	r := dnscheck.Resolver{Addr: env.DNSResolver}
-	return &domaincheck.Checker{Store: st, Lookup: r.LookupTXT, Checks: env.DomainChecks, Log: env.Log}
+	return &domains.Checker{Store: st, Lookup: r.LookupTXT, Checks: env.DomainChecks, Log: env.Log}
 }
 
 // DomainCheck is DomainCheckFunction's handler: one run of the scheduled
@@ -24,9 +24,9 @@ func domainChecker(env config.Env, st *store.Store) *domaincheck.Checker {
 // found (verified, lapsing, unverified: audited), stopping well before the
 // invocation's deadline; the next run goes on. Its audit entries carry the
 // event's id.
-func DomainCheck(env config.Env, st *store.Store) func(context.Context, events.EventBridgeEvent) (domaincheck.Report, error) {
-	job := &domaincheck.Job{Checker: *domainChecker(env, st), Now: env.Now}
-	return func(ctx context.Context, ev events.EventBridgeEvent) (domaincheck.Report, error) {
+func DomainCheck(env config.Env, st *store.Store) func(context.Context, events.EventBridgeEvent) (domains.Report, error) {
+	job := &domains.Job{Checker: *domainChecker(env, st), Now: env.Now}
+	return func(ctx context.Context, ev events.EventBridgeEvent) (domains.Report, error) {
 		return job.Run(ctx, ev.ID)
 	}
 }

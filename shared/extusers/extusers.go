@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/domaincheck"
+	"github.com/guestaccess/guestaccess/shared/domains"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
@@ -99,7 +99,7 @@ type Service struct {
 	Limits Limits
 	// Checker looks up domain challenges (CheckDomain); Checks is the
 	// schedule of checks a new claim starts on.
-	Checker *domaincheck.Checker
+	Checker *domains.Checker
 	Checks  domain.DomainChecks
 	Now     func() time.Time
 	Log     *slog.Logger

@@ -1,4 +1,4 @@
-// Package domaincheck proves an org's ownership of its email domains by DNS
+// Package domains proves an org's ownership of its email domains by DNS
 // (§9, issue 16 item 4): it looks up each claim's TXT challenge and applies
 // the outcome (domain.DomainClaim.Checked): a pending claim whose record is
 // seen becomes verified and its users internal; a verified one whose record
@@ -9,7 +9,7 @@
 // claims due, shard by shard of the due index (cost ∝ claims due, not
 // claims held), as the re-verification job reads its users. Check is one
 // check of one claim, which the API's "check now" runs too.
-package domaincheck
+package domains
 
 import (
 	"context"
