@@ -16,7 +16,6 @@ import (
 	"github.com/guestaccess/guestaccess/shared/audit"
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/decision"
-	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
@@ -138,14 +137,6 @@ func Billing(env config.Env, st *store.Store) httpapi.Handler {
 func Audit(env config.Env, st *store.Store) httpapi.Handler {
 	svc := &audit.Service{Store: st, Now: env.Now}
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.AuditHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
-}
-
-// ExternalPolicy is ExternalPolicyFunction's handler: the org's external
-// user policy and test policy (read, change, preview a change) and the
-// resets of sessions, with idempotency keys on the changes.
-func ExternalPolicy(env config.Env, st *store.Store) httpapi.Handler {
-	svc := &extpolicy.Service{Store: st, Now: env.Now}
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.PolicyHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // APITokens is ApiTokensFunction's handler: a user's API tokens (create,

@@ -64,7 +64,7 @@ func (s *Service) Preview(ctx context.Context, c domain.Caller, orgID string, pr
 	if err != nil {
 		return PreviewPage{}, err
 	}
-	us, next, err := s.Store.ExternalUsers(ctx, o, pr.Cursor, pr.Limit)
+	us, next, err := s.External.ExternalUsers(ctx, o, pr.Cursor, pr.Limit)
 	if err != nil {
 		return PreviewPage{}, err
 	}
@@ -107,7 +107,7 @@ func (s *Service) previewTest(ctx context.Context, c domain.Caller, orgID string
 	}
 	if len(more) > 0 {
 		// The current test policy's other users: one more BatchGetItem.
-		_, got, err := s.Store.LoadPolicyScope(ctx, orgID, c.AccountID, more)
+		_, got, err := s.Scopes.LoadPolicyScope(ctx, orgID, c.AccountID, more)
 		if err != nil {
 			return PreviewPage{}, err
 		}

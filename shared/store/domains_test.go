@@ -33,9 +33,9 @@ func newProofEnv(t *testing.T, fx fixture) *proofEnv {
 	t.Cleanup(func() { _ = srv.Close() })
 	p := &proofEnv{fx: fx, dns: srv, now: time.Now().UTC().Truncate(time.Second)}
 	r := dnscheck.Resolver{Addr: srv.Addr(), Timeout: 2 * time.Second}
-	checker := &domains.Checker{Store: fx.st, Lookup: r.LookupTXT}
+	checker := &domains.Checker{Ports: domains.PortsOf(fx.st), Lookup: r.LookupTXT}
 	clock := func() time.Time { return p.now }
-	p.svc = &extusers.Service{Store: fx.st, Checker: checker, Now: clock}
+	p.svc = &extusers.Service{Ports: extusers.PortsOf(fx.st), Checker: checker, Now: clock}
 	p.job = &domains.Job{Checker: *checker, Now: clock}
 	return p
 }

@@ -32,7 +32,7 @@ func TestResetSessionsIsOneWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		svc := &extpolicy.Service{Store: fx.st, Now: func() time.Time { return now }}
+		svc := &extpolicy.Service{Ports: extpolicy.PortsOf(fx.st), Now: func() time.Time { return now }}
 		caller := domain.Caller{AccountID: demo.AdminID, RequestID: "r1"}
 		if _, err := svc.SetPolicy(ctx, caller, demo.OrgID, domain.PolicySettings{TwoStep: true, VerifyEveryDays: 7}, nil); err != nil {
 			t.Fatal(err)

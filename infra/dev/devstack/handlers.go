@@ -2,7 +2,9 @@ package devstack
 
 import (
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/extpolicy/extpolicyapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
@@ -26,8 +28,8 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fan
 		"UsersFunction":            app.Users(env, st),
 		"BillingFunction":          app.Billing(env, st),
 		"AuditFunction":            app.Audit(env, st),
-		"ExternalPolicyFunction":   app.ExternalPolicy(env, st),
-		"ExternalUsersFunction":    app.ExternalUsers(env, st, exports, limits),
+		"ExternalPolicyFunction":   extpolicyapi.ExternalPolicy(env, st),
+		"ExternalUsersFunction":    extusersapi.ExternalUsers(env, st, exports, limits),
 		"VerifyFunction":           app.VerifyPage(env, st, emails),
 		"ApiTokensFunction":        app.APITokens(env, st),
 		"CorsPreflightFunction":    app.CorsPreflight(env),

@@ -1,4 +1,7 @@
-package app
+// Package domainsapi wires the verified domains' checks: the scheduled
+// check of the claims due (DomainCheckFunction) and the checker the
+// external users' "check now" runs, each over a real DNS lookup.
+package domainsapi
 
 import (
 	"context"
@@ -11,11 +14,11 @@ import (
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
-// domainChecker checks domain proofs with a real DNS lookup, at
+// Checker checks domain proofs with a real DNS lookup, at
 // env.DNSResolver (the system's resolver when empty).
-func domainChecker(env config.Env, st *store.Store) *domains.Checker {
+func Checker(env config.Env, st *store.Store) *domains.Checker {
 	r := dnscheck.Resolver{Addr: env.DNSResolver}
-	return &domains.Checker{Store: st, Lookup: r.LookupTXT, Checks: env.DomainChecks, Log: env.Log}
+	return &domains.Checker{Ports: domains.PortsOf(st), Lookup: r.LookupTXT, Checks: env.DomainChecks, Log: env.Log}
 }
 
 // DomainCheck is DomainCheckFunction's handler: one run of the scheduled
@@ -25,7 +28,7 @@ func domainChecker(env config.Env, st *store.Store) *domains.Checker {
 // invocation's deadline; the next run goes on. Its audit entries carry the
 // event's id.
 func DomainCheck(env config.Env, st *store.Store) func(context.Context, events.EventBridgeEvent) (domains.Report, error) {
-	job := &domains.Job{Checker: *domainChecker(env, st), Now: env.Now}
+	job := &domains.Job{Checker: *Checker(env, st), Now: env.Now}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (domains.Report, error) {
 		return job.Run(ctx, ev.ID)
 	}
