@@ -203,7 +203,7 @@ func (s *Service) apply(ctx context.Context, c domain.Caller, orgID string, ids 
 		before["version"], after["version"] = o.PolicyVersion, next.PolicyVersion
 		audit := domain.NewAudit(orgID, c.AccountID, action, domain.OrgTarget(orgID), c.RequestID, s.now(), before, after)
 		err = s.Changes.ChangePolicy(ctx, domain.PolicyChange{Org: next, FromVersion: o.PolicyVersion, CallerID: c.AccountID,
-			Rescan: domain.VerificationChanged(o, next), Audit: audit})
+			Rescan: VerificationChanged(o, next), Audit: audit})
 		if errors.Is(err, domain.ErrPolicyChanged) && version == nil && attempt < maxAttempts {
 			continue
 		}
@@ -287,7 +287,7 @@ func (s *Service) SetTestPolicy(ctx context.Context, c domain.Caller, orgID stri
 		if err := checkExternal(o, ids, users); err != nil {
 			return o, "", nil, nil, err
 		}
-		if domain.SameTestPolicy(o.TestPolicy, tp) {
+		if SameTestPolicy(o.TestPolicy, tp) {
 			return o, "", nil, nil, nil
 		}
 		return o.WithTestPolicy(tp), domain.ActionTestPolicyUpdate, map[string]any{"testPolicy": testMap(o.TestPolicy)}, map[string]any{"testPolicy": testMap(tp)}, nil

@@ -624,12 +624,12 @@ func TestPreviewOrgPolicy(t *testing.T) {
 	}
 	want := PreviewPage{
 		Users: []Affected{
-			{User: ext("g1"), Effects: []domain.PolicyEffect{{Kind: domain.EffectMustVerify, By: now.Add(4 * 24 * time.Hour)}, {Kind: domain.EffectAPITokensBlocked}}},
-			{User: old, Effects: []domain.PolicyEffect{{Kind: domain.EffectMustVerify, By: now}, {Kind: domain.EffectAPITokensBlocked}}},
-			{User: never, Effects: []domain.PolicyEffect{{Kind: domain.EffectAPITokensBlocked}}},
+			{User: ext("g1"), Effects: []PolicyEffect{{Kind: EffectMustVerify, By: now.Add(4 * 24 * time.Hour)}, {Kind: EffectAPITokensBlocked}}},
+			{User: old, Effects: []PolicyEffect{{Kind: EffectMustVerify, By: now}, {Kind: EffectAPITokensBlocked}}},
+			{User: never, Effects: []PolicyEffect{{Kind: EffectAPITokensBlocked}}},
 		},
 		Examined: 4, UnderTestPolicy: 1,
-		ByEffect: map[domain.EffectKind]int{domain.EffectAPITokensBlocked: 3, domain.EffectMustVerify: 2},
+		ByEffect: map[EffectKind]int{EffectAPITokensBlocked: 3, EffectMustVerify: 2},
 		Next:     "c2", Version: 4,
 	}
 	if !reflect.DeepEqual(page, want) {
@@ -659,11 +659,11 @@ func TestPreviewTestPolicy(t *testing.T) {
 	g3.External, g2.External = true, true
 	want := PreviewPage{
 		Users: []Affected{
-			{User: g3, Effects: []domain.PolicyEffect{{Kind: domain.EffectAPITokensBlocked}}},
-			{User: g2, Effects: []domain.PolicyEffect{{Kind: domain.EffectAPITokensAllowed}}},
+			{User: g3, Effects: []PolicyEffect{{Kind: EffectAPITokensBlocked}}},
+			{User: g2, Effects: []PolicyEffect{{Kind: EffectAPITokensAllowed}}},
 		},
 		Examined: 3,
-		ByEffect: map[domain.EffectKind]int{domain.EffectAPITokensBlocked: 1, domain.EffectAPITokensAllowed: 1},
+		ByEffect: map[EffectKind]int{EffectAPITokensBlocked: 1, EffectAPITokensAllowed: 1},
 		Version:  4,
 	}
 	if !reflect.DeepEqual(page, want) {

@@ -291,24 +291,24 @@ type PreviewJSON struct {
 // minute, in UTC (the by and due fields keep the exact time).
 func readableTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
 
-func effectJSON(e domain.PolicyEffect) EffectJSON {
+func effectJSON(e extpolicy.PolicyEffect) EffectJSON {
 	out := EffectJSON{Effect: string(e.Kind)}
 	switch e.Kind {
-	case domain.EffectMustVerify:
+	case extpolicy.EffectMustVerify:
 		out.By = timeJSON(e.By)
 		out.Description = "Must verify by " + readableTime(e.By)
-	case domain.EffectVerificationLastsLonger:
+	case extpolicy.EffectVerificationLastsLonger:
 		if e.Due.IsZero() {
 			out.Description = "Verification no longer lapses"
 		} else {
 			out.Due = timeJSON(e.Due)
 			out.Description = "Verification lasts until " + readableTime(e.Due)
 		}
-	case domain.EffectVerificationNoLongerRequired:
+	case extpolicy.EffectVerificationNoLongerRequired:
 		out.Description = "Two-step verification no longer required"
-	case domain.EffectAPITokensBlocked:
+	case extpolicy.EffectAPITokensBlocked:
 		out.Description = "API tokens stop working"
-	case domain.EffectAPITokensAllowed:
+	case extpolicy.EffectAPITokensAllowed:
 		out.Description = "API tokens work again"
 	}
 	return out
