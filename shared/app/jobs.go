@@ -12,6 +12,11 @@ import (
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
+// WorkerReserve is the time a worker invocation keeps in hand before its
+// deadline: records it has not started by then are reported as failures,
+// and the queue delivers them again, so no invocation runs into its timeout.
+const WorkerReserve = sqsworker.WorkerReserve
+
 // Jobs is the fan-out service of group role changes and deletions.
 func Jobs(env config.Env, st *store.Store, q queue.Sender) *fanout.Service {
 	return &fanout.Service{Store: st, Queue: q, Now: env.Now, Log: env.Log}
@@ -26,7 +31,7 @@ func GroupJobsWorker(env config.Env, svc *fanout.Service) func(context.Context, 
 	return sqsWorker(env, "jobs worker", svc.Handle, svc.Dead)
 }
 
-// sqsWorker is the queue workers' record loop (sqsworker.New).
+// sqsWorker is sqsworker.Handler (the worker functions' one SQS loop).
 func sqsWorker(env config.Env, name string, handle, dead func(context.Context, string) error) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	return sqsworker.New(env, name, handle, dead)
+	return sqsworker.Handler(env, name, handle, dead)
 }

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Changing the external user policy (§9): the change written with its
+// Changing the external user policy (rules §9): the change written with its
 // audit entry. What a proposed change does to each external user (the
 // preview) is the capability's own rule: shared/extpolicy.
 

@@ -8,7 +8,7 @@ import (
 )
 
 // What a proposed change of the external user policy does to each external
-// user (the preview, §9), and whether a change moves anyone's verification
+// user (the preview, rules §9), and whether a change moves anyone's verification
 // (the re-verification job's rescan): rules only this capability uses.
 
 // EffectKind names how a policy change affects one external user.
@@ -62,7 +62,7 @@ func lapse(p domain.PolicySettings, verifiedAt, resetAt, now time.Time) (at time
 }
 
 // PolicyEffects answers how replacing the settings old by next affects an
-// external user u (the preview of a change, §9), with orgResetAt the org's
+// external user u (the preview of a change, rules §9), with orgResetAt the org's
 // last reset of sessions: the same rule as the access decision (Decide),
 // compared before and after. A user is affected when the time from which
 // their next access is denied for want of a verification moves, or when

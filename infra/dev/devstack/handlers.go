@@ -7,6 +7,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -18,13 +19,13 @@ import (
 // external users' exports queue.
 func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fanout.Service, exports queue.Sender, limits extusers.Limits) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
-		"InviteGuestsFunction":     app.InviteGuests(env, st, emails),
-		"AcceptInvitationFunction": app.AcceptInvitation(env, st),
+		"InviteGuestsFunction":     invitationsapi.InviteGuests(env, st, emails),
+		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, st),
 		"GroupsFunction":           app.Groups(env, st, jobs),
 		"RolesFunction":            app.Roles(env, st),
 		"AccessDecisionFunction":   app.AccessDecision(env, st),
 		"SpacesFunction":           app.Spaces(env, st),
-		"InvitationsFunction":      app.Invitations(env, st, emails),
+		"InvitationsFunction":      invitationsapi.Invitations(env, st, emails),
 		"UsersFunction":            app.Users(env, st),
 		"BillingFunction":          app.Billing(env, st),
 		"AuditFunction":            app.Audit(env, st),

@@ -39,5 +39,5 @@ func ExternalUsers(env config.Env, st *store.Store, q queue.Sender, limits extus
 // reported alone (ReportBatchItemFailures); records not started when the
 // deadline nears are left for redelivery.
 func ExportWorker(env config.Env, svc *extusers.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	return sqsworker.New(env, "export worker", svc.HandlePage, svc.Dead)
+	return sqsworker.Handler(env, "export worker", svc.HandlePage, svc.Dead)
 }

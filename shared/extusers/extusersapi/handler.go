@@ -100,7 +100,7 @@ func domainJSON(c domain.DomainClaim) DomainJSON {
 }
 
 func domainsJSON(l extusers.DomainList) DomainsJSON {
-	out := DomainsJSON{Domains: nonNil(l.Verified), Entries: make([]DomainJSON, 0, len(l.Claims))}
+	out := DomainsJSON{Domains: httpapi.NonNil(l.Verified), Entries: make([]DomainJSON, 0, len(l.Claims))}
 	for _, c := range l.Claims {
 		out.Entries = append(out.Entries, domainJSON(c))
 	}
@@ -327,12 +327,4 @@ func (h ExternalUsersHandler) part(ctx context.Context, c httpapi.Call) (csvAnsw
 		name = fmt.Sprintf("external-users-%s-part%d.csv", j.ID, part)
 	}
 	return csvAnswer{body: body, filename: name, headers: hs}, nil
-}
-
-// nonNil is s, or an empty list for none (answered as [], never null).
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

@@ -1,8 +1,6 @@
-// Package sqsworker is the record loop every queue worker shares (the
-// group jobs worker, the export worker, the email sender, the SES events
-// function): a Lambda SQS event handled record by record, each failure
-// reported alone (ReportBatchItemFailures), the dead-letter queue's records
-// told apart, and the invocation's deadline kept in hand.
+// Package sqsworker is the Lambda handler of a queue worker: an SQS event
+// handled record by record (ReportBatchItemFailures), the records of a
+// dead-letter queue apart, and the dead letters counted in a metric.
 package sqsworker
 
 import (
@@ -16,19 +14,19 @@ import (
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
-// Reserve is the time a worker invocation keeps in hand before its
+// WorkerReserve is the time a worker invocation keeps in hand before its
 // deadline: records it has not started by then are reported as failures,
 // and the queue delivers them again, so no invocation runs into its timeout.
-const Reserve = 5 * time.Second
+const WorkerReserve = 5 * time.Second
 
-// New handles an SQS event record by record: a record of a
+// Handler handles an SQS event record by record: a record of a
 // dead-letter queue goes to dead, any other to handle. Each record that
 // fails is reported alone (ReportBatchItemFailures) and comes back after
 // the visibility timeout; records not started when the invocation's
-// deadline is nearer than Reserve are left for redelivery. The
+// deadline is nearer than WorkerReserve are left for redelivery. The
 // dead-letter records handled (each a failed job's page) are counted in
 // metrics.JobPagesFailed, which an alarm watches.
-func New(env config.Env, name string, handle, dead func(context.Context, string) error) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+func Handler(env config.Env, name string, handle, dead func(context.Context, string) error) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var resp events.SQSEventResponse
 		failedJobs := 0
@@ -39,7 +37,7 @@ func New(env config.Env, name string, handle, dead func(context.Context, string)
 		}()
 		deadline, bounded := ctx.Deadline()
 		for i, r := range ev.Records {
-			if bounded && time.Until(deadline) < Reserve {
+			if bounded && time.Until(deadline) < WorkerReserve {
 				for _, rest := range ev.Records[i:] {
 					resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rest.MessageId})
 				}
