@@ -1,16 +1,23 @@
 package devstack
 
 import (
+	"github.com/guestaccess/guestaccess/shared/access/accessapi"
 	"github.com/guestaccess/guestaccess/shared/apitokens/apitokensapi"
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/audit/auditapi"
+	"github.com/guestaccess/guestaccess/shared/billing/billingapi"
+	"github.com/guestaccess/guestaccess/shared/extpolicy/extpolicyapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
 	"github.com/guestaccess/guestaccess/shared/passcode/passcodeapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
+	"github.com/guestaccess/guestaccess/shared/spaces/spacesapi"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/users/usersapi"
 )
 
 // apiHandlers maps the logical id of every API function in template.yaml to
@@ -23,14 +30,14 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fan
 		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, st),
 		"GroupsFunction":           app.Groups(env, st, jobs),
 		"RolesFunction":            app.Roles(env, st),
-		"AccessDecisionFunction":   app.AccessDecision(env, st),
-		"SpacesFunction":           app.Spaces(env, st),
+		"AccessDecisionFunction":   accessapi.AccessDecision(env, st),
+		"SpacesFunction":           spacesapi.Spaces(env, st, st),
 		"InvitationsFunction":      invitationsapi.Invitations(env, st, emails),
-		"UsersFunction":            app.Users(env, st),
-		"BillingFunction":          app.Billing(env, st),
-		"AuditFunction":            app.Audit(env, st),
-		"ExternalPolicyFunction":   app.ExternalPolicy(env, st),
-		"ExternalUsersFunction":    app.ExternalUsers(env, st, exports, limits),
+		"UsersFunction":            usersapi.Users(env, st, st),
+		"BillingFunction":          billingapi.Billing(env, st, st),
+		"AuditFunction":            auditapi.Audit(env, st),
+		"ExternalPolicyFunction":   extpolicyapi.ExternalPolicy(env, st),
+		"ExternalUsersFunction":    extusersapi.ExternalUsers(env, st, exports, limits),
 		"VerifyFunction":           passcodeapi.VerifyPage(env, st, emails),
 		"ApiTokensFunction":        apitokensapi.APITokens(env, st),
 		"CorsPreflightFunction":    app.CorsPreflight(env),
