@@ -128,16 +128,16 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 		inviter: &invitations.Inviter{Store: invitationsdb.New(st), Emails: emails, Config: cfg, Now: now},
 		manager: &invitations.Manager{Store: invitationsdb.New(st), Emails: emails, Config: cfg, Now: now},
 		accept:  &invitations.Acceptor{Store: invitationsdb.New(st), Now: now},
-		users:   &users.Service{Store: st, Now: now},
-		spaces:  &spaces.Service{Store: st, Now: now},
+		users:   users.New(st, now),
+		spaces:  spaces.New(st, now),
 		groups:  &groups.Service{Store: st, Now: now},
 		jobs:    &fanout.Service{Store: st, Now: now},
 		roles:   &roles.Service{Store: st, Now: now},
 		tokens:  &apitokens.Service{Store: st, Now: now},
 		policy:  &extpolicy.Service{Store: st, Now: now},
 		ext:     &extusers.Service{Store: st, Now: now},
-		audit:   &audit.Service{Store: st, Now: now},
-		billing: &billing.Service{Store: st, Now: now},
+		audit:   audit.New(st, now),
+		billing: billing.New(st, now),
 	}
 }
 

@@ -1,7 +1,10 @@
 package devstack
 
 import (
+	"github.com/guestaccess/guestaccess/shared/access/accessapi"
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/audit/auditapi"
+	"github.com/guestaccess/guestaccess/shared/billing/billingapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
@@ -9,7 +12,9 @@ import (
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
+	"github.com/guestaccess/guestaccess/shared/spaces/spacesapi"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/users/usersapi"
 )
 
 // apiHandlers maps the logical id of every API function in template.yaml to
@@ -22,12 +27,12 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fan
 		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, invitationsdb.New(st)),
 		"GroupsFunction":           app.Groups(env, st, jobs),
 		"RolesFunction":            app.Roles(env, st),
-		"AccessDecisionFunction":   app.AccessDecision(env, st),
-		"SpacesFunction":           app.Spaces(env, st),
+		"AccessDecisionFunction":   accessapi.AccessDecision(env, st),
+		"SpacesFunction":           spacesapi.Spaces(env, st, st),
 		"InvitationsFunction":      invitationsapi.Invitations(env, st, invitationsdb.New(st), emails),
-		"UsersFunction":            app.Users(env, st),
-		"BillingFunction":          app.Billing(env, st),
-		"AuditFunction":            app.Audit(env, st),
+		"UsersFunction":            usersapi.Users(env, st, st),
+		"BillingFunction":          billingapi.Billing(env, st, st),
+		"AuditFunction":            auditapi.Audit(env, st),
 		"ExternalPolicyFunction":   app.ExternalPolicy(env, st),
 		"ExternalUsersFunction":    app.ExternalUsers(env, st, exports, limits),
 		"VerifyFunction":           app.VerifyPage(env, st, emails),
