@@ -16,6 +16,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/idempotency"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -87,7 +88,7 @@ func newGuest(org, site, addr string, kind domain.Kind, now time.Time) (domain.N
 	}, token
 }
 
-func create(t *testing.T, st *store.Store, site string, whole bool, batch ...domain.NewInvitation) domain.CreateResult {
+func create(t *testing.T, st *store.Store, site string, whole bool, batch ...domain.NewInvitation) invitations.CreateResult {
 	t.Helper()
 	res, err := invitationsdb.New(st).CreateInvitations(context.Background(), site, batch, whole)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/table"
 )
@@ -16,8 +17,8 @@ import (
 // LoadInvite reads everything an invite request names in one BatchGetItem:
 // the org, the site, the caller, the named groups, and the email guards and
 // suppressions (A35) of the addresses (at most 3 + 10 + 2 × 10 keys).
-func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error) {
-	sc := domain.InviteScope{Groups: map[string]domain.Group{}, Accounts: map[string]domain.ExistingAccount{}, Suppressed: map[string]domain.SuppressionReason{}}
+func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, groups, emails []string) (invitations.InviteScope, error) {
+	sc := invitations.InviteScope{Groups: map[string]domain.Group{}, Accounts: map[string]domain.ExistingAccount{}, Suppressed: map[string]domain.SuppressionReason{}}
 	ks := []table.Item{table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.UserPK(orgID, callerID), table.SKProfile), table.Key(table.OrgPK(orgID), table.SiteSK(siteID))}
 	for _, g := range groups {
 		ks = append(ks, table.Key(table.OrgPK(orgID), table.GroupSK(g)))
@@ -115,8 +116,8 @@ func (s *Store) inviteItems(siteID string, n domain.NewInvitation) []types.Trans
 // are dropped by their cancellation reasons and the rest is written; a batch
 // over DynamoDB's 100 items per transaction goes in several transactions,
 // one after the other (each invitee is still all or nothing).
-func (s *Store) CreateInvitations(ctx context.Context, siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error) {
-	var res domain.CreateResult
+func (s *Store) CreateInvitations(ctx context.Context, siteID string, batch []domain.NewInvitation, whole bool) (invitations.CreateResult, error) {
+	var res invitations.CreateResult
 	if len(batch) == 0 {
 		return res, nil
 	}
@@ -164,7 +165,7 @@ func (s *Store) CreateInvitations(ctx context.Context, siteID string, batch []do
 
 // createChunk writes the invitees live in one transaction, dropping refused
 // ones and retrying the rest (unless whole).
-func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.NewInvitation, per [][]types.TransactWriteItem, live []int, whole bool, res *domain.CreateResult) error {
+func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.NewInvitation, per [][]types.TransactWriteItem, live []int, whole bool, res *invitations.CreateResult) error {
 	orgID := batch[0].User.OrgID
 	for rounds := 0; len(live) > 0; rounds++ {
 		if rounds > len(batch)+1 {
@@ -236,7 +237,7 @@ func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.N
 		var keep []int
 		for _, i := range live {
 			if e, ok := taken[i]; ok {
-				r := domain.InviteRefused{Index: i, Outcome: domain.OutcomeAlreadyMember, Existing: e}
+				r := invitations.InviteRefused{Index: i, Outcome: domain.OutcomeAlreadyMember, Existing: e}
 				if e != nil && e.PendingAt(batch[i].Invitation.CreatedAt) {
 					r.Outcome = domain.OutcomeAlreadyInvited
 				}
@@ -268,7 +269,7 @@ func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.N
 				if whole && !site.FitsUsers(all) || !whole && !site.FitsUsers(next) {
 					out = domain.OutcomeUserLimit
 				}
-				res.Refused = append(res.Refused, domain.InviteRefused{Index: i, Outcome: out})
+				res.Refused = append(res.Refused, invitations.InviteRefused{Index: i, Outcome: out})
 			}
 			live = keep
 		}
