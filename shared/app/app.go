@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/guestaccess/guestaccess/shared/apitokens"
-	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
@@ -62,14 +61,6 @@ func Groups(env config.Env, st *store.Store, jobs *fanout.Service) httpapi.Handl
 func Roles(env config.Env, st *store.Store) httpapi.Handler {
 	svc := &roles.Service{Store: st, Now: env.Now}
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.RolesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
-}
-
-// ExternalPolicy is ExternalPolicyFunction's handler: the org's external
-// user policy and test policy (read, change, preview a change) and the
-// resets of sessions, with idempotency keys on the changes.
-func ExternalPolicy(env config.Env, st *store.Store) httpapi.Handler {
-	svc := &extpolicy.Service{Store: st, Now: env.Now}
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.PolicyHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // APITokens is ApiTokensFunction's handler: a user's API tokens (create,

@@ -134,10 +134,10 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 		jobs:    &fanout.Service{Store: st, Now: now},
 		roles:   &roles.Service{Store: st, Now: now},
 		tokens:  &apitokens.Service{Store: st, Now: now},
-		policy:  &extpolicy.Service{Store: st, Now: now},
-		ext:     &extusers.Service{Store: st, Now: now},
 		audit:   audit.New(st, now),
 		billing: billing.New(st, now),
+		policy:  &extpolicy.Service{Ports: extpolicy.PortsOf(st), Now: now},
+		ext:     &extusers.Service{Ports: extusers.PortsOf(st), Now: now},
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/audit/auditapi"
 	"github.com/guestaccess/guestaccess/shared/billing/billingapi"
+	"github.com/guestaccess/guestaccess/shared/extpolicy/extpolicyapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
@@ -33,8 +35,8 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fan
 		"UsersFunction":            usersapi.Users(env, st, st),
 		"BillingFunction":          billingapi.Billing(env, st, st),
 		"AuditFunction":            auditapi.Audit(env, st),
-		"ExternalPolicyFunction":   app.ExternalPolicy(env, st),
-		"ExternalUsersFunction":    app.ExternalUsers(env, st, exports, limits),
+		"ExternalPolicyFunction":   extpolicyapi.ExternalPolicy(env, st),
+		"ExternalUsersFunction":    extusersapi.ExternalUsers(env, st, exports, limits),
 		"VerifyFunction":           app.VerifyPage(env, st, emails),
 		"ApiTokensFunction":        app.APITokens(env, st),
 		"CorsPreflightFunction":    app.CorsPreflight(env),
