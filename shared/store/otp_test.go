@@ -14,6 +14,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
 	"github.com/guestaccess/guestaccess/shared/passcode"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -130,7 +131,7 @@ func newOTPFixture(t *testing.T, fx fixture, n int) otpFixture {
 	c := &clock{t: now}
 	mail := &inbox{}
 	q := &senderQueue{sender: &emails.Sender{Passcodes: fx.st, Mailer: mail, Now: c.Now,
-		Pacer: &emails.Pacer{Window: store.SendWindow{Store: fx.st}, Rate: 10000, Now: c.Now}}}
+		Pacer: &emails.Pacer{Window: emailsdb.SendWindow{Store: emailsdb.New(fx.st)}, Rate: 10000, Now: c.Now}}}
 	fx.c.Skip = func(ctx context.Context) bool { return ctx.Value(senderCtx{}) != nil }
 	svc := &passcode.Service{Store: fx.st, Emails: q, Now: c.Now, PageURL: func(_ context.Context, o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
 	fx.c.Reset()

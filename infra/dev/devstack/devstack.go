@@ -40,11 +40,13 @@ import (
 	"github.com/guestaccess/guestaccess/shared/console"
 	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/emails/emailsapi"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/cors"
 	"github.com/guestaccess/guestaccess/shared/platform/jwtverify"
@@ -351,7 +353,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 			return events.SQSEventResponse{}, errors.New("the email dead-letter queue is not consumed")
 		}})
 	st.emailsQ = wrap(st.Emails)
-	emailWorker = emailsapi.EmailWorker(st.Env, emailsapi.EmailSender(st.Env, st.Store, st.Mailer, st.emailsQ, st.EmailDeadLetters))
+	emailWorker = emailsapi.EmailWorker(st.Env, emailsapi.EmailSender(st.Env, st.Store, emailsdb.New(st.Store), st.Mailer, st.emailsQ, st.EmailDeadLetters))
 	st.Emails.Start(context.Background())
 	st.closers = append(st.closers, st.Emails.Close, st.EmailDeadLetters.Close)
 	throttles, err := st.Template.MethodThrottles(st.Routes[0].RestAPIID)
@@ -468,7 +470,7 @@ func (st *Stack) BoundProductToken(sub, product string, orgs, sites []string) (s
 // would: it queues the emails whose hand-off is overdue (the email queue's
 // sender sends them: WaitEmails) and releases lapsed invitations.
 func (st *Stack) RetryEmails(ctx context.Context) (invitations.RetryReport, error) {
-	return invitationsapi.RetryInvitationEmails(st.Env, st.Store, st.emailsQ)(WithFunction(ctx, RetryFunctionID), events.EventBridgeEvent{})
+	return invitationsapi.RetryInvitationEmails(st.Env, invitationsdb.New(st.Store), st.emailsQ)(WithFunction(ctx, RetryFunctionID), events.EventBridgeEvent{})
 }
 
 // WaitEmails waits until the email queue holds no message (delayed

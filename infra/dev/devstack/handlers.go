@@ -12,6 +12,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/passcode/passcodeapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
@@ -26,13 +27,13 @@ import (
 // external users' exports queue.
 func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fanout.Service, exports queue.Sender, limits extusers.Limits) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
-		"InviteGuestsFunction":     invitationsapi.InviteGuests(env, st, emails),
-		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, st),
+		"InviteGuestsFunction":     invitationsapi.InviteGuests(env, st, invitationsdb.New(st), emails),
+		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, invitationsdb.New(st)),
 		"GroupsFunction":           app.Groups(env, st, jobs),
 		"RolesFunction":            app.Roles(env, st),
 		"AccessDecisionFunction":   accessapi.AccessDecision(env, st),
 		"SpacesFunction":           spacesapi.Spaces(env, st, st),
-		"InvitationsFunction":      invitationsapi.Invitations(env, st, emails),
+		"InvitationsFunction":      invitationsapi.Invitations(env, st, invitationsdb.New(st), emails),
 		"UsersFunction":            usersapi.Users(env, st, st),
 		"BillingFunction":          billingapi.Billing(env, st, st),
 		"AuditFunction":            auditapi.Audit(env, st),

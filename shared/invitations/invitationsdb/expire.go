@@ -1,4 +1,4 @@
-package store
+package invitationsdb
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func (s *Store) DueExpiries(ctx context.Context, now time.Time, limit int) ([]do
 // account has no profile. Its groups are not read: a group with a job in
 // flight refuses the release's transaction (ECONFLICT naming the group).
 func (s *Store) LoadInvitee(ctx context.Context, orgID, accountID string) (*domain.UserRecord, error) {
-	rec, found, err := s.accountPartition(ctx, orgID, accountID)
+	rec, found, err := s.dir.AccountPartition(ctx, orgID, accountID)
 	if err != nil || !found {
 		return nil, err
 	}
@@ -38,6 +38,6 @@ func (s *Store) LoadInvitee(ctx context.Context, orgID, accountID string) (*doma
 // groups while one of the invitee's groups has a job in flight; ECONFLICT
 // (invitation) or domain.ErrAccessChanged when anything changed meanwhile.
 func (s *Store) ExpireInvitation(ctx context.Context, rv domain.Revocation, now time.Time) error {
-	return s.releaseInvitation(ctx, "expire invitation", rv, domain.InvitationExpired,
+	return s.dir.ReleaseInvitation(ctx, "expire invitation", rv, domain.InvitationExpired,
 		"version = :v AND #s = :pending AND expiresEpoch <= :now", table.Item{":now": table.N(now.Unix())})
 }

@@ -1,4 +1,4 @@
-package store
+package invitationsdb
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/table"
 )
 
@@ -28,24 +29,24 @@ func (s *Store) LoadInvitation(ctx context.Context, orgID, siteID, callerID, inv
 	if err != nil {
 		return sc, nil, err
 	}
-	if sc.Org, err = decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain); err != nil {
+	if sc.Org, err = decodeOpt(got, table.OrgPK(orgID), table.SKOrg, store.DecodeOrg); err != nil {
 		return sc, nil, err
 	}
-	if sc.Caller, err = decodeOpt(got, table.UserPK(orgID, callerID), table.SKProfile, decodeUser, userItem.domain); err != nil {
+	if sc.Caller, err = decodeOpt(got, table.UserPK(orgID, callerID), table.SKProfile, store.DecodeUser); err != nil {
 		return sc, nil, err
 	}
-	if sc.Site, err = decodeOpt(got, table.OrgPK(orgID), table.SiteSK(siteID), decodeSite, siteItem.domain); err != nil {
+	if sc.Site, err = decodeOpt(got, table.OrgPK(orgID), table.SiteSK(siteID), store.DecodeSite); err != nil {
 		return sc, nil, err
 	}
 	it, ok := got[table.ID(table.InvRefPK(orgID, invitationID), table.SKInvRef)]
 	if invitationID == "" || !ok || sc.Org == nil || sc.Caller == nil || sc.Site == nil {
 		return sc, nil, nil
 	}
-	ref, err := decodeInvRef(it)
-	if err != nil || ref.SiteID != siteID {
+	accountID, refSite, err := store.DecodeInvRef(it)
+	if err != nil || refSite != siteID {
 		return sc, nil, err
 	}
-	inv, err := s.Invitation(ctx, orgID, ref.AccountID, invitationID)
+	inv, err := s.dir.Invitation(ctx, orgID, accountID, invitationID)
 	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		return sc, nil, nil
 	}
@@ -53,6 +54,19 @@ func (s *Store) LoadInvitation(ctx context.Context, orgID, siteID, callerID, inv
 		return sc, nil, err
 	}
 	return sc, &inv, nil
+}
+
+// decodeOpt decodes the item (pk, sk) of a batch read, nil when absent.
+func decodeOpt[D any](got map[string]table.Item, pk, sk string, dec func(table.Item) (D, error)) (*D, error) {
+	it, ok := got[table.ID(pk, sk)]
+	if !ok {
+		return nil, nil
+	}
+	d, err := dec(it)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
 }
 
 // MaxInvitationReads bounds the Queries one page of a filtered list makes.
@@ -65,7 +79,7 @@ const MaxInvitationReads = 4
 // evaluates (RCUs are charged for those read, not those kept).
 const invitationsPerRead = 100
 
-// SiteInvitations lists a site's invitations newest first (Query of GSI1
+// SiteInvitations lists a site's invitations newest first (Query of table.GSI1
 // `ORG#o#SITE#s#INVITES`, ScanIndexForward=false), a page at a time: at
 // most limit from the cursor, only those in status when it is not "" (an
 // invitation still pending at now past its expiry counts as expired).
@@ -81,21 +95,21 @@ func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, statu
 	pk := table.S(table.InvitesGSI1PK(orgID, siteID))
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.Name,
-		IndexName:                 aws.String(GSI1),
+		IndexName:                 aws.String(table.GSI1),
 		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
 		ExpressionAttributeValues: table.Item{":pk": pk},
 		ScanIndexForward:          aws.Bool(false),
 	}
 	var start table.Item
 	if cursor != "" {
-		k, err := decodeCursor(cursor)
+		k, err := store.DecodeCursor(cursor)
 		if err != nil {
 			return out, err
 		}
 		// The cursor must be a key of this site's list (checked against the
 		// key condition alone, before the filter's values are added).
-		if !cursorFits(in, k) {
-			return out, badCursor()
+		if !store.CursorFits(in, k) {
+			return out, store.BadCursor()
 		}
 		start = k
 	}
@@ -115,14 +129,14 @@ func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, statu
 			return out, fmt.Errorf("store: query site invitations: %w", err)
 		}
 		for j, it := range res.Items {
-			ii, err := decodeInvitation(it)
+			inv, err := store.DecodeInvitation(it)
 			if err != nil {
 				return out, err
 			}
-			out.Items = append(out.Items, ii.domain())
+			out.Items = append(out.Items, inv)
 			if len(out.Items) == limit {
 				if j < len(res.Items)-1 || len(res.LastEvaluatedKey) > 0 {
-					out.Next = encodeCursor(table.Item{"PK": it["PK"], "SK": it["SK"], "GSI1PK": it["GSI1PK"], "GSI1SK": it["GSI1SK"]})
+					out.Next = store.EncodeCursor(table.Item{"PK": it["PK"], "SK": it["SK"], "GSI1PK": it["GSI1PK"], "GSI1SK": it["GSI1SK"]})
 				}
 				return out, nil
 			}
@@ -132,7 +146,7 @@ func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, statu
 		}
 		start = res.LastEvaluatedKey
 	}
-	out.Next = encodeCursor(start)
+	out.Next = store.EncodeCursor(start)
 	return out, nil
 }
 
@@ -172,12 +186,12 @@ func invitationFilter(in *dynamodb.QueryInput, st domain.InvitationStatus, now t
 func (s *Store) ResendInvitation(ctx context.Context, before, next domain.Invitation, audit domain.AuditEntry) (domain.Invitation, error) {
 	next.Version = before.Version + 1
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(store.NewTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		// Pending only: an expired invitation was released (its account and
 		// guard are gone), so nothing is left to renew.
 		{Put: &types.Put{
 			TableName:                 &s.Name,
-			Item:                      table.Marshal(newInvitationItem(next, next.ResentAt.Add(SendGrace), next.Version)),
+			Item:                      table.Marshal(store.NewInvitationItem(next, next.ResentAt.Add(SendGrace), next.Version)),
 			ConditionExpression:       aws.String("version = :v AND #s = :pending"),
 			ExpressionAttributeNames:  map[string]string{"#s": "status"},
 			ExpressionAttributeValues: table.Item{":v": table.N(int64(before.Version)), ":pending": table.S(string(domain.InvitationPending))},
@@ -188,7 +202,7 @@ func (s *Store) ResendInvitation(ctx context.Context, before, next domain.Invita
 			ConditionExpression:       aws.String("invitationId = :id"),
 			ExpressionAttributeValues: table.Item{":e": table.N(next.ExpiresAt.Unix()), ":pending": table.S(string(domain.InvitationPending)), ":id": table.S(next.ID)},
 		}},
-		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(store.NewAuditItem(audit))}},
 	}
 	err := s.Transact(ctx, "resend invitation", tx)
 	var c *table.Cancelled

@@ -1,4 +1,4 @@
-package store
+package emailsdb
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
+	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/table"
 )
 
@@ -27,7 +29,7 @@ const sendWindowTTL = time.Hour
 // InvitationForEmail reads one invitation for the email sender (nil when
 // there is none): one BatchGetItem of one key.
 func (s *Store) InvitationForEmail(ctx context.Context, orgID, accountID, id string) (*domain.Invitation, error) {
-	inv, err := s.Invitation(ctx, orgID, accountID, id)
+	inv, err := s.dir.Invitation(ctx, orgID, accountID, id)
 	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		return nil, nil
 	}
@@ -42,20 +44,20 @@ func (s *Store) InvitationForEmail(ctx context.Context, orgID, accountID, id str
 // previous token's item deleted, so its link resolves to nothing), in one
 // TransactWriteItems. The
 // invitation's UpdateItem is conditioned on the version read, pending, and
-// its DUE#EMAIL entry being claimable: due no later than now+SendGrace (a
-// new invitation is due SendGrace after its write, the hand-off's grace;
-// a claim moves the entry to now+lease+SendGrace, so no second claim
+// its DUE#EMAIL entry being claimable: due no later than now+invitationsdb.SendGrace (a
+// new invitation is due invitationsdb.SendGrace after its write, the hand-off's grace;
+// a claim moves the entry to now+lease+invitationsdb.SendGrace, so no second claim
 // succeeds before the lease ends, and the sweep finds the email again if
 // the sender died). ECONFLICT when any condition fails.
 func (s *Store) ClaimInvitationEmail(ctx context.Context, inv domain.Invitation, newHash string, now time.Time, lease time.Duration) (domain.Invitation, error) {
 	next := inv
 	next.TokenHash = newHash
-	due := now.Add(lease + SendGrace)
+	due := now.Add(lease + invitationsdb.SendGrace)
 	if !inv.ExpiresAt.IsZero() && due.After(inv.ExpiresAt) {
 		due = inv.ExpiresAt
 	}
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(store.NewTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		// The previous token (never emailed, or emailed and refused) goes:
 		// one token item per invitation, so a removal leaves no orphan.
 		{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.TokenPK(inv.TokenHash), table.SKToken)}},
@@ -67,7 +69,7 @@ func (s *Store) ClaimInvitationEmail(ctx context.Context, inv domain.Invitation,
 			ExpressionAttributeValues: table.Item{":h": table.S(newHash), ":one": table.N(1), ":v": table.N(int64(inv.Version)),
 				":pending": table.S(string(domain.InvitationPending)), ":sent": table.S(string(domain.DeliverySent)),
 				":pk": table.S(table.DueEmailPK(inv.ID)), ":due": table.S(table.DueSK(due, inv.OrgID, inv.ID)),
-				":upper": table.S(now.Add(SendGrace).UTC().Format(time.RFC3339) + "#\uffff")},
+				":upper": table.S(now.Add(invitationsdb.SendGrace).UTC().Format(time.RFC3339) + "#\uffff")},
 		}},
 	}
 	err := s.Transact(ctx, "claim invitation email", tx)
@@ -93,7 +95,7 @@ func (s *Store) TakeSendSlot(ctx context.Context, second int64, rate int) (bool,
 		UpdateExpression:          aws.String("ADD sends :one SET #type = :type, #ttl = :ttl"),
 		ConditionExpression:       aws.String("attribute_not_exists(sends) OR sends < :rate"),
 		ExpressionAttributeNames:  map[string]string{"#type": "type", "#ttl": "ttl"},
-		ExpressionAttributeValues: table.Item{":one": table.N(1), ":rate": table.N(int64(rate)), ":type": table.S(typeSendWindow), ":ttl": table.N(second + int64(sendWindowTTL/time.Second))},
+		ExpressionAttributeValues: table.Item{":one": table.N(1), ":rate": table.N(int64(rate)), ":type": table.S(store.TypeSendWindow), ":ttl": table.N(second + int64(sendWindowTTL/time.Second))},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -111,4 +113,53 @@ type SendWindow struct{ Store *Store }
 // TakeSlot is Store.TakeSendSlot.
 func (w SendWindow) TakeSlot(ctx context.Context, second int64, rate int) (bool, error) {
 	return w.Store.TakeSendSlot(ctx, second, rate)
+}
+
+// SaveDeliveries records delivery outcomes, normally in one
+// TransactWriteItems. Each invitation is rewritten whole (not UpdateItem
+// REMOVE, which minidyn ignores) so its due-work index entry disappears once
+// sent, under its version, so a concurrent accept is never overwritten: an
+// invitation that changed meanwhile is left as it is (and reported by
+// index in changed); the others are written.
+func (s *Store) SaveDeliveries(ctx context.Context, ds []domain.Delivery) (changed []int, err error) {
+	for start := 0; start < len(ds); start += table.MaxTransactItems {
+		live := make([]int, 0, table.MaxTransactItems)
+		for i := start; i < min(len(ds), start+table.MaxTransactItems); i++ {
+			live = append(live, i)
+		}
+		for len(live) > 0 {
+			tx := make([]types.TransactWriteItem, 0, len(live))
+			for _, i := range live {
+				inv := ds[i].Invitation
+				tx = append(tx, types.TransactWriteItem{Put: &types.Put{
+					TableName:                 &s.Name,
+					Item:                      table.Marshal(store.NewInvitationItem(inv, ds[i].RetryAt, inv.Version+1)),
+					ConditionExpression:       aws.String("version = :v AND #s = :pending"),
+					ExpressionAttributeNames:  map[string]string{"#s": "status"},
+					ExpressionAttributeValues: table.Item{":v": table.N(int64(inv.Version)), ":pending": table.S(string(domain.InvitationPending))},
+				}})
+			}
+			err := s.Transact(ctx, "save deliveries", tx)
+			var c *table.Cancelled
+			if !errors.As(err, &c) {
+				if err != nil {
+					return changed, err
+				}
+				break
+			}
+			var keep []int
+			for j, i := range live {
+				if c.Code(j) == "ConditionalCheckFailed" {
+					changed = append(changed, i)
+				} else {
+					keep = append(keep, i)
+				}
+			}
+			if len(keep) == len(live) {
+				return changed, fmt.Errorf("store: save deliveries: cancelled without a reason")
+			}
+			live = keep
+		}
+	}
+	return changed, nil
 }

@@ -1,4 +1,4 @@
-package store
+package invitationsdb
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/table"
 )
 
@@ -21,7 +22,7 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (domain
 	if err != nil || got == nil {
 		return domain.Invitation{}, table.NotFoundOr(err, "No such invitation.")
 	}
-	tok, err := decodeToken(got)
+	tok, err := store.DecodeToken(got)
 	if err != nil {
 		return domain.Invitation{}, err
 	}
@@ -29,15 +30,15 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (domain
 	if err != nil || got == nil {
 		return domain.Invitation{}, table.NotFoundOr(err, "No such invitation.")
 	}
-	it, err := decodeInvitation(got)
+	inv, err := store.DecodeInvitation(got)
 	if err != nil {
 		return domain.Invitation{}, err
 	}
-	if it.TokenHash != tokenHash {
+	if inv.TokenHash != tokenHash {
 		// A stale token item of a re-sent invitation: the link was replaced.
 		return domain.Invitation{}, domain.Errorf(domain.ENOTFOUND, "No such invitation.")
 	}
-	return it.domain(), nil
+	return inv, nil
 }
 
 // AcceptInvitation consumes a token in one transaction: the token is
@@ -63,11 +64,10 @@ func (s *Store) AcceptInvitation(ctx context.Context, inv domain.Invitation, at 
 		if err != nil || got == nil {
 			return table.NotFoundOr(err, "This invitation has already been used or is no longer valid.")
 		}
-		now, err := decodeInvitation(got)
+		fresh, err := store.DecodeInvitation(got)
 		if err != nil {
 			return err
 		}
-		fresh := now.domain()
 		if fresh.Status != domain.InvitationPending || fresh.TokenHash != inv.TokenHash || fresh.Expired(at) || fresh.Version == inv.Version {
 			return gone
 		}
@@ -90,7 +90,7 @@ func (s *Store) acceptOnce(ctx context.Context, inv domain.Invitation, at time.T
 			ExpressionAttributeValues: table.Item{":at": table.S(at.UTC().Format(time.RFC3339Nano))},
 		}},
 		{Put: &types.Put{
-			TableName: &s.Name, Item: table.Marshal(newInvitationItem(accepted, at, inv.Version+1)),
+			TableName: &s.Name, Item: table.Marshal(store.NewInvitationItem(accepted, at, inv.Version+1)),
 			ConditionExpression:       aws.String("version = :v AND #s = :pending AND tokenHash = :h AND expiresEpoch > :now"),
 			ExpressionAttributeNames:  map[string]string{"#s": "status"},
 			ExpressionAttributeValues: table.Item{":v": table.N(int64(inv.Version)), ":pending": table.S(string(domain.InvitationPending)), ":h": table.S(inv.TokenHash), ":now": table.N(at.Unix())},
@@ -110,14 +110,14 @@ func (s *Store) acceptOnce(ctx context.Context, inv domain.Invitation, at time.T
 			ConditionExpression:       aws.String("attribute_exists(PK)"),
 			ExpressionAttributeValues: table.Item{":accepted": table.S(string(domain.InvitationAccepted))},
 		}},
-		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(store.NewAuditItem(audit))}},
 	}
 	return s.Transact(ctx, "accept invitation", tx)
 }
 
 // DueInvitations returns undelivered invitations whose email is due at now,
 // oldest first, at most limit: a Query per shard of the sparse due-work index
-// (GSI3), so the cost follows the number due, not the size of the table.
+// (table.GSI3), so the cost follows the number due, not the size of the table.
 func (s *Store) DueInvitations(ctx context.Context, now time.Time, limit int) ([]domain.Invitation, error) {
 	return s.due(ctx, "DUE#EMAIL#%d", "due emails", now, limit)
 }
@@ -129,12 +129,12 @@ func (s *Store) DueInvitations(ctx context.Context, now time.Time, limit int) ([
 func (s *Store) due(ctx context.Context, pk, what string, now time.Time, limit int) ([]domain.Invitation, error) {
 	var out []domain.Invitation
 	upper := now.UTC().Format(time.RFC3339) + "#\uffff"
-	for sh := 0; sh < DueShards && len(out) < limit; sh++ {
+	for sh := 0; sh < table.DueShards && len(out) < limit; sh++ {
 		var start table.Item
 		for len(out) < limit {
 			res, err := s.DB.Query(ctx, &dynamodb.QueryInput{
 				TableName:                 &s.Name,
-				IndexName:                 aws.String(GSI3),
+				IndexName:                 aws.String(table.GSI3),
 				KeyConditionExpression:    aws.String("GSI3PK = :pk AND GSI3SK <= :upper"),
 				ExpressionAttributeValues: table.Item{":pk": table.S(fmt.Sprintf(pk, sh)), ":upper": table.S(upper)},
 				Limit:                     aws.Int32(int32(min(limit-len(out), 100))),
@@ -143,16 +143,16 @@ func (s *Store) due(ctx context.Context, pk, what string, now time.Time, limit i
 			if err != nil {
 				return nil, fmt.Errorf("store: query %s: %w", what, err)
 			}
-			items, err := s.dueItems(ctx, res.Items)
+			items, err := s.dir.ReadDue(ctx, res.Items)
 			if err != nil {
 				return nil, err
 			}
 			for _, it := range items {
-				inv, err := decodeInvitation(it)
+				inv, err := store.DecodeInvitation(it)
 				if err != nil {
 					return nil, err
 				}
-				out = append(out, inv.domain())
+				out = append(out, inv)
 			}
 			if len(res.LastEvaluatedKey) == 0 {
 				break
@@ -161,34 +161,4 @@ func (s *Store) due(ctx context.Context, pk, what string, now time.Time, limit i
 		}
 	}
 	return out, nil
-}
-
-// RotateToken replaces an invitation's token (a retried or re-sent email
-// carries a new link; the old one stops working) in one transaction: the new
-// token item, and the invitation under its version. The old token item is
-// left to TTL; it no longer matches the invitation's hash, so it resolves to
-// nothing.
-func (s *Store) RotateToken(ctx context.Context, inv domain.Invitation, newHash string) (domain.Invitation, error) {
-	next := inv
-	next.TokenHash = newHash
-	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Update: &types.Update{
-			TableName: &s.Name, Key: table.Key(table.UserPK(inv.OrgID, inv.AccountID), table.InviteSK(inv.ID)),
-			UpdateExpression:          aws.String("SET tokenHash = :h, version = version + :one"),
-			ConditionExpression:       aws.String("version = :v AND #s = :pending"),
-			ExpressionAttributeNames:  map[string]string{"#s": "status"},
-			ExpressionAttributeValues: table.Item{":h": table.S(newHash), ":one": table.N(1), ":v": table.N(int64(inv.Version)), ":pending": table.S(string(domain.InvitationPending))},
-		}},
-	}
-	err := s.Transact(ctx, "rotate token", tx)
-	var c *table.Cancelled
-	if errors.As(err, &c) {
-		return inv, domain.Errorf(domain.ECONFLICT, "The invitation changed meanwhile.")
-	}
-	if err != nil {
-		return inv, err
-	}
-	next.Version++
-	return next, nil
 }
