@@ -17,14 +17,11 @@ import (
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
-	"github.com/guestaccess/guestaccess/shared/fanout"
-	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/publicurl"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
-	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/suppress"
@@ -73,22 +70,6 @@ func VerifyPage(env config.Env, st *store.Store, emails queue.Sender) httpapi.Ha
 		svc.AnswerFloor = verify.DefaultAnswerFloor
 	}
 	return env.CORS(env.Links(httpapi.Endpoint{Handler: httpapi.VerifyHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle))
-}
-
-// Groups is GroupsFunction's handler: an organisation's groups (create,
-// list, get, rename) and memberships (add, remove, list; a user's groups),
-// with idempotency keys on the changes.
-func Groups(env config.Env, st *store.Store, jobs *fanout.Service) httpapi.Handler {
-	svc := &groups.Service{Store: st, Now: env.Now, Log: env.Log}
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.GroupsHandler{Service: svc, Jobs: jobs, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
-}
-
-// Roles is RolesFunction's handler: a user's direct role on a site's
-// product and their effective roles with why, with idempotency keys on the
-// changes.
-func Roles(env config.Env, st *store.Store) httpapi.Handler {
-	svc := &roles.Service{Store: st, Now: env.Now}
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.RolesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // AccessDecision is AccessDecisionFunction's handler: GET

@@ -27,11 +27,10 @@ import (
 	"github.com/guestaccess/guestaccess/shared/emailq"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/extusers"
-	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
+	"github.com/guestaccess/guestaccess/shared/groups/jobs"
 	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
-	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/users"
@@ -99,8 +98,8 @@ type diffWorld struct {
 	users   *users.Service
 	spaces  *spaces.Service
 	groups  *groups.Service
-	jobs    *fanout.Service
-	roles   *roles.Service
+	jobs    *jobs.Service
+	roles   *groups.RoleService
 	tokens  *apitokens.Service
 	policy  *extpolicy.Service
 	ext     *extusers.Service
@@ -123,15 +122,17 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 	m := &diffMailer{tokens: map[string]string{}}
 	cfg := invites.Config{AcceptURL: "https://accept.example/accept", Lifetime: 3 * time.Hour}
 	emails := syncEmails{&emailq.Sender{Store: st, Mailer: m, Render: invites.Renderer(cfg.AcceptURL), Pacer: &emailq.Pacer{Window: openWindow{}}, Now: now}}
+	gs, js, rs := groups.New(st), jobs.New(st, nil), groups.NewRoles(st)
+	gs.Now, js.Now, rs.Now = now, now, now
 	return &diffWorld{name: name, st: st, mail: m,
 		inviter: &invites.Inviter{Store: st, Emails: emails, Config: cfg, Now: now},
 		manager: &invites.Manager{Store: st, Emails: emails, Config: cfg, Now: now},
 		accept:  &invites.Acceptor{Store: st, Now: now},
 		users:   &users.Service{Store: st, Now: now},
 		spaces:  &spaces.Service{Store: st, Now: now},
-		groups:  &groups.Service{Store: st, Now: now},
-		jobs:    &fanout.Service{Store: st, Now: now},
-		roles:   &roles.Service{Store: st, Now: now},
+		groups:  gs,
+		jobs:    js,
+		roles:   rs,
 		tokens:  &apitokens.Service{Store: st, Now: now},
 		policy:  &extpolicy.Service{Store: st, Now: now},
 		ext:     &extusers.Service{Store: st, Now: now},

@@ -3,7 +3,8 @@ package devstack
 import (
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/extusers"
-	"github.com/guestaccess/guestaccess/shared/fanout"
+	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
+	"github.com/guestaccess/guestaccess/shared/groups/jobs"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
@@ -14,12 +15,12 @@ import (
 // its handler, for the dev stack; a test checks that every Api event in the
 // template has an entry here. emails is the email queue, exports the
 // external users' exports queue.
-func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fanout.Service, exports queue.Sender, limits extusers.Limits) map[string]httpapi.Handler {
+func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *jobs.Service, exports queue.Sender, limits extusers.Limits) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
 		"InviteGuestsFunction":     app.InviteGuests(env, st, emails),
 		"AcceptInvitationFunction": app.AcceptInvitation(env, st),
-		"GroupsFunction":           app.Groups(env, st, jobs),
-		"RolesFunction":            app.Roles(env, st),
+		"GroupsFunction":           groupsapi.Groups(env, st, jobs),
+		"RolesFunction":            groupsapi.Roles(env, st),
 		"AccessDecisionFunction":   app.AccessDecision(env, st),
 		"SpacesFunction":           app.Spaces(env, st),
 		"InvitationsFunction":      app.Invitations(env, st, emails),

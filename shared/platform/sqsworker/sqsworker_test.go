@@ -1,4 +1,4 @@
-package app
+package sqsworker
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ func TestWorkerCountsFailedJobPages(t *testing.T) {
 		}
 		return nil
 	}
-	h := sqsWorker(env, "jobs worker", ok, dead)
+	h := Handler(env, "jobs worker", ok, dead)
 	const main, dlq = "arn:aws:sqs:eu-west-1:1:stack-group-jobs", "arn:aws:sqs:eu-west-1:1:stack-group-jobs-dlq"
 	resp, err := h(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
 		{MessageId: "1", EventSourceARN: main, Body: "page"},

@@ -1,4 +1,7 @@
-package app
+// Package sqsworker is the Lambda handler of a queue worker: an SQS event
+// handled record by record (ReportBatchItemFailures), the records of a
+// dead-letter queue apart, and the dead letters counted in a metric.
+package sqsworker
 
 import (
 	"context"
@@ -6,11 +9,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/metrics"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
-	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 // WorkerReserve is the time a worker invocation keeps in hand before its
@@ -18,28 +19,14 @@ import (
 // and the queue delivers them again, so no invocation runs into its timeout.
 const WorkerReserve = 5 * time.Second
 
-// Jobs is the fan-out service of group role changes and deletions.
-func Jobs(env config.Env, st *store.Store, q queue.Sender) *fanout.Service {
-	return &fanout.Service{Store: st, Queue: q, Now: env.Now, Log: env.Log}
-}
-
-// GroupJobsWorker is GroupJobsWorkerFunction's handler: SQS events of the
-// jobs queue (plans, pages, finishers) and of its dead-letter queue (pages
-// that kept failing, recorded in their job). Each record that fails is
-// reported alone (ReportBatchItemFailures) and comes back after the
-// visibility timeout.
-func GroupJobsWorker(env config.Env, svc *fanout.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	return sqsWorker(env, "jobs worker", svc.Handle, svc.Dead)
-}
-
-// sqsWorker handles an SQS event record by record: a record of a
+// Handler handles an SQS event record by record: a record of a
 // dead-letter queue goes to dead, any other to handle. Each record that
 // fails is reported alone (ReportBatchItemFailures) and comes back after
 // the visibility timeout; records not started when the invocation's
 // deadline is nearer than WorkerReserve are left for redelivery. The
 // dead-letter records handled (each a failed job's page) are counted in
 // metrics.JobPagesFailed, which an alarm watches.
-func sqsWorker(env config.Env, name string, handle, dead func(context.Context, string) error) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+func Handler(env config.Env, name string, handle, dead func(context.Context, string) error) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var resp events.SQSEventResponse
 		failedJobs := 0
