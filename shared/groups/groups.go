@@ -117,7 +117,7 @@ func (s *Service) Create(ctx context.Context, c domain.Caller, orgID, id, name s
 	}
 	derived := id == ""
 	if derived {
-		if id = domain.GroupIDFor(name); id == "" {
+		if id = idFor(name); id == "" {
 			id = "g-" + domain.NewID()[:10]
 		}
 	}
@@ -409,7 +409,7 @@ func describe(u *domain.User, keys []string, before, after map[string]domain.Acc
 		if a == "" {
 			a = domain.RoleNone
 		}
-		why := domain.Why(after[k], names)
+		why := Why(after[k], names)
 		changes = append(changes, Change{Site: site, Product: p, Before: b, After: a, Why: why})
 		if domain.Product(p) == domain.Confluence && domain.KindOf(b) != domain.KindOf(a) {
 			convs = append(convs, domain.Conversion{AccountID: u.AccountID, Email: u.Email, SiteID: site, From: domain.KindOf(b), To: domain.KindOf(a), Why: why})

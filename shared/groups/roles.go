@@ -86,7 +86,7 @@ func (s *RoleService) SetDirect(ctx context.Context, c domain.Caller, orgID, sit
 		next := sc.Access.WithDirect(r)
 		next.Product = p
 		res.Direct, res.Before, res.After = r, orDefault(sc.Access.Effective), orDefault(next.Effective)
-		res.Why = domain.Why(next, nil)
+		res.Why = Why(next, nil)
 		res.Conversion, res.StillGuestVia = nil, nil
 		if p == domain.Confluence && domain.KindOf(res.Before) != domain.KindOf(res.After) {
 			res.Conversion = &domain.Conversion{AccountID: accountID, Email: sc.User.Email, SiteID: siteID, From: domain.KindOf(res.Before), To: domain.KindOf(res.After), Why: res.Why}

@@ -761,7 +761,7 @@ func conversions(r jobRef, p domain.JobPage) []domain.Conversion {
 			from, to := domain.KindOf(e.Before[k].Effective), domain.KindOf(a.Effective)
 			if from != to {
 				site, _, _ := strings.Cut(k, "/")
-				out = append(out, domain.Conversion{AccountID: e.AccountID, Email: e.Email, SiteID: site, From: from, To: to, Why: domain.Why(a, nil)})
+				out = append(out, domain.Conversion{AccountID: e.AccountID, Email: e.Email, SiteID: site, From: from, To: to, Why: groups.Why(a, nil)})
 			}
 		}
 	}
