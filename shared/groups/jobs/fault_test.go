@@ -139,7 +139,7 @@ func TestPoisonPageReachesTheDLQ(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fx.svc.Pages = &poison{Store: fx.st}
+		fx.svc.Pages = &poison{PageApplier: fx.st}
 		if dead := pump(t, fx.svc, fx.q, false); dead != 1 {
 			t.Errorf("%d dead letters, want 1", dead)
 		}
@@ -168,7 +168,7 @@ func TestPoisonPageReachesTheDLQ(t *testing.T) {
 
 // poison fails every application of the page that holds "p0" (the
 // service's PageApplier).
-type poison struct{ jobs.Store }
+type poison struct{ jobs.PageApplier }
 
 func (p *poison) ApplyPage(ctx context.Context, j domain.Job, pg domain.JobPage, c []domain.Conversion) (bool, error) {
 	for _, e := range pg.Entries {
@@ -176,5 +176,5 @@ func (p *poison) ApplyPage(ctx context.Context, j domain.Job, pg domain.JobPage,
 			return false, errInjected
 		}
 	}
-	return p.Store.ApplyPage(ctx, j, pg, c)
+	return p.PageApplier.ApplyPage(ctx, j, pg, c)
 }
