@@ -231,7 +231,7 @@ func nonNil(s []string) []string {
 
 func (h GroupsHandler) create(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in createGroupRequest
-	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+	if err := c.Body(&in); err != nil {
 		return httpapi.Reply{}, err
 	}
 	roles := make([]groups.RoleInput, 0, len(in.Roles))
@@ -265,7 +265,7 @@ func (h GroupsHandler) get(ctx context.Context, c httpapi.Call) (httpapi.Reply, 
 
 func (h GroupsHandler) rename(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in renameGroupRequest
-	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+	if err := c.Body(&in); err != nil {
 		return httpapi.Reply{}, err
 	}
 	if in.Name == nil {
@@ -302,7 +302,7 @@ func (h GroupsHandler) changeMember(ctx context.Context, c httpapi.Call,
 	change func(context.Context, domain.Caller, string, string, string) (groups.MembershipResult, error)) (httpapi.Reply, error) {
 	if strings.TrimSpace(c.Req.Body) != "" {
 		var none struct{}
-		if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &none); err != nil {
+		if err := c.Body(&none); err != nil {
 			return httpapi.Reply{}, err
 		}
 	}

@@ -101,7 +101,7 @@ func directRoleOf(r groups.DirectResult) DirectRoleJSON {
 
 func (h RolesHandler) setDirect(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in setRoleRequest
-	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+	if err := c.Body(&in); err != nil {
 		return httpapi.Reply{}, err
 	}
 	if in.Role == nil {
