@@ -7,7 +7,6 @@ SHELL := bash
 
 GO      ?= go
 VENV    := .venv
-PIP     := $(VENV)/bin/pip
 SESDEV  := infra/dev/sesdev
 # Static, stripped linux/arm64 binaries for provided.al2023.
 LAMBDA_ENV   := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
@@ -31,7 +30,7 @@ FUNCTIONS += CorsPreflightFunction:cors-preflight
 FUNCTIONS += SesEventsFunction:ses-events
 FUNCTIONS += EmailSenderFunction:email-sender
 
-.PHONY: help build dev test lint venv node rie chromium sam-check clients contract clean localstack-up localstack-deploy localstack-e2e localstack-down localstack-host localstack-host-test \
+.PHONY: help build dev test lint venv node rie chromium sam-check clients contract emulators clean localstack-up localstack-deploy localstack-e2e localstack-down localstack-host localstack-host-test \
 	$(foreach f,$(FUNCTIONS),build-$(word 1,$(subst :, ,$(f))))
 
 help: ## list the targets
@@ -49,9 +48,11 @@ build: ## build every function's bootstrap into dist/<LogicalId>/
 	@ls -l dist/*/bootstrap
 
 # --- local tools, installed by the targets that need them
-$(VENV)/.stamp: infra/requirements-dev.txt
-	python3 -m venv $(VENV)
-	$(PIP) install --quiet --disable-pip-version-check -r infra/requirements-dev.txt
+# Both venvs are copies of ones cached outside the clone, keyed by their
+# requirements (infra/scripts/cached-venv.sh): a fresh clone copies in seconds
+# what took minutes to download and install.
+$(VENV)/.stamp: infra/requirements-dev.txt infra/scripts/cached-venv.sh
+	bash infra/scripts/cached-venv.sh $(VENV) infra/requirements-dev.txt
 	touch $@
 venv: $(VENV)/.stamp ## Python venv with moto (and SAM CLI, cfn-lint)
 
@@ -110,8 +111,12 @@ test: ## SAM checks; the stack deployed to LocalStack on the host (no Docker); u
 	[ $$rc -ne 0 ] || RIE_BIN="$(CURDIR)/$(RIE_BIN)" bash infra/scripts/test.sh || rc=$$?; \
 	lsrc=0; wait $$ls || lsrc=$$?; \
 	echo "== LocalStack deploy (exit $$lsrc)"; cat $(LS_TEST_LOG); \
+	if [ $$rc -ne 0 ] && [ -s .cache/artifacts/go-test-failed.txt ]; then echo "== Go tests failed:"; cat .cache/artifacts/go-test-failed.txt; fi; \
 	[ $$rc -eq 0 ] && [ $$lsrc -eq 0 ]
 	$(MAKE) --no-print-directory contract
+
+emulators: venv node ## moto and aws-ses-v2-local started once, for fast runs of one capability's tests (prints the exports)
+	bash infra/scripts/emulators.sh
 
 clients: ## generate a Go client (oapi-codegen) and TypeScript types (openapi-typescript) from the OpenAPI document and compile both
 	bash infra/scripts/clients.sh
@@ -149,13 +154,10 @@ localstack-down: ## stop LocalStack
 # --- LocalStack without Docker (localstack-core from PyPI on the host; localstack/README.md)
 LS_VENV := .cache/localstack-venv
 $(LS_VENV)/.stamp-deps: localstack/host/requirements.txt localstack/host/patch_py311.py
-	rm -rf $(LS_VENV)
-	python3 -m venv $(LS_VENV)
-	$(LS_VENV)/bin/pip install --quiet --disable-pip-version-check -r localstack/host/requirements.txt
-	$(LS_VENV)/bin/python localstack/host/patch_py311.py
+	bash infra/scripts/cached-venv.sh $(LS_VENV) localstack/host/requirements.txt localstack/host/patch_py311.py
 	touch $@
 $(LS_VENV)/.stamp: $(LS_VENV)/.stamp-deps localstack/host/pyproject.toml $(wildcard localstack/host/guestaccess_localstack_host/*.py)
-	$(LS_VENV)/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./localstack/host
+	$(LS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./localstack/host
 	rm -rf localstack/host/build localstack/host/*.egg-info
 	touch $@
 localstack-host: $(LS_VENV)/.stamp ## localstack-core 4.13.1 in its own venv, with this repo's plugins (DynamoDB on moto, Lambda without Docker)

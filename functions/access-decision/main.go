@@ -1,5 +1,5 @@
 // Command access-decision is AccessDecisionFunction: the access decision
-// products ask on every page load (§8).
+// products ask on every page load (rules §8).
 package main
 
 import (

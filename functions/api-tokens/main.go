@@ -1,5 +1,5 @@
 // Command api-tokens is ApiTokensFunction: a user's API tokens (create,
-// list, revoke; §9).
+// list, revoke; rules §9).
 package main
 
 import (

@@ -9,13 +9,15 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 	"github.com/guestaccess/guestaccess/shared/platform/sesmailer"
+	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 func main() {
@@ -24,5 +26,6 @@ func main() {
 	client := sqs.NewFromConfig(env.AWS)
 	retries := sqsqueue.New(client, os.Getenv("EMAIL_QUEUE_URL"))
 	dead := sqsqueue.New(client, os.Getenv("EMAIL_DEAD_LETTER_QUEUE_URL"))
-	lambda.StartHandlerFunc(app.EmailWorker(env, app.EmailSender(env, app.Store(env), mailer, retries, dead)))
+	st := store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)
+	lambda.StartHandlerFunc(emailsapi.EmailWorker(env, emailsapi.EmailSender(env, st, mailer, retries, dead)))
 }

@@ -22,7 +22,7 @@ func main() {
 	env := config.MustLoad()
 	q := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("GROUP_JOBS_QUEUE_URL"))
 	// Pages wait for a conflicted transaction longer than a request does
-	// and leave their site's counter item free between them (DATA_MODEL.md,
+	// and leave their site's counter item free between them (docs/data-model.md,
 	// "Capacity").
 	st := store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)
 	st.Retry = store.JobRetry

@@ -31,7 +31,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/mailbox"
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -281,7 +281,7 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || len(body.Results) != 1 {
 			t.Fatalf("invite answer: %s", resp.Body)
 		}
-		job := emailq.Job{Kind: emailq.KindInvitation, OrgID: demo.OrgID, AccountID: body.Results[0].AccountID, ID: body.Results[0].InvitationID}
+		job := emails.Job{Kind: emails.KindInvitation, OrgID: demo.OrgID, AccountID: body.Results[0].AccountID, ID: body.Results[0].InvitationID}
 		sqsEvent := map[string]any{"Records": []map[string]any{{"messageId": "m1", "body": job.Message(0).Body,
 			"eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:guestaccess-emails"}}}
 		sent := fns["EmailSenderFunction"].invoke(t, mustJSON(sqsEvent))
@@ -492,7 +492,7 @@ func TestBootstrapsUnderRuntimeEmulator(t *testing.T) {
 		if err != nil || len(got.Messages) != 1 {
 			t.Fatalf("the email queue holds %d messages (%v), want the passcode's", len(got.Messages), err)
 		}
-		if j, err := emailq.ParseJob(aws.ToString(got.Messages[0].Body)); err != nil || j.Kind != emailq.KindPasscode || j.Email != "gus@agency.example" {
+		if j, err := emails.ParseJob(aws.ToString(got.Messages[0].Body)); err != nil || j.Kind != emails.KindPasscode || j.Email != "gus@agency.example" {
 			t.Fatalf("job %+v %v", j, err)
 		}
 		// The email sender claims it: an address without an account in the

@@ -19,7 +19,7 @@ import (
 
 // The checks below read template.yaml generically: every function, queue,
 // schedule and alarm the template has, whoever added it, must be wired for
-// operation (issue 17, section 2; README "Operating it").
+// operation (issue 17, section 2; docs/operating.md).
 
 // knownMetrics are the metrics an alarm may read, by namespace: a typo
 // reads a metric nothing publishes, and the alarm never fires.

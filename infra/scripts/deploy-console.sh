@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Deploy the admin console's files to a stack deployed with DeployConsole=true
-# (README, "Deploying the admin console"): write config.json from the stack's
+# (docs/operating.md, "Deploying the admin console"): write config.json from the stack's
 # outputs and the identity provider's settings, sync shared/console/static/ to
 # the console bucket, upload config.json (no-store), and invalidate the
 # CloudFront distribution. Needs the aws CLI (v2) with credentials for the

@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 logs=$(mktemp -d)
+rm -f .cache/artifacts/go-test-failed.txt
 trap 'rm -rf "$logs"' EXIT
 
 # What the test binaries start; missing pieces fail here, once, with the fix.
@@ -45,4 +46,10 @@ passed=$(grep -cE '^\s*--- PASS' "$logs/go-test.log" || true)
 failed=$(grep -cE '^\s*--- FAIL' "$logs/go-test.log" || true)
 skipped=$(grep -cE '^\s*--- SKIP' "$logs/go-test.log" || true)
 echo "$passed passed, $failed failed, $skipped skipped"
+# The failures once more, last: CI shows only the end of a long log.
+if [ "$status" -ne 0 ]; then
+  echo "== failed"
+  mkdir -p .cache/artifacts
+  { grep -E '^\s*--- FAIL|^FAIL|^panic:' "$logs/go-test.log" || echo "(no test failed: a build, vet or timeout error above)"; } | tee .cache/artifacts/go-test-failed.txt
+fi
 exit "$status"

@@ -1,4 +1,4 @@
-// Package apitokens is the application service of users' API tokens (§9):
+// Package apitokens is the application service of users' API tokens (rules §9):
 // a user makes, lists and revokes their own tokens; the access decision
 // checks them at use time (package decision). It knows nothing of DynamoDB
 // or API Gateway.

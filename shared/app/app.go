@@ -9,7 +9,6 @@ import (
 	"context"
 	"net/url"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/guestaccess/guestaccess/shared/apitokens"
@@ -18,13 +17,11 @@ import (
 	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
-	"github.com/guestaccess/guestaccess/shared/invites"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/publicurl"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
-	"github.com/guestaccess/guestaccess/shared/suppress"
 	"github.com/guestaccess/guestaccess/shared/users"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )
@@ -38,25 +35,6 @@ func Store(env config.Env) *store.Store {
 // function itself is built without this package's AWS clients: see
 // functions/cors-preflight).
 func CorsPreflight(env config.Env) httpapi.Handler { return httpapi.Preflight(env.Origins, env.Log) }
-
-func invitesConfig(env config.Env) invites.Config {
-	return invites.Config{AcceptURL: env.PublicBaseURL + "/invitations/accept", Lifetime: env.Lifetime}
-}
-
-// InviteGuests is InviteGuestsFunction's handler: POST
-// /orgs/{orgId}/sites/{siteId}/invitations, with idempotency keys. The
-// emails go to the email queue emails.
-func InviteGuests(env config.Env, st *store.Store, emails queue.Sender) httpapi.Handler {
-	svc := &invites.Inviter{Store: st, Emails: emails, Config: invitesConfig(env), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.InviteHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
-}
-
-// AcceptInvitation is AcceptInvitationFunction's handler: the page behind
-// the email link.
-func AcceptInvitation(env config.Env, st *store.Store) httpapi.Handler {
-	svc := &invites.Acceptor{Store: st, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.AcceptHandler{Service: svc, Log: env.Log}.Handle, Log: env.Log}.Handle)
-}
 
 // VerifyPage is VerifyFunction's handler: the guest-facing two-step
 // verification page (GET shows, POST sends a code or checks one). No
@@ -88,15 +66,6 @@ func AccessDecision(env config.Env, st *store.Store) httpapi.Handler {
 func Spaces(env config.Env, st *store.Store) httpapi.Handler {
 	svc := &spaces.Service{Store: st, Now: env.Now}
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.SpacesHandler{Service: svc, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
-}
-
-// Invitations is InvitationsFunction's handler: a site's invitations
-// (list) and resend, with idempotency keys on resends; a resent
-// invitation's email goes to the email queue emails.
-func Invitations(env config.Env, st *store.Store, emails queue.Sender) httpapi.Handler {
-	svc := &invites.Manager{Store: st, Emails: emails, Config: invitesConfig(env), Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	sup := suppress.Admin{Store: st, Now: env.Now}
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.InvitationsHandler{Service: svc, Suppressions: sup, Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // Users is UsersFunction's handler: an account's life in its org (remove,
@@ -136,25 +105,4 @@ func ExternalPolicy(env config.Env, st *store.Store) httpapi.Handler {
 func APITokens(env config.Env, st *store.Store) httpapi.Handler {
 	svc := &apitokens.Service{Store: st, Now: env.Now}
 	return env.CORS(httpapi.Endpoint{Handler: httpapi.APITokensHandler{Service: svc, Log: env.Log, Now: env.Now}.Handle, Log: env.Log}.Handle)
-}
-
-// RetryBatch is how many due invitations one run of the retry job queues
-// (the sender sends them at the account's rate); the rest wait for the next
-// run.
-const RetryBatch = 1000
-
-// ReleaseBatch is how many lapsed invitations one run of the job releases
-// (each one Query and one transaction); the rest wait for the next run.
-const ReleaseBatch = 100
-
-// RetryInvitationEmails is RetryInvitationEmailsFunction's handler: one run
-// of the scheduled invitation job (EventBridge rule): it queues the emails
-// whose hand-off is overdue (at most RetryBatch) on the email queue emails,
-// then releases the invitations that lapsed (at most ReleaseBatch), whose
-// audit entries carry the event's id.
-func RetryInvitationEmails(env config.Env, st *store.Store, emails queue.Sender) func(context.Context, events.EventBridgeEvent) (invites.RetryReport, error) {
-	svc := &invites.Retrier{Store: st, Emails: emails, Now: env.Now, Log: env.Log, Metrics: env.Metrics}
-	return func(ctx context.Context, ev events.EventBridgeEvent) (invites.RetryReport, error) {
-		return svc.Run(ctx, ev.ID, RetryBatch, ReleaseBatch)
-	}
 }

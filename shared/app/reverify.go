@@ -5,7 +5,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/reverify"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -16,7 +16,7 @@ import (
 // due index, emails those whose verification lapsed (links under
 // PUBLIC_BASE_URL) and stops well before the invocation's deadline; the
 // next run goes on. Its audit entries carry the event's id.
-func Reverify(env config.Env, st *store.Store, mailer email.Sender) func(context.Context, events.EventBridgeEvent) (reverify.Report, error) {
+func Reverify(env config.Env, st *store.Store, mailer emails.Mailer) func(context.Context, events.EventBridgeEvent) (reverify.Report, error) {
 	if env.Sender == "" {
 		env.Log.Warn("SENDER_ADDRESS is not set; re-verification emails will fail")
 	}

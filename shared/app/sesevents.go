@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/suppress"
@@ -17,7 +17,7 @@ import (
 // to an address that bounced or complained is refused (and recorded as
 // such by the caller) until an org admin clears it. Every function that
 // sends wraps its mailer here, so the check is in one place.
-func Suppressed(st *store.Store, mailer email.Sender) email.Sender {
+func Suppressed(st *store.Store, mailer emails.Mailer) emails.Mailer {
 	return suppress.Gate{Next: mailer, Store: st}
 }
 

@@ -1,4 +1,4 @@
-// Package audit is the application service of the audit log's reads (§10):
+// Package audit is the application service of the audit log's reads (rules §10):
 // an organisation's administrative changes, newest first, filtered by actor,
 // target and time. Every change writes its own entry in its transaction
 // (see the store); this package only reads them. It knows nothing of

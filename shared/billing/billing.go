@@ -1,5 +1,5 @@
 // Package billing is the application service of a site's guest list and
-// billing (§7): the guests with their status, the billing summary, and a
+// billing (rules §7): the guests with their status, the billing summary, and a
 // recount of the counters from the access items that reports (and, when
 // asked, repairs) any drift. It knows nothing of DynamoDB or API Gateway.
 package billing

@@ -4,7 +4,7 @@
 // offers. It runs on its own origin and calls the API cross-origin, with a
 // bearer token it gets from the identity provider (authorization code with
 // PKCE). The dev stack serves it with [Handler]; a deployment copies static/
-// to the console bucket and writes config.json next to it (README).
+// to the console bucket and writes config.json next to it (docs/operating.md).
 package console
 
 import (

@@ -1,4 +1,4 @@
-// Package decision is the application service of the access decision (§8):
+// Package decision is the application service of the access decision (rules §8):
 // may an account use a site's product (and a space) from a client? It checks
 // the question, reads everything it names at once and hands it to the pure
 // rule domain.Decide. It knows nothing of DynamoDB or API Gateway, and it is

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// API tokens (§9): a user's own credentials for the product's api client.
+// API tokens (rules §9): a user's own credentials for the product's api client.
 // The secret is shown once, when the token is made; only its SHA-256
 // (HashToken) is stored, as the key the access decision reads it by.
 

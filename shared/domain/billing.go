@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// GuestStatus is where a guest of a site's Confluence stands (§7's guest
+// GuestStatus is where a guest of a site's Confluence stands (rules §7's guest
 // list): the account's own state first, then whether they have a space.
 type GuestStatus string
 
@@ -53,7 +53,7 @@ func (g Guest) Status() GuestStatus {
 	return GuestUnassigned
 }
 
-// Summary is a site's billing summary (§7): the counters as stored, the
+// Summary is a site's billing summary (rules §7): the counters as stored, the
 // limit they imply and whether the site is over it (paid users removed:
 // no guest is deleted, new ones wait), and the user limit (paid users
 // plus guests) with its free slots.

@@ -5,7 +5,7 @@ import "time"
 // Client is where a product is used from when it asks an access decision.
 type Client string
 
-// Clients (§8).
+// Clients (rules §8).
 const (
 	ClientWeb    Client = "web"
 	ClientMobile Client = "mobile"
@@ -38,20 +38,20 @@ const (
 	ReasonNoProductAccess Reason = "no_product_access"
 	// ReasonAPITokenInvalid: on the api client, the API token presented is
 	// missing, unknown (never made, or revoked), expired, or another
-	// account's or another org's (§9).
+	// account's or another org's (rules §9).
 	ReasonAPITokenInvalid Reason = "api_token_invalid"
 	// ReasonAPITokenBlocked: an external user on the api client, with a
 	// valid API token of their own, while the policy that applies to them
-	// blocks API token access (§9). Checked at use time: nothing is deleted,
+	// blocks API token access (rules §9). Checked at use time: nothing is deleted,
 	// and the same token works again once the policy allows it.
 	ReasonAPITokenBlocked Reason = "api_token_blocked"
 	// ReasonVerificationRequired: an external user whose two-step
-	// verification is missing or lapsed while the org's policy requires it (§9).
+	// verification is missing or lapsed while the org's policy requires it (rules §9).
 	ReasonVerificationRequired Reason = "verification_required"
 	// ReasonGuestOnMobile: guests are not supported in the mobile apps.
 	ReasonGuestOnMobile Reason = "guest_on_mobile"
 	// ReasonGuestWithoutSpace: a guest assigned to no space cannot use
-	// Confluence at all (§5 unassign), not even spaces open to anonymous access.
+	// Confluence at all (rules §5 unassign), not even spaces open to anonymous access.
 	ReasonGuestWithoutSpace Reason = "guest_without_space"
 	// ReasonGuestOtherSpace: a guest asking for a space other than theirs
 	// that is not open to anonymous access.
@@ -61,7 +61,7 @@ const (
 	ReasonUnknownSpace Reason = "unknown_space"
 )
 
-// ExternalPolicy is the org's external user policy (§9) as far as the
+// ExternalPolicy is the org's external user policy (rules §9) as far as the
 // access decision reads it. The zero value is the policy off: it denies
 // nothing.
 type ExternalPolicy struct {
@@ -112,14 +112,14 @@ type Decision struct {
 	Space  string
 }
 
-// Decide answers the access decision of §8. It is a pure function of its
+// Decide answers the access decision of rules §8. It is a pure function of its
 // input; the rules, in the order they are checked (the first that applies
 // answers):
 //
 //  1. a suspended account is denied (suspended), whatever its role;
 //  2. a pending invitee is denied (invited) until they accept;
 //  3. no role on the product: no_product_access;
-//  4. the api client (§9): api_token_invalid unless the API token
+//  4. the api client (rules §9): api_token_invalid unless the API token
 //     presented is the user's own, of this org, and not expired (missing,
 //     unknown or revoked, expired, another account's or another org's); then,
 //     for an external user, api_token_blocked when the policy that applies
@@ -201,7 +201,7 @@ func verificationLapsed(in DecisionInput) bool {
 }
 
 // DecisionScope is what an access decision reads, all in one read of the
-// keys the request names: the org (with its external user policy, §9), the
+// keys the request names: the org (with its external user policy, rules §9), the
 // site, the account (with its last verification), its access on the site's
 // product and the space asked for. A nil field does not exist.
 type DecisionScope struct {

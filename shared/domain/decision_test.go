@@ -66,7 +66,7 @@ func TestDecide(t *testing.T) {
 		{"guest without a space on mobile: mobile first", DecisionInput{User: external, Access: guest(""), Client: ClientMobile},
 			Decision{Reason: ReasonGuestOnMobile, Role: RoleGuest}},
 
-		// External security (§9): the zero policy denies nothing.
+		// External security (rules §9): the zero policy denies nothing.
 		{"zero policy: external never verified, web", DecisionInput{User: external, Access: paid, Client: ClientWeb},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
 		{"zero policy: external on api", DecisionInput{User: external, Access: paid, Client: ClientAPI, APIToken: tok},
@@ -99,7 +99,7 @@ func TestDecide(t *testing.T) {
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
 		{"api tokens blocked, internal on api", DecisionInput{User: active, Access: paid, Client: ClientAPI, APIToken: tok, Policy: ExternalPolicy{BlockAPITokens: true}},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
-		// API tokens (§9): checked at use time, before the policy.
+		// API tokens (rules §9): checked at use time, before the policy.
 		{"api, the user's own token", DecisionInput{User: alice, Access: paid, Client: ClientAPI, APIToken: aliceTok, Now: now},
 			Decision{Allow: true, Reason: ReasonAllowed, Role: RoleUser}},
 		{"api, no token (or an unknown or revoked one)", DecisionInput{User: alice, Access: paid, Client: ClientAPI, Now: now},

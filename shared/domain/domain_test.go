@@ -171,37 +171,6 @@ func TestValidateInviteShape(t *testing.T) {
 	}
 }
 
-func TestPlanGrant(t *testing.T) {
-	guests := Group{Name: "partners", Roles: map[string]Role{SiteProductKey("wiki", Confluence): RoleGuest}}
-	staff := Group{Name: "staff", Roles: map[string]Role{SiteProductKey("wiki", Confluence): RoleUser}}
-	other := Group{Name: "elsewhere", Roles: map[string]Role{SiteProductKey("other", Confluence): RoleUser}}
-
-	g := PlanGrant("wiki", map[Product]Role{Confluence: RoleGuest}, nil)
-	if g.Kind != KindGuest || len(g.Warnings()) != 0 {
-		t.Errorf("direct guest: %+v %v", g, g.Warnings())
-	}
-	g = PlanGrant("wiki", map[Product]Role{Confluence: RoleUser}, nil)
-	if g.Kind != KindPaid || len(g.Warnings()) != 1 {
-		t.Errorf("direct user: %+v %v", g, g.Warnings())
-	}
-	g = PlanGrant("wiki", map[Product]Role{}, []Group{guests})
-	if g.Kind != KindGuest {
-		t.Errorf("guest group only: %+v", g)
-	}
-	g = PlanGrant("wiki", map[Product]Role{Confluence: RoleGuest}, []Group{guests, staff})
-	if g.Kind != KindPaid || len(g.PaidViaGroups) != 1 || g.PaidViaGroups[0] != "staff" || !strings.Contains(strings.Join(g.Warnings(), " "), "staff") {
-		t.Errorf("guest + user group: %+v %v", g, g.Warnings())
-	}
-	g = PlanGrant("wiki", map[Product]Role{Confluence: RoleGuest}, []Group{other})
-	if g.Kind != KindGuest {
-		t.Errorf("group role on another site leaked: %+v", g)
-	}
-	g = PlanGrant("wiki", map[Product]Role{Jira: RoleUser}, nil)
-	if g.Kind != KindNone || g.Effective[Jira] != RoleUser {
-		t.Errorf("jira only: %+v", g)
-	}
-}
-
 func TestBillingAndLimitError(t *testing.T) {
 	s := Site{PaidUsers: 2, Guests: 10, GuestSlots: 0}
 	b := s.Billing()

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Proof of a domain's ownership (§9, issue 16 item 4): an org admin claims a
+// Proof of a domain's ownership (rules §9, issue 16 item 4): an org admin claims a
 // domain, the claim stays pending (its users external) until a DNS TXT
 // record carrying the claim's challenge is seen at ChallengeName, and a
 // scheduled check keeps looking. A verified domain whose record is gone is

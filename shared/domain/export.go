@@ -2,7 +2,7 @@ package domain
 
 import "time"
 
-// Audit actions of the external users' directory (§9).
+// Audit actions of the external users' directory (rules §9).
 const (
 	// ActionDomainAdd and ActionDomainRemove change the org's verified
 	// domains (target OrgTarget, before/after the domain list).

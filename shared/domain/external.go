@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// External user security (§9): who is external, the org's policy and a
+// External user security (rules §9): who is external, the org's policy and a
 // user's verification. A user is external when their email's domain is not
 // one of the org's verified domains: it is decided when read, from the org
 // item and the address (Org.IsExternal), so adding or removing a domain

@@ -229,53 +229,6 @@ func (iv Invite) Pending() []int {
 	return out
 }
 
-// Grant is the access an invitee receives on the site: the direct roles, the
-// effective roles once groups are counted, and the resulting Confluence kind.
-type Grant struct {
-	Direct    map[Product]Role
-	Effective map[Product]Role
-	Kind      Kind
-	// PaidViaGroups names the groups that make the invitee a paid user.
-	PaidViaGroups []string
-}
-
-// PlanGrant computes the effective access of an invitee on siteID from the
-// direct roles and the groups (all of which must exist).
-func PlanGrant(siteID string, direct map[Product]Role, groups []Group) Grant {
-	g := Grant{Direct: direct, Effective: map[Product]Role{}}
-	for _, p := range Products {
-		var groupRoles []Role
-		for _, gr := range groups {
-			groupRoles = append(groupRoles, gr.RoleOn(siteID, p))
-		}
-		if eff := EffectiveRole(direct[p], groupRoles...); eff != RoleNone {
-			g.Effective[p] = eff
-		}
-	}
-	g.Kind = KindOf(g.Effective[Confluence])
-	if g.Kind == KindPaid && !direct[Confluence].Paid() {
-		for _, gr := range groups {
-			if gr.RoleOn(siteID, Confluence).Paid() {
-				g.PaidViaGroups = append(g.PaidViaGroups, gr.Name)
-			}
-		}
-	}
-	return g
-}
-
-// Warnings explains, in words an admin reads, the effects of a grant that the
-// seed document warns about: a paid user where a guest may have been meant.
-func (g Grant) Warnings() []string {
-	var w []string
-	if g.Kind == KindPaid && g.Direct[Confluence].Paid() {
-		w = append(w, "Confluence role 'user' is selected: every invitee becomes a paid user, not a guest.")
-	}
-	if len(g.PaidViaGroups) > 0 {
-		w = append(w, Named("Group", "Groups", g.PaidViaGroups)+" "+Agree(len(g.PaidViaGroups), "grants", "grant")+" Confluence 'user' or higher: every invitee becomes a paid user, not a guest.")
-	}
-	return w
-}
-
 // GuestLimitError is the refusal of the billing rule, with its numbers.
 func GuestLimitError(site Site, wantGuests int64) *Error {
 	b := site.Billing()
@@ -288,7 +241,7 @@ func GuestLimitError(site Site, wantGuests int64) *Error {
 	}
 }
 
-// UserLimitError is the refusal of the user limit (§7: paid users plus
+// UserLimitError is the refusal of the user limit (rules §7: paid users plus
 // guests never exceed it), with the site's numbers.
 func UserLimitError(site Site, wantUsers int64) *Error {
 	b := site.Billing()

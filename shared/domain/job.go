@@ -90,3 +90,8 @@ type JobPage struct {
 	// site, this page consumes.
 	ReservedUsers map[string]int64
 }
+
+// ErrJobNotRunning is the refusal of a page of a job that is no longer
+// running (finished, or failed) or runs another plan: the page is dropped.
+// Compare with errors.Is.
+var ErrJobNotRunning = Errorf(ECONFLICT, "The job is not running.")

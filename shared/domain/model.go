@@ -13,10 +13,10 @@ type Org struct {
 	ID   string
 	Name string
 	// VerifiedDomains are the org's verified email domains (IDNA ASCII,
-	// lower case): a user whose address is elsewhere is external (§9).
+	// lower case): a user whose address is elsewhere is external (rules §9).
 	VerifiedDomains []string
 	CreatedAt       time.Time
-	// Policy is the external user policy (§9); the zero value is off.
+	// Policy is the external user policy (rules §9); the zero value is off.
 	Policy PolicySettings
 	// TestPolicy, when set, applies to the users it names instead of Policy.
 	TestPolicy *TestPolicy
@@ -24,7 +24,7 @@ type Org struct {
 	// domains and resets (each such write is conditioned on it).
 	PolicyVersion int
 	// SessionsResetAt: every external user's verification completed before
-	// it lapses (reset of sessions, §9); zero for none.
+	// it lapses (reset of sessions, rules §9); zero for none.
 	SessionsResetAt time.Time
 }
 
@@ -43,7 +43,7 @@ type Site struct {
 	// GuestSlots until their pages use or release them): GuestSlots =
 	// 5×PaidUsers − Guests − Reserved.
 	Reserved int64
-	// UserLimit is the most paid users plus guests the site may have (§7);
+	// UserLimit is the most paid users plus guests the site may have (rules §7);
 	// 0 on a site written before the user limit, which is not limited until
 	// the recount's repair writes it (see UserLimitOrDefault).
 	UserLimit int64
@@ -205,7 +205,7 @@ type Access struct {
 
 // Recompute sets the effective role from the direct role and the groups'.
 // A space assignment is a guest's alone: an access that is no longer a
-// Confluence guest loses its space (§6: removing product access clears it; a
+// Confluence guest loses its space (rules §6: removing product access clears it; a
 // guest who becomes a paid user is no longer limited to one space).
 func (a Access) Recompute() Access {
 	roles := make([]Role, 0, len(a.Groups))

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Two-step verification by an emailed one-time passcode (§9): the limits
+// Two-step verification by an emailed one-time passcode (rules §9): the limits
 // and the rules of one code. A code is 6 digits, stored only as
 // SHA-256(salt ‖ code) with a random per-code salt; it lasts OTPLifetime and
 // allows OTPMaxAttempts wrong answers, after which it is dead and a new one

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Changing the external user policy (§9): what a proposed change does to
+// Changing the external user policy (rules §9): what a proposed change does to
 // each external user (the preview), and the change written with its audit
 // entry.
 
@@ -69,7 +69,7 @@ func lapse(p PolicySettings, verifiedAt, resetAt, now time.Time) (at time.Time, 
 }
 
 // PolicyEffects answers how replacing the settings old by next affects an
-// external user u (the preview of a change, §9), with orgResetAt the org's
+// external user u (the preview of a change, rules §9), with orgResetAt the org's
 // last reset of sessions: the same rule as the access decision (Decide),
 // compared before and after. A user is affected when the time from which
 // their next access is denied for want of a verification moves, or when

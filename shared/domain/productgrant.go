@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// ProductGrant is what a product's token was issued for (§8, §10): one
+// ProductGrant is what a product's token was issued for (rules §8, §10): one
 // product, and the orgs (each with every site) and the single sites it may
 // ask access decisions about. The identity provider states it in the
 // token's product, orgs and sites claims; a grant that names no product or

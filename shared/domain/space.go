@@ -38,7 +38,7 @@ func ValidSpaceKey(s string) bool {
 // MaxSpaceName is the longest space name accepted, in characters.
 const MaxSpaceName = 200
 
-// Audit actions of spaces and guests' spaces (§5).
+// Audit actions of spaces and guests' spaces (rules §5).
 const (
 	ActionSpaceCreate      = "space.create"
 	ActionSpaceUpdate      = "space.update"

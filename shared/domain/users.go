@@ -12,7 +12,7 @@ const (
 	ActionUserStatus       = "user.status"
 	ActionInvitationRevoke = "invitation.revoke"
 	// ActionInvitationExpire is the system's release of a pending
-	// invitation that lapsed (§7): what revoke releases, by ActorSystem.
+	// invitation that lapsed (rules §7): what revoke releases, by ActorSystem.
 	ActionInvitationExpire = "invitation.expire"
 )
 

@@ -1,5 +1,5 @@
 // Package domaincheck proves an org's ownership of its email domains by DNS
-// (§9, issue 16 item 4): it looks up each claim's TXT challenge and applies
+// (rules §9, issue 16 item 4): it looks up each claim's TXT challenge and applies
 // the outcome (domain.DomainClaim.Checked): a pending claim whose record is
 // seen becomes verified and its users internal; a verified one whose record
 // is gone is lapsing, and unverified once the grace period ends. Each change

@@ -1,5 +1,5 @@
 // Package extpolicy is the application service of an organisation's
-// external user policy (§9): reading and changing the policy and the test
+// external user policy (rules §9): reading and changing the policy and the test
 // policy, previewing a change before applying it, and resetting sessions
 // (every external user's, or one user's). It knows nothing of DynamoDB or
 // API Gateway.

@@ -1,5 +1,5 @@
 // Package extusers is the application service of an organisation's
-// external users (§9): its verified domains (who is external is decided
+// external users (rules §9): its verified domains (who is external is decided
 // when read from them), the paginated, filtered list of external users with
 // their product roles, space, billable seat and verification, and the CSV
 // export (inline when the directory fits one response, else a job that a

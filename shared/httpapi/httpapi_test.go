@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"reflect"
 	"strings"
@@ -136,29 +135,6 @@ func TestFixturesRoundTrip(t *testing.T) {
 		if ev.HTTPMethod == "" || ev.RequestContext.RequestID == "" {
 			t.Errorf("%s: decoded %+v", name, ev)
 		}
-	}
-}
-
-func TestInviteHandlerRefusesBeforeTheService(t *testing.T) {
-	h := InviteHandler{Log: quiet} // no service: these never reach it
-	raw, _ := os.ReadFile("testdata/invite-request.json")
-	var ev events.APIGatewayProxyRequest
-	_ = json.Unmarshal(raw, &ev)
-
-	noCaller := ev
-	noCaller.RequestContext.Authorizer = nil
-	if r, _ := h.Handle(context.Background(), noCaller); r.StatusCode != http.StatusUnauthorized {
-		t.Errorf("no caller: %d", r.StatusCode)
-	}
-	badKey := ev
-	badKey.Headers = map[string]string{"Content-Type": "application/json", "Idempotency-Key": "a\x01b"}
-	if r, _ := (Endpoint{Handler: h.Handle, Log: quiet}).Handle(context.Background(), badKey); r.StatusCode != http.StatusBadRequest {
-		t.Errorf("bad idempotency key: %d", r.StatusCode)
-	}
-	badBody := ev
-	badBody.Body = `{"emails":[],"nope":1}`
-	if r, _ := h.Handle(context.Background(), badBody); r.StatusCode != http.StatusBadRequest {
-		t.Errorf("bad body: %d", r.StatusCode)
 	}
 }
 

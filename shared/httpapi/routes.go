@@ -85,7 +85,7 @@ func callerOf(req events.APIGatewayProxyRequest) (domain.Caller, error) {
 	return domain.Caller{AccountID: id, RequestID: req.RequestContext.RequestID}, nil
 }
 
-// DecisionScope is the scope that makes a token a product's (§8): the
+// DecisionScope is the scope that makes a token a product's (rules §8): the
 // products (Confluence, Jira) ask access decisions with client-credential
 // tokens from the same identity provider, whose scope claim carries it. Such a
 // token is not a person's: it may call nothing else, and no person's token

@@ -44,12 +44,20 @@ type SuppressionClearedJSON struct {
 	Message string `json:"message"`
 }
 
-func (h InvitationsHandler) listSuppressions(ctx context.Context, c Call) (Reply, error) {
+// SuppressionsHandler serves the suppression routes' actions (the
+// invitations function serves their routes: see invitationsapi).
+type SuppressionsHandler struct {
+	Service SuppressionsService
+}
+
+// List answers GET RouteSuppressions: a page of the org's suppressed
+// addresses.
+func (h SuppressionsHandler) List(ctx context.Context, c Call) (Reply, error) {
 	limit, cursor, err := pageParams(c.Req)
 	if err != nil {
 		return Reply{}, err
 	}
-	page, err := h.Suppressions.List(ctx, c.Caller, c.Param("orgId"), limit, cursor)
+	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), limit, cursor)
 	out := SuppressionListJSON{Suppressions: make([]SuppressionJSON, 0, len(page.Items)), Next: page.Next}
 	for _, s := range page.Items {
 		out.Suppressions = append(out.Suppressions, SuppressionJSON{Email: s.Email, Reason: string(s.Reason), Detail: s.Detail, InvitationID: s.InvitationID, At: s.At})
@@ -57,7 +65,8 @@ func (h InvitationsHandler) listSuppressions(ctx context.Context, c Call) (Reply
 	return Reply{Status: http.StatusOK, Body: out}, err
 }
 
-func (h InvitationsHandler) clearSuppression(ctx context.Context, c Call) (Reply, error) {
+// Clear answers DELETE RouteSuppression: the address may be emailed again.
+func (h SuppressionsHandler) Clear(ctx context.Context, c Call) (Reply, error) {
 	addr := c.Param("email")
 	if !strings.Contains(addr, "@") {
 		// A gateway that hands the segment on still escaped (%40).
@@ -65,7 +74,7 @@ func (h InvitationsHandler) clearSuppression(ctx context.Context, c Call) (Reply
 			addr = u
 		}
 	}
-	if err := h.Suppressions.Clear(ctx, c.Caller, c.Param("orgId"), addr); err != nil {
+	if err := h.Service.Clear(ctx, c.Caller, c.Param("orgId"), addr); err != nil {
 		return Reply{}, err
 	}
 	norm, _ := domain.NormalizeEmail(addr)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 )
 
 // Fast unit tests of the job's per-entry decisions against function-field
@@ -87,10 +87,10 @@ func (f *fakeStore) DeleteVerifyScan(_ context.Context, sc domain.VerifyScan) er
 
 type fakeSender struct {
 	t      *testing.T
-	SendFn func(ctx context.Context, msg email.Message) (string, error)
+	SendFn func(ctx context.Context, msg emails.Message) (string, error)
 }
 
-func (f fakeSender) Send(ctx context.Context, msg email.Message) (string, error) {
+func (f fakeSender) Send(ctx context.Context, msg emails.Message) (string, error) {
 	if f.SendFn == nil {
 		f.t.Fatalf("unexpected email to %s", msg.To)
 	}
@@ -196,7 +196,7 @@ func TestUserDecisions(t *testing.T) {
 				return map[string]domain.Org{"o": *tc.org}, nil
 			}}
 			var moved []time.Time
-			var mails []email.Message
+			var mails []emails.Message
 			var marks []domain.AuditEntry
 			mail := fakeSender{t: t}
 			if tc.move {
@@ -214,7 +214,7 @@ func TestUserDecisions(t *testing.T) {
 					}
 					return "claim-1", nil
 				}
-				mail.SendFn = func(_ context.Context, m email.Message) (string, error) { mails = append(mails, m); return "id", nil }
+				mail.SendFn = func(_ context.Context, m emails.Message) (string, error) { mails = append(mails, m); return "id", nil }
 				st.MarkFn = func(_ context.Context, got domain.User, claim string, a domain.AuditEntry) error {
 					if !reflect.DeepEqual(got, u) || claim != "claim-1" {
 						t.Errorf("marked %+v with claim %q, want the claim", got, claim)
@@ -284,7 +284,7 @@ func TestRaces(t *testing.T) {
 		st := &fakeStore{t: t, DueFn: entries(guest("g1", 40*day)), OrgsFn: orgs(org()),
 			ClaimFn: func(domain.User, string, time.Time) (string, error) { return "c", nil },
 			MarkFn:  func(context.Context, domain.User, string, domain.AuditEntry) error { return conflict }}
-		mail := fakeSender{t: t, SendFn: func(context.Context, email.Message) (string, error) { return "id", nil }}
+		mail := fakeSender{t: t, SendFn: func(context.Context, emails.Message) (string, error) { return "id", nil }}
 		if rep, err := job(st, mail).Run(context.Background(), "r"); err != nil || rep.Skipped != 1 || rep.Emailed != 0 {
 			t.Errorf("Run = %+v, %v", rep, err)
 		}
@@ -302,7 +302,7 @@ func TestRaces(t *testing.T) {
 				marked = true
 				return nil
 			}}
-		mail := fakeSender{t: t, SendFn: func(context.Context, email.Message) (string, error) { cancel(); return "id", nil }}
+		mail := fakeSender{t: t, SendFn: func(context.Context, emails.Message) (string, error) { cancel(); return "id", nil }}
 		rep, err := job(st, mail).Run(ctx, "r")
 		if !marked || rep.Emailed != 1 || !errors.Is(err, context.Canceled) {
 			t.Errorf("Run = %+v, %v, marked %v; want the mark written, then the run stopped", rep, err, marked)
@@ -355,7 +355,7 @@ func TestEmailFailures(t *testing.T) {
 					marked = append(marked, u.AccountID)
 					return nil
 				}}
-			mail := fakeSender{t: t, SendFn: func(context.Context, email.Message) (string, error) {
+			mail := fakeSender{t: t, SendFn: func(context.Context, emails.Message) (string, error) {
 				sends++
 				if tc.fail[sends-1] {
 					return "", errors.New("ses throttled")

@@ -1,4 +1,4 @@
-// Package reverify is the scheduled re-verification job (SPEC §9, A18): it
+// Package reverify is the scheduled re-verification job (rules §9, A18): it
 // finds the external users whose two-step verification lapsed, marks them as
 // needing it and emails them a link to the verification page.
 //
@@ -40,7 +40,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 )
 
 // Store is what the job needs from persistence.
@@ -89,7 +89,7 @@ const (
 // Job is one deployment's re-verification job.
 type Job struct {
 	Store  Store
-	Mailer email.Sender
+	Mailer emails.Mailer
 	// BaseURL is the public base URL; the link is BaseURL/orgs/{orgId}/verify.
 	BaseURL string
 	Now     func() time.Time
@@ -317,7 +317,7 @@ func (r *run) notify(ctx context.Context, org domain.Org, e domain.DueVerificati
 		lapsedAt = time.Time{} // lapsed by a reset of sessions
 	}
 	emailed := true
-	msg, err := email.RenderReverification(email.Reverification{To: u.Email, OrgName: org.Name, LapsedAt: lapsedAt,
+	msg, err := emails.RenderReverification(emails.Reverification{To: u.Email, OrgName: org.Name, LapsedAt: lapsedAt,
 		VerifyURL: r.j.BaseURL + "/orgs/" + url.PathEscape(org.ID) + "/verify"})
 	if err != nil {
 		// Retrying cannot help: mark the user, who is denied until they verify.

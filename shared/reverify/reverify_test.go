@@ -17,7 +17,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/reverify"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
@@ -119,14 +119,14 @@ func each(t *testing.T, f func(t *testing.T, x fx)) {
 type mailbox struct {
 	mu        sync.Mutex
 	sent      map[string]int
-	msgs      []email.Message
+	msgs      []emails.Message
 	failAfter int // < 0: never
 	onSend    func(n int)
 }
 
 func newMailbox() *mailbox { return &mailbox{sent: map[string]int{}, failAfter: -1} }
 
-func (m *mailbox) Send(_ context.Context, msg email.Message) (string, error) {
+func (m *mailbox) Send(_ context.Context, msg emails.Message) (string, error) {
 	m.mu.Lock()
 	if m.failAfter >= 0 && len(m.msgs) >= m.failAfter {
 		m.mu.Unlock()

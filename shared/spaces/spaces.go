@@ -1,5 +1,5 @@
 // Package spaces is the application service of a site's Confluence spaces
-// and single-space guests (SPEC §5): registering, listing and changing
+// and single-space guests (rules §5): registering, listing and changing
 // spaces, naming their admins, listing a space's guests, and assigning,
 // moving and unassigning a guest's one space. It knows nothing of DynamoDB
 // or API Gateway.

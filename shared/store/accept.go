@@ -11,22 +11,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // InvitationByToken finds the invitation behind a token hash (ENOTFOUND if none): the token item, then the
 // invitation it names (two GetItems).
 func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (domain.Invitation, error) {
-	got, err := s.getItem(ctx, tokenPK(tokenHash), skToken)
+	got, err := s.Get(ctx, table.TokenPK(tokenHash), table.SKToken)
 	if err != nil || got == nil {
-		return domain.Invitation{}, notFoundOr(err, "No such invitation.")
+		return domain.Invitation{}, table.NotFoundOr(err, "No such invitation.")
 	}
 	tok, err := decodeToken(got)
 	if err != nil {
 		return domain.Invitation{}, err
 	}
-	got, err = s.getItem(ctx, userPK(tok.OrgID, tok.AccountID), inviteSK(tok.InvitationID))
+	got, err = s.Get(ctx, table.UserPK(tok.OrgID, tok.AccountID), table.InviteSK(tok.InvitationID))
 	if err != nil || got == nil {
-		return domain.Invitation{}, notFoundOr(err, "No such invitation.")
+		return domain.Invitation{}, table.NotFoundOr(err, "No such invitation.")
 	}
 	it, err := decodeInvitation(got)
 	if err != nil {
@@ -50,17 +51,17 @@ func (s *Store) InvitationByToken(ctx context.Context, tokenHash string) (domain
 func (s *Store) AcceptInvitation(ctx context.Context, inv domain.Invitation, at time.Time, audit domain.AuditEntry) error {
 	for attempt := 1; ; attempt++ {
 		err := s.acceptOnce(ctx, inv, at, audit)
-		var c *cancelled
+		var c *table.Cancelled
 		if !errors.As(err, &c) {
 			return err
 		}
 		gone := domain.Errorf(domain.ECONFLICT, "This invitation has already been used or is no longer valid.")
-		if c.code(0) == "ConditionalCheckFailed" || c.code(1) != "ConditionalCheckFailed" || attempt == 3 {
+		if c.Code(0) == "ConditionalCheckFailed" || c.Code(1) != "ConditionalCheckFailed" || attempt == 3 {
 			return gone
 		}
-		got, err := s.getItem(ctx, userPK(inv.OrgID, inv.AccountID), inviteSK(inv.ID))
+		got, err := s.Get(ctx, table.UserPK(inv.OrgID, inv.AccountID), table.InviteSK(inv.ID))
 		if err != nil || got == nil {
-			return notFoundOr(err, "This invitation has already been used or is no longer valid.")
+			return table.NotFoundOr(err, "This invitation has already been used or is no longer valid.")
 		}
 		now, err := decodeInvitation(got)
 		if err != nil {
@@ -83,35 +84,35 @@ func (s *Store) acceptOnce(ctx context.Context, inv domain.Invitation, at time.T
 		// The token item stays (marked used) so a reused link says "already
 		// accepted" rather than "unknown"; TTL removes it later.
 		{Update: &types.Update{
-			TableName: &s.table, Key: key(tokenPK(inv.TokenHash), skToken),
+			TableName: &s.Name, Key: table.Key(table.TokenPK(inv.TokenHash), table.SKToken),
 			UpdateExpression:          aws.String("SET usedAt = :at"),
 			ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(usedAt)"),
-			ExpressionAttributeValues: item{":at": str(at.UTC().Format(time.RFC3339Nano))},
+			ExpressionAttributeValues: table.Item{":at": table.S(at.UTC().Format(time.RFC3339Nano))},
 		}},
 		{Put: &types.Put{
-			TableName: &s.table, Item: marshal(newInvitationItem(accepted, at, inv.Version+1)),
+			TableName: &s.Name, Item: table.Marshal(newInvitationItem(accepted, at, inv.Version+1)),
 			ConditionExpression:       aws.String("version = :v AND #s = :pending AND tokenHash = :h AND expiresEpoch > :now"),
 			ExpressionAttributeNames:  map[string]string{"#s": "status"},
-			ExpressionAttributeValues: item{":v": num(int64(inv.Version)), ":pending": str(string(domain.InvitationPending)), ":h": str(inv.TokenHash), ":now": num(at.Unix())},
+			ExpressionAttributeValues: table.Item{":v": table.N(int64(inv.Version)), ":pending": table.S(string(domain.InvitationPending)), ":h": table.S(inv.TokenHash), ":now": table.N(at.Unix())},
 		}},
 		{Update: &types.Update{
-			TableName: &s.table, Key: key(userPK(inv.OrgID, inv.AccountID), skProfile),
+			TableName: &s.Name, Key: table.Key(table.UserPK(inv.OrgID, inv.AccountID), table.SKProfile),
 			UpdateExpression:          aws.String("SET #s = :active"),
 			ConditionExpression:       aws.String("#s = :invited"),
 			ExpressionAttributeNames:  map[string]string{"#s": "status"},
-			ExpressionAttributeValues: item{":active": str(string(domain.UserActive)), ":invited": str(string(domain.UserInvited))},
+			ExpressionAttributeValues: table.Item{":active": table.S(string(domain.UserActive)), ":invited": table.S(string(domain.UserInvited))},
 		}},
 		// The email guard remembers the invitation is accepted, so a later
 		// invite of the address says "already a member", not "invited".
 		{Update: &types.Update{
-			TableName: &s.table, Key: key(emailPK(inv.OrgID, inv.Email), skEmail),
+			TableName: &s.Name, Key: table.Key(table.EmailPK(inv.OrgID, inv.Email), table.SKEmail),
 			UpdateExpression:          aws.String("SET invitationStatus = :accepted"),
 			ConditionExpression:       aws.String("attribute_exists(PK)"),
-			ExpressionAttributeValues: item{":accepted": str(string(domain.InvitationAccepted))},
+			ExpressionAttributeValues: table.Item{":accepted": table.S(string(domain.InvitationAccepted))},
 		}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	}
-	return s.transact(ctx, "accept invitation", tx)
+	return s.Transact(ctx, "accept invitation", tx)
 }
 
 // DueInvitations returns undelivered invitations whose email is due at now,
@@ -129,13 +130,13 @@ func (s *Store) due(ctx context.Context, pk, what string, now time.Time, limit i
 	var out []domain.Invitation
 	upper := now.UTC().Format(time.RFC3339) + "#\uffff"
 	for sh := 0; sh < DueShards && len(out) < limit; sh++ {
-		var start item
+		var start table.Item
 		for len(out) < limit {
-			res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-				TableName:                 &s.table,
+			res, err := s.DB.Query(ctx, &dynamodb.QueryInput{
+				TableName:                 &s.Name,
 				IndexName:                 aws.String(GSI3),
 				KeyConditionExpression:    aws.String("GSI3PK = :pk AND GSI3SK <= :upper"),
-				ExpressionAttributeValues: item{":pk": str(fmt.Sprintf(pk, sh)), ":upper": str(upper)},
+				ExpressionAttributeValues: table.Item{":pk": table.S(fmt.Sprintf(pk, sh)), ":upper": table.S(upper)},
 				Limit:                     aws.Int32(int32(min(limit-len(out), 100))),
 				ExclusiveStartKey:         start,
 			})
@@ -171,17 +172,17 @@ func (s *Store) RotateToken(ctx context.Context, inv domain.Invitation, newHash 
 	next := inv
 	next.TokenHash = newHash
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Update: &types.Update{
-			TableName: &s.table, Key: key(userPK(inv.OrgID, inv.AccountID), inviteSK(inv.ID)),
+			TableName: &s.Name, Key: table.Key(table.UserPK(inv.OrgID, inv.AccountID), table.InviteSK(inv.ID)),
 			UpdateExpression:          aws.String("SET tokenHash = :h, version = version + :one"),
 			ConditionExpression:       aws.String("version = :v AND #s = :pending"),
 			ExpressionAttributeNames:  map[string]string{"#s": "status"},
-			ExpressionAttributeValues: item{":h": str(newHash), ":one": num(1), ":v": num(int64(inv.Version)), ":pending": str(string(domain.InvitationPending))},
+			ExpressionAttributeValues: table.Item{":h": table.S(newHash), ":one": table.N(1), ":v": table.N(int64(inv.Version)), ":pending": table.S(string(domain.InvitationPending))},
 		}},
 	}
-	err := s.transact(ctx, "rotate token", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "rotate token", tx)
+	var c *table.Cancelled
 	if errors.As(err, &c) {
 		return inv, domain.Errorf(domain.ECONFLICT, "The invitation changed meanwhile.")
 	}

@@ -11,64 +11,65 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // LoadMembership reads a membership change's scope in one BatchGetItem.
 func (s *Store) LoadMembership(ctx context.Context, orgID, callerID, groupID, accountID string) (domain.MembershipScope, error) {
 	var sc domain.MembershipScope
-	got, err := s.batchGet(ctx, []item{
-		key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), groupSK(groupID)),
-		key(userPK(orgID, accountID), skProfile), key(userPK(orgID, accountID), memberSK(groupID)),
+	got, err := s.BatchGet(ctx, []table.Item{
+		table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.UserPK(orgID, callerID), table.SKProfile), table.Key(table.OrgPK(orgID), table.GroupSK(groupID)),
+		table.Key(table.UserPK(orgID, accountID), table.SKProfile), table.Key(table.UserPK(orgID, accountID), table.MemberSK(groupID)),
 	})
 	if err != nil {
 		return sc, err
 	}
-	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+	if sc.Org, err = decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain); err != nil {
 		return sc, err
 	}
-	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.Caller, err = decodeOpt(got, table.UserPK(orgID, callerID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, err
 	}
-	if sc.Group, err = decodeOpt(got, orgPK(orgID), groupSK(groupID), decodeGroup, groupItem.domain); err != nil {
+	if sc.Group, err = decodeOpt(got, table.OrgPK(orgID), table.GroupSK(groupID), decodeGroup, groupItem.domain); err != nil {
 		return sc, err
 	}
-	if sc.User, err = decodeOpt(got, userPK(orgID, accountID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.User, err = decodeOpt(got, table.UserPK(orgID, accountID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, err
 	}
-	_, sc.Member = got[id(userPK(orgID, accountID), memberSK(groupID))]
+	_, sc.Member = got[table.ID(table.UserPK(orgID, accountID), table.MemberSK(groupID))]
 	return sc, nil
 }
 
 // LoadRole reads a direct role change's scope in one BatchGetItem.
 func (s *Store) LoadRole(ctx context.Context, orgID, siteID, callerID, accountID string, p domain.Product) (domain.RoleScope, error) {
 	var sc domain.RoleScope
-	got, err := s.batchGet(ctx, []item{
-		key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID)),
-		key(userPK(orgID, accountID), skProfile), key(userPK(orgID, accountID), accessSK(siteID, string(p))),
-		key(userPK(orgID, callerID), accessSK(siteID, string(p))),
+	got, err := s.BatchGet(ctx, []table.Item{
+		table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.UserPK(orgID, callerID), table.SKProfile), table.Key(table.OrgPK(orgID), table.SiteSK(siteID)),
+		table.Key(table.UserPK(orgID, accountID), table.SKProfile), table.Key(table.UserPK(orgID, accountID), table.AccessSK(siteID, string(p))),
+		table.Key(table.UserPK(orgID, callerID), table.AccessSK(siteID, string(p))),
 	})
 	if err != nil {
 		return sc, err
 	}
-	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+	if sc.Org, err = decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain); err != nil {
 		return sc, err
 	}
-	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.Caller, err = decodeOpt(got, table.UserPK(orgID, callerID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, err
 	}
-	if sc.Site, err = decodeOpt(got, orgPK(orgID), siteSK(siteID), decodeSite, siteItem.domain); err != nil {
+	if sc.Site, err = decodeOpt(got, table.OrgPK(orgID), table.SiteSK(siteID), decodeSite, siteItem.domain); err != nil {
 		return sc, err
 	}
-	if sc.User, err = decodeOpt(got, userPK(orgID, accountID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.User, err = decodeOpt(got, table.UserPK(orgID, accountID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, err
 	}
 	sc.Access = domain.Access{Product: p, Direct: domain.RoleNone, Effective: domain.RoleNone}
-	if a, err := decodeOpt(got, userPK(orgID, accountID), accessSK(siteID, string(p)), decodeAccess, accessItem.domain); err != nil {
+	if a, err := decodeOpt(got, table.UserPK(orgID, accountID), table.AccessSK(siteID, string(p)), decodeAccess, accessItem.domain); err != nil {
 		return sc, err
 	} else if a != nil {
 		sc.Access = *a
 	}
-	if a, err := decodeOpt(got, userPK(orgID, callerID), accessSK(siteID, string(p)), decodeAccess, accessItem.domain); err != nil {
+	if a, err := decodeOpt(got, table.UserPK(orgID, callerID), table.AccessSK(siteID, string(p)), decodeAccess, accessItem.domain); err != nil {
 		return sc, err
 	} else if a != nil {
 		sc.CallerAccess = *a
@@ -77,8 +78,8 @@ func (s *Store) LoadRole(ctx context.Context, orgID, siteID, callerID, accountID
 }
 
 // decodeOpt decodes the item (pk, sk) of a batch read, nil when absent.
-func decodeOpt[I, D any](got map[string]item, pk, sk string, dec func(item) (I, error), conv func(I) D) (*D, error) {
-	it, ok := got[id(pk, sk)]
+func decodeOpt[I, D any](got map[string]table.Item, pk, sk string, dec func(table.Item) (I, error), conv func(I) D) (*D, error) {
+	it, ok := got[table.ID(pk, sk)]
 	if !ok {
 		return nil, nil
 	}
@@ -97,18 +98,18 @@ func (s *Store) AccessItems(ctx context.Context, orgID, accountID string, keys [
 	if len(keys) == 0 {
 		return out, nil
 	}
-	ks := make([]item, 0, len(keys))
+	ks := make([]table.Item, 0, len(keys))
 	for _, k := range keys {
 		site, p, _ := strings.Cut(k, "/")
-		ks = append(ks, key(userPK(orgID, accountID), accessSK(site, p)))
+		ks = append(ks, table.Key(table.UserPK(orgID, accountID), table.AccessSK(site, p)))
 	}
-	got, err := s.batchGet(ctx, ks)
+	got, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range keys {
 		site, p, _ := strings.Cut(k, "/")
-		if it, ok := got[id(userPK(orgID, accountID), accessSK(site, p))]; ok {
+		if it, ok := got[table.ID(table.UserPK(orgID, accountID), table.AccessSK(site, p))]; ok {
 			ai, err := decodeAccess(it)
 			if err != nil {
 				return nil, err
@@ -166,17 +167,17 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 	}
 	if g := ch.AddMember; g != "" {
 		kinds[len(tx)] = "member-add"
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newMemberItem(u, g)), ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newMemberItem(u, g)), ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	}
 	if g := ch.RemoveMember; g != "" {
 		kinds[len(tx)] = "member-remove"
-		tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), memberSK(g)), ConditionExpression: aws.String("attribute_exists(PK)")}})
+		tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.MemberSK(g)), ConditionExpression: aws.String("attribute_exists(PK)")}})
 	}
 	if g, d := ch.AddMember+ch.RemoveMember, map[bool]int64{true: 1, false: -1}[ch.AddMember != ""]; g != "" {
 		kinds[len(tx)] = "group"
-		upd := &types.Update{TableName: &s.table, Key: key(orgPK(u.OrgID), groupSK(g)),
+		upd := &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(u.OrgID), table.GroupSK(g)),
 			UpdateExpression: aws.String("SET memberCount = memberCount + :d"), ConditionExpression: aws.String("attribute_exists(PK)"),
-			ExpressionAttributeValues: item{":d": num(d)}}
+			ExpressionAttributeValues: table.Item{":d": table.N(d)}}
 		if ch.AddMember != "" {
 			// No member joins a group being deleted (its delete job has begun).
 			upd.ConditionExpression = aws.String("attribute_exists(PK) AND (attribute_not_exists(deleting) OR deleting = :f)")
@@ -188,19 +189,19 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 	// removal (or a revoked invitation) that commits between this change's
 	// read and its write refuses it, and nothing is orphaned.
 	kinds[len(tx)] = "profile"
-	tx = append(tx, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+	tx = append(tx, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.SKProfile),
 		ConditionExpression: aws.String("attribute_exists(PK)")}})
-	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(ch.Audit))}})
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(ch.Audit))}})
 	if len(tx) > MaxTransactItems {
 		return domain.Errorf(domain.EINVALID, "This change touches too many sites and products at once.")
 	}
-	err := s.transact(ctx, "change access", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "change access", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
 	for j := range tx {
-		if c.code(j) != "ConditionalCheckFailed" {
+		if c.Code(j) != "ConditionalCheckFailed" {
 			continue
 		}
 		switch kinds[j] {
@@ -218,7 +219,7 @@ func (s *Store) ChangeAccess(ctx context.Context, ch domain.AccessChange) error 
 		}
 	}
 	for j := range tx {
-		if c.code(j) == "ConditionalCheckFailed" && kinds[j] == "counters" {
+		if c.Code(j) == "ConditionalCheckFailed" && kinds[j] == "counters" {
 			siteID := ""
 			if sk, ok := tx[j].Update.Key["SK"].(*types.AttributeValueMemberS); ok {
 				siteID = strings.TrimPrefix(sk.Value, "SITE#")
@@ -256,18 +257,18 @@ func sameGroups(a, b map[string]domain.Role) bool {
 // BatchGetItems of 100.
 func (s *Store) Memberships(ctx context.Context, orgID, groupID string, accounts []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	for start := 0; start < len(accounts); start += 100 {
-		chunk := accounts[start:min(len(accounts), start+100)]
-		ks := make([]item, 0, len(chunk))
+	for start := 0; start < len(accounts); start += table.MaxBatchGet {
+		chunk := accounts[start:min(len(accounts), start+table.MaxBatchGet)]
+		ks := make([]table.Item, 0, len(chunk))
 		for _, a := range chunk {
-			ks = append(ks, key(userPK(orgID, a), memberSK(groupID)))
+			ks = append(ks, table.Key(table.UserPK(orgID, a), table.MemberSK(groupID)))
 		}
-		got, err := s.batchGet(ctx, ks)
+		got, err := s.BatchGet(ctx, ks)
 		if err != nil {
 			return nil, err
 		}
 		for _, a := range chunk {
-			_, out[a] = got[id(userPK(orgID, a), memberSK(groupID))]
+			_, out[a] = got[table.ID(table.UserPK(orgID, a), table.MemberSK(groupID))]
 		}
 	}
 	return out, nil
@@ -280,25 +281,25 @@ func (s *Store) Memberships(ctx context.Context, orgID, groupID string, accounts
 // is nothing to write (absent before, and nothing after).
 func (s *Store) accessWrite(u domain.User, k string, before domain.Access, had bool, after domain.Access, keep bool) (types.TransactWriteItem, bool) {
 	site, _, _ := strings.Cut(k, "/")
-	cond, vals := "attribute_not_exists(PK)", item(nil)
+	cond, vals := "attribute_not_exists(PK)", table.Item(nil)
 	switch {
 	case had && before.Version == 0:
 		// Items written before access items had versions have none.
-		cond, vals = "attribute_exists(PK) AND (attribute_not_exists(version) OR version = :v)", item{":v": num(0)}
+		cond, vals = "attribute_exists(PK) AND (attribute_not_exists(version) OR version = :v)", table.Item{":v": table.N(0)}
 	case had:
-		cond, vals = "version = :v", item{":v": num(int64(before.Version))}
+		cond, vals = "version = :v", table.Item{":v": table.N(int64(before.Version))}
 	}
 	if after.Empty() && !keep {
 		if !had {
 			return types.TransactWriteItem{}, false
 		}
-		return types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), accessSK(site, string(after.Product))),
+		return types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.AccessSK(site, string(after.Product))),
 			ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}}, true
 	}
 	if after.Effective == "" {
 		after.Effective = domain.RoleNone
 	}
 	after.Version = before.Version + 1
-	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAccessItem(u, site, after)),
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAccessItem(u, site, after)),
 		ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}}, true
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // CreateOrg writes a new org; ECONFLICT if it exists.
@@ -29,8 +30,8 @@ func (s *Store) CreateSite(ctx context.Context, site domain.Site) error {
 	return s.putNew(ctx, newSiteItem(site), "site "+site.ID)
 }
 
-func (s *Store) putNew(ctx context.Context, v encoder, what string) error {
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: marshal(v), ConditionExpression: aws.String("attribute_not_exists(PK)")})
+func (s *Store) putNew(ctx context.Context, v table.Encoder, what string) error {
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Name, Item: table.Marshal(v), ConditionExpression: aws.String("attribute_not_exists(PK)")})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return domain.Errorf(domain.ECONFLICT, "%s already exists.", what)
@@ -48,12 +49,12 @@ func (s *Store) putNew(ctx context.Context, v encoder, what string) error {
 // limit, EUSERLIMIT if the account would pass the user limit.
 func (s *Store) CreateUser(ctx context.Context, u domain.User, siteID string, access []domain.Access) error {
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newEmailItem(u, nil)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newUserItem(u)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newEmailItem(u, nil)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newUserItem(u)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
 	var seats domain.Seats
 	for _, a := range access {
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAccessItem(u, siteID, a))}})
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAccessItem(u, siteID, a))}})
 		if a.Product == domain.Confluence {
 			seats = seats.Plus(domain.SeatsOf(domain.KindOf(a.Effective)))
 		}
@@ -69,13 +70,13 @@ func (s *Store) CreateUser(ctx context.Context, u domain.User, siteID string, ac
 	}
 	audit := domain.NewAudit(u.OrgID, domain.ActorSystem, domain.ActionUserCreate, domain.UserTarget(u.AccountID), "", u.CreatedAt, nil,
 		map[string]any{"email": u.Email, "site": siteID, "roles": roles})
-	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}})
-	err := s.transact(ctx, "create user", tx)
-	var c *cancelled
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}})
+	err := s.Transact(ctx, "create user", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
-	if counters >= 0 && c.code(counters) == "ConditionalCheckFailed" {
+	if counters >= 0 && c.Code(counters) == "ConditionalCheckFailed" {
 		site, err := s.siteFrom(ctx, c, ownerOf(len(tx), counters), u.OrgID, siteID)
 		if err != nil {
 			return err
@@ -94,9 +95,9 @@ func ownerOf(n, j int) []int {
 
 // User reads one account profile (ENOTFOUND if none).
 func (s *Store) User(ctx context.Context, orgID, accountID string) (domain.User, error) {
-	got, err := s.getItem(ctx, userPK(orgID, accountID), skProfile)
+	got, err := s.Get(ctx, table.UserPK(orgID, accountID), table.SKProfile)
 	if err != nil || got == nil {
-		return domain.User{}, notFoundOr(err, "No such user.")
+		return domain.User{}, table.NotFoundOr(err, "No such user.")
 	}
 	it, err := decodeUser(got)
 	return it.domain(), err
@@ -104,9 +105,9 @@ func (s *Store) User(ctx context.Context, orgID, accountID string) (domain.User,
 
 // Access reads a user's access on one product of one site (ENOTFOUND if none).
 func (s *Store) Access(ctx context.Context, orgID, accountID, siteID string, p domain.Product) (domain.Access, error) {
-	got, err := s.getItem(ctx, userPK(orgID, accountID), accessSK(siteID, string(p)))
+	got, err := s.Get(ctx, table.UserPK(orgID, accountID), table.AccessSK(siteID, string(p)))
 	if err != nil || got == nil {
-		return domain.Access{}, notFoundOr(err, "No access.")
+		return domain.Access{}, table.NotFoundOr(err, "No access.")
 	}
 	it, err := decodeAccess(got)
 	return it.domain(), err
@@ -114,9 +115,9 @@ func (s *Store) Access(ctx context.Context, orgID, accountID, siteID string, p d
 
 // Invitation reads one invitation (ENOTFOUND if none).
 func (s *Store) Invitation(ctx context.Context, orgID, accountID, id string) (domain.Invitation, error) {
-	got, err := s.getItem(ctx, userPK(orgID, accountID), inviteSK(id))
+	got, err := s.Get(ctx, table.UserPK(orgID, accountID), table.InviteSK(id))
 	if err != nil || got == nil {
-		return domain.Invitation{}, notFoundOr(err, "No such invitation.")
+		return domain.Invitation{}, table.NotFoundOr(err, "No such invitation.")
 	}
 	it, err := decodeInvitation(got)
 	return it.domain(), err
@@ -127,9 +128,9 @@ func (s *Store) Invitation(ctx context.Context, orgID, accountID, id string) (do
 // (two reads, one after the other). ENOTFOUND when there is none on that
 // site.
 func (s *Store) InvitationByID(ctx context.Context, orgID, siteID, id string) (domain.Invitation, error) {
-	got, err := s.getItem(ctx, invRefPK(orgID, id), skInvRef)
+	got, err := s.Get(ctx, table.InvRefPK(orgID, id), table.SKInvRef)
 	if err != nil || got == nil {
-		return domain.Invitation{}, notFoundOr(err, "No such invitation on this site.")
+		return domain.Invitation{}, table.NotFoundOr(err, "No such invitation on this site.")
 	}
 	ref, err := decodeInvRef(got)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // API tokens (A21). Each token is two items written and deleted together:
@@ -41,40 +42,40 @@ func apiTokenSK(id string) string   { return "APITOKEN#" + id }
 // apiTokenItem is either item of a token: the use-time item (ref false) or
 // the user's listing item (ref true).
 type apiTokenItem struct {
-	keys
+	table.Keys
 	domain.APIToken
 }
 
 func newAPITokenItem(t domain.APIToken, ref bool) apiTokenItem {
-	k := keys{PK: apiTokenPK(t.Hash), SK: skAPIToken, Type: typeAPIToken, TTL: ttl(t.ExpiresAt.Add(apiTokenRetention))}
+	k := table.Keys{PK: apiTokenPK(t.Hash), SK: skAPIToken, Type: typeAPIToken, TTL: table.TTL(t.ExpiresAt.Add(apiTokenRetention))}
 	if ref {
-		k = keys{PK: userPK(t.OrgID, t.AccountID), SK: apiTokenSK(t.ID), Type: typeAPITokenRef}
+		k = table.Keys{PK: table.UserPK(t.OrgID, t.AccountID), SK: apiTokenSK(t.ID), Type: typeAPITokenRef}
 	}
-	return apiTokenItem{keys: k, APIToken: t}
+	return apiTokenItem{Keys: k, APIToken: t}
 }
 
-func (i apiTokenItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("accountId", i.AccountID)
-	e.s("tokenId", i.ID)
-	e.s("label", i.Label)
+func (i apiTokenItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("accountId", i.AccountID)
+	e.S("tokenId", i.ID)
+	e.S("label", i.Label)
 	if i.Type == typeAPITokenRef {
-		e.s("hash", i.Hash)
+		e.S("hash", i.Hash)
 	}
-	e.t("createdAt", i.CreatedAt)
-	e.t("expiresAt", i.ExpiresAt)
-	return item(e)
+	e.T("createdAt", i.CreatedAt)
+	e.T("expiresAt", i.ExpiresAt)
+	return table.Item(e)
 }
 
-func decodeAPIToken(it item) (apiTokenItem, error) {
-	d := &dec{it: it}
-	i := apiTokenItem{keys: decodeKeys(d), APIToken: domain.APIToken{OrgID: d.s("orgId"), AccountID: d.s("accountId"), ID: d.s("tokenId"),
-		Label: d.s("label"), Hash: d.s("hash"), CreatedAt: d.t("createdAt"), ExpiresAt: d.t("expiresAt")}}
+func decodeAPIToken(it table.Item) (apiTokenItem, error) {
+	d := &table.Dec{It: it}
+	i := apiTokenItem{Keys: table.DecodeKeys(d), APIToken: domain.APIToken{OrgID: d.S("orgId"), AccountID: d.S("accountId"), ID: d.S("tokenId"),
+		Label: d.S("label"), Hash: d.S("hash"), CreatedAt: d.T("createdAt"), ExpiresAt: d.T("expiresAt")}}
 	if i.Type == typeAPIToken {
 		i.Hash = i.PK[len("APITOKEN#"):]
 	}
-	return i, d.err
+	return i, d.Err
 }
 
 func (i apiTokenItem) domain() domain.APIToken { return i.APIToken }
@@ -84,28 +85,28 @@ func (i apiTokenItem) domain() domain.APIToken { return i.APIToken }
 // when tokenID is not "", that token's listing item.
 func (s *Store) LoadAPITokenScope(ctx context.Context, orgID, callerID, accountID, tokenID string) (domain.APITokenScope, error) {
 	var sc domain.APITokenScope
-	ks := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile)}
+	ks := []table.Item{table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.UserPK(orgID, callerID), table.SKProfile)}
 	if accountID != callerID {
-		ks = append(ks, key(userPK(orgID, accountID), skProfile))
+		ks = append(ks, table.Key(table.UserPK(orgID, accountID), table.SKProfile))
 	}
 	if tokenID != "" {
-		ks = append(ks, key(userPK(orgID, accountID), apiTokenSK(tokenID)))
+		ks = append(ks, table.Key(table.UserPK(orgID, accountID), apiTokenSK(tokenID)))
 	}
-	got, err := s.batchGet(ctx, ks)
+	got, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return sc, err
 	}
-	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+	if sc.Org, err = decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain); err != nil {
 		return sc, err
 	}
-	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.Caller, err = decodeOpt(got, table.UserPK(orgID, callerID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, err
 	}
-	if sc.User, err = decodeOpt(got, userPK(orgID, accountID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.User, err = decodeOpt(got, table.UserPK(orgID, accountID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, err
 	}
 	if tokenID != "" {
-		if sc.Token, err = decodeOpt(got, userPK(orgID, accountID), apiTokenSK(tokenID), decodeAPIToken, apiTokenItem.domain); err != nil {
+		if sc.Token, err = decodeOpt(got, table.UserPK(orgID, accountID), apiTokenSK(tokenID), decodeAPIToken, apiTokenItem.domain); err != nil {
 			return sc, err
 		}
 	}
@@ -120,28 +121,28 @@ func (s *Store) LoadAPITokenScope(ctx context.Context, orgID, callerID, accountI
 func (s *Store) CreateAPIToken(ctx context.Context, c domain.APITokenCreation) error {
 	t := c.Token
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAPITokenItem(t, false)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAPITokenItem(t, true)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Update: &types.Update{TableName: &s.table, Key: key(userPK(t.OrgID, t.AccountID), skProfile),
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAPITokenItem(t, false)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAPITokenItem(t, true)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.UserPK(t.OrgID, t.AccountID), table.SKProfile),
 			UpdateExpression:                    aws.String("SET apiTokens = if_not_exists(apiTokens, :zero) + :one"),
 			ConditionExpression:                 aws.String("#s = :active AND (attribute_not_exists(apiTokens) OR apiTokens < :max)"),
 			ExpressionAttributeNames:            map[string]string{"#s": "status"},
-			ExpressionAttributeValues:           item{":zero": num(0), ":one": num(1), ":max": num(domain.MaxAPITokens), ":active": str(string(domain.UserActive))},
+			ExpressionAttributeValues:           table.Item{":zero": table.N(0), ":one": table.N(1), ":max": table.N(domain.MaxAPITokens), ":active": table.S(string(domain.UserActive))},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(c.Audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(c.Audit))}},
 	}
-	err := s.transact(ctx, "create api token", tx)
-	var cc *cancelled
+	err := s.Transact(ctx, "create api token", tx)
+	var cc *table.Cancelled
 	if !errors.As(err, &cc) {
 		return err
 	}
-	if cc.code(2) == "ConditionalCheckFailed" {
-		old := cc.old(2)
-		d := &dec{it: old}
+	if cc.Code(2) == "ConditionalCheckFailed" {
+		old := cc.Old(2)
+		d := &table.Dec{It: old}
 		switch {
 		case old == nil:
 			return domain.Errorf(domain.ENOTFOUND, "No such user in this organisation.")
-		case d.s("status") != string(domain.UserActive):
+		case d.S("status") != string(domain.UserActive):
 			return domain.Errorf(domain.EFORBIDDEN, "Only active users may create API tokens.")
 		}
 		return &domain.Error{Code: domain.ECONFLICT, Message: "You already hold the most API tokens a user may (expired ones count until revoked): revoke one first.",
@@ -156,7 +157,7 @@ func (s *Store) APITokens(ctx context.Context, orgID, accountID string, limit in
 	var out domain.Page[domain.APIToken]
 	res, next, err := s.query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :t)"),
-		ExpressionAttributeValues: item{":pk": str(userPK(orgID, accountID)), ":t": str(apiTokenSK(""))},
+		ExpressionAttributeValues: table.Item{":pk": table.S(table.UserPK(orgID, accountID)), ":t": table.S(apiTokenSK(""))},
 	}, limit, cursor)
 	if err != nil {
 		return out, err
@@ -179,15 +180,15 @@ func (s *Store) APITokens(ctx context.Context, orgID, accountID string, limit in
 func (s *Store) RevokeAPIToken(ctx context.Context, r domain.APITokenRevocation) error {
 	t := r.Token
 	tx := []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(t.OrgID, t.AccountID), apiTokenSK(t.ID)), ConditionExpression: aws.String("attribute_exists(PK)")}},
-		{Delete: &types.Delete{TableName: &s.table, Key: key(apiTokenPK(t.Hash), skAPIToken)}},
-		{Update: &types.Update{TableName: &s.table, Key: key(userPK(t.OrgID, t.AccountID), skProfile),
+		{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.UserPK(t.OrgID, t.AccountID), apiTokenSK(t.ID)), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(apiTokenPK(t.Hash), skAPIToken)}},
+		{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.UserPK(t.OrgID, t.AccountID), table.SKProfile),
 			UpdateExpression: aws.String("SET apiTokens = apiTokens - :one"), ConditionExpression: aws.String("apiTokens >= :one"),
-			ExpressionAttributeValues: item{":one": num(1)}}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(r.Audit))}},
+			ExpressionAttributeValues: table.Item{":one": table.N(1)}}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(r.Audit))}},
 	}
-	err := s.transact(ctx, "revoke api token", tx)
-	var cc *cancelled
+	err := s.Transact(ctx, "revoke api token", tx)
+	var cc *table.Cancelled
 	if errors.As(err, &cc) {
 		return domain.Errorf(domain.ENOTFOUND, "No such API token: it was revoked meanwhile.")
 	}
@@ -198,9 +199,9 @@ func (s *Store) RevokeAPIToken(ctx context.Context, r domain.APITokenRevocation)
 // revoke of the account; the caller handles the count).
 func (s *Store) dropAPITokens(b *txBuilder, ts []domain.APIToken) {
 	for _, t := range ts {
-		b.add("apitoken", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(t.OrgID, t.AccountID), apiTokenSK(t.ID)),
+		b.add("apitoken", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.UserPK(t.OrgID, t.AccountID), apiTokenSK(t.ID)),
 			ConditionExpression: aws.String("attribute_exists(PK)")}})
-		b.add("apitoken", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(apiTokenPK(t.Hash), skAPIToken)}})
+		b.add("apitoken", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(apiTokenPK(t.Hash), skAPIToken)}})
 	}
 }
 
@@ -212,11 +213,11 @@ func (s *Store) dropAPITokens(b *txBuilder, ts []domain.APIToken) {
 // the days do (no fractional seconds). A profile gone meanwhile is not
 // recreated.
 func (s *Store) TouchLastActive(ctx context.Context, orgID, accountID string, day time.Time) (bool, error) {
-	d := str(day.UTC().Format(time.RFC3339Nano))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(userPK(orgID, accountID), skProfile),
+	d := table.S(day.UTC().Format(time.RFC3339Nano))
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Name, Key: table.Key(table.UserPK(orgID, accountID), table.SKProfile),
 		UpdateExpression:          aws.String("SET lastActive = :d"),
 		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(lastActive) OR lastActive < :d)"),
-		ExpressionAttributeValues: item{":d": d}})
+		ExpressionAttributeValues: table.Item{":d": d}})
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &ccf):

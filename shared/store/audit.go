@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // The audit log's reads (A23). An entry is one item, written in its
@@ -23,11 +24,6 @@ import (
 //   - GSI2: ORG#o#AUDIT#ON#<target> / <time>#id, a target's entries.
 //
 // <time> is fixed-width UTC (auditTime), so each list sorts by time.
-
-// auditTimeLayout is RFC 3339 in UTC with all nine fractional digits.
-const auditTimeLayout = "2006-01-02T15:04:05.000000000Z"
-
-func auditTime(at time.Time) string { return at.UTC().Format(auditTimeLayout) }
 
 func auditActorGSI1PK(org, actor string) string {
 	if actor == "" {
@@ -79,10 +75,10 @@ func decodeAuditCursor(s string) (auditCursor, error) {
 
 func parseAuditSK(sk string) (time.Time, string, bool) {
 	ts, id, ok := strings.Cut(sk, "#")
-	if !ok || id == "" || len(ts) != len(auditTimeLayout) {
+	if !ok || id == "" || len(ts) != len(table.AuditTimeLayout) {
 		return time.Time{}, "", false
 	}
-	at, err := time.Parse(auditTimeLayout, ts)
+	at, err := time.Parse(table.AuditTimeLayout, ts)
 	return at, id, err == nil
 }
 
@@ -94,9 +90,9 @@ func parseAuditSK(sk string) (time.Time, string, bool) {
 // Limit entries and still have a next cursor.
 func (s *Store) AuditLog(ctx context.Context, orgID string, q domain.AuditQuery) (domain.Page[domain.AuditEntry], error) {
 	var out domain.Page[domain.AuditEntry]
-	lo, hi := auditTime(q.From), auditTime(q.To)+"$" // '$' sorts after '#': entries at To itself are in
-	in := &dynamodb.QueryInput{TableName: &s.table, ScanIndexForward: aws.Bool(false)}
-	vals := item{":lo": str(lo), ":hi": str(hi)}
+	lo, hi := table.AuditTime(q.From), table.AuditTime(q.To)+"$" // '$' sorts after '#': entries at To itself are in
+	in := &dynamodb.QueryInput{TableName: &s.Name, ScanIndexForward: aws.Bool(false)}
+	vals := table.Item{":lo": table.S(lo), ":hi": table.S(hi)}
 	var pk string
 	switch {
 	case q.Actor != "":
@@ -106,7 +102,7 @@ func (s *Store) AuditLog(ctx context.Context, orgID string, q domain.AuditQuery)
 		if q.Target != "" {
 			in.FilterExpression = aws.String("#t = :t")
 			in.ExpressionAttributeNames = map[string]string{"#t": "target"}
-			vals[":t"] = str(q.Target)
+			vals[":t"] = table.S(q.Target)
 		}
 	case q.Target != "":
 		in.IndexName = aws.String(GSI2)
@@ -115,7 +111,7 @@ func (s *Store) AuditLog(ctx context.Context, orgID string, q domain.AuditQuery)
 	default:
 		return s.auditDays(ctx, orgID, q, lo, hi)
 	}
-	vals[":pk"] = str(pk)
+	vals[":pk"] = table.S(pk)
 	in.ExpressionAttributeValues = vals
 	limit := max(1, min(q.Limit, 1000))
 	if in.FilterExpression == nil {
@@ -135,20 +131,20 @@ func (s *Store) AuditLog(ctx context.Context, orgID string, q domain.AuditQuery)
 		}
 		in.ExclusiveStartKey = auditStartKey(orgID, *in.IndexName, c)
 	}
-	res, err := s.db.Query(ctx, in)
+	res, err := s.DB.Query(ctx, in)
 	if err != nil {
 		return out, fmt.Errorf("store: audit log: %w", err)
 	}
 	if len(res.Items) > limit {
 		res.Items = res.Items[:limit]
-		out.Next = auditCursor{P: pk, S: (&dec{it: res.Items[limit-1]}).s("SK")}.encode()
+		out.Next = auditCursor{P: pk, S: (&table.Dec{It: res.Items[limit-1]}).S("SK")}.encode()
 	}
 	if out.Items, err = decodeAuditItems(res.Items); err != nil {
 		return out, err
 	}
 	if out.Next == "" && len(res.LastEvaluatedKey) > 0 {
-		d := &dec{it: res.LastEvaluatedKey}
-		out.Next = auditCursor{P: pk, S: d.s("SK")}.encode()
+		d := &table.Dec{It: res.LastEvaluatedKey}
+		out.Next = auditCursor{P: pk, S: d.S("SK")}.encode()
 	}
 	return out, nil
 }
@@ -175,19 +171,19 @@ func (s *Store) auditDays(ctx context.Context, orgID string, q domain.AuditQuery
 		if day.Before(first) {
 			return out, nil
 		}
-		pk := auditPK(orgID, day)
+		pk := table.AuditPK(orgID, day)
 		if queries == AuditDayQueries || len(out.Items) == limit {
 			out.Next = auditCursor{P: pk, S: start}.encode()
 			return out, nil
 		}
-		in := &dynamodb.QueryInput{TableName: &s.table, ScanIndexForward: aws.Bool(false),
+		in := &dynamodb.QueryInput{TableName: &s.Name, ScanIndexForward: aws.Bool(false),
 			KeyConditionExpression:    aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
-			ExpressionAttributeValues: item{":pk": str(pk), ":lo": str(lo), ":hi": str(hi)},
+			ExpressionAttributeValues: table.Item{":pk": table.S(pk), ":lo": table.S(lo), ":hi": table.S(hi)},
 			Limit:                     aws.Int32(int32(limit - len(out.Items)))}
 		if start != "" {
-			in.ExclusiveStartKey = key(pk, start)
+			in.ExclusiveStartKey = table.Key(pk, start)
 		}
-		res, err := s.db.Query(ctx, in)
+		res, err := s.DB.Query(ctx, in)
 		if err != nil {
 			return out, fmt.Errorf("store: audit log: %w", err)
 		}
@@ -197,7 +193,7 @@ func (s *Store) auditDays(ctx context.Context, orgID string, q domain.AuditQuery
 		}
 		out.Items = append(out.Items, items...)
 		if len(res.LastEvaluatedKey) > 0 {
-			start = (&dec{it: res.LastEvaluatedKey}).s("SK")
+			start = (&table.Dec{It: res.LastEvaluatedKey}).S("SK")
 			continue
 		}
 		day, start = day.AddDate(0, 0, -1), ""
@@ -211,12 +207,12 @@ func dayOf(t time.Time) time.Time {
 
 // auditStartKey rebuilds an index's start key from a cursor: the table's
 // keys follow from the entry's sort key (its time names its day).
-func auditStartKey(orgID, index string, c auditCursor) item {
+func auditStartKey(orgID, index string, c auditCursor) table.Item {
 	at, _, _ := parseAuditSK(c.S)
-	return item{"PK": str(auditPK(orgID, at)), "SK": str(c.S), index + "PK": str(c.P), index + "SK": str(c.S)}
+	return table.Item{"PK": table.S(table.AuditPK(orgID, at)), "SK": table.S(c.S), index + "PK": table.S(c.P), index + "SK": table.S(c.S)}
 }
 
-func decodeAuditItems(items []item) ([]domain.AuditEntry, error) {
+func decodeAuditItems(items []table.Item) ([]domain.AuditEntry, error) {
 	out := make([]domain.AuditEntry, 0, len(items))
 	for _, it := range items {
 		a, err := decodeAudit(it)
@@ -228,16 +224,16 @@ func decodeAuditItems(items []item) ([]domain.AuditEntry, error) {
 	return out, nil
 }
 
-func decodeAudit(it item) (domain.AuditEntry, error) {
-	d := &dec{it: it}
-	a := domain.AuditEntry{OrgID: d.s("orgId"), ID: d.s("auditId"), At: d.t("at"), Actor: d.s("actor"), Action: d.s("action"),
-		Target: d.s("target"), RequestID: d.s("requestId")}
+func decodeAudit(it table.Item) (domain.AuditEntry, error) {
+	d := &table.Dec{It: it}
+	a := domain.AuditEntry{OrgID: d.S("orgId"), ID: d.S("auditId"), At: d.T("at"), Actor: d.S("actor"), Action: d.S("action"),
+		Target: d.S("target"), RequestID: d.S("requestId")}
 	for name, dst := range map[string]*map[string]any{"before": &a.Before, "after": &a.After} {
-		if raw := d.s(name); raw != "" {
+		if raw := d.S(name); raw != "" {
 			if err := json.Unmarshal([]byte(raw), dst); err != nil {
 				return a, fmt.Errorf("store: audit %s: %w", name, err)
 			}
 		}
 	}
-	return a, d.err
+	return a, d.Err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // GuestPage reads one page of a site's Confluence guests by email: one
@@ -23,17 +24,17 @@ import (
 // account was made.
 func (s *Store) GuestPage(ctx context.Context, orgID, siteID, space string, limit int, cursor string) ([]domain.Guest, string, error) {
 	in := &dynamodb.QueryInput{IndexName: aws.String(GSI1), KeyConditionExpression: aws.String("GSI1PK = :pk"),
-		ExpressionAttributeValues: item{":pk": str(roleGSI1PK(orgID, siteID, string(domain.Confluence), string(domain.RoleGuest)))}}
+		ExpressionAttributeValues: table.Item{":pk": table.S(table.RoleGSI1PK(orgID, siteID, string(domain.Confluence), string(domain.RoleGuest)))}}
 	if space != "" {
 		in = &dynamodb.QueryInput{IndexName: aws.String(GSI2), KeyConditionExpression: aws.String("GSI2PK = :pk"),
-			ExpressionAttributeValues: item{":pk": str(spaceGuestsGSI2PK(orgID, siteID, space))}}
+			ExpressionAttributeValues: table.Item{":pk": table.S(table.SpaceGuestsGSI2PK(orgID, siteID, space))}}
 	}
 	res, next, err := s.query(ctx, in, min(limit, 99), cursor)
 	if err != nil {
 		return nil, "", err
 	}
 	var out []domain.Guest
-	var ks []item
+	var ks []table.Item
 	for _, it := range res {
 		ai, err := decodeAccess(it)
 		if err != nil {
@@ -44,21 +45,21 @@ func (s *Store) GuestPage(ctx context.Context, orgID, siteID, space string, limi
 			continue
 		}
 		out = append(out, domain.Guest{AccountID: ai.AccountID, Email: ai.Email, Access: a})
-		ks = append(ks, key(userPK(orgID, ai.AccountID), skProfile))
+		ks = append(ks, table.Key(table.UserPK(orgID, ai.AccountID), table.SKProfile))
 	}
 	if len(ks) == 0 {
 		return out, next, nil
 	}
-	got, err := s.batchGet(ctx, append(ks, key(orgPK(orgID), skOrg)))
+	got, err := s.BatchGet(ctx, append(ks, table.Key(table.OrgPK(orgID), table.SKOrg)))
 	if err != nil {
 		return nil, "", err
 	}
-	org, err := decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain)
+	org, err := decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain)
 	if err != nil {
 		return nil, "", err
 	}
 	for i := range out {
-		u, err := decodeOpt(got, userPK(orgID, out[i].AccountID), skProfile, decodeUser, userItem.domain)
+		u, err := decodeOpt(got, table.UserPK(orgID, out[i].AccountID), table.SKProfile, decodeUser, userItem.domain)
 		if err != nil {
 			return nil, "", err
 		}
@@ -94,14 +95,14 @@ func (s *Store) CountSeats(ctx context.Context, orgID, siteID string) (paid, gue
 }
 
 func (s *Store) countRole(ctx context.Context, orgID, siteID string, r domain.Role) (int64, error) {
-	in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(GSI1), Select: types.SelectCount,
+	in := &dynamodb.QueryInput{TableName: &s.Name, IndexName: aws.String(GSI1), Select: types.SelectCount,
 		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
 		FilterExpression:          aws.String("effective = :r AND product = :p AND #t = :access"),
 		ExpressionAttributeNames:  map[string]string{"#t": "type"},
-		ExpressionAttributeValues: item{":pk": str(roleGSI1PK(orgID, siteID, string(domain.Confluence), string(r))), ":r": str(string(r)), ":p": str(string(domain.Confluence)), ":access": str(typeAccess)}}
+		ExpressionAttributeValues: table.Item{":pk": table.S(table.RoleGSI1PK(orgID, siteID, string(domain.Confluence), string(r))), ":r": table.S(string(r)), ":p": table.S(string(domain.Confluence)), ":access": table.S(typeAccess)}}
 	var n int64
 	for {
-		res, err := s.db.Query(ctx, in)
+		res, err := s.DB.Query(ctx, in)
 		if err != nil {
 			return 0, fmt.Errorf("store: count %s: %w", r, err)
 		}
@@ -120,18 +121,11 @@ func (s *Store) countRole(ctx context.Context, orgID, siteID string, r domain.Ro
 // they moved meanwhile (a concurrent grant) or a job reserved slots.
 func (s *Store) RepairCounters(ctx context.Context, orgID, siteID string, seen, fixed domain.Counters, audit domain.AuditEntry) error {
 	tx := []types.TransactWriteItem{
-		{Update: &types.Update{TableName: &s.table, Key: key(orgPK(orgID), siteSK(siteID)),
-			UpdateExpression: aws.String("SET paidUsers = :p, guests = :g, guestSlots = :s, userLimit = :ul, userSlots = :us"),
-			ConditionExpression: aws.String("attribute_exists(PK) AND paidUsers = :op AND guests = :og AND guestSlots = :os" +
-				" AND (attribute_not_exists(reserved) OR reserved = :zero) AND (attribute_not_exists(reservedUsers) OR reservedUsers = :zero)" +
-				" AND (attribute_not_exists(userSlots) OR userSlots = :ous)"),
-			ExpressionAttributeValues: item{":p": num(fixed.PaidUsers), ":g": num(fixed.Guests), ":s": num(fixed.GuestSlots),
-				":ul": num(fixed.UserLimit), ":us": num(fixed.UserSlots), ":ous": num(seen.UserSlots),
-				":op": num(seen.PaidUsers), ":og": num(seen.Guests), ":os": num(seen.GuestSlots), ":zero": num(0)}}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+		{Update: table.Counter(s.Name, orgID, siteID, table.Change{Kind: table.Repair, Seen: seen, Fixed: fixed})},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	}
-	err := s.transact(ctx, "repair counters", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "repair counters", tx)
+	var c *table.Cancelled
 	if errors.As(err, &c) {
 		return domain.Errorf(domain.ECONFLICT, "The site's counters changed while they were recounted (a change in flight, or a group job reserved slots); nothing was changed. Recount again.")
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // BulkMember is one membership of a bulk load: the user, the group and the
@@ -30,9 +31,9 @@ func (s *Store) BulkLoadMembers(ctx context.Context, ms []BulkMember) error {
 	seats := map[string]domain.Seats{}
 	counts := map[string]int64{}
 	for _, m := range ms {
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(newMemberItem(m.User, m.GroupID))}})
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: table.Marshal(newMemberItem(m.User, m.GroupID))}})
 		if !m.Access.Empty() {
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(newAccessItem(m.User, m.SiteID, m.Access))}})
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: table.Marshal(newAccessItem(m.User, m.SiteID, m.Access))}})
 			if m.Access.Product == domain.Confluence {
 				seats[m.SiteID] = seats[m.SiteID].Plus(domain.SeatsOf(domain.KindOf(m.Access.Effective)))
 			}
@@ -48,15 +49,15 @@ func (s *Store) BulkLoadMembers(ctx context.Context, ms []BulkMember) error {
 	orgID := ms[0].User.OrgID
 	for _, site := range sortedKeys(seats) {
 		d := seats[site]
-		if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(orgPK(orgID), siteSK(site)),
-			UpdateExpression:          aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d, userSlots = if_not_exists(userSlots, :zero) - :u"),
-			ExpressionAttributeValues: item{":p": num(d.Paid), ":g": num(d.Guests), ":d": num(d.SlotChange()), ":u": num(d.Users()), ":zero": num(0)}}); err != nil {
+		u := table.Counter(s.Name, orgID, site, table.Change{Kind: table.Seats, Seats: d})
+		if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: u.TableName, Key: u.Key,
+			UpdateExpression: u.UpdateExpression, ExpressionAttributeValues: u.ExpressionAttributeValues}); err != nil {
 			return fmt.Errorf("store: bulk load counters: %w", err)
 		}
 	}
 	for _, g := range sortedKeys(counts) {
-		if _, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(orgPK(orgID), groupSK(g)),
-			UpdateExpression: aws.String("SET memberCount = memberCount + :n"), ExpressionAttributeValues: item{":n": num(counts[g])}}); err != nil {
+		if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Name, Key: table.Key(table.OrgPK(orgID), table.GroupSK(g)),
+			UpdateExpression: aws.String("SET memberCount = memberCount + :n"), ExpressionAttributeValues: table.Item{":n": table.N(counts[g])}}); err != nil {
 			return fmt.Errorf("store: bulk load group count: %w", err)
 		}
 	}
@@ -67,18 +68,18 @@ func (s *Store) BulkLoadMembers(ctx context.Context, ms []BulkMember) error {
 // the unprocessed ones with backoff (at most 8 retries a batch).
 func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
 	for start := 0; start < len(reqs); start += 25 {
-		batch := map[string][]types.WriteRequest{s.table: reqs[start:min(len(reqs), start+25)]}
-		for attempt := 0; len(batch[s.table]) > 0; attempt++ {
+		batch := map[string][]types.WriteRequest{s.Name: reqs[start:min(len(reqs), start+25)]}
+		for attempt := 0; len(batch[s.Name]) > 0; attempt++ {
 			if attempt > 8 {
 				return fmt.Errorf("store: bulk load: items left unprocessed")
 			}
-			res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: batch})
+			res, err := s.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: batch})
 			if err != nil {
 				return fmt.Errorf("store: bulk load: %w", err)
 			}
 			batch = res.UnprocessedItems
-			if len(batch[s.table]) > 0 {
-				if err := sleep(ctx, s.Retry.wait(attempt+1)); err != nil {
+			if len(batch[s.Name]) > 0 {
+				if err := table.Sleep(ctx, s.Retry.Wait(attempt+1)); err != nil {
 					return err
 				}
 			}

@@ -21,7 +21,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
-// The conflict model of a site's counter item (DATA_MODEL.md, "Capacity").
+// The conflict model of a site's counter item (docs/data-model.md, "Capacity").
 //
 // Every invite, accept, role change and group-job page updates its site's
 // counter item in a TransactWriteItems, and real DynamoDB cancels a
@@ -221,7 +221,7 @@ func conflictModel(t *testing.T, retry store.Retry, rate float64, n int, seed ui
 
 // Figures of the model with today's DefaultRetry (6 tries, full jitter from
 // 25 ms doubling to 400 ms) and transactions of 10–25 ms, documented in
-// DATA_MODEL.md ("Capacity") from the whole sweep (CONFLICT_MODEL_SWEEP=1),
+// docs/data-model.md ("Capacity") from the whole sweep (CONFLICT_MODEL_SWEEP=1),
 // pinned here so that a change of the retry policy or of the store's
 // transaction path that lowers them fails.
 const (
@@ -254,7 +254,7 @@ func TestSiteCounterConflictCeiling(t *testing.T) {
 			}
 		case modelOver1pRate:
 			if r.share503() <= 0.01 {
-				t.Errorf("at %v tx/s: %.2f%% answered 503, want more than 1%% (the documented figure moved: update DATA_MODEL.md)", rate, 100*r.share503())
+				t.Errorf("at %v tx/s: %.2f%% answered 503, want more than 1%% (the documented figure moved: update docs/data-model.md)", rate, 100*r.share503())
 			}
 		}
 	}

@@ -23,13 +23,12 @@ import (
 	"github.com/guestaccess/guestaccess/shared/audit"
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/groups/jobs"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -60,7 +59,7 @@ type diffMailer struct {
 
 var tokenInLink = regexp.MustCompile(`token=([A-Za-z0-9_-]+)`)
 
-func (m *diffMailer) Send(_ context.Context, msg email.Message) (string, error) {
+func (m *diffMailer) Send(_ context.Context, msg emails.Message) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if t := tokenInLink.FindStringSubmatch(msg.Text); t != nil {
@@ -71,7 +70,7 @@ func (m *diffMailer) Send(_ context.Context, msg email.Message) (string, error) 
 
 // syncEmails is the email queue of one backend's services: each message is
 // sent at once by the email sender (emailq), in the caller's request.
-type syncEmails struct{ sender *emailq.Sender }
+type syncEmails struct{ sender *emails.Sender }
 
 func (q syncEmails) Send(ctx context.Context, msgs ...queue.Message) error {
 	for _, m := range msgs {
@@ -92,9 +91,9 @@ type diffWorld struct {
 	name    string
 	st      *store.Store
 	mail    *diffMailer
-	inviter *invites.Inviter
-	manager *invites.Manager
-	accept  *invites.Acceptor
+	inviter *invitations.Inviter
+	manager *invitations.Manager
+	accept  *invitations.Acceptor
 	users   *users.Service
 	spaces  *spaces.Service
 	groups  *groups.Service
@@ -120,14 +119,14 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 	st := store.New(db, testenv.Table(t, db))
 	st.Retry.Base, st.Retry.Max = time.Millisecond, 5*time.Millisecond
 	m := &diffMailer{tokens: map[string]string{}}
-	cfg := invites.Config{AcceptURL: "https://accept.example/accept", Lifetime: 3 * time.Hour}
-	emails := syncEmails{&emailq.Sender{Store: st, Mailer: m, Render: invites.Renderer(cfg.AcceptURL), Pacer: &emailq.Pacer{Window: openWindow{}}, Now: now}}
+	cfg := invitations.Config{AcceptURL: "https://accept.example/accept", Lifetime: 3 * time.Hour}
+	emails := syncEmails{&emails.Sender{Store: st, Mailer: m, Render: invitations.Renderer(cfg.AcceptURL), Pacer: &emails.Pacer{Window: openWindow{}}, Now: now}}
 	gs, js, rs := groups.New(st), jobs.New(st, nil), groups.NewRoles(st)
 	gs.Now, js.Now, rs.Now = now, now, now
 	return &diffWorld{name: name, st: st, mail: m,
-		inviter: &invites.Inviter{Store: st, Emails: emails, Config: cfg, Now: now},
-		manager: &invites.Manager{Store: st, Emails: emails, Config: cfg, Now: now},
-		accept:  &invites.Acceptor{Store: st, Now: now},
+		inviter: &invitations.Inviter{Store: st, Emails: emails, Config: cfg, Now: now},
+		manager: &invitations.Manager{Store: st, Emails: emails, Config: cfg, Now: now},
+		accept:  &invitations.Acceptor{Store: st, Now: now},
 		users:   &users.Service{Store: st, Now: now},
 		spaces:  &spaces.Service{Store: st, Now: now},
 		groups:  gs,
@@ -308,7 +307,7 @@ func nextOp(r *rand.Rand, s *diffState, step int) diffOp {
 			out = append(out, answer(w.users.Revoke(ctx, admin, diffOrg, diffSite, id)))
 			return strings.Join(out, "\n")
 		}, learn: func(ans string) {
-			var res invites.Result
+			var res invitations.Result
 			if json.Unmarshal([]byte(strings.SplitN(ans, "\n", 2)[0]), &res) == nil && len(res.Results) == 1 {
 				s.addTarget(domain.UserTarget(res.Results[0].AccountID))
 				s.addTarget(domain.InvitationTarget(res.Results[0].InvitationID))
@@ -330,7 +329,7 @@ func nextOp(r *rand.Rand, s *diffState, step int) diffOp {
 		return diffOp{name: fmt.Sprintf("invite %v", in), run: func(ctx context.Context, w *diffWorld) string {
 			return answer(w.inviter.Invite(ctx, admin, diffOrg, diffSite, in))
 		}, learn: func(ans string) {
-			var res invites.Result
+			var res invitations.Result
 			if json.Unmarshal([]byte(ans), &res) != nil {
 				return
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // Domain claims (A33): an org's claim of an email domain and its proof by a
@@ -26,52 +27,52 @@ const typeDomain = "domain"
 func domainSK(d string) string { return "DOMAIN#" + d }
 
 // dueDomainPK spreads domain claims over DueShards partitions.
-func dueDomainPK(org, d string) string { return fmt.Sprintf("DUE#DOMAIN#%d", shard(org+"#"+d)) }
+func dueDomainPK(org, d string) string { return fmt.Sprintf("DUE#DOMAIN#%d", table.Shard(org+"#"+d)) }
 
 type domainItem struct {
-	keys
+	table.Keys
 	c domain.DomainClaim
 }
 
 func newDomainItem(c domain.DomainClaim) domainItem {
-	return domainItem{keys: keys{PK: orgPK(c.OrgID), SK: domainSK(c.Domain), Type: typeDomain,
-		GSI3PK: dueDomainPK(c.OrgID, c.Domain), GSI3SK: dueSK(c.NextCheck, c.OrgID, c.Domain)}, c: c}
+	return domainItem{Keys: table.Keys{PK: table.OrgPK(c.OrgID), SK: domainSK(c.Domain), Type: typeDomain,
+		GSI3PK: dueDomainPK(c.OrgID, c.Domain), GSI3SK: table.DueSK(c.NextCheck, c.OrgID, c.Domain)}, c: c}
 }
 
-func (i domainItem) item() item {
+func (i domainItem) Item() table.Item {
 	c := i.c
-	e := i.keys.encode()
-	e.s("orgId", c.OrgID)
-	e.s("domain", c.Domain)
-	e.s("status", string(c.Status))
-	e.s("token", c.Token)
-	e.t("createdAt", c.CreatedAt)
-	e.s("createdBy", c.CreatedBy)
-	e.t("checkedAt", c.CheckedAt)
-	e.t("verifiedAt", c.VerifiedAt)
-	e.t("lapsingSince", c.LapsingSince)
-	e.t("nextCheck", c.NextCheck)
-	e.n("version", int64(c.Version))
-	return item(e)
+	e := i.Keys.Encode()
+	e.S("orgId", c.OrgID)
+	e.S("domain", c.Domain)
+	e.S("status", string(c.Status))
+	e.S("token", c.Token)
+	e.T("createdAt", c.CreatedAt)
+	e.S("createdBy", c.CreatedBy)
+	e.T("checkedAt", c.CheckedAt)
+	e.T("verifiedAt", c.VerifiedAt)
+	e.T("lapsingSince", c.LapsingSince)
+	e.T("nextCheck", c.NextCheck)
+	e.N("version", int64(c.Version))
+	return table.Item(e)
 }
 
-func decodeDomain(it item) (domainItem, error) {
-	d := &dec{it: it}
-	c := domain.DomainClaim{OrgID: d.s("orgId"), Domain: d.s("domain"), Status: domain.DomainStatus(d.s("status")), Token: d.s("token"),
-		CreatedAt: d.t("createdAt"), CreatedBy: d.s("createdBy"), CheckedAt: d.t("checkedAt"), VerifiedAt: d.t("verifiedAt"),
-		LapsingSince: d.t("lapsingSince"), NextCheck: d.t("nextCheck"), Version: int(d.n("version"))}
-	return domainItem{keys: decodeKeys(d), c: c}, d.err
+func decodeDomain(it table.Item) (domainItem, error) {
+	d := &table.Dec{It: it}
+	c := domain.DomainClaim{OrgID: d.S("orgId"), Domain: d.S("domain"), Status: domain.DomainStatus(d.S("status")), Token: d.S("token"),
+		CreatedAt: d.T("createdAt"), CreatedBy: d.S("createdBy"), CheckedAt: d.T("checkedAt"), VerifiedAt: d.T("verifiedAt"),
+		LapsingSince: d.T("lapsingSince"), NextCheck: d.T("nextCheck"), Version: int(d.N("version"))}
+	return domainItem{Keys: table.DecodeKeys(d), c: c}, d.Err
 }
 
 // DomainClaims reads an org's domain claims, by domain: one Query of the
 // org's partition (`begins_with DOMAIN#`; at most 100 claims).
 func (s *Store) DomainClaims(ctx context.Context, orgID string) ([]domain.DomainClaim, error) {
 	var out []domain.DomainClaim
-	var start item
+	var start table.Item
 	for {
-		res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
+		res, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: &s.Name, ConsistentRead: aws.Bool(true),
 			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :d)"),
-			ExpressionAttributeValues: item{":pk": str(orgPK(orgID)), ":d": str(domainSK(""))}, ExclusiveStartKey: start})
+			ExpressionAttributeValues: table.Item{":pk": table.S(table.OrgPK(orgID)), ":d": table.S(domainSK(""))}, ExclusiveStartKey: start})
 		if err != nil {
 			return nil, fmt.Errorf("store: domain claims: %w", err)
 		}
@@ -91,7 +92,7 @@ func (s *Store) DomainClaims(ctx context.Context, orgID string) ([]domain.Domain
 
 // DomainClaim reads one claim; nil when the org has none for the domain.
 func (s *Store) DomainClaim(ctx context.Context, orgID, d string) (*domain.DomainClaim, error) {
-	got, err := s.getItem(ctx, orgPK(orgID), domainSK(d))
+	got, err := s.Get(ctx, table.OrgPK(orgID), domainSK(d))
 	if err != nil || got == nil {
 		return nil, err
 	}
@@ -104,10 +105,10 @@ func (s *Store) DomainClaim(ctx context.Context, orgID, d string) (*domain.Domai
 // admin, in one transaction. ECONFLICT when the domain is claimed already
 // (a concurrent request), EFORBIDDEN when the caller is no longer an org admin.
 func (s *Store) CreateDomainClaim(ctx context.Context, c domain.DomainClaim, audit domain.AuditEntry) error {
-	err := s.transact(ctx, "create domain claim", []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newDomainItem(c)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	err := s.Transact(ctx, "create domain claim", []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newDomainItem(c)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		s.callerIsOrgAdmin(c.OrgID, audit.Actor),
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	})
 	return domainTxError(err, 1)
 }
@@ -116,9 +117,9 @@ func (s *Store) CreateDomainClaim(ctx context.Context, c domain.DomainClaim, aud
 // index callerAt failed (EFORBIDDEN), or the claim or the org changed
 // meanwhile (ECONFLICT: read again).
 func domainTxError(err error, callerAt int) error {
-	var c *cancelled
+	var c *table.Cancelled
 	if errors.As(err, &c) {
-		if callerAt >= 0 && c.code(callerAt) == "ConditionalCheckFailed" {
+		if callerAt >= 0 && c.Code(callerAt) == "ConditionalCheckFailed" {
 			return domain.Errorf(domain.EFORBIDDEN, "Only active organisation admins may do this.")
 		}
 		return domain.Errorf(domain.ECONFLICT, "The domain or the organisation's settings changed meanwhile; read them again.")
@@ -156,8 +157,8 @@ func orgWithDomain(o domain.Org, d string, in bool) (domain.Org, bool) {
 // caller is no longer an org admin.
 func (s *Store) ApplyDomainCheck(ctx context.Context, org domain.Org, before, next domain.DomainClaim, caller string, audit *domain.AuditEntry) (domain.Org, error) {
 	next.Version = before.Version + 1
-	tx := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: marshal(newDomainItem(next)),
-		ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: item{":v": num(int64(before.Version))}}}}
+	tx := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newDomainItem(next)),
+		ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: table.Item{":v": table.N(int64(before.Version))}}}}
 	callerAt := -1
 	if caller != "" {
 		callerAt = len(tx)
@@ -175,9 +176,9 @@ func (s *Store) ApplyDomainCheck(ctx context.Context, org domain.Org, before, ne
 		tx = append(tx, s.orgRewrite(o, org.PolicyVersion))
 	}
 	if audit != nil {
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(*audit))}})
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(*audit))}})
 	}
-	if err := domainTxError(s.transact(ctx, "apply domain check", tx), callerAt); err != nil {
+	if err := domainTxError(s.Transact(ctx, "apply domain check", tx), callerAt); err != nil {
 		return org, err
 	}
 	return o, nil
@@ -194,15 +195,15 @@ func (s *Store) ApplyDomainCheck(ctx context.Context, org domain.Org, before, ne
 func (s *Store) DeleteDomainClaim(ctx context.Context, org domain.Org, d string, claim *domain.DomainClaim, audit domain.AuditEntry) (domain.Org, error) {
 	tx := []types.TransactWriteItem{s.callerIsOrgAdmin(org.ID, audit.Actor)}
 	if claim != nil {
-		tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(orgPK(org.ID), domainSK(d)),
-			ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: item{":v": num(int64(claim.Version))}}})
+		tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.OrgPK(org.ID), domainSK(d)),
+			ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: table.Item{":v": table.N(int64(claim.Version))}}})
 	}
 	o, changed := orgWithDomain(org, d, false)
 	if changed {
 		tx = append(tx, s.orgRewrite(o, org.PolicyVersion))
 	}
-	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}})
-	if err := domainTxError(s.transact(ctx, "delete domain claim", tx), 0); err != nil {
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}})
+	if err := domainTxError(s.Transact(ctx, "delete domain claim", tx), 0); err != nil {
 		return org, err
 	}
 	return o, nil
@@ -216,11 +217,11 @@ func (s *Store) DeleteDomainClaim(ctx context.Context, org domain.Org, d string,
 // condition (the check has moved that entry meanwhile), as DueVerifications.
 func (s *Store) DueDomainClaims(ctx context.Context, sh int, now time.Time, start string, limit int) ([]domain.DomainClaim, string, error) {
 	pk := fmt.Sprintf("DUE#DOMAIN#%d", sh)
-	cond, vals := "GSI3PK = :pk AND GSI3SK <= :upper", item{":pk": str(pk), ":upper": str(now.UTC().Format(time.RFC3339) + "#\uffff")}
+	cond, vals := "GSI3PK = :pk AND GSI3SK <= :upper", table.Item{":pk": table.S(pk), ":upper": table.S(now.UTC().Format(time.RFC3339) + "#\uffff")}
 	if start != "" {
-		cond, vals[":lo"] = "GSI3PK = :pk AND GSI3SK BETWEEN :lo AND :upper", str(start+" ")
+		cond, vals[":lo"] = "GSI3PK = :pk AND GSI3SK BETWEEN :lo AND :upper", table.S(start+" ")
 	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(GSI3), KeyConditionExpression: aws.String(cond),
+	res, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: &s.Name, IndexName: aws.String(GSI3), KeyConditionExpression: aws.String(cond),
 		ExpressionAttributeValues: vals, Limit: aws.Int32(int32(max(1, min(limit, 100))))})
 	if err != nil {
 		return nil, "", fmt.Errorf("store: due domain claims: %w", err)

@@ -4,10 +4,12 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // dueItems reads the items behind a page of due-work entries (GSI3). The
-// index projects keys only (DATA_MODEL.md, "Index projections"): an
+// index projects keys only (docs/data-model.md, "Index projections"): an
 // attribute change that moves no entry writes nothing to it, so the
 // profiles' daily lastActive, their status and token counts, and an
 // invitation's token rotation cost no write on the due index's few
@@ -17,21 +19,21 @@ import (
 // GSI3SK: delivered, claimed, checked, verified again meanwhile) or that is
 // gone is left out, so a reader never acts on an entry that is no longer
 // there (it is found at its new place when that is due).
-func (s *Store) dueItems(ctx context.Context, entries []item) ([]item, error) {
+func (s *Store) dueItems(ctx context.Context, entries []table.Item) ([]table.Item, error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	keys := make([]item, len(entries))
+	keys := make([]table.Item, len(entries))
 	for i, e := range entries {
-		keys[i] = item{"PK": e["PK"], "SK": e["SK"]}
+		keys[i] = table.Item{"PK": e["PK"], "SK": e["SK"]}
 	}
-	got, err := s.batchGet(ctx, keys)
+	got, err := s.BatchGet(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]item, 0, len(entries))
+	out := make([]table.Item, 0, len(entries))
 	for _, e := range entries {
-		it, ok := got[pkSK(e)]
+		it, ok := got[table.PKSK(e)]
 		if !ok || sAttr(it, "GSI3PK") != sAttr(e, "GSI3PK") || sAttr(it, "GSI3SK") != sAttr(e, "GSI3SK") {
 			continue
 		}
@@ -41,7 +43,7 @@ func (s *Store) dueItems(ctx context.Context, entries []item) ([]item, error) {
 }
 
 // sAttr is a string attribute of an item, "" when absent or not a string.
-func sAttr(it item, name string) string {
+func sAttr(it table.Item, name string) string {
 	v, _ := it[name].(*types.AttributeValueMemberS)
 	if v == nil {
 		return ""

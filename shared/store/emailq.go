@@ -12,9 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
-// The email queue's outbox (package emailq, DATA_MODEL.md "Email").
+// The email queue's outbox (package emailq, docs/data-model.md "Email").
 
 // sendWindowPK is the partition of the account-wide send-rate counters:
 // one item per UTC second, SK SEC#<unix second>.
@@ -54,23 +55,23 @@ func (s *Store) ClaimInvitationEmail(ctx context.Context, inv domain.Invitation,
 		due = inv.ExpiresAt
 	}
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		// The previous token (never emailed, or emailed and refused) goes:
 		// one token item per invitation, so a removal leaves no orphan.
-		{Delete: &types.Delete{TableName: &s.table, Key: key(tokenPK(inv.TokenHash), skToken)}},
+		{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.TokenPK(inv.TokenHash), table.SKToken)}},
 		{Update: &types.Update{
-			TableName: &s.table, Key: key(userPK(inv.OrgID, inv.AccountID), inviteSK(inv.ID)),
+			TableName: &s.Name, Key: table.Key(table.UserPK(inv.OrgID, inv.AccountID), table.InviteSK(inv.ID)),
 			UpdateExpression:         aws.String("SET tokenHash = :h, GSI3SK = :due, version = version + :one"),
 			ConditionExpression:      aws.String("version = :v AND #s = :pending AND delivery <> :sent AND GSI3PK = :pk AND GSI3SK <= :upper"),
 			ExpressionAttributeNames: map[string]string{"#s": "status"},
-			ExpressionAttributeValues: item{":h": str(newHash), ":one": num(1), ":v": num(int64(inv.Version)),
-				":pending": str(string(domain.InvitationPending)), ":sent": str(string(domain.DeliverySent)),
-				":pk": str(dueEmailPK(inv.ID)), ":due": str(dueSK(due, inv.OrgID, inv.ID)),
-				":upper": str(now.Add(SendGrace).UTC().Format(time.RFC3339) + "#\uffff")},
+			ExpressionAttributeValues: table.Item{":h": table.S(newHash), ":one": table.N(1), ":v": table.N(int64(inv.Version)),
+				":pending": table.S(string(domain.InvitationPending)), ":sent": table.S(string(domain.DeliverySent)),
+				":pk": table.S(table.DueEmailPK(inv.ID)), ":due": table.S(table.DueSK(due, inv.OrgID, inv.ID)),
+				":upper": table.S(now.Add(SendGrace).UTC().Format(time.RFC3339) + "#\uffff")},
 		}},
 	}
-	err := s.transact(ctx, "claim invitation email", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "claim invitation email", tx)
+	var c *table.Cancelled
 	if errors.As(err, &c) {
 		return inv, domain.Errorf(domain.ECONFLICT, "The invitation's email is claimed or changed.")
 	}
@@ -86,13 +87,13 @@ func (s *Store) ClaimInvitationEmail(ctx context.Context, inv domain.Invitation,
 // UpdateItem, ADD sends 1 conditioned on sends < rate (or no counter yet),
 // so concurrent senders cannot overfill a second. false: the second is full.
 func (s *Store) TakeSendSlot(ctx context.Context, second int64, rate int) (bool, error) {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
-		Key:                       key(sendWindowPK, "SEC#"+strconv.FormatInt(second, 10)),
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.Name,
+		Key:                       table.Key(sendWindowPK, "SEC#"+strconv.FormatInt(second, 10)),
 		UpdateExpression:          aws.String("ADD sends :one SET #type = :type, #ttl = :ttl"),
 		ConditionExpression:       aws.String("attribute_not_exists(sends) OR sends < :rate"),
 		ExpressionAttributeNames:  map[string]string{"#type": "type", "#ttl": "ttl"},
-		ExpressionAttributeValues: item{":one": num(1), ":rate": num(int64(rate)), ":type": str(typeSendWindow), ":ttl": num(second + int64(sendWindowTTL/time.Second))},
+		ExpressionAttributeValues: table.Item{":one": table.N(1), ":rate": table.N(int64(rate)), ":type": table.S(typeSendWindow), ":ttl": table.N(second + int64(sendWindowTTL/time.Second))},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {

@@ -9,9 +9,8 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/emailq"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/emails"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -111,7 +110,7 @@ func TestTakeSendSlot(t *testing.T) {
 // sesOK is a mailer that accepts every email.
 type sesOK struct{ n int }
 
-func (m *sesOK) Send(context.Context, email.Message) (string, error) { m.n++; return "ses-id", nil }
+func (m *sesOK) Send(context.Context, emails.Message) (string, error) { m.n++; return "ses-id", nil }
 
 // TestEmailSenderCallCount counts the DynamoDB calls of one email through
 // the sender on both backends: the read, the claim (a transaction of the
@@ -123,11 +122,11 @@ func TestEmailSenderCallCount(t *testing.T) {
 		n, _ := newGuest(demo.OrgID, demo.SiteID, "count@agency.example", domain.KindGuest, time.Now().UTC())
 		create(t, fx.st, demo.SiteID, false, n)
 		m := &sesOK{}
-		s := &emailq.Sender{Store: fx.st, Mailer: m, Pacer: &emailq.Pacer{Window: store.SendWindow{Store: fx.st}},
-			Render: invites.Renderer("https://x.example/invitations/accept")}
-		body := emailq.InvitationJob(n.Invitation).Message(0).Body
+		s := &emails.Sender{Store: fx.st, Mailer: m, Pacer: &emails.Pacer{Window: store.SendWindow{Store: fx.st}},
+			Render: invitations.Renderer("https://x.example/invitations/accept")}
+		body := emails.InvitationJob(n.Invitation).Message(0).Body
 		fx.c.Reset()
-		if out, err := s.Process(ctx, body); err != nil || out != emailq.Sent || m.n != 1 {
+		if out, err := s.Process(ctx, body); err != nil || out != emails.Sent || m.n != 1 {
 			t.Fatalf("process: %v %v (%d sent)", out, err, m.n)
 		}
 		want := map[string]int{"BatchGetItem": 1, "TransactWriteItems": 2, "UpdateItem": 1}
@@ -135,7 +134,7 @@ func TestEmailSenderCallCount(t *testing.T) {
 			t.Errorf("calls of one email = %v, want %v", got, want)
 		}
 		fx.c.Reset()
-		if out, err := s.Process(ctx, body); err != nil || out != emailq.Dropped || m.n != 1 {
+		if out, err := s.Process(ctx, body); err != nil || out != emails.Dropped || m.n != 1 {
 			t.Fatalf("duplicate: %v %v (%d sent)", out, err, m.n)
 		}
 		if got := fx.c.Counts(); fmt.Sprint(got) != fmt.Sprint(map[string]int{"BatchGetItem": 1}) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // DueExpiries returns delivered pending invitations whose expiry is at or
@@ -28,7 +29,7 @@ func (s *Store) LoadInvitee(ctx context.Context, orgID, accountID string) (*doma
 	return rec, nil
 }
 
-// ExpireInvitation releases a pending invitation that lapsed (§7: expiring
+// ExpireInvitation releases a pending invitation that lapsed (rules §7: expiring
 // an invitation releases its seat): the revoke transaction
 // (releaseInvitation) with the final status expired, conditioned on the
 // invitation still pending at the version read with expiresEpoch <= now,
@@ -38,5 +39,5 @@ func (s *Store) LoadInvitee(ctx context.Context, orgID, accountID string) (*doma
 // (invitation) or domain.ErrAccessChanged when anything changed meanwhile.
 func (s *Store) ExpireInvitation(ctx context.Context, rv domain.Revocation, now time.Time) error {
 	return s.releaseInvitation(ctx, "expire invitation", rv, domain.InvitationExpired,
-		"version = :v AND #s = :pending AND expiresEpoch <= :now", item{":now": num(now.Unix())})
+		"version = :v AND #s = :pending AND expiresEpoch <= :now", table.Item{":now": table.N(now.Unix())})
 }

@@ -10,7 +10,7 @@ import (
 // SetClock makes s wait between transaction tries with pause and draw its
 // jittered waits with jitter (the conflict model's virtual clock).
 func SetClock(s *Store, pause func(context.Context, time.Duration) error, jitter func(time.Duration) time.Duration) {
-	s.pause, s.jitter = pause, jitter
+	s.Pause, s.Jitter = pause, jitter
 }
 
 // DueItems is dueItems: the items behind GSI3 entries, those whose entry

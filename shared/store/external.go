@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // ExternalUsers reads one page of an org's external users, by domain then
@@ -47,16 +48,16 @@ func (s *Store) usersInRanges(ctx context.Context, org domain.Org, ranges []keyR
 		if r.hi != "" && lo >= r.hi {
 			continue
 		}
-		cond, vals := "GSI2PK = :pk AND GSI2SK >= :lo", item{":pk": str(byDomainGSI2PK(org.ID)), ":lo": str(lo)}
+		cond, vals := "GSI2PK = :pk AND GSI2SK >= :lo", table.Item{":pk": table.S(table.ByDomainGSI2PK(org.ID)), ":lo": table.S(lo)}
 		if r.hi != "" {
 			// No key equals a bare "<domain>#", so BETWEEN lo AND hi is lo ≤ k < hi.
-			cond, vals = "GSI2PK = :pk AND GSI2SK BETWEEN :lo AND :hi", item{":pk": str(byDomainGSI2PK(org.ID)), ":lo": str(lo), ":hi": str(r.hi)}
+			cond, vals = "GSI2PK = :pk AND GSI2SK BETWEEN :lo AND :hi", table.Item{":pk": table.S(table.ByDomainGSI2PK(org.ID)), ":lo": table.S(lo), ":hi": table.S(r.hi)}
 		}
-		var start item
+		var start table.Item
 		for {
-			in := &dynamodb.QueryInput{TableName: &s.table, IndexName: aws.String(GSI2), KeyConditionExpression: aws.String(cond),
+			in := &dynamodb.QueryInput{TableName: &s.Name, IndexName: aws.String(GSI2), KeyConditionExpression: aws.String(cond),
 				ExpressionAttributeValues: vals, Limit: aws.Int32(int32(limit - len(out))), ExclusiveStartKey: start}
-			res, err := s.db.Query(ctx, in)
+			res, err := s.DB.Query(ctx, in)
 			if err != nil {
 				return nil, "", fmt.Errorf("store: external users: %w", err)
 			}
@@ -101,7 +102,7 @@ func externalRanges(verified []string) []keyRange {
 	// Below every key (DynamoDB refuses an empty string in a key condition).
 	lo := " "
 	for _, d := range ds {
-		p := domainPrefix(d)
+		p := table.DomainPrefix(d)
 		if lo < p {
 			rs = append(rs, keyRange{lo: lo, hi: p})
 		}

@@ -9,9 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
-// The external user policy's writes (§9): the org item rewritten whole
+// The external user policy's writes (rules §9): the org item rewritten whole
 // under its policyVersion, with the audit entry (and, when verification
 // settings changed, the org's rescan request) in one transaction, while
 // the caller is still an active org admin.
@@ -28,27 +29,27 @@ func (s *Store) LoadPolicyScope(ctx context.Context, orgID, callerID string, acc
 	if len(accountIDs) > MaxPolicyProfiles {
 		return sc, nil, domain.Errorf(domain.EINVALID, "At most %d users may be read at once.", MaxPolicyProfiles)
 	}
-	keys := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile)}
+	keys := []table.Item{table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.UserPK(orgID, callerID), table.SKProfile)}
 	seen := map[string]bool{callerID: true}
 	for _, a := range accountIDs {
 		if !seen[a] {
 			seen[a] = true
-			keys = append(keys, key(userPK(orgID, a), skProfile))
+			keys = append(keys, table.Key(table.UserPK(orgID, a), table.SKProfile))
 		}
 	}
-	got, err := s.batchGet(ctx, keys)
+	got, err := s.BatchGet(ctx, keys)
 	if err != nil {
 		return sc, nil, err
 	}
-	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+	if sc.Org, err = decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain); err != nil {
 		return sc, nil, err
 	}
-	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.Caller, err = decodeOpt(got, table.UserPK(orgID, callerID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, nil, err
 	}
 	users := map[string]domain.User{}
 	for _, a := range append([]string{callerID}, accountIDs...) {
-		u, err := decodeOpt(got, userPK(orgID, a), skProfile, decodeUser, userItem.domain)
+		u, err := decodeOpt(got, table.UserPK(orgID, a), table.SKProfile, decodeUser, userItem.domain)
 		if err != nil {
 			return sc, nil, err
 		}
@@ -71,7 +72,7 @@ func (s *Store) ChangePolicy(ctx context.Context, ch domain.PolicyChange) error 
 	b := &txBuilder{}
 	b.add("org", s.orgRewrite(o, ch.FromVersion))
 	b.add("caller", s.callerIsOrgAdmin(o.ID, ch.CallerID))
-	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(ch.Audit))}})
+	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(ch.Audit))}})
 	if ch.Rescan {
 		b.add("scan", s.verifyScanPut(o.ID, ch.Audit.At, o.PolicyVersion))
 	}
@@ -83,12 +84,12 @@ func (s *Store) ChangePolicy(ctx context.Context, ch domain.PolicyChange) error 
 // the test policy, the verified domains or a reset goes through it, so
 // none overwrites another.
 func (s *Store) orgRewrite(o domain.Org, fromVersion int) types.TransactWriteItem {
-	cond, vals := "attribute_exists(PK) AND policyVersion = :v", item{":v": num(int64(fromVersion))}
+	cond, vals := "attribute_exists(PK) AND policyVersion = :v", table.Item{":v": table.N(int64(fromVersion))}
 	if fromVersion == 0 {
 		// Version 0 is not stored (nothing empty is): the org exists and never changed.
 		cond, vals = "attribute_exists(PK) AND attribute_not_exists(policyVersion)", nil
 	}
-	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newOrgItem(o)),
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newOrgItem(o)),
 		ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}}
 }
 
@@ -98,23 +99,23 @@ func (s *Store) orgRewrite(o domain.Org, fromVersion int) types.TransactWriteIte
 // profile is gone.
 func (s *Store) ResetUserSession(ctx context.Context, r domain.UserSessionReset) error {
 	b := &txBuilder{}
-	b.add("profile", types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(userPK(r.OrgID, r.AccountID), skProfile),
+	b.add("profile", types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.UserPK(r.OrgID, r.AccountID), table.SKProfile),
 		UpdateExpression: aws.String("SET sessionsResetAt = :at"), ConditionExpression: aws.String("attribute_exists(PK)"),
-		ExpressionAttributeValues: item{":at": str(r.At.UTC().Format(time.RFC3339Nano))}}})
+		ExpressionAttributeValues: table.Item{":at": table.S(r.At.UTC().Format(time.RFC3339Nano))}}})
 	b.add("caller", s.callerIsOrgAdmin(r.OrgID, r.CallerID))
-	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(r.Audit))}})
+	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(r.Audit))}})
 	return s.policyTx(ctx, "reset user session", b)
 }
 
 // policyTx runs a policy transaction and tells its refusal.
 func (s *Store) policyTx(ctx context.Context, what string, b *txBuilder) error {
-	err := s.transact(ctx, what, b.items)
-	var c *cancelled
+	err := s.Transact(ctx, what, b.items)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
 	for j, kind := range b.kinds {
-		if c.code(j) != "ConditionalCheckFailed" {
+		if c.Code(j) != "ConditionalCheckFailed" {
 			continue
 		}
 		switch kind {

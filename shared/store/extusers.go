@@ -14,9 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
-// The external users' directory (§9, A19): verified domains, the users of
+// The external users' directory (rules §9, A19): verified domains, the users of
 // one domain, each page's access items, and export jobs with their CSV
 // chunks.
 
@@ -37,12 +38,12 @@ func (s *Store) SetVerifiedDomains(ctx context.Context, before domain.Org, domai
 	tx := []types.TransactWriteItem{
 		s.orgRewrite(next, before.PolicyVersion),
 		s.callerIsOrgAdmin(before.ID, audit.Actor),
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	}
-	err := s.transact(ctx, "set verified domains", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "set verified domains", tx)
+	var c *table.Cancelled
 	if errors.As(err, &c) {
-		if c.code(1) == "ConditionalCheckFailed" {
+		if c.Code(1) == "ConditionalCheckFailed" {
 			return before, domain.Errorf(domain.EFORBIDDEN, "Only active organisation admins may do this.")
 		}
 		return before, domain.Errorf(domain.ECONFLICT, "The organisation's settings changed meanwhile; read them again.")
@@ -60,11 +61,11 @@ func (s *Store) SetVerifiedDomains(ctx context.Context, before domain.Org, domai
 // with External set from the org.
 func (s *Store) DomainUsers(ctx context.Context, org domain.Org, dom, cursor string, limit int) ([]domain.User, string, error) {
 	if cursor != "" {
-		if b, err := base64.RawURLEncoding.DecodeString(cursor); err != nil || !strings.HasPrefix(string(b), domainPrefix(dom)) {
+		if b, err := base64.RawURLEncoding.DecodeString(cursor); err != nil || !strings.HasPrefix(string(b), table.DomainPrefix(dom)) {
 			return nil, "", badCursor()
 		}
 	}
-	return s.usersInRanges(ctx, org, []keyRange{{lo: domainPrefix(dom), hi: dom + "$"}}, cursor, limit)
+	return s.usersInRanges(ctx, org, []keyRange{{lo: table.DomainPrefix(dom), hi: dom + "$"}}, cursor, limit)
 }
 
 // AccessConcurrency bounds the Queries UsersAccess runs at once.
@@ -104,7 +105,7 @@ func (s *Store) UsersAccess(ctx context.Context, orgID string, accounts []string
 // RecordAudit writes one audit entry alone (an audited read: the inline
 // export of the external users).
 func (s *Store) RecordAudit(ctx context.Context, audit domain.AuditEntry) error {
-	return s.transact(ctx, "record audit", []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}}})
+	return s.Transact(ctx, "record audit", []types.TransactWriteItem{{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}}})
 }
 
 // Export jobs (A19): the job item `ORG#o#EXPORT#id` / `EXPORT` and its CSV
@@ -126,71 +127,71 @@ func exportChunkSK(c domain.ExportChunk) string {
 }
 
 type exportItem struct {
-	keys
+	table.Keys
 	job domain.ExportJob
 }
 
-func (i exportItem) item() item {
+func (i exportItem) Item() table.Item {
 	j := i.job
-	e := i.keys.encode()
-	e.s("orgId", j.OrgID)
-	e.s("exportId", j.ID)
-	e.s("createdBy", j.CreatedBy)
-	e.t("createdAt", j.CreatedAt)
-	e.t("expiresAt", j.ExpiresAt)
-	e.t("updatedAt", j.UpdatedAt)
-	e.s("status", string(j.Status))
-	e.s("filterDomain", j.Filter.Domain)
-	e.s("filterStatus", string(j.Filter.Status))
-	e.s("filterVerification", j.Filter.Verification)
-	e.n("pages", int64(j.Pages))
-	e.n("rows", int64(j.Rows))
-	e.n("parts", int64(j.Parts))
-	e.n("partBytes", int64(j.PartBytes))
-	e.s("cursor", j.Cursor)
-	e.s("error", j.Error)
-	return item(e)
+	e := i.Keys.Encode()
+	e.S("orgId", j.OrgID)
+	e.S("exportId", j.ID)
+	e.S("createdBy", j.CreatedBy)
+	e.T("createdAt", j.CreatedAt)
+	e.T("expiresAt", j.ExpiresAt)
+	e.T("updatedAt", j.UpdatedAt)
+	e.S("status", string(j.Status))
+	e.S("filterDomain", j.Filter.Domain)
+	e.S("filterStatus", string(j.Filter.Status))
+	e.S("filterVerification", j.Filter.Verification)
+	e.N("pages", int64(j.Pages))
+	e.N("rows", int64(j.Rows))
+	e.N("parts", int64(j.Parts))
+	e.N("partBytes", int64(j.PartBytes))
+	e.S("cursor", j.Cursor)
+	e.S("error", j.Error)
+	return table.Item(e)
 }
 
 func newExportItem(j domain.ExportJob) exportItem {
-	return exportItem{keys: keys{PK: exportPK(j.OrgID, j.ID), SK: skExport, Type: typeExport, TTL: ttl(j.ExpiresAt)}, job: j}
+	return exportItem{Keys: table.Keys{PK: exportPK(j.OrgID, j.ID), SK: skExport, Type: typeExport, TTL: table.TTL(j.ExpiresAt)}, job: j}
 }
 
-func decodeExport(it item) (domain.ExportJob, error) {
-	d := &dec{it: it}
-	j := domain.ExportJob{OrgID: d.s("orgId"), ID: d.s("exportId"), CreatedBy: d.s("createdBy"), CreatedAt: d.t("createdAt"), ExpiresAt: d.t("expiresAt"),
-		UpdatedAt: d.t("updatedAt"), Status: domain.ExportStatus(d.s("status")),
-		Filter: domain.ExternalFilter{Domain: d.s("filterDomain"), Status: domain.UserStatus(d.s("filterStatus")), Verification: d.s("filterVerification")},
-		Pages:  int(d.n("pages")), Rows: int(d.n("rows")), Parts: int(d.n("parts")), PartBytes: int(d.n("partBytes")), Cursor: d.s("cursor"), Error: d.s("error")}
-	return j, d.err
+func decodeExport(it table.Item) (domain.ExportJob, error) {
+	d := &table.Dec{It: it}
+	j := domain.ExportJob{OrgID: d.S("orgId"), ID: d.S("exportId"), CreatedBy: d.S("createdBy"), CreatedAt: d.T("createdAt"), ExpiresAt: d.T("expiresAt"),
+		UpdatedAt: d.T("updatedAt"), Status: domain.ExportStatus(d.S("status")),
+		Filter: domain.ExternalFilter{Domain: d.S("filterDomain"), Status: domain.UserStatus(d.S("filterStatus")), Verification: d.S("filterVerification")},
+		Pages:  int(d.N("pages")), Rows: int(d.N("rows")), Parts: int(d.N("parts")), PartBytes: int(d.N("partBytes")), Cursor: d.S("cursor"), Error: d.S("error")}
+	return j, d.Err
 }
 
 type exportChunkItem struct {
-	keys
+	table.Keys
 	data string
 }
 
-func (i exportChunkItem) item() item {
-	e := i.keys.encode()
-	e.s("data", i.data)
-	return item(e)
+func (i exportChunkItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("data", i.data)
+	return table.Item(e)
 }
 
 // CreateExport writes a new export job (attribute_not_exists) with the
 // audit entry of the export, in one transaction.
 func (s *Store) CreateExport(ctx context.Context, j domain.ExportJob, audit domain.AuditEntry) error {
-	return s.transact(ctx, "create export", []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newExportItem(j)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+	return s.Transact(ctx, "create export", []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newExportItem(j)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	})
 }
 
 // ExportJob reads an export job (ENOTFOUND when absent or expired: DynamoDB
 // deletes expired items within days, so an expired one is not answered).
 func (s *Store) ExportJob(ctx context.Context, orgID, id string, now time.Time) (domain.ExportJob, error) {
-	got, err := s.getItem(ctx, exportPK(orgID, id), skExport)
+	got, err := s.Get(ctx, exportPK(orgID, id), skExport)
 	if err != nil || got == nil {
-		return domain.ExportJob{}, notFoundOr(err, "No such export.")
+		return domain.ExportJob{}, table.NotFoundOr(err, "No such export.")
 	}
 	j, err := decodeExport(got)
 	if err == nil && !j.ExpiresAt.After(now) {
@@ -203,11 +204,11 @@ func (s *Store) ExportJob(ctx context.Context, orgID, id string, now time.Time) 
 // BatchGetItem: the job (ENOTFOUND when missing or expired, as ExportJob)
 // and its org as it is now (nil when gone).
 func (s *Store) ExportPageScope(ctx context.Context, orgID, exportID string, now time.Time) (domain.ExportJob, *domain.Org, error) {
-	got, err := s.batchGet(ctx, []item{key(exportPK(orgID, exportID), skExport), key(orgPK(orgID), skOrg)})
+	got, err := s.BatchGet(ctx, []table.Item{table.Key(exportPK(orgID, exportID), skExport), table.Key(table.OrgPK(orgID), table.SKOrg)})
 	if err != nil {
 		return domain.ExportJob{}, nil, err
 	}
-	it, ok := got[id(exportPK(orgID, exportID), skExport)]
+	it, ok := got[table.ID(exportPK(orgID, exportID), skExport)]
 	if !ok {
 		return domain.ExportJob{}, nil, domain.Errorf(domain.ENOTFOUND, "No such export.")
 	}
@@ -218,7 +219,7 @@ func (s *Store) ExportPageScope(ctx context.Context, orgID, exportID string, now
 	if !j.ExpiresAt.After(now) {
 		return domain.ExportJob{}, nil, domain.Errorf(domain.ENOTFOUND, "No such export (it expired).")
 	}
-	org, err := decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain)
+	org, err := decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain)
 	return j, org, err
 }
 
@@ -229,17 +230,17 @@ func (s *Store) ExportPageScope(ctx context.Context, orgID, exportID string, now
 // nothing: applied is false.
 func (s *Store) WriteExportPage(ctx context.Context, before, next domain.ExportJob, chunks []domain.ExportChunk) (applied bool, err error) {
 	tx := make([]types.TransactWriteItem, 0, len(chunks)+1)
-	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newExportItem(next)),
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newExportItem(next)),
 		ConditionExpression:       aws.String("pages = :p AND #st = :running"),
 		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: item{":p": num(int64(before.Pages)), ":running": str(string(domain.ExportRunning))}}})
+		ExpressionAttributeValues: table.Item{":p": table.N(int64(before.Pages)), ":running": table.S(string(domain.ExportRunning))}}})
 	for _, c := range chunks {
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table,
-			Item:                marshal(exportChunkItem{keys: keys{PK: exportPK(next.OrgID, next.ID), SK: exportChunkSK(c), Type: typeExportChunk, TTL: ttl(next.ExpiresAt)}, data: c.Data}),
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name,
+			Item:                table.Marshal(exportChunkItem{Keys: table.Keys{PK: exportPK(next.OrgID, next.ID), SK: exportChunkSK(c), Type: typeExportChunk, TTL: table.TTL(next.ExpiresAt)}, data: c.Data}),
 			ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	}
-	err = s.transact(ctx, "write export page", tx)
-	var c *cancelled
+	err = s.Transact(ctx, "write export page", tx)
+	var c *table.Cancelled
 	if errors.As(err, &c) {
 		return false, nil
 	}
@@ -251,11 +252,11 @@ func (s *Store) WriteExportPage(ctx context.Context, before, next domain.ExportJ
 func (s *Store) FailExport(ctx context.Context, j domain.ExportJob, reason string, at time.Time) error {
 	next := j
 	next.Status, next.Error, next.UpdatedAt = domain.ExportFailed, reason, at
-	err := s.transact(ctx, "fail export", []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: marshal(newExportItem(next)),
+	err := s.Transact(ctx, "fail export", []types.TransactWriteItem{{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newExportItem(next)),
 		ConditionExpression:       aws.String("#st = :running"),
 		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: item{":running": str(string(domain.ExportRunning))}}}})
-	var c *cancelled
+		ExpressionAttributeValues: table.Item{":running": table.S(string(domain.ExportRunning))}}}})
+	var c *table.Cancelled
 	if errors.As(err, &c) {
 		return nil
 	}
@@ -266,19 +267,19 @@ func (s *Store) FailExport(ctx context.Context, j domain.ExportJob, reason strin
 // Queries of the job's partition (`begins_with CHUNK#<part>#`).
 func (s *Store) ExportPart(ctx context.Context, orgID, id string, part int) ([]string, error) {
 	var out []string
-	var start item
+	var start table.Item
 	for {
-		res, err := s.db.Query(ctx, &dynamodb.QueryInput{TableName: &s.table,
+		res, err := s.DB.Query(ctx, &dynamodb.QueryInput{TableName: &s.Name,
 			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :c)"),
-			ExpressionAttributeValues: item{":pk": str(exportPK(orgID, id)), ":c": str(exportPartPrefix(part))}, ExclusiveStartKey: start})
+			ExpressionAttributeValues: table.Item{":pk": table.S(exportPK(orgID, id)), ":c": table.S(exportPartPrefix(part))}, ExclusiveStartKey: start})
 		if err != nil {
 			return nil, fmt.Errorf("store: export part: %w", err)
 		}
 		for _, it := range res.Items {
-			d := &dec{it: it}
-			data := d.s("data")
-			if d.err != nil {
-				return nil, d.err
+			d := &table.Dec{It: it}
+			data := d.S("data")
+			if d.Err != nil {
+				return nil, d.Err
 			}
 			out = append(out, data)
 		}
@@ -295,24 +296,24 @@ func (s *Store) ExportPart(ctx context.Context, orgID, id string, part int) ([]s
 func (s *Store) BulkLoadUsers(ctx context.Context, users []domain.User, siteID string, access map[string][]domain.Access) error {
 	var reqs []types.WriteRequest
 	for _, u := range users {
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(newUserItem(u))}})
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: table.Marshal(newUserItem(u))}})
 		for _, a := range access[u.AccountID] {
-			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(newAccessItem(u, siteID, a))}})
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: table.Marshal(newAccessItem(u, siteID, a))}})
 		}
 	}
 	for start := 0; start < len(reqs); start += 25 {
-		batch := map[string][]types.WriteRequest{s.table: reqs[start:min(len(reqs), start+25)]}
-		for attempt := 0; len(batch[s.table]) > 0; attempt++ {
+		batch := map[string][]types.WriteRequest{s.Name: reqs[start:min(len(reqs), start+25)]}
+		for attempt := 0; len(batch[s.Name]) > 0; attempt++ {
 			if attempt > 8 {
 				return fmt.Errorf("store: bulk load users: items left unprocessed")
 			}
-			res, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: batch})
+			res, err := s.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: batch})
 			if err != nil {
 				return fmt.Errorf("store: bulk load users: %w", err)
 			}
 			batch = res.UnprocessedItems
-			if len(batch[s.table]) > 0 {
-				if err := sleep(ctx, s.Retry.wait(attempt+1)); err != nil {
+			if len(batch[s.Name]) > 0 {
+				if err := table.Sleep(ctx, s.Retry.Wait(attempt+1)); err != nil {
 					return err
 				}
 			}

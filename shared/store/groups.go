@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // CreateGroup writes a new group with its name guard (names are unique in
@@ -21,18 +22,18 @@ import (
 func (s *Store) CreateGroup(ctx context.Context, g domain.Group, audit *domain.AuditEntry) error {
 	gi := newGroupItem(g)
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(gi), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newGroupNameItem(g.OrgID, g.Name, gi.GroupID)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(gi), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newGroupNameItem(g.OrgID, g.Name, gi.GroupID)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
 	if audit != nil {
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(*audit))}})
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(*audit))}})
 	}
-	err := s.transact(ctx, "create group", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "create group", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
-	if c.code(1) == "ConditionalCheckFailed" {
+	if c.Code(1) == "ConditionalCheckFailed" {
 		return &domain.Error{Code: domain.ECONFLICT, Message: fmt.Sprintf("A group named %q already exists in this organisation (names are compared without case).", g.Name),
 			Fields: map[string]string{"name": "already taken"}}
 	}
@@ -41,9 +42,9 @@ func (s *Store) CreateGroup(ctx context.Context, g domain.Group, audit *domain.A
 
 // Group reads one group (ENOTFOUND if none).
 func (s *Store) Group(ctx context.Context, orgID, id string) (domain.Group, error) {
-	got, err := s.getItem(ctx, orgPK(orgID), groupSK(id))
+	got, err := s.Get(ctx, table.OrgPK(orgID), table.GroupSK(id))
 	if err != nil || got == nil {
-		return domain.Group{}, notFoundOr(err, "No such group.")
+		return domain.Group{}, table.NotFoundOr(err, "No such group.")
 	}
 	gi, err := decodeGroup(got)
 	return gi.domain(), err
@@ -56,24 +57,24 @@ func (s *Store) RenameGroup(ctx context.Context, g domain.Group, newName string,
 	next := g
 	next.Name, next.Version = newName, g.Version+1
 	tx := []types.TransactWriteItem{{Update: &types.Update{
-		TableName: &s.table, Key: key(orgPK(g.OrgID), groupSK(g.ID)),
+		TableName: &s.Name, Key: table.Key(table.OrgPK(g.OrgID), table.GroupSK(g.ID)),
 		UpdateExpression:          aws.String("SET #n = :n, nameKey = :k, version = :next"),
 		ConditionExpression:       aws.String("version = :v"),
 		ExpressionAttributeNames:  map[string]string{"#n": "name"},
-		ExpressionAttributeValues: item{":n": str(newName), ":k": str(domain.GroupNameKey(newName)), ":v": num(int64(g.Version)), ":next": num(int64(next.Version))},
+		ExpressionAttributeValues: table.Item{":n": table.S(newName), ":k": table.S(domain.GroupNameKey(newName)), ":v": table.N(int64(g.Version)), ":next": table.N(int64(next.Version))},
 	}}}
 	if domain.GroupNameKey(newName) != domain.GroupNameKey(g.Name) {
 		tx = append(tx,
-			types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newGroupNameItem(g.OrgID, newName, g.ID)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(groupNamePK(g.OrgID, domain.GroupNameKey(g.Name)), skGroupName)}})
+			types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newGroupNameItem(g.OrgID, newName, g.ID)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.GroupNamePK(g.OrgID, domain.GroupNameKey(g.Name)), table.SKGroupName)}})
 	}
-	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}})
-	err := s.transact(ctx, "rename group", tx)
-	var c *cancelled
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}})
+	err := s.Transact(ctx, "rename group", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return next, err
 	}
-	if c.code(0) == "ConditionalCheckFailed" {
+	if c.Code(0) == "ConditionalCheckFailed" {
 		return g, domain.Errorf(domain.ECONFLICT, "The group changed meanwhile; read it again.")
 	}
 	return g, &domain.Error{Code: domain.ECONFLICT, Message: fmt.Sprintf("A group named %q already exists in this organisation (names are compared without case).", newName),
@@ -85,7 +86,7 @@ func (s *Store) Groups(ctx context.Context, orgID string, limit int, cursor stri
 	var out domain.Page[domain.Group]
 	res, next, err := s.query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :g)"),
-		ExpressionAttributeValues: item{":pk": str(orgPK(orgID)), ":g": str("GROUP#")},
+		ExpressionAttributeValues: table.Item{":pk": table.S(table.OrgPK(orgID)), ":g": table.S("GROUP#")},
 	}, limit, cursor)
 	if err != nil {
 		return out, err
@@ -107,16 +108,16 @@ func (s *Store) GroupMembers(ctx context.Context, orgID, groupID string, limit i
 	res, next, err := s.query(ctx, &dynamodb.QueryInput{
 		IndexName:                 aws.String(GSI1),
 		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
-		ExpressionAttributeValues: item{":pk": str(membersGSI1PK(orgID, groupID))},
+		ExpressionAttributeValues: table.Item{":pk": table.S(table.MembersGSI1PK(orgID, groupID))},
 	}, limit, cursor)
 	if err != nil {
 		return out, err
 	}
 	for _, it := range res {
-		d := &dec{it: it}
-		m := domain.Member{AccountID: d.s("accountId"), Email: d.s("email"), GroupID: d.s("group")}
-		if d.err != nil {
-			return out, d.err
+		d := &table.Dec{It: it}
+		m := domain.Member{AccountID: d.S("accountId"), Email: d.S("email"), GroupID: d.S("group")}
+		if d.Err != nil {
+			return out, d.Err
 		}
 		out.Items = append(out.Items, m)
 	}
@@ -132,14 +133,14 @@ func (s *Store) UserGroups(ctx context.Context, orgID, accountID string) ([]stri
 	for {
 		res, next, err := s.query(ctx, &dynamodb.QueryInput{
 			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :m)"),
-			ExpressionAttributeValues: item{":pk": str(userPK(orgID, accountID)), ":m": str("MEMBER#")},
+			ExpressionAttributeValues: table.Item{":pk": table.S(table.UserPK(orgID, accountID)), ":m": table.S("MEMBER#")},
 		}, 1000, cursor)
 		if err != nil {
 			return nil, err
 		}
 		for _, it := range res {
-			d := &dec{it: it}
-			out = append(out, d.s("group"))
+			d := &table.Dec{It: it}
+			out = append(out, d.S("group"))
 		}
 		if next == "" {
 			return out, nil
@@ -156,7 +157,7 @@ func (s *Store) UserAccess(ctx context.Context, orgID, accountID string) (map[st
 	for {
 		res, next, err := s.query(ctx, &dynamodb.QueryInput{
 			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :a)"),
-			ExpressionAttributeValues: item{":pk": str(userPK(orgID, accountID)), ":a": str("ACCESS#")},
+			ExpressionAttributeValues: table.Item{":pk": table.S(table.UserPK(orgID, accountID)), ":a": table.S("ACCESS#")},
 		}, 1000, cursor)
 		if err != nil {
 			return nil, err
@@ -177,8 +178,8 @@ func (s *Store) UserAccess(ctx context.Context, orgID, accountID string) (map[st
 
 // query runs one Query page on the table (or the index named in in): at
 // most limit items from the cursor, and the cursor of the next page.
-func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int, cursor string) ([]item, string, error) {
-	in.TableName = &s.table
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int, cursor string) ([]table.Item, string, error) {
+	in.TableName = &s.Name
 	in.Limit = aws.Int32(int32(max(1, min(limit, 1000))))
 	if cursor != "" {
 		start, err := decodeCursor(cursor)
@@ -190,7 +191,7 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int, c
 		}
 		in.ExclusiveStartKey = start
 	}
-	res, err := s.db.Query(ctx, in)
+	res, err := s.DB.Query(ctx, in)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: query: %w", err)
 	}
@@ -203,7 +204,7 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int, c
 
 // Cursors are the LastEvaluatedKey's string attributes, JSON, base64url:
 // opaque to clients; a cursor that does not decode is a 400.
-func encodeCursor(k item) string {
+func encodeCursor(k table.Item) string {
 	m := map[string]string{}
 	for n, v := range k {
 		if sv, ok := v.(*types.AttributeValueMemberS); ok {
@@ -223,7 +224,7 @@ func badCursor() error {
 // table or index queried: DynamoDB fails a query whose start key lies
 // elsewhere (a cursor of another list, org or group) instead of answering
 // a 400.
-func cursorFits(in *dynamodb.QueryInput, start item) bool {
+func cursorFits(in *dynamodb.QueryInput, start table.Item) bool {
 	pk, sk, n := "PK", "SK", 2
 	if in.IndexName != nil {
 		pk, sk, n = *in.IndexName+"PK", *in.IndexName+"SK", 4
@@ -243,7 +244,7 @@ func cursorFits(in *dynamodb.QueryInput, start item) bool {
 	return true
 }
 
-func decodeCursor(c string) (item, error) {
+func decodeCursor(c string) (table.Item, error) {
 	bad := badCursor()
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(b) > 2048 {
@@ -253,9 +254,9 @@ func decodeCursor(c string) (item, error) {
 	if err := json.Unmarshal(b, &m); err != nil || m["PK"] == "" || m["SK"] == "" {
 		return nil, bad
 	}
-	out := item{}
+	out := table.Item{}
 	for n, v := range m {
-		out[n] = str(v)
+		out[n] = table.S(v)
 	}
 	return out, nil
 }
@@ -263,14 +264,14 @@ func decodeCursor(c string) (item, error) {
 // LoadCaller reads the org and the caller in one BatchGetItem.
 func (s *Store) LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error) {
 	var sc domain.Scope
-	got, err := s.batchGet(ctx, []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile)})
+	got, err := s.BatchGet(ctx, []table.Item{table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.UserPK(orgID, callerID), table.SKProfile)})
 	if err != nil {
 		return sc, err
 	}
-	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+	if sc.Org, err = decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain); err != nil {
 		return sc, err
 	}
-	sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain)
+	sc.Caller, err = decodeOpt(got, table.UserPK(orgID, callerID), table.SKProfile, decodeUser, userItem.domain)
 	return sc, err
 }
 
@@ -280,16 +281,16 @@ func (s *Store) Sites(ctx context.Context, orgID string, ids []string) (map[stri
 	if len(ids) == 0 {
 		return out, nil
 	}
-	ks := make([]item, 0, len(ids))
+	ks := make([]table.Item, 0, len(ids))
 	for _, sid := range ids {
-		ks = append(ks, key(orgPK(orgID), siteSK(sid)))
+		ks = append(ks, table.Key(table.OrgPK(orgID), table.SiteSK(sid)))
 	}
-	got, err := s.batchGet(ctx, ks)
+	got, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return nil, err
 	}
 	for _, sid := range ids {
-		if si, err := decodeOpt(got, orgPK(orgID), siteSK(sid), decodeSite, siteItem.domain); err != nil {
+		if si, err := decodeOpt(got, table.OrgPK(orgID), table.SiteSK(sid), decodeSite, siteItem.domain); err != nil {
 			return nil, err
 		} else if si != nil {
 			out[sid] = *si
@@ -304,16 +305,16 @@ func (s *Store) GroupsByID(ctx context.Context, orgID string, ids []string) (map
 	if len(ids) == 0 {
 		return out, nil
 	}
-	ks := make([]item, 0, len(ids))
+	ks := make([]table.Item, 0, len(ids))
 	for _, gid := range ids {
-		ks = append(ks, key(orgPK(orgID), groupSK(gid)))
+		ks = append(ks, table.Key(table.OrgPK(orgID), table.GroupSK(gid)))
 	}
-	got, err := s.batchGet(ctx, ks)
+	got, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return nil, err
 	}
 	for _, gid := range ids {
-		if g, err := decodeOpt(got, orgPK(orgID), groupSK(gid), decodeGroup, groupItem.domain); err != nil {
+		if g, err := decodeOpt(got, table.OrgPK(orgID), table.GroupSK(gid), decodeGroup, groupItem.domain); err != nil {
 			return nil, err
 		} else if g != nil {
 			out[gid] = *g

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/platform/idempotency"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // ClaimKey claims an idempotency key (already scoped and hashed by the
@@ -21,14 +22,15 @@ import (
 // claim is this request's own, written by an attempt whose answer was lost
 // (the SDK retried it), and the request may run.
 func (s *Store) ClaimKey(ctx context.Context, scope, k, requestHash, claim string, now time.Time) (*idempotency.Record, error) {
+	ctx = table.Ungated(ctx) // the claim settles the write gate: it cannot wait on it
 	for range 3 {
-		it := idemItem{keys: keys{PK: idemPK(scope, k), SK: skIdem, Type: typeIdem, TTL: ttl(now.Add(idempotency.Keep))},
+		it := idemItem{Keys: table.Keys{PK: table.IdemPK(scope, k), SK: table.SKIdem, Type: typeIdem, TTL: table.TTL(now.Add(idempotency.Keep))},
 			RequestHash: requestHash, LockedUntil: now.Add(idempotency.Lock).UnixMilli(), Claim: claim}
-		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                 &s.table,
-			Item:                      marshal(it),
+		_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                 &s.Name,
+			Item:                      table.Marshal(it),
 			ConditionExpression:       aws.String("attribute_not_exists(PK) OR (done = :false AND lockedUntil < :now)"),
-			ExpressionAttributeValues: item{":false": &types.AttributeValueMemberBOOL{Value: false}, ":now": num(now.UnixMilli())},
+			ExpressionAttributeValues: table.Item{":false": &types.AttributeValueMemberBOOL{Value: false}, ":now": table.N(now.UnixMilli())},
 		})
 		var ccf *types.ConditionalCheckFailedException
 		if err == nil {
@@ -36,7 +38,7 @@ func (s *Store) ClaimKey(ctx context.Context, scope, k, requestHash, claim strin
 		} else if !errors.As(err, &ccf) {
 			return nil, fmt.Errorf("store: claim idempotency key: %w", err)
 		}
-		got, err := s.getItem(ctx, idemPK(scope, k), skIdem)
+		got, err := s.Get(ctx, table.IdemPK(scope, k), table.SKIdem)
 		if err != nil {
 			return nil, err
 		}
@@ -57,9 +59,10 @@ func (s *Store) ClaimKey(ctx context.Context, scope, k, requestHash, claim strin
 
 // KeepAnswer keeps the answer of a claimed key for idempotency.Keep.
 func (s *Store) KeepAnswer(ctx context.Context, scope, k string, rec idempotency.Record, now time.Time) error {
-	it := idemItem{keys: keys{PK: idemPK(scope, k), SK: skIdem, Type: typeIdem, TTL: ttl(now.Add(idempotency.Keep))},
+	ctx = table.Ungated(ctx) // the idempotency record is the gate's own bookkeeping
+	it := idemItem{Keys: table.Keys{PK: table.IdemPK(scope, k), SK: table.SKIdem, Type: typeIdem, TTL: table.TTL(now.Add(idempotency.Keep))},
 		RequestHash: rec.RequestHash, Done: true, Status: rec.Status, Headers: rec.Headers, Body: []byte(rec.Body), LockedUntil: now.UnixMilli()}
-	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: marshal(it)}); err != nil {
+	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Name, Item: table.Marshal(it)}); err != nil {
 		return fmt.Errorf("store: keep idempotent answer: %w", err)
 	}
 	return nil
@@ -71,11 +74,12 @@ func (s *Store) KeepAnswer(ctx context.Context, scope, k string, rec idempotency
 // functions). A key whose answer is kept, claimed by another request, or
 // never claimed (the claim's write failed) stays as it is.
 func (s *Store) ReleaseKey(ctx context.Context, scope, k, claim string) error {
-	it := idemItem{keys: keys{PK: idemPK(scope, k), SK: skIdem, Type: typeIdem, TTL: ttl(time.Now().Add(idempotency.Lock))}, LockedUntil: 0}
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: marshal(it),
+	ctx = table.Ungated(ctx) // runs after a failed claim closed the gate with its error
+	it := idemItem{Keys: table.Keys{PK: table.IdemPK(scope, k), SK: table.SKIdem, Type: typeIdem, TTL: table.TTL(time.Now().Add(idempotency.Lock))}, LockedUntil: 0}
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.Name, Item: table.Marshal(it),
 		ConditionExpression:       aws.String("done = :false AND claim = :claim"),
-		ExpressionAttributeValues: item{":false": &types.AttributeValueMemberBOOL{Value: false}, ":claim": &types.AttributeValueMemberS{Value: claim}},
+		ExpressionAttributeValues: table.Item{":false": &types.AttributeValueMemberBOOL{Value: false}, ":claim": &types.AttributeValueMemberS{Value: claim}},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {

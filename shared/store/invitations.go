@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // LoadInvitation reads, in one BatchGetItem, the org, the site, the caller
@@ -19,24 +20,24 @@ import (
 // is nil when there is none on that site: unknown, or another site's.
 func (s *Store) LoadInvitation(ctx context.Context, orgID, siteID, callerID, invitationID string) (domain.Scope, *domain.Invitation, error) {
 	var sc domain.Scope
-	ks := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID))}
+	ks := []table.Item{table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.UserPK(orgID, callerID), table.SKProfile), table.Key(table.OrgPK(orgID), table.SiteSK(siteID))}
 	if invitationID != "" {
-		ks = append(ks, key(invRefPK(orgID, invitationID), skInvRef))
+		ks = append(ks, table.Key(table.InvRefPK(orgID, invitationID), table.SKInvRef))
 	}
-	got, err := s.batchGet(ctx, ks)
+	got, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return sc, nil, err
 	}
-	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+	if sc.Org, err = decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain); err != nil {
 		return sc, nil, err
 	}
-	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.Caller, err = decodeOpt(got, table.UserPK(orgID, callerID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, nil, err
 	}
-	if sc.Site, err = decodeOpt(got, orgPK(orgID), siteSK(siteID), decodeSite, siteItem.domain); err != nil {
+	if sc.Site, err = decodeOpt(got, table.OrgPK(orgID), table.SiteSK(siteID), decodeSite, siteItem.domain); err != nil {
 		return sc, nil, err
 	}
-	it, ok := got[id(invRefPK(orgID, invitationID), skInvRef)]
+	it, ok := got[table.ID(table.InvRefPK(orgID, invitationID), table.SKInvRef)]
 	if invitationID == "" || !ok || sc.Org == nil || sc.Caller == nil || sc.Site == nil {
 		return sc, nil, nil
 	}
@@ -77,15 +78,15 @@ const invitationsPerRead = 100
 // reads ran out first: the client follows the cursor.
 func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, status domain.InvitationStatus, now time.Time, limit int, cursor string) (domain.Page[domain.Invitation], error) {
 	var out domain.Page[domain.Invitation]
-	pk := str(invitesGSI1PK(orgID, siteID))
+	pk := table.S(table.InvitesGSI1PK(orgID, siteID))
 	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
+		TableName:                 &s.Name,
 		IndexName:                 aws.String(GSI1),
 		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
-		ExpressionAttributeValues: item{":pk": pk},
+		ExpressionAttributeValues: table.Item{":pk": pk},
 		ScanIndexForward:          aws.Bool(false),
 	}
-	var start item
+	var start table.Item
 	if cursor != "" {
 		k, err := decodeCursor(cursor)
 		if err != nil {
@@ -109,7 +110,7 @@ func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, statu
 	in.Limit = aws.Int32(int32(min(perRead, 1000)))
 	for reads := 0; reads < MaxInvitationReads; reads++ {
 		in.ExclusiveStartKey = start
-		res, err := s.db.Query(ctx, in)
+		res, err := s.DB.Query(ctx, in)
 		if err != nil {
 			return out, fmt.Errorf("store: query site invitations: %w", err)
 		}
@@ -121,7 +122,7 @@ func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, statu
 			out.Items = append(out.Items, ii.domain())
 			if len(out.Items) == limit {
 				if j < len(res.Items)-1 || len(res.LastEvaluatedKey) > 0 {
-					out.Next = encodeCursor(item{"PK": it["PK"], "SK": it["SK"], "GSI1PK": it["GSI1PK"], "GSI1SK": it["GSI1SK"]})
+					out.Next = encodeCursor(table.Item{"PK": it["PK"], "SK": it["SK"], "GSI1PK": it["GSI1PK"], "GSI1SK": it["GSI1SK"]})
 				}
 				return out, nil
 			}
@@ -143,13 +144,13 @@ func invitationFilter(in *dynamodb.QueryInput, st domain.InvitationStatus, now t
 	switch st {
 	case domain.InvitationPending:
 		in.FilterExpression = aws.String("#s = :pending AND expiresEpoch > :now")
-		v[":pending"], v[":now"] = str(string(domain.InvitationPending)), num(now.Unix())
+		v[":pending"], v[":now"] = table.S(string(domain.InvitationPending)), table.N(now.Unix())
 	case domain.InvitationExpired:
 		in.FilterExpression = aws.String("#s = :expired OR (#s = :pending AND expiresEpoch <= :now)")
-		v[":expired"], v[":pending"], v[":now"] = str(string(domain.InvitationExpired)), str(string(domain.InvitationPending)), num(now.Unix())
+		v[":expired"], v[":pending"], v[":now"] = table.S(string(domain.InvitationExpired)), table.S(string(domain.InvitationPending)), table.N(now.Unix())
 	case domain.InvitationAccepted, domain.InvitationRevoked:
 		in.FilterExpression = aws.String("#s = :st")
-		v[":st"] = str(string(st))
+		v[":st"] = table.S(string(st))
 	default:
 		return &domain.Error{Code: domain.EINVALID, Message: "The status filter is not valid.",
 			Fields: map[string]string{"status": "pending, accepted, revoked or expired"}}
@@ -171,26 +172,26 @@ func invitationFilter(in *dynamodb.QueryInput, st domain.InvitationStatus, now t
 func (s *Store) ResendInvitation(ctx context.Context, before, next domain.Invitation, audit domain.AuditEntry) (domain.Invitation, error) {
 	next.Version = before.Version + 1
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newTokenItem(next)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		// Pending only: an expired invitation was released (its account and
 		// guard are gone), so nothing is left to renew.
 		{Put: &types.Put{
-			TableName:                 &s.table,
-			Item:                      marshal(newInvitationItem(next, next.ResentAt.Add(SendGrace), next.Version)),
+			TableName:                 &s.Name,
+			Item:                      table.Marshal(newInvitationItem(next, next.ResentAt.Add(SendGrace), next.Version)),
 			ConditionExpression:       aws.String("version = :v AND #s = :pending"),
 			ExpressionAttributeNames:  map[string]string{"#s": "status"},
-			ExpressionAttributeValues: item{":v": num(int64(before.Version)), ":pending": str(string(domain.InvitationPending))},
+			ExpressionAttributeValues: table.Item{":v": table.N(int64(before.Version)), ":pending": table.S(string(domain.InvitationPending))},
 		}},
 		{Update: &types.Update{
-			TableName: &s.table, Key: key(emailPK(next.OrgID, next.Email), skEmail),
+			TableName: &s.Name, Key: table.Key(table.EmailPK(next.OrgID, next.Email), table.SKEmail),
 			UpdateExpression:          aws.String("SET expiresEpoch = :e, invitationStatus = :pending"),
 			ConditionExpression:       aws.String("invitationId = :id"),
-			ExpressionAttributeValues: item{":e": num(next.ExpiresAt.Unix()), ":pending": str(string(domain.InvitationPending)), ":id": str(next.ID)},
+			ExpressionAttributeValues: table.Item{":e": table.N(next.ExpiresAt.Unix()), ":pending": table.S(string(domain.InvitationPending)), ":id": table.S(next.ID)},
 		}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	}
-	err := s.transact(ctx, "resend invitation", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "resend invitation", tx)
+	var c *table.Cancelled
 	if errors.As(err, &c) {
 		return before, domain.Errorf(domain.ECONFLICT, "The invitation changed meanwhile.")
 	}

@@ -11,31 +11,33 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
-// MaxTransactItems is DynamoDB's limit on the items of one transaction.
-const MaxTransactItems = 100
+// MaxTransactItems is DynamoDB's limit on the items of one transaction
+// (table.MaxTransactItems).
+const MaxTransactItems = table.MaxTransactItems
 
 // LoadInvite reads everything an invite request names in one BatchGetItem:
 // the org, the site, the caller, the named groups, and the email guards and
 // suppressions (A35) of the addresses (at most 3 + 10 + 2 × 10 keys).
 func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error) {
 	sc := domain.InviteScope{Groups: map[string]domain.Group{}, Accounts: map[string]domain.ExistingAccount{}, Suppressed: map[string]domain.SuppressionReason{}}
-	ks := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID))}
+	ks := []table.Item{table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.UserPK(orgID, callerID), table.SKProfile), table.Key(table.OrgPK(orgID), table.SiteSK(siteID))}
 	for _, g := range groups {
-		ks = append(ks, key(orgPK(orgID), groupSK(g)))
+		ks = append(ks, table.Key(table.OrgPK(orgID), table.GroupSK(g)))
 	}
 	for _, e := range emails {
-		ks = append(ks, key(emailPK(orgID, e), skEmail), key(suppressedPK(orgID), e))
+		ks = append(ks, table.Key(table.EmailPK(orgID, e), table.SKEmail), table.Key(suppressedPK(orgID), e))
 	}
 	if len(ks) > MaxTransactItems {
 		return sc, domain.Errorf(domain.EINVALID, "The request names too many groups and addresses.")
 	}
-	got, err := s.batchGet(ctx, ks)
+	got, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return sc, err
 	}
-	if it, ok := got[id(orgPK(orgID), skOrg)]; ok {
+	if it, ok := got[table.ID(table.OrgPK(orgID), table.SKOrg)]; ok {
 		o, err := decodeOrg(it)
 		if err != nil {
 			return sc, err
@@ -43,7 +45,7 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 		d := o.domain()
 		sc.Org = &d
 	}
-	if it, ok := got[id(userPK(orgID, callerID), skProfile)]; ok {
+	if it, ok := got[table.ID(table.UserPK(orgID, callerID), table.SKProfile)]; ok {
 		u, err := decodeUser(it)
 		if err != nil {
 			return sc, err
@@ -51,7 +53,7 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 		d := u.domain()
 		sc.Caller = &d
 	}
-	if it, ok := got[id(orgPK(orgID), siteSK(siteID))]; ok {
+	if it, ok := got[table.ID(table.OrgPK(orgID), table.SiteSK(siteID))]; ok {
 		si, err := decodeSite(it)
 		if err != nil {
 			return sc, err
@@ -60,7 +62,7 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 		sc.Site = &d
 	}
 	for _, g := range groups {
-		if it, ok := got[id(orgPK(orgID), groupSK(g))]; ok {
+		if it, ok := got[table.ID(table.OrgPK(orgID), table.GroupSK(g))]; ok {
 			gi, err := decodeGroup(it)
 			if err != nil {
 				return sc, err
@@ -69,14 +71,14 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 		}
 	}
 	for _, e := range emails {
-		if it, ok := got[id(emailPK(orgID, e), skEmail)]; ok {
+		if it, ok := got[table.ID(table.EmailPK(orgID, e), table.SKEmail)]; ok {
 			ei, err := decodeEmail(it)
 			if err != nil {
 				return sc, err
 			}
 			sc.Accounts[e] = ei.existing()
 		}
-		if it, ok := got[id(suppressedPK(orgID), e)]; ok {
+		if it, ok := got[table.ID(suppressedPK(orgID), e)]; ok {
 			sup, err := decodeSuppression(it)
 			if err != nil {
 				return sc, err
@@ -91,8 +93,8 @@ func (s *Store) LoadInvite(ctx context.Context, orgID, siteID, callerID string, 
 // profile, access, memberships, invitation, token and audit entry.
 func (s *Store) inviteItems(siteID string, n domain.NewInvitation) []types.TransactWriteItem {
 	var tx []types.TransactWriteItem
-	put := func(v encoder, cond string) {
-		p := &types.Put{TableName: &s.table, Item: marshal(v)}
+	put := func(v table.Encoder, cond string) {
+		p := &types.Put{TableName: &s.Name, Item: table.Marshal(v)}
 		if cond != "" {
 			p.ConditionExpression = aws.String(cond)
 			p.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
@@ -204,20 +206,20 @@ func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.N
 		}
 		// The memberships are counted on their groups, as ChangeAccess counts them.
 		for _, g := range groups {
-			tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(orgID), groupSK(g)),
+			tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(orgID), table.GroupSK(g)),
 				UpdateExpression: aws.String("SET memberCount = memberCount + :d"), ConditionExpression: aws.String("attribute_exists(PK)"),
-				ExpressionAttributeValues: item{":d": num(members[g])}}})
+				ExpressionAttributeValues: table.Item{":d": table.N(members[g])}}})
 			owner = append(owner, -2)
 		}
-		err := s.transact(ctx, "create invitations", tx)
-		var c *cancelled
+		err := s.Transact(ctx, "create invitations", tx)
+		var c *table.Cancelled
 		if !errors.As(err, &c) {
 			return err
 		}
 		taken := map[int]*domain.ExistingAccount{}
 		limit := false
 		for j := range tx {
-			if c.code(j) != "ConditionalCheckFailed" {
+			if c.Code(j) != "ConditionalCheckFailed" {
 				continue
 			}
 			if owner[j] == -2 {
@@ -228,7 +230,7 @@ func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.N
 				continue
 			}
 			e := (*domain.ExistingAccount)(nil)
-			if old := c.old(j); old != nil {
+			if old := c.Old(j); old != nil {
 				if g, err := decodeEmail(old); err == nil && g.Type == typeEmail {
 					x := g.existing()
 					e = &x
@@ -293,16 +295,16 @@ func (s *Store) createChunk(ctx context.Context, siteID string, batch []domain.N
 // fillExisting reads the email guards of taken addresses whose refusal did
 // not carry the old item (an emulator without ALL_OLD).
 func (s *Store) fillExisting(ctx context.Context, orgID string, batch []domain.NewInvitation, taken map[int]*domain.ExistingAccount) error {
-	var ks []item
+	var ks []table.Item
 	for i, e := range taken {
 		if e == nil {
-			ks = append(ks, key(emailPK(orgID, batch[i].User.Email), skEmail))
+			ks = append(ks, table.Key(table.EmailPK(orgID, batch[i].User.Email), table.SKEmail))
 		}
 	}
 	if len(ks) == 0 {
 		return nil
 	}
-	got, err := s.batchGet(ctx, ks)
+	got, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return err
 	}
@@ -310,7 +312,7 @@ func (s *Store) fillExisting(ctx context.Context, orgID string, batch []domain.N
 		if e != nil {
 			continue
 		}
-		if it, ok := got[id(emailPK(orgID, batch[i].User.Email), skEmail)]; ok {
+		if it, ok := got[table.ID(table.EmailPK(orgID, batch[i].User.Email), table.SKEmail)]; ok {
 			g, err := decodeEmail(it)
 			if err != nil {
 				return err
@@ -324,10 +326,10 @@ func (s *Store) fillExisting(ctx context.Context, orgID string, batch []domain.N
 
 // siteFrom returns the site as the refused counter update saw it, reading it
 // when the server did not return it.
-func (s *Store) siteFrom(ctx context.Context, c *cancelled, owner []int, orgID, siteID string) (domain.Site, error) {
+func (s *Store) siteFrom(ctx context.Context, c *table.Cancelled, owner []int, orgID, siteID string) (domain.Site, error) {
 	for j, o := range owner {
 		if o == -1 {
-			if old := c.old(j); old != nil {
+			if old := c.Old(j); old != nil {
 				si, err := decodeSite(old)
 				return si.domain(), err
 			}
@@ -338,7 +340,7 @@ func (s *Store) siteFrom(ctx context.Context, c *cancelled, owner []int, orgID, 
 
 // Site reads one site with its billing counters.
 func (s *Store) Site(ctx context.Context, orgID, siteID string) (domain.Site, error) {
-	it, err := s.getItem(ctx, orgPK(orgID), siteSK(siteID))
+	it, err := s.Get(ctx, table.OrgPK(orgID), table.SiteSK(siteID))
 	if err != nil {
 		return domain.Site{}, err
 	}
@@ -366,15 +368,15 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds []domain.Delivery) (chang
 			for _, i := range live {
 				inv := ds[i].Invitation
 				tx = append(tx, types.TransactWriteItem{Put: &types.Put{
-					TableName:                 &s.table,
-					Item:                      marshal(newInvitationItem(inv, ds[i].RetryAt, inv.Version+1)),
+					TableName:                 &s.Name,
+					Item:                      table.Marshal(newInvitationItem(inv, ds[i].RetryAt, inv.Version+1)),
 					ConditionExpression:       aws.String("version = :v AND #s = :pending"),
 					ExpressionAttributeNames:  map[string]string{"#s": "status"},
-					ExpressionAttributeValues: item{":v": num(int64(inv.Version)), ":pending": str(string(domain.InvitationPending))},
+					ExpressionAttributeValues: table.Item{":v": table.N(int64(inv.Version)), ":pending": table.S(string(domain.InvitationPending))},
 				}})
 			}
-			err := s.transact(ctx, "save deliveries", tx)
-			var c *cancelled
+			err := s.Transact(ctx, "save deliveries", tx)
+			var c *table.Cancelled
 			if !errors.As(err, &c) {
 				if err != nil {
 					return changed, err
@@ -383,7 +385,7 @@ func (s *Store) SaveDeliveries(ctx context.Context, ds []domain.Delivery) (chang
 			}
 			var keep []int
 			for j, i := range live {
-				if c.code(j) == "ConditionalCheckFailed" {
+				if c.Code(j) == "ConditionalCheckFailed" {
 					changed = append(changed, i)
 				} else {
 					keep = append(keep, i)

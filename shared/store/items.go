@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // Item types, as stored. Every item carries its Type so a partition read with
@@ -31,23 +32,10 @@ const (
 	typeSendWindow = "send-window"
 )
 
-type keys struct {
-	PK     string
-	SK     string
-	GSI1PK string
-	GSI1SK string
-	GSI2PK string
-	GSI2SK string
-	GSI3PK string
-	GSI3SK string
-	Type   string
-	TTL    int64
-}
-
-// orgItem is an org with its external user policy (§9): the access
+// orgItem is an org with its external user policy (rules §9): the access
 // decision reads the policy from here in its one read.
 type orgItem struct {
-	keys
+	table.Keys
 	OrgID           string
 	Name            string
 	VerifiedDomains []string
@@ -59,7 +47,7 @@ type orgItem struct {
 }
 
 func newOrgItem(o domain.Org) orgItem {
-	return orgItem{keys: keys{PK: orgPK(o.ID), SK: skOrg, Type: typeOrg}, OrgID: o.ID, Name: o.Name, VerifiedDomains: o.VerifiedDomains, CreatedAt: o.CreatedAt,
+	return orgItem{Keys: table.Keys{PK: table.OrgPK(o.ID), SK: table.SKOrg, Type: typeOrg}, OrgID: o.ID, Name: o.Name, VerifiedDomains: o.VerifiedDomains, CreatedAt: o.CreatedAt,
 		Policy: o.Policy, TestPolicy: o.TestPolicy, PolicyVersion: o.PolicyVersion, SessionsResetAt: o.SessionsResetAt}
 }
 
@@ -69,7 +57,7 @@ func (i orgItem) domain() domain.Org {
 }
 
 type siteItem struct {
-	keys
+	table.Keys
 	OrgID      string
 	SiteID     string
 	Name       string
@@ -85,7 +73,7 @@ type siteItem struct {
 }
 
 func newSiteItem(s domain.Site) siteItem {
-	return siteItem{keys: keys{PK: orgPK(s.OrgID), SK: siteSK(s.ID), Type: typeSite}, OrgID: s.OrgID, SiteID: s.ID, Name: s.Name, Host: s.Host,
+	return siteItem{Keys: table.Keys{PK: table.OrgPK(s.OrgID), SK: table.SiteSK(s.ID), Type: typeSite}, OrgID: s.OrgID, SiteID: s.ID, Name: s.Name, Host: s.Host,
 		PaidUsers: s.PaidUsers, Guests: s.Guests, GuestSlots: s.GuestSlots, UserLimit: s.UserLimit, UserSlots: s.UserSlots, CreatedAt: s.CreatedAt}
 }
 
@@ -95,7 +83,7 @@ func (i siteItem) domain() domain.Site {
 }
 
 type groupItem struct {
-	keys
+	table.Keys
 	OrgID       string
 	GroupID     string
 	Name        string
@@ -116,7 +104,7 @@ func newGroupItem(g domain.Group) groupItem {
 	if id == "" {
 		id = domain.GroupNameKey(g.Name)
 	}
-	return groupItem{keys: keys{PK: orgPK(g.OrgID), SK: groupSK(id), Type: typeGroup}, OrgID: g.OrgID, GroupID: id, Name: g.Name,
+	return groupItem{Keys: table.Keys{PK: table.OrgPK(g.OrgID), SK: table.GroupSK(id), Type: typeGroup}, OrgID: g.OrgID, GroupID: id, Name: g.Name,
 		NameKey: domain.GroupNameKey(g.Name), Roles: roles, MemberCount: g.MemberCount, Version: g.Version, CreatedAt: g.CreatedAt}
 }
 
@@ -134,12 +122,12 @@ func (i groupItem) domain() domain.Group {
 
 // groupNameItem keeps group names unique in an org, case-insensitively.
 type groupNameItem struct {
-	keys
+	table.Keys
 	GroupID string
 }
 
 func newGroupNameItem(orgID, name, groupID string) groupNameItem {
-	return groupNameItem{keys: keys{PK: groupNamePK(orgID, domain.GroupNameKey(name)), SK: skGroupName, Type: typeGroupName}, GroupID: groupID}
+	return groupNameItem{Keys: table.Keys{PK: table.GroupNamePK(orgID, domain.GroupNameKey(name)), SK: table.SKGroupName, Type: typeGroupName}, GroupID: groupID}
 }
 
 // userItem is an account's profile. Every profile is listed by domain in
@@ -147,7 +135,7 @@ func newGroupNameItem(orgID, name, groupID string) groupNameItem {
 // domains), and one with a verification that lapses has its due entry in
 // GSI3 (A18, verifyDueKeys).
 type userItem struct {
-	keys
+	table.Keys
 	OrgID           string
 	AccountID       string
 	Email           string
@@ -166,10 +154,10 @@ type userItem struct {
 }
 
 func newUserItem(u domain.User) userItem {
-	k := keys{PK: userPK(u.OrgID, u.AccountID), SK: skProfile, Type: typeUser, GSI1PK: usersGSI1PK(u.OrgID), GSI1SK: u.Email,
-		GSI2PK: byDomainGSI2PK(u.OrgID), GSI2SK: byDomainGSI2SK(u.Email)}
-	k.GSI3PK, k.GSI3SK = verifyDueKeys(u.OrgID, u.AccountID, u.VerifyDueAt, u.VerifyState)
-	return userItem{keys: k, OrgID: u.OrgID, AccountID: u.AccountID, Email: u.Email, DisplayName: u.DisplayName, Status: string(u.Status),
+	k := table.Keys{PK: table.UserPK(u.OrgID, u.AccountID), SK: table.SKProfile, Type: typeUser, GSI1PK: table.UsersGSI1PK(u.OrgID), GSI1SK: u.Email,
+		GSI2PK: table.ByDomainGSI2PK(u.OrgID), GSI2SK: table.ByDomainGSI2SK(u.Email)}
+	k.GSI3PK, k.GSI3SK = table.VerifyDueKeys(u.OrgID, u.AccountID, u.VerifyDueAt, u.VerifyState)
+	return userItem{Keys: k, OrgID: u.OrgID, AccountID: u.AccountID, Email: u.Email, DisplayName: u.DisplayName, Status: string(u.Status),
 		OrgAdmin: u.OrgAdmin, SiteAdmin: u.SiteAdmin, External: u.External, InvitedBy: u.InvitedBy, CreatedAt: u.CreatedAt,
 		VerifiedAt: u.VerifiedAt, VerifyDueAt: u.VerifyDueAt, VerifyState: string(u.VerifyState), SessionsResetAt: u.SessionsResetAt, LastActive: u.LastActive}
 }
@@ -184,7 +172,7 @@ func (i userItem) domain() domain.User {
 // by an invitation also names that invitation here, so that one read of the
 // guards tells an invite which addresses are members and which are invited.
 type emailItem struct {
-	keys
+	table.Keys
 	OrgID            string
 	Email            string
 	AccountID        string
@@ -195,7 +183,7 @@ type emailItem struct {
 }
 
 func newEmailItem(u domain.User, inv *domain.Invitation) emailItem {
-	it := emailItem{keys: keys{PK: emailPK(u.OrgID, u.Email), SK: skEmail, Type: typeEmail}, OrgID: u.OrgID, Email: u.Email, AccountID: u.AccountID}
+	it := emailItem{Keys: table.Keys{PK: table.EmailPK(u.OrgID, u.Email), SK: table.SKEmail, Type: typeEmail}, OrgID: u.OrgID, Email: u.Email, AccountID: u.AccountID}
 	if inv != nil {
 		it.InvitationID, it.SiteID, it.ExpiresEpoch, it.InvitationStatus = inv.ID, inv.SiteID, inv.ExpiresAt.Unix(), string(inv.Status)
 	}
@@ -212,7 +200,7 @@ func (i emailItem) existing() domain.ExistingAccount {
 }
 
 type accessItem struct {
-	keys
+	table.Keys
 	OrgID     string
 	AccountID string
 	SiteID    string
@@ -226,14 +214,14 @@ type accessItem struct {
 }
 
 func newAccessItem(u domain.User, site string, a domain.Access) accessItem {
-	k := keys{PK: userPK(u.OrgID, u.AccountID), SK: accessSK(site, string(a.Product)), Type: typeAccess,
-		GSI1PK: roleGSI1PK(u.OrgID, site, string(a.Product), string(a.Effective)), GSI1SK: u.Email}
+	k := table.Keys{PK: table.UserPK(u.OrgID, u.AccountID), SK: table.AccessSK(site, string(a.Product)), Type: typeAccess,
+		GSI1PK: table.RoleGSI1PK(u.OrgID, site, string(a.Product), string(a.Effective)), GSI1SK: u.Email}
 	if a.Space != "" && a.Effective == domain.RoleGuest {
-		k.GSI2PK, k.GSI2SK = spaceGuestsGSI2PK(u.OrgID, site, a.Space), u.Email
+		k.GSI2PK, k.GSI2SK = table.SpaceGuestsGSI2PK(u.OrgID, site, a.Space), u.Email
 	} else {
 		a.Space = ""
 	}
-	return accessItem{keys: k, OrgID: u.OrgID, AccountID: u.AccountID, SiteID: site, Product: string(a.Product), Email: u.Email,
+	return accessItem{Keys: k, OrgID: u.OrgID, AccountID: u.AccountID, SiteID: site, Product: string(a.Product), Email: u.Email,
 		Direct: string(a.Direct), Groups: roleNames(a.Groups), Effective: string(a.Effective), Space: a.Space, Version: a.Version}
 }
 
@@ -264,7 +252,7 @@ func roleNames(m map[string]domain.Role) map[string]string {
 }
 
 type memberItem struct {
-	keys
+	table.Keys
 	OrgID     string
 	AccountID string
 	Group     string
@@ -272,12 +260,12 @@ type memberItem struct {
 }
 
 func newMemberItem(u domain.User, group string) memberItem {
-	return memberItem{keys: keys{PK: userPK(u.OrgID, u.AccountID), SK: memberSK(group), Type: typeMember,
-		GSI1PK: membersGSI1PK(u.OrgID, group), GSI1SK: u.Email}, OrgID: u.OrgID, AccountID: u.AccountID, Group: group, Email: u.Email}
+	return memberItem{Keys: table.Keys{PK: table.UserPK(u.OrgID, u.AccountID), SK: table.MemberSK(group), Type: typeMember,
+		GSI1PK: table.MembersGSI1PK(u.OrgID, group), GSI1SK: u.Email}, OrgID: u.OrgID, AccountID: u.AccountID, Group: group, Email: u.Email}
 }
 
 type invitationItem struct {
-	keys
+	table.Keys
 	OrgID        string
 	InvitationID string
 	SiteID       string
@@ -316,8 +304,8 @@ type invitationItem struct {
 // Every write of an invitation that changes its status, delivery or expiry
 // is a whole-item rewrite through here, so the entry always matches.
 func newInvitationItem(inv domain.Invitation, retryAt time.Time, version int) invitationItem {
-	k := keys{PK: userPK(inv.OrgID, inv.AccountID), SK: inviteSK(inv.ID), Type: typeInvitation,
-		GSI1PK: invitesGSI1PK(inv.OrgID, inv.SiteID), GSI1SK: inv.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + inv.ID}
+	k := table.Keys{PK: table.UserPK(inv.OrgID, inv.AccountID), SK: table.InviteSK(inv.ID), Type: typeInvitation,
+		GSI1PK: table.InvitesGSI1PK(inv.OrgID, inv.SiteID), GSI1SK: inv.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + inv.ID}
 	switch {
 	case inv.Status != domain.InvitationPending:
 	case !inv.Delivery.Settled():
@@ -326,11 +314,11 @@ func newInvitationItem(inv domain.Invitation, retryAt time.Time, version int) in
 		if !inv.ExpiresAt.IsZero() && retryAt.After(inv.ExpiresAt) {
 			retryAt = inv.ExpiresAt
 		}
-		k.GSI3PK, k.GSI3SK = dueEmailPK(inv.ID), dueSK(retryAt, inv.OrgID, inv.ID)
+		k.GSI3PK, k.GSI3SK = table.DueEmailPK(inv.ID), table.DueSK(retryAt, inv.OrgID, inv.ID)
 	default:
-		k.GSI3PK, k.GSI3SK = dueExpirePK(inv.ID), dueSK(inv.ExpiresAt, inv.OrgID, inv.ID)
+		k.GSI3PK, k.GSI3SK = table.DueExpirePK(inv.ID), table.DueSK(inv.ExpiresAt, inv.OrgID, inv.ID)
 	}
-	it := invitationItem{keys: k, OrgID: inv.OrgID, InvitationID: inv.ID, SiteID: inv.SiteID, AccountID: inv.AccountID, Email: inv.Email,
+	it := invitationItem{Keys: k, OrgID: inv.OrgID, InvitationID: inv.ID, SiteID: inv.SiteID, AccountID: inv.AccountID, Email: inv.Email,
 		InvitedBy: inv.InvitedBy, InviterName: inv.InviterName, OrgName: inv.OrgName, SiteName: inv.SiteName, SiteHost: inv.SiteHost, Roles: roleMap(inv.Roles), Effective: roleMap(inv.EffectiveRoles), Groups: inv.Groups, Kind: string(inv.Kind), Message: inv.Message,
 		TokenHash: inv.TokenHash, Status: string(inv.Status), Delivery: string(inv.Delivery), DeliveryNote: inv.DeliveryNote,
 		MessageID: inv.MessageID, Attempts: inv.Attempts, CreatedAt: inv.CreatedAt, ExpiresAt: inv.ExpiresAt, ExpiresEpoch: inv.ExpiresAt.Unix(), RequestID: inv.RequestID, Version: version}
@@ -369,7 +357,7 @@ func (i invitationItem) domain() domain.Invitation {
 }
 
 type tokenItem struct {
-	keys
+	table.Keys
 	OrgID        string
 	AccountID    string
 	InvitationID string
@@ -381,12 +369,12 @@ type tokenItem struct {
 const tokenRetention = 30 * 24 * time.Hour
 
 func newTokenItem(inv domain.Invitation) tokenItem {
-	return tokenItem{keys: keys{PK: tokenPK(inv.TokenHash), SK: skToken, Type: typeToken, TTL: ttl(inv.ExpiresAt.Add(tokenRetention))},
+	return tokenItem{Keys: table.Keys{PK: table.TokenPK(inv.TokenHash), SK: table.SKToken, Type: typeToken, TTL: table.TTL(inv.ExpiresAt.Add(tokenRetention))},
 		OrgID: inv.OrgID, AccountID: inv.AccountID, InvitationID: inv.ID, ExpiresAt: inv.ExpiresAt}
 }
 
 type idemItem struct {
-	keys
+	table.Keys
 	RequestHash string
 	Done        bool
 	Status      int
@@ -399,7 +387,7 @@ type idemItem struct {
 }
 
 type auditItem struct {
-	keys
+	table.Keys
 	OrgID     string
 	AuditID   string
 	At        time.Time
@@ -422,9 +410,9 @@ func newAuditItem(a domain.AuditEntry) auditItem {
 		b, _ := json.Marshal(m)
 		return string(b)
 	}
-	sk := auditSK(a.At, a.ID)
+	sk := table.AuditSK(a.At, a.ID)
 	// GSI1 lists an actor's entries, GSI2 a target's, newest first (A23).
-	return auditItem{keys: keys{PK: auditPK(a.OrgID, a.At), SK: sk, Type: typeAudit, TTL: ttl(a.At.Add(auditRetention)),
+	return auditItem{Keys: table.Keys{PK: table.AuditPK(a.OrgID, a.At), SK: sk, Type: typeAudit, TTL: table.TTL(a.At.Add(auditRetention)),
 		GSI1PK: auditActorGSI1PK(a.OrgID, a.Actor), GSI1SK: sk, GSI2PK: auditTargetGSI2PK(a.OrgID, a.Target), GSI2SK: sk},
 		OrgID: a.OrgID, AuditID: a.ID, At: a.At, Actor: a.Actor, Action: a.Action, Target: a.Target, Before: enc(a.Before), After: enc(a.After), RequestID: a.RequestID}
 }
@@ -443,40 +431,40 @@ func roleMap(m map[domain.Product]domain.Role) map[string]string {
 }
 
 // The encodings of the items (see codec.go). Attribute names are the
-// table's contract (DATA_MODEL.md).
+// table's contract (docs/data-model.md).
 
-func (i orgItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("name", i.Name)
-	e.list("verifiedDomains", i.VerifiedDomains)
-	e.t("createdAt", i.CreatedAt)
+func (i orgItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("name", i.Name)
+	e.List("verifiedDomains", i.VerifiedDomains)
+	e.T("createdAt", i.CreatedAt)
 	encodePolicy(e, "", i.Policy)
 	if i.TestPolicy != nil && len(i.TestPolicy.Users) > 0 {
 		encodePolicy(e, "test", i.TestPolicy.Settings)
-		e.list("testUsers", i.TestPolicy.Users)
+		e.List("testUsers", i.TestPolicy.Users)
 	}
-	e.nz("policyVersion", int64(i.PolicyVersion))
-	e.t("sessionsResetAt", i.SessionsResetAt)
-	return item(e)
+	e.NZ("policyVersion", int64(i.PolicyVersion))
+	e.T("sessionsResetAt", i.SessionsResetAt)
+	return table.Item(e)
 }
 
 // encodePolicy writes policy settings as attributes named with a prefix
 // ("" for the org's policy, "test" for the test policy): twoStep,
 // verifyEveryDays, blockApiTokens (testTwoStep, ...). Off settings are left out.
-func encodePolicy(e enc, prefix string, p domain.PolicySettings) {
+func encodePolicy(e table.Enc, prefix string, p domain.PolicySettings) {
 	if p.TwoStep {
-		e.b(policyAttr(prefix, "twoStep"), true)
+		e.B(policyAttr(prefix, "twoStep"), true)
 	}
-	e.nz(policyAttr(prefix, "verifyEveryDays"), int64(p.VerifyEveryDays))
+	e.NZ(policyAttr(prefix, "verifyEveryDays"), int64(p.VerifyEveryDays))
 	if p.BlockAPITokens {
-		e.b(policyAttr(prefix, "blockApiTokens"), true)
+		e.B(policyAttr(prefix, "blockApiTokens"), true)
 	}
 }
 
-func decodePolicy(d *dec, prefix string) domain.PolicySettings {
-	return domain.PolicySettings{TwoStep: d.b(policyAttr(prefix, "twoStep")), VerifyEveryDays: int(d.n(policyAttr(prefix, "verifyEveryDays"))),
-		BlockAPITokens: d.b(policyAttr(prefix, "blockApiTokens"))}
+func decodePolicy(d *table.Dec, prefix string) domain.PolicySettings {
+	return domain.PolicySettings{TwoStep: d.B(policyAttr(prefix, "twoStep")), VerifyEveryDays: int(d.N(policyAttr(prefix, "verifyEveryDays"))),
+		BlockAPITokens: d.B(policyAttr(prefix, "blockApiTokens"))}
 }
 
 func policyAttr(prefix, name string) string {
@@ -486,248 +474,248 @@ func policyAttr(prefix, name string) string {
 	return prefix + strings.ToUpper(name[:1]) + name[1:]
 }
 
-func decodeOrg(it item) (orgItem, error) {
-	d := &dec{it: it}
-	o := orgItem{keys: decodeKeys(d), OrgID: d.s("orgId"), Name: d.s("name"), VerifiedDomains: d.list("verifiedDomains"), CreatedAt: d.t("createdAt"),
-		Policy: decodePolicy(d, ""), PolicyVersion: int(d.n("policyVersion")), SessionsResetAt: d.t("sessionsResetAt")}
-	if users := d.list("testUsers"); len(users) > 0 {
+func decodeOrg(it table.Item) (orgItem, error) {
+	d := &table.Dec{It: it}
+	o := orgItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), Name: d.S("name"), VerifiedDomains: d.List("verifiedDomains"), CreatedAt: d.T("createdAt"),
+		Policy: decodePolicy(d, ""), PolicyVersion: int(d.N("policyVersion")), SessionsResetAt: d.T("sessionsResetAt")}
+	if users := d.List("testUsers"); len(users) > 0 {
 		o.TestPolicy = &domain.TestPolicy{Settings: decodePolicy(d, "test"), Users: users}
 	}
-	return o, d.err
+	return o, d.Err
 }
 
-func (i siteItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("siteId", i.SiteID)
-	e.s("name", i.Name)
-	e.s("host", i.Host)
-	e.n("paidUsers", i.PaidUsers)
-	e.n("guests", i.Guests)
-	e.n("guestSlots", i.GuestSlots)
+func (i siteItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("siteId", i.SiteID)
+	e.S("name", i.Name)
+	e.S("host", i.Host)
+	e.N("paidUsers", i.PaidUsers)
+	e.N("guests", i.Guests)
+	e.N("guestSlots", i.GuestSlots)
 	if i.UserLimit > 0 {
-		e.n("userLimit", i.UserLimit)
-		e.n("userSlots", i.UserSlots)
+		e.N("userLimit", i.UserLimit)
+		e.N("userSlots", i.UserSlots)
 	}
-	e.t("createdAt", i.CreatedAt)
-	return item(e)
+	e.T("createdAt", i.CreatedAt)
+	return table.Item(e)
 }
 
-func decodeSite(it item) (siteItem, error) {
-	d := &dec{it: it}
-	return siteItem{keys: decodeKeys(d), OrgID: d.s("orgId"), SiteID: d.s("siteId"), Name: d.s("name"), Host: d.s("host"),
-		PaidUsers: d.n("paidUsers"), Guests: d.n("guests"), GuestSlots: d.n("guestSlots"), Reserved: d.n("reserved"),
-		UserLimit: d.n("userLimit"), UserSlots: d.n("userSlots"), ReservedUsers: d.n("reservedUsers"), CreatedAt: d.t("createdAt")}, d.err
+func decodeSite(it table.Item) (siteItem, error) {
+	d := &table.Dec{It: it}
+	return siteItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), SiteID: d.S("siteId"), Name: d.S("name"), Host: d.S("host"),
+		PaidUsers: d.N("paidUsers"), Guests: d.N("guests"), GuestSlots: d.N("guestSlots"), Reserved: d.N("reserved"),
+		UserLimit: d.N("userLimit"), UserSlots: d.N("userSlots"), ReservedUsers: d.N("reservedUsers"), CreatedAt: d.T("createdAt")}, d.Err
 }
 
-func (i groupItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("groupId", i.GroupID)
-	e.s("name", i.Name)
-	e.s("nameKey", i.NameKey)
-	e.m("roles", i.Roles)
-	e.n("memberCount", i.MemberCount)
-	e.n("version", int64(i.Version))
-	e.t("createdAt", i.CreatedAt)
+func (i groupItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("groupId", i.GroupID)
+	e.S("name", i.Name)
+	e.S("nameKey", i.NameKey)
+	e.M("roles", i.Roles)
+	e.N("memberCount", i.MemberCount)
+	e.N("version", int64(i.Version))
+	e.T("createdAt", i.CreatedAt)
 	if i.Deleting {
-		e.b("deleting", true)
+		e.B("deleting", true)
 	}
-	return item(e)
+	return table.Item(e)
 }
 
-func decodeGroup(it item) (groupItem, error) {
-	d := &dec{it: it}
-	return groupItem{keys: decodeKeys(d), OrgID: d.s("orgId"), GroupID: d.s("groupId"), Name: d.s("name"), NameKey: d.s("nameKey"),
-		Roles: d.m("roles"), MemberCount: d.n("memberCount"), Version: int(d.n("version")), CreatedAt: d.t("createdAt"), Deleting: d.b("deleting")}, d.err
+func decodeGroup(it table.Item) (groupItem, error) {
+	d := &table.Dec{It: it}
+	return groupItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), GroupID: d.S("groupId"), Name: d.S("name"), NameKey: d.S("nameKey"),
+		Roles: d.M("roles"), MemberCount: d.N("memberCount"), Version: int(d.N("version")), CreatedAt: d.T("createdAt"), Deleting: d.B("deleting")}, d.Err
 }
 
-func (i groupNameItem) item() item {
-	e := i.keys.encode()
-	e.s("groupId", i.GroupID)
-	return item(e)
+func (i groupNameItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("groupId", i.GroupID)
+	return table.Item(e)
 }
 
-func (i userItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("accountId", i.AccountID)
-	e.s("email", i.Email)
-	e.s("displayName", i.DisplayName)
-	e.s("status", i.Status)
-	e.b("orgAdmin", i.OrgAdmin)
-	e.list("siteAdmin", i.SiteAdmin)
-	e.b("external", i.External)
-	e.s("invitedBy", i.InvitedBy)
-	e.t("createdAt", i.CreatedAt)
-	e.t("verifiedAt", i.VerifiedAt)
-	e.t("verifyDueAt", i.VerifyDueAt)
-	e.s("verifyState", i.VerifyState)
-	e.t("sessionsResetAt", i.SessionsResetAt)
-	e.t("lastActive", i.LastActive)
-	return item(e)
+func (i userItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("accountId", i.AccountID)
+	e.S("email", i.Email)
+	e.S("displayName", i.DisplayName)
+	e.S("status", i.Status)
+	e.B("orgAdmin", i.OrgAdmin)
+	e.List("siteAdmin", i.SiteAdmin)
+	e.B("external", i.External)
+	e.S("invitedBy", i.InvitedBy)
+	e.T("createdAt", i.CreatedAt)
+	e.T("verifiedAt", i.VerifiedAt)
+	e.T("verifyDueAt", i.VerifyDueAt)
+	e.S("verifyState", i.VerifyState)
+	e.T("sessionsResetAt", i.SessionsResetAt)
+	e.T("lastActive", i.LastActive)
+	return table.Item(e)
 }
 
-func decodeUser(it item) (userItem, error) {
-	d := &dec{it: it}
-	return userItem{keys: decodeKeys(d), OrgID: d.s("orgId"), AccountID: d.s("accountId"), Email: d.s("email"), DisplayName: d.s("displayName"),
-		Status: d.s("status"), OrgAdmin: d.b("orgAdmin"), SiteAdmin: d.list("siteAdmin"), External: d.b("external"), InvitedBy: d.s("invitedBy"),
-		CreatedAt: d.t("createdAt"), VerifiedAt: d.t("verifiedAt"), VerifyDueAt: d.t("verifyDueAt"), VerifyState: d.s("verifyState"),
-		SessionsResetAt: d.t("sessionsResetAt"), LastActive: d.t("lastActive")}, d.err
+func decodeUser(it table.Item) (userItem, error) {
+	d := &table.Dec{It: it}
+	return userItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), AccountID: d.S("accountId"), Email: d.S("email"), DisplayName: d.S("displayName"),
+		Status: d.S("status"), OrgAdmin: d.B("orgAdmin"), SiteAdmin: d.List("siteAdmin"), External: d.B("external"), InvitedBy: d.S("invitedBy"),
+		CreatedAt: d.T("createdAt"), VerifiedAt: d.T("verifiedAt"), VerifyDueAt: d.T("verifyDueAt"), VerifyState: d.S("verifyState"),
+		SessionsResetAt: d.T("sessionsResetAt"), LastActive: d.T("lastActive")}, d.Err
 }
 
-func (i emailItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("email", i.Email)
-	e.s("accountId", i.AccountID)
-	e.s("invitationId", i.InvitationID)
-	e.s("siteId", i.SiteID)
-	e.nz("expiresEpoch", i.ExpiresEpoch)
-	e.s("invitationStatus", i.InvitationStatus)
-	return item(e)
+func (i emailItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("email", i.Email)
+	e.S("accountId", i.AccountID)
+	e.S("invitationId", i.InvitationID)
+	e.S("siteId", i.SiteID)
+	e.NZ("expiresEpoch", i.ExpiresEpoch)
+	e.S("invitationStatus", i.InvitationStatus)
+	return table.Item(e)
 }
 
-func decodeEmail(it item) (emailItem, error) {
-	d := &dec{it: it}
-	return emailItem{keys: decodeKeys(d), OrgID: d.s("orgId"), Email: d.s("email"), AccountID: d.s("accountId"), InvitationID: d.s("invitationId"),
-		SiteID: d.s("siteId"), ExpiresEpoch: d.n("expiresEpoch"), InvitationStatus: d.s("invitationStatus")}, d.err
+func decodeEmail(it table.Item) (emailItem, error) {
+	d := &table.Dec{It: it}
+	return emailItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), Email: d.S("email"), AccountID: d.S("accountId"), InvitationID: d.S("invitationId"),
+		SiteID: d.S("siteId"), ExpiresEpoch: d.N("expiresEpoch"), InvitationStatus: d.S("invitationStatus")}, d.Err
 }
 
-func (i accessItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("accountId", i.AccountID)
-	e.s("siteId", i.SiteID)
-	e.s("product", i.Product)
-	e.s("email", i.Email)
-	e.s("direct", i.Direct)
-	e.m("groups", i.Groups)
-	e.s("effective", i.Effective)
-	e.s("space", i.Space)
-	e.n("version", int64(i.Version))
-	return item(e)
+func (i accessItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("accountId", i.AccountID)
+	e.S("siteId", i.SiteID)
+	e.S("product", i.Product)
+	e.S("email", i.Email)
+	e.S("direct", i.Direct)
+	e.M("groups", i.Groups)
+	e.S("effective", i.Effective)
+	e.S("space", i.Space)
+	e.N("version", int64(i.Version))
+	return table.Item(e)
 }
 
-func decodeAccess(it item) (accessItem, error) {
-	d := &dec{it: it}
-	return accessItem{keys: decodeKeys(d), OrgID: d.s("orgId"), AccountID: d.s("accountId"), SiteID: d.s("siteId"), Product: d.s("product"),
-		Email: d.s("email"), Direct: d.s("direct"), Groups: d.m("groups"), Effective: d.s("effective"), Space: d.s("space"), Version: int(d.n("version"))}, d.err
+func decodeAccess(it table.Item) (accessItem, error) {
+	d := &table.Dec{It: it}
+	return accessItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), AccountID: d.S("accountId"), SiteID: d.S("siteId"), Product: d.S("product"),
+		Email: d.S("email"), Direct: d.S("direct"), Groups: d.M("groups"), Effective: d.S("effective"), Space: d.S("space"), Version: int(d.N("version"))}, d.Err
 }
 
-func (i memberItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("accountId", i.AccountID)
-	e.s("group", i.Group)
-	e.s("email", i.Email)
-	return item(e)
+func (i memberItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("accountId", i.AccountID)
+	e.S("group", i.Group)
+	e.S("email", i.Email)
+	return table.Item(e)
 }
 
-func (i invitationItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("invitationId", i.InvitationID)
-	e.s("siteId", i.SiteID)
-	e.s("accountId", i.AccountID)
-	e.s("email", i.Email)
-	e.s("invitedBy", i.InvitedBy)
-	e.s("inviterName", i.InviterName)
-	e.s("orgName", i.OrgName)
-	e.s("siteName", i.SiteName)
-	e.s("siteHost", i.SiteHost)
-	e.m("roles", i.Roles)
-	e.m("effective", i.Effective)
-	e.list("groups", i.Groups)
-	e.s("kind", i.Kind)
-	e.s("message", i.Message)
-	e.s("tokenHash", i.TokenHash)
-	e.s("status", i.Status)
-	e.s("delivery", i.Delivery)
-	e.s("deliveryNote", i.DeliveryNote)
-	e.s("messageId", i.MessageID)
-	e.n("attempts", int64(i.Attempts))
-	e.t("createdAt", i.CreatedAt)
-	e.t("expiresAt", i.ExpiresAt)
-	e.n("expiresEpoch", i.ExpiresEpoch)
+func (i invitationItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("invitationId", i.InvitationID)
+	e.S("siteId", i.SiteID)
+	e.S("accountId", i.AccountID)
+	e.S("email", i.Email)
+	e.S("invitedBy", i.InvitedBy)
+	e.S("inviterName", i.InviterName)
+	e.S("orgName", i.OrgName)
+	e.S("siteName", i.SiteName)
+	e.S("siteHost", i.SiteHost)
+	e.M("roles", i.Roles)
+	e.M("effective", i.Effective)
+	e.List("groups", i.Groups)
+	e.S("kind", i.Kind)
+	e.S("message", i.Message)
+	e.S("tokenHash", i.TokenHash)
+	e.S("status", i.Status)
+	e.S("delivery", i.Delivery)
+	e.S("deliveryNote", i.DeliveryNote)
+	e.S("messageId", i.MessageID)
+	e.N("attempts", int64(i.Attempts))
+	e.T("createdAt", i.CreatedAt)
+	e.T("expiresAt", i.ExpiresAt)
+	e.N("expiresEpoch", i.ExpiresEpoch)
 	if i.AcceptedAt != nil {
-		e.t("acceptedAt", *i.AcceptedAt)
+		e.T("acceptedAt", *i.AcceptedAt)
 	}
 	if i.ResentAt != nil {
-		e.t("resentAt", *i.ResentAt)
+		e.T("resentAt", *i.ResentAt)
 	}
-	e.s("requestId", i.RequestID)
-	e.n("version", int64(i.Version))
-	return item(e)
+	e.S("requestId", i.RequestID)
+	e.N("version", int64(i.Version))
+	return table.Item(e)
 }
 
-func decodeInvitation(it item) (invitationItem, error) {
-	d := &dec{it: it}
-	i := invitationItem{keys: decodeKeys(d), OrgID: d.s("orgId"), InvitationID: d.s("invitationId"), SiteID: d.s("siteId"), AccountID: d.s("accountId"),
-		Email: d.s("email"), InvitedBy: d.s("invitedBy"), InviterName: d.s("inviterName"), OrgName: d.s("orgName"), SiteName: d.s("siteName"),
-		SiteHost: d.s("siteHost"), Roles: d.m("roles"), Effective: d.m("effective"), Groups: d.list("groups"), Kind: d.s("kind"), Message: d.s("message"),
-		TokenHash: d.s("tokenHash"), Status: d.s("status"), Delivery: d.s("delivery"), DeliveryNote: d.s("deliveryNote"), MessageID: d.s("messageId"),
-		Attempts: int(d.n("attempts")), CreatedAt: d.t("createdAt"), ExpiresAt: d.t("expiresAt"), ExpiresEpoch: d.n("expiresEpoch"),
-		RequestID: d.s("requestId"), Version: int(d.n("version"))}
-	if t := d.t("acceptedAt"); !t.IsZero() {
+func decodeInvitation(it table.Item) (invitationItem, error) {
+	d := &table.Dec{It: it}
+	i := invitationItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), InvitationID: d.S("invitationId"), SiteID: d.S("siteId"), AccountID: d.S("accountId"),
+		Email: d.S("email"), InvitedBy: d.S("invitedBy"), InviterName: d.S("inviterName"), OrgName: d.S("orgName"), SiteName: d.S("siteName"),
+		SiteHost: d.S("siteHost"), Roles: d.M("roles"), Effective: d.M("effective"), Groups: d.List("groups"), Kind: d.S("kind"), Message: d.S("message"),
+		TokenHash: d.S("tokenHash"), Status: d.S("status"), Delivery: d.S("delivery"), DeliveryNote: d.S("deliveryNote"), MessageID: d.S("messageId"),
+		Attempts: int(d.N("attempts")), CreatedAt: d.T("createdAt"), ExpiresAt: d.T("expiresAt"), ExpiresEpoch: d.N("expiresEpoch"),
+		RequestID: d.S("requestId"), Version: int(d.N("version"))}
+	if t := d.T("acceptedAt"); !t.IsZero() {
 		i.AcceptedAt = &t
 	}
-	if t := d.t("resentAt"); !t.IsZero() {
+	if t := d.T("resentAt"); !t.IsZero() {
 		i.ResentAt = &t
 	}
-	return i, d.err
+	return i, d.Err
 }
 
-func (i tokenItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("accountId", i.AccountID)
-	e.s("invitationId", i.InvitationID)
-	e.t("expiresAt", i.ExpiresAt)
-	return item(e)
+func (i tokenItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("accountId", i.AccountID)
+	e.S("invitationId", i.InvitationID)
+	e.T("expiresAt", i.ExpiresAt)
+	return table.Item(e)
 }
 
-func decodeToken(it item) (tokenItem, error) {
-	d := &dec{it: it}
-	return tokenItem{keys: decodeKeys(d), OrgID: d.s("orgId"), AccountID: d.s("accountId"), InvitationID: d.s("invitationId"), ExpiresAt: d.t("expiresAt")}, d.err
+func decodeToken(it table.Item) (tokenItem, error) {
+	d := &table.Dec{It: it}
+	return tokenItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), AccountID: d.S("accountId"), InvitationID: d.S("invitationId"), ExpiresAt: d.T("expiresAt")}, d.Err
 }
 
-func (i idemItem) item() item {
-	e := i.keys.encode()
-	e.s("requestHash", i.RequestHash)
-	e.b("done", i.Done)
-	e.nz("status", int64(i.Status))
-	e.m("headers", i.Headers)
-	e.bin("body", i.Body)
-	e.n("lockedUntil", i.LockedUntil)
-	e.s("claim", i.Claim)
-	return item(e)
+func (i idemItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("requestHash", i.RequestHash)
+	e.B("done", i.Done)
+	e.NZ("status", int64(i.Status))
+	e.M("headers", i.Headers)
+	e.Bin("body", i.Body)
+	e.N("lockedUntil", i.LockedUntil)
+	e.S("claim", i.Claim)
+	return table.Item(e)
 }
 
-func decodeIdem(it item) (idemItem, error) {
-	d := &dec{it: it}
-	return idemItem{keys: decodeKeys(d), RequestHash: d.s("requestHash"), Done: d.b("done"), Status: int(d.n("status")), Headers: d.m("headers"),
-		Body: d.bin("body"), LockedUntil: d.n("lockedUntil"), Claim: d.s("claim")}, d.err
+func decodeIdem(it table.Item) (idemItem, error) {
+	d := &table.Dec{It: it}
+	return idemItem{Keys: table.DecodeKeys(d), RequestHash: d.S("requestHash"), Done: d.B("done"), Status: int(d.N("status")), Headers: d.M("headers"),
+		Body: d.Bin("body"), LockedUntil: d.N("lockedUntil"), Claim: d.S("claim")}, d.Err
 }
 
-func (i auditItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("auditId", i.AuditID)
-	e.t("at", i.At)
-	e.s("actor", i.Actor)
-	e.s("action", i.Action)
-	e.s("target", i.Target)
-	e.s("before", i.Before)
-	e.s("after", i.After)
-	e.s("requestId", i.RequestID)
-	return item(e)
+func (i auditItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("auditId", i.AuditID)
+	e.T("at", i.At)
+	e.S("actor", i.Actor)
+	e.S("action", i.Action)
+	e.S("target", i.Target)
+	e.S("before", i.Before)
+	e.S("after", i.After)
+	e.S("requestId", i.RequestID)
+	return table.Item(e)
 }
 
 // spaceItem is a Confluence space of a site; its GSI2 entry lists the site's
 // spaces by key.
 type spaceItem struct {
-	keys
+	table.Keys
 	OrgID           string
 	SiteID          string
 	Key             string
@@ -739,8 +727,8 @@ type spaceItem struct {
 }
 
 func newSpaceItem(sp domain.Space) spaceItem {
-	return spaceItem{keys: keys{PK: spacePK(sp.OrgID, sp.SiteID, sp.Key), SK: skSpace, Type: typeSpace,
-		GSI2PK: spacesGSI2PK(sp.OrgID, sp.SiteID), GSI2SK: sp.Key},
+	return spaceItem{Keys: table.Keys{PK: table.SpacePK(sp.OrgID, sp.SiteID, sp.Key), SK: table.SKSpace, Type: typeSpace,
+		GSI2PK: table.SpacesGSI2PK(sp.OrgID, sp.SiteID), GSI2SK: sp.Key},
 		OrgID: sp.OrgID, SiteID: sp.SiteID, Key: sp.Key, Name: sp.Name, AnonymousAccess: sp.AnonymousAccess, CreatedAt: sp.CreatedAt, CreatedBy: sp.CreatedBy, Version: sp.Version}
 }
 
@@ -748,29 +736,29 @@ func (i spaceItem) domain() domain.Space {
 	return domain.Space{OrgID: i.OrgID, SiteID: i.SiteID, Key: i.Key, Name: i.Name, AnonymousAccess: i.AnonymousAccess, CreatedAt: i.CreatedAt, CreatedBy: i.CreatedBy, Version: i.Version}
 }
 
-func (i spaceItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("siteId", i.SiteID)
-	e.s("key", i.Key)
-	e.s("name", i.Name)
-	e.b("anonymousAccess", i.AnonymousAccess)
-	e.t("createdAt", i.CreatedAt)
-	e.s("createdBy", i.CreatedBy)
-	e.nz("version", int64(i.Version))
-	return item(e)
+func (i spaceItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("siteId", i.SiteID)
+	e.S("key", i.Key)
+	e.S("name", i.Name)
+	e.B("anonymousAccess", i.AnonymousAccess)
+	e.T("createdAt", i.CreatedAt)
+	e.S("createdBy", i.CreatedBy)
+	e.NZ("version", int64(i.Version))
+	return table.Item(e)
 }
 
-func decodeSpace(it item) (spaceItem, error) {
-	d := &dec{it: it}
-	return spaceItem{keys: decodeKeys(d), OrgID: d.s("orgId"), SiteID: d.s("siteId"), Key: d.s("key"), Name: d.s("name"),
-		AnonymousAccess: d.b("anonymousAccess"), CreatedAt: d.t("createdAt"), CreatedBy: d.s("createdBy"), Version: int(d.n("version"))}, d.err
+func decodeSpace(it table.Item) (spaceItem, error) {
+	d := &table.Dec{It: it}
+	return spaceItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), SiteID: d.S("siteId"), Key: d.S("key"), Name: d.S("name"),
+		AnonymousAccess: d.B("anonymousAccess"), CreatedAt: d.T("createdAt"), CreatedBy: d.S("createdBy"), Version: int(d.N("version"))}, d.Err
 }
 
-// spaceAdminItem makes an account an admin of one space (§5: space admins
+// spaceAdminItem makes an account an admin of one space (rules §5: space admins
 // assign and unassign guests to their space only).
 type spaceAdminItem struct {
-	keys
+	table.Keys
 	OrgID     string
 	SiteID    string
 	Space     string
@@ -779,29 +767,29 @@ type spaceAdminItem struct {
 }
 
 func newSpaceAdminItem(orgID, siteID, space, accountID string, at time.Time) spaceAdminItem {
-	return spaceAdminItem{keys: keys{PK: spacePK(orgID, siteID, space), SK: spaceAdminSK(accountID), Type: typeSpaceAdmin},
+	return spaceAdminItem{Keys: table.Keys{PK: table.SpacePK(orgID, siteID, space), SK: table.SpaceAdminSK(accountID), Type: typeSpaceAdmin},
 		OrgID: orgID, SiteID: siteID, Space: space, AccountID: accountID, CreatedAt: at}
 }
 
-func (i spaceAdminItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("siteId", i.SiteID)
-	e.s("space", i.Space)
-	e.s("accountId", i.AccountID)
-	e.t("createdAt", i.CreatedAt)
-	return item(e)
+func (i spaceAdminItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("siteId", i.SiteID)
+	e.S("space", i.Space)
+	e.S("accountId", i.AccountID)
+	e.T("createdAt", i.CreatedAt)
+	return table.Item(e)
 }
 
-func decodeSpaceAdmin(it item) (spaceAdminItem, error) {
-	d := &dec{it: it}
-	return spaceAdminItem{keys: decodeKeys(d), OrgID: d.s("orgId"), SiteID: d.s("siteId"), Space: d.s("space"), AccountID: d.s("accountId"), CreatedAt: d.t("createdAt")}, d.err
+func decodeSpaceAdmin(it table.Item) (spaceAdminItem, error) {
+	d := &table.Dec{It: it}
+	return spaceAdminItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), SiteID: d.S("siteId"), Space: d.S("space"), AccountID: d.S("accountId"), CreatedAt: d.T("createdAt")}, d.Err
 }
 
 // invRefItem points from an invitation's id to the account it is kept under
 // (A14: an invitation by id). Written with the invitation, never changed.
 type invRefItem struct {
-	keys
+	table.Keys
 	OrgID        string
 	InvitationID string
 	AccountID    string
@@ -809,20 +797,20 @@ type invRefItem struct {
 }
 
 func newInvRefItem(inv domain.Invitation) invRefItem {
-	return invRefItem{keys: keys{PK: invRefPK(inv.OrgID, inv.ID), SK: skInvRef, Type: typeInvRef},
+	return invRefItem{Keys: table.Keys{PK: table.InvRefPK(inv.OrgID, inv.ID), SK: table.SKInvRef, Type: typeInvRef},
 		OrgID: inv.OrgID, InvitationID: inv.ID, AccountID: inv.AccountID, SiteID: inv.SiteID}
 }
 
-func (i invRefItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("invitationId", i.InvitationID)
-	e.s("accountId", i.AccountID)
-	e.s("siteId", i.SiteID)
-	return item(e)
+func (i invRefItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("invitationId", i.InvitationID)
+	e.S("accountId", i.AccountID)
+	e.S("siteId", i.SiteID)
+	return table.Item(e)
 }
 
-func decodeInvRef(it item) (invRefItem, error) {
-	d := &dec{it: it}
-	return invRefItem{keys: decodeKeys(d), OrgID: d.s("orgId"), InvitationID: d.s("invitationId"), AccountID: d.s("accountId"), SiteID: d.s("siteId")}, d.err
+func decodeInvRef(it table.Item) (invRefItem, error) {
+	d := &table.Dec{It: it}
+	return invRefItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), InvitationID: d.S("invitationId"), AccountID: d.S("accountId"), SiteID: d.S("siteId")}, d.Err
 }

@@ -9,12 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // ddbSize is an item's size as DynamoDB bills it: each attribute's name
 // plus its value (strings and binaries by their bytes, numbers about one
 // byte per two digits plus one, maps and lists 3 bytes plus one a member).
-func ddbSize(it item) int {
+func ddbSize(it table.Item) int {
 	n := 0
 	for k, v := range it {
 		n += len(k) + valueSize(v)
@@ -58,11 +59,11 @@ func valueSize(v types.AttributeValue) int {
 // indexEntrySize is the size of an item's entry in an index that projects
 // keys only (all: the whole item): the table's and the index's keys plus
 // DynamoDB's 100 bytes of index overhead.
-func indexEntrySize(it item, gsi string, all bool) int {
+func indexEntrySize(it table.Item, gsi string, all bool) int {
 	if all {
 		return ddbSize(it) + 100
 	}
-	keysOnly := item{}
+	keysOnly := table.Item{}
 	for _, k := range []string{"PK", "SK", gsi + "PK", gsi + "SK"} {
 		if v, ok := it[k]; ok {
 			keysOnly[k] = v
@@ -77,7 +78,7 @@ func wcu(bytes int) int { return (bytes + 1023) / 1024 }
 // values: a 36-character account id, a 30-character address, an invitation
 // with a 200-character message and one group) and the write units each of
 // their index entries costs, with ALL and with KEYS_ONLY: the figures of
-// DATA_MODEL.md ("Index projections"). GSI3 (keys only) must cost one
+// docs/data-model.md ("Index projections"). GSI3 (keys only) must cost one
 // write unit an entry whatever the item.
 func TestIndexWriteCost(t *testing.T) {
 	now := time.Date(2026, 5, 4, 9, 30, 0, 123456789, time.UTC)
@@ -96,15 +97,15 @@ func TestIndexWriteCost(t *testing.T) {
 		CreatedAt: now, CreatedBy: "admin-acme", CheckedAt: now, VerifiedAt: now, NextCheck: now.Add(24 * time.Hour), Version: 3}
 	items := []struct {
 		name string
-		it   item
+		it   table.Item
 	}{
-		{"user (profile)", marshal(newUserItem(u))},
-		{"access", marshal(newAccessItem(u, "wiki", a))},
-		{"member", marshal(newMemberItem(u, "partners"))},
-		{"invitation", marshal(newInvitationItem(inv, time.Time{}, inv.Version))},
-		{"audit entry", marshal(newAuditItem(audit))},
-		{"domain claim", marshal(newDomainItem(claim))},
-		{"verify scan", marshal(newVerifyScanItem(u.OrgID, now, 4, "agency-partner.example#pat.jones@agency-partner.example"))},
+		{"user (profile)", table.Marshal(newUserItem(u))},
+		{"access", table.Marshal(newAccessItem(u, "wiki", a))},
+		{"member", table.Marshal(newMemberItem(u, "partners"))},
+		{"invitation", table.Marshal(newInvitationItem(inv, time.Time{}, inv.Version))},
+		{"audit entry", table.Marshal(newAuditItem(audit))},
+		{"domain claim", table.Marshal(newDomainItem(claim))},
+		{"verify scan", table.Marshal(newVerifyScanItem(u.OrgID, now, 4, "agency-partner.example#pat.jones@agency-partner.example"))},
 	}
 	t.Logf("%-16s %6s  %-22s %-22s %-22s", "item", "bytes", "GSI1 B/WCU", "GSI2 B/WCU", "GSI3 all→keys B/WCU")
 	for _, x := range items {

@@ -16,9 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
-// Fan-out jobs (DATA_MODEL.md, "Group jobs"): the job item ORG#o#JOB#j/JOB
+// Fan-out jobs (docs/data-model.md, "Group jobs"): the job item ORG#o#JOB#j/JOB
 // holds the state and the counts; each applied page leaves a marker
 // PAGE#n (with its conversions) written in the page's own transaction, so a
 // redelivered page is recognised and changes nothing twice; a page that
@@ -26,60 +27,60 @@ import (
 
 const typeJob, typePage = "job", "job-page"
 
-func jobItem(j domain.Job) item {
+func jobItem(j domain.Job) table.Item {
 	// GSI2 lists an org's jobs, newest first.
-	e := keys{PK: jobPK(j.OrgID, j.ID), SK: skJob, Type: typeJob, TTL: ttl(j.CreatedAt.Add(90 * 24 * time.Hour)),
-		GSI2PK: "ORG#" + j.OrgID + "#JOBS", GSI2SK: j.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + j.ID}.encode()
-	e.s("orgId", j.OrgID)
-	e.s("jobId", j.ID)
-	e.s("groupId", j.GroupID)
-	e.s("kind", string(j.Kind))
-	e.s("site", j.Site)
-	e.s("product", string(j.Product))
-	e.s("role", string(j.Role))
-	e.s("state", string(j.State))
-	e.s("message", j.Message)
-	e.s("plan", j.Plan)
-	e.s("createdBy", j.CreatedBy)
-	e.s("requestId", j.RequestID)
-	e.n("members", int64(j.Members))
-	e.n("changed", int64(j.Changed))
-	e.n("done", int64(j.Done))
-	e.n("pages", int64(j.Pages))
-	e.n("pagesDone", int64(j.PagesDone))
-	e.n("pagesFailed", int64(j.PagesFailed))
+	e := table.Keys{PK: table.JobPK(j.OrgID, j.ID), SK: table.SKJob, Type: typeJob, TTL: table.TTL(j.CreatedAt.Add(90 * 24 * time.Hour)),
+		GSI2PK: "ORG#" + j.OrgID + "#JOBS", GSI2SK: j.CreatedAt.UTC().Format(time.RFC3339Nano) + "#" + j.ID}.Encode()
+	e.S("orgId", j.OrgID)
+	e.S("jobId", j.ID)
+	e.S("groupId", j.GroupID)
+	e.S("kind", string(j.Kind))
+	e.S("site", j.Site)
+	e.S("product", string(j.Product))
+	e.S("role", string(j.Role))
+	e.S("state", string(j.State))
+	e.S("message", j.Message)
+	e.S("plan", j.Plan)
+	e.S("createdBy", j.CreatedBy)
+	e.S("requestId", j.RequestID)
+	e.N("members", int64(j.Members))
+	e.N("changed", int64(j.Changed))
+	e.N("done", int64(j.Done))
+	e.N("pages", int64(j.Pages))
+	e.N("pagesDone", int64(j.PagesDone))
+	e.N("pagesFailed", int64(j.PagesFailed))
 	if len(j.Reserved) > 0 {
 		b, _ := json.Marshal(j.Reserved)
-		e.s("reserved", string(b))
+		e.S("reserved", string(b))
 	}
 	if len(j.ReservedUsers) > 0 {
 		b, _ := json.Marshal(j.ReservedUsers)
-		e.s("reservedUsers", string(b))
+		e.S("reservedUsers", string(b))
 	}
-	e.t("createdAt", j.CreatedAt)
-	e.t("updatedAt", j.UpdatedAt)
-	e.n("version", int64(j.Version))
-	return item(e)
+	e.T("createdAt", j.CreatedAt)
+	e.T("updatedAt", j.UpdatedAt)
+	e.N("version", int64(j.Version))
+	return table.Item(e)
 }
 
-func decodeJob(it item) (domain.Job, error) {
-	d := &dec{it: it}
-	j := domain.Job{OrgID: d.s("orgId"), ID: d.s("jobId"), GroupID: d.s("groupId"), Kind: domain.JobKind(d.s("kind")), Site: d.s("site"),
-		Product: domain.Product(d.s("product")), Role: domain.Role(d.s("role")), State: domain.JobState(d.s("state")), Message: d.s("message"), Plan: d.s("plan"),
-		CreatedBy: d.s("createdBy"), RequestID: d.s("requestId"), Members: int(d.n("members")), Changed: int(d.n("changed")), Done: int(d.n("done")),
-		Pages: int(d.n("pages")), PagesDone: int(d.n("pagesDone")), PagesFailed: int(d.n("pagesFailed")), CreatedAt: d.t("createdAt"),
-		UpdatedAt: d.t("updatedAt"), Version: int(d.n("version"))}
-	if r := d.s("reserved"); r != "" {
+func decodeJob(it table.Item) (domain.Job, error) {
+	d := &table.Dec{It: it}
+	j := domain.Job{OrgID: d.S("orgId"), ID: d.S("jobId"), GroupID: d.S("groupId"), Kind: domain.JobKind(d.S("kind")), Site: d.S("site"),
+		Product: domain.Product(d.S("product")), Role: domain.Role(d.S("role")), State: domain.JobState(d.S("state")), Message: d.S("message"), Plan: d.S("plan"),
+		CreatedBy: d.S("createdBy"), RequestID: d.S("requestId"), Members: int(d.N("members")), Changed: int(d.N("changed")), Done: int(d.N("done")),
+		Pages: int(d.N("pages")), PagesDone: int(d.N("pagesDone")), PagesFailed: int(d.N("pagesFailed")), CreatedAt: d.T("createdAt"),
+		UpdatedAt: d.T("updatedAt"), Version: int(d.N("version"))}
+	if r := d.S("reserved"); r != "" {
 		if err := json.Unmarshal([]byte(r), &j.Reserved); err != nil {
 			return j, fmt.Errorf("store: job reserved: %w", err)
 		}
 	}
-	if r := d.s("reservedUsers"); r != "" {
+	if r := d.S("reservedUsers"); r != "" {
 		if err := json.Unmarshal([]byte(r), &j.ReservedUsers); err != nil {
 			return j, fmt.Errorf("store: job reserved users: %w", err)
 		}
 	}
-	return j, d.err
+	return j, d.Err
 }
 
 // StartJob writes a new job (planning) and takes the group's job lock, in
@@ -87,23 +88,23 @@ func decodeJob(it item) (domain.Job, error) {
 // flight.
 func (s *Store) StartJob(ctx context.Context, j domain.Job) error {
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: jobItem(j), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID)),
+		{Put: &types.Put{TableName: &s.Name, Item: jobItem(j), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(j.OrgID), table.GroupSK(j.GroupID)),
 			UpdateExpression:                    aws.String("SET activeJob = :j"),
 			ConditionExpression:                 aws.String("attribute_exists(PK) AND (attribute_not_exists(activeJob) OR activeJob = :none)"),
-			ExpressionAttributeValues:           item{":j": str(j.ID), ":none": str("-")},
+			ExpressionAttributeValues:           table.Item{":j": table.S(j.ID), ":none": table.S("-")},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
 	}
-	err := s.transact(ctx, "start job", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "start job", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
-	if old := c.old(1); old != nil {
-		d := &dec{it: old}
-		return &domain.Error{Code: domain.ECONFLICT, Message: "This group has a job in flight; wait for it to finish.", Extra: map[string]any{"jobId": d.s("activeJob")}}
+	if old := c.Old(1); old != nil {
+		d := &table.Dec{It: old}
+		return &domain.Error{Code: domain.ECONFLICT, Message: "This group has a job in flight; wait for it to finish.", Extra: map[string]any{"jobId": d.S("activeJob")}}
 	}
-	if c.code(1) == "ConditionalCheckFailed" {
+	if c.Code(1) == "ConditionalCheckFailed" {
 		return domain.Errorf(domain.ECONFLICT, "This group has a job in flight, or is gone.")
 	}
 	return domain.Errorf(domain.ECONFLICT, "A job with this id exists.")
@@ -116,13 +117,13 @@ func (s *Store) Job(ctx context.Context, orgID, id string) (domain.Job, error) {
 	found := false
 	cursor := ""
 	for {
-		res, next, err := s.query(ctx, (dynamodbQuery{pk: jobPK(orgID, id)}).input(), 1000, cursor)
+		res, next, err := s.query(ctx, (dynamodbQuery{pk: table.JobPK(orgID, id)}).input(), 1000, cursor)
 		if err != nil {
 			return j, err
 		}
 		for _, it := range res {
-			d := &dec{it: it}
-			switch d.s("type") {
+			d := &table.Dec{It: it}
+			switch d.S("type") {
 			case typeJob:
 				conv := j.Conversions
 				if j, err = decodeJob(it); err != nil {
@@ -131,7 +132,7 @@ func (s *Store) Job(ctx context.Context, orgID, id string) (domain.Job, error) {
 				j.Conversions, found = conv, true
 			case typePage:
 				var cs []domain.Conversion
-				if b := d.s("conversions"); b != "" {
+				if b := d.S("conversions"); b != "" {
 					if err := json.Unmarshal([]byte(b), &cs); err != nil {
 						return j, fmt.Errorf("store: page conversions: %w", err)
 					}
@@ -184,8 +185,8 @@ func (s *Store) AccessOf(ctx context.Context, orgID string, accounts []string, s
 			all = append(all, ref{a, k})
 		}
 	}
-	chunks := (len(all) + 99) / 100
-	got := make([]map[string]item, chunks)
+	chunks := (len(all) + table.MaxBatchGet - 1) / table.MaxBatchGet
+	got := make([]map[string]table.Item, chunks)
 	errs := make([]error, chunks)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -196,13 +197,13 @@ func (s *Store) AccessOf(ctx context.Context, orgID string, accounts []string, s
 				if c >= chunks {
 					return
 				}
-				chunk := all[c*100 : min(len(all), c*100+100)]
-				ks := make([]item, 0, len(chunk))
+				chunk := all[c*table.MaxBatchGet : min(len(all), (c+1)*table.MaxBatchGet)]
+				ks := make([]table.Item, 0, len(chunk))
 				for _, r := range chunk {
 					site, p, _ := strings.Cut(r.k, "/")
-					ks = append(ks, key(userPK(orgID, r.account), accessSK(site, p)))
+					ks = append(ks, table.Key(table.UserPK(orgID, r.account), table.AccessSK(site, p)))
 				}
-				got[c], errs[c] = s.batchGet(ctx, ks)
+				got[c], errs[c] = s.BatchGet(ctx, ks)
 			}
 		})
 	}
@@ -211,9 +212,9 @@ func (s *Store) AccessOf(ctx context.Context, orgID string, accounts []string, s
 		return nil, err
 	}
 	for c := range chunks {
-		for _, r := range all[c*100 : min(len(all), c*100+100)] {
+		for _, r := range all[c*table.MaxBatchGet : min(len(all), (c+1)*table.MaxBatchGet)] {
 			site, p, _ := strings.Cut(r.k, "/")
-			if it, ok := got[c][id(userPK(orgID, r.account), accessSK(site, p))]; ok {
+			if it, ok := got[c][table.ID(table.UserPK(orgID, r.account), table.AccessSK(site, p))]; ok {
 				ai, err := decodeAccess(it)
 				if err != nil {
 					return nil, err
@@ -237,50 +238,38 @@ func (s *Store) BeginJob(ctx context.Context, j domain.Job, groupRoles map[strin
 	sites := sortedKeys(mergeSites(nil, j.Reserved, j.ReservedUsers))
 	for _, site := range sites {
 		r, ru := max(0, j.Reserved[site]), max(0, j.ReservedUsers[site])
-		cond := "attribute_exists(PK)"
-		if r > 0 {
-			cond += " AND guestSlots >= :r"
-		}
-		if ru > 0 {
-			cond += userLimitCond
-		}
-		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
-			UpdateExpression: aws.String("SET guestSlots = guestSlots - :r, reserved = if_not_exists(reserved, :zero) + :r," +
-				" userSlots = if_not_exists(userSlots, :zero) - :u, reservedUsers = if_not_exists(reservedUsers, :zero) + :u"),
-			ConditionExpression:                 &cond,
-			ExpressionAttributeValues:           item{":r": num(r), ":u": num(ru), ":zero": num(0)},
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
+		tx = append(tx, types.TransactWriteItem{Update: table.Counter(s.Name, j.OrgID, site, table.Change{Kind: table.Reserve, Slots: r, Users: ru})})
 	}
 	counters := len(tx)
 	if groupRoles != nil {
-		vals := item{":one": num(1), ":j": str(j.ID)}
-		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID)),
-			UpdateExpression:          aws.String(setOrRemove("#r", ":roles", rolesValue(groupRoles), vals) + "version = version + :one"),
+		vals := table.Item{":one": table.N(1), ":j": table.S(j.ID)}
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(j.OrgID), table.GroupSK(j.GroupID)),
+			UpdateExpression:          aws.String(table.SetOrRemove("#r", ":roles", rolesValue(groupRoles), vals) + "version = version + :one"),
 			ConditionExpression:       aws.String("activeJob = :j"),
 			ExpressionAttributeNames:  map[string]string{"#r": "roles"},
 			ExpressionAttributeValues: vals}})
 	} else if j.Kind == domain.JobGroupDelete {
 		// From now on no member joins it (memberships check the flag in
 		// their own transaction, see ChangeAccess).
-		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID)),
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(j.OrgID), table.GroupSK(j.GroupID)),
 			UpdateExpression: aws.String("SET deleting = :t"), ConditionExpression: aws.String("activeJob = :j"),
-			ExpressionAttributeValues: item{":t": &types.AttributeValueMemberBOOL{Value: true}, ":j": str(j.ID)}}})
+			ExpressionAttributeValues: table.Item{":t": &types.AttributeValueMemberBOOL{Value: true}, ":j": table.S(j.ID)}}})
 	}
 	if j.Audit != nil {
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(*j.Audit))}})
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(*j.Audit))}})
 	}
 	next := j
 	next.State = domain.JobRunning
-	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: jobItem(next),
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: jobItem(next),
 		ConditionExpression: aws.String("#s = :planning"), ExpressionAttributeNames: map[string]string{"#s": "state"},
-		ExpressionAttributeValues: item{":planning": str(string(domain.JobPlanning))}}})
-	err := s.transact(ctx, "begin job", tx)
-	var c *cancelled
+		ExpressionAttributeValues: table.Item{":planning": table.S(string(domain.JobPlanning))}}})
+	err := s.Transact(ctx, "begin job", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
 	for k, site := range sites {
-		if c.code(k) == "ConditionalCheckFailed" {
+		if c.Code(k) == "ConditionalCheckFailed" {
 			si, err := s.siteFrom(ctx, c, ownerOf(len(tx), k), j.OrgID, site)
 			if err != nil {
 				return err
@@ -302,7 +291,7 @@ func (s *Store) BeginJob(ctx context.Context, j domain.Job, groupRoles map[strin
 func rolesValue(m map[string]domain.Role) types.AttributeValue {
 	mv := map[string]types.AttributeValue{}
 	for k, r := range m {
-		mv[k] = str(string(r))
+		mv[k] = table.S(string(r))
 	}
 	return &types.AttributeValueMemberM{Value: mv}
 }
@@ -325,25 +314,23 @@ func (s *Store) EndJob(ctx context.Context, j domain.Job, from domain.JobState, 
 	var tx []types.TransactWriteItem
 	for _, site := range sortedKeys(release) {
 		if r := release[site]; r > 0 {
-			tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
-				UpdateExpression:          aws.String("SET guestSlots = guestSlots + :r, reserved = reserved - :r"),
-				ExpressionAttributeValues: item{":r": num(r)}}})
+			tx = append(tx, types.TransactWriteItem{Update: table.Counter(s.Name, j.OrgID, site, table.Change{Kind: table.Release, Slots: r})})
 		}
 	}
 	if j.Kind == domain.JobGroupDelete && j.State == domain.JobDone {
 		tx = append(tx,
-			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID))}},
-			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(groupNamePK(j.OrgID, domain.GroupNameKey(groupName)), skGroupName)}})
+			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.OrgPK(j.OrgID), table.GroupSK(j.GroupID))}},
+			types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.GroupNamePK(j.OrgID, domain.GroupNameKey(groupName)), table.SKGroupName)}})
 	} else {
-		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), groupSK(j.GroupID)),
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(j.OrgID), table.GroupSK(j.GroupID)),
 			UpdateExpression: aws.String("SET activeJob = :none"), ConditionExpression: aws.String("activeJob = :j"),
-			ExpressionAttributeValues: item{":none": str("-"), ":j": str(j.ID)}}})
+			ExpressionAttributeValues: table.Item{":none": table.S("-"), ":j": table.S(j.ID)}}})
 	}
-	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: jobItem(j),
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: jobItem(j),
 		ConditionExpression: aws.String("#s = :from AND pagesDone = :pd AND pagesFailed = :pf"), ExpressionAttributeNames: map[string]string{"#s": "state"},
-		ExpressionAttributeValues: item{":from": str(string(from)), ":pd": num(int64(j.PagesDone)), ":pf": num(int64(j.PagesFailed))}}})
-	err := s.transact(ctx, "end job", tx)
-	var c *cancelled
+		ExpressionAttributeValues: table.Item{":from": table.S(string(from)), ":pd": table.N(int64(j.PagesDone)), ":pf": table.N(int64(j.PagesFailed))}}})
+	err := s.Transact(ctx, "end job", tx)
+	var c *table.Cancelled
 	if errors.As(err, &c) {
 		return domain.Errorf(domain.ECONFLICT, "The job changed meanwhile.")
 	}
@@ -354,7 +341,7 @@ func (s *Store) EndJob(ctx context.Context, j domain.Job, from domain.JobState, 
 type dynamodbQuery struct{ pk string }
 
 func (q dynamodbQuery) input() *dynamodb.QueryInput {
-	return &dynamodb.QueryInput{KeyConditionExpression: aws.String("PK = :pk"), ExpressionAttributeValues: item{":pk": str(q.pk)}}
+	return &dynamodb.QueryInput{KeyConditionExpression: aws.String("PK = :pk"), ExpressionAttributeValues: table.Item{":pk": table.S(q.pk)}}
 }
 
 // StaleEntries is returned by ApplyPage when some members' access changed
@@ -371,7 +358,8 @@ func (e *StaleEntries) Error() string {
 
 // ErrJobNotRunning is returned by ApplyPage when the job is no longer
 // running (finished, or failed) or runs another plan: the page is dropped.
-var ErrJobNotRunning = domain.Errorf(domain.ECONFLICT, "The job is not running.")
+// It is domain.ErrJobNotRunning, which the jobs worker tells by errors.Is.
+var ErrJobNotRunning = domain.ErrJobNotRunning
 
 // ErrJobPlanning is returned by ApplyPage when the job has not begun yet:
 // the page is delivered again later.
@@ -405,7 +393,7 @@ func (s *Store) ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, c
 			owner = append(owner, e.AccountID)
 		}
 		if j.Kind == domain.JobGroupDelete {
-			tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(j.OrgID, e.AccountID), memberSK(j.GroupID))}})
+			tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.UserPK(j.OrgID, e.AccountID), table.MemberSK(j.GroupID))}})
 			owner = append(owner, "")
 		}
 	}
@@ -413,75 +401,60 @@ func (s *Store) ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, c
 	var counterSites []string
 	for _, site := range sortedKeys(mergeSites(seats, p.Reserved, p.ReservedUsers)) {
 		d, c, cu := seats[site], p.Reserved[site], p.ReservedUsers[site]
-		u := &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
-			UpdateExpression: aws.String("SET paidUsers = paidUsers + :p, guests = guests + :g, guestSlots = guestSlots + :d, reserved = if_not_exists(reserved, :zero) - :c," +
-				" userSlots = if_not_exists(userSlots, :zero) - :u, reservedUsers = if_not_exists(reservedUsers, :zero) - :cu"),
-			ExpressionAttributeValues: item{":p": num(d.Paid), ":g": num(d.Guests), ":d": num(d.SlotChange() + c), ":c": num(c), ":zero": num(0),
-				":u": num(d.Users() - cu), ":cu": num(cu)},
-			ConditionExpression: aws.String("attribute_exists(PK)"), ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
-		if need := -(d.SlotChange() + c); d.Limited() && need > 0 {
-			// More than this page's share of the reservation: the free slots must cover it.
-			u.ConditionExpression = aws.String("attribute_exists(PK) AND guestSlots >= :need")
-			u.ExpressionAttributeValues[":need"] = num(need)
-		}
-		if d.Users()-cu > 0 {
-			// More users than this page's share of the user reservation.
-			u.ConditionExpression = aws.String(*u.ConditionExpression + userLimitCond)
-		}
-		tx = append(tx, types.TransactWriteItem{Update: u})
+		tx = append(tx, types.TransactWriteItem{Update: table.Counter(s.Name, j.OrgID, site, table.Change{Kind: table.Consume, Seats: d, Slots: c, Users: cu})})
 		owner = append(owner, "")
 		counterSites = append(counterSites, site)
 	}
 	jobAt := len(tx)
-	tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(jobPK(j.OrgID, j.ID), skJob),
+	tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.JobPK(j.OrgID, j.ID), table.SKJob),
 		UpdateExpression:                    aws.String("SET done = done + :n, pagesDone = pagesDone + :one, updatedAt = :at"),
 		ConditionExpression:                 aws.String("#s = :running AND #p = :plan"),
 		ExpressionAttributeNames:            map[string]string{"#s": "state", "#p": "plan"},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		ExpressionAttributeValues: item{":n": num(int64(len(p.Entries))), ":one": num(1), ":at": str(time.Now().UTC().Format(time.RFC3339Nano)),
-			":running": str(string(domain.JobRunning)), ":plan": str(j.Plan)}}})
+		ExpressionAttributeValues: table.Item{":n": table.N(int64(len(p.Entries))), ":one": table.N(1), ":at": table.S(time.Now().UTC().Format(time.RFC3339Nano)),
+			":running": table.S(string(domain.JobRunning)), ":plan": table.S(j.Plan)}}})
 	owner = append(owner, "")
-	marker := enc{}
-	for k, v := range (keys{PK: jobPK(j.OrgID, j.ID), SK: pageSK(p.Index), Type: typePage, TTL: ttl(time.Now().Add(90 * 24 * time.Hour))}).encode() {
+	marker := table.Enc{}
+	for k, v := range (table.Keys{PK: table.JobPK(j.OrgID, j.ID), SK: table.PageSK(p.Index), Type: typePage, TTL: table.TTL(time.Now().Add(90 * 24 * time.Hour))}).Encode() {
 		marker[k] = v
 	}
-	marker.n("index", int64(p.Index))
-	marker.n("entries", int64(len(p.Entries)))
+	marker.N("index", int64(p.Index))
+	marker.N("entries", int64(len(p.Entries)))
 	if len(conversions) > 0 {
 		b, _ := json.Marshal(conversions)
-		marker.s("conversions", string(b))
+		marker.S("conversions", string(b))
 	}
 	markerAt := len(tx)
-	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item(marker), ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Item(marker), ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	owner = append(owner, "")
 	if len(tx) > MaxTransactItems {
 		return false, fmt.Errorf("store: page %d has %d items; pages are planned within %d", p.Index, len(tx), MaxTransactItems)
 	}
-	err = s.transact(ctx, "apply job page", tx)
-	var c *cancelled
+	err = s.Transact(ctx, "apply job page", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err == nil, err
 	}
-	if c.code(markerAt) == "ConditionalCheckFailed" {
+	if c.Code(markerAt) == "ConditionalCheckFailed" {
 		return false, nil
 	}
-	if c.code(jobAt) == "ConditionalCheckFailed" {
-		if old := c.old(jobAt); old != nil {
-			d := &dec{it: old}
-			if d.s("state") == string(domain.JobPlanning) {
+	if c.Code(jobAt) == "ConditionalCheckFailed" {
+		if old := c.Old(jobAt); old != nil {
+			d := &table.Dec{It: old}
+			if d.S("state") == string(domain.JobPlanning) {
 				return false, ErrJobPlanning
 			}
 			return false, ErrJobNotRunning
 		}
-		got, err := s.getItem(ctx, jobPK(j.OrgID, j.ID), skJob)
-		if err == nil && got != nil && (&dec{it: got}).s("state") == string(domain.JobPlanning) {
+		got, err := s.Get(ctx, table.JobPK(j.OrgID, j.ID), table.SKJob)
+		if err == nil && got != nil && (&table.Dec{It: got}).S("state") == string(domain.JobPlanning) {
 			return false, ErrJobPlanning
 		}
 		return false, ErrJobNotRunning
 	}
 	var stale []string
 	for i := 0; i < firstCounter; i++ {
-		if c.code(i) == "ConditionalCheckFailed" && owner[i] != "" && !slices.Contains(stale, owner[i]) {
+		if c.Code(i) == "ConditionalCheckFailed" && owner[i] != "" && !slices.Contains(stale, owner[i]) {
 			stale = append(stale, owner[i])
 		}
 	}
@@ -489,7 +462,7 @@ func (s *Store) ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, c
 		return false, &StaleEntries{Accounts: stale}
 	}
 	for i, site := range counterSites {
-		if c.code(firstCounter+i) == "ConditionalCheckFailed" {
+		if c.Code(firstCounter+i) == "ConditionalCheckFailed" {
 			si, err := s.siteFrom(ctx, c, ownerOf(len(tx), firstCounter+i), j.OrgID, site)
 			if err != nil {
 				return false, err
@@ -525,23 +498,20 @@ func (s *Store) FailPage(ctx context.Context, j domain.Job, p domain.JobPage, re
 	var tx []types.TransactWriteItem
 	for _, site := range sortedKeys(mergeSites(nil, p.Reserved, p.ReservedUsers)) {
 		r, ru := max(0, p.Reserved[site]), max(0, p.ReservedUsers[site])
-		tx = append(tx, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(j.OrgID), siteSK(site)),
-			UpdateExpression: aws.String("SET guestSlots = guestSlots + :r, reserved = if_not_exists(reserved, :zero) - :r," +
-				" userSlots = if_not_exists(userSlots, :zero) + :u, reservedUsers = if_not_exists(reservedUsers, :zero) - :u"),
-			ExpressionAttributeValues: item{":r": num(r), ":u": num(ru), ":zero": num(0)}}})
+		tx = append(tx, types.TransactWriteItem{Update: table.Counter(s.Name, j.OrgID, site, table.Change{Kind: table.GiveBack, Slots: r, Users: ru})})
 	}
-	marker := (keys{PK: jobPK(j.OrgID, j.ID), SK: failedSK(p.Index), Type: "job-failed-page", TTL: ttl(time.Now().Add(90 * 24 * time.Hour))}).encode()
-	marker.n("index", int64(p.Index))
-	marker.n("entries", int64(len(p.Entries)))
-	marker.s("reason", reason)
+	marker := (table.Keys{PK: table.JobPK(j.OrgID, j.ID), SK: table.FailedSK(p.Index), Type: "job-failed-page", TTL: table.TTL(time.Now().Add(90 * 24 * time.Hour))}).Encode()
+	marker.N("index", int64(p.Index))
+	marker.N("entries", int64(len(p.Entries)))
+	marker.S("reason", reason)
 	tx = append(tx,
-		types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item(marker), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item((keys{PK: jobPK(j.OrgID, j.ID), SK: pageSK(p.Index), Type: "job-page-claim"}).encode()),
+		types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Item(marker), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Item((table.Keys{PK: table.JobPK(j.OrgID, j.ID), SK: table.PageSK(p.Index), Type: "job-page-claim"}).Encode()),
 			ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(jobPK(j.OrgID, j.ID), skJob),
-			UpdateExpression: aws.String("SET pagesFailed = pagesFailed + :one"), ExpressionAttributeValues: item{":one": num(1)}}})
-	err := s.transact(ctx, "fail job page", tx)
-	var c *cancelled
+		types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.JobPK(j.OrgID, j.ID), table.SKJob),
+			UpdateExpression: aws.String("SET pagesFailed = pagesFailed + :one"), ExpressionAttributeValues: table.Item{":one": table.N(1)}}})
+	err := s.Transact(ctx, "fail job page", tx)
+	var c *table.Cancelled
 	if errors.As(err, &c) {
 		return nil // reported before, or the page was applied after all
 	}
@@ -552,7 +522,7 @@ func (s *Store) FailPage(ctx context.Context, j domain.Job, p domain.JobPage, re
 // conversions): one Query of GSI2.
 func (s *Store) RecentJobs(ctx context.Context, orgID string, limit int) ([]domain.Job, error) {
 	in := &dynamodb.QueryInput{IndexName: aws.String(GSI2), KeyConditionExpression: aws.String("GSI2PK = :pk"),
-		ExpressionAttributeValues: item{":pk": str("ORG#" + orgID + "#JOBS")}, ScanIndexForward: aws.Bool(false)}
+		ExpressionAttributeValues: table.Item{":pk": table.S("ORG#" + orgID + "#JOBS")}, ScanIndexForward: aws.Bool(false)}
 	res, _, err := s.query(ctx, in, limit, "")
 	if err != nil {
 		return nil, err

@@ -11,20 +11,21 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
-// itemType is one item type of DATA_MODEL.md: its encoding (from a value
+// itemType is one item type of docs/data-model.md: its encoding (from a value
 // whose collections are all empty) and its decoder.
 type itemType struct {
 	name   string
-	enc    item
-	decode func(item) error
+	enc    table.Item
+	decode func(table.Item) error
 	// colls are the item's collection attributes.
 	colls []string
 }
 
-func ignoreValue[T any](f func(item) (T, error)) func(item) error {
-	return func(it item) error { _, err := f(it); return err }
+func ignoreValue[T any](f func(table.Item) (T, error)) func(table.Item) error {
+	return func(it table.Item) error { _, err := f(it); return err }
 }
 
 // itemTypes lists every item type, each built with empty collections.
@@ -35,27 +36,27 @@ func itemTypes() []itemType {
 	inv := domain.Invitation{OrgID: "o", ID: "i", SiteID: "s", AccountID: "a", Email: "a@x.example", Roles: map[domain.Product]domain.Role{},
 		EffectiveRoles: map[domain.Product]domain.Role{}, Groups: []string{}, Status: domain.InvitationPending, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	return []itemType{
-		{"org", marshal(newOrgItem(org)), ignoreValue(decodeOrg), []string{"verifiedDomains", "testUsers"}},
-		{"site", marshal(newSiteItem(domain.Site{OrgID: "o", ID: "s"})), ignoreValue(decodeSite), nil},
-		{"group", marshal(newGroupItem(domain.Group{OrgID: "o", ID: "g", Name: "G", Roles: map[string]domain.Role{}})), ignoreValue(decodeGroup), []string{"roles"}},
-		{"group name", marshal(newGroupNameItem("o", "G", "g")), nil, nil},
-		{"user", marshal(newUserItem(u)), ignoreValue(decodeUser), []string{"siteAdmin"}},
-		{"email", marshal(newEmailItem(u, &inv)), ignoreValue(decodeEmail), nil},
-		{"access", marshal(newAccessItem(u, "s", domain.Access{Product: domain.Confluence, Groups: map[string]domain.Role{}})), ignoreValue(decodeAccess), []string{"groups"}},
-		{"member", marshal(newMemberItem(u, "g")), nil, nil},
-		{"invitation", marshal(newInvitationItem(inv, time.Time{}, 1)), ignoreValue(decodeInvitation), []string{"roles", "effective", "groups"}},
-		{"invitation ref", marshal(newInvRefItem(inv)), ignoreValue(decodeInvRef), nil},
-		{"invite-token", marshal(newTokenItem(inv)), ignoreValue(decodeToken), nil},
-		{"idempotency", marshal(idemItem{keys: keys{PK: "ORG#o#IDEM#x", SK: "IDEM"}, Headers: map[string]string{}}), ignoreValue(decodeIdem), []string{"headers"}},
-		{"audit", marshal(newAuditItem(domain.NewAudit("o", "a", domain.ActionInvitationCreate, domain.UserTarget("a"), "r", now, nil, nil))), ignoreValue(decodeAudit), nil},
-		{"space", marshal(newSpaceItem(domain.Space{OrgID: "o", SiteID: "s", Key: "K", Name: "K"})), ignoreValue(decodeSpace), nil},
-		{"space admin", marshal(newSpaceAdminItem("o", "s", "K", "a", now)), ignoreValue(decodeSpaceAdmin), nil},
+		{"org", table.Marshal(newOrgItem(org)), ignoreValue(decodeOrg), []string{"verifiedDomains", "testUsers"}},
+		{"site", table.Marshal(newSiteItem(domain.Site{OrgID: "o", ID: "s"})), ignoreValue(decodeSite), nil},
+		{"group", table.Marshal(newGroupItem(domain.Group{OrgID: "o", ID: "g", Name: "G", Roles: map[string]domain.Role{}})), ignoreValue(decodeGroup), []string{"roles"}},
+		{"group name", table.Marshal(newGroupNameItem("o", "G", "g")), nil, nil},
+		{"user", table.Marshal(newUserItem(u)), ignoreValue(decodeUser), []string{"siteAdmin"}},
+		{"email", table.Marshal(newEmailItem(u, &inv)), ignoreValue(decodeEmail), nil},
+		{"access", table.Marshal(newAccessItem(u, "s", domain.Access{Product: domain.Confluence, Groups: map[string]domain.Role{}})), ignoreValue(decodeAccess), []string{"groups"}},
+		{"member", table.Marshal(newMemberItem(u, "g")), nil, nil},
+		{"invitation", table.Marshal(newInvitationItem(inv, time.Time{}, 1)), ignoreValue(decodeInvitation), []string{"roles", "effective", "groups"}},
+		{"invitation ref", table.Marshal(newInvRefItem(inv)), ignoreValue(decodeInvRef), nil},
+		{"invite-token", table.Marshal(newTokenItem(inv)), ignoreValue(decodeToken), nil},
+		{"idempotency", table.Marshal(idemItem{Keys: table.Keys{PK: "ORG#o#IDEM#x", SK: "IDEM"}, Headers: map[string]string{}}), ignoreValue(decodeIdem), []string{"headers"}},
+		{"audit", table.Marshal(newAuditItem(domain.NewAudit("o", "a", domain.ActionInvitationCreate, domain.UserTarget("a"), "r", now, nil, nil))), ignoreValue(decodeAudit), nil},
+		{"space", table.Marshal(newSpaceItem(domain.Space{OrgID: "o", SiteID: "s", Key: "K", Name: "K"})), ignoreValue(decodeSpace), nil},
+		{"space admin", table.Marshal(newSpaceAdminItem("o", "s", "K", "a", now)), ignoreValue(decodeSpaceAdmin), nil},
 		{"job", jobItem(domain.Job{OrgID: "o", ID: "j", Reserved: map[string]int64{}, ReservedUsers: map[string]int64{}, CreatedAt: now}), ignoreValue(decodeJob), nil},
-		{"api token", marshal(newAPITokenItem(domain.APIToken{OrgID: "o", AccountID: "a", ID: "t", Hash: "h"}, false)), ignoreValue(decodeAPIToken), nil},
-		{"api token listing", marshal(newAPITokenItem(domain.APIToken{OrgID: "o", AccountID: "a", ID: "t", Hash: "h"}, true)), ignoreValue(decodeAPIToken), nil},
-		{"export job", marshal(newExportItem(domain.ExportJob{OrgID: "o", ID: "e"})), ignoreValue(decodeExport), nil},
-		{"passcode", marshal(newOTPItem(domain.OTP{OrgID: "o", Email: "a@x.example"})), ignoreValue(decodeOTP), nil},
-		{"verify scan", marshal(newVerifyScanItem("o", now, 1, "")), ignoreValue(decodeVerifyScan), nil},
+		{"api token", table.Marshal(newAPITokenItem(domain.APIToken{OrgID: "o", AccountID: "a", ID: "t", Hash: "h"}, false)), ignoreValue(decodeAPIToken), nil},
+		{"api token listing", table.Marshal(newAPITokenItem(domain.APIToken{OrgID: "o", AccountID: "a", ID: "t", Hash: "h"}, true)), ignoreValue(decodeAPIToken), nil},
+		{"export job", table.Marshal(newExportItem(domain.ExportJob{OrgID: "o", ID: "e"})), ignoreValue(decodeExport), nil},
+		{"passcode", table.Marshal(newOTPItem(domain.OTP{OrgID: "o", Email: "a@x.example"})), ignoreValue(decodeOTP), nil},
+		{"verify scan", table.Marshal(newVerifyScanItem("o", now, 1, "")), ignoreValue(decodeVerifyScan), nil},
 	}
 }
 
@@ -69,8 +70,8 @@ func emptyL() types.AttributeValue {
 // withEmpties is it with each of its collection attributes (and a few
 // others, one nested) written as an empty collection: what a call site that
 // bypassed the codec, or an older build, would write.
-func withEmpties(t itemType) item {
-	it := item{}
+func withEmpties(t itemType) table.Item {
+	it := table.Item{}
 	for k, v := range t.enc {
 		it[k] = v
 	}
@@ -106,9 +107,9 @@ func emptyBackends(t *testing.T, f func(t *testing.T, st *Store, raw *dynamodb.C
 }
 
 // storedEmpty names an attribute of it that is an empty collection.
-func storedEmpty(it item) string {
+func storedEmpty(it table.Item) string {
 	for k, v := range it {
-		if empty(v) {
+		if table.Empty(v) {
 			return k
 		}
 		if m, ok := v.(*types.AttributeValueMemberM); ok {
@@ -134,20 +135,20 @@ func TestNoEmptyCollectionIsWritten(t *testing.T) {
 				it := withEmpties(typ)
 				pk := "T#" + typ.name
 				sk := write + string(rune('a'+n)) + string(rune('a'+w))
-				it["PK"], it["SK"] = str(pk), str(sk)
+				it["PK"], it["SK"] = table.S(pk), table.S(sk)
 				var err error
 				switch write {
 				case "PutItem":
-					_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it})
+					_, err = st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.Name, Item: it})
 				case "TransactWriteItems":
-					_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: &types.Put{TableName: &st.table, Item: it}}}})
+					_, err = st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: &types.Put{TableName: &st.Name, Item: it}}}})
 				case "BatchWriteItem":
-					_, err = st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{st.table: {{PutRequest: &types.PutRequest{Item: it}}}}})
+					_, err = st.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{st.Name: {{PutRequest: &types.PutRequest{Item: it}}}}})
 				}
 				if err != nil {
 					t.Fatalf("%s by %s: %v", typ.name, write, err)
 				}
-				got, err := raw.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true)})
+				got, err := raw.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.Name, Key: table.Key(pk, sk), ConsistentRead: aws.Bool(true)})
 				if err != nil || got.Item == nil {
 					t.Fatalf("%s by %s: read back %v", typ.name, write, err)
 				}
@@ -163,31 +164,31 @@ func TestNoEmptyCollectionIsWritten(t *testing.T) {
 		}
 		// An update that would set an empty collection never leaves.
 		for _, v := range []types.AttributeValue{emptyM(), emptyL(), &types.AttributeValueMemberSS{}} {
-			_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &st.table, Key: key("T#u", "u"), UpdateExpression: aws.String("SET x = :v"),
-				ExpressionAttributeValues: item{":v": v}})
+			_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &st.Name, Key: table.Key("T#u", "u"), UpdateExpression: aws.String("SET x = :v"),
+				ExpressionAttributeValues: table.Item{":v": v}})
 			if err == nil {
 				t.Errorf("UpdateItem SET of an empty %T was sent", v)
 			}
-			_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{TableName: &st.table,
-				Key: key("T#u", "u"), UpdateExpression: aws.String("SET x = :v"), ExpressionAttributeValues: item{":v": v}}}}})
+			_, err = st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{TableName: &st.Name,
+				Key: table.Key("T#u", "u"), UpdateExpression: aws.String("SET x = :v"), ExpressionAttributeValues: table.Item{":v": v}}}}})
 			if err == nil {
 				t.Errorf("a transaction's SET of an empty %T was sent", v)
 			}
 		}
-		if got, _ := raw.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.table, Key: key("T#u", "u")}); got.Item != nil {
+		if got, _ := raw.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.Name, Key: table.Key("T#u", "u")}); got.Item != nil {
 			t.Errorf("a refused update wrote %v", got.Item)
 		}
 		// setOrRemove: a map set, then cleared, is gone (REMOVE works on both).
-		for _, v := range []types.AttributeValue{&types.AttributeValueMemberM{Value: item{"s/confluence": str("guest")}}, emptyM()} {
-			vals := item{":one": num(1)}
-			_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &st.table, Key: key("T#r", "r"),
-				UpdateExpression: aws.String(setOrRemove("#r", ":r", v, vals) + "version = :one"), ExpressionAttributeNames: map[string]string{"#r": "roles"},
+		for _, v := range []types.AttributeValue{&types.AttributeValueMemberM{Value: table.Item{"s/confluence": table.S("guest")}}, emptyM()} {
+			vals := table.Item{":one": table.N(1)}
+			_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &st.Name, Key: table.Key("T#r", "r"),
+				UpdateExpression: aws.String(table.SetOrRemove("#r", ":r", v, vals) + "version = :one"), ExpressionAttributeNames: map[string]string{"#r": "roles"},
 				ExpressionAttributeValues: vals})
 			if err != nil {
 				t.Fatalf("setOrRemove %v: %v", v, err)
 			}
 		}
-		got, _ := raw.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.table, Key: key("T#r", "r"), ConsistentRead: aws.Bool(true)})
+		got, _ := raw.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.Name, Key: table.Key("T#r", "r"), ConsistentRead: aws.Bool(true)})
 		if _, ok := got.Item["roles"]; ok || got.Item["version"] == nil {
 			t.Errorf("after the roles were cleared: %v", got.Item)
 		}
@@ -205,11 +206,11 @@ func TestStoredEmptyCollectionsDecode(t *testing.T) {
 				continue
 			}
 			it := withEmpties(typ)
-			it["PK"], it["SK"] = str("T#"+typ.name), str("raw")
-			if _, err := raw.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.table, Item: it}); err != nil {
+			it["PK"], it["SK"] = table.S("T#"+typ.name), table.S("raw")
+			if _, err := raw.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.Name, Item: it}); err != nil {
 				t.Fatalf("%s: %v", typ.name, err)
 			}
-			got, err := st.getItem(ctx, "T#"+typ.name, "raw")
+			got, err := st.Get(ctx, "T#"+typ.name, "raw")
 			if err != nil || got == nil {
 				t.Fatalf("%s: read %v", typ.name, err)
 			}

@@ -12,9 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
-// One-time passcodes (A20, §9). An address's passcode state is one item in
+// One-time passcodes (A20, rules §9). An address's passcode state is one item in
 // the partition of the address's email guard, `ORG#o#EMAIL#e` / `OTP`, so
 // that an address without an account (or one that need not verify) keeps
 // the same state, under the same limits, as one that must: the page
@@ -35,7 +36,7 @@ func otpRatePK(org string, minute int64) string {
 // otpItem is an address's passcode state. Times compared in conditions are
 // numbers (sentMs); the hash and salt are binary.
 type otpItem struct {
-	keys
+	table.Keys
 	OrgID, Email, AccountID string
 	Salt, Hash, LinkHash    []byte
 	SentMs, ExpiresMs       int64
@@ -45,36 +46,36 @@ type otpItem struct {
 }
 
 func newOTPItem(o domain.OTP) otpItem {
-	return otpItem{keys: keys{PK: emailPK(o.OrgID, o.Email), SK: skOTP, Type: typeOTP,
+	return otpItem{Keys: table.Keys{PK: table.EmailPK(o.OrgID, o.Email), SK: skOTP, Type: typeOTP,
 		// Kept an hour past the send window so the hourly limit outlives the code.
-		TTL: ttl(o.WindowStart.Add(domain.OTPSendWindow + time.Hour))},
+		TTL: table.TTL(o.WindowStart.Add(domain.OTPSendWindow + time.Hour))},
 		OrgID: o.OrgID, Email: o.Email, AccountID: o.AccountID, Salt: o.Salt, Hash: o.Hash, LinkHash: o.LinkHash,
 		SentMs: o.SentAt.UnixMilli(), ExpiresMs: o.ExpiresAt.UnixMilli(), Attempts: int64(o.Attempts),
 		WindowMs: o.WindowStart.UnixMilli(), Sends: int64(o.Sends)}
 }
 
-func (i otpItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.s("email", i.Email)
-	e.s("accountId", i.AccountID)
-	e.bin("salt", i.Salt)
-	e.bin("hash", i.Hash)
-	e.bin("linkHash", i.LinkHash)
-	e.n("sentMs", i.SentMs)
-	e.n("expiresMs", i.ExpiresMs)
-	e.n("attempts", i.Attempts)
-	e.n("windowMs", i.WindowMs)
-	e.n("sends", i.Sends)
-	return item(e)
+func (i otpItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.S("email", i.Email)
+	e.S("accountId", i.AccountID)
+	e.Bin("salt", i.Salt)
+	e.Bin("hash", i.Hash)
+	e.Bin("linkHash", i.LinkHash)
+	e.N("sentMs", i.SentMs)
+	e.N("expiresMs", i.ExpiresMs)
+	e.N("attempts", i.Attempts)
+	e.N("windowMs", i.WindowMs)
+	e.N("sends", i.Sends)
+	return table.Item(e)
 }
 
-func decodeOTP(it item) (domain.OTP, error) {
-	d := &dec{it: it}
-	o := domain.OTP{OrgID: d.s("orgId"), Email: d.s("email"), AccountID: d.s("accountId"), Salt: d.bin("salt"), Hash: d.bin("hash"), LinkHash: d.bin("linkHash"),
-		SentAt: time.UnixMilli(d.n("sentMs")).UTC(), ExpiresAt: time.UnixMilli(d.n("expiresMs")).UTC(), Attempts: int(d.n("attempts")),
-		WindowStart: time.UnixMilli(d.n("windowMs")).UTC(), Sends: int(d.n("sends"))}
-	return o, d.err
+func decodeOTP(it table.Item) (domain.OTP, error) {
+	d := &table.Dec{It: it}
+	o := domain.OTP{OrgID: d.S("orgId"), Email: d.S("email"), AccountID: d.S("accountId"), Salt: d.Bin("salt"), Hash: d.Bin("hash"), LinkHash: d.Bin("linkHash"),
+		SentAt: time.UnixMilli(d.N("sentMs")).UTC(), ExpiresAt: time.UnixMilli(d.N("expiresMs")).UTC(), Attempts: int(d.N("attempts")),
+		WindowStart: time.UnixMilli(d.N("windowMs")).UTC(), Sends: int(d.N("sends"))}
+	return o, d.Err
 }
 
 // LoadVerification reads what the verification page needs for an address
@@ -85,11 +86,11 @@ func decodeOTP(it item) (domain.OTP, error) {
 // address (the page's first view) the first call is all.
 func (s *Store) LoadVerification(ctx context.Context, orgID, email string) (domain.VerifyScope, error) {
 	var sc domain.VerifyScope
-	got, err := s.batchGet(ctx, []item{key(orgPK(orgID), skOrg), key(emailPK(orgID, email), skEmail), key(emailPK(orgID, email), skOTP)})
+	got, err := s.BatchGet(ctx, []table.Item{table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.EmailPK(orgID, email), table.SKEmail), table.Key(table.EmailPK(orgID, email), skOTP)})
 	if err != nil {
 		return sc, err
 	}
-	if it, ok := got[id(orgPK(orgID), skOrg)]; ok {
+	if it, ok := got[table.ID(table.OrgPK(orgID), table.SKOrg)]; ok {
 		oi, err := decodeOrg(it)
 		if err != nil {
 			return sc, err
@@ -97,7 +98,7 @@ func (s *Store) LoadVerification(ctx context.Context, orgID, email string) (doma
 		o := oi.domain()
 		sc.Org = &o
 	}
-	if it, ok := got[id(emailPK(orgID, email), skOTP)]; ok {
+	if it, ok := got[table.ID(table.EmailPK(orgID, email), skOTP)]; ok {
 		o, err := decodeOTP(it)
 		if err != nil {
 			return sc, err
@@ -112,14 +113,14 @@ func (s *Store) LoadVerification(ctx context.Context, orgID, email string) (doma
 	// made, so that every address costs the same calls (issue 16: the
 	// number of calls, and so the time, must not tell who has an account).
 	acct := ""
-	if g, ok := got[id(emailPK(orgID, email), skEmail)]; ok {
+	if g, ok := got[table.ID(table.EmailPK(orgID, email), table.SKEmail)]; ok {
 		guard, err := decodeEmail(g)
 		if err != nil {
 			return sc, err
 		}
 		acct = guard.AccountID
 	}
-	p, err := s.getItem(ctx, userPK(orgID, acct), skProfile)
+	p, err := s.Get(ctx, table.UserPK(orgID, acct), table.SKProfile)
 	if err != nil || p == nil || acct == "" {
 		return sc, err
 	}
@@ -147,35 +148,35 @@ func (s *Store) LoadVerification(ctx context.Context, orgID, email string) (doma
 // refused; nothing is written then.
 func (s *Store) SaveOTPSend(ctx context.Context, send domain.OTPSend, orgLimit int) error {
 	n := send.Next
-	put := &types.Put{TableName: &s.table, Item: marshal(newOTPItem(n)), ConditionExpression: aws.String("attribute_not_exists(PK)")}
+	put := &types.Put{TableName: &s.Name, Item: table.Marshal(newOTPItem(n)), ConditionExpression: aws.String("attribute_not_exists(PK)")}
 	if send.Prev != nil {
 		put.ConditionExpression = aws.String("sentMs = :prev")
-		put.ExpressionAttributeValues = item{":prev": num(send.Prev.SentAt.UnixMilli())}
+		put.ExpressionAttributeValues = table.Item{":prev": table.N(send.Prev.SentAt.UnixMilli())}
 	}
 	minute := n.SentAt.Unix() / 60
 	counted := int64(0)
 	if n.Emailed() {
 		counted = 1
 	}
-	rate := &types.Update{TableName: &s.table, Key: key(otpRatePK(n.OrgID, minute), skOTPRate),
+	rate := &types.Update{TableName: &s.Name, Key: table.Key(otpRatePK(n.OrgID, minute), skOTPRate),
 		UpdateExpression:          aws.String("ADD sends :n SET #type = :type, #ttl = :ttl"),
 		ExpressionAttributeNames:  map[string]string{"#type": "type", "#ttl": "ttl"},
-		ExpressionAttributeValues: item{":n": num(counted), ":type": str(typeOTPRate), ":ttl": num((minute + 10) * 60)}}
+		ExpressionAttributeValues: table.Item{":n": table.N(counted), ":type": table.S(typeOTPRate), ":ttl": table.N((minute + 10) * 60)}}
 	if send.Capped() {
 		rate.ConditionExpression = aws.String("attribute_not_exists(sends) OR sends < :limit")
-		rate.ExpressionAttributeValues[":limit"] = num(int64(orgLimit))
+		rate.ExpressionAttributeValues[":limit"] = table.N(int64(orgLimit))
 	}
 	tx := []types.TransactWriteItem{{Put: put}, {Update: rate}}
-	err := s.transact(ctx, "send passcode", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "send passcode", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
-	if c.code(0) == "ConditionalCheckFailed" {
+	if c.Code(0) == "ConditionalCheckFailed" {
 		return &domain.Error{Code: domain.ETOOMANY, RetryAfter: domain.OTPResendGap,
 			Message: "A code was sent to this address a moment ago. Use the code in that email, or ask for a new one in a minute."}
 	}
-	if c.code(1) == "ConditionalCheckFailed" {
+	if c.Code(1) == "ConditionalCheckFailed" {
 		return &domain.Error{Code: domain.ETOOMANY, RetryAfter: time.Unix((minute+1)*60, 0).Sub(n.SentAt),
 			Message: "This organisation is sending too many codes right now. Try again in a minute."}
 	}
@@ -187,11 +188,11 @@ func (s *Store) SaveOTPSend(ctx context.Context, send domain.OTPSend, orgLimit i
 // read, so two wrong answers at once both count (the second's condition
 // fails and its caller reads again). false when the code changed meanwhile.
 func (s *Store) CountOTPAttempt(ctx context.Context, o domain.OTP) (bool, error) {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(emailPK(o.OrgID, o.Email), skOTP),
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Name, Key: table.Key(table.EmailPK(o.OrgID, o.Email), skOTP),
 		UpdateExpression:          aws.String("SET attempts = :next"),
 		ConditionExpression:       aws.String("attempts = :read AND #hash = :hash"),
 		ExpressionAttributeNames:  map[string]string{"#hash": "hash"},
-		ExpressionAttributeValues: item{":next": num(int64(o.Attempts + 1)), ":read": num(int64(o.Attempts)), ":hash": &types.AttributeValueMemberB{Value: o.Hash}}})
+		ExpressionAttributeValues: table.Item{":next": table.N(int64(o.Attempts + 1)), ":read": table.N(int64(o.Attempts)), ":hash": &types.AttributeValueMemberB{Value: o.Hash}}})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return false, nil
@@ -212,31 +213,31 @@ func (s *Store) CountOTPAttempt(ctx context.Context, o domain.OTP) (bool, error)
 // when the account changed.
 func (s *Store) CompleteVerification(ctx context.Context, v domain.Verified) error {
 	u, o := v.User, v.Code
-	pk, sk := verifyDueKeys(u.OrgID, u.AccountID, v.DueAt, domain.VerifyVerified)
+	pk, sk := table.VerifyDueKeys(u.OrgID, u.AccountID, v.DueAt, domain.VerifyVerified)
 	due := ""
 	if !v.DueAt.IsZero() {
 		due = v.DueAt.UTC().Format(time.RFC3339Nano)
 	}
 	tx := []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: &s.table, Key: key(emailPK(o.OrgID, o.Email), skOTP),
+		{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.EmailPK(o.OrgID, o.Email), skOTP),
 			ConditionExpression:       aws.String("attempts = :read AND #hash = :hash"),
 			ExpressionAttributeNames:  map[string]string{"#hash": "hash"},
-			ExpressionAttributeValues: item{":read": num(int64(o.Attempts)), ":hash": &types.AttributeValueMemberB{Value: o.Hash}}}},
-		{Update: &types.Update{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+			ExpressionAttributeValues: table.Item{":read": table.N(int64(o.Attempts)), ":hash": &types.AttributeValueMemberB{Value: o.Hash}}}},
+		{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.SKProfile),
 			// verifyDueAt "" reads as none ("once"): minidyn ignores REMOVE.
 			UpdateExpression:         aws.String("SET verifiedAt = :at, verifyDueAt = :due, verifyState = :state, GSI3PK = :pk, GSI3SK = :sk"),
 			ConditionExpression:      aws.String("#s = :active AND email = :email"),
 			ExpressionAttributeNames: map[string]string{"#s": "status"},
-			ExpressionAttributeValues: item{":at": str(v.At.UTC().Format(time.RFC3339Nano)), ":due": str(due), ":state": str(string(domain.VerifyVerified)),
-				":pk": str(pk), ":sk": str(sk), ":active": str(string(domain.UserActive)), ":email": str(u.Email)}}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(v.Audit))}},
+			ExpressionAttributeValues: table.Item{":at": table.S(v.At.UTC().Format(time.RFC3339Nano)), ":due": table.S(due), ":state": table.S(string(domain.VerifyVerified)),
+				":pk": table.S(pk), ":sk": table.S(sk), ":active": table.S(string(domain.UserActive)), ":email": table.S(u.Email)}}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(v.Audit))}},
 	}
-	err := s.transact(ctx, "complete verification", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "complete verification", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
-	if c.code(0) == "ConditionalCheckFailed" {
+	if c.Code(0) == "ConditionalCheckFailed" {
 		return domain.Errorf(domain.ECONFLICT, "The code changed meanwhile.")
 	}
 	return domain.Errorf(domain.EGONE, "This account can no longer be verified: it was suspended or removed.")
@@ -254,13 +255,13 @@ func (s *Store) CompleteVerification(ctx context.Context, v domain.Verified) err
 // stored: the code exists only in the email. It returns the state claimed;
 // ECONFLICT when a condition fails.
 func (s *Store) ClaimPasscodeEmail(ctx context.Context, o domain.OTP, now time.Time) (domain.OTP, error) {
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(emailPK(o.OrgID, o.Email), skOTP),
+	out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Name, Key: table.Key(table.EmailPK(o.OrgID, o.Email), skOTP),
 		UpdateExpression:         aws.String("SET salt = :salt, #hash = :hash, linkHash = :link, attempts = :zero, mailedMs = :now"),
 		ConditionExpression:      aws.String("sentMs = :sent AND attribute_exists(accountId) AND accountId <> :none AND (attribute_not_exists(mailedMs) OR mailedMs = :zero) AND expiresMs > :now"),
 		ExpressionAttributeNames: map[string]string{"#hash": "hash"},
-		ExpressionAttributeValues: item{":salt": &types.AttributeValueMemberB{Value: o.Salt}, ":hash": &types.AttributeValueMemberB{Value: o.Hash},
-			":link": &types.AttributeValueMemberB{Value: o.LinkHash}, ":zero": num(0), ":now": num(now.UnixMilli()),
-			":sent": num(o.SentAt.UnixMilli()), ":none": str("")},
+		ExpressionAttributeValues: table.Item{":salt": &types.AttributeValueMemberB{Value: o.Salt}, ":hash": &types.AttributeValueMemberB{Value: o.Hash},
+			":link": &types.AttributeValueMemberB{Value: o.LinkHash}, ":zero": table.N(0), ":now": table.N(now.UnixMilli()),
+			":sent": table.N(o.SentAt.UnixMilli()), ":none": table.S("")},
 		ReturnValues: types.ReturnValueAllNew})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -276,11 +277,11 @@ func (s *Store) ClaimPasscodeEmail(ctx context.Context, o domain.OTP, now time.T
 // back to 0, conditioned on the claimed code (its hash) still being there.
 // A state changed meanwhile (a newer send, a verification) is left alone.
 func (s *Store) ReleasePasscodeEmail(ctx context.Context, o domain.OTP) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: key(emailPK(o.OrgID, o.Email), skOTP),
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Name, Key: table.Key(table.EmailPK(o.OrgID, o.Email), skOTP),
 		UpdateExpression:          aws.String("SET mailedMs = :zero"),
 		ConditionExpression:       aws.String("#hash = :hash"),
 		ExpressionAttributeNames:  map[string]string{"#hash": "hash"},
-		ExpressionAttributeValues: item{":zero": num(0), ":hash": &types.AttributeValueMemberB{Value: o.Hash}}})
+		ExpressionAttributeValues: table.Item{":zero": table.N(0), ":hash": &types.AttributeValueMemberB{Value: o.Hash}}})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return nil

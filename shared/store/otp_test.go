@@ -13,8 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/verify"
@@ -33,7 +32,7 @@ var (
 	linkRE = regexp.MustCompile(`[?&]key=([A-Za-z0-9_-]{43})\n`)
 )
 
-func (b *inbox) Send(_ context.Context, m email.Message) (string, error) {
+func (b *inbox) Send(_ context.Context, m emails.Message) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.codes == nil {
@@ -130,8 +129,8 @@ func newOTPFixture(t *testing.T, fx fixture, n int) otpFixture {
 	}
 	c := &clock{t: now}
 	mail := &inbox{}
-	q := &senderQueue{sender: &emailq.Sender{Passcodes: fx.st, Mailer: mail, Now: c.Now,
-		Pacer: &emailq.Pacer{Window: store.SendWindow{Store: fx.st}, Rate: 10000, Now: c.Now}}}
+	q := &senderQueue{sender: &emails.Sender{Passcodes: fx.st, Mailer: mail, Now: c.Now,
+		Pacer: &emails.Pacer{Window: store.SendWindow{Store: fx.st}, Rate: 10000, Now: c.Now}}}
 	fx.c.Skip = func(ctx context.Context) bool { return ctx.Value(senderCtx{}) != nil }
 	svc := &verify.Service{Store: fx.st, Emails: q, Now: c.Now, PageURL: func(_ context.Context, o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
 	fx.c.Reset()
@@ -146,10 +145,10 @@ type senderCtx struct{}
 // handed off is delivered at once (the email sender's Process, with the
 // store and the inbox) and kept, so a test can deliver it again.
 type senderQueue struct {
-	sender *emailq.Sender
+	sender *emails.Sender
 	mu     sync.Mutex
 	msgs   []queue.Message
-	outs   []emailq.Outcome
+	outs   []emails.Outcome
 }
 
 func (q *senderQueue) Send(ctx context.Context, msgs ...queue.Message) error {
@@ -165,7 +164,7 @@ func (q *senderQueue) Send(ctx context.Context, msgs ...queue.Message) error {
 }
 
 // deliver runs the email sender on one message.
-func (q *senderQueue) deliver(ctx context.Context, m queue.Message) (emailq.Outcome, error) {
+func (q *senderQueue) deliver(ctx context.Context, m queue.Message) (emails.Outcome, error) {
 	out, err := q.sender.Process(context.WithValue(ctx, senderCtx{}, true), m.Body)
 	q.mu.Lock()
 	q.outs = append(q.outs, out)
@@ -561,7 +560,7 @@ func TestPasscodeOnceAndOff(t *testing.T) {
 // other due entry where it was: the org's rescan request is still found by
 // the job's Query. On the embedded backend a profile made without an entry
 // and given one by the completion's UpdateItem evicted the rescan request
-// from the index (minidyn's updateData; DATA_MODEL "Emulator notes").
+// from the index (minidyn's updateData; docs/data-model.md "Emulator notes").
 func TestFirstVerificationKeepsOtherDueEntries(t *testing.T) {
 	each(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()

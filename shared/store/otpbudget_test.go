@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/verify"
 )
 
@@ -291,8 +291,8 @@ func TestPasscodeSameCallsForEveryAddress(t *testing.T) {
 			t.Fatalf("%d hand-offs, want one per address", len(msgs))
 		}
 		for i, m := range msgs {
-			j, err := emailq.ParseJob(m.Body)
-			if err != nil || j.Kind != emailq.KindPasscode || j.OrgID != otpOrg || j.OrgName != "OTP Org" || m.DelaySeconds != 0 {
+			j, err := emails.ParseJob(m.Body)
+			if err != nil || j.Kind != emails.KindPasscode || j.OrgID != otpOrg || j.OrgName != "OTP Org" || m.DelaySeconds != 0 {
 				t.Errorf("hand-off %d: %+v %v", i, j, err)
 			}
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
 )
 
 // The email sender's claim of a passcode (issue 17: one email path): a
@@ -35,7 +35,7 @@ func TestPasscodeClaimOnce(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if out, err := f.q.deliver(ctx, m); err != nil || out != emailq.Dropped {
+		if out, err := f.q.deliver(ctx, m); err != nil || out != emails.Dropped {
 			t.Fatalf("delivered again: %v %v", out, err)
 		}
 		if n := len(f.mail.sent(addr)); n != 1 {
@@ -83,19 +83,19 @@ func TestPasscodeClaimNobody(t *testing.T) {
 		if err := f.st.ReleasePasscodeEmail(ctx, cur); err != nil {
 			t.Fatal(err)
 		}
-		if out, _ := f.q.deliver(ctx, first); out != emailq.Dropped || len(f.mail.sent(addr)) != 2 {
+		if out, _ := f.q.deliver(ctx, first); out != emails.Dropped || len(f.mail.sent(addr)) != 2 {
 			t.Fatalf("an earlier send's message: %v, %d emails", out, len(f.mail.sent(addr)))
 		}
 		// A released claim is claimed again (the retry); a lapsed code is not.
 		latest := f.q.handedOff()[3]
-		if out, err := f.q.deliver(ctx, latest); out != emailq.Sent || err != nil || len(f.mail.sent(addr)) != 3 {
+		if out, err := f.q.deliver(ctx, latest); out != emails.Sent || err != nil || len(f.mail.sent(addr)) != 3 {
 			t.Fatalf("the released send's message: %v %v", out, err)
 		}
 		if err := f.st.ReleasePasscodeEmail(ctx, *f.otp(t, addr)); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.add(domain.OTPLifetime)
-		if out, _ := f.q.deliver(ctx, latest); out != emailq.Dropped || len(f.mail.sent(addr)) != 3 {
+		if out, _ := f.q.deliver(ctx, latest); out != emails.Dropped || len(f.mail.sent(addr)) != 3 {
 			t.Fatalf("a lapsed code's message: %v", out)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // The re-verification job's reads and writes (A18, A18b). It reads only
@@ -33,19 +34,19 @@ import (
 // position.
 func (s *Store) DueVerifications(ctx context.Context, sh int, now time.Time, start string, limit int) ([]domain.DueVerification, string, error) {
 	pk := fmt.Sprintf("DUE#VERIFY#%d", sh)
-	cond, vals := "GSI3PK = :pk AND GSI3SK <= :upper", item{":pk": str(pk), ":upper": str(now.UTC().Format(time.RFC3339) + "#\uffff")}
+	cond, vals := "GSI3PK = :pk AND GSI3SK <= :upper", table.Item{":pk": table.S(pk), ":upper": table.S(now.UTC().Format(time.RFC3339) + "#\uffff")}
 	if start != "" {
 		// The smallest key after start's: ids hold no spaces nor control characters.
-		cond, vals[":lo"] = "GSI3PK = :pk AND GSI3SK BETWEEN :lo AND :upper", str(start+" ")
+		cond, vals[":lo"] = "GSI3PK = :pk AND GSI3SK BETWEEN :lo AND :upper", table.S(start+" ")
 	}
 	in := &dynamodb.QueryInput{
-		TableName:                 &s.table,
+		TableName:                 &s.Name,
 		IndexName:                 aws.String(GSI3),
 		KeyConditionExpression:    aws.String(cond),
 		ExpressionAttributeValues: vals,
 		Limit:                     aws.Int32(int32(max(1, min(limit, 100)))),
 	}
-	res, err := s.db.Query(ctx, in)
+	res, err := s.DB.Query(ctx, in)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: due verifications: %w", err)
 	}
@@ -55,8 +56,8 @@ func (s *Store) DueVerifications(ctx context.Context, sh int, now time.Time, sta
 	}
 	var out []domain.DueVerification
 	for _, it := range items {
-		d := &dec{it: it}
-		switch typ := d.s("type"); typ {
+		d := &table.Dec{It: it}
+		switch typ := d.S("type"); typ {
 		case typeUser:
 			ui, err := decodeUser(it)
 			if err != nil {
@@ -95,11 +96,11 @@ func (s *Store) Orgs(ctx context.Context, ids []string) (map[string]domain.Org, 
 	if len(ids) == 0 {
 		return out, nil
 	}
-	keys := make([]item, len(ids))
+	keys := make([]table.Item, len(ids))
 	for i, o := range ids {
-		keys[i] = key(orgPK(o), skOrg)
+		keys[i] = table.Key(table.OrgPK(o), table.SKOrg)
 	}
-	got, err := s.batchGet(ctx, keys)
+	got, err := s.BatchGet(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -119,9 +120,9 @@ func (s *Store) Orgs(ctx context.Context, ids []string) (map[string]domain.Org, 
 // UpdateItem conditioned on the entry being as read. ECONFLICT when it
 // changed meanwhile (verified again, claimed by another run).
 func (s *Store) MoveVerifyDue(ctx context.Context, u domain.User, entry string, dueAt time.Time) error {
-	expr, vals := "SET GSI3SK = :sk", item{":sk": str(dueSK(parkedDue, u.OrgID, u.AccountID)), ":entry": str(entry)}
+	expr, vals := "SET GSI3SK = :sk", table.Item{":sk": table.S(table.DueSK(table.ParkedDue, u.OrgID, u.AccountID)), ":entry": table.S(entry)}
 	if !dueAt.IsZero() {
-		expr, vals[":sk"], vals[":due"] = expr+", verifyDueAt = :due", str(dueSK(dueAt, u.OrgID, u.AccountID)), str(dueAt.UTC().Format(time.RFC3339Nano))
+		expr, vals[":sk"], vals[":due"] = expr+", verifyDueAt = :due", table.S(table.DueSK(dueAt, u.OrgID, u.AccountID)), table.S(dueAt.UTC().Format(time.RFC3339Nano))
 	}
 	return s.entryUpdate(ctx, u, "move verification due", expr, "GSI3SK = :entry", vals)
 }
@@ -134,9 +135,9 @@ func (s *Store) MoveVerifyDue(ctx context.Context, u domain.User, entry string, 
 // on; ECONFLICT when another run claimed it or it changed meanwhile. A run
 // that dies after claiming leaves the entry due again at until.
 func (s *Store) ClaimVerification(ctx context.Context, u domain.User, entry string, until time.Time) (string, error) {
-	claim := dueSK(until, u.OrgID, u.AccountID)
+	claim := table.DueSK(until, u.OrgID, u.AccountID)
 	err := s.entryUpdate(ctx, u, "claim verification", "SET GSI3SK = :sk, verifyState = :notifying", "GSI3SK = :entry",
-		item{":sk": str(claim), ":notifying": str(string(domain.VerifyNotifying)), ":entry": str(entry)})
+		table.Item{":sk": table.S(claim), ":notifying": table.S(string(domain.VerifyNotifying)), ":entry": table.S(entry)})
 	return claim, err
 }
 
@@ -147,16 +148,16 @@ func (s *Store) ClaimVerification(ctx context.Context, u domain.User, entry stri
 func (s *Store) MarkVerificationRequired(ctx context.Context, u domain.User, claim string, audit domain.AuditEntry) error {
 	tx := []types.TransactWriteItem{
 		{Update: &types.Update{
-			TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+			TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.SKProfile),
 			UpdateExpression:    aws.String("SET GSI3SK = :sk, verifyState = :required"),
 			ConditionExpression: aws.String("GSI3SK = :claim"),
-			ExpressionAttributeValues: item{":sk": str(dueSK(parkedDue, u.OrgID, u.AccountID)), ":required": str(string(domain.VerifyRequired)),
-				":claim": str(claim)},
+			ExpressionAttributeValues: table.Item{":sk": table.S(table.DueSK(table.ParkedDue, u.OrgID, u.AccountID)), ":required": table.S(string(domain.VerifyRequired)),
+				":claim": table.S(claim)},
 		}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	}
-	err := s.transact(ctx, "mark verification required", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "mark verification required", tx)
+	var c *table.Cancelled
 	if errors.As(err, &c) {
 		return domain.Errorf(domain.ECONFLICT, "The verification of %s was claimed by another run or changed.", u.AccountID)
 	}
@@ -170,20 +171,20 @@ func (s *Store) MarkVerificationRequired(ctx context.Context, u domain.User, cla
 // having claimed the user (the claimant's mark decides); ECONFLICT
 // otherwise.
 func (s *Store) RescanVerification(ctx context.Context, u domain.User, dueAt time.Time, state domain.VerifyState) error {
-	vals := item{":sk": str(dueSK(parkedDue, u.OrgID, u.AccountID)), ":state": str(string(state)), ":notifying": str(string(domain.VerifyNotifying)),
-		":v": str(u.VerifiedAt.Format(time.RFC3339Nano))}
+	vals := table.Item{":sk": table.S(table.DueSK(table.ParkedDue, u.OrgID, u.AccountID)), ":state": table.S(string(state)), ":notifying": table.S(string(domain.VerifyNotifying)),
+		":v": table.S(u.VerifiedAt.Format(time.RFC3339Nano))}
 	expr := "SET GSI3PK = :pk, GSI3SK = :sk, verifyState = :state"
-	vals[":pk"] = str(dueVerifyPK(u.OrgID, u.AccountID))
+	vals[":pk"] = table.S(table.DueVerifyPK(u.OrgID, u.AccountID))
 	if !dueAt.IsZero() {
 		expr += ", verifyDueAt = :due"
-		vals[":sk"], vals[":due"] = str(dueSK(dueAt, u.OrgID, u.AccountID)), str(dueAt.UTC().Format(time.RFC3339Nano))
+		vals[":sk"], vals[":due"] = table.S(table.DueSK(dueAt, u.OrgID, u.AccountID)), table.S(dueAt.UTC().Format(time.RFC3339Nano))
 	}
 	return s.entryUpdate(ctx, u, "rescan verification", expr, "verifiedAt = :v AND (attribute_not_exists(verifyState) OR verifyState <> :notifying)", vals)
 }
 
-func (s *Store) entryUpdate(ctx context.Context, u domain.User, what, expr, cond string, vals item) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+func (s *Store) entryUpdate(ctx context.Context, u domain.User, what, expr, cond string, vals table.Item) error {
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.SKProfile),
 		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals,
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -205,11 +206,11 @@ func (s *Store) SaveVerifyScan(ctx context.Context, sc domain.VerifyScan, cursor
 		return fmt.Errorf("store: save verify scan: not an external users cursor")
 	}
 	return s.scanWrite(ctx, sc.OrgID, "save verify scan", &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: key(orgPK(sc.OrgID), skVerifyScan),
+		TableName: &s.Name, Key: table.Key(table.OrgPK(sc.OrgID), skVerifyScan),
 		UpdateExpression:          aws.String("SET #c = :c"),
 		ConditionExpression:       aws.String("requestedAt = :r"),
 		ExpressionAttributeNames:  map[string]string{"#c": "cursor"},
-		ExpressionAttributeValues: item{":c": str(string(raw)), ":r": str(sc.RequestedAt.Format(time.RFC3339Nano))},
+		ExpressionAttributeValues: table.Item{":c": table.S(string(raw)), ":r": table.S(sc.RequestedAt.Format(time.RFC3339Nano))},
 	}, nil)
 }
 
@@ -217,18 +218,18 @@ func (s *Store) SaveVerifyScan(ctx context.Context, sc domain.VerifyScan, cursor
 // on it being the same request; ECONFLICT when a newer one replaced it.
 func (s *Store) DeleteVerifyScan(ctx context.Context, sc domain.VerifyScan) error {
 	return s.scanWrite(ctx, sc.OrgID, "delete verify scan", nil, &dynamodb.DeleteItemInput{
-		TableName: &s.table, Key: key(orgPK(sc.OrgID), skVerifyScan),
+		TableName: &s.Name, Key: table.Key(table.OrgPK(sc.OrgID), skVerifyScan),
 		ConditionExpression:       aws.String("requestedAt = :r"),
-		ExpressionAttributeValues: item{":r": str(sc.RequestedAt.Format(time.RFC3339Nano))},
+		ExpressionAttributeValues: table.Item{":r": table.S(sc.RequestedAt.Format(time.RFC3339Nano))},
 	})
 }
 
 func (s *Store) scanWrite(ctx context.Context, orgID, what string, up *dynamodb.UpdateItemInput, del *dynamodb.DeleteItemInput) error {
 	var err error
 	if up != nil {
-		_, err = s.db.UpdateItem(ctx, up)
+		_, err = s.DB.UpdateItem(ctx, up)
 	} else {
-		_, err = s.db.DeleteItem(ctx, del)
+		_, err = s.DB.DeleteItem(ctx, del)
 	}
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -244,7 +245,7 @@ func (s *Store) scanWrite(ctx context.Context, orgID, what string, up *dynamodb.
 // change of verification settings adds to its transaction, alone: for
 // tests and tools).
 func (s *Store) RequestVerifyScan(ctx context.Context, orgID string, at time.Time, policyVersion int) error {
-	return s.transact(ctx, "request verify scan", []types.TransactWriteItem{s.verifyScanPut(orgID, at, policyVersion)})
+	return s.Transact(ctx, "request verify scan", []types.TransactWriteItem{s.verifyScanPut(orgID, at, policyVersion)})
 }
 
 // BulkLoadProfiles writes profiles (with their index keys: by email, by
@@ -255,8 +256,8 @@ func (s *Store) RequestVerifyScan(ctx context.Context, orgID string, at time.Tim
 func (s *Store) BulkLoadProfiles(ctx context.Context, us []domain.User) error {
 	var reqs []types.WriteRequest
 	for _, u := range us {
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(newUserItem(u))}},
-			types.WriteRequest{PutRequest: &types.PutRequest{Item: marshal(newEmailItem(u, nil))}})
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: table.Marshal(newUserItem(u))}},
+			types.WriteRequest{PutRequest: &types.PutRequest{Item: table.Marshal(newEmailItem(u, nil))}})
 	}
 	return s.batchWrite(ctx, reqs)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // CreateSpace registers a space of a site (A12) with its audit entry, in one
@@ -18,16 +19,16 @@ import (
 // (ENOTFOUND otherwise).
 func (s *Store) CreateSpace(ctx context.Context, sp domain.Space, audit domain.AuditEntry) error {
 	tx := []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(orgPK(sp.OrgID), siteSK(sp.SiteID)), ConditionExpression: aws.String("attribute_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newSpaceItem(sp)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+		{ConditionCheck: &types.ConditionCheck{TableName: &s.Name, Key: table.Key(table.OrgPK(sp.OrgID), table.SiteSK(sp.SiteID)), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newSpaceItem(sp)), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	}
-	err := s.transact(ctx, "create space", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "create space", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
-	if c.code(0) == "ConditionalCheckFailed" {
+	if c.Code(0) == "ConditionalCheckFailed" {
 		return domain.Errorf(domain.ENOTFOUND, "No such site in this organisation.")
 	}
 	return domain.Errorf(domain.ECONFLICT, "Space %s already exists on site %s.", sp.Key, sp.SiteID)
@@ -35,9 +36,9 @@ func (s *Store) CreateSpace(ctx context.Context, sp domain.Space, audit domain.A
 
 // Space reads one space (ENOTFOUND if none).
 func (s *Store) Space(ctx context.Context, orgID, siteID, key string) (domain.Space, error) {
-	got, err := s.getItem(ctx, spacePK(orgID, siteID, key), skSpace)
+	got, err := s.Get(ctx, table.SpacePK(orgID, siteID, key), table.SKSpace)
 	if err != nil || got == nil {
-		return domain.Space{}, notFoundOr(err, "No such space on this site.")
+		return domain.Space{}, table.NotFoundOr(err, "No such space on this site.")
 	}
 	it, err := decodeSpace(got)
 	return it.domain(), err
@@ -49,20 +50,20 @@ func (s *Store) Space(ctx context.Context, orgID, siteID, key string) (domain.Sp
 // but the audit log.
 func (s *Store) AddSpaceAdmin(ctx context.Context, orgID, siteID, space, accountID string, audit domain.AuditEntry) error {
 	tx := []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(spacePK(orgID, siteID, space), skSpace), ConditionExpression: aws.String("attribute_exists(PK)")}},
-		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(userPK(orgID, accountID), skProfile), ConditionExpression: aws.String("attribute_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newSpaceAdminItem(orgID, siteID, space, accountID, audit.At))}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+		{ConditionCheck: &types.ConditionCheck{TableName: &s.Name, Key: table.Key(table.SpacePK(orgID, siteID, space), table.SKSpace), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{ConditionCheck: &types.ConditionCheck{TableName: &s.Name, Key: table.Key(table.UserPK(orgID, accountID), table.SKProfile), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newSpaceAdminItem(orgID, siteID, space, accountID, audit.At))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	}
-	err := s.transact(ctx, "add space admin", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "add space admin", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
-	if c.code(0) == "ConditionalCheckFailed" {
+	if c.Code(0) == "ConditionalCheckFailed" {
 		return domain.Errorf(domain.ENOTFOUND, "No such space on this site.")
 	}
-	if c.code(1) == "ConditionalCheckFailed" {
+	if c.Code(1) == "ConditionalCheckFailed" {
 		return domain.Errorf(domain.ENOTFOUND, "No such user in this organisation.")
 	}
 	return fmt.Errorf("store: add space admin: %w", err)
@@ -71,39 +72,39 @@ func (s *Store) AddSpaceAdmin(ctx context.Context, orgID, siteID, space, account
 // spaceKeys are the keys a space request reads: the org, the caller, the
 // site, the caller's Confluence access on it and, when a space is named, the
 // space and the caller's admin item there.
-func spaceKeys(orgID, siteID, callerID, space string) []item {
-	ks := []item{
-		key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile), key(orgPK(orgID), siteSK(siteID)),
-		key(userPK(orgID, callerID), accessSK(siteID, string(domain.Confluence))),
+func spaceKeys(orgID, siteID, callerID, space string) []table.Item {
+	ks := []table.Item{
+		table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.UserPK(orgID, callerID), table.SKProfile), table.Key(table.OrgPK(orgID), table.SiteSK(siteID)),
+		table.Key(table.UserPK(orgID, callerID), table.AccessSK(siteID, string(domain.Confluence))),
 	}
 	if space != "" {
-		ks = append(ks, key(spacePK(orgID, siteID, space), skSpace), key(spacePK(orgID, siteID, space), spaceAdminSK(callerID)))
+		ks = append(ks, table.Key(table.SpacePK(orgID, siteID, space), table.SKSpace), table.Key(table.SpacePK(orgID, siteID, space), table.SpaceAdminSK(callerID)))
 	}
 	return ks
 }
 
-func decodeSpaceScope(got map[string]item, orgID, siteID, callerID, space string) (domain.SpaceScope, error) {
+func decodeSpaceScope(got map[string]table.Item, orgID, siteID, callerID, space string) (domain.SpaceScope, error) {
 	var sc domain.SpaceScope
 	var err error
-	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+	if sc.Org, err = decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain); err != nil {
 		return sc, err
 	}
-	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.Caller, err = decodeOpt(got, table.UserPK(orgID, callerID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, err
 	}
-	if sc.Site, err = decodeOpt(got, orgPK(orgID), siteSK(siteID), decodeSite, siteItem.domain); err != nil {
+	if sc.Site, err = decodeOpt(got, table.OrgPK(orgID), table.SiteSK(siteID), decodeSite, siteItem.domain); err != nil {
 		return sc, err
 	}
-	if a, err := decodeOpt(got, userPK(orgID, callerID), accessSK(siteID, string(domain.Confluence)), decodeAccess, accessItem.domain); err != nil {
+	if a, err := decodeOpt(got, table.UserPK(orgID, callerID), table.AccessSK(siteID, string(domain.Confluence)), decodeAccess, accessItem.domain); err != nil {
 		return sc, err
 	} else if a != nil {
 		sc.CallerAccess = *a
 	}
 	if space != "" {
-		if sc.Space, err = decodeOpt(got, spacePK(orgID, siteID, space), skSpace, decodeSpace, spaceItem.domain); err != nil {
+		if sc.Space, err = decodeOpt(got, table.SpacePK(orgID, siteID, space), table.SKSpace, decodeSpace, spaceItem.domain); err != nil {
 			return sc, err
 		}
-		_, sc.CallerAdmin = got[id(spacePK(orgID, siteID, space), spaceAdminSK(callerID))]
+		_, sc.CallerAdmin = got[table.ID(table.SpacePK(orgID, siteID, space), table.SpaceAdminSK(callerID))]
 	}
 	return sc, nil
 }
@@ -111,7 +112,7 @@ func decodeSpaceScope(got map[string]item, orgID, siteID, callerID, space string
 // LoadSpace reads a space request's scope in one BatchGetItem (space "" for
 // requests about the site's spaces as a whole).
 func (s *Store) LoadSpace(ctx context.Context, orgID, siteID, callerID, space string) (domain.SpaceScope, error) {
-	got, err := s.batchGet(ctx, spaceKeys(orgID, siteID, callerID, space))
+	got, err := s.BatchGet(ctx, spaceKeys(orgID, siteID, callerID, space))
 	if err != nil {
 		return domain.SpaceScope{}, err
 	}
@@ -124,18 +125,18 @@ func (s *Store) LoadSpace(ctx context.Context, orgID, siteID, callerID, space st
 func (s *Store) LoadAssign(ctx context.Context, orgID, siteID, callerID, accountID, space string) (domain.AssignScope, error) {
 	var sc domain.AssignScope
 	ks := append(spaceKeys(orgID, siteID, callerID, space),
-		key(userPK(orgID, accountID), skProfile), key(userPK(orgID, accountID), accessSK(siteID, string(domain.Confluence))))
-	got, err := s.batchGet(ctx, ks)
+		table.Key(table.UserPK(orgID, accountID), table.SKProfile), table.Key(table.UserPK(orgID, accountID), table.AccessSK(siteID, string(domain.Confluence))))
+	got, err := s.BatchGet(ctx, ks)
 	if err != nil {
 		return sc, err
 	}
 	if sc.SpaceScope, err = decodeSpaceScope(got, orgID, siteID, callerID, space); err != nil {
 		return sc, err
 	}
-	if sc.User, err = decodeOpt(got, userPK(orgID, accountID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.User, err = decodeOpt(got, table.UserPK(orgID, accountID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, err
 	}
-	sc.Access, err = decodeOpt(got, userPK(orgID, accountID), accessSK(siteID, string(domain.Confluence)), decodeAccess, accessItem.domain)
+	sc.Access, err = decodeOpt(got, table.UserPK(orgID, accountID), table.AccessSK(siteID, string(domain.Confluence)), decodeAccess, accessItem.domain)
 	return sc, err
 }
 
@@ -145,7 +146,7 @@ func (s *Store) Spaces(ctx context.Context, orgID, siteID string, limit int, cur
 	res, next, err := s.query(ctx, &dynamodb.QueryInput{
 		IndexName:                 aws.String(GSI2),
 		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
-		ExpressionAttributeValues: item{":pk": str(spacesGSI2PK(orgID, siteID))},
+		ExpressionAttributeValues: table.Item{":pk": table.S(table.SpacesGSI2PK(orgID, siteID))},
 	}, limit, cursor)
 	if err != nil {
 		return out, err
@@ -170,7 +171,7 @@ func (s *Store) SpaceAdmins(ctx context.Context, orgID, siteID, space string) ([
 	for {
 		res, next, err := s.query(ctx, &dynamodb.QueryInput{
 			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :a)"),
-			ExpressionAttributeValues: item{":pk": str(spacePK(orgID, siteID, space)), ":a": str("ADMIN#")},
+			ExpressionAttributeValues: table.Item{":pk": table.S(table.SpacePK(orgID, siteID, space)), ":a": table.S("ADMIN#")},
 		}, 1000, cursor)
 		if err != nil {
 			return nil, err
@@ -197,7 +198,7 @@ func (s *Store) SpaceGuests(ctx context.Context, orgID, siteID, space string, li
 	res, next, err := s.query(ctx, &dynamodb.QueryInput{
 		IndexName:                 aws.String(GSI2),
 		KeyConditionExpression:    aws.String("GSI2PK = :pk"),
-		ExpressionAttributeValues: item{":pk": str(spaceGuestsGSI2PK(orgID, siteID, space))},
+		ExpressionAttributeValues: table.Item{":pk": table.S(table.SpaceGuestsGSI2PK(orgID, siteID, space))},
 	}, limit, cursor)
 	if err != nil {
 		return out, err
@@ -224,17 +225,17 @@ func (s *Store) SpaceGuests(ctx context.Context, orgID, siteID, space string, li
 // entry, in one transaction under the version the space was read at
 // (ErrSpaceChanged when it changed meanwhile: read again).
 func (s *Store) UpdateSpace(ctx context.Context, before, after domain.Space, audit domain.AuditEntry) (domain.Space, error) {
-	cond, vals := "version = :v", item{":v": num(int64(before.Version))}
+	cond, vals := "version = :v", table.Item{":v": table.N(int64(before.Version))}
 	if before.Version == 0 {
 		cond = "attribute_exists(PK) AND (attribute_not_exists(version) OR version = :v)"
 	}
 	after.Version = before.Version + 1
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newSpaceItem(after)), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newSpaceItem(after)), ConditionExpression: aws.String(cond), ExpressionAttributeValues: vals}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	}
-	err := s.transact(ctx, "update space", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "update space", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return after, err
 	}
@@ -249,11 +250,11 @@ var ErrSpaceChanged = &domain.Error{Code: domain.ECONFLICT, Message: "The space 
 // the space).
 func (s *Store) RemoveSpaceAdmin(ctx context.Context, orgID, siteID, space, accountID string, audit domain.AuditEntry) error {
 	tx := []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: &s.table, Key: key(spacePK(orgID, siteID, space), spaceAdminSK(accountID)), ConditionExpression: aws.String("attribute_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+		{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.SpacePK(orgID, siteID, space), table.SpaceAdminSK(accountID)), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	}
-	err := s.transact(ctx, "remove space admin", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "remove space admin", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
@@ -272,17 +273,17 @@ func (s *Store) AssignSpace(ctx context.Context, ch domain.SpaceAssignment) erro
 	w, _ := s.accessWrite(ch.User, k, ch.Before, true, ch.After, true)
 	tx := []types.TransactWriteItem{w}
 	for _, sp := range ch.AdminOf {
-		tx = append(tx, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
-			Key: key(spacePK(ch.User.OrgID, ch.SiteID, sp), spaceAdminSK(ch.Admin)), ConditionExpression: aws.String("attribute_exists(PK)")}})
+		tx = append(tx, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.Name,
+			Key: table.Key(table.SpacePK(ch.User.OrgID, ch.SiteID, sp), table.SpaceAdminSK(ch.Admin)), ConditionExpression: aws.String("attribute_exists(PK)")}})
 	}
-	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(ch.Audit))}})
-	err := s.transact(ctx, "assign space", tx)
-	var c *cancelled
+	tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(ch.Audit))}})
+	err := s.Transact(ctx, "assign space", tx)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
 	for j, sp := range ch.AdminOf {
-		if c.code(1+j) == "ConditionalCheckFailed" {
+		if c.Code(1+j) == "ConditionalCheckFailed" {
 			return domain.Errorf(domain.EFORBIDDEN, "You are not an admin of space %s: a space admin assigns, moves and unassigns guests of their own spaces only (a move needs both spaces).", sp)
 		}
 	}

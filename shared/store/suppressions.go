@@ -9,9 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
-// Suppressions (A35-A37 in DATA_MODEL.md): one item per address an org no
+// Suppressions (A35-A37 in docs/data-model.md): one item per address an org no
 // longer emails, in the org's own partition `ORG#o#SUPPRESSED` (sort key:
 // the address), so the send check is one key read and the admin's list one
 // Query; and one marker per SES event recorded, `SESEVENT#<key>`, kept for
@@ -26,29 +27,29 @@ const (
 func suppressedPK(org string) string { return "ORG#" + org + "#SUPPRESSED" }
 func sesEventPK(key string) string   { return "SESEVENT#" + key }
 
-func suppressionItem(s domain.Suppression) item {
-	e := keys{PK: suppressedPK(s.OrgID), SK: s.Email, Type: typeSuppression}.encode()
-	e.s("orgId", s.OrgID)
-	e.s("email", s.Email)
-	e.s("reason", string(s.Reason))
-	e.s("detail", s.Detail)
-	e.s("messageId", s.MessageID)
-	e.s("invitationId", s.InvitationID)
-	e.t("at", s.At)
-	return item(e)
+func suppressionItem(s domain.Suppression) table.Item {
+	e := table.Keys{PK: suppressedPK(s.OrgID), SK: s.Email, Type: typeSuppression}.Encode()
+	e.S("orgId", s.OrgID)
+	e.S("email", s.Email)
+	e.S("reason", string(s.Reason))
+	e.S("detail", s.Detail)
+	e.S("messageId", s.MessageID)
+	e.S("invitationId", s.InvitationID)
+	e.T("at", s.At)
+	return table.Item(e)
 }
 
-func decodeSuppression(it item) (domain.Suppression, error) {
-	d := &dec{it: it}
-	s := domain.Suppression{OrgID: d.s("orgId"), Email: d.s("email"), Reason: domain.SuppressionReason(d.s("reason")), Detail: d.s("detail"),
-		MessageID: d.s("messageId"), InvitationID: d.s("invitationId"), At: d.t("at")}
-	return s, d.err
+func decodeSuppression(it table.Item) (domain.Suppression, error) {
+	d := &table.Dec{It: it}
+	s := domain.Suppression{OrgID: d.S("orgId"), Email: d.S("email"), Reason: domain.SuppressionReason(d.S("reason")), Detail: d.S("detail"),
+		MessageID: d.S("messageId"), InvitationID: d.S("invitationId"), At: d.T("at")}
+	return s, d.Err
 }
 
 // Suppression reads whether an org no longer emails an address (one
 // strongly consistent read); nil when it may.
 func (s *Store) Suppression(ctx context.Context, orgID, email string) (*domain.Suppression, error) {
-	got, err := s.getItem(ctx, suppressedPK(orgID), email)
+	got, err := s.Get(ctx, suppressedPK(orgID), email)
 	if err != nil || got == nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func (s *Store) Suppressions(ctx context.Context, orgID string, limit int, curso
 	var out domain.Page[domain.Suppression]
 	its, next, err := s.query(ctx, &dynamodb.QueryInput{
 		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: item{":pk": str(suppressedPK(orgID))},
+		ExpressionAttributeValues: table.Item{":pk": table.S(suppressedPK(orgID))},
 	}, limit, cursor)
 	if err != nil {
 		return out, err
@@ -82,11 +83,11 @@ func (s *Store) Suppressions(ctx context.Context, orgID string, limit int, curso
 // deleted with its audit entry in one TransactWriteItems. ENOTFOUND when the
 // address is not suppressed (nothing is written).
 func (s *Store) ClearSuppression(ctx context.Context, orgID, email string, audit domain.AuditEntry) error {
-	err := s.transact(ctx, "clear suppression", []types.TransactWriteItem{
-		{Delete: &types.Delete{TableName: &s.table, Key: key(suppressedPK(orgID), email), ConditionExpression: aws.String("attribute_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(audit))}},
+	err := s.Transact(ctx, "clear suppression", []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(suppressedPK(orgID), email), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
 	})
-	var c *cancelled
+	var c *table.Cancelled
 	if errors.As(err, &c) {
 		return domain.Errorf(domain.ENOTFOUND, "This address is not suppressed.")
 	}
@@ -100,27 +101,27 @@ func (s *Store) ClearSuppression(ctx context.Context, orgID, email string, audit
 // follows its delivery). It reports false, writing nothing, when the event
 // was recorded before; ECONFLICT when the invitation changed meanwhile.
 func (s *Store) RecordSESEvent(ctx context.Context, r domain.SESEventRecord) (bool, error) {
-	marker := keys{PK: sesEventPK(r.Key), SK: skSESEvent, Type: typeSESEvent, TTL: r.KeyExpires.Unix()}.encode()
+	marker := table.Keys{PK: sesEventPK(r.Key), SK: skSESEvent, Type: typeSESEvent, TTL: r.KeyExpires.Unix()}.Encode()
 	tx := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: item(marker), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(r.Audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Item(marker), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(r.Audit))}},
 	}
 	if r.Suppression != nil {
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: suppressionItem(*r.Suppression)}})
+		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: suppressionItem(*r.Suppression)}})
 	}
 	if inv := r.Invitation; inv != nil {
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{
-			TableName:                 &s.table,
-			Item:                      marshal(newInvitationItem(*inv, inv.ExpiresAt, inv.Version+1)),
+			TableName:                 &s.Name,
+			Item:                      table.Marshal(newInvitationItem(*inv, inv.ExpiresAt, inv.Version+1)),
 			ConditionExpression:       aws.String("version = :v AND #s = :pending"),
 			ExpressionAttributeNames:  map[string]string{"#s": "status"},
-			ExpressionAttributeValues: item{":v": num(int64(inv.Version)), ":pending": str(string(domain.InvitationPending))},
+			ExpressionAttributeValues: table.Item{":v": table.N(int64(inv.Version)), ":pending": table.S(string(domain.InvitationPending))},
 		}})
 	}
-	err := s.transact(ctx, "record SES event", tx)
-	var c *cancelled
+	err := s.Transact(ctx, "record SES event", tx)
+	var c *table.Cancelled
 	switch {
-	case errors.As(err, &c) && c.code(0) == "ConditionalCheckFailed":
+	case errors.As(err, &c) && c.Code(0) == "ConditionalCheckFailed":
 		return false, nil
 	case errors.As(err, &c):
 		return false, domain.Errorf(domain.ECONFLICT, "The invitation changed meanwhile.")
@@ -134,7 +135,7 @@ func (s *Store) RecordSESEvent(ctx context.Context, r domain.SESEventRecord) (bo
 // then the invitation: two reads, one after the other); nil when there is
 // none.
 func (s *Store) InvitationOfOrg(ctx context.Context, orgID, id string) (*domain.Invitation, error) {
-	got, err := s.getItem(ctx, invRefPK(orgID, id), skInvRef)
+	got, err := s.Get(ctx, table.InvRefPK(orgID, id), table.SKInvRef)
 	if err != nil || got == nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // noJob is the value of a group's activeJob when no job is in flight.
@@ -27,13 +28,13 @@ func (s *Store) LoadUserRecord(ctx context.Context, orgID, callerID, accountID s
 	if err != nil {
 		return sc, nil, err
 	}
-	keys := []item{key(orgPK(orgID), skOrg), key(userPK(orgID, callerID), skProfile)}
+	keys := []table.Item{table.Key(table.OrgPK(orgID), table.SKOrg), table.Key(table.UserPK(orgID, callerID), table.SKProfile)}
 	for _, g := range rec.Groups {
-		keys = append(keys, key(orgPK(orgID), groupSK(g)))
+		keys = append(keys, table.Key(table.OrgPK(orgID), table.GroupSK(g)))
 	}
-	got := map[string]item{}
+	got := map[string]table.Item{}
 	for start := 0; start < len(keys); start += 100 {
-		part, err := s.batchGet(ctx, keys[start:min(len(keys), start+100)])
+		part, err := s.BatchGet(ctx, keys[start:min(len(keys), start+100)])
 		if err != nil {
 			return sc, nil, err
 		}
@@ -41,16 +42,16 @@ func (s *Store) LoadUserRecord(ctx context.Context, orgID, callerID, accountID s
 			got[k] = v
 		}
 	}
-	if sc.Org, err = decodeOpt(got, orgPK(orgID), skOrg, decodeOrg, orgItem.domain); err != nil {
+	if sc.Org, err = decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain); err != nil {
 		return sc, nil, err
 	}
-	if sc.Caller, err = decodeOpt(got, userPK(orgID, callerID), skProfile, decodeUser, userItem.domain); err != nil {
+	if sc.Caller, err = decodeOpt(got, table.UserPK(orgID, callerID), table.SKProfile, decodeUser, userItem.domain); err != nil {
 		return sc, nil, err
 	}
 	for _, g := range rec.Groups {
-		if it, ok := got[id(orgPK(orgID), groupSK(g))]; ok {
-			d := &dec{it: it}
-			st := domain.GroupState{ID: g, Name: d.s("name"), ActiveJob: d.s("activeJob")}
+		if it, ok := got[table.ID(table.OrgPK(orgID), table.GroupSK(g))]; ok {
+			d := &table.Dec{It: it}
+			st := domain.GroupState{ID: g, Name: d.S("name"), ActiveJob: d.S("activeJob")}
 			if st.ActiveJob == noJob {
 				st.ActiveJob = ""
 			}
@@ -74,14 +75,14 @@ func (s *Store) accountPartition(ctx context.Context, orgID, accountID string) (
 	for {
 		res, next, err := s.query(ctx, &dynamodb.QueryInput{
 			KeyConditionExpression:    aws.String("PK = :pk"),
-			ExpressionAttributeValues: item{":pk": str(userPK(orgID, accountID))},
+			ExpressionAttributeValues: table.Item{":pk": table.S(table.UserPK(orgID, accountID))},
 		}, 1000, cursor)
 		if err != nil {
 			return nil, false, err
 		}
 		for _, it := range res {
-			d := &dec{it: it}
-			switch d.s("type") {
+			d := &table.Dec{It: it}
+			switch d.S("type") {
 			case typeUser:
 				u, err := decodeUser(it)
 				if err != nil {
@@ -95,7 +96,7 @@ func (s *Store) accountPartition(ctx context.Context, orgID, accountID string) (
 				}
 				rec.Access[domain.SiteProductKey(a.SiteID, domain.Product(a.Product))] = a.domain()
 			case typeMember:
-				rec.Groups = append(rec.Groups, d.s("group"))
+				rec.Groups = append(rec.Groups, d.S("group"))
 			case typeInvitation:
 				inv, err := decodeInvitation(it)
 				if err != nil {
@@ -136,22 +137,22 @@ func (b *txBuilder) add(kind string, w types.TransactWriteItem) {
 // removing (or suspending) each other cannot both succeed, so the last org
 // admin always stays.
 func (s *Store) callerIsOrgAdmin(orgID, callerID string) types.TransactWriteItem {
-	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(userPK(orgID, callerID), skProfile),
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.Name, Key: table.Key(table.UserPK(orgID, callerID), table.SKProfile),
 		ConditionExpression:       aws.String("orgAdmin = :t AND #s = :active"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: item{":t": &types.AttributeValueMemberBOOL{Value: true}, ":active": str(string(domain.UserActive))}}}
+		ExpressionAttributeValues: table.Item{":t": &types.AttributeValueMemberBOOL{Value: true}, ":active": table.S(string(domain.UserActive))}}}
 }
 
 // leaveGroup is a membership's end: the member item and the group's count,
 // refused while the group has a job in flight (the job's plan may have
 // counted the member).
 func (s *Store) leaveGroup(b *txBuilder, u domain.User, g string) {
-	b.add("member", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), memberSK(g)),
+	b.add("member", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.MemberSK(g)),
 		ConditionExpression: aws.String("attribute_exists(PK)")}})
-	b.add("group:"+g, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(orgPK(u.OrgID), groupSK(g)),
+	b.add("group:"+g, types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.OrgPK(u.OrgID), table.GroupSK(g)),
 		UpdateExpression:          aws.String("SET memberCount = memberCount - :one"),
 		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(activeJob) OR activeJob = :none)"),
-		ExpressionAttributeValues: item{":one": num(1), ":none": str(noJob)}}})
+		ExpressionAttributeValues: table.Item{":one": table.N(1), ":none": table.S(noJob)}}})
 }
 
 // addCounters appends each site's counter update (sites in order).
@@ -189,15 +190,15 @@ func (s *Store) releaseAccess(b *txBuilder, u domain.User, access map[string]dom
 // dropInvitation deletes an invitation with its token and its reference: its
 // link stops working (the token resolves to nothing).
 func (s *Store) dropInvitation(b *txBuilder, inv domain.Invitation) {
-	b.add("invitation", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(inv.OrgID, inv.AccountID), inviteSK(inv.ID)),
-		ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: item{":v": num(int64(inv.Version))}}})
+	b.add("invitation", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.UserPK(inv.OrgID, inv.AccountID), table.InviteSK(inv.ID)),
+		ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: table.Item{":v": table.N(int64(inv.Version))}}})
 	if inv.TokenHash != "" {
-		b.add("token", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(tokenPK(inv.TokenHash), skToken)}})
+		b.add("token", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.TokenPK(inv.TokenHash), table.SKToken)}})
 	}
-	b.add("ref", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(invRefPK(inv.OrgID, inv.ID), skInvRef)}})
+	b.add("ref", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.InvRefPK(inv.OrgID, inv.ID), table.SKInvRef)}})
 }
 
-// RemoveUser removes an account from its org (§6): every access item (the
+// RemoveUser removes an account from its org (rules §6): every access item (the
 // sites' counters move back), every membership (the groups' counts), every
 // invitation with its token and reference, the email guard and the profile,
 // with the audit entry, in one TransactWriteItems when they fit in 100
@@ -223,8 +224,8 @@ func (s *Store) RemoveUser(ctx context.Context, r domain.Removal) (int, error) {
 	for stage := 1; s.removalSize(rec) > MaxTransactItems; stage++ {
 		b := &txBuilder{}
 		var done func()
-		profile := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
-			ConditionExpression: aws.String("#s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"}, ExpressionAttributeValues: item{":s": str(string(u.Status))}}}
+		profile := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.SKProfile),
+			ConditionExpression: aws.String("#s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"}, ExpressionAttributeValues: table.Item{":s": table.S(string(u.Status))}}}
 		switch {
 		case len(rec.Groups) > 0:
 			done = s.membershipStage(b, &rec, fixed)
@@ -237,16 +238,16 @@ func (s *Store) RemoveUser(ctx context.Context, r domain.Removal) (int, error) {
 			// (under the same status condition) instead of checking it.
 			var n int
 			done, n = s.apiTokenStage(b, &rec, fixed)
-			profile = types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+			profile = types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.SKProfile),
 				UpdateExpression: aws.String("SET apiTokens = apiTokens - :n"), ConditionExpression: aws.String("#s = :s AND apiTokens >= :n"),
-				ExpressionAttributeNames: map[string]string{"#s": "status"}, ExpressionAttributeValues: item{":s": str(string(u.Status)), ":n": num(int64(n))}}}
+				ExpressionAttributeNames: map[string]string{"#s": "status"}, ExpressionAttributeValues: table.Item{":s": table.S(string(u.Status)), ":n": table.N(int64(n))}}}
 		}
 		b.add("profile", profile)
 		b.add("caller", s.callerIsOrgAdmin(u.OrgID, r.CallerID))
 		a := r.Audit
 		a.ID, a.Action = domain.NewID(), domain.ActionUserRemoveStage
 		a.After = map[string]any{"stage": stage}
-		b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(a))}})
+		b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(a))}})
 		if err := s.lifecycleTx(ctx, "remove user (stage)", b, rec); err != nil {
 			return written, err
 		}
@@ -262,17 +263,17 @@ func (s *Store) RemoveUser(ctx context.Context, r domain.Removal) (int, error) {
 		s.dropInvitation(b, inv)
 	}
 	s.dropAPITokens(b, rec.APITokens)
-	b.add("guard", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(emailPK(u.OrgID, u.Email), skEmail),
-		ConditionExpression: aws.String("accountId = :a"), ExpressionAttributeValues: item{":a": str(u.AccountID)}}})
+	b.add("guard", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.EmailPK(u.OrgID, u.Email), table.SKEmail),
+		ConditionExpression: aws.String("accountId = :a"), ExpressionAttributeValues: table.Item{":a": table.S(u.AccountID)}}})
 	// The profile goes under the status read and the count of API tokens
 	// read: a token made meanwhile (its own transaction moves the count)
 	// fails the removal, which reads again rather than orphan it.
-	b.add("profile", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+	b.add("profile", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.SKProfile),
 		ConditionExpression:       aws.String("#s = :s AND (attribute_not_exists(apiTokens) OR apiTokens = :n)"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: item{":s": str(string(u.Status)), ":n": num(int64(len(rec.APITokens)))}}})
+		ExpressionAttributeValues: table.Item{":s": table.S(string(u.Status)), ":n": table.N(int64(len(rec.APITokens)))}}})
 	b.add("caller", s.callerIsOrgAdmin(u.OrgID, r.CallerID))
-	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(r.Audit))}})
+	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(r.Audit))}})
 	if err := s.lifecycleTx(ctx, "remove user", b, rec); err != nil {
 		return written, err
 	}
@@ -423,13 +424,13 @@ func (s *Store) lifecycleTx(ctx context.Context, what string, b *txBuilder, rec 
 	if len(b.items) > MaxTransactItems {
 		return domain.Errorf(domain.EINVALID, "This change touches too many records at once.")
 	}
-	err := s.transact(ctx, what, b.items)
-	var c *cancelled
+	err := s.Transact(ctx, what, b.items)
+	var c *table.Cancelled
 	if !errors.As(err, &c) {
 		return err
 	}
 	for j, kind := range b.kinds {
-		if c.code(j) != "ConditionalCheckFailed" {
+		if c.Code(j) != "ConditionalCheckFailed" {
 			continue
 		}
 		switch {
@@ -447,7 +448,7 @@ func (s *Store) lifecycleTx(ctx context.Context, what string, b *txBuilder, rec 
 			// Still pending: only its version or token moved (the email
 			// sender's claim mints a new link, a resend renewed it): read
 			// it again. Anything else ended it.
-			if st, ok := c.old(j)["status"].(*types.AttributeValueMemberS); ok && st.Value == string(domain.InvitationPending) {
+			if st, ok := c.Old(j)["status"].(*types.AttributeValueMemberS); ok && st.Value == string(domain.InvitationPending) {
 				return domain.ErrAccessChanged
 			}
 			return domain.Errorf(domain.ECONFLICT, "The invitation is no longer pending: it was accepted, revoked or replaced meanwhile.")
@@ -463,23 +464,23 @@ func (s *Store) lifecycleTx(ctx context.Context, what string, b *txBuilder, rec 
 func (s *Store) SetUserStatus(ctx context.Context, ch domain.StatusChange) error {
 	u := ch.User
 	b := &txBuilder{}
-	b.add("profile", types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+	b.add("profile", types.TransactWriteItem{Update: &types.Update{TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.SKProfile),
 		UpdateExpression: aws.String("SET #s = :to"), ConditionExpression: aws.String("#s = :from"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: item{":to": str(string(ch.To)), ":from": str(string(ch.From))}}})
+		ExpressionAttributeValues: table.Item{":to": table.S(string(ch.To)), ":from": table.S(string(ch.From))}}})
 	b.add("caller", s.callerIsOrgAdmin(u.OrgID, ch.CallerID))
-	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(ch.Audit))}})
+	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(ch.Audit))}})
 	return s.lifecycleTx(ctx, "set user status", b, domain.UserRecord{})
 }
 
-// RevokeInvitation revokes a pending invitation (§4) and releases what its
+// RevokeInvitation revokes a pending invitation (rules §4) and releases what its
 // invitee held, in one transaction (releaseInvitation), conditioned on the
 // invitation being pending under the token and version read, so that it and
 // an accept racing it cannot both win. The token item stays: the link
 // answers "revoked".
 func (s *Store) RevokeInvitation(ctx context.Context, rv domain.Revocation) error {
 	return s.releaseInvitation(ctx, "revoke invitation", rv, domain.InvitationRevoked,
-		"version = :v AND #s = :pending AND tokenHash = :h", item{":h": str(rv.Invitation.TokenHash)})
+		"version = :v AND #s = :pending AND tokenHash = :h", table.Item{":h": table.S(rv.Invitation.TokenHash)})
 }
 
 // releaseInvitation ends a pending invitation with status (revoked by an
@@ -490,17 +491,17 @@ func (s *Store) RevokeInvitation(ctx context.Context, rv domain.Revocation) erro
 // items (counters move back), memberships (groups' counts; refused while a
 // group has a job in flight), profile (still invited) and email guard go;
 // the audit entry is written. The token item stays.
-func (s *Store) releaseInvitation(ctx context.Context, what string, rv domain.Revocation, status domain.InvitationStatus, cond string, vals item) error {
+func (s *Store) releaseInvitation(ctx context.Context, what string, rv domain.Revocation, status domain.InvitationStatus, cond string, vals table.Item) error {
 	inv, rec := rv.Invitation, rv.Record
 	u := rec.User
 	ended := inv
 	ended.Status = status
-	v := item{":v": num(int64(inv.Version)), ":pending": str(string(domain.InvitationPending))}
+	v := table.Item{":v": table.N(int64(inv.Version)), ":pending": table.S(string(domain.InvitationPending))}
 	for k, x := range vals {
 		v[k] = x
 	}
 	b := &txBuilder{}
-	b.add("invitation-status", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newInvitationItem(ended, inv.CreatedAt, inv.Version+1)),
+	b.add("invitation-status", types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newInvitationItem(ended, inv.CreatedAt, inv.Version+1)),
 		ConditionExpression:                 aws.String(cond),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		ExpressionAttributeNames:            map[string]string{"#s": "status"},
@@ -512,11 +513,11 @@ func (s *Store) releaseInvitation(ctx context.Context, what string, rv domain.Re
 	// An invitee is never active, so it cannot have made API tokens (only
 	// active users may); any read with the record go with the account.
 	s.dropAPITokens(b, rec.APITokens)
-	b.add("guard", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(emailPK(u.OrgID, u.Email), skEmail),
-		ConditionExpression: aws.String("accountId = :a"), ExpressionAttributeValues: item{":a": str(u.AccountID)}}})
-	b.add("profile", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(userPK(u.OrgID, u.AccountID), skProfile),
+	b.add("guard", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.EmailPK(u.OrgID, u.Email), table.SKEmail),
+		ConditionExpression: aws.String("accountId = :a"), ExpressionAttributeValues: table.Item{":a": table.S(u.AccountID)}}})
+	b.add("profile", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(table.UserPK(u.OrgID, u.AccountID), table.SKProfile),
 		ConditionExpression: aws.String("#s = :invited"), ExpressionAttributeNames: map[string]string{"#s": "status"},
-		ExpressionAttributeValues: item{":invited": str(string(domain.UserInvited))}}})
-	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newAuditItem(rv.Audit))}})
+		ExpressionAttributeValues: table.Item{":invited": table.S(string(domain.UserInvited))}}})
+	b.add("audit", types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(rv.Audit))}})
 	return s.lifecycleTx(ctx, what, b, rec)
 }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // A verification rescan (A18b) is due work for the re-verification job:
@@ -26,7 +28,7 @@ const typeVerifyScan = "verify-scan"
 // entries. There is at most one per org: a later change rewrites it, its
 // cursor starting again (the scan then applies the newest settings).
 type verifyScanItem struct {
-	keys
+	table.Keys
 	OrgID         string
 	RequestedAt   time.Time
 	PolicyVersion int
@@ -36,26 +38,26 @@ type verifyScanItem struct {
 }
 
 func newVerifyScanItem(orgID string, at time.Time, policyVersion int, cursor string) verifyScanItem {
-	return verifyScanItem{keys: keys{PK: orgPK(orgID), SK: skVerifyScan, Type: typeVerifyScan,
-		GSI3PK: dueVerifyPK(orgID, "~scan"), GSI3SK: dueSK(at, orgID, "~scan")}, OrgID: orgID, RequestedAt: at, PolicyVersion: policyVersion, Cursor: cursor}
+	return verifyScanItem{Keys: table.Keys{PK: table.OrgPK(orgID), SK: skVerifyScan, Type: typeVerifyScan,
+		GSI3PK: table.DueVerifyPK(orgID, "~scan"), GSI3SK: table.DueSK(at, orgID, "~scan")}, OrgID: orgID, RequestedAt: at, PolicyVersion: policyVersion, Cursor: cursor}
 }
 
-func (i verifyScanItem) item() item {
-	e := i.keys.encode()
-	e.s("orgId", i.OrgID)
-	e.t("requestedAt", i.RequestedAt)
-	e.n("policyVersion", int64(i.PolicyVersion))
-	e.s("cursor", i.Cursor)
-	return item(e)
+func (i verifyScanItem) Item() table.Item {
+	e := i.Keys.Encode()
+	e.S("orgId", i.OrgID)
+	e.T("requestedAt", i.RequestedAt)
+	e.N("policyVersion", int64(i.PolicyVersion))
+	e.S("cursor", i.Cursor)
+	return table.Item(e)
 }
 
-func decodeVerifyScan(it item) (verifyScanItem, error) {
-	d := &dec{it: it}
-	return verifyScanItem{keys: decodeKeys(d), OrgID: d.s("orgId"), RequestedAt: d.t("requestedAt"), PolicyVersion: int(d.n("policyVersion")), Cursor: d.s("cursor")}, d.err
+func decodeVerifyScan(it table.Item) (verifyScanItem, error) {
+	d := &table.Dec{It: it}
+	return verifyScanItem{Keys: table.DecodeKeys(d), OrgID: d.S("orgId"), RequestedAt: d.T("requestedAt"), PolicyVersion: int(d.N("policyVersion")), Cursor: d.S("cursor")}, d.Err
 }
 
 // verifyScanPut is the transaction item a change of verification settings
 // adds: the org's rescan request, due at once.
 func (s *Store) verifyScanPut(orgID string, at time.Time, policyVersion int) types.TransactWriteItem {
-	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: marshal(newVerifyScanItem(orgID, at, policyVersion, ""))}}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newVerifyScanItem(orgID, at, policyVersion, ""))}}
 }

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 )
 
 // Lookup reads an org's suppression of an address (nil: none).
@@ -28,22 +28,22 @@ type Lookup interface {
 	Suppression(ctx context.Context, orgID, email string) (*domain.Suppression, error)
 }
 
-// Gate is an email.Sender that refuses, with *email.SuppressedError, an
+// Gate is an emails.Mailer that refuses, with *emails.SuppressedError, an
 // email to an address suppressed for the org it is sent for (its
-// email.TagOrg tag), and hands every other email to Next. An email
+// emails.TagOrg tag), and hands every other email to Next. An email
 // without an org tag is not checked. A failed read fails the send (it is
 // retried like any failed send): an address is never emailed unchecked.
 type Gate struct {
-	Next  email.Sender
+	Next  emails.Mailer
 	Store Lookup
 }
 
-// Gate is an email.Sender.
-var _ email.Sender = Gate{}
+// Gate is an emails.Mailer.
+var _ emails.Mailer = Gate{}
 
 // Send checks the recipient, then sends through Next.
-func (g Gate) Send(ctx context.Context, msg email.Message) (string, error) {
-	if org := msg.Tags[email.TagOrg]; org != "" {
+func (g Gate) Send(ctx context.Context, msg emails.Message) (string, error) {
+	if org := msg.Tags[emails.TagOrg]; org != "" {
 		reason, known := checkedIn(ctx, org, msg.To)
 		if !known {
 			s, err := g.Store.Suppression(ctx, org, msg.To)
@@ -55,7 +55,7 @@ func (g Gate) Send(ctx context.Context, msg email.Message) (string, error) {
 			}
 		}
 		if reason != "" {
-			return "", &email.SuppressedError{Reason: reason}
+			return "", &emails.SuppressedError{Reason: reason}
 		}
 	}
 	return g.Next.Send(ctx, msg)
@@ -131,13 +131,13 @@ func (r Recorder) Record(ctx context.Context, e domain.SESEvent) (Outcome, error
 	if !e.Recorded() {
 		return Ignored, nil
 	}
-	org := e.Tags[email.TagOrg]
+	org := e.Tags[emails.TagOrg]
 	addr, _ := domain.NormalizeEmail(e.Recipient)
 	if !domain.ValidSlug(org) || addr == "" || e.MessageID == "" {
 		r.log().WarnContext(ctx, "SES event not attributable to an org: ignored", "kind", e.Kind, "messageId", e.MessageID)
 		return Ignored, nil
 	}
-	invID := e.Tags[email.TagInvitation]
+	invID := e.Tags[emails.TagInvitation]
 	if invID != "" && !domain.ValidAuditTarget(domain.InvitationTarget(invID)) {
 		invID = ""
 	}

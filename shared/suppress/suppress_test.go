@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 )
 
 // Function-field fakes: each test sets only what its path calls; a call to
@@ -64,25 +64,25 @@ func (f *fakeStore) ClearSuppression(_ context.Context, orgID, email string, aud
 }
 
 type fakeSender struct {
-	SendFn func(msg email.Message) (string, error)
+	SendFn func(msg emails.Message) (string, error)
 }
 
-func (f fakeSender) Send(_ context.Context, msg email.Message) (string, error) { return f.SendFn(msg) }
+func (f fakeSender) Send(_ context.Context, msg emails.Message) (string, error) { return f.SendFn(msg) }
 
 var (
 	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 	now   = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 )
 
-func tagged(org string) email.Message {
-	return email.Message{To: "pat@agency.example", Subject: "s", Text: "t", Tags: map[string]string{email.TagOrg: org}}
+func tagged(org string) emails.Message {
+	return emails.Message{To: "pat@agency.example", Subject: "s", Text: "t", Tags: map[string]string{emails.TagOrg: org}}
 }
 
 // The gate refuses an email to a suppressed address without sending it,
 // sends the others, and never sends unchecked: a failed read fails the send.
 func TestGate(t *testing.T) {
 	sent := 0
-	next := fakeSender{func(email.Message) (string, error) { sent++; return "m1", nil }}
+	next := fakeSender{func(emails.Message) (string, error) { sent++; return "m1", nil }}
 	st := &fakeStore{t: t, SuppressionFn: func(org, addr string) (*domain.Suppression, error) {
 		switch org {
 		case "bounced":
@@ -96,7 +96,7 @@ func TestGate(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := g.Send(ctx, tagged("bounced"))
-	var se *email.SuppressedError
+	var se *emails.SuppressedError
 	if !errors.As(err, &se) || se.Reason != domain.SuppressedBounce || sent != 0 {
 		t.Fatalf("suppressed: err %v, sent %d; want a SuppressedError and nothing sent", err, sent)
 	}
@@ -108,14 +108,14 @@ func TestGate(t *testing.T) {
 	}
 	// No org tag: nothing to check against (passcodes today).
 	st.SuppressionFn = nil
-	if _, err := g.Send(ctx, email.Message{To: "pat@agency.example"}); err != nil || sent != 2 {
+	if _, err := g.Send(ctx, emails.Message{To: "pat@agency.example"}); err != nil || sent != 2 {
 		t.Fatalf("untagged: %v sent %d", err, sent)
 	}
 }
 
 func bounce(kind, bounceType string) domain.SESEvent {
 	return domain.SESEvent{Kind: domain.SESEventKind(kind), MessageID: "m1", Recipient: "Pat@Agency.example", BounceType: bounceType, BounceSubType: "General",
-		Tags: map[string]string{email.TagOrg: "14west", email.TagInvitation: "inv1"}}
+		Tags: map[string]string{emails.TagOrg: "14west", emails.TagInvitation: "inv1"}}
 }
 
 func pending(messageID string) *domain.Invitation {
@@ -244,11 +244,11 @@ func TestRecordDuplicateAndIgnored(t *testing.T) {
 	}
 	st.RecordFn, st.InvitationFn = nil, nil // nothing below may touch the store
 	for name, e := range map[string]domain.SESEvent{
-		"delivery":   {Kind: domain.SESDelivery, MessageID: "m1", Recipient: "pat@agency.example", Tags: map[string]string{email.TagOrg: "14west"}},
+		"delivery":   {Kind: domain.SESDelivery, MessageID: "m1", Recipient: "pat@agency.example", Tags: map[string]string{emails.TagOrg: "14west"}},
 		"no org":     {Kind: domain.SESBounce, BounceType: "Permanent", MessageID: "m1", Recipient: "pat@agency.example"},
-		"bad org":    {Kind: domain.SESBounce, BounceType: "Permanent", MessageID: "m1", Recipient: "pat@agency.example", Tags: map[string]string{email.TagOrg: "ORG#x"}},
-		"bad rcpt":   {Kind: domain.SESBounce, BounceType: "Permanent", MessageID: "m1", Recipient: "not an address", Tags: map[string]string{email.TagOrg: "14west"}},
-		"no message": {Kind: domain.SESBounce, BounceType: "Permanent", Recipient: "pat@agency.example", Tags: map[string]string{email.TagOrg: "14west"}},
+		"bad org":    {Kind: domain.SESBounce, BounceType: "Permanent", MessageID: "m1", Recipient: "pat@agency.example", Tags: map[string]string{emails.TagOrg: "ORG#x"}},
+		"bad rcpt":   {Kind: domain.SESBounce, BounceType: "Permanent", MessageID: "m1", Recipient: "not an address", Tags: map[string]string{emails.TagOrg: "14west"}},
+		"no message": {Kind: domain.SESBounce, BounceType: "Permanent", Recipient: "pat@agency.example", Tags: map[string]string{emails.TagOrg: "14west"}},
 	} {
 		if out, err := r.Record(context.Background(), e); err != nil || out != Ignored {
 			t.Errorf("%s: %v %v, want ignored", name, out, err)
@@ -335,7 +335,7 @@ func TestParse(t *testing.T) {
 	}
 	e := evs[0]
 	if e.Kind != domain.SESBounce || e.MessageID != "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000" || e.Recipient != "recipient@example.com" ||
-		e.BounceType != "Permanent" || e.BounceSubType != "General" || e.Tags[email.TagOrg] != "14west" || e.Tags[email.TagInvitation] != "inv1" {
+		e.BounceType != "Permanent" || e.BounceSubType != "General" || e.Tags[emails.TagOrg] != "14west" || e.Tags[emails.TagInvitation] != "inv1" {
 		t.Errorf("bounce = %+v", e)
 	}
 	if r, ok := e.Suppresses(); !ok || r != domain.SuppressedBounce {
@@ -373,16 +373,16 @@ func TestParse(t *testing.T) {
 func TestGateUsesWhatWasRead(t *testing.T) {
 	sent, reads := 0, 0
 	st := &fakeStore{t: t, SuppressionFn: func(org, addr string) (*domain.Suppression, error) { reads++; return nil, nil }}
-	g := Gate{Next: fakeSender{func(email.Message) (string, error) { sent++; return "m", nil }}, Store: st}
+	g := Gate{Next: fakeSender{func(emails.Message) (string, error) { sent++; return "m", nil }}, Store: st}
 	ctx := Checked(context.Background(), "14west", []string{"pat@agency.example", "lee@agency.example"},
 		map[string]domain.SuppressionReason{"lee@agency.example": domain.SuppressedComplaint})
-	msg := func(org, to string) email.Message {
-		return email.Message{To: to, Tags: map[string]string{email.TagOrg: org}}
+	msg := func(org, to string) emails.Message {
+		return emails.Message{To: to, Tags: map[string]string{emails.TagOrg: org}}
 	}
 	if _, err := g.Send(ctx, msg("14west", "pat@agency.example")); err != nil || sent != 1 || reads != 0 {
 		t.Fatalf("read and clean: %v sent %d reads %d", err, sent, reads)
 	}
-	var se *email.SuppressedError
+	var se *emails.SuppressedError
 	if _, err := g.Send(ctx, msg("14west", "lee@agency.example")); !errors.As(err, &se) || se.Reason != domain.SuppressedComplaint || sent != 1 || reads != 0 {
 		t.Fatalf("read and suppressed: %v sent %d reads %d", err, sent, reads)
 	}

@@ -1,6 +1,6 @@
 // Package users is the application service of an account's life in its
-// organisation: removing it (§6), suspending and restoring it, and revoking
-// a pending invitation (§4), which releases what the invitee held. It knows
+// organisation: removing it (rules §6), suspending and restoring it, and revoking
+// a pending invitation (rules §4), which releases what the invitee held. It knows
 // nothing of DynamoDB or API Gateway.
 //
 // Rules decided here:
@@ -121,7 +121,7 @@ func before(rec *domain.UserRecord) map[string]any {
 	return out
 }
 
-// Remove takes an account out of the organisation (§6): every access,
+// Remove takes an account out of the organisation (rules §6): every access,
 // membership and invitation goes, the counters follow, the email can be
 // invited again, and the audit log keeps what it held. Refused (409, naming
 // the groups) while a group of the account has a job in flight.
@@ -198,7 +198,7 @@ type Revoked struct {
 	Groups     []string
 }
 
-// Revoke revokes a pending invitation of a site (§4): its link stops
+// Revoke revokes a pending invitation of a site (rules §4): its link stops
 // working at once, and what the invitee held (access, counted seats,
 // memberships, the invited account and its email guard) is released in the
 // same transaction; the invitation stays, revoked, as the record. Org

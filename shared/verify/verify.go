@@ -1,5 +1,5 @@
 // Package verify is two-step verification by an emailed one-time passcode
-// (§9): the service behind the guest-facing verification page. It sends a
+// (rules §9): the service behind the guest-facing verification page. It sends a
 // code (under the per-address and per-org limits), checks a typed code
 // (constant time, counted attempts, expiry) and completes the verification
 // with its audit entry.
@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
@@ -38,7 +38,7 @@ type Store interface {
 type Service struct {
 	Store Store
 	// Emails is the email queue: every send request hands its passcode
-	// state to it (emailq.PasscodeJob), whatever the address.
+	// state to it (emails.PasscodeJob), whatever the address.
 	Emails queue.Sender
 	// PageURL is the verification page of an org (absolute), as emails link
 	// it, for the request in ctx (under the API's public URL as that request
@@ -215,7 +215,7 @@ func (s *Service) Send(ctx context.Context, orgID, rawEmail string) (View, error
 	}
 	// Handed off for every address alike; the plan's code is dropped (the
 	// sender mints the one it emails, at its claim).
-	if err := s.Emails.Send(ctx, emailq.PasscodeJob(next, sc.Org.Name, s.PageURL(ctx, orgID)).Message(0)); err != nil {
+	if err := s.Emails.Send(ctx, emails.PasscodeJob(next, sc.Org.Name, s.PageURL(ctx, orgID)).Message(0)); err != nil {
 		s.log().ErrorContext(ctx, "passcode not handed to the email queue", "org", orgID, "err", err)
 		return v, domain.Unavailable("The email with your code could not be sent. Ask for a new code in a minute.", domain.OTPResendGap)
 	}

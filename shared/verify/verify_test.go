@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
@@ -177,8 +177,8 @@ func TestSendAnswersEveryAddressAlike(t *testing.T) {
 			if len(sent) != 1 || sent[0].DelaySeconds != 0 {
 				t.Fatalf("handed off %+v, want one message", sent)
 			}
-			j, err := emailq.ParseJob(sent[0].Body)
-			wantJob := emailq.Job{Kind: emailq.KindPasscode, OrgID: orgID, Email: addr, SentMs: now.UnixMilli(), OrgName: tc.org.Name,
+			j, err := emails.ParseJob(sent[0].Body)
+			wantJob := emails.Job{Kind: emails.KindPasscode, OrgID: orgID, Email: addr, SentMs: now.UnixMilli(), OrgName: tc.org.Name,
 				PageURL: "https://x.example/orgs/acme/verify"}
 			if err != nil || j != wantJob {
 				t.Errorf("job %+v, %v; want %+v (the same for every address)", j, err, wantJob)

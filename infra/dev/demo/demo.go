@@ -74,7 +74,7 @@ func SeedLimited(ctx context.Context, st *store.Store, paidUsers int, userLimit 
 		Status: domain.UserActive, OrgAdmin: true, CreatedAt: now}, "docs", paid)
 }
 
-// The personas SeedPersonas adds to 14West: the powers of §5 and a guest.
+// The personas SeedPersonas adds to 14West: the powers of rules §5 and a guest.
 const (
 	ProductAdminID    = "confadmin-14west" // Confluence admin of SiteID (a product admin)
 	SpaceAdminID      = "mktadmin-14west"  // paid user, admin of SpaceMKT

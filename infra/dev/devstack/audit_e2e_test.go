@@ -10,7 +10,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/dev/devstack"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 )
 
 func auditPath(org string) string { return "/orgs/" + org + "/audit" }
@@ -154,7 +154,7 @@ var auditedChanges = []struct {
 		inv := e.invitationID(t, admin)
 		e.clock.Add(61) // past the resend rate limit
 		r := e.do(t, "POST", auditSite+"/invitations/"+inv+"/resend", admin, "")
-		return change{r, demo.AdminID, invites.ActionInvitationResend, domain.InvitationTarget(inv)}
+		return change{r, demo.AdminID, invitations.ActionInvitationResend, domain.InvitationTarget(inv)}
 	}},
 	{"external policy", func(t *testing.T, e *env, admin string) change {
 		r := e.do(t, "PUT", "/orgs/"+demo.OrgID+"/external-policy", admin, `{"twoStepVerification":"on","verifyEvery":{"days":7},"apiTokens":"allowed"}`)

@@ -38,12 +38,13 @@ import (
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/authorizer"
 	"github.com/guestaccess/guestaccess/shared/console"
-	"github.com/guestaccess/guestaccess/shared/email"
-	"github.com/guestaccess/guestaccess/shared/emailq"
+	"github.com/guestaccess/guestaccess/shared/emails"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/invitations"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/cors"
 	"github.com/guestaccess/guestaccess/shared/platform/jwtverify"
@@ -141,7 +142,7 @@ type Stack struct {
 	Env config.Env
 	// Mailer sends the invitation emails through the stack's SES (naming
 	// ConfigurationSet), playing SES's mailbox simulator (SimulatorDomain).
-	Mailer email.Sender
+	Mailer emails.Mailer
 	// SESEvents is the SES events queue (in process), fed to
 	// SesEventsFunction's handler.
 	SESEvents *localqueue.Queue
@@ -294,7 +295,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
-	st.Env = config.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: emailq.DefaultRate, Log: o.Log, Now: o.Now,
+	st.Env = config.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: emails.DefaultRate, Log: o.Log, Now: o.Now,
 		Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
 	st.Mailer = st.startSESEvents(o, sesmailer.New(st.SES, o.Sender).WithConfigurationSet(ConfigurationSet), app.SesEvents(st.Env, st.Store))
 	responses, err := gatewayResponses(st.Template, st.Routes)
@@ -349,7 +350,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 			return events.SQSEventResponse{}, errors.New("the email dead-letter queue is not consumed")
 		}})
 	st.emailsQ = wrap(st.Emails)
-	emailWorker = app.EmailWorker(st.Env, app.EmailSender(st.Env, st.Store, st.Mailer, st.emailsQ, st.EmailDeadLetters))
+	emailWorker = emailsapi.EmailWorker(st.Env, emailsapi.EmailSender(st.Env, st.Store, st.Mailer, st.emailsQ, st.EmailDeadLetters))
 	st.Emails.Start(context.Background())
 	st.closers = append(st.closers, st.Emails.Close, st.EmailDeadLetters.Close)
 	throttles, err := st.Template.MethodThrottles(st.Routes[0].RestAPIID)
@@ -465,8 +466,8 @@ func (st *Stack) BoundProductToken(sub, product string, orgs, sites []string) (s
 // RetryEmails runs the scheduled invitation job once, as its schedule
 // would: it queues the emails whose hand-off is overdue (the email queue's
 // sender sends them: WaitEmails) and releases lapsed invitations.
-func (st *Stack) RetryEmails(ctx context.Context) (invites.RetryReport, error) {
-	return app.RetryInvitationEmails(st.Env, st.Store, st.emailsQ)(WithFunction(ctx, RetryFunctionID), events.EventBridgeEvent{})
+func (st *Stack) RetryEmails(ctx context.Context) (invitations.RetryReport, error) {
+	return invitationsapi.RetryInvitationEmails(st.Env, st.Store, st.emailsQ)(WithFunction(ctx, RetryFunctionID), events.EventBridgeEvent{})
 }
 
 // WaitEmails waits until the email queue holds no message (delayed

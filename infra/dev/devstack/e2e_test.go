@@ -409,7 +409,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 				t.Errorf("%s: problem = %v", c.name, p)
 			}
 		}
-		// Bad addresses are not a bad request (§3): each says it is
+		// Bad addresses are not a bad request (rules §3): each says it is
 		// invalid, in a 200 like any other answer, and nothing happens.
 		for name, body := range map[string]string{
 			"all malformed":             guestBody("", "not-an-address", "a@b", ""),

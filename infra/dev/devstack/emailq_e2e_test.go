@@ -37,7 +37,7 @@ func (q lossyQueue) Send(ctx context.Context, msgs ...queue.Message) error {
 // the email queue is lost; the answer says invited (nothing queued), no
 // email leaves, and once the hand-off is overdue (SendGrace) the sweep
 // queues it and the sender sends a link that works. Guard: the sweep's
-// hand-off in invites.Retrier.retryDeliveries.
+// hand-off in invitations.Retrier.retryDeliveries.
 func TestEmailHandOffLostIsSentBySweep(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// TestExpiryReleasesTheSeat (SPEC §7: expiring an invitation releases it):
+// TestExpiryReleasesTheSeat (rules §7: expiring an invitation releases it):
 // a delivered invitation left unaccepted past its expiry holds its seat
 // until the scheduled job runs; the run releases it (the seat is back in
 // the billing summary), the invitation lists as expired, its link answers

@@ -6,6 +6,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
 	"github.com/guestaccess/guestaccess/shared/groups/jobs"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -17,13 +18,13 @@ import (
 // external users' exports queue.
 func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *jobs.Service, exports queue.Sender, limits extusers.Limits) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
-		"InviteGuestsFunction":     app.InviteGuests(env, st, emails),
-		"AcceptInvitationFunction": app.AcceptInvitation(env, st),
+		"InviteGuestsFunction":     invitationsapi.InviteGuests(env, st, emails),
+		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, st),
 		"GroupsFunction":           groupsapi.Groups(env, st, jobs),
 		"RolesFunction":            groupsapi.Roles(env, st),
 		"AccessDecisionFunction":   app.AccessDecision(env, st),
 		"SpacesFunction":           app.Spaces(env, st),
-		"InvitationsFunction":      app.Invitations(env, st, emails),
+		"InvitationsFunction":      invitationsapi.Invitations(env, st, emails),
 		"UsersFunction":            app.Users(env, st),
 		"BillingFunction":          app.Billing(env, st),
 		"AuditFunction":            app.Audit(env, st),

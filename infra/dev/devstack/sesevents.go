@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/infra/dev/localqueue"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
@@ -34,13 +34,13 @@ const SimulatorDomain = "simulator.amazonses.com"
 // simulatedSES sends through next, then publishes the simulator's event of
 // each email to a simulator address.
 type simulatedSES struct {
-	next   email.Sender
+	next   emails.Mailer
 	events queue.Sender
 	now    func() time.Time
 }
 
 // Send sends msg, then queues its simulated event.
-func (s simulatedSES) Send(ctx context.Context, msg email.Message) (string, error) {
+func (s simulatedSES) Send(ctx context.Context, msg emails.Message) (string, error) {
 	id, err := s.next.Send(ctx, msg)
 	if err != nil {
 		return id, err
@@ -56,7 +56,7 @@ func (s simulatedSES) Send(ctx context.Context, msg email.Message) (string, erro
 // SimulatedEvent is the SES event (configuration set event publishing's
 // JSON) that SES's mailbox simulator produces for an email sent to one of
 // its addresses; false for any other address.
-func SimulatedEvent(msg email.Message, messageID string, at time.Time) (string, bool) {
+func SimulatedEvent(msg emails.Message, messageID string, at time.Time) (string, bool) {
 	local, dom, ok := strings.Cut(strings.ToLower(msg.To), "@")
 	if !ok || dom != SimulatorDomain {
 		return "", false
@@ -92,7 +92,7 @@ func SimulatedEvent(msg email.Message, messageID string, at time.Time) (string, 
 // startSESEvents starts the SES events queue (in process, SQS semantics)
 // feeding SesEventsFunction's handler, and returns the mailer the stack's
 // functions send through: the SES emulator with the simulator's events.
-func (st *Stack) startSESEvents(o Options, next email.Sender, handler localqueue.Handler) email.Sender {
+func (st *Stack) startSESEvents(o Options, next emails.Mailer, handler localqueue.Handler) emails.Mailer {
 	as := func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		return handler(WithFunction(ctx, SesEventsFunctionID), ev)
 	}

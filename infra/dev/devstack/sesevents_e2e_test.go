@@ -10,7 +10,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/dev/devstack"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
@@ -108,7 +108,7 @@ func TestSESBounceSuppressesUntilCleared(t *testing.T) {
 		if err != nil || inv == nil || inv.MessageID == "" {
 			t.Fatalf("invitation = %+v %v", inv, err)
 		}
-		body, _ := devstack.SimulatedEvent(email.Message{To: addr, Tags: map[string]string{email.TagOrg: demo.OrgID, email.TagInvitation: id}}, inv.MessageID, time.Now())
+		body, _ := devstack.SimulatedEvent(emails.Message{To: addr, Tags: map[string]string{emails.TagOrg: demo.OrgID, emails.TagInvitation: id}}, inv.MessageID, time.Now())
 		if err := e.SESEvents.Send(ctx, queue.Message{Body: body}, queue.Message{Body: body}); err != nil {
 			t.Fatal(err)
 		}

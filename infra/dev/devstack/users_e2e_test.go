@@ -96,7 +96,7 @@ func (e *env) inviteGuestTo(t *testing.T, addr string, groups ...string) (string
 	return res[0]["accountId"].(string), res[0]["invitationId"].(string), link
 }
 
-// §6: removing Confluence access (direct role none) takes a guest off the
+// rules §6: removing Confluence access (direct role none) takes a guest off the
 // guest list and clears their space, unless a group still makes them a
 // guest: then the answer names the group and the space stays.
 func TestDirectRoleNoneRemovesAGuest(t *testing.T) {

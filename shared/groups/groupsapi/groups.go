@@ -176,7 +176,7 @@ type MembershipJSON struct {
 
 // ConversionOf converts a conversion.
 func ConversionOf(c domain.Conversion) ConversionJSON {
-	return ConversionJSON{AccountID: c.AccountID, Email: c.Email, Site: c.SiteID, From: string(c.From), To: string(c.To), Why: nonNil(c.Why)}
+	return ConversionJSON{AccountID: c.AccountID, Email: c.Email, Site: c.SiteID, From: string(c.From), To: string(c.To), Why: httpapi.NonNil(c.Why)}
 }
 
 // ConversionWarning says in words what a conversion means for billing: who
@@ -213,7 +213,7 @@ func ConversionWarning(c domain.Conversion) string {
 func membershipOf(r groups.MembershipResult) MembershipJSON {
 	out := MembershipJSON{GroupID: r.GroupID, AccountID: r.AccountID, Member: r.Member, Changes: []ChangeJSON{}, Conversions: []ConversionJSON{}, Warnings: []string{}}
 	for _, c := range r.Changes {
-		out.Changes = append(out.Changes, ChangeJSON{Site: c.Site, Product: c.Product, Before: string(c.Before), After: string(c.After), Why: nonNil(c.Why)})
+		out.Changes = append(out.Changes, ChangeJSON{Site: c.Site, Product: c.Product, Before: string(c.Before), After: string(c.After), Why: httpapi.NonNil(c.Why)})
 	}
 	for _, c := range r.Conversions {
 		out.Conversions = append(out.Conversions, ConversionOf(c))
@@ -222,16 +222,9 @@ func membershipOf(r groups.MembershipResult) MembershipJSON {
 	return out
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 func (h GroupsHandler) create(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in createGroupRequest
-	if err := c.Body(&in); err != nil {
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
 		return httpapi.Reply{}, err
 	}
 	roles := make([]groups.RoleInput, 0, len(in.Roles))
@@ -265,7 +258,7 @@ func (h GroupsHandler) get(ctx context.Context, c httpapi.Call) (httpapi.Reply, 
 
 func (h GroupsHandler) rename(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in renameGroupRequest
-	if err := c.Body(&in); err != nil {
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
 		return httpapi.Reply{}, err
 	}
 	if in.Name == nil {
@@ -302,7 +295,7 @@ func (h GroupsHandler) changeMember(ctx context.Context, c httpapi.Call,
 	change func(context.Context, domain.Caller, string, string, string) (groups.MembershipResult, error)) (httpapi.Reply, error) {
 	if strings.TrimSpace(c.Req.Body) != "" {
 		var none struct{}
-		if err := c.Body(&none); err != nil {
+		if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &none); err != nil {
 			return httpapi.Reply{}, err
 		}
 	}

@@ -90,7 +90,7 @@ func (h JobsHandler) job(ctx context.Context, c httpapi.Call) (httpapi.Reply, er
 
 func (h JobsHandler) setGroupRole(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in groupRoleRequest
-	if err := c.Body(&in); err != nil {
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
 		return httpapi.Reply{}, err
 	}
 	return started(h.Service.SetGroupRole(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"), c.Param("siteId"), c.Param("product"), in.Role))

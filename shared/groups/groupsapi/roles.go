@@ -86,7 +86,7 @@ type UserRolesJSON struct {
 
 func directRoleOf(r groups.DirectResult) DirectRoleJSON {
 	out := DirectRoleJSON{AccountID: r.AccountID, Site: r.Site, Product: r.Product, Direct: string(r.Direct), Before: string(r.Before), After: string(r.After),
-		Why: nonNil(r.Why), StillGuestVia: r.StillGuestVia, Warnings: []string{}}
+		Why: httpapi.NonNil(r.Why), StillGuestVia: r.StillGuestVia, Warnings: []string{}}
 	if r.Conversion != nil {
 		c := ConversionOf(*r.Conversion)
 		out.Conversion = &c
@@ -101,7 +101,7 @@ func directRoleOf(r groups.DirectResult) DirectRoleJSON {
 
 func (h RolesHandler) setDirect(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in setRoleRequest
-	if err := c.Body(&in); err != nil {
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
 		return httpapi.Reply{}, err
 	}
 	if in.Role == nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/groups"
-	"github.com/guestaccess/guestaccess/shared/invites"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
@@ -41,7 +41,7 @@ func TestConcurrentGuestMaking(t *testing.T) {
 			others = append(others, id)
 		}
 		rs := groups.NewRoles(fx.st)
-		inv := &invites.Inviter{Store: fx.st, Emails: noEmails{}, Config: invites.Config{AcceptURL: "https://x.example/accept", Lifetime: time.Hour}}
+		inv := &invitations.Inviter{Store: fx.st, Emails: noEmails{}, Config: invitations.Config{AcceptURL: "https://x.example/accept", Lifetime: time.Hour}}
 		job, err := fx.svc.SetGroupRole(ctx, admin, demo.OrgID, "agency", demo.SiteID, "confluence", "guest")
 		if err != nil {
 			t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
+	"github.com/guestaccess/guestaccess/shared/table"
 )
 
 // The ports jobs read and write besides those of package groups (the
@@ -131,7 +132,7 @@ type Service struct {
 	// DynamoDB lets one transaction hold at a time: pages applied back to
 	// back hold it nearly always, and the site's invites, accepts and role
 	// changes run out of tries (503) for the whole job. GroupJobsWorkerFunction
-	// sets DefaultPagePause (DATA_MODEL.md, "Capacity").
+	// sets DefaultPagePause (docs/data-model.md, "Capacity").
 	PagePause time.Duration
 	// Sleep waits for PagePause (nil: a timer, or until ctx ends).
 	Sleep func(ctx context.Context, d time.Duration)
@@ -441,9 +442,10 @@ func recompute(r jobRef, k string, cur domain.Access, had bool) domain.Access {
 	return cur.WithGroup(r.GroupID, role)
 }
 
-// pageItems is the transaction budget of a page: 100 items less the job's
+// pageItems is the transaction budget of a page: DynamoDB's 100 items
+// (table.MaxTransactItems) less the job's
 // progress, the page marker and one counter per site.
-func pageItems(sites int) int { return 100 - 2 - sites }
+func pageItems(sites int) int { return table.MaxTransactItems - 2 - sites }
 
 // plan reads every member and their access, refuses the whole change when a
 // site would pass its guest limit, else reserves what it needs, sets the
@@ -848,13 +850,9 @@ func (s *Service) Handle(ctx context.Context, msg string) error {
 	return nil
 }
 
-// JobNotRunning is the message of the store's error for a page of a job
-// that is no longer running.
-const JobNotRunning = "The job is not running."
-
-func jobNotRunning(err error) bool {
-	return err != nil && domain.ErrorMessage(err) == JobNotRunning
-}
+// jobNotRunning reports the store's refusal of a page of a job that is no
+// longer running (domain.ErrJobNotRunning, however wrapped).
+func jobNotRunning(err error) bool { return errors.Is(err, domain.ErrJobNotRunning) }
 
 // Dead records a message that reached the dead-letter queue: a page is
 // counted as failed in its job (its reservation released); a plan that

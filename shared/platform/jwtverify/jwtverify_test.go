@@ -682,7 +682,7 @@ func TestCheckJWKSURL(t *testing.T) {
 // CloudFormation applies before anything is deployed, accepts exactly the
 // URLs the authorizer accepts at start.
 func TestTemplateJwksURLPattern(t *testing.T) {
-	tpl, err := samtemplate.Load(filepath.Join("..", "..", "template.yaml"))
+	tpl, err := samtemplate.Load(filepath.Join("..", "..", "..", "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

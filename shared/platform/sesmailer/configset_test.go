@@ -14,12 +14,12 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/testkit/mailbox"
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 )
 
-func taggedMsg(t *testing.T, to string) email.Message {
+func taggedMsg(t *testing.T, to string) emails.Message {
 	m := emuRender(t, to, "hello", emuAcceptURL(t))
-	m.Tags = map[string]string{email.TagOrg: "14west", email.TagKind: email.KindTagInvitation, email.TagInvitation: "0123456789abcdef"}
+	m.Tags = map[string]string{emails.TagOrg: "14west", emails.TagKind: emails.KindTagInvitation, emails.TagInvitation: "0123456789abcdef"}
 	return m
 }
 
@@ -54,7 +54,7 @@ func TestSendNamesTheConfigurationSetAndTags(t *testing.T) {
 		}
 	}
 	// The Mailer it was derived from is unchanged: no configuration set.
-	if _, err := m.Send(context.Background(), email.Message{To: "pat@agency.example", Subject: "s", Text: "t"}); err != nil {
+	if _, err := m.Send(context.Background(), emails.Message{To: "pat@agency.example", Subject: "s", Text: "t"}); err != nil {
 		t.Fatal(err)
 	}
 	if f := *form.Load(); len(f["ConfigurationSetName"]) != 0 || len(f["Tags.member.1.Name"]) != 0 {
@@ -69,7 +69,7 @@ func TestSendRefusesABadTag(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
 	defer srv.Close()
 	for _, tags := range []map[string]string{{"org": "a b"}, {"org": ""}, {"o#": "x"}, {"org": "x\r\ny"}} {
-		msg := email.Message{To: "pat@agency.example", Subject: "s", Text: "t", Tags: tags}
+		msg := emails.Message{To: "pat@agency.example", Subject: "s", Text: "t", Tags: tags}
 		if _, err := New(emuClient(srv.URL), "invitations@14west.example").Send(context.Background(), msg); err == nil {
 			t.Errorf("tags %q accepted", tags)
 		}

@@ -28,7 +28,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/testkit/mailbox"
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 )
 
 const emuSubject = "Ada Admin invited you to 14West Wiki on Confluence"
@@ -65,12 +65,12 @@ func emuAcceptURL(t *testing.T) string {
 	return "https://guests.example/invitations/accept?token=" + strings.TrimSuffix(emuAddr(t, "tok", "x"), "@x")
 }
 
-func emuRender(t *testing.T, to, message, acceptURL string) email.Message {
+func emuRender(t *testing.T, to, message, acceptURL string) emails.Message {
 	t.Helper()
-	m, err := email.RenderInvitation(email.Invitation{
+	m, err := emails.RenderInvitation(emails.Invitation{
 		To: to, InviterName: "Ada Admin", InviterEmail: "ada@14west.example", OrgName: "14West",
 		SiteName: "14West Wiki", SiteHost: "14west.example.net", Message: message,
-		AcceptURL: acceptURL, ExpiresAt: time.Now().Add(72 * time.Hour), Kind: email.KindGuest,
+		AcceptURL: acceptURL, ExpiresAt: time.Now().Add(72 * time.Hour), Kind: emails.KindGuest,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +216,7 @@ func TestMotoHeaderInjectionStaysInBody(t *testing.T) {
 	}
 
 	// The same attempt in a recipient never reaches SES.
-	if _, err := mailer.Send(ctx, email.Message{To: to + "\r\nBcc: " + evil, Subject: "s", Text: "t"}); !errors.Is(err, email.ErrBadRecipient) {
+	if _, err := mailer.Send(ctx, emails.Message{To: to + "\r\nBcc: " + evil, Subject: "s", Text: "t"}); !errors.Is(err, emails.ErrBadRecipient) {
 		t.Errorf("Send with CR/LF in To: err = %v, want ErrBadRecipient", err)
 	}
 	if got := mailTo(t, ctx, box, evil); len(got) != 0 {
@@ -270,8 +270,8 @@ func TestSendRefusesUnsafeRecipientWithoutCallingSES(t *testing.T) {
 		"a@agency.example, b@agency.example",
 		"",
 	} {
-		_, err := mailer.Send(context.Background(), email.Message{To: to, Subject: "s", Text: "t", HTML: "h"})
-		if !errors.Is(err, email.ErrBadRecipient) {
+		_, err := mailer.Send(context.Background(), emails.Message{To: to, Subject: "s", Text: "t", HTML: "h"})
+		if !errors.Is(err, emails.ErrBadRecipient) {
 			t.Errorf("To %q: err = %v, want ErrBadRecipient", to, err)
 		}
 	}
@@ -294,7 +294,7 @@ func TestSendRequestShape(t *testing.T) {
 	}))
 	defer srv.Close()
 	id, err := New(emuClient(srv.URL), "invitations@14west.example").Send(context.Background(),
-		email.Message{To: "pat@agency.example", Subject: "Subj é", Text: "text body", HTML: "<p>html</p>"})
+		emails.Message{To: "pat@agency.example", Subject: "Subj é", Text: "text body", HTML: "<p>html</p>"})
 	if err != nil || id != "mid-1" {
 		t.Fatalf("Send = %q, %v", id, err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/ses/types"
 
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 )
 
 // Mailer sends email from one configured, SES-verified sender address.
@@ -25,8 +25,8 @@ type Mailer struct {
 	configSet string
 }
 
-// Mailer is an email.Sender.
-var _ email.Sender = (*Mailer)(nil)
+// Mailer is an emails.Mailer.
+var _ emails.Mailer = (*Mailer)(nil)
 
 // New returns a Mailer that sends through client from sender, which must be
 // an identity SES has verified (or SendEmail fails with MessageRejected).
@@ -47,10 +47,10 @@ func (m *Mailer) WithConfigurationSet(name string) *Mailer {
 //
 // The recipient is checked again here (bare address, no control characters)
 // so that nothing header-breaking reaches SES even if msg was not built by
-// email.RenderInvitation. Errors carry the operation and SES's reason, never
+// emails.RenderInvitation. Errors carry the operation and SES's reason, never
 // the subject or the bodies (which hold the secret accept link).
-func (m *Mailer) Send(ctx context.Context, msg email.Message) (string, error) {
-	if err := email.CheckAddress(msg.To); err != nil {
+func (m *Mailer) Send(ctx context.Context, msg emails.Message) (string, error) {
+	if err := emails.CheckAddress(msg.To); err != nil {
 		return "", fmt.Errorf("sesmailer: refusing to send: %w", err)
 	}
 	if m.sender == "" {
@@ -69,7 +69,7 @@ func (m *Mailer) Send(ctx context.Context, msg email.Message) (string, error) {
 	}
 	tags := make([]types.MessageTag, 0, len(msg.Tags))
 	for _, n := range slices.Sorted(maps.Keys(msg.Tags)) {
-		if !email.ValidTag(n) || !email.ValidTag(msg.Tags[n]) {
+		if !emails.ValidTag(n) || !emails.ValidTag(msg.Tags[n]) {
 			return "", fmt.Errorf("sesmailer: refusing to send: tag %q is not a valid SES tag", n)
 		}
 		tags = append(tags, types.MessageTag{Name: aws.String(n), Value: aws.String(msg.Tags[n])})

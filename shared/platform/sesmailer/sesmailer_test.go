@@ -12,14 +12,14 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/mailbox"
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/email"
+	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/platform/sesmailer"
 )
 
-func render(t *testing.T, to, message string) email.Message {
+func render(t *testing.T, to, message string) emails.Message {
 	t.Helper()
-	m, err := email.RenderInvitation(email.Invitation{To: to, InviterName: "Ada Admin", SiteName: "14West Wiki", SiteHost: "14west.example.net",
-		Message: message, AcceptURL: "https://guests.example/invitations/accept?token=tok123", ExpiresAt: time.Now().Add(time.Hour), Kind: email.KindGuest})
+	m, err := emails.RenderInvitation(emails.Invitation{To: to, InviterName: "Ada Admin", SiteName: "14West Wiki", SiteHost: "14west.example.net",
+		Message: message, AcceptURL: "https://guests.example/invitations/accept?token=tok123", ExpiresAt: time.Now().Add(time.Hour), Kind: emails.KindGuest})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestUnverifiedSenderFails(t *testing.T) {
 func TestRecipientWithControlCharactersNeverReachesSES(t *testing.T) {
 	// No endpoint needed: the check runs before any call (an unroutable
 	// endpoint proves no request was attempted successfully).
-	m := email.Message{To: "a@agency.example\r\nBcc: evil@attacker.example", Subject: "s", Text: "t", HTML: "h"}
+	m := emails.Message{To: "a@agency.example\r\nBcc: evil@attacker.example", Subject: "s", Text: "t", HTML: "h"}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_, err := sesmailer.New(testenv.SES("http://127.0.0.1:1"), "s@14west.example").Send(ctx, m)

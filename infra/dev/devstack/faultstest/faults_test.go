@@ -487,7 +487,7 @@ var inviteFlow = faultFlow{
 		}
 	},
 	// At least once: SES accepted it and the write recording the delivery
-	// failed, so the retry run sends it again (README, DATA_MODEL "No email
+	// failed, so the retry run sends it again (docs/architecture.md, docs/data-model.md "No email
 	// is lost").
 	mails: func(s *flowState) map[string][2]int { return map[string][2]int{s.addr: {1, 2}} },
 }

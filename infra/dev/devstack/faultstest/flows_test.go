@@ -690,7 +690,7 @@ var reverifyFlow = faultFlow{
 		}
 	},
 	// At least once: a run dying between the email and the mark re-emails
-	// after the lease (README).
+	// after the lease (docs/api-notes.md, ReverifyFunction).
 	mails: func(s *flowState) map[string][2]int { return map[string][2]int{s.addr: {1, 2}} },
 }
 
