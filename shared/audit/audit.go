@@ -12,16 +12,33 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Store is what the service needs from persistence.
-type Store interface {
+// CallerReader reads the org and the caller (the one check before a read).
+type CallerReader interface {
 	LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error)
+}
+
+// LogReader reads a page of an organisation's audit entries.
+type LogReader interface {
 	AuditLog(ctx context.Context, orgID string, q domain.AuditQuery) (domain.Page[domain.AuditEntry], error)
+}
+
+// Store is every port at once: what the table's store gives New.
+type Store interface {
+	CallerReader
+	LogReader
 }
 
 // Service runs the audit log's reads.
 type Service struct {
-	Store Store
-	Now   func() time.Time
+	Callers CallerReader
+	Entries LogReader
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// New is the service over one store that implements every port.
+func New(st Store, now func() time.Time) *Service {
+	return &Service{Callers: st, Entries: st, Now: now}
 }
 
 // Retention is how far back the log goes (entries expire after 400 days):
@@ -48,7 +65,7 @@ func (s *Service) Log(ctx context.Context, c domain.Caller, orgID string, q Quer
 	}
 	aq := domain.AuditQuery{Actor: q.Actor, Target: q.Target, From: now.Add(-Retention), To: now, Limit: q.Limit, Cursor: q.Cursor}
 	bad := map[string]string{}
-	if q.Actor != "" && !domain.ValidActor(q.Actor) {
+	if q.Actor != "" && !ValidActor(q.Actor) {
 		bad["actor"] = "an account id, or system"
 	}
 	if q.Target != "" && !domain.ValidAuditTarget(q.Target) {
@@ -82,7 +99,7 @@ func (s *Service) Log(ctx context.Context, c domain.Caller, orgID string, q Quer
 	if !domain.ValidSlug(orgID) || !domain.ValidAccountID(c.AccountID) {
 		return out, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
 	}
-	sc, err := s.Store.LoadCaller(ctx, orgID, c.AccountID)
+	sc, err := s.Callers.LoadCaller(ctx, orgID, c.AccountID)
 	if err != nil {
 		return out, err
 	}
@@ -95,5 +112,9 @@ func (s *Service) Log(ctx context.Context, c domain.Caller, orgID string, q Quer
 	if aq.From.After(aq.To) {
 		return out, nil // a window that ends before it starts (or starts in the future) holds no entry
 	}
-	return s.Store.AuditLog(ctx, orgID, aq)
+	return s.Entries.AuditLog(ctx, orgID, aq)
 }
+
+// ValidActor reports an actor the audit log can be filtered by: an account
+// id, or domain.ActorSystem.
+func ValidActor(s string) bool { return s == domain.ActorSystem || domain.ValidAccountID(s) }

@@ -11,18 +11,52 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Store is what the service needs from persistence.
-type Store interface {
+// The service's ports: one small interface a use, so a test's fake
+// implements exactly the methods its path calls. The table's store
+// implements them all (Store).
+
+// ScopeReader reads the org, the site, the caller and their Confluence
+// access, with a space when one is named (every use).
+type ScopeReader interface {
 	LoadSpace(ctx context.Context, orgID, siteID, callerID, space string) (domain.SpaceScope, error)
+}
+
+// GuestPager reads one page of a site's guests (of a space when one is named).
+type GuestPager interface {
 	GuestPage(ctx context.Context, orgID, siteID, space string, limit int, cursor string) ([]domain.Guest, string, error)
+}
+
+// SeatCounter counts a site's paid users and guests from the access items.
+type SeatCounter interface {
 	CountSeats(ctx context.Context, orgID, siteID string) (paid, guests int64, err error)
+}
+
+// CounterRepairer sets drifting counters to the counted values.
+type CounterRepairer interface {
 	RepairCounters(ctx context.Context, orgID, siteID string, seen, fixed domain.Counters, audit domain.AuditEntry) error
+}
+
+// Store is every port at once: what the table's store gives New.
+type Store interface {
+	ScopeReader
+	GuestPager
+	SeatCounter
+	CounterRepairer
 }
 
 // Service runs the billing capability.
 type Service struct {
-	Store Store
-	Now   func() time.Time
+	Scopes     ScopeReader
+	GuestPages GuestPager
+	Seats      SeatCounter
+	Repairs    CounterRepairer
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// New is the service over one store that implements every port.
+func New(st Store, now func() time.Time) *Service {
+	return &Service{Scopes: st, GuestPages: st, Seats: st, Repairs: st, Now: now}
 }
 
 // GuestReads bounds the Query + BatchGetItem rounds one page of a filtered
@@ -50,7 +84,7 @@ func (s *Service) Guests(ctx context.Context, c domain.Caller, orgID, siteID str
 	var out domain.Page[domain.Guest]
 	var status domain.GuestStatus
 	if q.Status != "" {
-		st, ok := domain.ParseGuestStatus(q.Status)
+		st, ok := ParseGuestStatus(q.Status)
 		if !ok {
 			return out, &domain.Error{Code: domain.EINVALID, Message: "The status filter is not valid.",
 				Fields: map[string]string{"status": "one of invited, active, unassigned, suspended"}}
@@ -73,7 +107,7 @@ func (s *Service) Guests(ctx context.Context, c domain.Caller, orgID, siteID str
 	}
 	cursor := q.Cursor
 	for range GuestReads {
-		page, next, err := s.Store.GuestPage(ctx, orgID, siteID, q.Space, q.Limit-len(out.Items), cursor)
+		page, next, err := s.GuestPages.GuestPage(ctx, orgID, siteID, q.Space, q.Limit-len(out.Items), cursor)
 		if err != nil {
 			return out, err
 		}
@@ -96,7 +130,7 @@ func (s *Service) scope(ctx context.Context, c domain.Caller, orgID, siteID, spa
 	if !domain.ValidSlug(orgID) || !domain.ValidSlug(siteID) || !domain.ValidAccountID(c.AccountID) {
 		return domain.SpaceScope{}, domain.Errorf(domain.ENOTFOUND, "No such organisation or site.")
 	}
-	sc, err := s.Store.LoadSpace(ctx, orgID, siteID, c.AccountID, space)
+	sc, err := s.Scopes.LoadSpace(ctx, orgID, siteID, c.AccountID, space)
 	if err != nil {
 		return sc, err
 	}
@@ -133,7 +167,7 @@ func (s *Service) Summary(ctx context.Context, c domain.Caller, orgID, siteID st
 // counted, the reservation of running group jobs, the counters that
 // drift) and whether it repaired them.
 type RecountResult struct {
-	domain.Recount
+	Recount
 	Repaired bool
 }
 
@@ -155,11 +189,11 @@ func (s *Service) Recount(ctx context.Context, c domain.Caller, orgID, siteID st
 	if !sc.Caller.IsSiteAdmin(siteID) {
 		return res, domain.Errorf(domain.EFORBIDDEN, "Only organisation admins and admins of this site may recount its billing.")
 	}
-	paid, guests, err := s.Store.CountSeats(ctx, orgID, siteID)
+	paid, guests, err := s.Seats.CountSeats(ctx, orgID, siteID)
 	if err != nil {
 		return res, err
 	}
-	res.Recount = domain.RecountOf(*sc.Site, paid, guests)
+	res.Recount = RecountOf(*sc.Site, paid, guests)
 	if !repair || len(res.Drift) == 0 {
 		return res, nil
 	}
@@ -174,7 +208,7 @@ func (s *Service) Recount(ctx context.Context, c domain.Caller, orgID, siteID st
 		at = s.Now().UTC()
 	}
 	audit := domain.NewAudit(orgID, c.AccountID, domain.ActionBillingRecount, domain.SiteTarget(siteID), c.RequestID, at, counters(res.Stored), counters(res.Counted))
-	if err := s.Store.RepairCounters(ctx, orgID, siteID, res.Stored, res.Counted, audit); err != nil {
+	if err := s.Repairs.RepairCounters(ctx, orgID, siteID, res.Stored, res.Counted, audit); err != nil {
 		return res, err
 	}
 	res.Repaired = true

@@ -8,7 +8,8 @@ import (
 )
 
 // fakeStore answers a site whose guests never match the filter: every page
-// has one active guest and a next cursor.
+// has one active guest and a next cursor. It implements the two ports a
+// guest list reads (ScopeReader, GuestPager), nothing else.
 type fakeStore struct {
 	caller domain.User
 	pages  int
@@ -23,19 +24,11 @@ func (f *fakeStore) GuestPage(_ context.Context, _, _, _ string, limit int, _ st
 	return []domain.Guest{{AccountID: "g", UserStatus: domain.UserActive, Access: domain.Access{Space: "MKT"}}}, "more", nil
 }
 
-func (f *fakeStore) CountSeats(context.Context, string, string) (int64, int64, error) {
-	return 0, 0, nil
-}
-
-func (f *fakeStore) RepairCounters(context.Context, string, string, domain.Counters, domain.Counters, domain.AuditEntry) error {
-	return nil
-}
-
 // TestFilteredPageReadsABoundedNumberOfPages: a status no guest has reads
 // GuestReads pages, then answers an empty page with a cursor.
 func TestFilteredPageReadsABoundedNumberOfPages(t *testing.T) {
 	st := &fakeStore{caller: domain.User{AccountID: "a", Status: domain.UserActive, OrgAdmin: true}}
-	svc := &Service{Store: st}
+	svc := &Service{Scopes: st, GuestPages: st}
 	page, err := svc.Guests(context.Background(), domain.Caller{AccountID: "a"}, "o", "s", GuestQuery{Status: "suspended", Limit: 50})
 	if err != nil || len(page.Items) != 0 || page.Next != "more" || st.pages != GuestReads {
 		t.Errorf("page %+v, err %v, %d reads; want empty, a cursor, %d reads", page, err, st.pages, GuestReads)

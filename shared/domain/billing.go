@@ -17,15 +17,6 @@ const (
 	GuestSuspended  GuestStatus = "suspended"  // the account is suspended
 )
 
-// ParseGuestStatus reads a guest status filter.
-func ParseGuestStatus(s string) (GuestStatus, bool) {
-	switch g := GuestStatus(s); g {
-	case GuestInvited, GuestActive, GuestUnassigned, GuestSuspended:
-		return g, true
-	}
-	return "", false
-}
-
 // Guest is one row of a site's guest list: the account and its Confluence
 // access (effective role guest).
 type Guest struct {
@@ -135,10 +126,6 @@ func ValidAuditTarget(s string) bool {
 	return false
 }
 
-// ValidActor reports an actor the audit log can be filtered by: an account
-// id, or ActorSystem.
-func ValidActor(s string) bool { return s == ActorSystem || ValidAccountID(s) }
-
 // AuditQuery selects entries of an org's audit log: by actor, by target (or
 // both), within [From, To]; a page of at most Limit entries after Cursor.
 type AuditQuery struct {
@@ -146,28 +133,4 @@ type AuditQuery struct {
 	From, To      time.Time
 	Limit         int
 	Cursor        string
-}
-
-// Recount is a site's counters as stored against those counted from its
-// access items (GuestSlots counted as 5 × paid − guests − the stored
-// reservation, which no item records; UserSlots as the user limit − paid −
-// guests − the stored user reservation; a site without a stored user limit
-// drifts in userLimit, and the repair writes the default), and the
-// counters that drift.
-type Recount struct {
-	Stored, Counted Counters
-	Reserved        int64
-	ReservedUsers   int64
-	Drift           []string
-}
-
-// RecountOf compares the site's counters with the paid users and guests
-// counted from its access items.
-func RecountOf(s Site, paid, guests int64) Recount {
-	limit := s.UserLimitOrDefault()
-	r := Recount{Stored: CountersOf(s), Reserved: s.Reserved, ReservedUsers: s.ReservedUsers,
-		Counted: Counters{PaidUsers: paid, Guests: guests, GuestSlots: ExpectedSlots(paid, guests, s.Reserved),
-			UserLimit: limit, UserSlots: limit - paid - guests - s.ReservedUsers}}
-	r.Drift = r.Stored.Drift(r.Counted)
-	return r
 }

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"fmt"
 	"testing"
 )
 
@@ -31,22 +30,6 @@ func TestSummaryOverLimit(t *testing.T) {
 	}
 	if (Site{PaidUsers: 2, Guests: 10}).Summary().OverLimit {
 		t.Error("at the limit is not over it")
-	}
-}
-
-func TestRecountOf(t *testing.T) {
-	site := Site{PaidUsers: 3, Guests: 4, GuestSlots: 15 - 4 - 2, Reserved: 2, UserLimit: 10, UserSlots: 10 - 3 - 4 - 1, ReservedUsers: 1}
-	if r := RecountOf(site, 3, 4); len(r.Drift) != 0 {
-		t.Errorf("clean: %+v", r)
-	}
-	if r := RecountOf(site, 3, 5); fmt.Sprint(r.Drift) != "[guests guestSlots userSlots]" || r.Counted.GuestSlots != 8 || r.Counted.UserSlots != 1 {
-		t.Errorf("one guest more: %+v", r)
-	}
-	// A site written before the user limit drifts in both, and the repair
-	// writes the default limit.
-	old := Site{PaidUsers: 3, Guests: 4, GuestSlots: 11}
-	if r := RecountOf(old, 3, 4); fmt.Sprint(r.Drift) != "[userLimit userSlots]" || r.Counted.UserLimit != DefaultUserLimit || r.Counted.UserSlots != DefaultUserLimit-7 {
-		t.Errorf("before the user limit: %+v", r)
 	}
 }
 

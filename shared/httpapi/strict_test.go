@@ -49,7 +49,7 @@ func TestRepeatedQueryParameterIsRefused(t *testing.T) {
 		ran.Add(1)
 		return JSON(200, map[string]bool{"allow": true}), nil
 	}, Log: quiet}
-	base := events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: RouteDecision, Path: "/orgs/o/sites/s/products/confluence/access/a"}
+	base := events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: "/orgs/{orgId}/sites/{siteId}/products/{product}/access/{accountId}", Path: "/orgs/o/sites/s/products/confluence/access/a"}
 	base.RequestContext.RequestID = "req-q"
 	for _, q := range []string{"client=web&space=ENG&space=MKT", "client=web&space=MKT&space=ENG", "space=ENG&client=web&client=api", "space=&space=MKT"} {
 		resp, err := e.Handle(context.Background(), withQuery(base, q))

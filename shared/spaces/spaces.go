@@ -21,24 +21,96 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Store is what the service needs from persistence.
-type Store interface {
+// The service's ports: one small interface a use, so a test's fake
+// implements exactly the methods its path calls. The table's store
+// implements them all (Store).
+
+// ScopeReader reads the org, the site, the caller (their Confluence access,
+// whether they administer the space) and the space when one is named.
+type ScopeReader interface {
 	LoadSpace(ctx context.Context, orgID, siteID, callerID, space string) (domain.SpaceScope, error)
+}
+
+// AssignScopeReader reads ScopeReader's scope and an account with its
+// Confluence access (naming admins, assigning guests).
+type AssignScopeReader interface {
 	LoadAssign(ctx context.Context, orgID, siteID, callerID, accountID, space string) (domain.AssignScope, error)
+}
+
+// Creator writes a new space.
+type Creator interface {
 	CreateSpace(ctx context.Context, sp domain.Space, audit domain.AuditEntry) error
+}
+
+// Lister reads a page of a site's spaces.
+type Lister interface {
 	Spaces(ctx context.Context, orgID, siteID string, limit int, cursor string) (domain.Page[domain.Space], error)
+}
+
+// AdminLister reads the account ids of a space's admins.
+type AdminLister interface {
 	SpaceAdmins(ctx context.Context, orgID, siteID, space string) ([]string, error)
+}
+
+// Updater writes a space's change, conditioned on it being still before.
+type Updater interface {
 	UpdateSpace(ctx context.Context, before, after domain.Space, audit domain.AuditEntry) (domain.Space, error)
+}
+
+// AdminAdder names a space admin.
+type AdminAdder interface {
 	AddSpaceAdmin(ctx context.Context, orgID, siteID, space, accountID string, audit domain.AuditEntry) error
+}
+
+// AdminRemover takes an account off a space's admins.
+type AdminRemover interface {
 	RemoveSpaceAdmin(ctx context.Context, orgID, siteID, space, accountID string, audit domain.AuditEntry) error
+}
+
+// GuestLister reads a page of the guests assigned to a space.
+type GuestLister interface {
 	SpaceGuests(ctx context.Context, orgID, siteID, space string, limit int, cursor string) (domain.Page[domain.SpaceGuest], error)
+}
+
+// Assigner writes a guest's assignment, move or unassignment.
+type Assigner interface {
 	AssignSpace(ctx context.Context, ch domain.SpaceAssignment) error
+}
+
+// Store is every port at once: what the table's store gives New.
+type Store interface {
+	ScopeReader
+	AssignScopeReader
+	Creator
+	Lister
+	AdminLister
+	Updater
+	AdminAdder
+	AdminRemover
+	GuestLister
+	Assigner
 }
 
 // Service runs the spaces capability.
 type Service struct {
-	Store Store
-	Now   func() time.Time
+	Scopes        ScopeReader
+	AssignScopes  AssignScopeReader
+	Creations     Creator
+	Lists         Lister
+	Admins        AdminLister
+	Updates       Updater
+	AdminAdds     AdminAdder
+	AdminRemovals AdminRemover
+	GuestLists    GuestLister
+	Assignments   Assigner
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// New is the service over one store that implements every port.
+func New(st Store, now func() time.Time) *Service {
+	return &Service{Scopes: st, AssignScopes: st, Creations: st, Lists: st, Admins: st, Updates: st,
+		AdminAdds: st, AdminRemovals: st, GuestLists: st, Assignments: st, Now: now}
 }
 
 // maxAttempts bounds the re-reads after a write lost to a concurrent one.
@@ -88,7 +160,7 @@ func (s *Service) load(ctx context.Context, c domain.Caller, orgID, siteID, key 
 	if key != "" && !domain.ValidSpaceKey(key) {
 		return domain.SpaceScope{}, notFoundSpace()
 	}
-	sc, err := s.Store.LoadSpace(ctx, orgID, siteID, c.AccountID, key)
+	sc, err := s.Scopes.LoadSpace(ctx, orgID, siteID, c.AccountID, key)
 	if err != nil {
 		return sc, err
 	}
@@ -127,7 +199,7 @@ func (s *Service) Create(ctx context.Context, c domain.Caller, orgID, siteID, ke
 	sp := domain.Space{OrgID: orgID, SiteID: siteID, Key: key, Name: name, AnonymousAccess: anonymous, CreatedAt: s.now(), CreatedBy: c.AccountID}
 	audit := domain.NewAudit(orgID, c.AccountID, domain.ActionSpaceCreate, domain.SpaceTarget(siteID, key), c.RequestID, sp.CreatedAt,
 		nil, spaceFields(sp))
-	return sp, s.Store.CreateSpace(ctx, sp, audit)
+	return sp, s.Creations.CreateSpace(ctx, sp, audit)
 }
 
 func spaceFields(sp domain.Space) map[string]any {
@@ -149,7 +221,7 @@ func (s *Service) List(ctx context.Context, c domain.Caller, orgID, siteID strin
 	if !canRead(sc, siteID) {
 		return domain.Page[domain.Space]{}, domain.Errorf(domain.EFORBIDDEN, "Only this site's admins and paid Confluence users may list its spaces.")
 	}
-	return s.Store.Spaces(ctx, orgID, siteID, limit, cursor)
+	return s.Lists.Spaces(ctx, orgID, siteID, limit, cursor)
 }
 
 // Detail is a space and the account ids of its admins.
@@ -170,7 +242,7 @@ func (s *Service) Get(ctx context.Context, c domain.Caller, orgID, siteID, key s
 	if sc.Space == nil {
 		return Detail{}, notFoundSpace()
 	}
-	admins, err := s.Store.SpaceAdmins(ctx, orgID, siteID, key)
+	admins, err := s.Admins.SpaceAdmins(ctx, orgID, siteID, key)
 	return Detail{Space: *sc.Space, Admins: admins}, err
 }
 
@@ -207,7 +279,7 @@ func (s *Service) Update(ctx context.Context, c domain.Caller, orgID, siteID, ke
 		}
 		audit := domain.NewAudit(orgID, c.AccountID, domain.ActionSpaceUpdate, domain.SpaceTarget(siteID, key), c.RequestID, s.now(),
 			spaceFields(*sc.Space), spaceFields(next))
-		got, err := s.Store.UpdateSpace(ctx, *sc.Space, next, audit)
+		got, err := s.Updates.UpdateSpace(ctx, *sc.Space, next, audit)
 		if domain.ErrorCode(err) == domain.ECONFLICT && attempt < maxAttempts {
 			continue
 		}
@@ -235,7 +307,7 @@ func (s *Service) AddAdmin(ctx context.Context, c domain.Caller, orgID, siteID, 
 	if sc.Access == nil || !sc.Access.Effective.Paid() {
 		return res, domain.Errorf(domain.ECONFLICT, "%s is not a paid user of this site's Confluence: space admins must hold the user or admin role there.", accountID)
 	}
-	admins, err := s.Store.SpaceAdmins(ctx, orgID, siteID, key)
+	admins, err := s.Admins.SpaceAdmins(ctx, orgID, siteID, key)
 	if err != nil {
 		return res, err
 	}
@@ -247,7 +319,7 @@ func (s *Service) AddAdmin(ctx context.Context, c domain.Caller, orgID, siteID, 
 	audit := domain.NewAudit(orgID, c.AccountID, domain.ActionSpaceAdminAdd, domain.SpaceTarget(siteID, key), c.RequestID, s.now(),
 		map[string]any{"site": siteID, "space": key, "accountId": accountID, "admin": false}, map[string]any{"site": siteID, "space": key, "accountId": accountID, "admin": true})
 	res.Changed = true
-	return res, s.Store.AddSpaceAdmin(ctx, orgID, siteID, key, accountID, audit)
+	return res, s.AdminAdds.AddSpaceAdmin(ctx, orgID, siteID, key, accountID, audit)
 }
 
 // RemoveAdmin takes an account off a space's admins (ENOTFOUND if it is not one).
@@ -259,7 +331,7 @@ func (s *Service) RemoveAdmin(ctx context.Context, c domain.Caller, orgID, siteI
 	audit := domain.NewAudit(orgID, c.AccountID, domain.ActionSpaceAdminRemove, domain.SpaceTarget(siteID, key), c.RequestID, s.now(),
 		map[string]any{"site": siteID, "space": key, "accountId": accountID, "admin": true}, map[string]any{"site": siteID, "space": key, "accountId": accountID, "admin": false})
 	res.Changed = true
-	return res, s.Store.RemoveSpaceAdmin(ctx, orgID, siteID, key, accountID, audit)
+	return res, s.AdminRemovals.RemoveSpaceAdmin(ctx, orgID, siteID, key, accountID, audit)
 }
 
 // loadAdmin reads and checks the scope of naming or removing a space admin.
@@ -273,7 +345,7 @@ func (s *Service) loadAdmin(ctx context.Context, c domain.Caller, orgID, siteID,
 	if !domain.ValidAccountID(accountID) {
 		return domain.AssignScope{}, domain.Errorf(domain.ENOTFOUND, "No such user in this organisation.")
 	}
-	sc, err := s.Store.LoadAssign(ctx, orgID, siteID, c.AccountID, accountID, key)
+	sc, err := s.AssignScopes.LoadAssign(ctx, orgID, siteID, c.AccountID, accountID, key)
 	if err != nil {
 		return sc, err
 	}
@@ -304,7 +376,7 @@ func (s *Service) Guests(ctx context.Context, c domain.Caller, orgID, siteID, ke
 	if sc.Space == nil {
 		return domain.Page[domain.SpaceGuest]{}, notFoundSpace()
 	}
-	return s.Store.SpaceGuests(ctx, orgID, siteID, key, limit, cursor)
+	return s.GuestLists.SpaceGuests(ctx, orgID, siteID, key, limit, cursor)
 }
 
 // Assignment is the answer to assigning, moving or unassigning a guest.
@@ -347,7 +419,7 @@ func (s *Service) change(ctx context.Context, c domain.Caller, orgID, siteID, ac
 		return res, domain.Errorf(domain.ENOTFOUND, "No such user in this organisation.")
 	}
 	for attempt := 1; ; attempt++ {
-		sc, err := s.Store.LoadAssign(ctx, orgID, siteID, c.AccountID, accountID, key)
+		sc, err := s.AssignScopes.LoadAssign(ctx, orgID, siteID, c.AccountID, accountID, key)
 		if err != nil {
 			return res, err
 		}
@@ -368,7 +440,7 @@ func (s *Service) change(ctx context.Context, c domain.Caller, orgID, siteID, ac
 		}
 		ch.Audit = domain.NewAudit(orgID, c.AccountID, action, domain.UserTarget(accountID), c.RequestID, s.now(),
 			map[string]any{"site": siteID, "space": res.Before}, map[string]any{"site": siteID, "space": res.After})
-		err = s.Store.AssignSpace(ctx, *ch)
+		err = s.Assignments.AssignSpace(ctx, *ch)
 		if err == domain.ErrAccessChanged && attempt < maxAttempts {
 			continue
 		}

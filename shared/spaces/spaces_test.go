@@ -10,7 +10,8 @@ import (
 )
 
 // fake answers LoadAssign with a fixed world: spaces MKT and ENG, the
-// caller's admin items in admins, and the guest's access.
+// caller's admin items in admins, and the guest's access. It implements the
+// ports that assigning and naming admins use, nothing else (service).
 type fake struct {
 	t      *testing.T
 	caller domain.User
@@ -31,30 +32,14 @@ func (f *fake) world(space string) domain.SpaceScope {
 	return sc
 }
 
-func (f *fake) LoadSpace(_ context.Context, _, _, _, space string) (domain.SpaceScope, error) {
-	return f.world(space), nil
-}
 func (f *fake) LoadAssign(_ context.Context, _, _, _, _, space string) (domain.AssignScope, error) {
 	return domain.AssignScope{SpaceScope: f.world(space), User: &domain.User{AccountID: "g", Email: "g@x.example"}, Access: f.guest}, nil
-}
-func (f *fake) CreateSpace(context.Context, domain.Space, domain.AuditEntry) error { return nil }
-func (f *fake) Spaces(context.Context, string, string, int, string) (domain.Page[domain.Space], error) {
-	return domain.Page[domain.Space]{}, nil
 }
 func (f *fake) SpaceAdmins(context.Context, string, string, string) ([]string, error) {
 	return nil, nil
 }
-func (f *fake) UpdateSpace(_ context.Context, _, after domain.Space, _ domain.AuditEntry) (domain.Space, error) {
-	return after, nil
-}
 func (f *fake) AddSpaceAdmin(context.Context, string, string, string, string, domain.AuditEntry) error {
 	return nil
-}
-func (f *fake) RemoveSpaceAdmin(context.Context, string, string, string, string, domain.AuditEntry) error {
-	return nil
-}
-func (f *fake) SpaceGuests(context.Context, string, string, string, int, string) (domain.Page[domain.SpaceGuest], error) {
-	return domain.Page[domain.SpaceGuest]{}, nil
 }
 
 // AssignSpace stands in for the store's check of the admin items in the
@@ -67,6 +52,11 @@ func (f *fake) AssignSpace(_ context.Context, ch domain.SpaceAssignment) error {
 	}
 	f.wrote = &ch
 	return nil
+}
+
+// service is the service over the fake's ports.
+func (f *fake) service() *Service {
+	return &Service{AssignScopes: f, Assignments: f, Admins: f, AdminAdds: f}
 }
 
 var (
@@ -124,7 +114,7 @@ func TestAssignPowers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		f := &fake{t: t, caller: tc.caller, own: tc.own, admins: tc.admins, guest: tc.guest}
-		svc := &Service{Store: f}
+		svc := f.service()
 		c := domain.Caller{AccountID: "caller", RequestID: "r"}
 		var res Assignment
 		var err error
@@ -156,7 +146,7 @@ func TestAssignPowers(t *testing.T) {
 // TestMoveRefusalNamesTheSpace: the 409 says where the guest is and how to move them.
 func TestMoveRefusalNamesTheSpace(t *testing.T) {
 	f := &fake{t: t, caller: domain.User{OrgAdmin: true}, guest: guestIn("ENG")}
-	_, err := (&Service{Store: f}).Assign(context.Background(), domain.Caller{AccountID: "caller"}, "o", "wiki", "g", "MKT", false)
+	_, err := f.service().Assign(context.Background(), domain.Caller{AccountID: "caller"}, "o", "wiki", "g", "MKT", false)
 	e, ok := err.(*domain.Error)
 	if !ok || e.Code != domain.ECONFLICT || e.Extra["currentSpace"] != "ENG" || !strings.Contains(e.Message, `"move": true`) {
 		t.Fatalf("err = %#v", err)
@@ -168,15 +158,15 @@ func TestMoveRefusalNamesTheSpace(t *testing.T) {
 func TestSpaceAdminsArePaid(t *testing.T) {
 	c := domain.Caller{AccountID: "caller"}
 	f := &fake{t: t, caller: domain.User{OrgAdmin: true}, guest: guestIn("")}
-	if _, err := (&Service{Store: f}).AddAdmin(context.Background(), c, "o", "wiki", "MKT", "g"); domain.ErrorCode(err) != domain.ECONFLICT {
+	if _, err := f.service().AddAdmin(context.Background(), c, "o", "wiki", "MKT", "g"); domain.ErrorCode(err) != domain.ECONFLICT {
 		t.Errorf("guest as space admin: %v", err)
 	}
 	f.guest = &paid
-	if r, err := (&Service{Store: f}).AddAdmin(context.Background(), c, "o", "wiki", "MKT", "g"); err != nil || !r.Changed {
+	if r, err := f.service().AddAdmin(context.Background(), c, "o", "wiki", "MKT", "g"); err != nil || !r.Changed {
 		t.Errorf("paid user as space admin: %+v %v", r, err)
 	}
 	f.caller, f.own, f.admins = domain.User{}, paid, []string{"MKT"}
-	if _, err := (&Service{Store: f}).AddAdmin(context.Background(), c, "o", "wiki", "MKT", "g"); domain.ErrorCode(err) != domain.EFORBIDDEN {
+	if _, err := f.service().AddAdmin(context.Background(), c, "o", "wiki", "MKT", "g"); domain.ErrorCode(err) != domain.EFORBIDDEN {
 		t.Errorf("space admin naming another: %v", err)
 	}
 }

@@ -255,7 +255,7 @@ func TestRemovalTakesAPITokens(t *testing.T) {
 		if use, listed := tokenItems(t, fx, "gone-user"); len(use) != 4 || len(listed) != 4 {
 			t.Fatalf("after the refused removal: %v %v", use, listed)
 		}
-		if _, err := (&users.Service{Store: fx.st}).Remove(ctx, admin(), demo.OrgID, "gone-user"); err != nil {
+		if _, err := users.New(fx.st, nil).Remove(ctx, admin(), demo.OrgID, "gone-user"); err != nil {
 			t.Fatal(err)
 		}
 		if use, listed := tokenItems(t, fx, "gone-user"); len(use)+len(listed) != 0 {
@@ -300,7 +300,7 @@ func TestRemovalOfManyAPITokensInStages(t *testing.T) {
 			UpdateExpression: aws.String("SET apiTokens = :n"), ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: fmt.Sprint(n)}}}); err != nil {
 			t.Fatal(err)
 		}
-		res, err := (&users.Service{Store: fx.st}).Remove(ctx, admin(), demo.OrgID, "many-tokens")
+		res, err := users.New(fx.st, nil).Remove(ctx, admin(), demo.OrgID, "many-tokens")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/access"
 	"github.com/guestaccess/guestaccess/shared/apitokens"
-	"github.com/guestaccess/guestaccess/shared/decision"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
@@ -103,9 +103,9 @@ func TestDecisionReadsOnce(t *testing.T) {
 		touched := map[string]bool{}
 		for _, c := range cases {
 			name := fmt.Sprintf("%s/%s/%s/%s/token=%v", c.account, c.product, c.client, c.space, c.token != "")
-			svc := &decision.Service{Store: withPolicy{fx.st, c.policy}}
+			svc := access.New(withPolicy{fx.st, c.policy}, nil, nil)
 			fx.c.Reset()
-			d, err := svc.Decide(ctx, decision.Question{Grant: domain.NewProductGrant(c.product, []string{demo.OrgID}, nil), OrgID: demo.OrgID, SiteID: demo.SiteID, Product: c.product, AccountID: c.account, Client: c.client, Space: c.space, APIToken: c.token})
+			d, err := svc.Decide(ctx, access.Question{Grant: domain.NewProductGrant(c.product, []string{demo.OrgID}, nil), OrgID: demo.OrgID, SiteID: demo.SiteID, Product: c.product, AccountID: c.account, Client: c.client, Space: c.space, APIToken: c.token})
 			calls := fx.c.Counts()
 			if c.allow && !touched[c.account] {
 				touched[c.account] = true
@@ -126,12 +126,12 @@ func TestDecisionReadsOnce(t *testing.T) {
 			}
 		}
 		// Unknown org and site: one read too, and a 404.
-		for _, q := range []decision.Question{
+		for _, q := range []access.Question{
 			{Grant: domain.ProductGrant{Product: domain.Confluence, Orgs: []string{"nosuch"}}, OrgID: "nosuch", SiteID: demo.SiteID, Product: "confluence", AccountID: demo.PlainUserID, Client: "web"},
 			{Grant: domain.NewProductGrant("confluence", []string{demo.OrgID}, nil), OrgID: demo.OrgID, SiteID: "nosuch", Product: "confluence", AccountID: demo.PlainUserID, Client: "web"},
 		} {
 			fx.c.Reset()
-			if _, err := (&decision.Service{Store: fx.st}).Decide(ctx, q); domain.ErrorCode(err) != domain.ENOTFOUND {
+			if _, err := access.New(fx.st, nil, nil).Decide(ctx, q); domain.ErrorCode(err) != domain.ENOTFOUND {
 				t.Errorf("%+v: %v", q, err)
 			}
 			if calls := fx.c.Counts(); calls["BatchGetItem"] != 1 || len(calls) != 1 {

@@ -127,16 +127,16 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 		inviter: &invitations.Inviter{Store: st, Emails: emails, Config: cfg, Now: now},
 		manager: &invitations.Manager{Store: st, Emails: emails, Config: cfg, Now: now},
 		accept:  &invitations.Acceptor{Store: st, Now: now},
-		users:   &users.Service{Store: st, Now: now},
-		spaces:  &spaces.Service{Store: st, Now: now},
+		users:   users.New(st, now),
+		spaces:  spaces.New(st, now),
 		groups:  gs,
 		jobs:    js,
 		roles:   rs,
 		tokens:  &apitokens.Service{Store: st, Now: now},
-		policy:  &extpolicy.Service{Store: st, Now: now},
-		ext:     &extusers.Service{Store: st, Now: now},
-		audit:   &audit.Service{Store: st, Now: now},
-		billing: &billing.Service{Store: st, Now: now},
+		audit:   audit.New(st, now),
+		billing: billing.New(st, now),
+		policy:  &extpolicy.Service{Ports: extpolicy.PortsOf(st), Now: now},
+		ext:     &extusers.Service{Ports: extusers.PortsOf(st), Now: now},
 	}
 }
 

@@ -58,14 +58,14 @@ func TestAuditTargetAfterAssignUnassignRevoke(t *testing.T) {
 		n, _ := newGuest(demo.OrgID, demo.SiteID, "drift@agency.example", domain.KindGuest, now)
 		create(t, fx.st, demo.SiteID, false, n)
 		acct, inv := n.User.AccountID, n.Invitation.ID
-		svc := &spaces.Service{Store: fx.st}
+		svc := spaces.New(fx.st, nil)
 		if _, err := svc.Assign(ctx, admin, demo.OrgID, demo.SiteID, acct, demo.SpaceENG, false); err != nil {
 			t.Fatalf("assign: %v", err)
 		}
 		if _, err := svc.Unassign(ctx, admin, demo.OrgID, demo.SiteID, acct); err != nil {
 			t.Fatalf("unassign: %v", err)
 		}
-		if _, err := (&users.Service{Store: fx.st}).Revoke(ctx, admin, demo.OrgID, demo.SiteID, inv); err != nil {
+		if _, err := users.New(fx.st, nil).Revoke(ctx, admin, demo.OrgID, demo.SiteID, inv); err != nil {
 			t.Fatalf("revoke: %v", err)
 		}
 		for target, want := range map[string]string{

@@ -79,7 +79,7 @@ func TestAssignReadsOnce(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		personas(t, fx)
 		ctx := context.Background()
-		svc := &spaces.Service{Store: fx.st}
+		svc := spaces.New(fx.st, nil)
 		// Mia (MKT) administers ENG too: she may move Gus from MKT to ENG.
 		if _, err := svc.AddAdmin(ctx, caller(demo.AdminID), demo.OrgID, demo.SiteID, demo.SpaceENG, demo.SpaceAdminID); err != nil {
 			t.Fatal(err)
@@ -111,7 +111,7 @@ func TestSpaceLifecycle(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		personas(t, fx)
 		ctx := context.Background()
-		svc := &spaces.Service{Store: fx.st}
+		svc := spaces.New(fx.st, nil)
 		admin := caller(demo.ProductAdminID) // a Confluence admin manages spaces
 		sp, err := svc.Create(ctx, admin, demo.OrgID, demo.SiteID, "DOC", " Docs ", false)
 		if err != nil || sp.Name != "Docs" {
@@ -237,7 +237,7 @@ func TestAssignBadInputChangesNothing(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		personas(t, fx)
 		ctx := context.Background()
-		svc := &spaces.Service{Store: fx.st}
+		svc := spaces.New(fx.st, nil)
 		if err := fx.st.CreateSite(ctx, domain.Site{OrgID: demo.OrgID, ID: "other", Name: "Other", Host: "other.example", CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
@@ -331,7 +331,7 @@ func TestConcurrentAssignments(t *testing.T) {
 		newConfGuest(t, fx.st, "race-14west")
 		b := &barrier{Store: fx.st}
 		b.wg.Add(2)
-		svc := &spaces.Service{Store: b}
+		svc := spaces.New(b, nil)
 		var mu sync.Mutex
 		results := map[string]error{}
 		var wg sync.WaitGroup
@@ -381,7 +381,7 @@ func TestAssignRetriesTransactionConflict(t *testing.T) {
 		personas(t, fx)
 		ctx := context.Background()
 		f.N, f.Injected = 2, 0
-		res, err := (&spaces.Service{Store: fx.st}).Assign(ctx, caller(demo.AdminID), demo.OrgID, demo.SiteID, demo.GuestID, demo.SpaceENG, true)
+		res, err := spaces.New(fx.st, nil).Assign(ctx, caller(demo.AdminID), demo.OrgID, demo.SiteID, demo.GuestID, demo.SpaceENG, true)
 		if err != nil || !res.Moved || f.Injected != 2 {
 			t.Fatalf("move: %+v %v (injected %d)", res, err, f.Injected)
 		}

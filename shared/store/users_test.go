@@ -119,7 +119,7 @@ func invitee(t *testing.T, fx fixture, addr string, kind domain.Kind) (domain.Ne
 func TestRemoveUserReleasesEverythingInOneTransaction(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()
-		svc := &users.Service{Store: fx.st}
+		svc := users.New(fx.st, nil)
 		n, token := invitee(t, fx, "leaver@agency.example", domain.KindGuest)
 		acct := n.User.AccountID
 		if err := member(ctx, fx.st, demo.OrgID, demo.PaidGroup, acct, true); err != nil { // guest → paid via staff
@@ -175,7 +175,7 @@ func TestRemoveUserReleasesEverythingInOneTransaction(t *testing.T) {
 func TestRemoveUserRules(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()
-		svc := &users.Service{Store: fx.st}
+		svc := users.New(fx.st, nil)
 		before := len(scanAll(t, fx))
 		cases := []struct {
 			name    string
@@ -247,7 +247,7 @@ func TestRemoveUserInStages(t *testing.T) {
 	fail := &failAfter{}
 	seededEach(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()
-		svc := &users.Service{Store: fx.st}
+		svc := users.New(fx.st, nil)
 		n, _ := invitee(t, fx, "many@agency.example", domain.KindGuest)
 		acct := n.User.AccountID
 		const groups = 60
@@ -309,7 +309,7 @@ func TestRemoveUserWithManyAccessItemsInStages(t *testing.T) {
 	fail := &failAfter{}
 	seededEach(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()
-		svc := &users.Service{Store: fx.st}
+		svc := users.New(fx.st, nil)
 		u := plainUser(t, fx.st, demo.OrgID, "everywhere")
 		const sites = 50
 		for i := 0; i < sites; i++ {
@@ -365,7 +365,7 @@ func (f *failAfter) option(o *dynamodb.Options) {
 func TestRemoveUserRefusedWhileAGroupJobRuns(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()
-		svc := &users.Service{Store: fx.st}
+		svc := users.New(fx.st, nil)
 		n, _ := invitee(t, fx, "busy@agency.example", domain.KindGuest)
 		acct := n.User.AccountID
 		_, rec, err := fx.st.LoadUserRecord(ctx, demo.OrgID, demo.AdminID, acct)
@@ -406,7 +406,7 @@ func TestNoAccessWrittenForARemovedUser(t *testing.T) {
 		if err != nil || sc.User == nil {
 			t.Fatal(err)
 		}
-		if _, err := (&users.Service{Store: fx.st}).Remove(ctx, admin(), demo.OrgID, u.AccountID); err != nil {
+		if _, err := users.New(fx.st, nil).Remove(ctx, admin(), demo.OrgID, u.AccountID); err != nil {
 			t.Fatal(err)
 		}
 		k := domain.SiteProductKey(demo.SiteID, domain.Confluence)
@@ -426,7 +426,7 @@ func TestNoAccessWrittenForARemovedUser(t *testing.T) {
 func TestSuspendAndRestore(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()
-		svc := &users.Service{Store: fx.st}
+		svc := users.New(fx.st, nil)
 		site0, _ := fx.st.Site(ctx, demo.OrgID, demo.SiteID)
 		u, err := svc.SetStatus(ctx, admin(), demo.OrgID, demo.PlainUserID, "suspended")
 		if err != nil || u.Status != domain.UserSuspended {
@@ -483,7 +483,7 @@ func TestSuspendAndRestore(t *testing.T) {
 func TestRevokeInvitation(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()
-		svc := &users.Service{Store: fx.st}
+		svc := users.New(fx.st, nil)
 		n, token := invitee(t, fx, "revoked@agency.example", domain.KindGuest)
 		acct, invID := n.User.AccountID, n.Invitation.ID
 		checkCounters(t, fx)
@@ -548,7 +548,7 @@ func TestRevokeInvitation(t *testing.T) {
 func TestRevokeRacingAccept(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		ctx := context.Background()
-		svc := &users.Service{Store: fx.st}
+		svc := users.New(fx.st, nil)
 		acceptAudit := func(acct string) domain.AuditEntry {
 			return domain.NewAudit(demo.OrgID, acct, domain.ActionInvitationAccept, "x", "", time.Now(), nil, nil)
 		}
@@ -659,7 +659,7 @@ func TestRevokeAfterEmailClaimReadsAgain(t *testing.T) {
 		if err := fx.st.RevokeInvitation(ctx, domain.Revocation{Invitation: *read, Record: *rec, Audit: audit}); err != domain.ErrAccessChanged {
 			t.Fatalf("revoke with the invitation read before the claim: %v, want ErrAccessChanged (read again)", err)
 		}
-		svc := &users.Service{Store: fx.st}
+		svc := users.New(fx.st, nil)
 		if _, err := svc.Revoke(ctx, admin(), demo.OrgID, demo.SiteID, n.Invitation.ID); err != nil {
 			t.Fatalf("the service's revoke after the claim: %v", err)
 		}

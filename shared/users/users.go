@@ -28,19 +28,59 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Store is what the service needs from persistence.
-type Store interface {
+// The service's ports: one small interface a use, so a test's fake
+// implements exactly the methods its path calls. The table's store
+// implements them all (Store).
+
+// RecordReader reads an account's record with the caller's scope (every use).
+type RecordReader interface {
 	LoadUserRecord(ctx context.Context, orgID, callerID, accountID string) (domain.Scope, *domain.UserRecord, error)
+}
+
+// InvitationReader reads one invitation of a site (revoking).
+type InvitationReader interface {
 	InvitationByID(ctx context.Context, orgID, siteID, id string) (domain.Invitation, error)
+}
+
+// Remover writes a removal, in as many transactions as it takes, reporting
+// how many stood.
+type Remover interface {
 	RemoveUser(ctx context.Context, r domain.Removal) (int, error)
+}
+
+// StatusWriter writes a suspension or a restoration.
+type StatusWriter interface {
 	SetUserStatus(ctx context.Context, ch domain.StatusChange) error
+}
+
+// Revoker writes a revocation and releases what the invitee held.
+type Revoker interface {
 	RevokeInvitation(ctx context.Context, rv domain.Revocation) error
+}
+
+// Store is every port at once: what the table's store gives New.
+type Store interface {
+	RecordReader
+	InvitationReader
+	Remover
+	StatusWriter
+	Revoker
 }
 
 // Service runs the users capability.
 type Service struct {
-	Store Store
-	Now   func() time.Time
+	Records     RecordReader
+	Invitations InvitationReader
+	Removals    Remover
+	Statuses    StatusWriter
+	Revocations Revoker
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// New is the service over one store that implements every port.
+func New(st Store, now func() time.Time) *Service {
+	return &Service{Records: st, Invitations: st, Removals: st, Statuses: st, Revocations: st, Now: now}
 }
 
 // maxAttempts bounds the re-reads when the account changed meanwhile.
@@ -82,7 +122,7 @@ func (s *Service) load(ctx context.Context, c domain.Caller, orgID, accountID, v
 	if err := validIDs(orgID, c.AccountID, accountID); err != nil {
 		return nil, err
 	}
-	sc, rec, err := s.Store.LoadUserRecord(ctx, orgID, c.AccountID, accountID)
+	sc, rec, err := s.Records.LoadUserRecord(ctx, orgID, c.AccountID, accountID)
 	switch {
 	case err != nil:
 		return nil, err
@@ -146,7 +186,7 @@ func (s *Service) Remove(ctx context.Context, c domain.Caller, orgID, accountID 
 			res.Invitations = append(res.Invitations, inv.ID)
 		}
 		audit := domain.NewAudit(orgID, c.AccountID, domain.ActionUserRemove, domain.UserTarget(accountID), c.RequestID, s.now(), before(rec), nil)
-		n, err := s.Store.RemoveUser(ctx, domain.Removal{Record: *rec, CallerID: c.AccountID, Audit: audit})
+		n, err := s.Removals.RemoveUser(ctx, domain.Removal{Record: *rec, CallerID: c.AccountID, Audit: audit})
 		written += n
 		res.Stages = written
 		if err == domain.ErrAccessChanged && attempt < maxAttempts {
@@ -178,7 +218,7 @@ func (s *Service) SetStatus(ctx context.Context, c domain.Caller, orgID, account
 		}
 		audit := domain.NewAudit(orgID, c.AccountID, domain.ActionUserStatus, domain.UserTarget(accountID), c.RequestID, s.now(),
 			map[string]any{"status": string(u.Status)}, map[string]any{"status": string(to)})
-		err = s.Store.SetUserStatus(ctx, domain.StatusChange{User: u, From: u.Status, To: to, CallerID: c.AccountID, Audit: audit})
+		err = s.Statuses.SetUserStatus(ctx, domain.StatusChange{User: u, From: u.Status, To: to, CallerID: c.AccountID, Audit: audit})
 		if err == domain.ErrAccessChanged && attempt < maxAttempts {
 			continue
 		}
@@ -213,7 +253,7 @@ func (s *Service) Revoke(ctx context.Context, c domain.Caller, orgID, siteID, in
 		return res, domain.Errorf(domain.ENOTFOUND, "No such invitation on this site.")
 	}
 	for attempt := 1; ; attempt++ {
-		inv, err := s.Store.InvitationByID(ctx, orgID, siteID, invitationID)
+		inv, err := s.Invitations.InvitationByID(ctx, orgID, siteID, invitationID)
 		if err != nil && domain.ErrorCode(err) != domain.ENOTFOUND {
 			return res, err
 		}
@@ -222,7 +262,7 @@ func (s *Service) Revoke(ctx context.Context, c domain.Caller, orgID, siteID, in
 		if !found {
 			acct = c.AccountID // read the caller anyway: a stranger learns nothing
 		}
-		sc, rec, err := s.Store.LoadUserRecord(ctx, orgID, c.AccountID, acct)
+		sc, rec, err := s.Records.LoadUserRecord(ctx, orgID, c.AccountID, acct)
 		switch {
 		case err != nil:
 			return res, err
@@ -256,7 +296,7 @@ func (s *Service) Revoke(ctx context.Context, c domain.Caller, orgID, siteID, in
 		b["invitation"] = string(inv.Status)
 		audit := domain.NewAudit(orgID, c.AccountID, domain.ActionInvitationRevoke, domain.InvitationTarget(inv.ID), c.RequestID, now,
 			b, map[string]any{"invitation": string(domain.InvitationRevoked), "account": inv.AccountID})
-		err = s.Store.RevokeInvitation(ctx, domain.Revocation{Invitation: inv, Record: *rec, Audit: audit})
+		err = s.Revocations.RevokeInvitation(ctx, domain.Revocation{Invitation: inv, Record: *rec, Audit: audit})
 		if err == domain.ErrAccessChanged && attempt < maxAttempts {
 			continue
 		}

@@ -10,8 +10,9 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// fake is the store as function fields; a call to an unset one fails the
-// test, so a case that leaves a field nil also proves it is never reached.
+// fake is the store as function fields; service wires a port only for a
+// field that is set, so a call through an unset one fails the test (a nil
+// port), and a case that leaves a field nil also proves it is never reached.
 type fake struct {
 	t          *testing.T
 	load       func(orgID, callerID, accountID string) (domain.Scope, *domain.UserRecord, error)
@@ -21,36 +22,26 @@ type fake struct {
 	revoke     func(domain.Revocation) error
 }
 
-func (f *fake) LoadUserRecord(_ context.Context, orgID, callerID, accountID string) (domain.Scope, *domain.UserRecord, error) {
-	if f.load == nil {
-		f.t.Fatal("unexpected LoadUserRecord")
-	}
-	return f.load(orgID, callerID, accountID)
+// The ports as function types: each implements exactly its one method.
+type (
+	loadFunc       func(orgID, callerID, accountID string) (domain.Scope, *domain.UserRecord, error)
+	invitationFunc func(orgID, siteID, id string) (domain.Invitation, error)
+	removeFunc     func(domain.Removal) (int, error)
+	setStatusFunc  func(domain.StatusChange) error
+	revokeFunc     func(domain.Revocation) error
+)
+
+func (f loadFunc) LoadUserRecord(_ context.Context, orgID, callerID, accountID string) (domain.Scope, *domain.UserRecord, error) {
+	return f(orgID, callerID, accountID)
 }
-func (f *fake) InvitationByID(_ context.Context, orgID, siteID, id string) (domain.Invitation, error) {
-	if f.invitation == nil {
-		f.t.Fatal("unexpected InvitationByID")
-	}
-	return f.invitation(orgID, siteID, id)
+func (f invitationFunc) InvitationByID(_ context.Context, orgID, siteID, id string) (domain.Invitation, error) {
+	return f(orgID, siteID, id)
 }
-func (f *fake) RemoveUser(_ context.Context, r domain.Removal) (int, error) {
-	if f.remove == nil {
-		f.t.Fatal("unexpected RemoveUser")
-	}
-	return f.remove(r)
+func (f removeFunc) RemoveUser(_ context.Context, r domain.Removal) (int, error) { return f(r) }
+func (f setStatusFunc) SetUserStatus(_ context.Context, ch domain.StatusChange) error {
+	return f(ch)
 }
-func (f *fake) SetUserStatus(_ context.Context, ch domain.StatusChange) error {
-	if f.setStatus == nil {
-		f.t.Fatal("unexpected SetUserStatus")
-	}
-	return f.setStatus(ch)
-}
-func (f *fake) RevokeInvitation(_ context.Context, rv domain.Revocation) error {
-	if f.revoke == nil {
-		f.t.Fatal("unexpected RevokeInvitation")
-	}
-	return f.revoke(rv)
-}
+func (f revokeFunc) RevokeInvitation(_ context.Context, rv domain.Revocation) error { return f(rv) }
 
 var (
 	now    = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -64,7 +55,26 @@ var (
 	invitedAdmin   = domain.User{AccountID: "admin", Status: domain.UserInvited, OrgAdmin: true, SiteAdmin: []string{"wiki"}}
 )
 
-func service(f *fake) *Service { return &Service{Store: f, Now: func() time.Time { return now }} }
+// service is the service over the fake's set fields only.
+func service(f *fake) *Service {
+	s := &Service{Now: func() time.Time { return now }}
+	if f.load != nil {
+		s.Records = loadFunc(f.load)
+	}
+	if f.invitation != nil {
+		s.Invitations = invitationFunc(f.invitation)
+	}
+	if f.remove != nil {
+		s.Removals = removeFunc(f.remove)
+	}
+	if f.setStatus != nil {
+		s.Statuses = setStatusFunc(f.setStatus)
+	}
+	if f.revoke != nil {
+		s.Revocations = revokeFunc(f.revoke)
+	}
+	return s
+}
 
 // scopeOf is the org "o" with the caller as given (nil: not in this org).
 func scopeOf(c *domain.User) domain.Scope {

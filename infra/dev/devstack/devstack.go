@@ -41,6 +41,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/emails/emailsapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
 	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations"
@@ -331,7 +332,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.Exports = localqueue.New(localqueue.Options{Name: "external-exports", MaxReceiveCount: 5, BatchSize: 5, VisibilityTimeout: o.JobsVisibility,
 		Handler: asExportWorker, DLQHandler: asExportWorker, Log: o.Log})
 	exportsQ := wrap(st.Exports)
-	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ, o.ExportLimits))
+	exportWorker = extusersapi.ExportWorker(st.Env, extusersapi.Exports(st.Env, st.Store, exportsQ, o.ExportLimits))
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)
 	// The email queue, the same way: EmailSenderFunction's calls. Its

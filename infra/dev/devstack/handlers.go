@@ -1,15 +1,22 @@
 package devstack
 
 import (
+	"github.com/guestaccess/guestaccess/shared/access/accessapi"
 	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/audit/auditapi"
+	"github.com/guestaccess/guestaccess/shared/billing/billingapi"
+	"github.com/guestaccess/guestaccess/shared/extpolicy/extpolicyapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
 	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
 	"github.com/guestaccess/guestaccess/shared/groups/jobs"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
+	"github.com/guestaccess/guestaccess/shared/spaces/spacesapi"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/users/usersapi"
 )
 
 // apiHandlers maps the logical id of every API function in template.yaml to
@@ -22,14 +29,14 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *job
 		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, st),
 		"GroupsFunction":           groupsapi.Groups(env, st, jobs),
 		"RolesFunction":            groupsapi.Roles(env, st),
-		"AccessDecisionFunction":   app.AccessDecision(env, st),
-		"SpacesFunction":           app.Spaces(env, st),
+		"AccessDecisionFunction":   accessapi.AccessDecision(env, st),
+		"SpacesFunction":           spacesapi.Spaces(env, st, st),
 		"InvitationsFunction":      invitationsapi.Invitations(env, st, emails),
-		"UsersFunction":            app.Users(env, st),
-		"BillingFunction":          app.Billing(env, st),
-		"AuditFunction":            app.Audit(env, st),
-		"ExternalPolicyFunction":   app.ExternalPolicy(env, st),
-		"ExternalUsersFunction":    app.ExternalUsers(env, st, exports, limits),
+		"UsersFunction":            usersapi.Users(env, st, st),
+		"BillingFunction":          billingapi.Billing(env, st, st),
+		"AuditFunction":            auditapi.Audit(env, st),
+		"ExternalPolicyFunction":   extpolicyapi.ExternalPolicy(env, st),
+		"ExternalUsersFunction":    extusersapi.ExternalUsers(env, st, exports, limits),
 		"VerifyFunction":           app.VerifyPage(env, st, emails),
 		"ApiTokensFunction":        app.APITokens(env, st),
 		"CorsPreflightFunction":    app.CorsPreflight(env),

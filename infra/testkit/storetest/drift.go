@@ -6,29 +6,29 @@ import (
 	"context"
 	"testing"
 
-	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 // Recount counts a site's Confluence guests and paid users from the access
 // items (as the billing recount does) and compares them with the site's
 // counters.
-func Recount(ctx context.Context, st *store.Store, orgID, siteID string) (domain.Recount, error) {
+func Recount(ctx context.Context, st *store.Store, orgID, siteID string) (billing.Recount, error) {
 	site, err := st.Site(ctx, orgID, siteID)
 	if err != nil {
-		return domain.Recount{}, err
+		return billing.Recount{}, err
 	}
 	paid, guests, err := st.CountSeats(ctx, orgID, siteID)
 	if err != nil {
-		return domain.Recount{}, err
+		return billing.Recount{}, err
 	}
-	return domain.RecountOf(site, paid, guests), nil
+	return billing.RecountOf(site, paid, guests), nil
 }
 
 // AssertNoDrift fails the test when a site's counters differ from what its
 // access items give (read with no write in flight: the counts come from an
 // index), and returns the recount for a report.
-func AssertNoDrift(t testing.TB, st *store.Store, orgID, siteID string) domain.Recount {
+func AssertNoDrift(t testing.TB, st *store.Store, orgID, siteID string) billing.Recount {
 	t.Helper()
 	r, err := Recount(context.Background(), st, orgID, siteID)
 	if err != nil {

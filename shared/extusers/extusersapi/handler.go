@@ -1,4 +1,4 @@
-package httpapi
+package extusersapi
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
 // ExternalUsersService runs the verified domains, the external users' list
@@ -48,15 +49,15 @@ const (
 
 // Handle implements the Lambda handler.
 func (h ExternalUsersHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return Routes{
-		http.MethodGet + " " + RouteDomains:          Serve(h.Log, h.domains),
-		http.MethodPut + " " + RouteDomain:           Serve(h.Log, h.addDomain),
-		http.MethodDelete + " " + RouteDomain:        Serve(h.Log, h.removeDomain),
-		http.MethodPost + " " + RouteDomainCheck:     Serve(h.Log, h.checkDomain),
-		http.MethodGet + " " + RouteExternalUsers:    Serve(h.Log, h.list),
+	return httpapi.Routes{
+		http.MethodGet + " " + RouteDomains:          httpapi.Serve(h.Log, h.domains),
+		http.MethodPut + " " + RouteDomain:           httpapi.Serve(h.Log, h.addDomain),
+		http.MethodDelete + " " + RouteDomain:        httpapi.Serve(h.Log, h.removeDomain),
+		http.MethodPost + " " + RouteDomainCheck:     httpapi.Serve(h.Log, h.checkDomain),
+		http.MethodGet + " " + RouteExternalUsers:    httpapi.Serve(h.Log, h.list),
 		http.MethodGet + " " + RouteExternalExport:   h.csv(h.exportNow),
-		http.MethodPost + " " + RouteExternalExports: Serve(h.Log, h.createExport),
-		http.MethodGet + " " + RouteExternalJob:      Serve(h.Log, h.job),
+		http.MethodPost + " " + RouteExternalExports: httpapi.Serve(h.Log, h.createExport),
+		http.MethodGet + " " + RouteExternalJob:      httpapi.Serve(h.Log, h.job),
 		http.MethodGet + " " + RouteExternalJobCSV:   h.csv(h.part),
 	}.Handle(ctx, req)
 }
@@ -99,31 +100,31 @@ func domainJSON(c domain.DomainClaim) DomainJSON {
 }
 
 func domainsJSON(l extusers.DomainList) DomainsJSON {
-	out := DomainsJSON{Domains: nonNil(l.Verified), Entries: make([]DomainJSON, 0, len(l.Claims))}
+	out := DomainsJSON{Domains: httpapi.NonNil(l.Verified), Entries: make([]DomainJSON, 0, len(l.Claims))}
 	for _, c := range l.Claims {
 		out.Entries = append(out.Entries, domainJSON(c))
 	}
 	return out
 }
 
-func (h ExternalUsersHandler) domains(ctx context.Context, c Call) (Reply, error) {
+func (h ExternalUsersHandler) domains(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	l, err := h.Service.Domains(ctx, c.Caller, c.Param("orgId"))
-	return Reply{Status: http.StatusOK, Body: domainsJSON(l)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: domainsJSON(l)}, err
 }
 
-func (h ExternalUsersHandler) addDomain(ctx context.Context, c Call) (Reply, error) {
+func (h ExternalUsersHandler) addDomain(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	cl, _, err := h.Service.AddDomain(ctx, c.Caller, c.Param("orgId"), c.Param("domain"))
-	return Reply{Status: http.StatusOK, Body: domainJSON(cl)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: domainJSON(cl)}, err
 }
 
-func (h ExternalUsersHandler) checkDomain(ctx context.Context, c Call) (Reply, error) {
+func (h ExternalUsersHandler) checkDomain(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	cl, err := h.Service.CheckDomain(ctx, c.Caller, c.Param("orgId"), c.Param("domain"))
-	return Reply{Status: http.StatusOK, Body: domainJSON(cl)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: domainJSON(cl)}, err
 }
 
-func (h ExternalUsersHandler) removeDomain(ctx context.Context, c Call) (Reply, error) {
+func (h ExternalUsersHandler) removeDomain(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	l, err := h.Service.RemoveDomain(ctx, c.Caller, c.Param("orgId"), c.Param("domain"))
-	return Reply{Status: http.StatusOK, Body: domainsJSON(l)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: domainsJSON(l)}, err
 }
 
 // RoleJSON is an effective role on one product of one site.
@@ -184,14 +185,14 @@ func filterOf(req events.APIGatewayProxyRequest) (domain.ExternalFilter, error) 
 	return extusers.ParseFilter(qs["domain"], qs["status"], qs["verification"])
 }
 
-func (h ExternalUsersHandler) list(ctx context.Context, c Call) (Reply, error) {
-	limit, cursor, err := pageParams(c.Req)
+func (h ExternalUsersHandler) list(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	limit, cursor, err := httpapi.PageParams(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	f, err := filterOf(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), extusers.Query{Filter: f, Limit: limit, Cursor: cursor})
 	out := ExternalUsersJSON{Users: make([]ExternalUserJSON, 0, len(page.Items)), Next: page.Next}
@@ -207,7 +208,7 @@ func (h ExternalUsersHandler) list(ctx context.Context, c Call) (Reply, error) {
 		}
 		out.Users = append(out.Users, u)
 	}
-	return Reply{Status: http.StatusOK, Body: out}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, err
 }
 
 // ExportJobJSON is an export job's status and progress.
@@ -237,18 +238,18 @@ func jobJSON(j domain.ExportJob) ExportJobJSON {
 	return out
 }
 
-func (h ExternalUsersHandler) createExport(ctx context.Context, c Call) (Reply, error) {
+func (h ExternalUsersHandler) createExport(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	f, err := filterOf(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	j, err := h.Service.CreateExport(ctx, c.Caller, c.Param("orgId"), f)
-	return Reply{Status: http.StatusAccepted, Body: jobJSON(j), Headers: map[string]string{"Location": jobJSON(j).StatusURL}}, err
+	return httpapi.Reply{Status: http.StatusAccepted, Body: jobJSON(j), Headers: map[string]string{"Location": jobJSON(j).StatusURL}}, err
 }
 
-func (h ExternalUsersHandler) job(ctx context.Context, c Call) (Reply, error) {
+func (h ExternalUsersHandler) job(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	j, err := h.Service.Job(ctx, c.Caller, c.Param("orgId"), c.Param("exportId"))
-	return Reply{Status: http.StatusOK, Body: jobJSON(j)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: jobJSON(j)}, err
 }
 
 // csvAnswer is a CSV body, or a JSON reply (a job answered instead).
@@ -256,30 +257,30 @@ type csvAnswer struct {
 	body     string
 	filename string
 	headers  map[string]string
-	reply    *Reply
+	reply    *httpapi.Reply
 }
 
 // csv adapts an action answering CSV: the caller is verified as by Serve
 // (401, 403 for a product's token), errors are problems, the body is
 // text/csv with a download name.
-func (h ExternalUsersHandler) csv(a func(ctx context.Context, c Call) (csvAnswer, error)) Handler {
+func (h ExternalUsersHandler) csv(a func(ctx context.Context, c httpapi.Call) (csvAnswer, error)) httpapi.Handler {
 	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		c, err := callerOf(req)
+		c, err := httpapi.CallerOf(req)
 		if err != nil {
-			return Error(ctx, h.Log, err, req), nil
+			return httpapi.Error(ctx, h.Log, err, req), nil
 		}
-		out, err := a(ctx, Call{Caller: c, Req: req})
+		out, err := a(ctx, httpapi.Call{Caller: c, Req: req})
 		if err != nil {
-			return Error(ctx, h.Log, err, req), nil
+			return httpapi.Error(ctx, h.Log, err, req), nil
 		}
 		if out.reply != nil {
-			resp := JSON(out.reply.Status, out.reply.Body)
+			resp := httpapi.JSON(out.reply.Status, out.reply.Body)
 			for k, v := range out.reply.Headers {
 				resp.Headers[k] = v
 			}
 			return resp, nil
 		}
-		hs := headers("text/csv; charset=utf-8")
+		hs := httpapi.Headers("text/csv; charset=utf-8")
 		hs["Content-Disposition"] = `attachment; filename="` + out.filename + `"`
 		for k, v := range out.headers {
 			hs[k] = v
@@ -288,7 +289,7 @@ func (h ExternalUsersHandler) csv(a func(ctx context.Context, c Call) (csvAnswer
 	}
 }
 
-func (h ExternalUsersHandler) exportNow(ctx context.Context, c Call) (csvAnswer, error) {
+func (h ExternalUsersHandler) exportNow(ctx context.Context, c httpapi.Call) (csvAnswer, error) {
 	f, err := filterOf(c.Req)
 	if err != nil {
 		return csvAnswer{}, err
@@ -299,12 +300,12 @@ func (h ExternalUsersHandler) exportNow(ctx context.Context, c Call) (csvAnswer,
 	}
 	if ex.Job != nil {
 		j := jobJSON(*ex.Job)
-		return csvAnswer{reply: &Reply{Status: http.StatusAccepted, Body: j, Headers: map[string]string{"Location": j.StatusURL}}}, nil
+		return csvAnswer{reply: &httpapi.Reply{Status: http.StatusAccepted, Body: j, Headers: map[string]string{"Location": j.StatusURL}}}, nil
 	}
 	return csvAnswer{body: ex.CSV, filename: "external-users-" + c.Param("orgId") + ".csv"}, nil
 }
 
-func (h ExternalUsersHandler) part(ctx context.Context, c Call) (csvAnswer, error) {
+func (h ExternalUsersHandler) part(ctx context.Context, c httpapi.Call) (csvAnswer, error) {
 	part := 1
 	if v, ok := c.Req.QueryStringParameters["part"]; ok {
 		n, err := strconv.Atoi(v)

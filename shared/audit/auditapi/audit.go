@@ -1,4 +1,4 @@
-package httpapi
+package auditapi
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/audit"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
 // AuditService reads an organisation's audit log (audit.Service).
@@ -28,7 +29,7 @@ const RouteAuditLog = "/orgs/{orgId}/audit"
 
 // Handle implements the Lambda handler.
 func (h AuditHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return Routes{http.MethodGet + " " + RouteAuditLog: Serve(h.Log, h.list)}.Handle(ctx, req)
+	return httpapi.Routes{http.MethodGet + " " + RouteAuditLog: httpapi.Serve(h.Log, h.list)}.Handle(ctx, req)
 }
 
 // AuditEntryJSON is one administrative change.
@@ -49,15 +50,15 @@ type AuditLogJSON struct {
 	Next    string           `json:"next,omitempty"`
 }
 
-func (h AuditHandler) list(ctx context.Context, c Call) (Reply, error) {
-	limit, cursor, err := pageParams(c.Req)
+func (h AuditHandler) list(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	limit, cursor, err := httpapi.PageParams(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	qs := c.Req.QueryStringParameters
 	for _, f := range []string{"actor", "target", "from", "to"} {
 		if v, ok := qs[f]; ok && v == "" {
-			return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "A filter is empty.", Fields: map[string]string{f: "must not be empty"}}
+			return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "A filter is empty.", Fields: map[string]string{f: "must not be empty"}}
 		}
 	}
 	page, err := h.Service.Log(ctx, c.Caller, c.Param("orgId"), audit.Query{Actor: qs["actor"], Target: qs["target"], From: qs["from"], To: qs["to"], Limit: limit, Cursor: cursor})
@@ -66,5 +67,5 @@ func (h AuditHandler) list(ctx context.Context, c Call) (Reply, error) {
 		out.Entries = append(out.Entries, AuditEntryJSON{ID: a.ID, At: a.At.UTC().Format(time.RFC3339Nano), Actor: a.Actor, Action: a.Action,
 			Target: a.Target, Before: a.Before, After: a.After, RequestID: a.RequestID})
 	}
-	return Reply{Status: http.StatusOK, Body: out}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, err
 }

@@ -1,4 +1,4 @@
-package decision
+package access
 
 import (
 	"bytes"
@@ -54,7 +54,7 @@ func TestBadQuestionsReadNothing(t *testing.T) {
 		{Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a#b", Product: "confluence", Client: "web"}, domain.ENOTFOUND, nil},
 	} {
 		f := &fakeStore{sc: known()}
-		_, err := (&Service{Store: f}).Decide(context.Background(), c.q)
+		_, err := New(f, nil, nil).Decide(context.Background(), c.q)
 		if domain.ErrorCode(err) != c.code || f.calls != 0 {
 			t.Errorf("%+v: %v after %d reads", c.q, err, f.calls)
 		}
@@ -79,12 +79,12 @@ func TestUnknownThingsAreNotFound(t *testing.T) {
 		sc := known()
 		mut(&sc)
 		f := &fakeStore{sc: sc}
-		if _, err := (&Service{Store: f}).Decide(context.Background(), Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}); domain.ErrorCode(err) != domain.ENOTFOUND || f.calls != 1 {
+		if _, err := New(f, nil, nil).Decide(context.Background(), Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}); domain.ErrorCode(err) != domain.ENOTFOUND || f.calls != 1 {
 			t.Errorf("unknown %s: %v after %d reads", name, err, f.calls)
 		}
 	}
 	f := &fakeStore{err: errors.New("boom")}
-	if _, err := (&Service{Store: f}).Decide(context.Background(), Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}); err == nil {
+	if _, err := New(f, nil, nil).Decide(context.Background(), Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"}); err == nil {
 		t.Error("a failed read decided")
 	}
 }
@@ -105,7 +105,7 @@ func TestScopeReachesTheRule(t *testing.T) {
 		sc := known()
 		sc.Access, sc.Space = guest, c.space
 		f := &fakeStore{sc: sc}
-		d, err := (&Service{Store: f}).Decide(context.Background(), q)
+		d, err := New(f, nil, nil).Decide(context.Background(), q)
 		if err != nil || d.Reason != c.want || f.space != "PUB" {
 			t.Errorf("space %+v: %+v, %v (read space %q)", c.space, d, err, f.space)
 		}
@@ -114,7 +114,7 @@ func TestScopeReachesTheRule(t *testing.T) {
 	sc.User.Email, sc.Access, sc.Org.Policy = "gus@partner.example", guest, domain.PolicySettings{BlockAPITokens: true}
 	sc.APIToken = &domain.APIToken{ExpiresAt: time.Now().Add(time.Hour)}
 	q.Client, q.Space = "api", ""
-	if d, _ := (&Service{Store: &fakeStore{sc: sc}}).Decide(context.Background(), q); d.Reason != domain.ReasonAPITokenBlocked {
+	if d, _ := New(&fakeStore{sc: sc}, nil, nil).Decide(context.Background(), q); d.Reason != domain.ReasonAPITokenBlocked {
 		t.Errorf("policy not applied: %+v", d)
 	}
 }
@@ -136,7 +136,7 @@ func TestAPITokenIsReadByItsHash(t *testing.T) {
 		sc := known()
 		sc.Access = &domain.Access{Effective: domain.RoleUser}
 		f := &fakeStore{sc: sc}
-		d, err := (&Service{Store: f}).Decide(context.Background(), Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: c.client, APIToken: c.secret})
+		d, err := New(f, nil, nil).Decide(context.Background(), Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: c.client, APIToken: c.secret})
 		if err != nil || f.calls != 1 || f.hash != c.want {
 			t.Errorf("%s %q: read hash %q after %d reads (%v), want %q", c.client, c.secret, f.hash, f.calls, err, c.want)
 		}
@@ -168,7 +168,7 @@ func TestLastActive(t *testing.T) {
 		sc := known()
 		sc.User.LastActive, sc.Access = c.lastActive, c.access
 		f := &fakeStore{sc: sc}
-		if _, err := (&Service{Store: f, Now: func() time.Time { return now }}).Decide(context.Background(), q); err != nil {
+		if _, err := New(f, func() time.Time { return now }, nil).Decide(context.Background(), q); err != nil {
 			t.Fatal(err)
 		}
 		if len(f.touched) != c.want || (c.want == 1 && !f.touched[0].Equal(day)) {
@@ -179,7 +179,7 @@ func TestLastActive(t *testing.T) {
 	sc := known()
 	sc.Access = paid
 	f := &fakeStore{sc: sc, touchErr: errors.New("throttled")}
-	d, err := (&Service{Store: f, Now: func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(&logs, nil))}).Decide(context.Background(), q)
+	d, err := New(f, func() time.Time { return now }, slog.New(slog.NewTextHandler(&logs, nil))).Decide(context.Background(), q)
 	if err != nil || !d.Allow || !strings.Contains(logs.String(), "throttled") {
 		t.Errorf("failed write: %+v, %v; log %q", d, err, logs.String())
 	}
@@ -199,7 +199,7 @@ func TestQuestionsOutsideTheGrantAreAnUnknownOrg(t *testing.T) {
 	// What an unknown org answers (the read finds no org).
 	missing := known()
 	missing.Org = nil
-	_, want := (&Service{Store: &fakeStore{sc: missing}}).Decide(ctx, Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"})
+	_, want := New(&fakeStore{sc: missing}, nil, nil).Decide(ctx, Question{Grant: grantO, OrgID: "o", SiteID: "s", AccountID: "a", Product: "confluence", Client: "web"})
 	if domain.ErrorCode(want) != domain.ENOTFOUND {
 		t.Fatalf("unknown org: %v", want)
 	}
@@ -226,7 +226,7 @@ func TestQuestionsOutsideTheGrantAreAnUnknownOrg(t *testing.T) {
 	} {
 		f := &fakeStore{sc: known()}
 		f.sc.Access = &domain.Access{Effective: domain.RoleUser}
-		_, err := (&Service{Store: f}).Decide(ctx, Question{Grant: c.grant, OrgID: c.org, SiteID: c.site, AccountID: "a", Product: c.product, Client: "web"})
+		_, err := New(f, nil, nil).Decide(ctx, Question{Grant: c.grant, OrgID: c.org, SiteID: c.site, AccountID: "a", Product: c.product, Client: "web"})
 		if c.allow {
 			if err != nil || f.calls != 1 {
 				t.Errorf("%s: %v after %d reads, want an answer", c.name, err, f.calls)
@@ -242,7 +242,7 @@ func TestQuestionsOutsideTheGrantAreAnUnknownOrg(t *testing.T) {
 		}
 	}
 	// Bad input is still bad input first: the refusal adds nothing to learn.
-	if _, err := (&Service{Store: &fakeStore{sc: known()}}).Decide(ctx, Question{OrgID: "b", SiteID: "s", AccountID: "a", Product: "bitbucket", Client: "web"}); domain.ErrorCode(err) != domain.EINVALID {
+	if _, err := New(&fakeStore{sc: known()}, nil, nil).Decide(ctx, Question{OrgID: "b", SiteID: "s", AccountID: "a", Product: "bitbucket", Client: "web"}); domain.ErrorCode(err) != domain.EINVALID {
 		t.Errorf("bad product outside the grant: %v, want 400", err)
 	}
 }

@@ -1,4 +1,4 @@
-package httpapi
+package spacesapi
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 )
 
@@ -42,19 +43,19 @@ const (
 
 // Handle implements the Lambda handler.
 func (h SpacesHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return Routes{
-		http.MethodPost + " " + RouteSpaces:       Serve(h.Log, h.create),
-		http.MethodGet + " " + RouteSpaces:        Serve(h.Log, h.list),
-		http.MethodHead + " " + RouteSpaces:       Serve(h.Log, h.list),
-		http.MethodGet + " " + RouteSpace:         Serve(h.Log, h.get),
-		http.MethodHead + " " + RouteSpace:        Serve(h.Log, h.get),
-		http.MethodPatch + " " + RouteSpace:       Serve(h.Log, h.update),
-		http.MethodPut + " " + RouteSpaceAdmin:    Serve(h.Log, h.addAdmin),
-		http.MethodDelete + " " + RouteSpaceAdmin: Serve(h.Log, h.removeAdmin),
-		http.MethodGet + " " + RouteSpaceGuests:   Serve(h.Log, h.guests),
-		http.MethodHead + " " + RouteSpaceGuests:  Serve(h.Log, h.guests),
-		http.MethodPut + " " + RouteGuestSpace:    Serve(h.Log, h.assign),
-		http.MethodDelete + " " + RouteGuestSpace: Serve(h.Log, h.unassign),
+	return httpapi.Routes{
+		http.MethodPost + " " + RouteSpaces:       httpapi.Serve(h.Log, h.create),
+		http.MethodGet + " " + RouteSpaces:        httpapi.Serve(h.Log, h.list),
+		http.MethodHead + " " + RouteSpaces:       httpapi.Serve(h.Log, h.list),
+		http.MethodGet + " " + RouteSpace:         httpapi.Serve(h.Log, h.get),
+		http.MethodHead + " " + RouteSpace:        httpapi.Serve(h.Log, h.get),
+		http.MethodPatch + " " + RouteSpace:       httpapi.Serve(h.Log, h.update),
+		http.MethodPut + " " + RouteSpaceAdmin:    httpapi.Serve(h.Log, h.addAdmin),
+		http.MethodDelete + " " + RouteSpaceAdmin: httpapi.Serve(h.Log, h.removeAdmin),
+		http.MethodGet + " " + RouteSpaceGuests:   httpapi.Serve(h.Log, h.guests),
+		http.MethodHead + " " + RouteSpaceGuests:  httpapi.Serve(h.Log, h.guests),
+		http.MethodPut + " " + RouteGuestSpace:    httpapi.Serve(h.Log, h.assign),
+		http.MethodDelete + " " + RouteGuestSpace: httpapi.Serve(h.Log, h.unassign),
 	}.Handle(ctx, req)
 }
 
@@ -129,86 +130,86 @@ type assignRequest struct {
 	Move  bool    `json:"move"`
 }
 
-func (h SpacesHandler) create(ctx context.Context, c Call) (Reply, error) {
+func (h SpacesHandler) create(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in createSpaceRequest
-	if err := c.body(&in); err != nil {
-		return Reply{}, err
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+		return httpapi.Reply{}, err
 	}
 	sp, err := h.Service.Create(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), in.Key, in.Name, in.AnonymousAccess)
-	return Reply{Status: http.StatusCreated, Body: SpaceOf(sp),
+	return httpapi.Reply{Status: http.StatusCreated, Body: SpaceOf(sp),
 		Headers: map[string]string{"Location": "/orgs/" + c.Param("orgId") + "/sites/" + c.Param("siteId") + "/spaces/" + sp.Key}}, err
 }
 
-func (h SpacesHandler) list(ctx context.Context, c Call) (Reply, error) {
-	limit, cursor, err := pageParams(c.Req)
+func (h SpacesHandler) list(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	limit, cursor, err := httpapi.PageParams(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), limit, cursor)
 	out := SpaceListJSON{Spaces: make([]SpaceJSON, 0, len(page.Items)), Next: page.Next}
 	for _, sp := range page.Items {
 		out.Spaces = append(out.Spaces, SpaceOf(sp))
 	}
-	return Reply{Status: http.StatusOK, Body: out}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, err
 }
 
-func (h SpacesHandler) get(ctx context.Context, c Call) (Reply, error) {
+func (h SpacesHandler) get(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	d, err := h.Service.Get(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("spaceKey"))
 	out := SpaceOf(d.Space)
-	out.Admins = nonNil(d.Admins)
-	return Reply{Status: http.StatusOK, Body: out}, err
+	out.Admins = httpapi.NonNil(d.Admins)
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, err
 }
 
-func (h SpacesHandler) update(ctx context.Context, c Call) (Reply, error) {
+func (h SpacesHandler) update(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in updateSpaceRequest
-	if err := c.body(&in); err != nil {
-		return Reply{}, err
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+		return httpapi.Reply{}, err
 	}
 	if in.Name == nil && in.AnonymousAccess == nil {
-		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request changes nothing.", Fields: map[string]string{"name": "name or anonymousAccess is required"}}
+		return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request changes nothing.", Fields: map[string]string{"name": "name or anonymousAccess is required"}}
 	}
 	sp, err := h.Service.Update(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("spaceKey"), in.Name, in.AnonymousAccess)
-	return Reply{Status: http.StatusOK, Body: SpaceOf(sp)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: SpaceOf(sp)}, err
 }
 
-func (h SpacesHandler) addAdmin(ctx context.Context, c Call) (Reply, error) {
+func (h SpacesHandler) addAdmin(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	r, err := h.Service.AddAdmin(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("spaceKey"), c.Param("accountId"))
-	return Reply{Status: http.StatusOK, Body: SpaceAdminJSON{Space: r.Space, AccountID: r.AccountID, Admin: r.Admin, Changed: r.Changed}}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: SpaceAdminJSON{Space: r.Space, AccountID: r.AccountID, Admin: r.Admin, Changed: r.Changed}}, err
 }
 
-func (h SpacesHandler) removeAdmin(ctx context.Context, c Call) (Reply, error) {
+func (h SpacesHandler) removeAdmin(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	r, err := h.Service.RemoveAdmin(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("spaceKey"), c.Param("accountId"))
-	return Reply{Status: http.StatusOK, Body: SpaceAdminJSON{Space: r.Space, AccountID: r.AccountID, Admin: r.Admin, Changed: r.Changed}}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: SpaceAdminJSON{Space: r.Space, AccountID: r.AccountID, Admin: r.Admin, Changed: r.Changed}}, err
 }
 
-func (h SpacesHandler) guests(ctx context.Context, c Call) (Reply, error) {
-	limit, cursor, err := pageParams(c.Req)
+func (h SpacesHandler) guests(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	limit, cursor, err := httpapi.PageParams(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	page, err := h.Service.Guests(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("spaceKey"), limit, cursor)
 	out := SpaceGuestListJSON{Guests: make([]SpaceGuestJSON, 0, len(page.Items)), Next: page.Next}
 	for _, g := range page.Items {
 		out.Guests = append(out.Guests, SpaceGuestJSON{AccountID: g.AccountID, Email: g.Email})
 	}
-	return Reply{Status: http.StatusOK, Body: out}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, err
 }
 
-func (h SpacesHandler) assign(ctx context.Context, c Call) (Reply, error) {
+func (h SpacesHandler) assign(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in assignRequest
-	if err := c.body(&in); err != nil {
-		return Reply{}, err
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+		return httpapi.Reply{}, err
 	}
 	if in.Space == nil {
-		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"space": "is required: the key of a space of this site"}}
+		return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"space": "is required: the key of a space of this site"}}
 	}
 	r, err := h.Service.Assign(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("accountId"), *in.Space, in.Move)
-	return Reply{Status: http.StatusOK, Body: guestSpaceOf(r)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: guestSpaceOf(r)}, err
 }
 
-func (h SpacesHandler) unassign(ctx context.Context, c Call) (Reply, error) {
+func (h SpacesHandler) unassign(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	r, err := h.Service.Unassign(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("accountId"))
-	return Reply{Status: http.StatusOK, Body: guestSpaceOf(r)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: guestSpaceOf(r)}, err
 }
 
 func guestSpaceOf(r spaces.Assignment) GuestSpaceJSON {

@@ -1,4 +1,4 @@
-package httpapi
+package usersapi
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/users"
 )
 
@@ -35,10 +36,10 @@ const (
 
 // Handle implements the Lambda handler.
 func (h UsersHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return Routes{
-		http.MethodDelete + " " + RouteUser:           Serve(h.Log, h.remove),
-		http.MethodPut + " " + RouteUserStatus:        Serve(h.Log, h.status),
-		http.MethodPost + " " + RouteRevokeInvitation: Serve(h.Log, h.revoke),
+	return httpapi.Routes{
+		http.MethodDelete + " " + RouteUser:           httpapi.Serve(h.Log, h.remove),
+		http.MethodPut + " " + RouteUserStatus:        httpapi.Serve(h.Log, h.status),
+		http.MethodPost + " " + RouteRevokeInvitation: httpapi.Serve(h.Log, h.revoke),
 	}.Handle(ctx, req)
 }
 
@@ -76,17 +77,17 @@ type RemovedJSON struct {
 	Transactions int `json:"transactions"`
 }
 
-func (h UsersHandler) remove(ctx context.Context, c Call) (Reply, error) {
+func (h UsersHandler) remove(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	r, err := h.Service.Remove(ctx, c.Caller, c.Param("orgId"), c.Param("accountId"))
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	out := RemovedJSON{AccountID: r.AccountID, Email: r.Email, Roles: map[string]string{}, Groups: nonNil(r.Groups), Invitations: nonNil(r.Invitations),
+	out := RemovedJSON{AccountID: r.AccountID, Email: r.Email, Roles: map[string]string{}, Groups: httpapi.NonNil(r.Groups), Invitations: httpapi.NonNil(r.Invitations),
 		Released: seatsOf(r.Released), Transactions: r.Stages}
 	for k, role := range r.Roles {
 		out.Roles[k] = string(role)
 	}
-	return Reply{Status: http.StatusOK, Body: out}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, nil
 }
 
 // statusRequest is the body of PUT .../users/{accountId}/status.
@@ -101,19 +102,19 @@ type UserStatusJSON struct {
 	Status    string `json:"status"`
 }
 
-func (h UsersHandler) status(ctx context.Context, c Call) (Reply, error) {
+func (h UsersHandler) status(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in statusRequest
-	if err := c.body(&in); err != nil {
-		return Reply{}, err
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+		return httpapi.Reply{}, err
 	}
 	if in.Status == nil {
-		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"status": "is required: active or suspended"}}
+		return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"status": "is required: active or suspended"}}
 	}
 	u, err := h.Service.SetStatus(ctx, c.Caller, c.Param("orgId"), c.Param("accountId"), *in.Status)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	return Reply{Status: http.StatusOK, Body: UserStatusJSON{AccountID: u.AccountID, Email: u.Email, Status: string(u.Status)}}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: UserStatusJSON{AccountID: u.AccountID, Email: u.Email, Status: string(u.Status)}}, nil
 }
 
 // RevokedJSON is the answer to a revocation.
@@ -127,12 +128,12 @@ type RevokedJSON struct {
 	Released     []SeatsJSON `json:"released"`
 }
 
-func (h UsersHandler) revoke(ctx context.Context, c Call) (Reply, error) {
+func (h UsersHandler) revoke(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	r, err := h.Service.Revoke(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("invitationId"))
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	inv := r.Invitation
-	return Reply{Status: http.StatusOK, Body: RevokedJSON{InvitationID: inv.ID, Site: inv.SiteID, AccountID: inv.AccountID, Email: inv.Email,
-		Status: string(inv.Status), Groups: nonNil(r.Groups), Released: seatsOf(r.Released)}}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: RevokedJSON{InvitationID: inv.ID, Site: inv.SiteID, AccountID: inv.AccountID, Email: inv.Email,
+		Status: string(inv.Status), Groups: httpapi.NonNil(r.Groups), Released: seatsOf(r.Released)}}, nil
 }

@@ -1,4 +1,4 @@
-package httpapi
+package accessapi
 
 import (
 	"context"
@@ -8,17 +8,18 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/decision"
+	"github.com/guestaccess/guestaccess/shared/access"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
-// DecisionService answers access decisions (decision.Service).
+// DecisionService answers access decisions (access.Service).
 type DecisionService interface {
-	Decide(ctx context.Context, q decision.Question) (domain.Decision, error)
+	Decide(ctx context.Context, q access.Question) (domain.Decision, error)
 }
 
 // DecisionHandler serves the access decision route (AccessDecisionFunction):
-// products only (ServeProduct).
+// products only (httpapi.ServeProduct).
 type DecisionHandler struct {
 	Service DecisionService
 	Log     *slog.Logger
@@ -40,9 +41,9 @@ const DecisionMaxAge = 60
 
 // Handle implements the Lambda handler.
 func (h DecisionHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return Routes{
-		http.MethodGet + " " + RouteDecision:  ServeProduct(h.Log, h.decide),
-		http.MethodHead + " " + RouteDecision: ServeProduct(h.Log, h.decide),
+	return httpapi.Routes{
+		http.MethodGet + " " + RouteDecision:  httpapi.ServeProduct(h.Log, h.decide),
+		http.MethodHead + " " + RouteDecision: httpapi.ServeProduct(h.Log, h.decide),
 	}.Handle(ctx, req)
 }
 
@@ -58,15 +59,15 @@ type DecisionJSON struct {
 	Space string `json:"space,omitempty"`
 }
 
-func (h DecisionHandler) decide(ctx context.Context, p Product, req events.APIGatewayProxyRequest) (Reply, error) {
+func (h DecisionHandler) decide(ctx context.Context, p httpapi.Product, req events.APIGatewayProxyRequest) (httpapi.Reply, error) {
 	q := req.QueryStringParameters
-	d, err := h.Service.Decide(ctx, decision.Question{Grant: p.Grant,
+	d, err := h.Service.Decide(ctx, access.Question{Grant: p.Grant,
 		OrgID: req.PathParameters["orgId"], SiteID: req.PathParameters["siteId"], Product: req.PathParameters["product"],
-		AccountID: req.PathParameters["accountId"], Client: q["client"], Space: q["space"], APIToken: Header(req, HeaderAPIToken),
+		AccountID: req.PathParameters["accountId"], Client: q["client"], Space: q["space"], APIToken: httpapi.Header(req, HeaderAPIToken),
 	})
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	return Reply{Status: http.StatusOK, Body: DecisionJSON{Allow: d.Allow, Reason: string(d.Reason), Role: string(d.Role), Space: d.Space},
+	return httpapi.Reply{Status: http.StatusOK, Body: DecisionJSON{Allow: d.Allow, Reason: string(d.Reason), Role: string(d.Role), Space: d.Space},
 		Headers: map[string]string{"Cache-Control": "private, max-age=" + strconv.Itoa(DecisionMaxAge), "Vary": HeaderAPIToken}}, nil
 }

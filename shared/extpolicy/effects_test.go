@@ -1,29 +1,33 @@
-package domain
+package extpolicy
 
 import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
 func TestPolicyEffects(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
-	off := PolicySettings{}
-	on := func(days int) PolicySettings { return PolicySettings{TwoStep: true, VerifyEveryDays: days} }
-	once := PolicySettings{TwoStep: true}
-	blocked := PolicySettings{BlockAPITokens: true}
-	never := User{AccountID: "a"}
-	fresh := User{AccountID: "a", VerifiedAt: now.Add(-2 * day)}
-	old := User{AccountID: "a", VerifiedAt: now.Add(-20 * day)}
-	reset := User{AccountID: "a", VerifiedAt: now.Add(-2 * day), SessionsResetAt: now.Add(-day)}
+	off := domain.PolicySettings{}
+	on := func(days int) domain.PolicySettings {
+		return domain.PolicySettings{TwoStep: true, VerifyEveryDays: days}
+	}
+	once := domain.PolicySettings{TwoStep: true}
+	blocked := domain.PolicySettings{BlockAPITokens: true}
+	never := domain.User{AccountID: "a"}
+	fresh := domain.User{AccountID: "a", VerifiedAt: now.Add(-2 * day)}
+	old := domain.User{AccountID: "a", VerifiedAt: now.Add(-20 * day)}
+	reset := domain.User{AccountID: "a", VerifiedAt: now.Add(-2 * day), SessionsResetAt: now.Add(-day)}
 	must := func(by time.Time) PolicyEffect { return PolicyEffect{Kind: EffectMustVerify, By: by} }
 	longer := func(due time.Time) PolicyEffect { return PolicyEffect{Kind: EffectVerificationLastsLonger, Due: due} }
 	noLonger := PolicyEffect{Kind: EffectVerificationNoLongerRequired}
 	tests := []struct {
 		name      string
-		old, next PolicySettings
-		u         User
+		old, next domain.PolicySettings
+		u         domain.User
 		orgReset  time.Time
 		want      []PolicyEffect
 	}{
@@ -47,11 +51,11 @@ func TestPolicyEffects(t *testing.T) {
 		{"off, was required", on(10), off, never, time.Time{}, []PolicyEffect{noLonger}},
 		{"off, was in force", on(10), off, fresh, time.Time{}, []PolicyEffect{noLonger}},
 		{"off from once, verified: nothing changes", once, off, fresh, time.Time{}, nil},
-		{"off, frequency changed too", on(10), PolicySettings{VerifyEveryDays: 3}, fresh, time.Time{}, []PolicyEffect{noLonger}},
-		{"frequency changed while off", off, PolicySettings{VerifyEveryDays: 3}, never, time.Time{}, nil},
+		{"off, frequency changed too", on(10), domain.PolicySettings{VerifyEveryDays: 3}, fresh, time.Time{}, []PolicyEffect{noLonger}},
+		{"frequency changed while off", off, domain.PolicySettings{VerifyEveryDays: 3}, never, time.Time{}, nil},
 		{"tokens blocked", off, blocked, never, time.Time{}, []PolicyEffect{{Kind: EffectAPITokensBlocked}}},
 		{"tokens allowed", blocked, off, never, time.Time{}, []PolicyEffect{{Kind: EffectAPITokensAllowed}}},
-		{"both", off, PolicySettings{TwoStep: true, VerifyEveryDays: 1, BlockAPITokens: true}, never, time.Time{},
+		{"both", off, domain.PolicySettings{TwoStep: true, VerifyEveryDays: 1, BlockAPITokens: true}, never, time.Time{},
 			[]PolicyEffect{must(now), {Kind: EffectAPITokensBlocked}}},
 	}
 	for _, tc := range tests {
@@ -69,13 +73,13 @@ func TestPolicyEffects(t *testing.T) {
 // verification lasts longer is allowed.
 func TestPolicyEffectsAgreeWithDecide(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	policies := []PolicySettings{{}, {TwoStep: true}, {TwoStep: true, VerifyEveryDays: 1}, {TwoStep: true, VerifyEveryDays: 10}, {TwoStep: true, VerifyEveryDays: 30}}
-	users := []User{{}, {VerifiedAt: now.Add(-time.Hour)}, {VerifiedAt: now.Add(-5 * 24 * time.Hour)}, {VerifiedAt: now.Add(-15 * 24 * time.Hour)},
+	policies := []domain.PolicySettings{{}, {TwoStep: true}, {TwoStep: true, VerifyEveryDays: 1}, {TwoStep: true, VerifyEveryDays: 10}, {TwoStep: true, VerifyEveryDays: 30}}
+	users := []domain.User{{}, {VerifiedAt: now.Add(-time.Hour)}, {VerifiedAt: now.Add(-5 * 24 * time.Hour)}, {VerifiedAt: now.Add(-15 * 24 * time.Hour)},
 		{VerifiedAt: now.Add(-time.Hour), SessionsResetAt: now.Add(-time.Minute)}}
-	decide := func(p PolicySettings, u User, at time.Time) bool {
-		o := Org{Policy: p}
-		u.External, u.Status = true, UserActive
-		return Decide(DecisionInput{User: u, Access: Access{Effective: RoleUser}, Client: ClientWeb, Policy: o.DecisionPolicy(u), VerifiedAt: u.VerifiedAt, Now: at}).Allow
+	decide := func(p domain.PolicySettings, u domain.User, at time.Time) bool {
+		o := domain.Org{Policy: p}
+		u.External, u.Status = true, domain.UserActive
+		return domain.Decide(domain.DecisionInput{User: u, Access: domain.Access{Effective: domain.RoleUser}, Client: domain.ClientWeb, Policy: o.DecisionPolicy(u), VerifiedAt: u.VerifiedAt, Now: at}).Allow
 	}
 	for _, a := range policies {
 		for _, b := range policies {
@@ -84,14 +88,14 @@ func TestPolicyEffectsAgreeWithDecide(t *testing.T) {
 					switch e.Kind {
 					case EffectMustVerify:
 						if decide(b, u, e.By) || (e.By.After(now) && !decide(b, u, e.By.Add(-time.Second))) {
-							t.Errorf("%+v -> %+v, %+v: must verify by %v disagrees with Decide", a, b, u, e.By)
+							t.Errorf("%+v -> %+v, %+v: must verify by %v disagrees with domain.Decide", a, b, u, e.By)
 						}
 						if !e.By.After(now) && !decide(a, u, now) {
 							t.Errorf("%+v -> %+v, %+v: already denied before, yet listed", a, b, u)
 						}
 					case EffectVerificationLastsLonger:
 						if !decide(b, u, now) || (!e.Due.IsZero() && decide(b, u, e.Due)) {
-							t.Errorf("%+v -> %+v, %+v: lasts until %v disagrees with Decide", a, b, u, e.Due)
+							t.Errorf("%+v -> %+v, %+v: lasts until %v disagrees with domain.Decide", a, b, u, e.Due)
 						}
 					case EffectVerificationNoLongerRequired:
 						if !decide(b, u, now.Add(365*24*time.Hour)) {
@@ -105,18 +109,18 @@ func TestPolicyEffectsAgreeWithDecide(t *testing.T) {
 }
 
 func TestVerificationChanged(t *testing.T) {
-	on := PolicySettings{TwoStep: true, VerifyEveryDays: 10}
-	base := Org{Policy: on}
-	tp := &TestPolicy{Settings: PolicySettings{TwoStep: true, VerifyEveryDays: 10, BlockAPITokens: true}, Users: []string{"a"}}
-	tp2 := &TestPolicy{Settings: PolicySettings{TwoStep: true, VerifyEveryDays: 3}, Users: []string{"a"}}
+	on := domain.PolicySettings{TwoStep: true, VerifyEveryDays: 10}
+	base := domain.Org{Policy: on}
+	tp := &domain.TestPolicy{Settings: domain.PolicySettings{TwoStep: true, VerifyEveryDays: 10, BlockAPITokens: true}, Users: []string{"a"}}
+	tp2 := &domain.TestPolicy{Settings: domain.PolicySettings{TwoStep: true, VerifyEveryDays: 3}, Users: []string{"a"}}
 	cases := []struct {
 		name          string
-		before, after Org
+		before, after domain.Org
 		want          bool
 	}{
-		{"tokens only", base, Org{Policy: PolicySettings{TwoStep: true, VerifyEveryDays: 10, BlockAPITokens: true}}, false},
-		{"frequency", base, Org{Policy: PolicySettings{TwoStep: true, VerifyEveryDays: 3}}, true},
-		{"frequency while off", Org{}, Org{Policy: PolicySettings{VerifyEveryDays: 3}}, false},
+		{"tokens only", base, domain.Org{Policy: domain.PolicySettings{TwoStep: true, VerifyEveryDays: 10, BlockAPITokens: true}}, false},
+		{"frequency", base, domain.Org{Policy: domain.PolicySettings{TwoStep: true, VerifyEveryDays: 3}}, true},
+		{"frequency while off", domain.Org{}, domain.Org{Policy: domain.PolicySettings{VerifyEveryDays: 3}}, false},
 		{"test policy verifying alike", base, base.WithTestPolicy(tp), false},
 		{"test policy verifying otherwise", base, base.WithTestPolicy(tp2), true},
 		{"test policy cleared", base.WithTestPolicy(tp2), base, true},
@@ -126,7 +130,7 @@ func TestVerificationChanged(t *testing.T) {
 			t.Errorf("%s: got %v", c.name, got)
 		}
 	}
-	if !SameTestPolicy(&TestPolicy{Users: []string{"a", "b"}}, &TestPolicy{Users: []string{"b", "a"}}) || SameTestPolicy(nil, tp) || !SameTestPolicy(nil, &TestPolicy{}) {
+	if !SameTestPolicy(&domain.TestPolicy{Users: []string{"a", "b"}}, &domain.TestPolicy{Users: []string{"b", "a"}}) || SameTestPolicy(nil, tp) || !SameTestPolicy(nil, &domain.TestPolicy{}) {
 		t.Error("SameTestPolicy")
 	}
 }

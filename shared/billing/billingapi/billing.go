@@ -1,4 +1,4 @@
-package httpapi
+package billingapi
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
 // BillingService runs a site's guest list and billing (billing.Service).
@@ -33,10 +34,10 @@ const (
 
 // Handle implements the Lambda handler.
 func (h BillingHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return Routes{
-		http.MethodGet + " " + RouteSiteGuests:      Serve(h.Log, h.guests),
-		http.MethodGet + " " + RouteSiteBilling:     Serve(h.Log, h.summary),
-		http.MethodPost + " " + RouteBillingRecount: Serve(h.Log, h.recount),
+	return httpapi.Routes{
+		http.MethodGet + " " + RouteSiteGuests:      httpapi.Serve(h.Log, h.guests),
+		http.MethodGet + " " + RouteSiteBilling:     httpapi.Serve(h.Log, h.summary),
+		http.MethodPost + " " + RouteBillingRecount: httpapi.Serve(h.Log, h.recount),
 	}.Handle(ctx, req)
 }
 
@@ -114,15 +115,15 @@ type recountRequest struct {
 // eventually consistent index.
 const RecountNote = "Counted from an eventually consistent index: a recount while access is changing may miss or see changes in flight. Repair only writes when the counters have not moved since they were read."
 
-func (h BillingHandler) guests(ctx context.Context, c Call) (Reply, error) {
-	limit, cursor, err := pageParams(c.Req)
+func (h BillingHandler) guests(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	limit, cursor, err := httpapi.PageParams(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	q := billing.GuestQuery{Space: c.Req.QueryStringParameters["space"], Status: c.Req.QueryStringParameters["status"], Limit: limit, Cursor: cursor}
 	for _, f := range []string{"space", "status"} {
 		if v, ok := c.Req.QueryStringParameters[f]; ok && v == "" {
-			return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "A filter is empty.", Fields: map[string]string{f: "must not be empty"}}
+			return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "A filter is empty.", Fields: map[string]string{f: "must not be empty"}}
 		}
 	}
 	page, err := h.Service.Guests(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), q)
@@ -133,29 +134,29 @@ func (h BillingHandler) guests(ctx context.Context, c Call) (Reply, error) {
 			direct = string(domain.RoleNone)
 		}
 		out.Guests = append(out.Guests, GuestJSON{AccountID: g.AccountID, Email: g.Email, DisplayName: g.DisplayName, Status: string(g.Status()),
-			Space: g.Access.Space, Direct: direct, Groups: nonNil(g.Access.GuestSources()), External: g.External})
+			Space: g.Access.Space, Direct: direct, Groups: httpapi.NonNil(g.Access.GuestSources()), External: g.External})
 	}
-	return Reply{Status: http.StatusOK, Body: out}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, err
 }
 
-func (h BillingHandler) summary(ctx context.Context, c Call) (Reply, error) {
+func (h BillingHandler) summary(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	s, err := h.Service.Summary(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"))
-	return Reply{Status: http.StatusOK, Body: BillingJSON{Site: c.Param("siteId"), PaidUsers: s.PaidUsers, Guests: s.Guests, GuestLimit: s.GuestLimit,
+	return httpapi.Reply{Status: http.StatusOK, Body: BillingJSON{Site: c.Param("siteId"), PaidUsers: s.PaidUsers, Guests: s.Guests, GuestLimit: s.GuestLimit,
 		FreeGuestSlots: s.FreeGuestSlots, OverLimit: s.OverLimit, Reserved: s.Reserved,
 		UserLimit: s.UserLimit, FreeUserSlots: s.FreeUserSlots, ReservedUsers: s.ReservedUsers}}, err
 }
 
-func (h BillingHandler) recount(ctx context.Context, c Call) (Reply, error) {
+func (h BillingHandler) recount(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in recountRequest
 	if c.Req.Body != "" {
-		if err := c.body(&in); err != nil {
-			return Reply{}, err
+		if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+			return httpapi.Reply{}, err
 		}
 	}
 	r, err := h.Service.Recount(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), in.Repair)
 	counters := func(k domain.Counters) CountersJSON {
 		return CountersJSON{PaidUsers: k.PaidUsers, Guests: k.Guests, GuestSlots: k.GuestSlots, UserLimit: k.UserLimit, UserSlots: k.UserSlots}
 	}
-	return Reply{Status: http.StatusOK, Body: RecountJSON{Site: c.Param("siteId"), Stored: counters(r.Stored), Counted: counters(r.Counted),
-		Reserved: r.Reserved, ReservedUsers: r.ReservedUsers, Drift: nonNil(r.Drift), Repaired: r.Repaired, Note: RecountNote}}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: RecountJSON{Site: c.Param("siteId"), Stored: counters(r.Stored), Counted: counters(r.Counted),
+		Reserved: r.Reserved, ReservedUsers: r.ReservedUsers, Drift: httpapi.NonNil(r.Drift), Repaired: r.Repaired, Note: RecountNote}}, err
 }

@@ -1,4 +1,4 @@
-// Package domaincheck proves an org's ownership of its email domains by DNS
+// Package domains proves an org's ownership of its email domains by DNS
 // (rules §9, issue 16 item 4): it looks up each claim's TXT challenge and applies
 // the outcome (domain.DomainClaim.Checked): a pending claim whose record is
 // seen becomes verified and its users internal; a verified one whose record
@@ -9,7 +9,7 @@
 // claims due, shard by shard of the due index (cost ∝ claims due, not
 // claims held), as the re-verification job reads its users. Check is one
 // check of one claim, which the API's "check now" runs too.
-package domaincheck
+package domains
 
 import (
 	"context"
@@ -24,19 +24,46 @@ import (
 // failed.
 type LookupTXT func(ctx context.Context, name string) ([]string, error)
 
-// Store is what a check needs from persistence.
-type Store interface {
-	// DueDomainClaims reads one page of shard sh's claims due at now.
+// DueReader reads one page of shard sh's claims due at now.
+type DueReader interface {
 	DueDomainClaims(ctx context.Context, sh int, now time.Time, start string, limit int) ([]domain.DomainClaim, string, error)
-	// Orgs reads up to 100 orgs by id.
+}
+
+// OrgReader reads up to 100 orgs by id.
+type OrgReader interface {
 	Orgs(ctx context.Context, ids []string) (map[string]domain.Org, error)
-	// DomainClaim reads one claim (nil: none).
+}
+
+// ClaimReader reads one claim (nil: none).
+type ClaimReader interface {
 	DomainClaim(ctx context.Context, orgID, d string) (*domain.DomainClaim, error)
-	// ApplyDomainCheck writes a check's outcome (with the org when the
-	// domain starts or stops counting, and the audit entry) under the
-	// versions read; ECONFLICT when either changed meanwhile.
+}
+
+// CheckWriter writes a check's outcome (with the org when the domain
+// starts or stops counting, and the audit entry) under the versions read;
+// ECONFLICT when either changed meanwhile.
+type CheckWriter interface {
 	ApplyDomainCheck(ctx context.Context, org domain.Org, before, next domain.DomainClaim, caller string, audit *domain.AuditEntry) (domain.Org, error)
 }
+
+// Ports are the checks' persistence, one small interface a use.
+type Ports struct {
+	Due    DueReader
+	Orgs   OrgReader
+	Claims ClaimReader
+	Writes CheckWriter
+}
+
+// Store is every port at once (the table's store implements it).
+type Store interface {
+	DueReader
+	OrgReader
+	ClaimReader
+	CheckWriter
+}
+
+// PortsOf takes every port from one store.
+func PortsOf(st Store) Ports { return Ports{Due: st, Orgs: st, Claims: st, Writes: st} }
 
 // Shards is how many due shards the job reads (store.DueShards).
 const Shards = 4
@@ -66,7 +93,7 @@ type Outcome struct {
 
 // Checker checks claims.
 type Checker struct {
-	Store  Store
+	Ports
 	Lookup LookupTXT
 	Checks domain.DomainChecks
 	Log    *slog.Logger
@@ -115,7 +142,7 @@ func (c *Checker) Check(ctx context.Context, org domain.Org, cl domain.DomainCla
 			a := domain.NewAudit(cl.OrgID, actor, action, domain.OrgTarget(cl.OrgID), requestID, now, before, after)
 			audit = &a
 		}
-		o, err := c.Store.ApplyDomainCheck(ctx, org, cl, next, caller, audit)
+		o, err := c.Writes.ApplyDomainCheck(ctx, org, cl, next, caller, audit)
 		if err == nil {
 			next.Version = cl.Version + 1
 			return Outcome{Claim: next, Seen: seen, LookupError: lookupErr, Action: action, Org: o}, nil
@@ -124,14 +151,14 @@ func (c *Checker) Check(ctx context.Context, org domain.Org, cl domain.DomainCla
 			return Outcome{Claim: cl}, err
 		}
 		// Read the claim and the org again: the outcome applies to them now.
-		fresh, err := c.Store.DomainClaim(ctx, cl.OrgID, cl.Domain)
+		fresh, err := c.Claims.DomainClaim(ctx, cl.OrgID, cl.Domain)
 		if err != nil {
 			return Outcome{Claim: cl}, err
 		}
 		if fresh == nil {
 			return Outcome{Claim: cl}, domain.Errorf(domain.ENOTFOUND, "%s is not a domain of this organisation.", cl.Domain)
 		}
-		orgs, err := c.Store.Orgs(ctx, []string{cl.OrgID})
+		orgs, err := c.Orgs.Orgs(ctx, []string{cl.OrgID})
 		if err != nil {
 			return Outcome{Claim: cl}, err
 		}
@@ -220,7 +247,7 @@ func (j *Job) run(ctx context.Context, runID string, now time.Time, rep *Report)
 			if j.out(ctx, rep) {
 				return ctx.Err()
 			}
-			page, next, err := j.Store.DueDomainClaims(ctx, sh, now, start, size)
+			page, next, err := j.Due.DueDomainClaims(ctx, sh, now, start, size)
 			if err != nil {
 				return err
 			}
@@ -232,7 +259,7 @@ func (j *Job) run(ctx context.Context, runID string, now time.Time, rep *Report)
 				}
 			}
 			if len(ids) > 0 {
-				got, err := j.Store.Orgs(ctx, ids)
+				got, err := j.Orgs.Orgs(ctx, ids)
 				if err != nil {
 					return err
 				}

@@ -1,4 +1,6 @@
-package app
+// Package reverifyapi wires the scheduled re-verification job
+// (ReverifyFunction) to the store and the mailer.
+package reverifyapi
 
 import (
 	"context"
@@ -20,7 +22,7 @@ func Reverify(env config.Env, st *store.Store, mailer emails.Mailer) func(contex
 	if env.Sender == "" {
 		env.Log.Warn("SENDER_ADDRESS is not set; re-verification emails will fail")
 	}
-	job := &reverify.Job{Store: st, Mailer: mailer, BaseURL: env.PublicBaseURL, Now: env.Now, Log: env.Log, SendRate: env.SendRate}
+	job := &reverify.Job{Ports: reverify.PortsOf(st), Mailer: mailer, BaseURL: env.PublicBaseURL, Now: env.Now, Log: env.Log, SendRate: env.SendRate}
 	return func(ctx context.Context, ev events.EventBridgeEvent) (reverify.Report, error) {
 		return job.Run(ctx, ev.ID)
 	}

@@ -1,21 +1,24 @@
-package httpapi
+package accessapi
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/decision"
+	"github.com/guestaccess/guestaccess/shared/access"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
 // askedService records the question the decision handler asked.
-type askedService struct{ q *decision.Question }
+type askedService struct{ q *access.Question }
 
-func (s askedService) Decide(_ context.Context, q decision.Question) (domain.Decision, error) {
+func (s askedService) Decide(_ context.Context, q access.Question) (domain.Decision, error) {
 	*s.q = q
 	return domain.Decision{Allow: true, Reason: domain.ReasonAllowed}, nil
 }
@@ -30,13 +33,13 @@ func TestDecisionAsksWithTheTokensGrant(t *testing.T) {
 		auth map[string]any
 		want domain.ProductGrant
 	}{
-		{"bound", map[string]any{"sub": "c", "scope": DecisionScope, "product": "confluence", "orgs": "14west acme", "sites": "globex/wiki"},
+		{"bound", map[string]any{"sub": "c", "scope": httpapi.DecisionScope, "product": "confluence", "orgs": "14west acme", "sites": "globex/wiki"},
 			domain.ProductGrant{Product: domain.Confluence, Orgs: []string{"14west", "acme"}, Sites: []string{"globex/wiki"}}},
-		{"unbound", map[string]any{"sub": "c", "scope": DecisionScope}, domain.ProductGrant{}},
-		{"unknown product", map[string]any{"sub": "c", "scope": DecisionScope, "product": "madeup", "orgs": "14west"},
+		{"unbound", map[string]any{"sub": "c", "scope": httpapi.DecisionScope}, domain.ProductGrant{}},
+		{"unknown product", map[string]any{"sub": "c", "scope": httpapi.DecisionScope, "product": "madeup", "orgs": "14west"},
 			domain.ProductGrant{Orgs: []string{"14west"}}},
 	} {
-		var q decision.Question
+		var q access.Question
 		resp, err := DecisionHandler{Service: askedService{&q}, Log: quiet}.Handle(context.Background(), events.APIGatewayProxyRequest{
 			HTTPMethod: http.MethodGet, Resource: RouteDecision,
 			PathParameters:        map[string]string{"orgId": "14west", "siteId": "wiki", "product": "confluence", "accountId": "gus"},
@@ -51,3 +54,5 @@ func TestDecisionAsksWithTheTokensGrant(t *testing.T) {
 		}
 	}
 }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -1,4 +1,4 @@
-package domaincheck_test
+package domains_test
 
 import (
 	"context"
@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/domaincheck"
+	"github.com/guestaccess/guestaccess/shared/domains"
 )
 
-// fakeStore is a function-field fake of the check's store.
+// fakeStore is a function-field fake of the check's store; each test wires
+// as ports only the methods its path calls (a port left unset is nil).
 type fakeStore struct {
 	due    func(sh int, start string) ([]domain.DomainClaim, string, error)
 	orgs   map[string]domain.Org
@@ -20,9 +21,6 @@ type fakeStore struct {
 }
 
 func (f *fakeStore) DueDomainClaims(_ context.Context, sh int, _ time.Time, start string, _ int) ([]domain.DomainClaim, string, error) {
-	if f.due == nil {
-		return nil, "", nil
-	}
 	return f.due(sh, start)
 }
 
@@ -49,7 +47,7 @@ func (f *fakeStore) ApplyDomainCheck(_ context.Context, org domain.Org, before, 
 	return f.apply(org, before, next, audit)
 }
 
-func lookupOf(recs map[string][]string, err error) domaincheck.LookupTXT {
+func lookupOf(recs map[string][]string, err error) domains.LookupTXT {
 	return func(_ context.Context, name string) ([]string, error) { return recs[name], err }
 }
 
@@ -76,7 +74,7 @@ func TestCheckRereadsAfterAConcurrentChange(t *testing.T) {
 		}
 		return o, nil
 	}
-	c := &domaincheck.Checker{Store: f, Lookup: lookupOf(map[string][]string{domain.ChallengeName("a.example"): {cl.ChallengeValue()}}, nil)}
+	c := &domains.Checker{Ports: domains.Ports{Orgs: f, Claims: f, Writes: f}, Lookup: lookupOf(map[string][]string{domain.ChallengeName("a.example"): {cl.ChallengeValue()}}, nil)}
 	out, err := c.Check(context.Background(), org, cl, "admin", "req", now)
 	if err != nil || out.Claim.Version != 2 || out.Action != domain.ActionDomainVerify || len(writes) != 2 {
 		t.Fatalf("check: %+v %v, writes %v", out, err, writes)
@@ -124,7 +122,7 @@ func TestJobRun(t *testing.T) {
 		}
 		return o, nil
 	}
-	j := &domaincheck.Job{Checker: domaincheck.Checker{Store: f, Lookup: lookupOf(nil, errors.New("i/o timeout"))}, Now: func() time.Time { return now }}
+	j := &domains.Job{Checker: domains.Checker{Ports: domains.Ports{Due: f, Orgs: f, Writes: f}, Lookup: lookupOf(nil, errors.New("i/o timeout"))}, Now: func() time.Time { return now }}
 	rep, err := j.Run(context.Background(), "run")
 	if err != nil || rep.Due != 2 || rep.Lapsing != 1 || rep.LookupErrors != 1 || rep.Skipped != 1 || rep.OrgsRead != 1 || rep.Stopped {
 		t.Fatalf("run: %+v %v", rep, err)

@@ -1,14 +1,20 @@
-package app
+// Package extusersapi is the external users' HTTP and queue side: the
+// handler of ExternalUsersFunction's routes (verified domains, the list,
+// the CSV export and its jobs), the export worker's handler, and the
+// constructors that wire them to the store, the queue and the services.
+package extusersapi
 
 import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/guestaccess/guestaccess/shared/domains/domainsapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
+	"github.com/guestaccess/guestaccess/shared/platform/sqsworker"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -16,7 +22,7 @@ import (
 // the export, whose jobs' pages travel on q (the exports queue), within
 // limits (zero fields: the defaults; the dev stack's tests pass small ones).
 func Exports(env config.Env, st *store.Store, q queue.Sender, limits extusers.Limits) *extusers.Service {
-	return &extusers.Service{Store: st, Queue: q, Limits: limits, Checker: domainChecker(env, st), Checks: env.DomainChecks,
+	return &extusers.Service{Ports: extusers.PortsOf(st), Queue: q, Limits: limits, Checker: domainsapi.Checker(env, st), Checks: env.DomainChecks,
 		Now: env.Now, Log: env.Log}
 }
 
@@ -24,7 +30,7 @@ func Exports(env config.Env, st *store.Store, q queue.Sender, limits extusers.Li
 // verified domains, its external users (list, CSV export, export jobs),
 // with idempotency keys on the changes.
 func ExternalUsers(env config.Env, st *store.Store, q queue.Sender, limits extusers.Limits) httpapi.Handler {
-	return env.CORS(httpapi.Endpoint{Handler: httpapi.ExternalUsersHandler{Service: Exports(env, st, q, limits), Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
+	return env.CORS(httpapi.Endpoint{Handler: ExternalUsersHandler{Service: Exports(env, st, q, limits), Log: env.Log}.Handle, Keys: st, Now: env.Now, Log: env.Log}.Handle)
 }
 
 // ExportWorker is ExportWorkerFunction's handler: SQS events of the
@@ -33,5 +39,5 @@ func ExternalUsers(env config.Env, st *store.Store, q queue.Sender, limits extus
 // reported alone (ReportBatchItemFailures); records not started when the
 // deadline nears are left for redelivery.
 func ExportWorker(env config.Env, svc *extusers.Service) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	return sqsWorker(env, "export worker", svc.HandlePage, svc.Dead)
+	return sqsworker.Handler(env, "export worker", svc.HandlePage, svc.Dead)
 }

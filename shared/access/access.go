@@ -1,11 +1,11 @@
-// Package decision is the application service of the access decision (rules §8):
+// Package access is the application service of the access decision (rules §8):
 // may an account use a site's product (and a space) from a client? It checks
 // the question, reads everything it names at once and hands it to the pure
 // rule domain.Decide. It knows nothing of DynamoDB or API Gateway, and it is
 // the hot path of every product page load: one store read, and at most one
 // small write a user a day (their "last active" day, on the first decision
 // that allows them that day).
-package decision
+package access
 
 import (
 	"context"
@@ -15,23 +15,38 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Store is what the service needs from persistence: one read of the keys a
-// question names, the API token presented included (store.LoadDecision),
-// and the user's last active day (store.TouchLastActive: written only when
-// older than day, reporting whether it wrote).
-type Store interface {
+// ScopeReader is the decision's one read: the keys a question names, the
+// API token presented included (store.LoadDecision).
+type ScopeReader interface {
 	LoadDecision(ctx context.Context, orgID, siteID, accountID string, p domain.Product, space, apiTokenHash string) (domain.DecisionScope, error)
+}
+
+// LastActiveWriter records the user's last active day (store.TouchLastActive:
+// written only when older than day, reporting whether it wrote).
+type LastActiveWriter interface {
 	TouchLastActive(ctx context.Context, orgID, accountID string, day time.Time) (bool, error)
+}
+
+// Store is every port at once: what the table's store gives New.
+type Store interface {
+	ScopeReader
+	LastActiveWriter
 }
 
 // Service answers access decisions.
 type Service struct {
-	Store Store
+	Scopes     ScopeReader
+	LastActive LastActiveWriter
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 	// Log receives the failures of the last-active write and the questions
 	// refused for being outside the token's grant (nil: slog.Default).
 	Log *slog.Logger
+}
+
+// New is the service over one store that implements every port.
+func New(st Store, now func() time.Time, log *slog.Logger) *Service {
+	return &Service{Scopes: st, LastActive: st, Now: now, Log: log}
 }
 
 // Question is one access decision as a product asks it; the strings are
@@ -93,7 +108,7 @@ func (s *Service) Decide(ctx context.Context, q Question) (domain.Decision, erro
 	if c == domain.ClientAPI && domain.ValidAPITokenShape(q.APIToken) {
 		hash = domain.HashToken(q.APIToken)
 	}
-	sc, err := s.Store.LoadDecision(ctx, q.OrgID, q.SiteID, q.AccountID, p, q.Space, hash)
+	sc, err := s.Scopes.LoadDecision(ctx, q.OrgID, q.SiteID, q.AccountID, p, q.Space, hash)
 	if err != nil {
 		return domain.Decision{}, err
 	}
@@ -121,7 +136,7 @@ func (s *Service) touch(ctx context.Context, u *domain.User, now time.Time) {
 	if !u.LastActive.Before(day) {
 		return
 	}
-	if _, err := s.Store.TouchLastActive(ctx, u.OrgID, u.AccountID, day); err != nil {
+	if _, err := s.LastActive.TouchLastActive(ctx, u.OrgID, u.AccountID, day); err != nil {
 		s.log().WarnContext(ctx, "last active not recorded", "org", u.OrgID, "account", u.AccountID, "err", err)
 	}
 }

@@ -1,4 +1,4 @@
-package httpapi
+package extpolicyapi
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
 // PolicyService runs an org's external user policy (extpolicy.Service).
@@ -44,14 +45,14 @@ const (
 
 // Handle implements the Lambda handler.
 func (h PolicyHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return Routes{
-		http.MethodGet + " " + RouteExternalPolicy:    Serve(h.Log, h.get),
-		http.MethodPut + " " + RouteExternalPolicy:    Serve(h.Log, h.put),
-		http.MethodPut + " " + RouteTestPolicy:        Serve(h.Log, h.putTest),
-		http.MethodDelete + " " + RouteTestPolicy:     Serve(h.Log, h.clearTest),
-		http.MethodPost + " " + RoutePolicyPreview:    Serve(h.Log, h.preview),
-		http.MethodPost + " " + RouteResetSessions:    Serve(h.Log, h.resetSessions),
-		http.MethodPost + " " + RouteResetUserSession: Serve(h.Log, h.resetUser),
+	return httpapi.Routes{
+		http.MethodGet + " " + RouteExternalPolicy:    httpapi.Serve(h.Log, h.get),
+		http.MethodPut + " " + RouteExternalPolicy:    httpapi.Serve(h.Log, h.put),
+		http.MethodPut + " " + RouteTestPolicy:        httpapi.Serve(h.Log, h.putTest),
+		http.MethodDelete + " " + RouteTestPolicy:     httpapi.Serve(h.Log, h.clearTest),
+		http.MethodPost + " " + RoutePolicyPreview:    httpapi.Serve(h.Log, h.preview),
+		http.MethodPost + " " + RouteResetSessions:    httpapi.Serve(h.Log, h.resetSessions),
+		http.MethodPost + " " + RouteResetUserSession: httpapi.Serve(h.Log, h.resetUser),
 	}.Handle(ctx, req)
 }
 
@@ -177,19 +178,19 @@ func (r policyRequest) settings() (domain.PolicySettings, error) {
 	return p, nil
 }
 
-func (h PolicyHandler) get(ctx context.Context, c Call) (Reply, error) {
+func (h PolicyHandler) get(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	v, err := h.Service.Get(ctx, c.Caller, c.Param("orgId"))
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	return Reply{Status: http.StatusOK, Body: policyJSON(v, false)}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: policyJSON(v, false)}, nil
 }
 
 // policyBody reads a change's body; test tells whether it sets the test policy
 // (which alone names users).
-func (c Call) policyBody(test bool) (policyRequest, domain.PolicySettings, error) {
+func policyBody(c httpapi.Call, test bool) (policyRequest, domain.PolicySettings, error) {
 	var in policyRequest
-	if err := c.body(&in); err != nil {
+	if err := c.Body(&in); err != nil {
 		return in, domain.PolicySettings{}, err
 	}
 	if in.Test {
@@ -203,28 +204,28 @@ func (c Call) policyBody(test bool) (policyRequest, domain.PolicySettings, error
 	return in, p, err
 }
 
-func (h PolicyHandler) put(ctx context.Context, c Call) (Reply, error) {
-	in, p, err := c.policyBody(false)
+func (h PolicyHandler) put(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	in, p, err := policyBody(c, false)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	v, err := h.Service.SetPolicy(ctx, c.Caller, c.Param("orgId"), p, in.Version)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	return Reply{Status: http.StatusOK, Body: policyJSON(v, true)}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: policyJSON(v, true)}, nil
 }
 
-func (h PolicyHandler) putTest(ctx context.Context, c Call) (Reply, error) {
-	in, p, err := c.policyBody(true)
+func (h PolicyHandler) putTest(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	in, p, err := policyBody(c, true)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	v, err := h.Service.SetTestPolicy(ctx, c.Caller, c.Param("orgId"), p, in.Users, in.Version)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	return Reply{Status: http.StatusOK, Body: policyJSON(v, true)}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: policyJSON(v, true)}, nil
 }
 
 // clearRequest is the optional body of DELETE .../external-policy/test.
@@ -232,18 +233,18 @@ type clearRequest struct {
 	Version *int `json:"version"`
 }
 
-func (h PolicyHandler) clearTest(ctx context.Context, c Call) (Reply, error) {
+func (h PolicyHandler) clearTest(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in clearRequest
 	if c.Req.Body != "" {
-		if err := c.body(&in); err != nil {
-			return Reply{}, err
+		if err := c.Body(&in); err != nil {
+			return httpapi.Reply{}, err
 		}
 	}
 	v, err := h.Service.ClearTestPolicy(ctx, c.Caller, c.Param("orgId"), in.Version)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	return Reply{Status: http.StatusOK, Body: policyJSON(v, true)}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: policyJSON(v, true)}, nil
 }
 
 // EffectJSON is one effect of a proposed change on a user: effect (a
@@ -290,48 +291,48 @@ type PreviewJSON struct {
 // minute, in UTC (the by and due fields keep the exact time).
 func readableTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
 
-func effectJSON(e domain.PolicyEffect) EffectJSON {
+func effectJSON(e extpolicy.PolicyEffect) EffectJSON {
 	out := EffectJSON{Effect: string(e.Kind)}
 	switch e.Kind {
-	case domain.EffectMustVerify:
+	case extpolicy.EffectMustVerify:
 		out.By = timeJSON(e.By)
 		out.Description = "Must verify by " + readableTime(e.By)
-	case domain.EffectVerificationLastsLonger:
+	case extpolicy.EffectVerificationLastsLonger:
 		if e.Due.IsZero() {
 			out.Description = "Verification no longer lapses"
 		} else {
 			out.Due = timeJSON(e.Due)
 			out.Description = "Verification lasts until " + readableTime(e.Due)
 		}
-	case domain.EffectVerificationNoLongerRequired:
+	case extpolicy.EffectVerificationNoLongerRequired:
 		out.Description = "Two-step verification no longer required"
-	case domain.EffectAPITokensBlocked:
+	case extpolicy.EffectAPITokensBlocked:
 		out.Description = "API tokens stop working"
-	case domain.EffectAPITokensAllowed:
+	case extpolicy.EffectAPITokensAllowed:
 		out.Description = "API tokens work again"
 	}
 	return out
 }
 
-func (h PolicyHandler) preview(ctx context.Context, c Call) (Reply, error) {
-	limit, cursor, err := pageParams(c.Req)
+func (h PolicyHandler) preview(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	limit, cursor, err := httpapi.PageParams(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	var in policyRequest
-	if err := c.body(&in); err != nil {
-		return Reply{}, err
+	if err := c.Body(&in); err != nil {
+		return httpapi.Reply{}, err
 	}
 	if in.Version != nil {
-		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request has an unknown field.", Fields: map[string]string{"version": "a preview is computed against the current version"}}
+		return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request has an unknown field.", Fields: map[string]string{"version": "a preview is computed against the current version"}}
 	}
 	p, err := in.settings()
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	page, err := h.Service.Preview(ctx, c.Caller, c.Param("orgId"), extpolicy.Proposal{Policy: p, Test: in.Test, Users: in.Users, Limit: limit, Cursor: cursor})
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	out := PreviewJSON{Users: []AffectedUserJSON{}, Totals: PreviewTotalsJSON{Examined: page.Examined, Affected: len(page.Users), UnderTestPolicy: page.UnderTestPolicy,
 		ByEffect: map[string]int{}}, More: page.Next != "", Next: page.Next, Version: page.Version}
@@ -345,15 +346,15 @@ func (h PolicyHandler) preview(ctx context.Context, c Call) (Reply, error) {
 		}
 		out.Users = append(out.Users, u)
 	}
-	return Reply{Status: http.StatusOK, Body: out}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, nil
 }
 
-func (h PolicyHandler) resetSessions(ctx context.Context, c Call) (Reply, error) {
+func (h PolicyHandler) resetSessions(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	v, err := h.Service.ResetSessions(ctx, c.Caller, c.Param("orgId"))
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	return Reply{Status: http.StatusOK, Body: policyJSON(v, true)}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: policyJSON(v, true)}, nil
 }
 
 // SessionResetJSON is the answer to a reset of one user's sessions.
@@ -364,11 +365,11 @@ type SessionResetJSON struct {
 	SessionsResetAt string `json:"sessionsResetAt"`
 }
 
-func (h PolicyHandler) resetUser(ctx context.Context, c Call) (Reply, error) {
+func (h PolicyHandler) resetUser(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	u, err := h.Service.ResetUserSession(ctx, c.Caller, c.Param("orgId"), c.Param("accountId"))
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
-	return Reply{Status: http.StatusOK, Body: SessionResetJSON{AccountID: u.AccountID, Email: u.Email, External: u.External,
+	return httpapi.Reply{Status: http.StatusOK, Body: SessionResetJSON{AccountID: u.AccountID, Email: u.Email, External: u.External,
 		SessionsResetAt: u.SessionsResetAt.UTC().Format(time.RFC3339Nano)}}, nil
 }
