@@ -8,10 +8,11 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/guestaccess/guestaccess/shared/app"
-	"github.com/guestaccess/guestaccess/shared/fanout"
+	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
+	"github.com/guestaccess/guestaccess/shared/groups/jobs"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -23,9 +24,9 @@ func main() {
 	// Pages wait for a conflicted transaction longer than a request does
 	// and leave their site's counter item free between them (docs/data-model.md,
 	// "Capacity").
-	st := app.Store(env)
+	st := store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)
 	st.Retry = store.JobRetry
-	svc := app.Jobs(env, st, q)
-	svc.PagePause = fanout.DefaultPagePause
-	lambda.StartHandlerFunc(app.GroupJobsWorker(env, svc))
+	svc := groupsapi.Jobs(env, st, q)
+	svc.PagePause = jobs.DefaultPagePause
+	lambda.StartHandlerFunc(groupsapi.GroupJobsWorker(env, svc))
 }

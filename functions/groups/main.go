@@ -8,16 +8,18 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
+	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 func main() {
 	env := config.MustLoad()
-	st := app.Store(env)
-	jobs := app.Jobs(env, st, sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("GROUP_JOBS_QUEUE_URL")))
-	lambda.StartHandlerFunc(app.Groups(env, st, jobs))
+	st := store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)
+	jobs := groupsapi.Jobs(env, st, sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("GROUP_JOBS_QUEUE_URL")))
+	lambda.StartHandlerFunc(groupsapi.Groups(env, st, jobs))
 }

@@ -4,12 +4,14 @@ package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
+	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 func main() {
 	env := config.MustLoad()
-	lambda.StartHandlerFunc(app.Roles(env, app.Store(env)))
+	lambda.StartHandlerFunc(groupsapi.Roles(env, store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)))
 }

@@ -1,8 +1,12 @@
-// Package groups is the application service of an organisation's groups and
-// memberships: create, read, list and rename groups; add and remove members,
-// recomputing each member's effective roles from all their sources (direct
-// role and every group) under the billing rule; list a group's members and a
-// user's groups. It knows nothing of DynamoDB or API Gateway.
+// Package groups is the application service of an organisation's groups,
+// memberships and users' roles: create, read, list and rename groups; add
+// and remove members, recomputing each member's effective roles from all
+// their sources (direct role and every group) under the billing rule; list a
+// group's members and a user's groups (Service); set a user's direct role on
+// a site's product and answer a user's effective roles with why
+// (RoleService). Its ports (ports.go) are small interfaces, one per use. A
+// group's role change and its deletion, which reach every member, are jobs
+// (shared/groups/jobs). It knows nothing of DynamoDB or API Gateway.
 package groups
 
 import (
@@ -16,28 +20,22 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Store is what the service needs from persistence.
-type Store interface {
-	LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error)
-	CreateGroup(ctx context.Context, g domain.Group, audit *domain.AuditEntry) error
-	Group(ctx context.Context, orgID, id string) (domain.Group, error)
-	Groups(ctx context.Context, orgID string, limit int, cursor string) (domain.Page[domain.Group], error)
-	GroupsByID(ctx context.Context, orgID string, ids []string) (map[string]domain.Group, error)
-	RenameGroup(ctx context.Context, g domain.Group, newName string, audit domain.AuditEntry) (domain.Group, error)
-	Sites(ctx context.Context, orgID string, ids []string) (map[string]domain.Site, error)
-	GroupMembers(ctx context.Context, orgID, groupID string, limit int, cursor string) (domain.Page[domain.Member], error)
-	UserGroups(ctx context.Context, orgID, accountID string) ([]string, error)
-	User(ctx context.Context, orgID, accountID string) (domain.User, error)
-	LoadMembership(ctx context.Context, orgID, callerID, groupID, accountID string) (domain.MembershipScope, error)
-	AccessItems(ctx context.Context, orgID, accountID string, keys []string) (map[string]domain.Access, error)
-	ChangeAccess(ctx context.Context, ch domain.AccessChange) error
-}
-
 // Service runs the groups and memberships capability.
 type Service struct {
-	Store Store
-	Now   func() time.Time
-	Log   *slog.Logger
+	Callers      CallerReader     // every admin check
+	Sites        SiteReader       // Create: the roles' sites exist
+	Creator      GroupCreator     // Create
+	Groups       GroupReader      // Get, Rename, Members
+	GroupPages   GroupLister      // List
+	Renamer      GroupRenamer     // Rename
+	MemberPages  MemberLister     // Members
+	Users        UserReader       // UserGroups: the user exists
+	UserGroupIDs UserGroupLister  // UserGroups
+	Lookup       GroupLookup      // UserGroups
+	Memberships  MembershipReader // AddMember, RemoveMember
+	Changes      AccessChanger    // AddMember, RemoveMember
+	Now          func() time.Time
+	Log          *slog.Logger
 }
 
 // Audit actions of this capability.
@@ -69,7 +67,7 @@ func (s *Service) orgAdmin(ctx context.Context, c domain.Caller, orgID string) (
 	if !domain.ValidSlug(orgID) || !domain.ValidAccountID(c.AccountID) {
 		return domain.Scope{}, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
 	}
-	sc, err := s.Store.LoadCaller(ctx, orgID, c.AccountID)
+	sc, err := s.Callers.LoadCaller(ctx, orgID, c.AccountID)
 	if err != nil {
 		return sc, err
 	}
@@ -106,7 +104,7 @@ func (s *Service) Create(ctx context.Context, c domain.Caller, orgID, id, name s
 		return domain.Group{}, err
 	}
 	if len(sites) > 0 {
-		found, err := s.Store.Sites(ctx, orgID, sites)
+		found, err := s.Sites.Sites(ctx, orgID, sites)
 		if err != nil {
 			return domain.Group{}, err
 		}
@@ -119,7 +117,7 @@ func (s *Service) Create(ctx context.Context, c domain.Caller, orgID, id, name s
 	}
 	derived := id == ""
 	if derived {
-		if id = domain.GroupIDFor(name); id == "" {
+		if id = idFor(name); id == "" {
 			id = "g-" + domain.NewID()[:10]
 		}
 	}
@@ -128,7 +126,7 @@ func (s *Service) Create(ctx context.Context, c domain.Caller, orgID, id, name s
 	for attempt := 0; ; attempt++ {
 		audit := domain.NewAudit(orgID, sc.Caller.AccountID, ActionGroupCreate, domain.GroupTarget(g.ID), c.RequestID, now, nil,
 			map[string]any{"id": g.ID, "name": g.Name, "roles": roleStrings(g.Roles)})
-		err = s.Store.CreateGroup(ctx, g, &audit)
+		err = s.Creator.CreateGroup(ctx, g, &audit)
 		var e *domain.Error
 		if derived && attempt < 3 && asError(err, &e) && e.Fields["id"] != "" {
 			// Another group's id looks the same (e.g. "Agency!" and "agency"): a suffix makes it unique.
@@ -197,7 +195,7 @@ func (s *Service) Get(ctx context.Context, c domain.Caller, orgID, id string) (d
 	if !domain.ValidSlug(id) {
 		return domain.Group{}, domain.Errorf(domain.ENOTFOUND, "No such group.")
 	}
-	return s.Store.Group(ctx, orgID, id)
+	return s.Groups.Group(ctx, orgID, id)
 }
 
 // List returns a page of the org's groups.
@@ -205,7 +203,7 @@ func (s *Service) List(ctx context.Context, c domain.Caller, orgID string, limit
 	if _, err := s.orgAdmin(ctx, c, orgID); err != nil {
 		return domain.Page[domain.Group]{}, err
 	}
-	return s.Store.Groups(ctx, orgID, limit, cursor)
+	return s.GroupPages.Groups(ctx, orgID, limit, cursor)
 }
 
 // Rename gives a group a new name (its id stays).
@@ -223,7 +221,7 @@ func (s *Service) Rename(ctx context.Context, c domain.Caller, orgID, id, name s
 	}
 	audit := domain.NewAudit(orgID, c.AccountID, ActionGroupRename, domain.GroupTarget(g.ID), c.RequestID, s.now(),
 		map[string]any{"name": g.Name}, map[string]any{"name": name})
-	return s.Store.RenameGroup(ctx, g, name, audit)
+	return s.Renamer.RenameGroup(ctx, g, name, audit)
 }
 
 // Members returns a page of a group's members.
@@ -231,7 +229,7 @@ func (s *Service) Members(ctx context.Context, c domain.Caller, orgID, id string
 	if _, err := s.Get(ctx, c, orgID, id); err != nil {
 		return domain.Page[domain.Member]{}, err
 	}
-	return s.Store.GroupMembers(ctx, orgID, id, limit, cursor)
+	return s.MemberPages.GroupMembers(ctx, orgID, id, limit, cursor)
 }
 
 // UserGroups returns the groups a user is in; a user not in the org is
@@ -243,14 +241,14 @@ func (s *Service) UserGroups(ctx context.Context, c domain.Caller, orgID, accoun
 	if !domain.ValidAccountID(accountID) {
 		return nil, domain.Errorf(domain.ENOTFOUND, "No such user.")
 	}
-	if _, err := s.Store.User(ctx, orgID, accountID); err != nil {
+	if _, err := s.Users.User(ctx, orgID, accountID); err != nil {
 		return nil, err
 	}
-	ids, err := s.Store.UserGroups(ctx, orgID, accountID)
+	ids, err := s.UserGroupIDs.UserGroups(ctx, orgID, accountID)
 	if err != nil {
 		return nil, err
 	}
-	found, err := s.Store.GroupsByID(ctx, orgID, ids)
+	found, err := s.Lookup.GroupsByID(ctx, orgID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +309,7 @@ func (s *Service) changeMember(ctx context.Context, c domain.Caller, orgID, grou
 		return res, domain.Errorf(domain.ENOTFOUND, "No such user.")
 	}
 	for attempt := 1; ; attempt++ {
-		sc, err := s.Store.LoadMembership(ctx, orgID, c.AccountID, groupID, accountID)
+		sc, err := s.Memberships.LoadMembership(ctx, orgID, c.AccountID, groupID, accountID)
 		if err != nil {
 			return res, err
 		}
@@ -335,7 +333,7 @@ func (s *Service) changeMember(ctx context.Context, c domain.Caller, orgID, grou
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		before, err := s.Store.AccessItems(ctx, orgID, accountID, keys)
+		before, err := s.Memberships.AccessItems(ctx, orgID, accountID, keys)
 		if err != nil {
 			return res, err
 		}
@@ -366,7 +364,7 @@ func (s *Service) changeMember(ctx context.Context, c domain.Caller, orgID, grou
 		res.Changes, res.Conversions = describe(sc.User, keys, before, after, groupNames(sc.Group))
 		ch.Audit = domain.NewAudit(orgID, c.AccountID, action, domain.UserTarget(accountID), c.RequestID, now,
 			map[string]any{"roles": effective(before)}, map[string]any{"group": groupID, "roles": effective(after), "conversions": len(res.Conversions)})
-		err = s.Store.ChangeAccess(ctx, ch)
+		err = s.Changes.ChangeAccess(ctx, ch)
 		if err == domain.ErrAccessChanged && attempt < maxAttempts {
 			continue
 		}
@@ -411,7 +409,7 @@ func describe(u *domain.User, keys []string, before, after map[string]domain.Acc
 		if a == "" {
 			a = domain.RoleNone
 		}
-		why := domain.Why(after[k], names)
+		why := Why(after[k], names)
 		changes = append(changes, Change{Site: site, Product: p, Before: b, After: a, Why: why})
 		if domain.Product(p) == domain.Confluence && domain.KindOf(b) != domain.KindOf(a) {
 			convs = append(convs, domain.Conversion{AccountID: u.AccountID, Email: u.Email, SiteID: site, From: domain.KindOf(b), To: domain.KindOf(a), Why: why})

@@ -8,7 +8,9 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// fake is the store as function fields; a call to an unset one fails.
+// fake is the store as function fields: it implements the ports the
+// tests' paths use (CallerReader, SiteReader and GroupCreator for Create;
+// MembershipReader and AccessChanger for AddMember), nothing else.
 type fake struct {
 	t            *testing.T
 	caller       func() (domain.Scope, error)
@@ -20,42 +22,17 @@ type fake struct {
 }
 
 func (f *fake) LoadCaller(context.Context, string, string) (domain.Scope, error) { return f.caller() }
+
+// CreateGroup fails the test when Create writes before its checks pass
+// (create unset).
 func (f *fake) CreateGroup(_ context.Context, g domain.Group, _ *domain.AuditEntry) error {
 	if f.create == nil {
 		f.t.Fatal("unexpected CreateGroup")
 	}
 	return f.create(g)
 }
-func (f *fake) Group(context.Context, string, string) (domain.Group, error) {
-	f.t.Fatal("unexpected Group")
-	return domain.Group{}, nil
-}
-func (f *fake) Groups(context.Context, string, int, string) (domain.Page[domain.Group], error) {
-	f.t.Fatal("unexpected Groups")
-	return domain.Page[domain.Group]{}, nil
-}
-func (f *fake) GroupsByID(context.Context, string, []string) (map[string]domain.Group, error) {
-	f.t.Fatal("unexpected GroupsByID")
-	return nil, nil
-}
-func (f *fake) RenameGroup(context.Context, domain.Group, string, domain.AuditEntry) (domain.Group, error) {
-	f.t.Fatal("unexpected RenameGroup")
-	return domain.Group{}, nil
-}
 func (f *fake) Sites(_ context.Context, _ string, ids []string) (map[string]domain.Site, error) {
 	return f.sites(ids)
-}
-func (f *fake) GroupMembers(context.Context, string, string, int, string) (domain.Page[domain.Member], error) {
-	f.t.Fatal("unexpected GroupMembers")
-	return domain.Page[domain.Member]{}, nil
-}
-func (f *fake) UserGroups(context.Context, string, string) ([]string, error) {
-	f.t.Fatal("unexpected UserGroups")
-	return nil, nil
-}
-func (f *fake) User(context.Context, string, string) (domain.User, error) {
-	f.t.Fatal("unexpected User")
-	return domain.User{}, nil
 }
 func (f *fake) LoadMembership(context.Context, string, string, string, string) (domain.MembershipScope, error) {
 	return f.membership()
@@ -75,7 +52,7 @@ func orgAdmin() (domain.Scope, error) {
 
 func TestCreateValidatesBeforeWriting(t *testing.T) {
 	f := &fake{t: t, caller: orgAdmin, sites: func(ids []string) (map[string]domain.Site, error) { return map[string]domain.Site{"wiki": {}}, nil }}
-	s := &Service{Store: f}
+	s := &Service{Callers: f, Sites: f, Creator: f}
 	for name, roles := range map[string][]RoleInput{
 		"guest on jira":   {{Site: "wiki", Product: "jira", Role: "guest"}},
 		"unknown product": {{Site: "wiki", Product: "trello", Role: "user"}},
@@ -133,7 +110,7 @@ func TestAddMemberConvertsAndRetries(t *testing.T) {
 			return nil
 		},
 	}
-	res, err := (&Service{Store: f, Now: func() time.Time { return time.Unix(0, 0) }}).AddMember(context.Background(), admin, "o", "staff", "u")
+	res, err := (&Service{Memberships: f, Changes: f, Now: func() time.Time { return time.Unix(0, 0) }}).AddMember(context.Background(), admin, "o", "staff", "u")
 	if err != nil || tries != 2 || len(res.Conversions) != 1 || res.Conversions[0].From != domain.KindGuest || res.Conversions[0].To != domain.KindPaid {
 		t.Fatalf("result %+v, %v, %d tries", res, err, tries)
 	}

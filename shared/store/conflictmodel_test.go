@@ -17,7 +17,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/fanout"
+	"github.com/guestaccess/guestaccess/shared/groups/jobs"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
@@ -383,7 +383,7 @@ func pageContention(t *testing.T, pageRetry store.Retry, workers, pages int, pau
 // the site's invites meet it held on every try and most are answered 503
 // for the whole job, and with DefaultRetry pages run out of tries too and
 // wait out the queue's 180 s visibility timeout. As GroupJobsWorkerFunction
-// runs them (two consumers, the store's JobRetry, fanout.DefaultPagePause
+// runs them (two consumers, the store's JobRetry, jobs.DefaultPagePause
 // after each page) invites at 5 a second on the same site meet at most 1%
 // of 503s and every page is applied on its first delivery. 300 pages
 // (~29,000 members).
@@ -394,7 +394,7 @@ func TestGroupJobPagesOnABusySite(t *testing.T) {
 		retry store.Retry
 		pause time.Duration
 		paced bool
-	}{{"back to back, DefaultRetry", store.DefaultRetry, 0, false}, {"paced, JobRetry", store.JobRetry, fanout.DefaultPagePause, true}} {
+	}{{"back to back, DefaultRetry", store.DefaultRetry, 0, false}, {"paced, JobRetry", store.JobRetry, jobs.DefaultPagePause, true}} {
 		r := pageContention(t, tc.retry, workers, pages, tc.pause, invites, 17)
 		share := float64(r.invites503) / float64(max(1, r.invites))
 		t.Logf("%-28s %d pages, %d consumers, invites %d/s: %d deliveries, %d to the dead-letter queue, settled after %v; invites %d, 503 %d (%.1f%%)",

@@ -27,12 +27,11 @@ import (
 	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/extusers"
-	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
+	"github.com/guestaccess/guestaccess/shared/groups/jobs"
 	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
-	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/users"
@@ -100,8 +99,8 @@ type diffWorld struct {
 	users   *users.Service
 	spaces  *spaces.Service
 	groups  *groups.Service
-	jobs    *fanout.Service
-	roles   *roles.Service
+	jobs    *jobs.Service
+	roles   *groups.RoleService
 	tokens  *apitokens.Service
 	policy  *extpolicy.Service
 	ext     *extusers.Service
@@ -124,15 +123,17 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 	m := &diffMailer{tokens: map[string]string{}}
 	cfg := invitations.Config{AcceptURL: "https://accept.example/accept", Lifetime: 3 * time.Hour}
 	emails := syncEmails{&emails.Sender{Store: emailsdb.New(st), Mailer: m, Render: invitations.Renderer(cfg.AcceptURL), Pacer: &emails.Pacer{Window: openWindow{}}, Now: now}}
+	gs, js, rs := groups.New(st), jobs.New(st, nil), groups.NewRoles(st)
+	gs.Now, js.Now, rs.Now = now, now, now
 	return &diffWorld{name: name, st: st, mail: m,
 		inviter: &invitations.Inviter{Store: invitationsdb.New(st), Emails: emails, Config: cfg, Now: now},
 		manager: &invitations.Manager{Store: invitationsdb.New(st), Emails: emails, Config: cfg, Now: now},
 		accept:  &invitations.Acceptor{Store: invitationsdb.New(st), Now: now},
 		users:   users.New(st, now),
 		spaces:  spaces.New(st, now),
-		groups:  &groups.Service{Store: st, Now: now},
-		jobs:    &fanout.Service{Store: st, Now: now},
-		roles:   &roles.Service{Store: st, Now: now},
+		groups:  gs,
+		jobs:    js,
+		roles:   rs,
 		tokens:  &apitokens.Service{Store: st, Now: now},
 		audit:   audit.New(st, now),
 		billing: billing.New(st, now),

@@ -35,7 +35,6 @@ import (
 	"github.com/guestaccess/guestaccess/infra/samtemplate"
 	"github.com/guestaccess/guestaccess/infra/testkit/jwttest"
 	"github.com/guestaccess/guestaccess/shared/apidoc"
-	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/authorizer"
 	"github.com/guestaccess/guestaccess/shared/console"
 	"github.com/guestaccess/guestaccess/shared/emails"
@@ -43,6 +42,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
+	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
@@ -97,7 +97,7 @@ type Options struct {
 	DynamoAPIOptions []func(*middleware.Stack) error
 	// JobsVisibility is the jobs queue's visibility timeout (default 5 s:
 	// a failed page comes back soon); JobsInlineMembers the largest group
-	// changed within the request (default fanout.DefaultInlineMembers; -1
+	// changed within the request (default jobs.DefaultInlineMembers; -1
 	// sends every job through the queue).
 	JobsVisibility    time.Duration
 	JobsInlineMembers int
@@ -321,9 +321,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 		return s
 	}
-	jobs := app.Jobs(st.Env, st.Store, wrap(st.Jobs))
+	jobs := groupsapi.Jobs(st.Env, st.Store, wrap(st.Jobs))
 	jobs.InlineMembers, jobs.FinishDelay = o.JobsInlineMembers, time.Second
-	worker = app.GroupJobsWorker(st.Env, jobs)
+	worker = groupsapi.GroupJobsWorker(st.Env, jobs)
 	st.Jobs.Start(context.Background())
 	st.closers = append(st.closers, st.Jobs.Close)
 	// The exports queue, the same way: ExportWorkerFunction's calls.

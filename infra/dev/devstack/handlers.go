@@ -3,13 +3,13 @@ package devstack
 import (
 	"github.com/guestaccess/guestaccess/shared/access/accessapi"
 	"github.com/guestaccess/guestaccess/shared/apitokens/apitokensapi"
-	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/audit/auditapi"
 	"github.com/guestaccess/guestaccess/shared/billing/billingapi"
 	"github.com/guestaccess/guestaccess/shared/extpolicy/extpolicyapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
-	"github.com/guestaccess/guestaccess/shared/fanout"
+	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
+	"github.com/guestaccess/guestaccess/shared/groups/jobs"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
@@ -25,12 +25,12 @@ import (
 // its handler, for the dev stack; a test checks that every Api event in the
 // template has an entry here. emails is the email queue, exports the
 // external users' exports queue.
-func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fanout.Service, exports queue.Sender, limits extusers.Limits) map[string]httpapi.Handler {
+func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *jobs.Service, exports queue.Sender, limits extusers.Limits) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
 		"InviteGuestsFunction":     invitationsapi.InviteGuests(env, st, invitationsdb.New(st), emails),
 		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, invitationsdb.New(st)),
-		"GroupsFunction":           app.Groups(env, st, jobs),
-		"RolesFunction":            app.Roles(env, st),
+		"GroupsFunction":           groupsapi.Groups(env, st, jobs),
+		"RolesFunction":            groupsapi.Roles(env, st),
 		"AccessDecisionFunction":   accessapi.AccessDecision(env, st),
 		"SpacesFunction":           spacesapi.Spaces(env, st, st),
 		"InvitationsFunction":      invitationsapi.Invitations(env, st, invitationsdb.New(st), emails),
@@ -41,6 +41,6 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fan
 		"ExternalUsersFunction":    extusersapi.ExternalUsers(env, st, exports, limits),
 		"VerifyFunction":           passcodeapi.VerifyPage(env, st, emails),
 		"ApiTokensFunction":        apitokensapi.APITokens(env, st),
-		"CorsPreflightFunction":    app.CorsPreflight(env),
+		"CorsPreflightFunction":    httpapi.Preflight(env.Origins, env.Log),
 	}
 }

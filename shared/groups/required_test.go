@@ -1,4 +1,4 @@
-package roles
+package groups
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // without one is a 400 before anything is read (no store here), not
 // "none", which would remove the user's direct role.
 func TestSetDirectNeedsARole(t *testing.T) {
-	s := &Service{}
+	s := &RoleService{}
 	for _, role := range []string{"", " user"} {
 		_, err := s.SetDirect(context.Background(), domain.Caller{AccountID: "admin"}, "o", "s", "confluence", "u", role)
 		if e, ok := err.(*domain.Error); !ok || e.Code != domain.EINVALID || e.Fields["role"] == "" {

@@ -1,4 +1,4 @@
-package fanout_test
+package jobs_test
 
 import (
 	"context"
@@ -11,10 +11,10 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
-	"github.com/guestaccess/guestaccess/shared/roles"
 )
 
 // noEmails takes the invitations' email jobs and sends nothing.
@@ -41,7 +41,7 @@ func TestConcurrentGuestMaking(t *testing.T) {
 			}
 			others = append(others, id)
 		}
-		rs := &roles.Service{Store: fx.st}
+		rs := groups.NewRoles(fx.st)
 		inv := &invitations.Inviter{Store: invitationsdb.New(fx.st), Emails: noEmails{}, Config: invitations.Config{AcceptURL: "https://x.example/accept", Lifetime: time.Hour}}
 		job, err := fx.svc.SetGroupRole(ctx, admin, demo.OrgID, "agency", demo.SiteID, "confluence", "guest")
 		if err != nil {

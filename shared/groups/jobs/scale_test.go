@@ -1,4 +1,4 @@
-package fanout_test
+package jobs_test
 
 import (
 	"context"

@@ -1,8 +1,8 @@
-// Package roles is the application service of users' roles on sites'
-// products: setting a user's direct role (recomputing the effective role
-// from it and every group's, under the billing rule) and answering a user's
-// effective roles with why. It knows nothing of DynamoDB or API Gateway.
-package roles
+package groups
+
+// Users' roles on sites' products: setting a user's direct role
+// (recomputing the effective role from it and every group's, under the
+// billing rule) and answering a user's effective roles with why.
 
 import (
 	"context"
@@ -13,20 +13,15 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Store is what the service needs from persistence.
-type Store interface {
-	LoadRole(ctx context.Context, orgID, siteID, callerID, accountID string, p domain.Product) (domain.RoleScope, error)
-	LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error)
-	UserAccess(ctx context.Context, orgID, accountID string) (map[string]domain.Access, error)
-	GroupsByID(ctx context.Context, orgID string, ids []string) (map[string]domain.Group, error)
-	User(ctx context.Context, orgID, accountID string) (domain.User, error)
-	ChangeAccess(ctx context.Context, ch domain.AccessChange) error
-}
-
-// Service runs the roles capability.
-type Service struct {
-	Store Store
-	Now   func() time.Time
+// RoleService runs users' direct roles and effective roles.
+type RoleService struct {
+	Scopes  RoleScopeReader // SetDirect
+	Changes AccessChanger   // SetDirect
+	Callers CallerReader    // EffectiveRoles
+	Users   UserReader      // EffectiveRoles: the user exists
+	Grants  AccessReader    // EffectiveRoles
+	Lookup  GroupLookup     // EffectiveRoles: the groups' names
+	Now     func() time.Time
 }
 
 // ActionDirectRole is the audit action of a direct role change.
@@ -45,13 +40,11 @@ type DirectResult struct {
 	StillGuestVia []string
 }
 
-const maxAttempts = 4
-
 // SetDirect sets a user's direct role on a site's product ("none" removes
 // it). Org and site admins and the product's admins may; guest exists only
 // for Confluence; a change that would take the site past its guest limit is
 // refused with the numbers.
-func (s *Service) SetDirect(ctx context.Context, c domain.Caller, orgID, siteID, product, accountID, role string) (DirectResult, error) {
+func (s *RoleService) SetDirect(ctx context.Context, c domain.Caller, orgID, siteID, product, accountID, role string) (DirectResult, error) {
 	res := DirectResult{AccountID: accountID, Site: siteID, Product: product}
 	p, ok := domain.ParseProduct(product)
 	if !ok {
@@ -71,7 +64,7 @@ func (s *Service) SetDirect(ctx context.Context, c domain.Caller, orgID, siteID,
 		return res, domain.Errorf(domain.ENOTFOUND, "No such user.")
 	}
 	for attempt := 1; ; attempt++ {
-		sc, err := s.Store.LoadRole(ctx, orgID, siteID, c.AccountID, accountID, p)
+		sc, err := s.Scopes.LoadRole(ctx, orgID, siteID, c.AccountID, accountID, p)
 		if err != nil {
 			return res, err
 		}
@@ -93,7 +86,7 @@ func (s *Service) SetDirect(ctx context.Context, c domain.Caller, orgID, siteID,
 		next := sc.Access.WithDirect(r)
 		next.Product = p
 		res.Direct, res.Before, res.After = r, orDefault(sc.Access.Effective), orDefault(next.Effective)
-		res.Why = domain.Why(next, nil)
+		res.Why = Why(next, nil)
 		res.Conversion, res.StillGuestVia = nil, nil
 		if p == domain.Confluence && domain.KindOf(res.Before) != domain.KindOf(res.After) {
 			res.Conversion = &domain.Conversion{AccountID: accountID, Email: sc.User.Email, SiteID: siteID, From: domain.KindOf(res.Before), To: domain.KindOf(res.After), Why: res.Why}
@@ -104,7 +97,7 @@ func (s *Service) SetDirect(ctx context.Context, c domain.Caller, orgID, siteID,
 		audit := domain.NewAudit(orgID, c.AccountID, ActionDirectRole, domain.UserTarget(accountID), c.RequestID, now(s.Now),
 			map[string]any{"site": siteID, "product": string(p), "direct": string(sc.Access.Direct), "effective": string(res.Before)},
 			map[string]any{"site": siteID, "product": string(p), "direct": string(r), "effective": string(res.After)})
-		err = s.Store.ChangeAccess(ctx, domain.AccessChange{User: *sc.User, Before: before, After: map[string]domain.Access{k: next}, Audit: audit})
+		err = s.Changes.ChangeAccess(ctx, domain.AccessChange{User: *sc.User, Before: before, After: map[string]domain.Access{k: next}, Audit: audit})
 		if err == domain.ErrAccessChanged && attempt < maxAttempts {
 			continue
 		}
@@ -145,11 +138,11 @@ type GroupRole struct {
 // EffectiveRoles lists a user's effective roles on every site and product
 // and why: the direct role and each group's. Org admins see every site;
 // site admins see theirs.
-func (s *Service) EffectiveRoles(ctx context.Context, c domain.Caller, orgID, accountID string) ([]Effective, error) {
+func (s *RoleService) EffectiveRoles(ctx context.Context, c domain.Caller, orgID, accountID string) ([]Effective, error) {
 	if !domain.ValidSlug(orgID) || !domain.ValidAccountID(c.AccountID) {
 		return nil, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
 	}
-	sc, err := s.Store.LoadCaller(ctx, orgID, c.AccountID)
+	sc, err := s.Callers.LoadCaller(ctx, orgID, c.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -162,10 +155,10 @@ func (s *Service) EffectiveRoles(ctx context.Context, c domain.Caller, orgID, ac
 	if !domain.ValidAccountID(accountID) {
 		return nil, domain.Errorf(domain.ENOTFOUND, "No such user.")
 	}
-	if _, err := s.Store.User(ctx, orgID, accountID); err != nil {
+	if _, err := s.Users.User(ctx, orgID, accountID); err != nil {
 		return nil, err
 	}
-	access, err := s.Store.UserAccess(ctx, orgID, accountID)
+	access, err := s.Grants.UserAccess(ctx, orgID, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +170,7 @@ func (s *Service) EffectiveRoles(ctx context.Context, c domain.Caller, orgID, ac
 			}
 		}
 	}
-	groups, err := s.Store.GroupsByID(ctx, orgID, ids)
+	groups, err := s.Lookup.GroupsByID(ctx, orgID, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-// Package fanout runs a group's change to every member — a new role on a
+// Package jobs runs a group's change to every member — a new role on a
 // site's product, or the group's deletion — as a job: the request that asks
 // for it writes the job and queues its plan; the plan reads every member,
 // refuses the whole change before any member changes when it would take a
@@ -8,7 +8,7 @@
 // redelivered page change nothing twice); a finisher closes the job. Pages
 // that keep failing reach the dead-letter queue, whose consumer records them
 // in the job. It knows nothing of DynamoDB, SQS or API Gateway.
-package fanout
+package jobs
 
 import (
 	"context"
@@ -21,25 +21,74 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/table"
 )
 
-// Store is what jobs need from persistence.
-type Store interface {
-	LoadRole(ctx context.Context, orgID, siteID, callerID, accountID string, p domain.Product) (domain.RoleScope, error)
-	LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error)
-	Group(ctx context.Context, orgID, id string) (domain.Group, error)
-	StartJob(ctx context.Context, j domain.Job) error
+// The ports jobs read and write besides those of package groups (the
+// organisation and caller, a role change's scope, a group, sites), one per
+// use.
+
+// JobReader reads a job (ENOTFOUND when absent).
+type JobReader interface {
 	Job(ctx context.Context, orgID, id string) (domain.Job, error)
-	AllMembers(ctx context.Context, orgID, groupID string) ([]domain.Member, error)
-	AccessOf(ctx context.Context, orgID string, accounts []string, spKeys []string) (map[string]map[string]domain.Access, error)
-	Memberships(ctx context.Context, orgID, groupID string, accounts []string) (map[string]bool, error)
-	Sites(ctx context.Context, orgID string, ids []string) (map[string]domain.Site, error)
+}
+
+// JobLedger records a job's life, each step all or nothing: its start (one
+// job at a time per group), its beginning (the group's new roles and the
+// reservations), a page that failed for good (its reservation released)
+// and its end.
+type JobLedger interface {
+	StartJob(ctx context.Context, j domain.Job) error
 	BeginJob(ctx context.Context, j domain.Job, groupRoles map[string]domain.Role) error
-	ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, conversions []domain.Conversion) (bool, error)
 	FailPage(ctx context.Context, j domain.Job, p domain.JobPage, reason string) error
 	EndJob(ctx context.Context, j domain.Job, from domain.JobState, groupName string, release map[string]int64) error
+}
+
+// MemberReader reads every member of a group.
+type MemberReader interface {
+	AllMembers(ctx context.Context, orgID, groupID string) ([]domain.Member, error)
+}
+
+// AccessReader reads members' access on the given SiteProductKeys, by
+// account then key.
+type AccessReader interface {
+	AccessOf(ctx context.Context, orgID string, accounts []string, spKeys []string) (map[string]map[string]domain.Access, error)
+}
+
+// MembershipChecker reads which of the accounts are members of a group.
+type MembershipChecker interface {
+	Memberships(ctx context.Context, orgID, groupID string, accounts []string) (map[string]bool, error)
+}
+
+// PageApplier writes one page of a job in one transaction (members,
+// counters, progress, the page's marker); false when the page was applied
+// before. A StaleError names the members that changed since the plan.
+type PageApplier interface {
+	ApplyPage(ctx context.Context, j domain.Job, p domain.JobPage, conversions []domain.Conversion) (bool, error)
+}
+
+// Store is every port jobs use: what the table adapter implements, and
+// what New wires.
+type Store interface {
+	groups.RoleScopeReader
+	groups.CallerReader
+	groups.GroupReader
+	groups.SiteReader
+	JobReader
+	JobLedger
+	MemberReader
+	AccessReader
+	MembershipChecker
+	PageApplier
+}
+
+// New is the jobs service over one store that implements every port,
+// sending to the jobs queue q.
+func New(st Store, q Queue) *Service {
+	return &Service{Scopes: st, Callers: st, Groups: st, Sites: st, Jobs: st, Ledger: st, Members: st, Access: st,
+		Memberships: st, Pages: st, Queue: q}
 }
 
 // Queue sends messages to the jobs queue.
@@ -57,10 +106,19 @@ type StaleError interface {
 
 // Service runs jobs.
 type Service struct {
-	Store Store
-	Queue Queue
-	Now   func() time.Time
-	Log   *slog.Logger
+	Scopes      groups.RoleScopeReader // SetGroupRole
+	Callers     groups.CallerReader    // DeleteGroup, Job
+	Groups      groups.GroupReader     // starting, planning, finishing
+	Sites       groups.SiteReader      // planning: the sites' limits
+	Jobs        JobReader
+	Ledger      JobLedger
+	Members     MemberReader      // planning
+	Access      AccessReader      // planning, and a page's stale members
+	Memberships MembershipChecker // a role job's stale members
+	Pages       PageApplier
+	Queue       Queue
+	Now         func() time.Time
+	Log         *slog.Logger
 	// InlineMembers: a group with at most this many members is changed
 	// before the answer (no queue); 0 means DefaultInlineMembers.
 	InlineMembers int
@@ -196,7 +254,7 @@ func (s *Service) SetGroupRole(ctx context.Context, c domain.Caller, orgID, grou
 	if !domain.ValidSlug(groupID) {
 		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such group.")
 	}
-	sc, err := s.Store.LoadRole(ctx, orgID, siteID, c.AccountID, c.AccountID, p)
+	sc, err := s.Scopes.LoadRole(ctx, orgID, siteID, c.AccountID, c.AccountID, p)
 	if err != nil {
 		return domain.Job{}, err
 	}
@@ -208,7 +266,7 @@ func (s *Service) SetGroupRole(ctx context.Context, c domain.Caller, orgID, grou
 	case !sc.Caller.CanManageRoles(siteID, sc.CallerAccess):
 		return domain.Job{}, domain.Errorf(domain.EFORBIDDEN, "Only organisation admins, admins of this site and admins of its %s may change a group's role on it.", p)
 	}
-	g, err := s.Store.Group(ctx, orgID, groupID)
+	g, err := s.Groups.Group(ctx, orgID, groupID)
 	if err != nil {
 		return domain.Job{}, err
 	}
@@ -223,7 +281,7 @@ func (s *Service) DeleteGroup(ctx context.Context, c domain.Caller, orgID, group
 	if !domain.ValidSlug(orgID) || !domain.ValidAccountID(c.AccountID) {
 		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
 	}
-	sc, err := s.Store.LoadCaller(ctx, orgID, c.AccountID)
+	sc, err := s.Callers.LoadCaller(ctx, orgID, c.AccountID)
 	if err != nil {
 		return domain.Job{}, err
 	}
@@ -236,7 +294,7 @@ func (s *Service) DeleteGroup(ctx context.Context, c domain.Caller, orgID, group
 	if !domain.ValidSlug(groupID) {
 		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such group.")
 	}
-	g, err := s.Store.Group(ctx, orgID, groupID)
+	g, err := s.Groups.Group(ctx, orgID, groupID)
 	if err != nil {
 		return domain.Job{}, err
 	}
@@ -257,7 +315,7 @@ func (s *Service) newJob(c domain.Caller, orgID string, g domain.Group, kind dom
 // ends it when nothing could be queued), never leaves it planning with the
 // group locked, which would refuse every retry with 409 for good.
 func (s *Service) start(ctx context.Context, j domain.Job, g domain.Group) (domain.Job, error) {
-	if err := s.Store.StartJob(ctx, j); err != nil {
+	if err := s.Ledger.StartJob(ctx, j); err != nil {
 		// A refusal (a job in flight) is an answer; any other error may
 		// have come after the write took effect (a lost answer): the job,
 		// whose id is new, then reads back.
@@ -265,7 +323,7 @@ func (s *Service) start(ctx context.Context, j domain.Job, g domain.Group) (doma
 		if errors.As(err, &refused) {
 			return domain.Job{}, err
 		}
-		if _, rerr := s.Store.Job(ctx, j.OrgID, j.ID); rerr != nil {
+		if _, rerr := s.Jobs.Job(ctx, j.OrgID, j.ID); rerr != nil {
 			return domain.Job{}, err
 		}
 	}
@@ -282,14 +340,14 @@ func (s *Service) start(ctx context.Context, j domain.Job, g domain.Group) (doma
 			}
 			return j, nil
 		}
-		return s.Store.Job(ctx, j.OrgID, j.ID)
+		return s.Jobs.Job(ctx, j.OrgID, j.ID)
 	}
 	if err := s.Queue.Send(ctx, body(envelope{Type: "plan", Job: refOf(j, nil)})); err != nil {
 		// Not queued, or not known to be: end the job, which has changed
 		// nothing yet, so that the group is free and a retry starts again
 		// (a plan message that did go finds the job ended and does nothing).
 		j.State, j.Message, j.UpdatedAt = domain.JobFailed, "The job could not be queued; no member was changed.", s.now()
-		if eerr := s.Store.EndJob(ctx, j, domain.JobPlanning, g.Name, nil); eerr != nil {
+		if eerr := s.Ledger.EndJob(ctx, j, domain.JobPlanning, g.Name, nil); eerr != nil {
 			s.logger().ErrorContext(ctx, "could not end a job that was not queued", "jobId", j.ID, "err", eerr)
 		}
 		return domain.Job{}, fmt.Errorf("fanout: queue the plan of job %s: %w", j.ID, err)
@@ -300,7 +358,7 @@ func (s *Service) start(ctx context.Context, j domain.Job, g domain.Group) (doma
 // begun reports whether a BeginJob that answered an error took effect
 // (its answer was lost): the job reads back running under this plan.
 func (s *Service) begun(ctx context.Context, j domain.Job) bool {
-	got, err := s.Store.Job(ctx, j.OrgID, j.ID)
+	got, err := s.Jobs.Job(ctx, j.OrgID, j.ID)
 	return err == nil && got.State == domain.JobRunning && got.Plan == j.Plan
 }
 
@@ -329,14 +387,14 @@ func (s *Service) Job(ctx context.Context, c domain.Caller, orgID, id string) (d
 	if !domain.ValidSlug(orgID) || !domain.ValidAccountID(c.AccountID) || !domain.ValidSlug(id) && !validID(id) {
 		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such job.")
 	}
-	sc, err := s.Store.LoadCaller(ctx, orgID, c.AccountID)
+	sc, err := s.Callers.LoadCaller(ctx, orgID, c.AccountID)
 	if err != nil {
 		return domain.Job{}, err
 	}
 	if sc.Org == nil || sc.Caller == nil {
 		return domain.Job{}, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
 	}
-	j, err := s.Store.Job(ctx, orgID, id)
+	j, err := s.Jobs.Job(ctx, orgID, id)
 	if err != nil {
 		return j, err
 	}
@@ -393,13 +451,13 @@ func pageItems(sites int) int { return table.MaxTransactItems - 2 - sites }
 // site would pass its guest limit, else reserves what it needs, sets the
 // group's role, and applies (inline) or queues the pages.
 func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
-	g, err := s.Store.Group(ctx, j.OrgID, j.GroupID)
+	g, err := s.Groups.Group(ctx, j.OrgID, j.GroupID)
 	if err != nil {
 		return err
 	}
 	keys := keysOf(j, g)
 	ref := refOf(j, keys)
-	members, err := s.Store.AllMembers(ctx, j.OrgID, j.GroupID)
+	members, err := s.Members.AllMembers(ctx, j.OrgID, j.GroupID)
 	if err != nil {
 		return err
 	}
@@ -407,7 +465,7 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 	for i, m := range members {
 		ids[i] = m.AccountID
 	}
-	access, err := s.Store.AccessOf(ctx, j.OrgID, ids, keys)
+	access, err := s.Access.AccessOf(ctx, j.OrgID, ids, keys)
 	if err != nil {
 		return err
 	}
@@ -448,7 +506,7 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 		sites = append(sites, site)
 	}
 	slices.Sort(sites)
-	found, err := s.Store.Sites(ctx, j.OrgID, sites)
+	found, err := s.Sites.Sites(ctx, j.OrgID, sites)
 	if err != nil {
 		return err
 	}
@@ -499,7 +557,7 @@ func (s *Service) plan(ctx context.Context, j domain.Job, inline bool) error {
 		}
 	}
 	j.Audit = jobAudit(j, g, s.now())
-	if err := s.Store.BeginJob(ctx, j, roles); err != nil {
+	if err := s.Ledger.BeginJob(ctx, j, roles); err != nil {
 		if c := domain.ErrorCode(err); c == domain.ELIMIT || c == domain.EUSERLIMIT {
 			return s.refuse(ctx, j, g, domain.ErrorMessage(err))
 		}
@@ -640,7 +698,7 @@ func share(pages []domain.JobPage, reserved map[string]int64, need func(domain.S
 // refuse ends a job before any member changed.
 func (s *Service) refuse(ctx context.Context, j domain.Job, g domain.Group, message string) error {
 	j.State, j.Message, j.UpdatedAt = domain.JobRefused, message, s.now()
-	return s.Store.EndJob(ctx, j, domain.JobPlanning, g.Name, nil)
+	return s.Ledger.EndJob(ctx, j, domain.JobPlanning, g.Name, nil)
 }
 
 // maxStale bounds the re-reads of a page whose members changed meanwhile.
@@ -650,12 +708,12 @@ const maxStale = 3
 // since the plan.
 func (s *Service) apply(ctx context.Context, r jobRef, p domain.JobPage) error {
 	for attempt := 1; ; attempt++ {
-		_, err := s.Store.ApplyPage(ctx, r.job(), p, conversions(r, p))
+		_, err := s.Pages.ApplyPage(ctx, r.job(), p, conversions(r, p))
 		var stale StaleError
 		if !errors.As(err, &stale) || attempt > maxStale {
 			return err
 		}
-		fresh, err := s.Store.AccessOf(ctx, r.OrgID, stale.StaleAccounts(), r.Keys)
+		fresh, err := s.Access.AccessOf(ctx, r.OrgID, stale.StaleAccounts(), r.Keys)
 		if err != nil {
 			return err
 		}
@@ -663,7 +721,7 @@ func (s *Service) apply(ctx context.Context, r jobRef, p domain.JobPage) error {
 		// role job drops them (a delete job removes them anyway).
 		member := map[string]bool{}
 		if r.Kind == domain.JobGroupRole {
-			if member, err = s.Store.Memberships(ctx, r.OrgID, r.GroupID, stale.StaleAccounts()); err != nil {
+			if member, err = s.Memberships.Memberships(ctx, r.OrgID, r.GroupID, stale.StaleAccounts()); err != nil {
 				return err
 			}
 		}
@@ -705,7 +763,7 @@ func conversions(r jobRef, p domain.JobPage) []domain.Conversion {
 			from, to := domain.KindOf(e.Before[k].Effective), domain.KindOf(a.Effective)
 			if from != to {
 				site, _, _ := strings.Cut(k, "/")
-				out = append(out, domain.Conversion{AccountID: e.AccountID, Email: e.Email, SiteID: site, From: from, To: to, Why: domain.Why(a, nil)})
+				out = append(out, domain.Conversion{AccountID: e.AccountID, Email: e.Email, SiteID: site, From: from, To: to, Why: groups.Why(a, nil)})
 			}
 		}
 	}
@@ -715,7 +773,7 @@ func conversions(r jobRef, p domain.JobPage) []domain.Conversion {
 // finish closes a job whose pages are all applied or failed; until then it
 // asks to be called again later (errNotYet).
 func (s *Service) finish(ctx context.Context, r jobRef, groupName string) error {
-	j, err := s.Store.Job(ctx, r.OrgID, r.ID)
+	j, err := s.Jobs.Job(ctx, r.OrgID, r.ID)
 	if err != nil {
 		return err
 	}
@@ -735,11 +793,11 @@ func (s *Service) finish(ctx context.Context, r jobRef, groupName string) error 
 		j.Message = fmt.Sprintf("%d of %d pages kept failing and went to the dead-letter queue; their members were not changed.", j.PagesFailed, j.Pages)
 	}
 	if groupName == "" && j.Kind == domain.JobGroupDelete {
-		if g, err := s.Store.Group(ctx, r.OrgID, r.GroupID); err == nil {
+		if g, err := s.Groups.Group(ctx, r.OrgID, r.GroupID); err == nil {
 			groupName = g.Name
 		}
 	}
-	err = s.Store.EndJob(ctx, j, from, groupName, nil)
+	err = s.Ledger.EndJob(ctx, j, from, groupName, nil)
 	if domain.ErrorCode(err) == domain.ECONFLICT {
 		return nil // another finisher did it
 	}
@@ -759,7 +817,7 @@ func (s *Service) Handle(ctx context.Context, msg string) error {
 	}
 	switch e.Type {
 	case "plan":
-		j, err := s.Store.Job(ctx, e.Job.OrgID, e.Job.ID)
+		j, err := s.Jobs.Job(ctx, e.Job.OrgID, e.Job.ID)
 		if err != nil {
 			return err
 		}
@@ -809,7 +867,7 @@ func (s *Service) Dead(ctx context.Context, msg string) error {
 		if e.Page == nil {
 			return nil
 		}
-		if err := s.Store.FailPage(ctx, e.Job.job(), *e.Page, "kept failing; moved to the dead-letter queue"); err != nil {
+		if err := s.Ledger.FailPage(ctx, e.Job.job(), *e.Page, "kept failing; moved to the dead-letter queue"); err != nil {
 			return err
 		}
 		err := s.finish(ctx, e.Job, "")
@@ -818,12 +876,12 @@ func (s *Service) Dead(ctx context.Context, msg string) error {
 		}
 		return err
 	case "plan":
-		j, err := s.Store.Job(ctx, e.Job.OrgID, e.Job.ID)
+		j, err := s.Jobs.Job(ctx, e.Job.OrgID, e.Job.ID)
 		if err != nil || j.State != domain.JobPlanning {
 			return err
 		}
 		j.State, j.Message, j.UpdatedAt = domain.JobFailed, "Planning kept failing; no member was changed.", s.now()
-		return s.Store.EndJob(ctx, j, domain.JobPlanning, "", nil)
+		return s.Ledger.EndJob(ctx, j, domain.JobPlanning, "", nil)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package httpapi
+package groupsapi
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/groups"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
 // GroupsService runs groups and memberships (groups.Service).
@@ -49,22 +50,22 @@ const (
 // Handle implements the Lambda handler.
 func (h GroupsHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	jobs := JobsHandler{Service: h.Jobs}
-	return Routes{
-		http.MethodPost + " " + RouteGroups:     Serve(h.Log, h.create),
-		http.MethodGet + " " + RouteGroups:      Serve(h.Log, h.list),
-		http.MethodGet + " " + RouteGroup:       Serve(h.Log, h.get),
-		http.MethodPatch + " " + RouteGroup:     Serve(h.Log, h.rename),
-		http.MethodGet + " " + RouteMembers:     Serve(h.Log, h.members),
-		http.MethodPut + " " + RouteMember:      Serve(h.Log, h.addMember),
-		http.MethodDelete + " " + RouteMember:   Serve(h.Log, h.removeMember),
-		http.MethodGet + " " + RouteUserGroups:  Serve(h.Log, h.userGroups),
-		http.MethodPut + " " + RouteGroupRole:   Serve(h.Log, jobs.setGroupRole),
-		http.MethodDelete + " " + RouteGroup:    Serve(h.Log, jobs.deleteGroup),
-		http.MethodGet + " " + RouteJob:         Serve(h.Log, jobs.job),
-		http.MethodHead + " " + RouteGroups:     Serve(h.Log, h.list),
-		http.MethodHead + " " + RouteGroup:      Serve(h.Log, h.get),
-		http.MethodHead + " " + RouteMembers:    Serve(h.Log, h.members),
-		http.MethodHead + " " + RouteUserGroups: Serve(h.Log, h.userGroups),
+	return httpapi.Routes{
+		http.MethodPost + " " + RouteGroups:     httpapi.Serve(h.Log, h.create),
+		http.MethodGet + " " + RouteGroups:      httpapi.Serve(h.Log, h.list),
+		http.MethodGet + " " + RouteGroup:       httpapi.Serve(h.Log, h.get),
+		http.MethodPatch + " " + RouteGroup:     httpapi.Serve(h.Log, h.rename),
+		http.MethodGet + " " + RouteMembers:     httpapi.Serve(h.Log, h.members),
+		http.MethodPut + " " + RouteMember:      httpapi.Serve(h.Log, h.addMember),
+		http.MethodDelete + " " + RouteMember:   httpapi.Serve(h.Log, h.removeMember),
+		http.MethodGet + " " + RouteUserGroups:  httpapi.Serve(h.Log, h.userGroups),
+		http.MethodPut + " " + RouteGroupRole:   httpapi.Serve(h.Log, jobs.setGroupRole),
+		http.MethodDelete + " " + RouteGroup:    httpapi.Serve(h.Log, jobs.deleteGroup),
+		http.MethodGet + " " + RouteJob:         httpapi.Serve(h.Log, jobs.job),
+		http.MethodHead + " " + RouteGroups:     httpapi.Serve(h.Log, h.list),
+		http.MethodHead + " " + RouteGroup:      httpapi.Serve(h.Log, h.get),
+		http.MethodHead + " " + RouteMembers:    httpapi.Serve(h.Log, h.members),
+		http.MethodHead + " " + RouteUserGroups: httpapi.Serve(h.Log, h.userGroups),
 	}.Handle(ctx, req)
 }
 
@@ -175,7 +176,7 @@ type MembershipJSON struct {
 
 // ConversionOf converts a conversion.
 func ConversionOf(c domain.Conversion) ConversionJSON {
-	return ConversionJSON{AccountID: c.AccountID, Email: c.Email, Site: c.SiteID, From: string(c.From), To: string(c.To), Why: nonNil(c.Why)}
+	return ConversionJSON{AccountID: c.AccountID, Email: c.Email, Site: c.SiteID, From: string(c.From), To: string(c.To), Why: httpapi.NonNil(c.Why)}
 }
 
 // ConversionWarning says in words what a conversion means for billing: who
@@ -212,7 +213,7 @@ func ConversionWarning(c domain.Conversion) string {
 func membershipOf(r groups.MembershipResult) MembershipJSON {
 	out := MembershipJSON{GroupID: r.GroupID, AccountID: r.AccountID, Member: r.Member, Changes: []ChangeJSON{}, Conversions: []ConversionJSON{}, Warnings: []string{}}
 	for _, c := range r.Changes {
-		out.Changes = append(out.Changes, ChangeJSON{Site: c.Site, Product: c.Product, Before: string(c.Before), After: string(c.After), Why: nonNil(c.Why)})
+		out.Changes = append(out.Changes, ChangeJSON{Site: c.Site, Product: c.Product, Before: string(c.Before), After: string(c.After), Why: httpapi.NonNil(c.Why)})
 	}
 	for _, c := range r.Conversions {
 		out.Conversions = append(out.Conversions, ConversionOf(c))
@@ -221,17 +222,10 @@ func membershipOf(r groups.MembershipResult) MembershipJSON {
 	return out
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func (h GroupsHandler) create(ctx context.Context, c Call) (Reply, error) {
+func (h GroupsHandler) create(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in createGroupRequest
-	if err := c.body(&in); err != nil {
-		return Reply{}, err
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+		return httpapi.Reply{}, err
 	}
 	roles := make([]groups.RoleInput, 0, len(in.Roles))
 	for _, r := range in.Roles {
@@ -240,76 +234,76 @@ func (h GroupsHandler) create(ctx context.Context, c Call) (Reply, error) {
 	id := ""
 	if in.ID != nil {
 		if *in.ID == "" {
-			return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"id": "lower-case letters, digits and hyphens, 1 to 63 (or leave it out)"}}
+			return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"id": "lower-case letters, digits and hyphens, 1 to 63 (or leave it out)"}}
 		}
 		id = *in.ID
 	}
 	g, err := h.Service.Create(ctx, c.Caller, c.Param("orgId"), id, in.Name, roles)
-	return Reply{Status: http.StatusCreated, Body: GroupOf(g), Headers: map[string]string{"Location": "/orgs/" + c.Param("orgId") + "/groups/" + g.ID}}, err
+	return httpapi.Reply{Status: http.StatusCreated, Body: GroupOf(g), Headers: map[string]string{"Location": "/orgs/" + c.Param("orgId") + "/groups/" + g.ID}}, err
 }
 
-func (h GroupsHandler) list(ctx context.Context, c Call) (Reply, error) {
-	limit, cursor, err := pageParams(c.Req)
+func (h GroupsHandler) list(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	limit, cursor, err := httpapi.PageParams(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), limit, cursor)
-	return Reply{Status: http.StatusOK, Body: GroupListJSON{Groups: groupsOf(page.Items), Next: page.Next}}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: GroupListJSON{Groups: groupsOf(page.Items), Next: page.Next}}, err
 }
 
-func (h GroupsHandler) get(ctx context.Context, c Call) (Reply, error) {
+func (h GroupsHandler) get(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	g, err := h.Service.Get(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"))
-	return Reply{Status: http.StatusOK, Body: GroupOf(g)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: GroupOf(g)}, err
 }
 
-func (h GroupsHandler) rename(ctx context.Context, c Call) (Reply, error) {
+func (h GroupsHandler) rename(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in renameGroupRequest
-	if err := c.body(&in); err != nil {
-		return Reply{}, err
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+		return httpapi.Reply{}, err
 	}
 	if in.Name == nil {
-		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"name": "is required"}}
+		return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"name": "is required"}}
 	}
 	g, err := h.Service.Rename(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"), *in.Name)
-	return Reply{Status: http.StatusOK, Body: GroupOf(g)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: GroupOf(g)}, err
 }
 
-func (h GroupsHandler) members(ctx context.Context, c Call) (Reply, error) {
-	limit, cursor, err := pageParams(c.Req)
+func (h GroupsHandler) members(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
+	limit, cursor, err := httpapi.PageParams(c.Req)
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	page, err := h.Service.Members(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"), limit, cursor)
 	out := MemberListJSON{Members: make([]MemberJSON, 0, len(page.Items)), Next: page.Next}
 	for _, m := range page.Items {
 		out.Members = append(out.Members, MemberJSON{AccountID: m.AccountID, Email: m.Email})
 	}
-	return Reply{Status: http.StatusOK, Body: out}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, err
 }
 
-func (h GroupsHandler) addMember(ctx context.Context, c Call) (Reply, error) {
+func (h GroupsHandler) addMember(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	return h.changeMember(ctx, c, h.Service.AddMember)
 }
 
-func (h GroupsHandler) removeMember(ctx context.Context, c Call) (Reply, error) {
+func (h GroupsHandler) removeMember(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	return h.changeMember(ctx, c, h.Service.RemoveMember)
 }
 
 // changeMember runs an add or remove. Neither takes a body; one that is
 // sent must be empty or an empty JSON object.
-func (h GroupsHandler) changeMember(ctx context.Context, c Call,
-	change func(context.Context, domain.Caller, string, string, string) (groups.MembershipResult, error)) (Reply, error) {
+func (h GroupsHandler) changeMember(ctx context.Context, c httpapi.Call,
+	change func(context.Context, domain.Caller, string, string, string) (groups.MembershipResult, error)) (httpapi.Reply, error) {
 	if strings.TrimSpace(c.Req.Body) != "" {
 		var none struct{}
-		if err := c.body(&none); err != nil {
-			return Reply{}, err
+		if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &none); err != nil {
+			return httpapi.Reply{}, err
 		}
 	}
 	res, err := change(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"), c.Param("accountId"))
-	return Reply{Status: http.StatusOK, Body: membershipOf(res)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: membershipOf(res)}, err
 }
 
-func (h GroupsHandler) userGroups(ctx context.Context, c Call) (Reply, error) {
+func (h GroupsHandler) userGroups(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	gs, err := h.Service.UserGroups(ctx, c.Caller, c.Param("orgId"), c.Param("accountId"))
-	return Reply{Status: http.StatusOK, Body: UserGroupsJSON{Groups: groupsOf(gs)}}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: UserGroupsJSON{Groups: groupsOf(gs)}}, err
 }

@@ -1,4 +1,4 @@
-package app_test
+package groupsapi_test
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
-	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/groups"
+	"github.com/guestaccess/guestaccess/shared/groups/groupsapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
@@ -58,11 +58,11 @@ func TestWorkerOverSQS(t *testing.T) {
 	arn := qattrs.Attributes["QueueArn"]
 
 	env := config.Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	jobs := app.Jobs(env, st, sqsqueue.New(client, *q.QueueUrl))
+	jobs := groupsapi.Jobs(env, st, sqsqueue.New(client, *q.QueueUrl))
 	jobs.InlineMembers, jobs.PageMembers, jobs.FinishDelay = -1, 2, time.Second
-	worker := app.GroupJobsWorker(env, jobs)
+	worker := groupsapi.GroupJobsWorker(env, jobs)
 
-	gs := &groups.Service{Store: st}
+	gs := groups.New(st)
 	admin := domain.Caller{AccountID: demo.AdminID}
 	if _, err := gs.Create(ctx, admin, demo.OrgID, "agency", "Agency", nil); err != nil {
 		t.Fatal(err)

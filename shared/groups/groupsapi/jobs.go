@@ -1,4 +1,4 @@
-package httpapi
+package groupsapi
 
 import (
 	"context"
@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
-// JobService runs group fan-out jobs (fanout.Service).
+// JobService runs group fan-out jobs (jobs.Service).
 type JobService interface {
 	SetGroupRole(ctx context.Context, c domain.Caller, orgID, groupID, siteID, product, role string) (domain.Job, error)
 	DeleteGroup(ctx context.Context, c domain.Caller, orgID, groupID string) (domain.Job, error)
@@ -82,29 +83,29 @@ func JobResponseOf(j domain.Job) JobResponse {
 	return out
 }
 
-func (h JobsHandler) job(ctx context.Context, c Call) (Reply, error) {
+func (h JobsHandler) job(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	j, err := h.Service.Job(ctx, c.Caller, c.Param("orgId"), c.Param("jobId"))
-	return Reply{Status: http.StatusOK, Body: JobResponseOf(j)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: JobResponseOf(j)}, err
 }
 
-func (h JobsHandler) setGroupRole(ctx context.Context, c Call) (Reply, error) {
+func (h JobsHandler) setGroupRole(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in groupRoleRequest
-	if err := c.body(&in); err != nil {
-		return Reply{}, err
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+		return httpapi.Reply{}, err
 	}
 	return started(h.Service.SetGroupRole(ctx, c.Caller, c.Param("orgId"), c.Param("groupId"), c.Param("siteId"), c.Param("product"), in.Role))
 }
 
-func (h JobsHandler) deleteGroup(ctx context.Context, c Call) (Reply, error) {
+func (h JobsHandler) deleteGroup(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	return started(h.Service.DeleteGroup(ctx, c.Caller, c.Param("orgId"), c.Param("groupId")))
 }
 
 // started answers a job just started: 200 when a small group is done
 // already, else 202; Location is the job's either way.
-func started(j domain.Job, err error) (Reply, error) {
+func started(j domain.Job, err error) (httpapi.Reply, error) {
 	status := http.StatusAccepted
 	if j.State.Finished() {
 		status = http.StatusOK
 	}
-	return Reply{Status: status, Body: JobResponseOf(j), Headers: map[string]string{"Location": "/orgs/" + j.OrgID + "/jobs/" + j.ID}}, err
+	return httpapi.Reply{Status: status, Body: JobResponseOf(j), Headers: map[string]string{"Location": "/orgs/" + j.OrgID + "/jobs/" + j.ID}}, err
 }

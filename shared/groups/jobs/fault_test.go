@@ -1,4 +1,4 @@
-package fanout_test
+package jobs_test
 
 import (
 	"context"
@@ -10,14 +10,14 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/fanout"
+	"github.com/guestaccess/guestaccess/shared/groups/jobs"
 )
 
 // faulty wraps the real store: the first call of one method fails, either
 // before it reaches the table (nothing written) or after (written, but the
 // caller sees an error, as when a response is lost).
 type faulty struct {
-	fanout.Store
+	jobs.Store
 	mu     sync.Mutex
 	method string
 	after  bool
@@ -83,6 +83,13 @@ func (f *faulty) EndJob(ctx context.Context, j domain.Job, from domain.JobState,
 	return err
 }
 
+// use makes every port of svc the store st.
+func use(svc *jobs.Service, st jobs.Store) {
+	n := jobs.New(st, svc.Queue)
+	svc.Scopes, svc.Callers, svc.Groups, svc.Sites, svc.Jobs, svc.Ledger = n.Scopes, n.Callers, n.Groups, n.Sites, n.Jobs, n.Ledger
+	svc.Members, svc.Access, svc.Memberships, svc.Pages = n.Members, n.Access, n.Memberships, n.Pages
+}
+
 // TestFaultAtEachWorkerCall fails each store call of the worker once —
 // before it writes, and after — and lets the queue redeliver: every job
 // ends done, no member is changed twice (the counters match a recount), none
@@ -102,10 +109,10 @@ func TestFaultAtEachWorkerCall(t *testing.T) {
 					t.Fatalf("%s (after %v): start: %v", m, after, err)
 				}
 				f := &faulty{Store: fx.st, method: m, after: after}
-				fx.svc.Store = f
+				use(fx.svc, f)
 				n++
 				pump(t, fx.svc, fx.q, false)
-				fx.svc.Store = fx.st
+				use(fx.svc, fx.st)
 				got, err := fx.st.Job(ctx, demo.OrgID, j.ID)
 				if !f.fired {
 					t.Errorf("%s (after %v): the fault never fired", m, after)
@@ -132,7 +139,7 @@ func TestPoisonPageReachesTheDLQ(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fx.svc.Store = &poison{Store: fx.st}
+		fx.svc.Pages = &poison{PageApplier: fx.st}
 		if dead := pump(t, fx.svc, fx.q, false); dead != 1 {
 			t.Errorf("%d dead letters, want 1", dead)
 		}
@@ -150,7 +157,7 @@ func TestPoisonPageReachesTheDLQ(t *testing.T) {
 			t.Errorf("p0 was changed: %v", err)
 		}
 		fx.check(t, ids[1:])
-		fx.svc.Store = fx.st
+		fx.svc.Pages = fx.st
 		if _, err := fx.svc.SetGroupRole(ctx, admin, demo.OrgID, "agency", demo.SiteID, "confluence", "user"); err != nil {
 			t.Errorf("group still locked: %v", err)
 		}
@@ -159,8 +166,9 @@ func TestPoisonPageReachesTheDLQ(t *testing.T) {
 	})
 }
 
-// poison fails every application of the page that holds "p0".
-type poison struct{ fanout.Store }
+// poison fails every application of the page that holds "p0" (the
+// service's PageApplier).
+type poison struct{ jobs.PageApplier }
 
 func (p *poison) ApplyPage(ctx context.Context, j domain.Job, pg domain.JobPage, c []domain.Conversion) (bool, error) {
 	for _, e := range pg.Entries {
@@ -168,5 +176,5 @@ func (p *poison) ApplyPage(ctx context.Context, j domain.Job, pg domain.JobPage,
 			return false, errInjected
 		}
 	}
-	return p.Store.ApplyPage(ctx, j, pg, c)
+	return p.PageApplier.ApplyPage(ctx, j, pg, c)
 }

@@ -1,4 +1,4 @@
-package fanout
+package jobs
 
 import (
 	"context"
@@ -9,10 +9,9 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// pageStore applies pages by a function; any other call of the Store
-// interface panics (nil embedded interface): a page needs none.
+// pageStore applies pages by a function: a page applied without stale
+// members needs no other port.
 type pageStore struct {
-	Store
 	apply func() error
 }
 
@@ -27,7 +26,7 @@ func TestQueuedPageLeavesTheSiteFree(t *testing.T) {
 	var slept []time.Duration
 	fail := false
 	s := &Service{
-		Store: pageStore{apply: func() error {
+		Pages: pageStore{apply: func() error {
 			if fail {
 				return errors.New("boom")
 			}

@@ -1,4 +1,4 @@
-package roles
+package groups
 
 import (
 	"context"
@@ -7,34 +7,17 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-type fake struct {
-	t      *testing.T
+// roleFake is the store of SetDirect's path (RoleScopeReader and
+// AccessChanger): scope read, change a function.
+type roleFake struct {
 	scope  domain.RoleScope
 	change func(domain.AccessChange) error
 }
 
-func (f *fake) LoadRole(context.Context, string, string, string, string, domain.Product) (domain.RoleScope, error) {
+func (f *roleFake) LoadRole(context.Context, string, string, string, string, domain.Product) (domain.RoleScope, error) {
 	return f.scope, nil
 }
-func (f *fake) LoadCaller(context.Context, string, string) (domain.Scope, error) {
-	return f.scope.Scope, nil
-}
-func (f *fake) UserAccess(context.Context, string, string) (map[string]domain.Access, error) {
-	f.t.Fatal("unexpected UserAccess")
-	return nil, nil
-}
-func (f *fake) GroupsByID(context.Context, string, []string) (map[string]domain.Group, error) {
-	f.t.Fatal("unexpected GroupsByID")
-	return nil, nil
-}
-func (f *fake) User(context.Context, string, string) (domain.User, error) {
-	f.t.Fatal("unexpected User")
-	return domain.User{}, nil
-}
-func (f *fake) ChangeAccess(_ context.Context, ch domain.AccessChange) error {
-	if f.change == nil {
-		f.t.Fatal("unexpected ChangeAccess")
-	}
+func (f *roleFake) ChangeAccess(_ context.Context, ch domain.AccessChange) error {
 	return f.change(ch)
 }
 
@@ -62,8 +45,8 @@ func TestSetDirect(t *testing.T) {
 	}
 	for _, tc := range cases {
 		var wrote *domain.AccessChange
-		f := &fake{t: t, scope: scope(tc.caller, tc.callerAccess, guestViaGroup), change: func(ch domain.AccessChange) error { wrote = &ch; return nil }}
-		res, err := (&Service{Store: f}).SetDirect(context.Background(), c, "o", "wiki", tc.product, "u", tc.role)
+		f := &roleFake{scope: scope(tc.caller, tc.callerAccess, guestViaGroup), change: func(ch domain.AccessChange) error { wrote = &ch; return nil }}
+		res, err := (&RoleService{Scopes: f, Changes: f}).SetDirect(context.Background(), c, "o", "wiki", tc.product, "u", tc.role)
 		if domain.ErrorCode(err) != tc.code {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.code)
 			continue

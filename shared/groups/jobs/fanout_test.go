@@ -1,4 +1,4 @@
-package fanout_test
+package jobs_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
+	"github.com/guestaccess/guestaccess/shared/groups/jobs"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -22,11 +22,11 @@ import (
 // service, redelivering what fails, and dead-lettering past the limit.
 type memQueue struct {
 	mu   sync.Mutex
-	msgs []fanout.Message
+	msgs []jobs.Message
 	sent int
 }
 
-func (q *memQueue) Send(_ context.Context, msgs ...fanout.Message) error {
+func (q *memQueue) Send(_ context.Context, msgs ...jobs.Message) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.msgs = append(q.msgs, msgs...)
@@ -34,11 +34,11 @@ func (q *memQueue) Send(_ context.Context, msgs ...fanout.Message) error {
 	return nil
 }
 
-func (q *memQueue) pop() (fanout.Message, bool) {
+func (q *memQueue) pop() (jobs.Message, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.msgs) == 0 {
-		return fanout.Message{}, false
+		return jobs.Message{}, false
 	}
 	m := q.msgs[0]
 	q.msgs = q.msgs[1:]
@@ -48,7 +48,7 @@ func (q *memQueue) pop() (fanout.Message, bool) {
 // pump delivers every message until the queue is empty; a failed one goes
 // back to the end of the queue, and to Dead after maxReceive tries. With
 // twice, every message is delivered twice (duplicates).
-func pump(t *testing.T, svc *fanout.Service, q *memQueue, twice bool) (dead int) {
+func pump(t *testing.T, svc *jobs.Service, q *memQueue, twice bool) (dead int) {
 	t.Helper()
 	tries := map[string]int{}
 	for steps := 0; steps < 100000; steps++ {
@@ -84,7 +84,7 @@ type fixture struct {
 	db      *dynamodb.Client
 	calls   *testenv.Counter
 	q       *memQueue
-	svc     *fanout.Service
+	svc     *jobs.Service
 	groups  *groups.Service
 }
 
@@ -109,9 +109,11 @@ func eachLimited(t *testing.T, userLimit int64, f func(t *testing.T, fx *fixture
 				t.Fatal(err)
 			}
 			q := &memQueue{}
+			svc := jobs.New(st, q)
+			svc.InlineMembers = -1
 			fx := &fixture{backend: b, st: st, db: db, calls: c, q: q,
-				svc:    &fanout.Service{Store: st, Queue: q, InlineMembers: -1},
-				groups: &groups.Service{Store: st}}
+				svc:    svc,
+				groups: groups.New(st)}
 			f(t, fx)
 		})
 	}

@@ -1,4 +1,4 @@
-package httpapi
+package groupsapi
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/roles"
+	"github.com/guestaccess/guestaccess/shared/groups"
+	"github.com/guestaccess/guestaccess/shared/httpapi"
 )
 
-// RolesService runs users' roles on sites' products (roles.Service).
+// RolesService runs users' roles on sites' products (groups.RoleService).
 type RolesService interface {
-	SetDirect(ctx context.Context, c domain.Caller, orgID, siteID, product, accountID, role string) (roles.DirectResult, error)
-	EffectiveRoles(ctx context.Context, c domain.Caller, orgID, accountID string) ([]roles.Effective, error)
+	SetDirect(ctx context.Context, c domain.Caller, orgID, siteID, product, accountID, role string) (groups.DirectResult, error)
+	EffectiveRoles(ctx context.Context, c domain.Caller, orgID, accountID string) ([]groups.Effective, error)
 }
 
 // RolesHandler serves the roles routes (RolesFunction).
@@ -31,10 +32,10 @@ const (
 
 // Handle implements the Lambda handler.
 func (h RolesHandler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return Routes{
-		http.MethodPut + " " + RouteDirectRole: Serve(h.Log, h.setDirect),
-		http.MethodGet + " " + RouteUserRoles:  Serve(h.Log, h.effective),
-		http.MethodHead + " " + RouteUserRoles: Serve(h.Log, h.effective),
+	return httpapi.Routes{
+		http.MethodPut + " " + RouteDirectRole: httpapi.Serve(h.Log, h.setDirect),
+		http.MethodGet + " " + RouteUserRoles:  httpapi.Serve(h.Log, h.effective),
+		http.MethodHead + " " + RouteUserRoles: httpapi.Serve(h.Log, h.effective),
 	}.Handle(ctx, req)
 }
 
@@ -83,9 +84,9 @@ type UserRolesJSON struct {
 	Roles []EffectiveRoleJSON `json:"roles"`
 }
 
-func directRoleOf(r roles.DirectResult) DirectRoleJSON {
+func directRoleOf(r groups.DirectResult) DirectRoleJSON {
 	out := DirectRoleJSON{AccountID: r.AccountID, Site: r.Site, Product: r.Product, Direct: string(r.Direct), Before: string(r.Before), After: string(r.After),
-		Why: nonNil(r.Why), StillGuestVia: r.StillGuestVia, Warnings: []string{}}
+		Why: httpapi.NonNil(r.Why), StillGuestVia: r.StillGuestVia, Warnings: []string{}}
 	if r.Conversion != nil {
 		c := ConversionOf(*r.Conversion)
 		out.Conversion = &c
@@ -98,22 +99,22 @@ func directRoleOf(r roles.DirectResult) DirectRoleJSON {
 	return out
 }
 
-func (h RolesHandler) setDirect(ctx context.Context, c Call) (Reply, error) {
+func (h RolesHandler) setDirect(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	var in setRoleRequest
-	if err := c.body(&in); err != nil {
-		return Reply{}, err
+	if err := httpapi.DecodeJSON(c.Req, httpapi.MaxJSONBody, &in); err != nil {
+		return httpapi.Reply{}, err
 	}
 	if in.Role == nil {
-		return Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"role": "is required: none, guest, user or admin"}}
+		return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The request is not valid.", Fields: map[string]string{"role": "is required: none, guest, user or admin"}}
 	}
 	res, err := h.Service.SetDirect(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), c.Param("product"), c.Param("accountId"), *in.Role)
-	return Reply{Status: http.StatusOK, Body: directRoleOf(res)}, err
+	return httpapi.Reply{Status: http.StatusOK, Body: directRoleOf(res)}, err
 }
 
-func (h RolesHandler) effective(ctx context.Context, c Call) (Reply, error) {
+func (h RolesHandler) effective(ctx context.Context, c httpapi.Call) (httpapi.Reply, error) {
 	rs, err := h.Service.EffectiveRoles(ctx, c.Caller, c.Param("orgId"), c.Param("accountId"))
 	if err != nil {
-		return Reply{}, err
+		return httpapi.Reply{}, err
 	}
 	out := UserRolesJSON{Roles: make([]EffectiveRoleJSON, 0, len(rs))}
 	for _, r := range rs {
@@ -123,5 +124,5 @@ func (h RolesHandler) effective(ctx context.Context, c Call) (Reply, error) {
 		}
 		out.Roles = append(out.Roles, e)
 	}
-	return Reply{Status: http.StatusOK, Body: out}, nil
+	return httpapi.Reply{Status: http.StatusOK, Body: out}, nil
 }
