@@ -22,6 +22,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/audit"
 	"github.com/guestaccess/guestaccess/shared/billing"
+	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
@@ -135,7 +136,7 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 		policy:  &extpolicy.Service{Store: st, Now: now},
 		ext:     &extusers.Service{Store: st, Now: now},
 		audit:   audit.New(st, now),
-		billing: billing.New(st, now),
+		billing: billing.New(billingdb.New(st), now),
 	}
 }
 

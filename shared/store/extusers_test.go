@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
@@ -69,7 +70,7 @@ func TestGuestPageExternalIsTheOrgsAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		external := func() map[string]bool {
-			gs, _, err := fx.st.GuestPage(ctx, demo.OrgID, demo.SiteID, "", 50, "")
+			gs, _, err := billingdb.New(fx.st).GuestPage(ctx, demo.OrgID, demo.SiteID, "", 50, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/audit/auditapi"
 	"github.com/guestaccess/guestaccess/shared/billing/billingapi"
+	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
@@ -30,7 +31,7 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fan
 		"SpacesFunction":           spacesapi.Spaces(env, st, st),
 		"InvitationsFunction":      invitationsapi.Invitations(env, st, emails),
 		"UsersFunction":            usersapi.Users(env, st, st),
-		"BillingFunction":          billingapi.Billing(env, st, st),
+		"BillingFunction":          billingapi.Billing(env, billingdb.New(st), st),
 		"AuditFunction":            auditapi.Audit(env, st),
 		"ExternalPolicyFunction":   app.ExternalPolicy(env, st),
 		"ExternalUsersFunction":    app.ExternalUsers(env, st, exports, limits),

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/table"
+)
+
+// What the people capabilities' table code (packages billingdb, auditdb,
+// accessdb, spacesdb and usersdb) uses of the items and reads several
+// capabilities share: the items stay declared here, once; these are their
+// exported doors.
+
+// TypeAccess is the type of an access item.
+const TypeAccess = typeAccess
+
+// Mechanics returns the table mechanics the store reads and writes through
+// (shared: a capability's store built over it retries and gates alike).
+func (s *Store) Mechanics() *table.Table { return s.mechanics }
+
+// QueryPage runs one Query page on the table (or the index named in in): at
+// most limit items from the cursor, and the cursor of the next page.
+func (s *Store) QueryPage(ctx context.Context, in *dynamodb.QueryInput, limit int, cursor string) ([]table.Item, string, error) {
+	return s.query(ctx, in, limit, cursor)
+}
+
+// DecodeOrg decodes an org item.
+func DecodeOrg(it table.Item) (domain.Org, error) {
+	o, err := decodeOrg(it)
+	if err != nil {
+		return domain.Org{}, err
+	}
+	return o.domain(), nil
+}
+
+// DecodeUser decodes a user's profile item.
+func DecodeUser(it table.Item) (domain.User, error) {
+	u, err := decodeUser(it)
+	if err != nil {
+		return domain.User{}, err
+	}
+	return u.domain(), nil
+}
+
+// AccessOf is an access item as read: whose it is and the access it gives.
+type AccessOf struct {
+	Type      string
+	AccountID string
+	Email     string
+	Access    domain.Access
+}
+
+// DecodeAccessOf decodes an access item (or an item of another type, whose
+// Type says so).
+func DecodeAccessOf(it table.Item) (AccessOf, error) {
+	a, err := decodeAccess(it)
+	if err != nil {
+		return AccessOf{}, err
+	}
+	return AccessOf{Type: a.Type, AccountID: a.AccountID, Email: a.Email, Access: a.domain()}, nil
+}
+
+// NewAuditItem is an audit entry's item.
+func NewAuditItem(a domain.AuditEntry) table.Encoder { return newAuditItem(a) }
+
+// DecodeOpt decodes the item (pk, sk) of a batch read, nil when absent.
+func DecodeOpt[D any](got map[string]table.Item, pk, sk string, dec func(table.Item) (D, error)) (*D, error) {
+	return decodeOpt(got, pk, sk, dec, func(d D) D { return d })
+}
