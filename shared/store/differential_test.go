@@ -21,6 +21,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/audit"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/billing"
 	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
@@ -135,7 +136,7 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 		tokens:  &apitokens.Service{Store: st, Now: now},
 		policy:  &extpolicy.Service{Store: st, Now: now},
 		ext:     &extusers.Service{Store: st, Now: now},
-		audit:   audit.New(st, now),
+		audit:   audit.New(auditdb.New(st), now),
 		billing: billing.New(billingdb.New(st), now),
 	}
 }

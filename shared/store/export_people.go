@@ -70,3 +70,17 @@ func NewAuditItem(a domain.AuditEntry) table.Encoder { return newAuditItem(a) }
 func DecodeOpt[D any](got map[string]table.Item, pk, sk string, dec func(table.Item) (D, error)) (*D, error) {
 	return decodeOpt(got, pk, sk, dec, func(d D) D { return d })
 }
+
+// BadCursor is the error of a page cursor the list did not give.
+func BadCursor() error { return badCursor() }
+
+// AuditActorGSI1PK is the GSI1 partition of an actor's audit entries ("" for
+// no actor).
+func AuditActorGSI1PK(org, actor string) string { return auditActorGSI1PK(org, actor) }
+
+// AuditTargetGSI2PK is the GSI2 partition of a target's audit entries (""
+// for no target).
+func AuditTargetGSI2PK(org, target string) string { return auditTargetGSI2PK(org, target) }
+
+// DecodeAudit decodes an audit entry's item.
+func DecodeAudit(it table.Item) (domain.AuditEntry, error) { return decodeAudit(it) }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 )
@@ -149,7 +150,7 @@ func TestPolicyChangeUnderVersion(t *testing.T) {
 		if (len(scan.Item) > 0) != after.Org.Policy.TwoStep {
 			t.Errorf("policy %+v, rescan request %v", after.Org.Policy, scan.Item)
 		}
-		page, err := fx.st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 10})
+		page, err := auditdb.New(fx.st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 10})
 		if err != nil || len(page.Items) != 1 {
 			t.Errorf("audit entries of the org: %v %v", page.Items, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
@@ -54,7 +55,7 @@ func TestSetVerifiedDomainsUnderVersion(t *testing.T) {
 		if sc, _ = fx.st.LoadCaller(ctx, demo.OrgID, demo.AdminID); len(sc.Org.VerifiedDomains) != 0 || sc.Org.PolicyVersion != last.PolicyVersion {
 			t.Fatalf("org after a refused write: %+v", sc.Org)
 		}
-		log, err := fx.st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: time.Now().Add(time.Hour), Limit: 10})
+		log, err := auditdb.New(fx.st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: time.Now().Add(time.Hour), Limit: 10})
 		if err != nil || len(log.Items) != 2 {
 			t.Fatalf("audit entries: %v %v", log.Items, err)
 		}

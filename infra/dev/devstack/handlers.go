@@ -4,6 +4,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/access/accessapi"
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/audit/auditapi"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/billing/billingapi"
 	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/extusers"
@@ -32,7 +33,7 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fan
 		"InvitationsFunction":      invitationsapi.Invitations(env, st, emails),
 		"UsersFunction":            usersapi.Users(env, st, st),
 		"BillingFunction":          billingapi.Billing(env, billingdb.New(st), st),
-		"AuditFunction":            auditapi.Audit(env, st),
+		"AuditFunction":            auditapi.Audit(env, auditdb.New(st)),
 		"ExternalPolicyFunction":   app.ExternalPolicy(env, st),
 		"ExternalUsersFunction":    app.ExternalUsers(env, st, exports, limits),
 		"VerifyFunction":           app.VerifyPage(env, st, emails),

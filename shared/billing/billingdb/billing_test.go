@@ -12,6 +12,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
@@ -78,14 +79,14 @@ func TestRecountShowsDriftAndRepairs(t *testing.T) {
 		if again, _ := storetest.Recount(ctx, st, demo.OrgID, demo.SiteID); fmt.Sprint(again.Stored) != fmt.Sprint(r.Stored) {
 			t.Errorf("refused repairs changed the counters: %+v -> %+v", r.Stored, again.Stored)
 		}
-		if got, _ := st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.SiteTarget(demo.SiteID), From: time.Now().Add(-time.Hour), To: time.Now(), Limit: 10}); len(got.Items) != 0 {
+		if got, _ := auditdb.New(st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.SiteTarget(demo.SiteID), From: time.Now().Add(-time.Hour), To: time.Now(), Limit: 10}); len(got.Items) != 0 {
 			t.Errorf("refused repairs wrote audit entries: %+v", got.Items)
 		}
 		if err := billingdb.New(st).RepairCounters(ctx, demo.OrgID, demo.SiteID, r.Stored, r.Counted, audit()); err != nil {
 			t.Fatal(err)
 		}
 		storetest.AssertNoDrift(t, st, demo.OrgID, demo.SiteID)
-		got, err := st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.SiteTarget(demo.SiteID), From: time.Now().Add(-time.Hour), To: time.Now(), Limit: 10})
+		got, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.SiteTarget(demo.SiteID), From: time.Now().Add(-time.Hour), To: time.Now(), Limit: 10})
 		if err != nil || len(got.Items) != 1 || got.Items[0].Action != domain.ActionBillingRecount || got.Items[0].RequestID != "req-recount" {
 			t.Errorf("repair's audit entry: %+v %v", got.Items, err)
 		}
