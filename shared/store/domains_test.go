@@ -8,6 +8,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/dev/devdns"
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
 	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/domaincheck"
@@ -55,7 +56,7 @@ func (p *proofEnv) org(t *testing.T, id string) domain.Org {
 // external from the org's verified domains.
 func (p *proofEnv) guestExternal(t *testing.T) bool {
 	t.Helper()
-	sc, err := p.fx.st.LoadDecision(context.Background(), demo.OrgID, demo.SiteID, demo.GuestID, domain.Confluence, "", "")
+	sc, err := accessdb.New(p.fx.st).LoadDecision(context.Background(), demo.OrgID, demo.SiteID, demo.GuestID, domain.Confluence, "", "")
 	if err != nil || sc.Org == nil || sc.User == nil {
 		t.Fatal(sc, err)
 	}

@@ -84,3 +84,45 @@ func AuditTargetGSI2PK(org, target string) string { return auditTargetGSI2PK(org
 
 // DecodeAudit decodes an audit entry's item.
 func DecodeAudit(it table.Item) (domain.AuditEntry, error) { return decodeAudit(it) }
+
+// SKAPIToken is the sort key of an API token's use-time item.
+const SKAPIToken = skAPIToken
+
+// APITokenPK is the partition of the API token whose secret has this hash.
+func APITokenPK(hash string) string { return apiTokenPK(hash) }
+
+// DecodeAPIToken decodes an API token's use-time item.
+func DecodeAPIToken(it table.Item) (domain.APIToken, error) {
+	t, err := decodeAPIToken(it)
+	if err != nil {
+		return domain.APIToken{}, err
+	}
+	return t.domain(), nil
+}
+
+// DecodeSite decodes a site item with its counters.
+func DecodeSite(it table.Item) (domain.Site, error) {
+	si, err := decodeSite(it)
+	if err != nil {
+		return domain.Site{}, err
+	}
+	return si.domain(), nil
+}
+
+// DecodeSpace decodes a space item.
+func DecodeSpace(it table.Item) (domain.Space, error) {
+	sp, err := decodeSpace(it)
+	if err != nil {
+		return domain.Space{}, err
+	}
+	return sp.domain(), nil
+}
+
+// DecodeAccess decodes an access item as the access it gives.
+func DecodeAccess(it table.Item) (domain.Access, error) {
+	a, err := decodeAccess(it)
+	if err != nil {
+		return domain.Access{}, err
+	}
+	return a.domain(), nil
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
 	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
@@ -42,7 +43,7 @@ func TestResetSessionsIsOneWrite(t *testing.T) {
 		allowed := func() int {
 			n := 0
 			for i := 0; i < 200; i += 10 {
-				sc, err := fx.st.LoadDecision(ctx, demo.OrgID, demo.SiteID, fmt.Sprintf("ext-%03d", i), domain.Confluence, "", "")
+				sc, err := accessdb.New(fx.st).LoadDecision(ctx, demo.OrgID, demo.SiteID, fmt.Sprintf("ext-%03d", i), domain.Confluence, "", "")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
 	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails"
@@ -274,7 +275,7 @@ func TestPasscodeFlow(t *testing.T) {
 			t.Fatalf("reuse: %v", err)
 		}
 		// The access decision now allows.
-		sc, err := fx.st.LoadDecision(ctx, otpOrg, "wiki", "g0", domain.Confluence, "", "")
+		sc, err := accessdb.New(fx.st).LoadDecision(ctx, otpOrg, "wiki", "g0", domain.Confluence, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

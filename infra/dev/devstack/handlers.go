@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"github.com/guestaccess/guestaccess/shared/access/accessapi"
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/audit/auditapi"
 	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
@@ -28,7 +29,7 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fan
 		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, st),
 		"GroupsFunction":           app.Groups(env, st, jobs),
 		"RolesFunction":            app.Roles(env, st),
-		"AccessDecisionFunction":   accessapi.AccessDecision(env, st),
+		"AccessDecisionFunction":   accessapi.AccessDecision(env, accessdb.New(st)),
 		"SpacesFunction":           spacesapi.Spaces(env, st, st),
 		"InvitationsFunction":      invitationsapi.Invitations(env, st, emails),
 		"UsersFunction":            usersapi.Users(env, st, st),
