@@ -5,12 +5,15 @@ package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/guestaccess/guestaccess/shared/app"
+	"github.com/guestaccess/guestaccess/shared/domains/domainsapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
+	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 func main() {
 	env := config.MustLoad()
-	lambda.StartHandlerFunc(app.DomainCheck(env, app.Store(env)))
+	st := store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)
+	lambda.StartHandlerFunc(domainsapi.DomainCheck(env, st))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/emails/emailsapi"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 	"github.com/guestaccess/guestaccess/shared/platform/sesmailer"
@@ -27,5 +28,5 @@ func main() {
 	retries := sqsqueue.New(client, os.Getenv("EMAIL_QUEUE_URL"))
 	dead := sqsqueue.New(client, os.Getenv("EMAIL_DEAD_LETTER_QUEUE_URL"))
 	st := store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)
-	lambda.StartHandlerFunc(emailsapi.EmailWorker(env, emailsapi.EmailSender(env, st, mailer, retries, dead)))
+	lambda.StartHandlerFunc(emailsapi.EmailWorker(env, emailsapi.EmailSender(env, st, emailsdb.New(st), mailer, retries, dead)))
 }

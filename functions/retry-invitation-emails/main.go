@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue/sqsqueue"
 	"github.com/guestaccess/guestaccess/shared/store"
@@ -21,5 +22,5 @@ func main() {
 	env := config.MustLoad()
 	emails := sqsqueue.New(sqs.NewFromConfig(env.AWS), os.Getenv("EMAIL_QUEUE_URL"))
 	st := store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)
-	lambda.StartHandlerFunc(invitationsapi.RetryInvitationEmails(env, st, emails))
+	lambda.StartHandlerFunc(invitationsapi.RetryInvitationEmails(env, invitationsdb.New(st), emails))
 }

@@ -37,7 +37,7 @@ func TestDocumentAgreesWithTemplate(t *testing.T) {
 		if r.Method == "ANY" {
 			// The other methods of a path the document has (OpenAPI has
 			// no ANY): its own function answers them 405 with Allow
-			// (httpapi's TestPagesAnswerOtherMethods405), with the same
+			// (TestPagesAnswerOtherMethods405 in passcodeapi and invitationsapi), with the same
 			// authorisation as the path's operations.
 			anyRoutes = append(anyRoutes, r)
 			continue

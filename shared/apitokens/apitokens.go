@@ -25,12 +25,38 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Store is what the service needs from persistence (shared/store).
-type Store interface {
+// The service's ports, one per use: every action reads its scope
+// (ScopeLoader), then Create writes (Creator), List pages (Lister) or Revoke
+// deletes (Revoker). A test's fake implements only those its path calls.
+
+// ScopeLoader reads what a token request acts on: the org, the caller, the
+// user whose tokens they are and (tokenID not empty) the token.
+type ScopeLoader interface {
 	LoadAPITokenScope(ctx context.Context, orgID, callerID, accountID, tokenID string) (domain.APITokenScope, error)
+}
+
+// Creator writes a new token with its audit entry, under the user's cap
+// (ECONFLICT at it).
+type Creator interface {
 	CreateAPIToken(ctx context.Context, c domain.APITokenCreation) error
+}
+
+// Lister pages a user's tokens.
+type Lister interface {
 	APITokens(ctx context.Context, orgID, accountID string, limit int, cursor string) (domain.Page[domain.APIToken], error)
+}
+
+// Revoker deletes a token with its audit entry.
+type Revoker interface {
 	RevokeAPIToken(ctx context.Context, r domain.APITokenRevocation) error
+}
+
+// Store is every port together, as the table implements them (shared/store).
+type Store interface {
+	ScopeLoader
+	Creator
+	Lister
+	Revoker
 }
 
 // Service runs the API tokens capability.

@@ -13,41 +13,38 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Function-field fakes: each case sets only what its path calls; a call to
-// an unset field fails the test, so leaving one nil proves it is not reached.
+// Port fakes: each is a function implementing one port, and a fakeStore
+// is made of the ports a case's path calls; a port left nil is one the path
+// must not reach (calling it fails the test with a nil dereference).
 
+type loadScope func(orgID, callerID, accountID, tokenID string) (domain.APITokenScope, error)
+
+func (f loadScope) LoadAPITokenScope(_ context.Context, orgID, callerID, accountID, tokenID string) (domain.APITokenScope, error) {
+	return f(orgID, callerID, accountID, tokenID)
+}
+
+type createToken func(c domain.APITokenCreation) error
+
+func (f createToken) CreateAPIToken(_ context.Context, c domain.APITokenCreation) error { return f(c) }
+
+type listTokens func(orgID, accountID string, limit int, cursor string) (domain.Page[domain.APIToken], error)
+
+func (f listTokens) APITokens(_ context.Context, orgID, accountID string, limit int, cursor string) (domain.Page[domain.APIToken], error) {
+	return f(orgID, accountID, limit, cursor)
+}
+
+type revokeToken func(r domain.APITokenRevocation) error
+
+func (f revokeToken) RevokeAPIToken(_ context.Context, r domain.APITokenRevocation) error {
+	return f(r)
+}
+
+// fakeStore is the service's Store made of port fakes.
 type fakeStore struct {
-	t        *testing.T
-	LoadFn   func(orgID, callerID, accountID, tokenID string) (domain.APITokenScope, error)
-	CreateFn func(c domain.APITokenCreation) error
-	ListFn   func(orgID, accountID string, limit int, cursor string) (domain.Page[domain.APIToken], error)
-	RevokeFn func(r domain.APITokenRevocation) error
-}
-
-func (f *fakeStore) must(fn any, name string) {
-	if reflect.ValueOf(fn).IsNil() {
-		f.t.Fatalf("unexpected store call %s", name)
-	}
-}
-
-func (f *fakeStore) LoadAPITokenScope(_ context.Context, orgID, callerID, accountID, tokenID string) (domain.APITokenScope, error) {
-	f.must(f.LoadFn, "LoadAPITokenScope")
-	return f.LoadFn(orgID, callerID, accountID, tokenID)
-}
-
-func (f *fakeStore) CreateAPIToken(_ context.Context, c domain.APITokenCreation) error {
-	f.must(f.CreateFn, "CreateAPIToken")
-	return f.CreateFn(c)
-}
-
-func (f *fakeStore) APITokens(_ context.Context, orgID, accountID string, limit int, cursor string) (domain.Page[domain.APIToken], error) {
-	f.must(f.ListFn, "APITokens")
-	return f.ListFn(orgID, accountID, limit, cursor)
-}
-
-func (f *fakeStore) RevokeAPIToken(_ context.Context, r domain.APITokenRevocation) error {
-	f.must(f.RevokeFn, "RevokeAPIToken")
-	return f.RevokeFn(r)
+	ScopeLoader
+	Creator
+	Lister
+	Revoker
 }
 
 var now = time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
@@ -135,7 +132,7 @@ func TestGate(t *testing.T) {
 					callerID = tc.caller.AccountID
 				}
 				wrote := false
-				st := &fakeStore{t: t, LoadFn: func(o, c, a, tok string) (domain.APITokenScope, error) {
+				st := &fakeStore{ScopeLoader: loadScope(func(o, c, a, tok string) (domain.APITokenScope, error) {
 					if o != "o" || c != callerID || a != owner {
 						t.Errorf("load %q %q %q", o, c, a)
 					}
@@ -147,13 +144,13 @@ func TestGate(t *testing.T) {
 						sc.Org = nil
 					}
 					return sc, tc.err
-				}}
+				})}
 				if tc.want[name] == "" {
-					st.CreateFn = func(domain.APITokenCreation) error { wrote = true; return nil }
-					st.ListFn = func(string, string, int, string) (domain.Page[domain.APIToken], error) {
+					st.Creator = createToken(func(domain.APITokenCreation) error { wrote = true; return nil })
+					st.Lister = listTokens(func(string, string, int, string) (domain.Page[domain.APIToken], error) {
 						return domain.Page[domain.APIToken]{}, nil
-					}
-					st.RevokeFn = func(domain.APITokenRevocation) error { wrote = true; return nil }
+					})
+					st.Revoker = revokeToken(func(domain.APITokenRevocation) error { wrote = true; return nil })
 				}
 				err := op(service(st), name, callerID)
 				if got := domain.ErrorCode(err); got != tc.want[name] {
@@ -173,7 +170,7 @@ func TestGate(t *testing.T) {
 // TestIDsCheckedBeforeReading: a malformed org, caller, user or token id is
 // 404 with nothing read.
 func TestIDsCheckedBeforeReading(t *testing.T) {
-	s := service(&fakeStore{t: t})
+	s := service(&fakeStore{})
 	ctx := context.Background()
 	c := domain.Caller{AccountID: owner}
 	checks := map[string]error{}
@@ -214,7 +211,7 @@ func TestCreateValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := service(&fakeStore{t: t}).Create(context.Background(), domain.Caller{AccountID: owner}, "o", owner, tc.label, tc.days)
+			_, err := service(&fakeStore{}).Create(context.Background(), domain.Caller{AccountID: owner}, "o", owner, tc.label, tc.days)
 			var de *domain.Error
 			if !errors.As(err, &de) || de.Code != domain.EINVALID {
 				t.Fatalf("Create: %v, want EINVALID", err)
@@ -249,11 +246,11 @@ func TestCreateStoresOnlyTheHash(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []domain.APITokenCreation
-			st := &fakeStore{t: t,
-				LoadFn: func(_, _, _, _ string) (domain.APITokenScope, error) {
+			st := &fakeStore{
+				ScopeLoader: loadScope(func(_, _, _, _ string) (domain.APITokenScope, error) {
 					return scope(acct(owner, domain.UserActive, false)), nil
-				},
-				CreateFn: func(c domain.APITokenCreation) error { got = append(got, c); return nil },
+				}),
+				Creator: createToken(func(c domain.APITokenCreation) error { got = append(got, c); return nil }),
 			}
 			c := domain.Caller{AccountID: owner, RequestID: "req-1"}
 			res, err := service(st).Create(context.Background(), c, "o", owner, "  deploy bot ", tc.days)
@@ -285,11 +282,11 @@ func TestCreateStoresOnlyTheHash(t *testing.T) {
 		})
 	}
 	t.Run("at the cap", func(t *testing.T) {
-		st := &fakeStore{t: t,
-			LoadFn: func(_, _, _, _ string) (domain.APITokenScope, error) {
+		st := &fakeStore{
+			ScopeLoader: loadScope(func(_, _, _, _ string) (domain.APITokenScope, error) {
 				return scope(acct(owner, domain.UserActive, false)), nil
-			},
-			CreateFn: func(domain.APITokenCreation) error { return domain.Errorf(domain.ECONFLICT, "20 tokens") },
+			}),
+			Creator: createToken(func(domain.APITokenCreation) error { return domain.Errorf(domain.ECONFLICT, "20 tokens") }),
 		}
 		res, err := service(st).Create(context.Background(), domain.Caller{AccountID: owner}, "o", owner, "CI", nil)
 		if domain.ErrorCode(err) != domain.ECONFLICT || res != (Created{}) {
@@ -308,14 +305,14 @@ func TestListAndRevoke(t *testing.T) {
 	ctx := context.Background()
 
 	page := domain.Page[domain.APIToken]{Items: []domain.APIToken{*token()}, Next: "n"}
-	st := &fakeStore{t: t,
-		LoadFn: func(_, _, _, _ string) (domain.APITokenScope, error) { return scope(admin), nil },
-		ListFn: func(o, a string, limit int, cursor string) (domain.Page[domain.APIToken], error) {
+	st := &fakeStore{
+		ScopeLoader: loadScope(func(_, _, _, _ string) (domain.APITokenScope, error) { return scope(admin), nil }),
+		Lister: listTokens(func(o, a string, limit int, cursor string) (domain.Page[domain.APIToken], error) {
 			if o != "o" || a != owner || limit != 25 || cursor != "c" {
 				t.Errorf("list %q %q %d %q", o, a, limit, cursor)
 			}
 			return page, nil
-		},
+		}),
 	}
 	if got, err := service(st).List(ctx, c, "o", owner, 25, "c"); err != nil || !reflect.DeepEqual(got, page) {
 		t.Errorf("List = %+v, %v", got, err)
@@ -326,7 +323,7 @@ func TestListAndRevoke(t *testing.T) {
 	noUser := scope(admin)
 	noUser.User = nil
 	for name, sc := range map[string]domain.APITokenScope{"no token": noToken, "no user": noUser} {
-		st := &fakeStore{t: t, LoadFn: func(_, _, _, _ string) (domain.APITokenScope, error) { return sc, nil }}
+		st := &fakeStore{ScopeLoader: loadScope(func(_, _, _, _ string) (domain.APITokenScope, error) { return sc, nil })}
 		if _, err := service(st).Revoke(ctx, c, "o", owner, tokenID); domain.ErrorCode(err) != domain.ENOTFOUND {
 			t.Errorf("revoke, %s: %v, want ENOTFOUND", name, err)
 		}
@@ -339,9 +336,9 @@ func TestListAndRevoke(t *testing.T) {
 	}
 
 	var got []domain.APITokenRevocation
-	st = &fakeStore{t: t,
-		LoadFn:   func(_, _, _, _ string) (domain.APITokenScope, error) { return scope(admin), nil },
-		RevokeFn: func(r domain.APITokenRevocation) error { got = append(got, r); return nil },
+	st = &fakeStore{
+		ScopeLoader: loadScope(func(_, _, _, _ string) (domain.APITokenScope, error) { return scope(admin), nil }),
+		Revoker:     revokeToken(func(r domain.APITokenRevocation) error { got = append(got, r); return nil }),
 	}
 	tok, err := service(st).Revoke(ctx, c, "o", owner, tokenID)
 	if err != nil || !reflect.DeepEqual(tok, *token()) || len(got) != 1 || !reflect.DeepEqual(got[0].Token, *token()) {
@@ -354,7 +351,7 @@ func TestListAndRevoke(t *testing.T) {
 		t.Errorf("audit %+v, want before %v", a, wantBefore)
 	}
 	boom := errors.New("boom")
-	st.RevokeFn = func(domain.APITokenRevocation) error { return boom }
+	st.Revoker = revokeToken(func(domain.APITokenRevocation) error { return boom })
 	if _, err := service(st).Revoke(ctx, c, "o", owner, tokenID); !errors.Is(err, boom) {
 		t.Errorf("revoke write error: %v", err)
 	}

@@ -16,8 +16,8 @@ import (
 // allows OTPMaxAttempts wrong answers, after which it is dead and a new one
 // is needed. Sending is limited per address (OTPResendGap between sends,
 // OTPSendsPerHour fresh codes in a rolling window started by the first
-// send, then the slow lane: see NextSend) and per org
-// (OrgOTPSendsPerMinute emails a minute, a counter per minute).
+// send, then the slow lane: see passcode.NextSend) and per org
+// (passcode.OrgSendsPerMinute emails a minute, a counter per minute).
 //
 // What a stranger can spend must not lock a real user out (issue 16):
 //   - the org's budget counts only sends that email someone (an active
@@ -45,8 +45,6 @@ import (
 //     the code's tries: the newest email's link works whatever strangers
 //     type.
 const (
-	// OTPDigits is the length of a code.
-	OTPDigits = 6
 	// OTPLifetime is how long a code works after it was sent.
 	OTPLifetime = 10 * time.Minute
 	// OTPMaxAttempts is how many wrong answers kill a code.
@@ -57,10 +55,6 @@ const (
 	OTPSendWindow = time.Hour
 	// OTPSendsPerHour is how many codes one address may be sent per window.
 	OTPSendsPerHour = 5
-	// OrgOTPSendsPerMinute is how many codes one org may email per minute
-	// (every address together): it bounds what anyone can make the org's
-	// sender do. Only sends that email someone count (see above).
-	OrgOTPSendsPerMinute = 30
 )
 
 // OTP is the passcode state of one address in an org. AccountID is the
@@ -76,9 +70,9 @@ type OTP struct {
 	// Salt and Hash: Hash = SHA-256(Salt ‖ code).
 	Salt, Hash []byte
 	// LinkHash is SHA-256 of the link key emailed with the code (32 random
-	// bytes, see NextSend): the link verifies like the code but, as nobody
-	// can guess it, wrong keys are not counted and the code's 5 tries do
-	// not bind it, so a stranger typing wrong codes cannot kill it. Empty
+	// bytes, see passcode.NextSend): the link verifies like the code but,
+	// as nobody can guess it, wrong keys are not counted and the code's 5
+	// tries do not bind it, so a stranger typing wrong codes cannot kill it. Empty
 	// for a state written before links (the link then never matches).
 	LinkHash []byte
 	// SentAt is the last send; ExpiresAt = SentAt + OTPLifetime.
@@ -103,54 +97,6 @@ func (o OTP) Live(now time.Time) bool { return !o.Dead(now) }
 // account's (AccountID set). Only such sends count against the org's budget.
 func (o OTP) Emailed() bool { return o.AccountID != "" }
 
-// SendPlan is what a send request does for an address: Keep, the address's
-// live code stays as it is (nothing written, nothing emailed, the answer
-// the same "sent" with Next = that code); otherwise Next is a fresh code to
-// write, whose plain digits are Code and plain link key Link.
-type SendPlan struct {
-	Keep bool
-	Next OTP
-	Code string
-	Link string
-}
-
-// NextSend checks the per-address limits for a send at now, given the
-// state read (nil: never sent), for account (empty: an address nobody is
-// emailed), and plans it:
-//   - within OTPResendGap of the last send: ETOOMANY (the code just sent is
-//     in the mailbox);
-//   - the first OTPSendsPerHour sends of a window: a fresh code each;
-//   - beyond them in the window (the budget spent, by the user or by
-//     anyone else): Keep while the last code is live; once it is dead, a
-//     fresh code if it was sent OTPLifetime ago or more, else ETOOMANY
-//     with RetryAfter until then (at most OTPLifetime).
-//
-// The state machine is the same for every address: nothing in it depends
-// on account but the code's AccountID.
-func NextSend(prev *OTP, orgID, email, account string, now time.Time) (SendPlan, error) {
-	next := OTP{OrgID: orgID, Email: email, AccountID: account, SentAt: now, ExpiresAt: now.Add(OTPLifetime), WindowStart: now, Sends: 1}
-	if prev != nil {
-		if wait := prev.SentAt.Add(OTPResendGap).Sub(now); wait > 0 {
-			return SendPlan{}, &Error{Code: ETOOMANY, RetryAfter: wait,
-				Message: "A code was sent to this address less than a minute ago. Use the code in that email, or ask for a new one in a moment."}
-		}
-		if now.Before(prev.WindowStart.Add(OTPSendWindow)) {
-			if prev.Sends >= OTPSendsPerHour {
-				if prev.Live(now) {
-					return SendPlan{Keep: true, Next: *prev}, nil
-				}
-				if wait := prev.SentAt.Add(OTPLifetime).Sub(now); wait > 0 {
-					return SendPlan{}, &Error{Code: ETOOMANY, RetryAfter: wait,
-						Message: fmt.Sprintf("Many codes were asked for this address this hour: a new one can be sent %d minutes after the last.", int(OTPLifetime/time.Minute))}
-				}
-			}
-			next.WindowStart, next.Sends = prev.WindowStart, prev.Sends+1
-		}
-	}
-	code, link := MintOTP(&next)
-	return SendPlan{Next: next, Code: code, Link: link}, nil
-}
-
 // MintOTP draws a fresh code and link key for o and stores only their
 // hashes in it (a new random Salt, Hash and LinkHash); the plain code and
 // key are returned, to be emailed and forgotten.
@@ -173,13 +119,6 @@ func HashOTPLink(key string) []byte {
 // link key hashed in o; never for a state without one.
 func (o OTP) MatchesLink(key string) bool {
 	return len(o.LinkHash) == sha256.Size && subtle.ConstantTimeCompare(HashOTPLink(key), o.LinkHash) == 1
-}
-
-// ValidOTPLink reports whether s looks like a link key: 43 characters of
-// unpadded base64url (32 bytes).
-func ValidOTPLink(s string) bool {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil && len(b) == 32 && len(s) == 43
 }
 
 // NewOTPCode draws a uniformly random 6-digit code (crypto/rand).
@@ -213,19 +152,6 @@ func (o OTP) Matches(code string) bool {
 	return subtle.ConstantTimeCompare(HashOTP(o.Salt, code), o.Hash) == 1
 }
 
-// ValidOTPCode reports whether s looks like a code: exactly 6 ASCII digits.
-func ValidOTPCode(s string) bool {
-	if len(s) != OTPDigits {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // OTPSend is one send to write: the new state, what it replaces (nil: none;
 // the write is conditioned on it, so two sends racing from one read cannot
 // both pass the limits) and the org's minute counter.
@@ -238,7 +164,7 @@ type OTPSend struct {
 // only a send that replaces a live code is. A send for an address that
 // holds no working code (never sent, expired, or typed wrong
 // OTPMaxAttempts times) always goes through, bounded only by the address's
-// own limits (NextSend), so that no flood, even of sends to real accounts
+// own limits (passcode.NextSend), so that no flood, even of sends to real accounts
 // whose addresses an attacker knows, can leave a real user without a code.
 // It depends on the address's passcode state alone, which every address
 // has alike whether or not it has an account, so it tells nothing either.
@@ -267,17 +193,4 @@ type VerifyScope struct {
 	Org  *Org
 	User *User
 	OTP  *OTP
-}
-
-// MustVerify reports whether u must verify by passcode in org: an active
-// account whose address is outside the org's verified domains, under a
-// policy (the org's or the test policy naming it) with two-step on.
-func MustVerify(org Org, u *User) bool {
-	return u != nil && u.Status == UserActive && org.IsExternal(u.Email) && org.PolicyFor(u.AccountID).TwoStep
-}
-
-// TwoStepAnywhere reports whether any policy of the org asks for two-step
-// verification: the org's, or its test policy.
-func TwoStepAnywhere(org Org) bool {
-	return org.Policy.TwoStep || org.TestPolicy != nil && org.TestPolicy.Settings.TwoStep
 }

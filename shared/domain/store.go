@@ -10,18 +10,6 @@ type Scope struct {
 	Caller *User
 }
 
-// InviteScope is everything an invite request names, read at once: the
-// scope, the named groups (missing ones absent) and the addresses that
-// already have an account in the org (by normalised email).
-type InviteScope struct {
-	Scope
-	Groups   map[string]Group
-	Accounts map[string]ExistingAccount
-	// Suppressed are the addresses the org no longer emails (read with
-	// the rest, so the check before each send needs no read of its own).
-	Suppressed map[string]SuppressionReason
-}
-
 // NewInvitation is everything one invitee's invitation writes, all or nothing:
 // the account (with its email guard), its access, its group memberships, the
 // invitation with its token, the site's billing counters and the audit entry.
@@ -35,27 +23,6 @@ type NewInvitation struct {
 
 // Seats is the change this invitation makes to the site's counters.
 func (n NewInvitation) Seats() Seats { return SeatsOf(n.Invitation.Kind) }
-
-// InviteRefused is one invitee of a batch that a condition refused: Index is
-// its place in the batch, Outcome says why (OutcomeAlreadyMember,
-// OutcomeAlreadyInvited, OutcomeGuestLimit or OutcomeUserLimit), Existing is the account found
-// for an address taken meanwhile.
-type InviteRefused struct {
-	Index    int
-	Outcome  Outcome
-	Existing *ExistingAccount
-}
-
-// Error implements error.
-func (e *InviteRefused) Error() string { return "invitation refused: " + string(e.Outcome) }
-
-// CreateResult is what writing a batch of invitations did: the refused
-// invitees (the others were written) and, when the guest or user limit refused some,
-// the site's counters as the refusing write saw them.
-type CreateResult struct {
-	Refused []InviteRefused
-	Site    *Site
-}
 
 // Delivery is the outcome of sending one invitation's email: the invitation
 // as it is now (delivery status, attempts, message id) and, when it was not

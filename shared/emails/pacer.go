@@ -7,7 +7,7 @@ import (
 )
 
 // Window is the account-wide counter of sends per second: one item per
-// UTC second (store.TakeSendSlot), shared by every sender instance.
+// UTC second (emailsdb.Store.TakeSendSlot), shared by every sender instance.
 type Window interface {
 	// TakeSlot counts one send in the second (Unix seconds) if fewer than
 	// rate were counted there, and reports whether it did. It is one

@@ -23,7 +23,7 @@ type InvitationStore interface {
 	// read and on the email being claimable now (no other sender holds
 	// it). ECONFLICT when it is held or changed.
 	ClaimInvitationEmail(ctx context.Context, inv domain.Invitation, newHash string, now time.Time, lease time.Duration) (domain.Invitation, error)
-	// SaveDeliveries records email outcomes (see store.SaveDeliveries).
+	// SaveDeliveries records email outcomes (see emailsdb.Store.SaveDeliveries).
 	SaveDeliveries(ctx context.Context, ds []domain.Delivery) ([]int, error)
 }
 

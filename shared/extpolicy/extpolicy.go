@@ -33,18 +33,53 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Store is what the service needs from persistence.
-type Store interface {
+// ScopeLoader reads the org, the caller and the named users' profiles
+// (every route).
+type ScopeLoader interface {
 	LoadPolicyScope(ctx context.Context, orgID, callerID string, accountIDs []string) (domain.Scope, map[string]domain.User, error)
+}
+
+// ExternalLister reads a page of an org's external users (the preview).
+type ExternalLister interface {
 	ExternalUsers(ctx context.Context, org domain.Org, cursor string, limit int) ([]domain.User, string, error)
+}
+
+// PolicyChanger writes a change of the policy, the test policy or a reset
+// of every session, under the version read.
+type PolicyChanger interface {
 	ChangePolicy(ctx context.Context, ch domain.PolicyChange) error
+}
+
+// SessionResetter resets one user's sessions.
+type SessionResetter interface {
 	ResetUserSession(ctx context.Context, r domain.UserSessionReset) error
+}
+
+// Ports are the service's persistence, one small interface a use.
+type Ports struct {
+	Scopes   ScopeLoader
+	External ExternalLister
+	Changes  PolicyChanger
+	Resets   SessionResetter
+}
+
+// Store is every port at once (the table's store implements it).
+type Store interface {
+	ScopeLoader
+	ExternalLister
+	PolicyChanger
+	SessionResetter
+}
+
+// PortsOf takes every port from one store.
+func PortsOf(st Store) Ports {
+	return Ports{Scopes: st, External: st, Changes: st, Resets: st}
 }
 
 // Service runs the external user policy capability.
 type Service struct {
-	Store Store
-	Now   func() time.Time
+	Ports
+	Now func() time.Time
 }
 
 const maxAttempts = 4
@@ -71,7 +106,7 @@ func (s *Service) load(ctx context.Context, c domain.Caller, orgID string, ids [
 	if !domain.ValidSlug(orgID) || !domain.ValidAccountID(c.AccountID) {
 		return domain.Org{}, nil, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
 	}
-	sc, users, err := s.Store.LoadPolicyScope(ctx, orgID, c.AccountID, ids)
+	sc, users, err := s.Scopes.LoadPolicyScope(ctx, orgID, c.AccountID, ids)
 	switch {
 	case err != nil:
 		return domain.Org{}, nil, err
@@ -103,7 +138,7 @@ func (s *Service) view(ctx context.Context, c domain.Caller, o domain.Org, users
 		}
 	}
 	if len(missing) > 0 {
-		_, more, err := s.Store.LoadPolicyScope(ctx, o.ID, c.AccountID, missing)
+		_, more, err := s.Scopes.LoadPolicyScope(ctx, o.ID, c.AccountID, missing)
 		if err != nil {
 			return v, err
 		}
@@ -167,8 +202,8 @@ func (s *Service) apply(ctx context.Context, c domain.Caller, orgID string, ids 
 		next.PolicyVersion = o.PolicyVersion + 1
 		before["version"], after["version"] = o.PolicyVersion, next.PolicyVersion
 		audit := domain.NewAudit(orgID, c.AccountID, action, domain.OrgTarget(orgID), c.RequestID, s.now(), before, after)
-		err = s.Store.ChangePolicy(ctx, domain.PolicyChange{Org: next, FromVersion: o.PolicyVersion, CallerID: c.AccountID,
-			Rescan: domain.VerificationChanged(o, next), Audit: audit})
+		err = s.Changes.ChangePolicy(ctx, domain.PolicyChange{Org: next, FromVersion: o.PolicyVersion, CallerID: c.AccountID,
+			Rescan: VerificationChanged(o, next), Audit: audit})
 		if errors.Is(err, domain.ErrPolicyChanged) && version == nil && attempt < maxAttempts {
 			continue
 		}
@@ -252,7 +287,7 @@ func (s *Service) SetTestPolicy(ctx context.Context, c domain.Caller, orgID stri
 		if err := checkExternal(o, ids, users); err != nil {
 			return o, "", nil, nil, err
 		}
-		if domain.SameTestPolicy(o.TestPolicy, tp) {
+		if SameTestPolicy(o.TestPolicy, tp) {
 			return o, "", nil, nil, nil
 		}
 		return o.WithTestPolicy(tp), domain.ActionTestPolicyUpdate, map[string]any{"testPolicy": testMap(o.TestPolicy)}, map[string]any{"testPolicy": testMap(tp)}, nil
@@ -299,7 +334,7 @@ func (s *Service) ResetUserSession(ctx context.Context, c domain.Caller, orgID, 
 	at := s.now()
 	audit := domain.NewAudit(orgID, c.AccountID, domain.ActionUserSessionReset, domain.UserTarget(accountID), c.RequestID, at,
 		map[string]any{"sessionsResetAt": timeOrNil(u.SessionsResetAt)}, map[string]any{"sessionsResetAt": timeOrNil(at)})
-	if err := s.Store.ResetUserSession(ctx, domain.UserSessionReset{OrgID: orgID, AccountID: accountID, CallerID: c.AccountID, At: at, Audit: audit}); err != nil {
+	if err := s.Resets.ResetUserSession(ctx, domain.UserSessionReset{OrgID: orgID, AccountID: accountID, CallerID: c.AccountID, At: at, Audit: audit}); err != nil {
 		return domain.User{}, err
 	}
 	u.SessionsResetAt = at

@@ -11,41 +11,54 @@ import (
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
-// Function-field fakes: each case sets only what its path calls; a call to
-// an unset field fails the test, so leaving one nil proves it is not reached.
+// Function-field fakes: each case sets only what its path calls; each
+// field set becomes the one port it fakes (one method each), and a port
+// left unset is nil in the service, so leaving one nil proves it is not
+// reached.
 
 type fakeStore struct {
-	t        *testing.T
 	LoadFn   func(orgID, callerID string, ids []string) (domain.Scope, map[string]domain.User, error)
 	UsersFn  func(org domain.Org, cursor string, limit int) ([]domain.User, string, error)
 	ChangeFn func(ch domain.PolicyChange) error
 	ResetFn  func(r domain.UserSessionReset) error
 }
 
-func (f *fakeStore) must(fn any, name string) {
-	if reflect.ValueOf(fn).IsNil() {
-		f.t.Fatalf("unexpected store call %s", name)
+type loadFn func(orgID, callerID string, ids []string) (domain.Scope, map[string]domain.User, error)
+
+func (f loadFn) LoadPolicyScope(_ context.Context, orgID, callerID string, ids []string) (domain.Scope, map[string]domain.User, error) {
+	return f(orgID, callerID, ids)
+}
+
+type usersFn func(org domain.Org, cursor string, limit int) ([]domain.User, string, error)
+
+func (f usersFn) ExternalUsers(_ context.Context, org domain.Org, cursor string, limit int) ([]domain.User, string, error) {
+	return f(org, cursor, limit)
+}
+
+type changeFn func(ch domain.PolicyChange) error
+
+func (f changeFn) ChangePolicy(_ context.Context, ch domain.PolicyChange) error { return f(ch) }
+
+type resetFn func(r domain.UserSessionReset) error
+
+func (f resetFn) ResetUserSession(_ context.Context, r domain.UserSessionReset) error { return f(r) }
+
+// ports wires the functions set, each as its port.
+func (f *fakeStore) ports() Ports {
+	var p Ports
+	if f.LoadFn != nil {
+		p.Scopes = loadFn(f.LoadFn)
 	}
-}
-
-func (f *fakeStore) LoadPolicyScope(_ context.Context, orgID, callerID string, ids []string) (domain.Scope, map[string]domain.User, error) {
-	f.must(f.LoadFn, "LoadPolicyScope")
-	return f.LoadFn(orgID, callerID, ids)
-}
-
-func (f *fakeStore) ExternalUsers(_ context.Context, org domain.Org, cursor string, limit int) ([]domain.User, string, error) {
-	f.must(f.UsersFn, "ExternalUsers")
-	return f.UsersFn(org, cursor, limit)
-}
-
-func (f *fakeStore) ChangePolicy(_ context.Context, ch domain.PolicyChange) error {
-	f.must(f.ChangeFn, "ChangePolicy")
-	return f.ChangeFn(ch)
-}
-
-func (f *fakeStore) ResetUserSession(_ context.Context, r domain.UserSessionReset) error {
-	f.must(f.ResetFn, "ResetUserSession")
-	return f.ResetFn(r)
+	if f.UsersFn != nil {
+		p.External = usersFn(f.UsersFn)
+	}
+	if f.ChangeFn != nil {
+		p.Changes = changeFn(f.ChangeFn)
+	}
+	if f.ResetFn != nil {
+		p.Resets = resetFn(f.ResetFn)
+	}
+	return p
 }
 
 var (
@@ -58,7 +71,7 @@ var (
 )
 
 func service(st *fakeStore) *Service {
-	return &Service{Store: st, Now: func() time.Time { return now }}
+	return &Service{Ports: st.ports(), Now: func() time.Time { return now }}
 }
 
 // baseOrg is org "o" (acme.example verified) at policy version 4, two-step
@@ -170,7 +183,7 @@ func TestOnlyOrgAdmins(t *testing.T) {
 	for _, tc := range cases {
 		for name, op := range ops {
 			t.Run(tc.name+"/"+name, func(t *testing.T) {
-				st := &fakeStore{t: t}
+				st := &fakeStore{}
 				if tc.orgID == "o" {
 					st.LoadFn = loader(tc.org, tc.caller, nil)
 				}
@@ -183,7 +196,7 @@ func TestOnlyOrgAdmins(t *testing.T) {
 	t.Run("read fails", func(t *testing.T) {
 		boom := errors.New("boom")
 		for name, op := range ops {
-			st := &fakeStore{t: t, LoadFn: func(string, string, []string) (domain.Scope, map[string]domain.User, error) {
+			st := &fakeStore{LoadFn: func(string, string, []string) (domain.Scope, map[string]domain.User, error) {
 				return domain.Scope{}, nil, boom
 			}}
 			if err := op(service(st), "o"); !errors.Is(err, boom) {
@@ -219,7 +232,7 @@ func TestSetPolicy(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			o := baseOrg()
-			st := &fakeStore{t: t}
+			st := &fakeStore{}
 			if tc.wantFields == nil {
 				st.LoadFn = loader(&o, &admin, nil)
 			}
@@ -274,7 +287,7 @@ func TestSetPolicy(t *testing.T) {
 func TestVersions(t *testing.T) {
 	t.Run("stale", func(t *testing.T) {
 		o := baseOrg()
-		st := &fakeStore{t: t, LoadFn: loader(&o, &admin, nil)}
+		st := &fakeStore{LoadFn: loader(&o, &admin, nil)}
 		_, err := service(st).SetPolicy(context.Background(), caller, "o", on30, ptr(3))
 		var de *domain.Error
 		if !errors.As(err, &de) || de.Code != domain.ECONFLICT || de.Extra["version"] != 4 {
@@ -302,7 +315,7 @@ func TestVersions(t *testing.T) {
 	t.Run("current", func(t *testing.T) {
 		o := baseOrg()
 		writes := 0
-		st := &fakeStore{t: t, LoadFn: loader(&o, &admin, nil), ChangeFn: func(domain.PolicyChange) error { writes++; return nil }}
+		st := &fakeStore{LoadFn: loader(&o, &admin, nil), ChangeFn: func(domain.PolicyChange) error { writes++; return nil }}
 		if v, err := service(st).SetPolicy(context.Background(), caller, "o", on30, ptr(4)); err != nil || !v.Changed || writes != 1 {
 			t.Errorf("SetPolicy from version 4: %+v, %v, %d writes", v, err, writes)
 		}
@@ -310,7 +323,7 @@ func TestVersions(t *testing.T) {
 	t.Run("retried without a version", func(t *testing.T) {
 		o := baseOrg()
 		var from []int
-		st := &fakeStore{t: t, LoadFn: loader(&o, &admin, nil), ChangeFn: func(ch domain.PolicyChange) error {
+		st := &fakeStore{LoadFn: loader(&o, &admin, nil), ChangeFn: func(ch domain.PolicyChange) error {
 			from = append(from, ch.FromVersion)
 			if len(from) == 1 {
 				o.PolicyVersion = 9 // another change landed
@@ -326,7 +339,7 @@ func TestVersions(t *testing.T) {
 	t.Run("retries are bounded", func(t *testing.T) {
 		o := baseOrg()
 		writes := 0
-		st := &fakeStore{t: t, LoadFn: loader(&o, &admin, nil), ChangeFn: func(domain.PolicyChange) error {
+		st := &fakeStore{LoadFn: loader(&o, &admin, nil), ChangeFn: func(domain.PolicyChange) error {
 			if writes++; writes > 10*maxAttempts {
 				t.Fatalf("%d writes: the retries are not bounded", writes)
 			}
@@ -339,7 +352,7 @@ func TestVersions(t *testing.T) {
 	t.Run("not retried with a version", func(t *testing.T) {
 		o := baseOrg()
 		writes := 0
-		st := &fakeStore{t: t, LoadFn: loader(&o, &admin, nil), ChangeFn: func(domain.PolicyChange) error { writes++; return domain.ErrPolicyChanged }}
+		st := &fakeStore{LoadFn: loader(&o, &admin, nil), ChangeFn: func(domain.PolicyChange) error { writes++; return domain.ErrPolicyChanged }}
 		if _, err := service(st).SetPolicy(context.Background(), caller, "o", on30, ptr(4)); domain.ErrorCode(err) != domain.ECONFLICT || writes != 1 {
 			t.Errorf("SetPolicy: %v after %d writes, want ECONFLICT after 1", err, writes)
 		}
@@ -348,7 +361,7 @@ func TestVersions(t *testing.T) {
 		o := baseOrg()
 		boom := errors.New("boom")
 		writes := 0
-		st := &fakeStore{t: t, LoadFn: loader(&o, &admin, nil), ChangeFn: func(domain.PolicyChange) error { writes++; return boom }}
+		st := &fakeStore{LoadFn: loader(&o, &admin, nil), ChangeFn: func(domain.PolicyChange) error { writes++; return boom }}
 		if _, err := service(st).SetPolicy(context.Background(), caller, "o", on30, nil); !errors.Is(err, boom) || writes != 1 {
 			t.Errorf("SetPolicy: %v after %d writes", err, writes)
 		}
@@ -387,7 +400,7 @@ func TestTestPolicyUsers(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				o := baseOrg()
 				var reads [][]string
-				st := &fakeStore{t: t}
+				st := &fakeStore{}
 				if tc.read {
 					st.LoadFn = loader(&o, &admin, &reads)
 					st.ChangeFn = func(domain.PolicyChange) error { return nil }
@@ -459,7 +472,7 @@ func TestSetAndClearTestPolicy(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.org
-			st := &fakeStore{t: t, LoadFn: loader(&o, &admin, nil)}
+			st := &fakeStore{LoadFn: loader(&o, &admin, nil)}
 			var got []domain.PolicyChange
 			if tc.action != "" {
 				st.ChangeFn = func(ch domain.PolicyChange) error { got = append(got, ch); return nil }
@@ -511,7 +524,7 @@ func TestViewReadsTestUsers(t *testing.T) {
 	o := baseOrg()
 	o.TestPolicy = &domain.TestPolicy{Settings: on30, Users: []string{"g1", "gone", "g2"}}
 	var reads [][]string
-	st := &fakeStore{t: t, LoadFn: loader(&o, &admin, &reads)}
+	st := &fakeStore{LoadFn: loader(&o, &admin, &reads)}
 	v, err := service(st).Get(context.Background(), caller, "o")
 	if err != nil {
 		t.Fatal(err)
@@ -537,7 +550,7 @@ func TestResets(t *testing.T) {
 	o := baseOrg()
 	o.SessionsResetAt = earlier
 	var got []domain.PolicyChange
-	st := &fakeStore{t: t, LoadFn: loader(&o, &admin, nil), ChangeFn: func(ch domain.PolicyChange) error { got = append(got, ch); return nil }}
+	st := &fakeStore{LoadFn: loader(&o, &admin, nil), ChangeFn: func(ch domain.PolicyChange) error { got = append(got, ch); return nil }}
 	v, err := service(st).ResetSessions(context.Background(), caller, "o")
 	if err != nil || len(got) != 1 {
 		t.Fatalf("ResetSessions: %v, %d writes", err, len(got))
@@ -553,7 +566,7 @@ func TestResets(t *testing.T) {
 
 	for _, id := range []string{"g1", "staff"} {
 		var resets []domain.UserSessionReset
-		st := &fakeStore{t: t, LoadFn: loader(&o, &admin, nil), ResetFn: func(r domain.UserSessionReset) error { resets = append(resets, r); return nil }}
+		st := &fakeStore{LoadFn: loader(&o, &admin, nil), ResetFn: func(r domain.UserSessionReset) error { resets = append(resets, r); return nil }}
 		u, err := service(st).ResetUserSession(context.Background(), caller, "o", id)
 		if err != nil || len(resets) != 1 {
 			t.Fatalf("ResetUserSession %s: %v, %d writes", id, err, len(resets))
@@ -569,7 +582,7 @@ func TestResets(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"nobody", "a#b"} {
-		st := &fakeStore{t: t}
+		st := &fakeStore{}
 		if id == "nobody" {
 			st.LoadFn = loader(&o, &admin, nil)
 		}
@@ -585,10 +598,10 @@ func TestResets(t *testing.T) {
 // ones with their effects, counts them by effect and answers the next
 // cursor and the version previewed against. Nothing is written.
 func TestPreviewOrgPolicy(t *testing.T) {
-	if _, err := service(&fakeStore{t: t}).Preview(context.Background(), caller, "o", Proposal{Policy: domain.PolicySettings{VerifyEveryDays: 99}}); fields(err)["verifyEveryDays"] == "" {
+	if _, err := service(&fakeStore{}).Preview(context.Background(), caller, "o", Proposal{Policy: domain.PolicySettings{VerifyEveryDays: 99}}); fields(err)["verifyEveryDays"] == "" {
 		t.Errorf("bad settings: %v", err)
 	}
-	if _, err := service(&fakeStore{t: t}).Preview(context.Background(), caller, "o", Proposal{Policy: on30, Users: []string{"g1"}}); fields(err)["users"] == "" {
+	if _, err := service(&fakeStore{}).Preview(context.Background(), caller, "o", Proposal{Policy: on30, Users: []string{"g1"}}); fields(err)["users"] == "" {
 		t.Errorf("users without test: %v", err)
 	}
 
@@ -598,7 +611,7 @@ func TestPreviewOrgPolicy(t *testing.T) {
 	old.VerifiedAt = now.Add(-6 * 24 * time.Hour) // due in a day under 7 days, lapsed under 5; g1 due 2 days earlier
 	never := ext("g4")
 	never.VerifiedAt = time.Time{}
-	st := &fakeStore{t: t, LoadFn: loader(&o, &admin, nil), UsersFn: func(org domain.Org, cursor string, limit int) ([]domain.User, string, error) {
+	st := &fakeStore{LoadFn: loader(&o, &admin, nil), UsersFn: func(org domain.Org, cursor string, limit int) ([]domain.User, string, error) {
 		if org.ID != "o" || cursor != "c1" || limit != 50 {
 			t.Errorf("ExternalUsers %s %q %d", org.ID, cursor, limit)
 		}
@@ -611,12 +624,12 @@ func TestPreviewOrgPolicy(t *testing.T) {
 	}
 	want := PreviewPage{
 		Users: []Affected{
-			{User: ext("g1"), Effects: []domain.PolicyEffect{{Kind: domain.EffectMustVerify, By: now.Add(4 * 24 * time.Hour)}, {Kind: domain.EffectAPITokensBlocked}}},
-			{User: old, Effects: []domain.PolicyEffect{{Kind: domain.EffectMustVerify, By: now}, {Kind: domain.EffectAPITokensBlocked}}},
-			{User: never, Effects: []domain.PolicyEffect{{Kind: domain.EffectAPITokensBlocked}}},
+			{User: ext("g1"), Effects: []PolicyEffect{{Kind: EffectMustVerify, By: now.Add(4 * 24 * time.Hour)}, {Kind: EffectAPITokensBlocked}}},
+			{User: old, Effects: []PolicyEffect{{Kind: EffectMustVerify, By: now}, {Kind: EffectAPITokensBlocked}}},
+			{User: never, Effects: []PolicyEffect{{Kind: EffectAPITokensBlocked}}},
 		},
 		Examined: 4, UnderTestPolicy: 1,
-		ByEffect: map[domain.EffectKind]int{domain.EffectAPITokensBlocked: 3, domain.EffectMustVerify: 2},
+		ByEffect: map[EffectKind]int{EffectAPITokensBlocked: 3, EffectMustVerify: 2},
 		Next:     "c2", Version: 4,
 	}
 	if !reflect.DeepEqual(page, want) {
@@ -634,7 +647,7 @@ func TestPreviewTestPolicy(t *testing.T) {
 	o.VerifiedDomains = []string{"acme.example"}
 	o.TestPolicy = &domain.TestPolicy{Settings: domain.PolicySettings{BlockAPITokens: true}, Users: []string{"g1", "g2", "staff"}}
 	var reads [][]string
-	st := &fakeStore{t: t, LoadFn: loader(&o, &admin, &reads)}
+	st := &fakeStore{LoadFn: loader(&o, &admin, &reads)}
 	page, err := service(st).Preview(context.Background(), caller, "o", Proposal{Policy: domain.PolicySettings{BlockAPITokens: true}, Test: true, Users: []string{"g3", "g1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -646,11 +659,11 @@ func TestPreviewTestPolicy(t *testing.T) {
 	g3.External, g2.External = true, true
 	want := PreviewPage{
 		Users: []Affected{
-			{User: g3, Effects: []domain.PolicyEffect{{Kind: domain.EffectAPITokensBlocked}}},
-			{User: g2, Effects: []domain.PolicyEffect{{Kind: domain.EffectAPITokensAllowed}}},
+			{User: g3, Effects: []PolicyEffect{{Kind: EffectAPITokensBlocked}}},
+			{User: g2, Effects: []PolicyEffect{{Kind: EffectAPITokensAllowed}}},
 		},
 		Examined: 3,
-		ByEffect: map[domain.EffectKind]int{domain.EffectAPITokensBlocked: 1, domain.EffectAPITokensAllowed: 1},
+		ByEffect: map[EffectKind]int{EffectAPITokensBlocked: 1, EffectAPITokensAllowed: 1},
 		Version:  4,
 	}
 	if !reflect.DeepEqual(page, want) {

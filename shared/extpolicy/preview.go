@@ -22,7 +22,7 @@ type Proposal struct {
 // Affected is an external user a proposed change affects, and how.
 type Affected struct {
 	User    domain.User
-	Effects []domain.PolicyEffect
+	Effects []PolicyEffect
 }
 
 // PreviewPage is one page of a preview: the affected users among those
@@ -34,14 +34,14 @@ type PreviewPage struct {
 	// how many of them were skipped because the test policy names them.
 	Examined, UnderTestPolicy int
 	// ByEffect counts the page's users by effect.
-	ByEffect map[domain.EffectKind]int
+	ByEffect map[EffectKind]int
 	Next     string
 	// Version is the policy version the preview was computed against.
 	Version int
 }
 
 // Preview answers which external users a proposed change affects and how,
-// computed with domain.PolicyEffects, nothing written. An org policy's
+// computed with PolicyEffects, nothing written. An org policy's
 // preview reads a page of the org's external users (store.ExternalUsers:
 // Limit users, one Query per range of the by-domain index crossed) after
 // one BatchGetItem of the org and caller; a test policy's preview reads
@@ -64,23 +64,23 @@ func (s *Service) Preview(ctx context.Context, c domain.Caller, orgID string, pr
 	if err != nil {
 		return PreviewPage{}, err
 	}
-	us, next, err := s.Store.ExternalUsers(ctx, o, pr.Cursor, pr.Limit)
+	us, next, err := s.External.ExternalUsers(ctx, o, pr.Cursor, pr.Limit)
 	if err != nil {
 		return PreviewPage{}, err
 	}
-	page := PreviewPage{Examined: len(us), ByEffect: map[domain.EffectKind]int{}, Next: next, Version: o.PolicyVersion}
+	page := PreviewPage{Examined: len(us), ByEffect: map[EffectKind]int{}, Next: next, Version: o.PolicyVersion}
 	now := s.now()
 	for _, u := range us {
 		if slices.Contains(testUsers(o), u.AccountID) {
 			page.UnderTestPolicy++
 			continue
 		}
-		page.add(u, domain.PolicyEffects(o.Policy, pr.Policy, u, o.SessionsResetAt, now))
+		page.add(u, PolicyEffects(o.Policy, pr.Policy, u, o.SessionsResetAt, now))
 	}
 	return page, nil
 }
 
-func (p *PreviewPage) add(u domain.User, effects []domain.PolicyEffect) {
+func (p *PreviewPage) add(u domain.User, effects []PolicyEffect) {
 	if len(effects) == 0 {
 		return
 	}
@@ -107,7 +107,7 @@ func (s *Service) previewTest(ctx context.Context, c domain.Caller, orgID string
 	}
 	if len(more) > 0 {
 		// The current test policy's other users: one more BatchGetItem.
-		_, got, err := s.Store.LoadPolicyScope(ctx, orgID, c.AccountID, more)
+		_, got, err := s.Scopes.LoadPolicyScope(ctx, orgID, c.AccountID, more)
 		if err != nil {
 			return PreviewPage{}, err
 		}
@@ -119,7 +119,7 @@ func (s *Service) previewTest(ctx context.Context, c domain.Caller, orgID string
 		return PreviewPage{}, err
 	}
 	next := o.WithTestPolicy(&domain.TestPolicy{Settings: pr.Policy, Users: pr.Users})
-	page := PreviewPage{ByEffect: map[domain.EffectKind]int{}, Version: o.PolicyVersion}
+	page := PreviewPage{ByEffect: map[EffectKind]int{}, Version: o.PolicyVersion}
 	now := s.now()
 	for _, id := range ids {
 		u, ok := users[id]
@@ -128,7 +128,7 @@ func (s *Service) previewTest(ctx context.Context, c domain.Caller, orgID string
 		}
 		u.External = true
 		page.Examined++
-		page.add(u, domain.PolicyEffects(o.PolicyFor(id), next.PolicyFor(id), u, o.SessionsResetAt, now))
+		page.add(u, PolicyEffects(o.PolicyFor(id), next.PolicyFor(id), u, o.SessionsResetAt, now))
 	}
 	return page, nil
 }

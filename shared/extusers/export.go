@@ -122,7 +122,7 @@ func (s *Service) ExportNow(ctx context.Context, c domain.Caller, orgID string, 
 		rows = append(rows, CSVRow(e))
 	}
 	audit := domain.NewAudit(orgID, c.AccountID, domain.ActionExternalUsersExport, domain.OrgTarget(orgID), c.RequestID, now, nil, exportAfter(f, "inline", len(kept)))
-	if err := s.Store.RecordAudit(ctx, audit); err != nil {
+	if err := s.Audits.RecordAudit(ctx, audit); err != nil {
 		return Export{}, err
 	}
 	return Export{CSV: WriteCSV(rows)}, nil
@@ -164,11 +164,11 @@ func (s *Service) startExport(ctx context.Context, c domain.Caller, org domain.O
 	after := exportAfter(f, "job", -1)
 	after["exportId"] = j.ID
 	audit := domain.NewAudit(org.ID, c.AccountID, domain.ActionExternalUsersExport, domain.OrgTarget(org.ID), c.RequestID, now, nil, after)
-	if err := s.Store.CreateExport(ctx, j, audit); err != nil {
+	if err := s.ExportCreates.CreateExport(ctx, j, audit); err != nil {
 		return j, err
 	}
 	if err := s.send(ctx, j, 1); err != nil {
-		_ = s.Store.FailExport(ctx, j, "its first page could not be queued", s.now())
+		_ = s.Failures.FailExport(ctx, j, "its first page could not be queued", s.now())
 		return j, err
 	}
 	return j, nil
@@ -195,7 +195,7 @@ func (s *Service) Job(ctx context.Context, c domain.Caller, orgID, id string) (d
 	if !domain.ValidSlug(id) {
 		return domain.ExportJob{}, domain.Errorf(domain.ENOTFOUND, "No such export.")
 	}
-	return s.Store.ExportJob(ctx, orgID, id, s.now())
+	return s.Jobs.ExportJob(ctx, orgID, id, s.now())
 }
 
 // Part answers one part of a finished export's CSV (parts count from 1;
@@ -215,7 +215,7 @@ func (s *Service) Part(ctx context.Context, c domain.Caller, orgID, id string, p
 	case part < 1 || part > j.Parts:
 		return "", j, &domain.Error{Code: domain.ENOTFOUND, Message: fmt.Sprintf("The export has %d parts.", j.Parts)}
 	}
-	chunks, err := s.Store.ExportPart(ctx, orgID, id, part)
+	chunks, err := s.Parts.ExportPart(ctx, orgID, id, part)
 	return strings.Join(chunks, ""), j, err
 }
 
@@ -234,7 +234,7 @@ func (s *Service) HandlePage(ctx context.Context, body string) error {
 		}
 		return nil // no delivery would make it one
 	}
-	j, orgp, err := s.Store.ExportPageScope(ctx, m.OrgID, m.ExportID, s.now())
+	j, orgp, err := s.PageScopes.ExportPageScope(ctx, m.OrgID, m.ExportID, s.now())
 	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		return nil // expired: nothing to do
 	}
@@ -285,7 +285,7 @@ func (s *Service) HandlePage(ctx context.Context, body string) error {
 		after.Status = domain.ExportDone
 	}
 	chunks := chunk(rows, m.Page, lim, &after)
-	applied, err := s.Store.WriteExportPage(ctx, j, after, chunks)
+	applied, err := s.PageWrites.WriteExportPage(ctx, j, after, chunks)
 	if err != nil || !applied || next == "" {
 		return err
 	}
@@ -339,12 +339,12 @@ func (s *Service) Dead(ctx context.Context, body string) error {
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
 		return nil // nothing to record: a message that never was a page
 	}
-	j, err := s.Store.ExportJob(ctx, m.OrgID, m.ExportID, s.now())
+	j, err := s.Jobs.ExportJob(ctx, m.OrgID, m.ExportID, s.now())
 	if domain.ErrorCode(err) == domain.ENOTFOUND {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	return s.Store.FailExport(ctx, j, fmt.Sprintf("page %d kept failing", m.Page), s.now())
+	return s.Failures.FailExport(ctx, j, fmt.Sprintf("page %d kept failing", m.Page), s.now())
 }

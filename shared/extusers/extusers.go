@@ -18,27 +18,126 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/domaincheck"
+	"github.com/guestaccess/guestaccess/shared/domains"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 )
 
-// Store is what the service needs from persistence.
-type Store interface {
+// CallerLoader reads the org and the caller (every route).
+type CallerLoader interface {
 	LoadCaller(ctx context.Context, orgID, callerID string) (domain.Scope, error)
+}
+
+// ClaimLister reads an org's domain claims.
+type ClaimLister interface {
 	DomainClaims(ctx context.Context, orgID string) ([]domain.DomainClaim, error)
+}
+
+// ClaimReader reads one domain claim (nil: none).
+type ClaimReader interface {
 	DomainClaim(ctx context.Context, orgID, d string) (*domain.DomainClaim, error)
+}
+
+// ClaimCreator writes a new domain claim with its audit entry.
+type ClaimCreator interface {
 	CreateDomainClaim(ctx context.Context, c domain.DomainClaim, audit domain.AuditEntry) error
+}
+
+// ClaimDeleter removes a domain (its claim, and the org's verified list) with its audit entry.
+type ClaimDeleter interface {
 	DeleteDomainClaim(ctx context.Context, org domain.Org, d string, claim *domain.DomainClaim, audit domain.AuditEntry) (domain.Org, error)
+}
+
+// ExternalLister reads a page of an org's external users.
+type ExternalLister interface {
 	ExternalUsers(ctx context.Context, org domain.Org, cursor string, limit int) ([]domain.User, string, error)
+}
+
+// DomainUserLister reads a page of an org's users of one domain.
+type DomainUserLister interface {
 	DomainUsers(ctx context.Context, org domain.Org, dom, cursor string, limit int) ([]domain.User, string, error)
+}
+
+// AccessReader reads the product access of the accounts named.
+type AccessReader interface {
 	UsersAccess(ctx context.Context, orgID string, accounts []string) (map[string]map[string]domain.Access, error)
+}
+
+// AuditRecorder writes an audit entry (the inline export's).
+type AuditRecorder interface {
 	RecordAudit(ctx context.Context, audit domain.AuditEntry) error
+}
+
+// ExportCreator writes a new export job with its audit entry.
+type ExportCreator interface {
 	CreateExport(ctx context.Context, j domain.ExportJob, audit domain.AuditEntry) error
+}
+
+// ExportReader reads an export job.
+type ExportReader interface {
 	ExportJob(ctx context.Context, orgID, id string, now time.Time) (domain.ExportJob, error)
+}
+
+// PageScopeReader reads an export job and its org for the worker's page.
+type PageScopeReader interface {
 	ExportPageScope(ctx context.Context, orgID, id string, now time.Time) (domain.ExportJob, *domain.Org, error)
+}
+
+// PageWriter writes a page's chunks and the job's progress, under the job as read.
+type PageWriter interface {
 	WriteExportPage(ctx context.Context, before, next domain.ExportJob, chunks []domain.ExportChunk) (bool, error)
+}
+
+// ExportFailer marks an export job failed.
+type ExportFailer interface {
 	FailExport(ctx context.Context, j domain.ExportJob, reason string, at time.Time) error
+}
+
+// PartReader reads one downloadable part's chunks.
+type PartReader interface {
 	ExportPart(ctx context.Context, orgID, id string, part int) ([]string, error)
+}
+
+// Ports are the service's persistence, one small interface a use.
+type Ports struct {
+	Callers       CallerLoader
+	ClaimList     ClaimLister
+	ClaimReads    ClaimReader
+	ClaimCreates  ClaimCreator
+	ClaimDeletes  ClaimDeleter
+	External      ExternalLister
+	ByDomain      DomainUserLister
+	Access        AccessReader
+	Audits        AuditRecorder
+	ExportCreates ExportCreator
+	Jobs          ExportReader
+	PageScopes    PageScopeReader
+	PageWrites    PageWriter
+	Failures      ExportFailer
+	Parts         PartReader
+}
+
+// Store is every port at once (the table's store implements it).
+type Store interface {
+	CallerLoader
+	ClaimLister
+	ClaimReader
+	ClaimCreator
+	ClaimDeleter
+	ExternalLister
+	DomainUserLister
+	AccessReader
+	AuditRecorder
+	ExportCreator
+	ExportReader
+	PageScopeReader
+	PageWriter
+	ExportFailer
+	PartReader
+}
+
+// PortsOf takes every port from one store.
+func PortsOf(st Store) Ports {
+	return Ports{Callers: st, ClaimList: st, ClaimReads: st, ClaimCreates: st, ClaimDeletes: st, External: st, ByDomain: st, Access: st, Audits: st, ExportCreates: st, Jobs: st, PageScopes: st, PageWrites: st, Failures: st, Parts: st}
 }
 
 // Limits bound the list and the export; the zero value takes the defaults.
@@ -93,13 +192,13 @@ func (l Limits) withDefaults() Limits {
 
 // Service runs the external users' capability.
 type Service struct {
-	Store Store
+	Ports
 	// Queue carries an export job's pages to the worker.
 	Queue  queue.Sender
 	Limits Limits
 	// Checker looks up domain challenges (CheckDomain); Checks is the
 	// schedule of checks a new claim starts on.
-	Checker *domaincheck.Checker
+	Checker *domains.Checker
 	Checks  domain.DomainChecks
 	Now     func() time.Time
 	Log     *slog.Logger
@@ -118,7 +217,7 @@ func (s *Service) admin(ctx context.Context, c domain.Caller, orgID string) (dom
 	if !domain.ValidSlug(orgID) || !domain.ValidAccountID(c.AccountID) {
 		return domain.Org{}, domain.Errorf(domain.ENOTFOUND, "No such organisation.")
 	}
-	sc, err := s.Store.LoadCaller(ctx, orgID, c.AccountID)
+	sc, err := s.Callers.LoadCaller(ctx, orgID, c.AccountID)
 	if err != nil {
 		return domain.Org{}, err
 	}
@@ -148,7 +247,7 @@ func (s *Service) Domains(ctx context.Context, c domain.Caller, orgID string) (D
 	if err != nil {
 		return DomainList{}, err
 	}
-	claims, err := s.Store.DomainClaims(ctx, orgID)
+	claims, err := s.ClaimList.DomainClaims(ctx, orgID)
 	return listOf(org, claims), err
 }
 
@@ -215,7 +314,7 @@ func (s *Service) AddDomain(ctx context.Context, c domain.Caller, orgID, raw str
 		if err != nil {
 			return cl, false, err
 		}
-		claims, err := s.Store.DomainClaims(ctx, orgID)
+		claims, err := s.ClaimList.DomainClaims(ctx, orgID)
 		if err != nil {
 			return cl, false, err
 		}
@@ -238,7 +337,7 @@ func (s *Service) AddDomain(ctx context.Context, c domain.Caller, orgID, raw str
 		audit := domain.NewAudit(orgID, c.AccountID, domain.ActionDomainAdd, domain.OrgTarget(orgID), c.RequestID, now,
 			map[string]any{"verifiedDomains": nonNil(l.Verified)},
 			map[string]any{"verifiedDomains": nonNil(l.Verified), "domain": d, "status": string(cl.Status), "record": domain.ChallengeName(d)})
-		err = s.Store.CreateDomainClaim(ctx, cl, audit)
+		err = s.ClaimCreates.CreateDomainClaim(ctx, cl, audit)
 		if domain.ErrorCode(err) == domain.ECONFLICT && attempt < domainWriteAttempts {
 			continue // claimed meanwhile: answer that claim
 		}
@@ -265,7 +364,7 @@ func (s *Service) CheckDomain(ctx context.Context, c domain.Caller, orgID, raw s
 	if s.Checker == nil || s.Checker.Lookup == nil {
 		return domain.DomainClaim{}, errors.New("extusers: no DNS lookup configured")
 	}
-	cl, err := s.Store.DomainClaim(ctx, orgID, d)
+	cl, err := s.ClaimReads.DomainClaim(ctx, orgID, d)
 	if err != nil {
 		return domain.DomainClaim{}, err
 	}
@@ -288,7 +387,7 @@ func (s *Service) RemoveDomain(ctx context.Context, c domain.Caller, orgID, raw 
 		if err != nil {
 			return DomainList{}, err
 		}
-		claims, err := s.Store.DomainClaims(ctx, orgID)
+		claims, err := s.ClaimList.DomainClaims(ctx, orgID)
 		if err != nil {
 			return DomainList{}, err
 		}
@@ -312,7 +411,7 @@ func (s *Service) RemoveDomain(ctx context.Context, c domain.Caller, orgID, raw 
 		}
 		audit := domain.NewAudit(orgID, c.AccountID, domain.ActionDomainRemove, domain.OrgTarget(orgID), c.RequestID, s.now(),
 			map[string]any{"verifiedDomains": nonNil(before), "domain": d, "status": status}, map[string]any{"verifiedDomains": nonNil(after), "domain": d})
-		next, err := s.Store.DeleteDomainClaim(ctx, org, d, claim, audit)
+		next, err := s.ClaimDeletes.DeleteDomainClaim(ctx, org, d, claim, audit)
 		if domain.ErrorCode(err) == domain.ECONFLICT && attempt < domainWriteAttempts {
 			continue
 		}
@@ -423,12 +522,12 @@ func ParseFilter(dom, status, verification string) (domain.ExternalFilter, error
 // A verified domain has no external users: nothing is read.
 func (s *Service) scan(ctx context.Context, org domain.Org, f domain.ExternalFilter, cursor string, limit int) ([]domain.User, string, error) {
 	if f.Domain == "" {
-		return s.Store.ExternalUsers(ctx, org, cursor, limit)
+		return s.External.ExternalUsers(ctx, org, cursor, limit)
 	}
 	if !org.IsExternal("x@" + f.Domain) {
 		return nil, "", nil
 	}
-	return s.Store.DomainUsers(ctx, org, f.Domain, cursor, limit)
+	return s.ByDomain.DomainUsers(ctx, org, f.Domain, cursor, limit)
 }
 
 // List answers a page of the org's external users (org admins). With a
@@ -474,7 +573,7 @@ func (s *Service) entries(ctx context.Context, org domain.Org, us []domain.User,
 	for i, u := range us {
 		ids[i] = u.AccountID
 	}
-	access, err := s.Store.UsersAccess(ctx, org.ID, ids)
+	access, err := s.Access.UsersAccess(ctx, org.ID, ids)
 	if err != nil {
 		return nil, err
 	}

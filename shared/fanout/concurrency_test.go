@@ -12,6 +12,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/invitations"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 )
@@ -41,7 +42,7 @@ func TestConcurrentGuestMaking(t *testing.T) {
 			others = append(others, id)
 		}
 		rs := &roles.Service{Store: fx.st}
-		inv := &invitations.Inviter{Store: fx.st, Emails: noEmails{}, Config: invitations.Config{AcceptURL: "https://x.example/accept", Lifetime: time.Hour}}
+		inv := &invitations.Inviter{Store: invitationsdb.New(fx.st), Emails: noEmails{}, Config: invitations.Config{AcceptURL: "https://x.example/accept", Lifetime: time.Hour}}
 		job, err := fx.svc.SetGroupRole(ctx, admin, demo.OrgID, "agency", demo.SiteID, "confluence", "guest")
 		if err != nil {
 			t.Fatal(err)
@@ -153,7 +154,7 @@ func (fx *fixture) invitees(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	for i := range 40 {
-		sc, err := fx.st.LoadInvite(context.Background(), demo.OrgID, demo.SiteID, demo.AdminID, nil, []string{fmt.Sprintf("inv%d@agency.example", i)})
+		sc, err := invitationsdb.New(fx.st).LoadInvite(context.Background(), demo.OrgID, demo.SiteID, demo.AdminID, nil, []string{fmt.Sprintf("inv%d@agency.example", i)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,8 +7,8 @@ import (
 )
 
 // The guest pages' common parts (the accept page in invitationsapi, the
-// verification page here until it moves to its capability): headers,
-// stylesheet, head and the 405 with Allow.
+// verification page in passcodeapi): headers, stylesheet, head and the 405
+// with Allow.
 
 // PageHeaders are the accept page's security headers: no caching (the page
 // carries a token), no referrer to other origins (the URL carries it too),
@@ -58,10 +58,3 @@ func NotAllowed(r events.APIGatewayProxyResponse) events.APIGatewayProxyResponse
 	r.Headers["Allow"] = PageMethods
 	return r
 }
-
-// The names verify.go uses until it moves to its capability folder.
-var (
-	pageHeaders = PageHeaders
-	pageOpen    = PageOpen
-	notAllowed  = NotAllowed
-)

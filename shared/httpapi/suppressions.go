@@ -11,7 +11,7 @@ import (
 )
 
 // SuppressionsService lists and clears an org's suppressed addresses
-// (suppress.Admin).
+// (suppressions.Admin).
 type SuppressionsService interface {
 	List(ctx context.Context, c domain.Caller, orgID string, limit int, cursor string) (domain.Page[domain.Suppression], error)
 	Clear(ctx context.Context, c domain.Caller, orgID, email string) error

@@ -17,10 +17,10 @@ import (
 type InviteStore interface {
 	// LoadInvite reads the org, site, caller, named groups and the email
 	// guards of the addresses at once.
-	LoadInvite(ctx context.Context, orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error)
+	LoadInvite(ctx context.Context, orgID, siteID, callerID string, groups, emails []string) (InviteScope, error)
 	// CreateInvitations writes the batch with the site's counters (all or
 	// nothing when whole) and reports the invitees a condition refused.
-	CreateInvitations(ctx context.Context, siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error)
+	CreateInvitations(ctx context.Context, siteID string, batch []domain.NewInvitation, whole bool) (CreateResult, error)
 }
 
 // Inviter invites people to a site and queues each one's email with a
@@ -158,7 +158,7 @@ func (s *Inviter) Invite(ctx context.Context, c Caller, orgID, siteID string, in
 	if created.Site != nil {
 		site = *created.Site
 	}
-	refused := map[int]domain.InviteRefused{}
+	refused := map[int]InviteRefused{}
 	for _, r := range created.Refused {
 		refused[r.Index] = r
 	}

@@ -23,15 +23,15 @@ import (
 
 // fakeInviteStore is InviteStore.
 type fakeInviteStore struct {
-	LoadInviteFn func(orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error)
-	CreateFn     func(siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error)
+	LoadInviteFn func(orgID, siteID, callerID string, groups, emails []string) (InviteScope, error)
+	CreateFn     func(siteID string, batch []domain.NewInvitation, whole bool) (CreateResult, error)
 }
 
-func (f *fakeInviteStore) LoadInvite(_ context.Context, orgID, siteID, callerID string, groups, emails []string) (domain.InviteScope, error) {
+func (f *fakeInviteStore) LoadInvite(_ context.Context, orgID, siteID, callerID string, groups, emails []string) (InviteScope, error) {
 	return f.LoadInviteFn(orgID, siteID, callerID, groups, emails)
 }
 
-func (f *fakeInviteStore) CreateInvitations(_ context.Context, siteID string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error) {
+func (f *fakeInviteStore) CreateInvitations(_ context.Context, siteID string, batch []domain.NewInvitation, whole bool) (CreateResult, error) {
 	return f.CreateFn(siteID, batch, whole)
 }
 
@@ -77,8 +77,8 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
-func scope() domain.InviteScope {
-	return domain.InviteScope{
+func scope() InviteScope {
+	return InviteScope{
 		Scope: domain.Scope{
 			Org:    &domain.Org{ID: "o", Name: "Org", VerifiedDomains: []string{"org.example"}},
 			Site:   &domain.Site{OrgID: "o", ID: "s", Name: "Site", Host: "s.example", PaidUsers: 2, GuestSlots: 10},
@@ -133,28 +133,28 @@ func guests(emails ...string) domain.InviteInput {
 func TestInviteRefusesBeforeWriting(t *testing.T) {
 	cases := []struct {
 		name   string
-		mutate func(*domain.InviteScope)
+		mutate func(*InviteScope)
 		in     domain.InviteInput
 		code   string
 	}{
-		{"unknown org", func(s *domain.InviteScope) { s.Org = nil }, guests("a@x.example"), domain.ENOTFOUND},
-		{"caller of another org", func(s *domain.InviteScope) { s.Caller = nil }, guests("a@x.example"), domain.ENOTFOUND},
-		{"unknown site", func(s *domain.InviteScope) { s.Site = nil }, guests("a@x.example"), domain.ENOTFOUND},
-		{"plain user", func(s *domain.InviteScope) { s.Caller.OrgAdmin = false }, guests("a@x.example"), domain.EFORBIDDEN},
-		{"unknown group", func(*domain.InviteScope) {}, domain.InviteInput{Emails: []string{"a@x.example"}, Groups: []string{"nope"}}, domain.ENOTFOUND},
-		{"all or nothing with a member", func(s *domain.InviteScope) { s.Accounts["b@x.example"] = domain.ExistingAccount{AccountID: "b"} },
+		{"unknown org", func(s *InviteScope) { s.Org = nil }, guests("a@x.example"), domain.ENOTFOUND},
+		{"caller of another org", func(s *InviteScope) { s.Caller = nil }, guests("a@x.example"), domain.ENOTFOUND},
+		{"unknown site", func(s *InviteScope) { s.Site = nil }, guests("a@x.example"), domain.ENOTFOUND},
+		{"plain user", func(s *InviteScope) { s.Caller.OrgAdmin = false }, guests("a@x.example"), domain.EFORBIDDEN},
+		{"unknown group", func(*InviteScope) {}, domain.InviteInput{Emails: []string{"a@x.example"}, Groups: []string{"nope"}}, domain.ENOTFOUND},
+		{"all or nothing with a member", func(s *InviteScope) { s.Accounts["b@x.example"] = domain.ExistingAccount{AccountID: "b"} },
 			domain.InviteInput{Emails: []string{"a@x.example", "b@x.example"}, Products: map[string]domain.ProductInput{"confluence": {Role: "guest"}}, AllOrNothing: true}, domain.EREFUSED},
 		// No valid address is answered per address, but only to those who
 		// may invite here, and all or nothing still refuses.
-		{"no valid address, plain user", func(s *domain.InviteScope) { s.Caller.OrgAdmin = false }, guests(""), domain.EFORBIDDEN},
-		{"no valid address, unknown org", func(s *domain.InviteScope) { s.Org = nil }, guests("nope"), domain.ENOTFOUND},
-		{"no valid address, unknown group", func(*domain.InviteScope) {}, domain.InviteInput{Emails: []string{""}, Groups: []string{"nope"}}, domain.ENOTFOUND},
-		{"no valid address, all or nothing", func(*domain.InviteScope) {},
+		{"no valid address, plain user", func(s *InviteScope) { s.Caller.OrgAdmin = false }, guests(""), domain.EFORBIDDEN},
+		{"no valid address, unknown org", func(s *InviteScope) { s.Org = nil }, guests("nope"), domain.ENOTFOUND},
+		{"no valid address, unknown group", func(*InviteScope) {}, domain.InviteInput{Emails: []string{""}, Groups: []string{"nope"}}, domain.ENOTFOUND},
+		{"no valid address, all or nothing", func(*InviteScope) {},
 			domain.InviteInput{Emails: []string{""}, Products: map[string]domain.ProductInput{"confluence": {Role: "guest"}}, AllOrNothing: true}, domain.EREFUSED},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := &fakeInviteStore{LoadInviteFn: func(_, _, _ string, _, _ []string) (domain.InviteScope, error) {
+			st := &fakeInviteStore{LoadInviteFn: func(_, _, _ string, _, _ []string) (InviteScope, error) {
 				sc := scope()
 				c.mutate(&sc)
 				return sc, nil
@@ -174,7 +174,7 @@ func TestInviteRefusesBeforeWriting(t *testing.T) {
 // the test on a write or a send).
 func TestInviteNoValidAddress(t *testing.T) {
 	var asked []string
-	st := &fakeInviteStore{LoadInviteFn: func(_, _, _ string, _, emails []string) (domain.InviteScope, error) {
+	st := &fakeInviteStore{LoadInviteFn: func(_, _, _ string, _, emails []string) (InviteScope, error) {
 		asked = emails
 		return scope(), nil
 	}}
@@ -202,7 +202,7 @@ func TestInviteOutcomes(t *testing.T) {
 	var reads, writes int
 	var written []string
 	st := &fakeInviteStore{
-		LoadInviteFn: func(org, site, caller string, groups, emails []string) (domain.InviteScope, error) {
+		LoadInviteFn: func(org, site, caller string, groups, emails []string) (InviteScope, error) {
 			reads++
 			if fmt.Sprint(emails) != "[new@x.example pending@x.example member@x.example raced@x.example full@x.example]" {
 				t.Errorf("emails read = %v", emails)
@@ -212,7 +212,7 @@ func TestInviteOutcomes(t *testing.T) {
 			sc.Accounts["member@x.example"] = domain.ExistingAccount{AccountID: "m", InvitationID: "inv-m", ExpiresAt: now.Add(time.Hour), Status: domain.InvitationAccepted}
 			return sc, nil
 		},
-		CreateFn: func(site string, batch []domain.NewInvitation, whole bool) (domain.CreateResult, error) {
+		CreateFn: func(site string, batch []domain.NewInvitation, whole bool) (CreateResult, error) {
 			writes++
 			for _, n := range batch {
 				written = append(written, n.Invitation.ID)
@@ -221,7 +221,7 @@ func TestInviteOutcomes(t *testing.T) {
 				t.Fatalf("batch of %d (whole %v), want the 3 new addresses", len(batch), whole)
 			}
 			full := domain.Site{PaidUsers: 2, Guests: 10, GuestSlots: 0}
-			return domain.CreateResult{Site: &full, Refused: []domain.InviteRefused{
+			return CreateResult{Site: &full, Refused: []InviteRefused{
 				{Index: 1, Outcome: domain.OutcomeAlreadyMember, Existing: &domain.ExistingAccount{AccountID: "r"}},
 				{Index: 2, Outcome: domain.OutcomeGuestLimit},
 			}}, nil
@@ -263,10 +263,10 @@ func TestInviteOutcomes(t *testing.T) {
 func TestInviteHandOffFailureLosesNothing(t *testing.T) {
 	writes := 0
 	st := &fakeInviteStore{
-		LoadInviteFn: func(_, _, _ string, _, _ []string) (domain.InviteScope, error) { return scope(), nil },
-		CreateFn: func(string, []domain.NewInvitation, bool) (domain.CreateResult, error) {
+		LoadInviteFn: func(_, _, _ string, _, _ []string) (InviteScope, error) { return scope(), nil },
+		CreateFn: func(string, []domain.NewInvitation, bool) (CreateResult, error) {
 			writes++
-			return domain.CreateResult{}, nil
+			return CreateResult{}, nil
 		},
 	}
 	res, err := inviter(st, &fakeQueue{err: errors.New("sqs down")}).

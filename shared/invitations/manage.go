@@ -81,7 +81,7 @@ func ParseStatusFilter(s string) (domain.InvitationStatus, error) {
 
 // List answers a site's invitations newest first, a page at a time, only
 // those in status when it is not "". Two round trips: the caller's scope,
-// then the list (see store.SiteInvitations for the cost of a filter).
+// then the list (see invitationsdb.Store.SiteInvitations for the cost of a filter).
 func (m *Manager) List(ctx context.Context, c Caller, orgID, siteID, status string, limit int, cursor string) (domain.Page[domain.Invitation], error) {
 	var out domain.Page[domain.Invitation]
 	st, err := ParseStatusFilter(status)

@@ -20,7 +20,6 @@ import (
 // the test, so leaving one nil proves it is not reached.
 
 type fakeStore struct {
-	t         *testing.T
 	DueFn     func(sh int, now time.Time, start string, limit int) ([]domain.DueVerification, string, error)
 	OrgsFn    func(ids []string) (map[string]domain.Org, error)
 	MoveFn    func(u domain.User, entry string, dueAt time.Time) error
@@ -33,56 +32,94 @@ type fakeStore struct {
 	dueShards []int
 }
 
-func (f *fakeStore) must(fn any, name string) {
-	if reflect.ValueOf(fn).IsNil() {
-		f.t.Fatalf("unexpected store call %s", name)
+// Each port's fake is a function; fakeStore.ports wires those set.
+
+type dueFn func(sh int, now time.Time, start string, limit int) ([]domain.DueVerification, string, error)
+
+func (f dueFn) DueVerifications(_ context.Context, sh int, now time.Time, start string, limit int) ([]domain.DueVerification, string, error) {
+	return f(sh, now, start, limit)
+}
+
+type orgsFn func(ids []string) (map[string]domain.Org, error)
+
+func (f orgsFn) Orgs(_ context.Context, ids []string) (map[string]domain.Org, error) { return f(ids) }
+
+type moveFn func(u domain.User, entry string, dueAt time.Time) error
+
+func (f moveFn) MoveVerifyDue(_ context.Context, u domain.User, entry string, dueAt time.Time) error {
+	return f(u, entry, dueAt)
+}
+
+type claimFn func(u domain.User, entry string, until time.Time) (string, error)
+
+func (f claimFn) ClaimVerification(_ context.Context, u domain.User, entry string, until time.Time) (string, error) {
+	return f(u, entry, until)
+}
+
+type markFn func(ctx context.Context, u domain.User, claim string, audit domain.AuditEntry) error
+
+func (f markFn) MarkVerificationRequired(ctx context.Context, u domain.User, claim string, audit domain.AuditEntry) error {
+	return f(ctx, u, claim, audit)
+}
+
+type usersFn func(org domain.Org, cursor string, limit int) ([]domain.User, string, error)
+
+func (f usersFn) ExternalUsers(_ context.Context, org domain.Org, cursor string, limit int) ([]domain.User, string, error) {
+	return f(org, cursor, limit)
+}
+
+type rescanFn func(u domain.User, dueAt time.Time, state domain.VerifyState) error
+
+func (f rescanFn) RescanVerification(_ context.Context, u domain.User, dueAt time.Time, state domain.VerifyState) error {
+	return f(u, dueAt, state)
+}
+
+type saveFn func(sc domain.VerifyScan, cursor string) error
+
+func (f saveFn) SaveVerifyScan(_ context.Context, sc domain.VerifyScan, cursor string) error {
+	return f(sc, cursor)
+}
+
+type deleteFn func(sc domain.VerifyScan) error
+
+func (f deleteFn) DeleteVerifyScan(_ context.Context, sc domain.VerifyScan) error { return f(sc) }
+
+// ports wires the functions set, each as its port; a port left unset is
+// nil in the job, so leaving one nil proves it is not reached. The due
+// reader records the shards read.
+func (f *fakeStore) ports() Ports {
+	var p Ports
+	if f.DueFn != nil {
+		p.Due = dueFn(func(sh int, now time.Time, start string, limit int) ([]domain.DueVerification, string, error) {
+			f.dueShards = append(f.dueShards, sh)
+			return f.DueFn(sh, now, start, limit)
+		})
 	}
-}
-
-func (f *fakeStore) DueVerifications(_ context.Context, sh int, now time.Time, start string, limit int) ([]domain.DueVerification, string, error) {
-	f.must(f.DueFn, "DueVerifications")
-	f.dueShards = append(f.dueShards, sh)
-	return f.DueFn(sh, now, start, limit)
-}
-
-func (f *fakeStore) Orgs(_ context.Context, ids []string) (map[string]domain.Org, error) {
-	f.must(f.OrgsFn, "Orgs")
-	return f.OrgsFn(ids)
-}
-
-func (f *fakeStore) MoveVerifyDue(_ context.Context, u domain.User, entry string, dueAt time.Time) error {
-	f.must(f.MoveFn, "MoveVerifyDue")
-	return f.MoveFn(u, entry, dueAt)
-}
-
-func (f *fakeStore) ClaimVerification(_ context.Context, u domain.User, entry string, until time.Time) (string, error) {
-	f.must(f.ClaimFn, "ClaimVerification")
-	return f.ClaimFn(u, entry, until)
-}
-
-func (f *fakeStore) MarkVerificationRequired(ctx context.Context, u domain.User, claim string, audit domain.AuditEntry) error {
-	f.must(f.MarkFn, "MarkVerificationRequired")
-	return f.MarkFn(ctx, u, claim, audit)
-}
-
-func (f *fakeStore) ExternalUsers(_ context.Context, org domain.Org, cursor string, limit int) ([]domain.User, string, error) {
-	f.must(f.UsersFn, "ExternalUsers")
-	return f.UsersFn(org, cursor, limit)
-}
-
-func (f *fakeStore) RescanVerification(_ context.Context, u domain.User, dueAt time.Time, state domain.VerifyState) error {
-	f.must(f.RescanFn, "RescanVerification")
-	return f.RescanFn(u, dueAt, state)
-}
-
-func (f *fakeStore) SaveVerifyScan(_ context.Context, sc domain.VerifyScan, cursor string) error {
-	f.must(f.SaveFn, "SaveVerifyScan")
-	return f.SaveFn(sc, cursor)
-}
-
-func (f *fakeStore) DeleteVerifyScan(_ context.Context, sc domain.VerifyScan) error {
-	f.must(f.DeleteFn, "DeleteVerifyScan")
-	return f.DeleteFn(sc)
+	if f.OrgsFn != nil {
+		p.Orgs = orgsFn(f.OrgsFn)
+	}
+	if f.MoveFn != nil {
+		p.Moves = moveFn(f.MoveFn)
+	}
+	if f.ClaimFn != nil {
+		p.Claims = claimFn(f.ClaimFn)
+	}
+	if f.MarkFn != nil {
+		p.Marks = markFn(f.MarkFn)
+	}
+	if f.UsersFn != nil {
+		p.External = usersFn(f.UsersFn)
+	}
+	if f.RescanFn != nil {
+		p.Rescans = rescanFn(f.RescanFn)
+	}
+	if f.SaveFn != nil {
+		p.ScanSaves = saveFn(f.SaveFn)
+	}
+	if f.DeleteFn != nil {
+		p.ScanDeletes = deleteFn(f.DeleteFn)
+	}
+	return p
 }
 
 type fakeSender struct {
@@ -102,7 +139,7 @@ var now = time.Date(2026, 7, 1, 6, 0, 0, 0, time.UTC)
 const day = 24 * time.Hour
 
 func job(st *fakeStore, mail fakeSender) *Job {
-	return &Job{Store: st, Mailer: mail, BaseURL: "https://ga.example", Now: func() time.Time { return now }}
+	return &Job{Ports: st.ports(), Mailer: mail, BaseURL: "https://ga.example", Now: func() time.Time { return now }}
 }
 
 // org "o" verifies acme.example; two-step on every 30 days.
@@ -186,7 +223,7 @@ func TestUserDecisions(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			u := tc.user
-			st := &fakeStore{t: t, DueFn: entries(u), OrgsFn: func(ids []string) (map[string]domain.Org, error) {
+			st := &fakeStore{DueFn: entries(u), OrgsFn: func(ids []string) (map[string]domain.Org, error) {
 				if !slices.Equal(ids, []string{"o"}) {
 					t.Errorf("orgs read %v", ids)
 				}
@@ -268,20 +305,20 @@ func ptr[T any](v T) *T { return &v }
 func TestRaces(t *testing.T) {
 	conflict := domain.Errorf(domain.ECONFLICT, "changed")
 	t.Run("move conflicts", func(t *testing.T) {
-		st := &fakeStore{t: t, DueFn: entries(guest("g1", 10*day)), OrgsFn: orgs(org()), MoveFn: func(domain.User, string, time.Time) error { return conflict }}
+		st := &fakeStore{DueFn: entries(guest("g1", 10*day)), OrgsFn: orgs(org()), MoveFn: func(domain.User, string, time.Time) error { return conflict }}
 		if rep, err := job(st, fakeSender{t: t}).Run(context.Background(), "r"); err != nil || rep.Skipped != 1 || rep.Moved != 0 {
 			t.Errorf("Run = %+v, %v", rep, err)
 		}
 	})
 	t.Run("claim conflicts", func(t *testing.T) {
-		st := &fakeStore{t: t, DueFn: entries(guest("g1", 40*day)), OrgsFn: orgs(org()),
+		st := &fakeStore{DueFn: entries(guest("g1", 40*day)), OrgsFn: orgs(org()),
 			ClaimFn: func(domain.User, string, time.Time) (string, error) { return "", conflict }}
 		if rep, err := job(st, fakeSender{t: t}).Run(context.Background(), "r"); err != nil || rep.Skipped != 1 || rep.Emailed != 0 {
 			t.Errorf("Run = %+v, %v", rep, err)
 		}
 	})
 	t.Run("mark conflicts", func(t *testing.T) {
-		st := &fakeStore{t: t, DueFn: entries(guest("g1", 40*day)), OrgsFn: orgs(org()),
+		st := &fakeStore{DueFn: entries(guest("g1", 40*day)), OrgsFn: orgs(org()),
 			ClaimFn: func(domain.User, string, time.Time) (string, error) { return "c", nil },
 			MarkFn:  func(context.Context, domain.User, string, domain.AuditEntry) error { return conflict }}
 		mail := fakeSender{t: t, SendFn: func(context.Context, emails.Message) (string, error) { return "id", nil }}
@@ -293,7 +330,7 @@ func TestRaces(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		marked := false
-		st := &fakeStore{t: t, DueFn: entries(guest("g1", 40*day)), OrgsFn: orgs(org()),
+		st := &fakeStore{DueFn: entries(guest("g1", 40*day)), OrgsFn: orgs(org()),
 			ClaimFn: func(domain.User, string, time.Time) (string, error) { return "c", nil },
 			MarkFn: func(ctx context.Context, _ domain.User, _ string, _ domain.AuditEntry) error {
 				if ctx.Err() != nil {
@@ -317,7 +354,6 @@ func TestRaces(t *testing.T) {
 			ClaimFn: func(domain.User, string, time.Time) (string, error) { return "", boom }},
 	} {
 		t.Run(name+" fails", func(t *testing.T) {
-			st.t = t
 			if _, err := job(st, fakeSender{t: t}).Run(context.Background(), "r"); !errors.Is(err, boom) {
 				t.Errorf("Run: %v, want the store's error", err)
 			}
@@ -349,7 +385,7 @@ func TestEmailFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var marked []string
 			sends := 0
-			st := &fakeStore{t: t, DueFn: entries(us...), OrgsFn: orgs(org()),
+			st := &fakeStore{DueFn: entries(us...), OrgsFn: orgs(org()),
 				ClaimFn: func(domain.User, string, time.Time) (string, error) { return "c", nil },
 				MarkFn: func(_ context.Context, u domain.User, _ string, _ domain.AuditEntry) error {
 					marked = append(marked, u.AccountID)
@@ -372,7 +408,7 @@ func TestEmailFailures(t *testing.T) {
 		u := guest("g1", 40*day)
 		u.Email = "g1\u2028@ext.example"
 		var after map[string]any
-		st := &fakeStore{t: t, DueFn: entries(u), OrgsFn: orgs(org()),
+		st := &fakeStore{DueFn: entries(u), OrgsFn: orgs(org()),
 			ClaimFn: func(domain.User, string, time.Time) (string, error) { return "c", nil },
 			MarkFn: func(_ context.Context, _ domain.User, _ string, a domain.AuditEntry) error {
 				after = a.After
@@ -392,7 +428,7 @@ func TestStops(t *testing.T) {
 	t.Run("deadline", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		j := job(&fakeStore{t: t}, fakeSender{t: t})
+		j := job(&fakeStore{}, fakeSender{t: t})
 		j.Margin = 2 * time.Minute
 		rep, err := j.Run(ctx, "r")
 		if err != nil || !rep.Stopped || rep != (Report{Stopped: true}) {
@@ -410,7 +446,7 @@ func TestStops(t *testing.T) {
 		}
 		var orgReads [][]string
 		var claims []time.Time
-		st := &fakeStore{t: t,
+		st := &fakeStore{
 			DueFn: func(sh int, at time.Time, start string, limit int) ([]domain.DueVerification, string, error) {
 				if sh != 0 || !at.Equal(now) || limit != 7 {
 					t.Errorf("due read shard %d at %v limit %d", sh, at, limit)
@@ -484,7 +520,7 @@ func TestRescan(t *testing.T) {
 	t.Run("pages to the end", func(t *testing.T) {
 		var got []moved
 		var saved, deleted []string
-		st := &fakeStore{t: t, DueFn: due(scan), OrgsFn: orgs(org()),
+		st := &fakeStore{DueFn: due(scan), OrgsFn: orgs(org()),
 			UsersFn: func(o domain.Org, cursor string, limit int) ([]domain.User, string, error) {
 				if o.ID != "o" || limit != DefaultPageSize {
 					t.Errorf("users of %s limit %d", o.ID, limit)
@@ -512,7 +548,7 @@ func TestRescan(t *testing.T) {
 	})
 	t.Run("newer request", func(t *testing.T) {
 		reads := 0
-		st := &fakeStore{t: t, DueFn: due(scan), OrgsFn: orgs(org()),
+		st := &fakeStore{DueFn: due(scan), OrgsFn: orgs(org()),
 			UsersFn: func(domain.Org, string, int) ([]domain.User, string, error) {
 				if reads++; reads > 10 {
 					t.Fatalf("%d pages: the scan goes on after a newer request", reads)
@@ -528,7 +564,7 @@ func TestRescan(t *testing.T) {
 	})
 	t.Run("stale cursor", func(t *testing.T) {
 		var cursors []string
-		st := &fakeStore{t: t, DueFn: due(scan), OrgsFn: orgs(org()),
+		st := &fakeStore{DueFn: due(scan), OrgsFn: orgs(org()),
 			UsersFn: func(_ domain.Org, cursor string, _ int) ([]domain.User, string, error) {
 				cursors = append(cursors, cursor)
 				if cursor != "" {
@@ -545,7 +581,7 @@ func TestRescan(t *testing.T) {
 	})
 	t.Run("org gone", func(t *testing.T) {
 		deleted := 0
-		st := &fakeStore{t: t, DueFn: due(scan), OrgsFn: orgs(), DeleteFn: func(domain.VerifyScan) error { deleted++; return domain.Errorf(domain.ECONFLICT, "newer") }}
+		st := &fakeStore{DueFn: due(scan), OrgsFn: orgs(), DeleteFn: func(domain.VerifyScan) error { deleted++; return domain.Errorf(domain.ECONFLICT, "newer") }}
 		rep, err := job(st, fakeSender{t: t}).Run(context.Background(), "r")
 		if err != nil || deleted != 1 || rep.ScansDone != 0 || rep.Scans != 1 {
 			t.Errorf("Run = %+v, %v, %d deletes", rep, err, deleted)

@@ -43,34 +43,88 @@ import (
 	"github.com/guestaccess/guestaccess/shared/emails"
 )
 
-// Store is what the job needs from persistence.
-type Store interface {
-	// DueVerifications reads one page (at most limit) of shard sh's entries
-	// due at now, from start ("" first; then the cursor returned, "" after
-	// the last page).
+// DueReader reads one page (at most limit) of shard sh's entries due at
+// now, from start ("" first; then the cursor returned, "" after the last
+// page).
+type DueReader interface {
 	DueVerifications(ctx context.Context, sh int, now time.Time, start string, limit int) ([]domain.DueVerification, string, error)
-	// Orgs reads up to 100 orgs by id; an absent org is absent from the map.
+}
+
+// OrgReader reads up to 100 orgs by id; an absent org is absent from the map.
+type OrgReader interface {
 	Orgs(ctx context.Context, ids []string) (map[string]domain.Org, error)
-	// MoveVerifyDue moves a user's entry, read as entry, to dueAt (zero:
-	// parked); ECONFLICT when it changed meanwhile.
+}
+
+// DueMover moves a user's entry, read as entry, to dueAt (zero: parked);
+// ECONFLICT when it changed meanwhile.
+type DueMover interface {
 	MoveVerifyDue(ctx context.Context, u domain.User, entry string, dueAt time.Time) error
-	// ClaimVerification claims a user's entry, read as entry, until the
-	// lease ends and returns the claim; ECONFLICT when it changed meanwhile.
+}
+
+// Claimer claims a user's entry, read as entry, until the lease ends and
+// returns the claim; ECONFLICT when it changed meanwhile.
+type Claimer interface {
 	ClaimVerification(ctx context.Context, u domain.User, entry string, until time.Time) (string, error)
-	// MarkVerificationRequired marks a claimed user required and parks
-	// their entry, with the audit entry, conditioned on the claim.
+}
+
+// RequiredMarker marks a claimed user required and parks their entry, with
+// the audit entry, conditioned on the claim.
+type RequiredMarker interface {
 	MarkVerificationRequired(ctx context.Context, u domain.User, claim string, audit domain.AuditEntry) error
-	// ExternalUsers reads a page of an org's external users from cursor.
+}
+
+// ExternalLister reads a page of an org's external users from cursor.
+type ExternalLister interface {
 	ExternalUsers(ctx context.Context, org domain.Org, cursor string, limit int) ([]domain.User, string, error)
-	// RescanVerification moves a verified user's entry to dueAt (zero:
-	// parked) with state, conditioned on verifiedAt as read and no claim.
+}
+
+// Rescanner moves a verified user's entry to dueAt (zero: parked) with
+// state, conditioned on verifiedAt as read and no claim.
+type Rescanner interface {
 	RescanVerification(ctx context.Context, u domain.User, dueAt time.Time, state domain.VerifyState) error
-	// SaveVerifyScan saves a rescan's cursor; ECONFLICT when a newer
-	// request replaced it.
+}
+
+// ScanSaver saves a rescan's cursor; ECONFLICT when a newer request
+// replaced it.
+type ScanSaver interface {
 	SaveVerifyScan(ctx context.Context, sc domain.VerifyScan, cursor string) error
-	// DeleteVerifyScan deletes a finished rescan; ECONFLICT when a newer
-	// request replaced it.
+}
+
+// ScanDeleter deletes a finished rescan; ECONFLICT when a newer request
+// replaced it.
+type ScanDeleter interface {
 	DeleteVerifyScan(ctx context.Context, sc domain.VerifyScan) error
+}
+
+// Ports are the job's persistence, one small interface a use.
+type Ports struct {
+	Due         DueReader
+	Orgs        OrgReader
+	Moves       DueMover
+	Claims      Claimer
+	Marks       RequiredMarker
+	External    ExternalLister
+	Rescans     Rescanner
+	ScanSaves   ScanSaver
+	ScanDeletes ScanDeleter
+}
+
+// Store is every port at once (the table's store implements it).
+type Store interface {
+	DueReader
+	OrgReader
+	DueMover
+	Claimer
+	RequiredMarker
+	ExternalLister
+	Rescanner
+	ScanSaver
+	ScanDeleter
+}
+
+// PortsOf takes every port from one store.
+func PortsOf(st Store) Ports {
+	return Ports{Due: st, Orgs: st, Moves: st, Claims: st, Marks: st, External: st, Rescans: st, ScanSaves: st, ScanDeletes: st}
 }
 
 // Shards is how many due shards the job reads (store.DueShards).
@@ -88,7 +142,7 @@ const (
 
 // Job is one deployment's re-verification job.
 type Job struct {
-	Store  Store
+	Ports
 	Mailer emails.Mailer
 	// BaseURL is the public base URL; the link is BaseURL/orgs/{orgId}/verify.
 	BaseURL string
@@ -206,7 +260,7 @@ func (r *run) all(ctx context.Context) error {
 			if r.out(ctx) {
 				return ctx.Err()
 			}
-			page, next, err := r.j.Store.DueVerifications(ctx, sh, r.now, start, r.j.pageSize())
+			page, next, err := r.j.Due.DueVerifications(ctx, sh, r.now, start, r.j.pageSize())
 			if err != nil {
 				return err
 			}
@@ -255,7 +309,7 @@ func (r *run) readOrgs(ctx context.Context, page []domain.DueVerification) error
 	if len(ids) == 0 {
 		return nil
 	}
-	got, err := r.j.Store.Orgs(ctx, ids)
+	got, err := r.j.Orgs.Orgs(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -284,7 +338,7 @@ func (r *run) user(ctx context.Context, e domain.DueVerification) error {
 			due = v.DueAt // zero for "once": parked
 		}
 	}
-	err := r.j.Store.MoveVerifyDue(ctx, u, e.Entry, due)
+	err := r.j.Moves.MoveVerifyDue(ctx, u, e.Entry, due)
 	switch {
 	case domain.ErrorCode(err) == domain.ECONFLICT:
 		r.rep.Skipped++
@@ -305,7 +359,7 @@ func (r *run) notify(ctx context.Context, org domain.Org, e domain.DueVerificati
 	if lease <= 0 {
 		lease = DefaultLease
 	}
-	claim, err := r.j.Store.ClaimVerification(ctx, u, e.Entry, r.now.Add(lease))
+	claim, err := r.j.Claims.ClaimVerification(ctx, u, e.Entry, r.now.Add(lease))
 	if domain.ErrorCode(err) == domain.ECONFLICT {
 		r.rep.Skipped++
 		return nil
@@ -343,7 +397,7 @@ func (r *run) notify(ctx context.Context, org domain.Org, e domain.DueVerificati
 	audit := domain.NewAudit(u.OrgID, domain.ActorSystem, domain.ActionVerificationLapse, domain.UserTarget(u.AccountID), r.id, r.now, before, after)
 	// The mark is written even when ctx was cancelled after the email: the
 	// email went, so the mark must follow if it still can.
-	err = r.j.Store.MarkVerificationRequired(context.WithoutCancel(ctx), u, claim, audit)
+	err = r.j.Marks.MarkVerificationRequired(context.WithoutCancel(ctx), u, claim, audit)
 	switch {
 	case domain.ErrorCode(err) == domain.ECONFLICT:
 		r.rep.Skipped++
@@ -385,7 +439,7 @@ func (r *run) rescan(ctx context.Context, sc domain.VerifyScan) error {
 		if r.out(ctx) {
 			return ctx.Err()
 		}
-		users, next, err := r.j.Store.ExternalUsers(ctx, *org, cursor, r.j.pageSize())
+		users, next, err := r.j.External.ExternalUsers(ctx, *org, cursor, r.j.pageSize())
 		if domain.ErrorCode(err) == domain.EINVALID && cursor != "" {
 			// A cursor that no longer reads: start the scan again.
 			cursor = ""
@@ -398,7 +452,7 @@ func (r *run) rescan(ctx context.Context, sc domain.VerifyScan) error {
 				continue // no entry yet; or a run's claim decides
 			}
 			due, state := rescanned(*org, u, r.now)
-			err := r.j.Store.RescanVerification(ctx, u, due, state)
+			err := r.j.Rescans.RescanVerification(ctx, u, due, state)
 			if domain.ErrorCode(err) == domain.ECONFLICT {
 				continue
 			} else if err != nil {
@@ -409,7 +463,7 @@ func (r *run) rescan(ctx context.Context, sc domain.VerifyScan) error {
 		if next == "" {
 			return r.finishScan(ctx, sc)
 		}
-		err = r.j.Store.SaveVerifyScan(ctx, sc, next)
+		err = r.j.ScanSaves.SaveVerifyScan(ctx, sc, next)
 		if domain.ErrorCode(err) == domain.ECONFLICT {
 			return nil // a newer request: it starts again from its own entry
 		} else if err != nil {
@@ -420,7 +474,7 @@ func (r *run) rescan(ctx context.Context, sc domain.VerifyScan) error {
 }
 
 func (r *run) finishScan(ctx context.Context, sc domain.VerifyScan) error {
-	err := r.j.Store.DeleteVerifyScan(ctx, sc)
+	err := r.j.ScanDeletes.DeleteVerifyScan(ctx, sc)
 	if domain.ErrorCode(err) == domain.ECONFLICT {
 		return nil
 	}

@@ -166,7 +166,7 @@ var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 const baseURL = "https://guest.example/v1"
 
 func job(x fx, mb *mailbox, now time.Time) *reverify.Job {
-	return &reverify.Job{Store: x.st, Mailer: mb, BaseURL: baseURL, Now: func() time.Time { return now }}
+	return &reverify.Job{Ports: reverify.PortsOf(x.st), Mailer: mb, BaseURL: baseURL, Now: func() time.Time { return now }}
 }
 
 // seedOrg writes an org whose policy asks two-step verification every
@@ -334,7 +334,7 @@ func TestConcurrentRunsSendNoDuplicate(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				j := job(x, mb, t0)
-				j.Store = b
+				j.Due = b
 				reps[i], errs[i] = j.Run(context.WithValue(context.Background(), runKey{}, i), fmt.Sprintf("run-%d", i))
 			}()
 		}
@@ -413,8 +413,8 @@ func paged(x fx, mb *mailbox, now time.Time) *reverify.Job {
 	return j
 }
 
-// crashing is a store whose mark fails as a run dying after the email would.
-type crashing struct{ reverify.Store }
+// crashing is a mark that fails as a run dying after the email would.
+type crashing struct{}
 
 func (crashing) MarkVerificationRequired(context.Context, domain.User, string, domain.AuditEntry) error {
 	return errors.New("killed")
@@ -434,7 +434,7 @@ func TestCrashBetweenClaimAndMark(t *testing.T) {
 		}
 		mb := newMailbox()
 		j := job(x, mb, t0)
-		j.Store = crashing{x.st}
+		j.Marks = crashing{}
 		if _, err := j.Run(ctx, "crash"); err == nil {
 			t.Fatal("the crashing run succeeded")
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/fanout"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -197,7 +198,7 @@ func conflictModel(t *testing.T, retry store.Retry, rate float64, n int, seed ui
 		inv, _ := newGuest("model", "wiki", fmt.Sprintf("g%06d@agency.example", i), domain.KindGuest, now)
 		clock.push(at, func() {
 			start := clock.now
-			_, err := st.CreateInvitations(context.Background(), "wiki", []domain.NewInvitation{inv}, false)
+			_, err := invitationsdb.New(st).CreateInvitations(context.Background(), "wiki", []domain.NewInvitation{inv}, false)
 			switch {
 			case err == nil:
 				lat = append(lat, clock.now-start)
@@ -337,7 +338,7 @@ func pageContention(t *testing.T, pageRetry store.Retry, workers, pages int, pau
 				queue = append(queue[:next], queue[next+1:]...)
 				m.receives++
 				run.receives++
-				_, err := worker.CreateInvitations(context.Background(), "wiki", guests("page", 13), false)
+				_, err := invitationsdb.New(worker).CreateInvitations(context.Background(), "wiki", guests("page", 13), false)
 				switch {
 				case err == nil:
 					settled++
@@ -368,7 +369,7 @@ func pageContention(t *testing.T, pageRetry store.Retry, workers, pages int, pau
 		inv := guests("invite", 1)
 		clock.push(at, func() {
 			run.invites++
-			if _, err := inviter.CreateInvitations(context.Background(), "wiki", inv, false); domain.ErrorCode(err) == domain.EUNAVAILABLE {
+			if _, err := invitationsdb.New(inviter).CreateInvitations(context.Background(), "wiki", inv, false); domain.ErrorCode(err) == domain.EUNAVAILABLE {
 				run.invites503++
 			}
 		})

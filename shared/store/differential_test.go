@@ -26,11 +26,13 @@ import (
 	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/groups"
 	"github.com/guestaccess/guestaccess/shared/invitations"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/roles"
 	"github.com/guestaccess/guestaccess/shared/spaces"
@@ -123,21 +125,21 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 	st.Retry.Base, st.Retry.Max = time.Millisecond, 5*time.Millisecond
 	m := &diffMailer{tokens: map[string]string{}}
 	cfg := invitations.Config{AcceptURL: "https://accept.example/accept", Lifetime: 3 * time.Hour}
-	emails := syncEmails{&emails.Sender{Store: st, Mailer: m, Render: invitations.Renderer(cfg.AcceptURL), Pacer: &emails.Pacer{Window: openWindow{}}, Now: now}}
+	emails := syncEmails{&emails.Sender{Store: emailsdb.New(st), Mailer: m, Render: invitations.Renderer(cfg.AcceptURL), Pacer: &emails.Pacer{Window: openWindow{}}, Now: now}}
 	return &diffWorld{name: name, st: st, mail: m,
-		inviter: &invitations.Inviter{Store: st, Emails: emails, Config: cfg, Now: now},
-		manager: &invitations.Manager{Store: st, Emails: emails, Config: cfg, Now: now},
-		accept:  &invitations.Acceptor{Store: st, Now: now},
+		inviter: &invitations.Inviter{Store: invitationsdb.New(st), Emails: emails, Config: cfg, Now: now},
+		manager: &invitations.Manager{Store: invitationsdb.New(st), Emails: emails, Config: cfg, Now: now},
+		accept:  &invitations.Acceptor{Store: invitationsdb.New(st), Now: now},
 		users:   users.New(st, now),
 		spaces:  spaces.New(st, now),
 		groups:  &groups.Service{Store: st, Now: now},
 		jobs:    &fanout.Service{Store: st, Now: now},
 		roles:   &roles.Service{Store: st, Now: now},
 		tokens:  &apitokens.Service{Store: st, Now: now},
-		policy:  &extpolicy.Service{Store: st, Now: now},
-		ext:     &extusers.Service{Store: st, Now: now},
 		audit:   audit.New(auditdb.New(st), now),
 		billing: billing.New(billingdb.New(st), now),
+		policy:  &extpolicy.Service{Ports: extpolicy.PortsOf(st), Now: now},
+		ext:     &extusers.Service{Ports: extusers.PortsOf(st), Now: now},
 	}
 }
 

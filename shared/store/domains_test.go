@@ -11,7 +11,7 @@ import (
 	"github.com/guestaccess/guestaccess/shared/access/accessdb"
 	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/domaincheck"
+	"github.com/guestaccess/guestaccess/shared/domains"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/platform/dnscheck"
 )
@@ -23,7 +23,7 @@ type proofEnv struct {
 	fx  fixture
 	dns *devdns.Server
 	svc *extusers.Service
-	job *domaincheck.Job
+	job *domains.Job
 	now time.Time
 }
 
@@ -35,10 +35,10 @@ func newProofEnv(t *testing.T, fx fixture) *proofEnv {
 	t.Cleanup(func() { _ = srv.Close() })
 	p := &proofEnv{fx: fx, dns: srv, now: time.Now().UTC().Truncate(time.Second)}
 	r := dnscheck.Resolver{Addr: srv.Addr(), Timeout: 2 * time.Second}
-	checker := &domaincheck.Checker{Store: fx.st, Lookup: r.LookupTXT}
+	checker := &domains.Checker{Ports: domains.PortsOf(fx.st), Lookup: r.LookupTXT}
 	clock := func() time.Time { return p.now }
-	p.svc = &extusers.Service{Store: fx.st, Checker: checker, Now: clock}
-	p.job = &domaincheck.Job{Checker: *checker, Now: clock}
+	p.svc = &extusers.Service{Ports: extusers.PortsOf(fx.st), Checker: checker, Now: clock}
+	p.job = &domains.Job{Checker: *checker, Now: clock}
 	return p
 }
 

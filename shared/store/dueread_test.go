@@ -12,6 +12,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -55,7 +56,7 @@ func TestDueIndexHoldsKeysAndItemsAreReadAgain(t *testing.T) {
 		// DUE#EXPIRE); the second's account is removed with its items.
 		moved := invs[0]
 		moved.Delivery, moved.MessageID, moved.Attempts = domain.DeliverySent, "m-1", 1
-		if changed, err := fx.st.SaveDeliveries(ctx, []domain.Delivery{{Invitation: moved, RetryAt: now}}); err != nil || len(changed) != 0 {
+		if changed, err := emailsdb.New(fx.st).SaveDeliveries(ctx, []domain.Delivery{{Invitation: moved, RetryAt: now}}); err != nil || len(changed) != 0 {
 			t.Fatalf("SaveDeliveries: %v %v", changed, err)
 		}
 		sk := func(it map[string]types.AttributeValue) string { return it["SK"].(*types.AttributeValueMemberS).Value }

@@ -17,32 +17,10 @@ import (
 // TypeAccess is the type of an access item.
 const TypeAccess = typeAccess
 
-// Mechanics returns the table mechanics the store reads and writes through
-// (shared: a capability's store built over it retries and gates alike).
-func (s *Store) Mechanics() *table.Table { return s.mechanics }
-
 // QueryPage runs one Query page on the table (or the index named in in): at
 // most limit items from the cursor, and the cursor of the next page.
 func (s *Store) QueryPage(ctx context.Context, in *dynamodb.QueryInput, limit int, cursor string) ([]table.Item, string, error) {
 	return s.query(ctx, in, limit, cursor)
-}
-
-// DecodeOrg decodes an org item.
-func DecodeOrg(it table.Item) (domain.Org, error) {
-	o, err := decodeOrg(it)
-	if err != nil {
-		return domain.Org{}, err
-	}
-	return o.domain(), nil
-}
-
-// DecodeUser decodes a user's profile item.
-func DecodeUser(it table.Item) (domain.User, error) {
-	u, err := decodeUser(it)
-	if err != nil {
-		return domain.User{}, err
-	}
-	return u.domain(), nil
 }
 
 // AccessOf is an access item as read: whose it is and the access it gives.
@@ -63,16 +41,10 @@ func DecodeAccessOf(it table.Item) (AccessOf, error) {
 	return AccessOf{Type: a.Type, AccountID: a.AccountID, Email: a.Email, Access: a.domain()}, nil
 }
 
-// NewAuditItem is an audit entry's item.
-func NewAuditItem(a domain.AuditEntry) table.Encoder { return newAuditItem(a) }
-
 // DecodeOpt decodes the item (pk, sk) of a batch read, nil when absent.
 func DecodeOpt[D any](got map[string]table.Item, pk, sk string, dec func(table.Item) (D, error)) (*D, error) {
 	return decodeOpt(got, pk, sk, dec, func(d D) D { return d })
 }
-
-// BadCursor is the error of a page cursor the list did not give.
-func BadCursor() error { return badCursor() }
 
 // AuditActorGSI1PK is the GSI1 partition of an actor's audit entries ("" for
 // no actor).
@@ -98,15 +70,6 @@ func DecodeAPIToken(it table.Item) (domain.APIToken, error) {
 		return domain.APIToken{}, err
 	}
 	return t.domain(), nil
-}
-
-// DecodeSite decodes a site item with its counters.
-func DecodeSite(it table.Item) (domain.Site, error) {
-	si, err := decodeSite(it)
-	if err != nil {
-		return domain.Site{}, err
-	}
-	return si.domain(), nil
 }
 
 // DecodeSpace decodes a space item.

@@ -41,7 +41,7 @@ func TestExportPageCost(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := &sentQueue{}
-		svc := &extusers.Service{Store: fx.st, Queue: q, Limits: extusers.Limits{Page: 5}, Now: func() time.Time { return now }}
+		svc := &extusers.Service{Ports: extusers.PortsOf(fx.st), Queue: q, Limits: extusers.Limits{Page: 5}, Now: func() time.Time { return now }}
 		fx.c.Reset()
 		if err := svc.HandlePage(ctx, fmt.Sprintf(`{"orgId":%q,"exportId":%q,"page":1}`, demo.OrgID, j.ID)); err != nil {
 			t.Fatal(err)

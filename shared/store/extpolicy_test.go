@@ -34,7 +34,7 @@ func TestResetSessionsIsOneWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		svc := &extpolicy.Service{Store: fx.st, Now: func() time.Time { return now }}
+		svc := &extpolicy.Service{Ports: extpolicy.PortsOf(fx.st), Now: func() time.Time { return now }}
 		caller := domain.Caller{AccountID: demo.AdminID, RequestID: "r1"}
 		if _, err := svc.SetPolicy(ctx, caller, demo.OrgID, domain.PolicySettings{TwoStep: true, VerifyEveryDays: 7}, nil); err != nil {
 			t.Fatal(err)
@@ -71,7 +71,7 @@ func TestResetSessionsIsOneWrite(t *testing.T) {
 				t.Errorf("preview page %d: calls %v", pages, c)
 			}
 			for _, a := range page.Users {
-				if len(a.Effects) == 1 && a.Effects[0].Kind == domain.EffectMustVerify && a.Effects[0].By.Equal(a.User.VerifiedAt.Add(24*time.Hour)) {
+				if len(a.Effects) == 1 && a.Effects[0].Kind == extpolicy.EffectMustVerify && a.Effects[0].By.Equal(a.User.VerifiedAt.Add(24*time.Hour)) {
 					must++
 				}
 			}
@@ -115,7 +115,7 @@ func TestPolicyChangeUnderVersion(t *testing.T) {
 		change := func(o domain.Org, p domain.PolicySettings, id string) domain.PolicyChange {
 			next := o
 			next.Policy, next.PolicyVersion = p, o.PolicyVersion+1
-			return domain.PolicyChange{Org: next, FromVersion: o.PolicyVersion, CallerID: demo.AdminID, Rescan: domain.VerificationChanged(o, next),
+			return domain.PolicyChange{Org: next, FromVersion: o.PolicyVersion, CallerID: demo.AdminID, Rescan: extpolicy.VerificationChanged(o, next),
 				Audit: domain.NewAudit(demo.OrgID, demo.AdminID, domain.ActionPolicyUpdate, domain.OrgTarget(demo.OrgID), id, now, map[string]any{}, map[string]any{})}
 		}
 		var wg sync.WaitGroup

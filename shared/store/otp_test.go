@@ -16,9 +16,10 @@ import (
 	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
+	"github.com/guestaccess/guestaccess/shared/passcode"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/store"
-	"github.com/guestaccess/guestaccess/shared/verify"
 )
 
 // inbox is a mailer that keeps the codes (and link keys) it was asked to
@@ -100,7 +101,7 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // external users g0..g(n-1)@partner.example, plus an internal one.
 type otpFixture struct {
 	fixture
-	svc   *verify.Service
+	svc   *passcode.Service
 	mail  *inbox
 	clock *clock
 	q     *senderQueue
@@ -132,9 +133,9 @@ func newOTPFixture(t *testing.T, fx fixture, n int) otpFixture {
 	c := &clock{t: now}
 	mail := &inbox{}
 	q := &senderQueue{sender: &emails.Sender{Passcodes: fx.st, Mailer: mail, Now: c.Now,
-		Pacer: &emails.Pacer{Window: store.SendWindow{Store: fx.st}, Rate: 10000, Now: c.Now}}}
+		Pacer: &emails.Pacer{Window: emailsdb.SendWindow{Store: emailsdb.New(fx.st)}, Rate: 10000, Now: c.Now}}}
 	fx.c.Skip = func(ctx context.Context) bool { return ctx.Value(senderCtx{}) != nil }
-	svc := &verify.Service{Store: fx.st, Emails: q, Now: c.Now, PageURL: func(_ context.Context, o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
+	svc := &passcode.Service{Store: fx.st, Emails: q, Now: c.Now, PageURL: func(_ context.Context, o string) string { return "http://pages.example/orgs/" + o + "/verify" }}
 	fx.c.Reset()
 	return otpFixture{fixture: fx, svc: svc, mail: mail, clock: c, q: q}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails"
-	"github.com/guestaccess/guestaccess/shared/verify"
+	"github.com/guestaccess/guestaccess/shared/passcode"
 )
 
 // Issue 16, item 1: what a stranger can spend must not lock a real user out
@@ -18,7 +18,7 @@ import (
 
 // flood sends n passcode requests at once, for the addresses addr(i), and
 // counts the answers by error code ("" for "sent").
-func flood(t *testing.T, svc *verify.Service, n int, addr func(i int) string) map[string]int {
+func flood(t *testing.T, svc *passcode.Service, n int, addr func(i int) string) map[string]int {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -186,9 +186,9 @@ func TestPasscodeKnownAddressFloodLeavesNoOneWithoutCode(t *testing.T) {
 	})
 }
 
-// View is a verify.View without the address, to compare answers across
+// View is a passcode.View without the address, to compare answers across
 // addresses.
-func View(v verify.View) verify.View { v.Email = ""; return v }
+func View(v passcode.View) passcode.View { v.Email = ""; return v }
 
 // TestPasscodeVictimNotLockedOut: an attacker asks for the victim's code
 // once a minute for an hour and a half (every send the per-address limits
@@ -255,7 +255,7 @@ func TestPasscodeSameCallsForEveryAddress(t *testing.T) {
 		f := newOTPFixture(t, fx, 1)
 		type cost struct {
 			send, wrong map[string]int
-			sent, typed verify.View
+			sent, typed passcode.View
 			wrongErr    string
 		}
 		var costs []cost

@@ -15,6 +15,9 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
+	"github.com/guestaccess/guestaccess/shared/invitations"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/idempotency"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
@@ -85,9 +88,9 @@ func newGuest(org, site, addr string, kind domain.Kind, now time.Time) (domain.N
 	}, token
 }
 
-func create(t *testing.T, st *store.Store, site string, whole bool, batch ...domain.NewInvitation) domain.CreateResult {
+func create(t *testing.T, st *store.Store, site string, whole bool, batch ...domain.NewInvitation) invitations.CreateResult {
 	t.Helper()
-	res, err := st.CreateInvitations(context.Background(), site, batch, whole)
+	res, err := invitationsdb.New(st).CreateInvitations(context.Background(), site, batch, whole)
 	if err != nil {
 		t.Fatalf("CreateInvitations: %v", err)
 	}
@@ -101,7 +104,7 @@ func TestLoadInvite(t *testing.T) {
 		n, _ := newGuest(demo.OrgID, demo.SiteID, "known@agency.example", domain.KindGuest, now)
 		create(t, fx.st, demo.SiteID, false, n)
 		fx.c.Reset()
-		sc, err := fx.st.LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.AdminID, []string{demo.GuestGroup, "nope"}, []string{"known@agency.example", "new@agency.example"})
+		sc, err := invitationsdb.New(fx.st).LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.AdminID, []string{demo.GuestGroup, "nope"}, []string{"known@agency.example", "new@agency.example"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,11 +126,11 @@ func TestLoadInvite(t *testing.T) {
 			t.Errorf("LoadInvite made %v calls, want one BatchGetItem", fx.c.Counts())
 		}
 		// The other org's admin does not exist in 14West.
-		sc, err = fx.st.LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.OtherAdminID, nil, nil)
+		sc, err = invitationsdb.New(fx.st).LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.OtherAdminID, nil, nil)
 		if err != nil || sc.Caller != nil || sc.Org == nil {
 			t.Errorf("foreign caller: %+v %v", sc, err)
 		}
-		sc, err = fx.st.LoadInvite(ctx, "nope", "nope", demo.AdminID, nil, nil)
+		sc, err = invitationsdb.New(fx.st).LoadInvite(ctx, "nope", "nope", demo.AdminID, nil, nil)
 		if err != nil || sc.Org != nil || sc.Site != nil || sc.Caller != nil {
 			t.Errorf("missing org: %+v %v", sc, err)
 		}
@@ -330,7 +333,7 @@ func TestConflictsAreRetried(t *testing.T) {
 				before, _ := fx.st.Site(ctx, demo.OrgID, demo.SiteID)
 				n, _ := newGuest(demo.OrgID, demo.SiteID, "conflict@agency.example", domain.KindGuest, time.Now().UTC())
 				fx.c.Reset()
-				res, err := fx.st.CreateInvitations(ctx, demo.SiteID, []domain.NewInvitation{n}, false)
+				res, err := invitationsdb.New(fx.st).CreateInvitations(ctx, demo.SiteID, []domain.NewInvitation{n}, false)
 				after, _ := fx.st.Site(ctx, demo.OrgID, demo.SiteID)
 				_, uerr := fx.st.User(ctx, demo.OrgID, n.User.AccountID)
 				if f.Injected != tc.conflicts {
@@ -389,7 +392,7 @@ func TestDeliveryLeavesTheDueIndexOnlyWhenSent(t *testing.T) {
 		inv.Delivery, inv.DeliveryNote, inv.Attempts = domain.DeliveryFailed, "throttled", 1
 		inv2.Delivery, inv2.MessageID, inv2.Attempts = domain.DeliverySent, "msg-2", 1
 		fx.c.Reset()
-		changed, err := st.SaveDeliveries(ctx, []domain.Delivery{{Invitation: inv, RetryAt: now.Add(15 * time.Minute)}, {Invitation: inv2, RetryAt: now}})
+		changed, err := emailsdb.New(st).SaveDeliveries(ctx, []domain.Delivery{{Invitation: inv, RetryAt: now.Add(15 * time.Minute)}, {Invitation: inv2, RetryAt: now}})
 		if err != nil || len(changed) != 0 || fx.c.Total() != 1 {
 			t.Fatalf("SaveDeliveries: %v %v, %v calls", changed, err, fx.c.Counts())
 		}
@@ -400,7 +403,7 @@ func TestDeliveryLeavesTheDueIndexOnlyWhenSent(t *testing.T) {
 		inv3 := inv
 		inv3.Version++
 		inv3.Delivery, inv3.MessageID, inv3.Attempts = domain.DeliverySent, "msg-1", 2
-		changed, err = st.SaveDeliveries(ctx, []domain.Delivery{{Invitation: inv2, RetryAt: now}, {Invitation: inv3, RetryAt: now}})
+		changed, err = emailsdb.New(st).SaveDeliveries(ctx, []domain.Delivery{{Invitation: inv2, RetryAt: now}, {Invitation: inv3, RetryAt: now}})
 		if err != nil || len(changed) != 1 || changed[0] != 0 {
 			t.Fatalf("stale SaveDeliveries: %v %v", changed, err)
 		}
@@ -425,14 +428,14 @@ func TestEmptyCollectionsRoundTrip(t *testing.T) {
 		n.Invitation.Roles, n.Invitation.Groups = map[domain.Product]domain.Role{}, []string{}
 		n.Invitation.EffectiveRoles = map[domain.Product]domain.Role{domain.Confluence: domain.RoleGuest}
 		create(t, fx.st, demo.SiteID, false, n)
-		inv, err := fx.st.InvitationByToken(ctx, domain.HashToken(token))
+		inv, err := invitationsdb.New(fx.st).InvitationByToken(ctx, domain.HashToken(token))
 		if err != nil || inv.ID != n.Invitation.ID || len(inv.Roles) != 0 || inv.Effective()[domain.Confluence] != domain.RoleGuest {
 			t.Fatalf("groups-only invitation: %+v %v", inv, err)
 		}
 		if err := fx.st.CreateGroup(ctx, domain.Group{OrgID: demo.OrgID, ID: "empty", Name: "Empty", Roles: map[string]domain.Role{}}, nil); err != nil {
 			t.Fatal(err)
 		}
-		sc, err := fx.st.LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.AdminID, []string{"empty"}, nil)
+		sc, err := invitationsdb.New(fx.st).LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.AdminID, []string{"empty"}, nil)
 		if err != nil || sc.Groups["empty"].Name != "Empty" || len(sc.Groups["empty"].Roles) != 0 {
 			t.Errorf("empty group: %+v %v", sc.Groups, err)
 		}
@@ -446,30 +449,30 @@ func TestAcceptInvitation(t *testing.T) {
 		now := time.Now().UTC()
 		n, token := newGuest(demo.OrgID, demo.SiteID, "acc@agency.example", domain.KindGuest, now)
 		create(t, st, demo.SiteID, false, n)
-		if _, err := st.InvitationByToken(ctx, domain.HashToken("not-the-token")); domain.ErrorCode(err) != domain.ENOTFOUND {
+		if _, err := invitationsdb.New(st).InvitationByToken(ctx, domain.HashToken("not-the-token")); domain.ErrorCode(err) != domain.ENOTFOUND {
 			t.Errorf("unknown token: %v", err)
 		}
-		inv, err := st.InvitationByToken(ctx, domain.HashToken(token))
+		inv, err := invitationsdb.New(st).InvitationByToken(ctx, domain.HashToken(token))
 		if err != nil || inv.ID != n.Invitation.ID {
 			t.Fatalf("by token: %+v %v", inv, err)
 		}
 		audit := domain.NewAudit(demo.OrgID, inv.AccountID, domain.ActionInvitationAccept, domain.UserTarget(inv.AccountID), "req", now, nil, nil)
 		// Past its expiry the transaction refuses, whatever the caller checked.
-		if err := st.AcceptInvitation(ctx, inv, inv.ExpiresAt.Add(time.Second), audit); domain.ErrorCode(err) != domain.ECONFLICT {
+		if err := invitationsdb.New(st).AcceptInvitation(ctx, inv, inv.ExpiresAt.Add(time.Second), audit); domain.ErrorCode(err) != domain.ECONFLICT {
 			t.Errorf("accept after expiry: %v", err)
 		}
-		if err := st.AcceptInvitation(ctx, inv, now, audit); err != nil {
+		if err := invitationsdb.New(st).AcceptInvitation(ctx, inv, now, audit); err != nil {
 			t.Fatal(err)
 		}
 		u, _ := st.User(ctx, demo.OrgID, inv.AccountID)
 		if u.Status != domain.UserActive {
 			t.Errorf("user status = %s", u.Status)
 		}
-		if err := st.AcceptInvitation(ctx, inv, now, audit); domain.ErrorCode(err) != domain.ECONFLICT {
+		if err := invitationsdb.New(st).AcceptInvitation(ctx, inv, now, audit); domain.ErrorCode(err) != domain.ECONFLICT {
 			t.Errorf("second accept: %v", err)
 		}
 		// The used token still resolves, to an accepted invitation, so the page can say so.
-		if used, err := st.InvitationByToken(ctx, domain.HashToken(token)); err != nil || used.Status != domain.InvitationAccepted {
+		if used, err := invitationsdb.New(st).InvitationByToken(ctx, domain.HashToken(token)); err != nil || used.Status != domain.InvitationAccepted {
 			t.Errorf("used token: %+v %v", used, err)
 		}
 		got, _ := st.Invitation(ctx, demo.OrgID, inv.AccountID, inv.ID)
@@ -477,7 +480,7 @@ func TestAcceptInvitation(t *testing.T) {
 			t.Errorf("invitation after accept = %+v", got)
 		}
 		// The guard now says member, not invited.
-		sc, _ := st.LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.AdminID, nil, []string{"acc@agency.example"})
+		sc, _ := invitationsdb.New(st).LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.AdminID, nil, []string{"acc@agency.example"})
 		if e := sc.Accounts["acc@agency.example"]; e.Status != domain.InvitationAccepted || e.PendingAt(now) {
 			t.Errorf("guard after accept = %+v", e)
 		}
@@ -560,7 +563,7 @@ func raceInvites(st *store.Store, org, site string, n int, kindOf func(int) doma
 		go func(i int) {
 			defer wg.Done()
 			inv, _ := newGuest(org, site, fmt.Sprintf("race%d@agency.example", i), kindOf(i), now)
-			res, err := st.CreateInvitations(ctx, site, []domain.NewInvitation{inv}, false)
+			res, err := invitationsdb.New(st).CreateInvitations(ctx, site, []domain.NewInvitation{inv}, false)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

@@ -8,6 +8,8 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 )
 
 // A bounce's record is one transaction: the suppression, the invitation
@@ -24,7 +26,7 @@ func TestRecordSESEvent(t *testing.T) {
 		create(t, st, demo.SiteID, false, n)
 		inv := n.Invitation
 		inv.Delivery, inv.MessageID, inv.Attempts = domain.DeliverySent, "m-1", 1
-		if changed, err := st.SaveDeliveries(ctx, []domain.Delivery{{Invitation: inv, RetryAt: now}}); err != nil || len(changed) != 0 {
+		if changed, err := emailsdb.New(st).SaveDeliveries(ctx, []domain.Delivery{{Invitation: inv, RetryAt: now}}); err != nil || len(changed) != 0 {
 			t.Fatalf("SaveDeliveries: %v %v", changed, err)
 		}
 		got, err := st.InvitationOfOrg(ctx, demo.OrgID, inv.ID)
@@ -71,7 +73,7 @@ func TestRecordSESEvent(t *testing.T) {
 		}
 		// An invite reads the suppressions of its addresses with the rest.
 		fx.c.Reset()
-		sc, err := st.LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.AdminID, nil, []string{addr, "clean@agency.example"})
+		sc, err := invitationsdb.New(st).LoadInvite(ctx, demo.OrgID, demo.SiteID, demo.AdminID, nil, []string{addr, "clean@agency.example"})
 		if err != nil || sc.Suppressed[addr] != domain.SuppressedBounce || len(sc.Suppressed) != 1 || fx.c.Total() != 1 {
 			t.Errorf("LoadInvite suppressed = %v (%v), %d calls; want %s bounced in one call", sc.Suppressed, err, fx.c.Total(), addr)
 		}
@@ -83,7 +85,7 @@ func TestRecordSESEvent(t *testing.T) {
 			t.Fatalf("invitation = %+v %v", got, err)
 		}
 		// Bounced is settled: the retry job never sees it.
-		due, err := st.DueInvitations(ctx, now.Add(365*24*time.Hour), 100)
+		due, err := invitationsdb.New(st).DueInvitations(ctx, now.Add(365*24*time.Hour), 100)
 		if err != nil {
 			t.Fatal(err)
 		}

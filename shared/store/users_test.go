@@ -18,6 +18,8 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/users"
 )
 
@@ -142,7 +144,7 @@ func TestRemoveUserReleasesEverythingInOneTransaction(t *testing.T) {
 			t.Errorf("left under the account: %v", left)
 		}
 		checkCounters(t, fx)
-		if _, err := fx.st.InvitationByToken(ctx, domain.HashToken(token)); domain.ErrorCode(err) != domain.ENOTFOUND {
+		if _, err := invitationsdb.New(fx.st).InvitationByToken(ctx, domain.HashToken(token)); domain.ErrorCode(err) != domain.ENOTFOUND {
 			t.Errorf("the pending link still resolves: %v", err)
 		}
 		if _, err := fx.st.InvitationByID(ctx, demo.OrgID, demo.SiteID, n.Invitation.ID); domain.ErrorCode(err) != domain.ENOTFOUND {
@@ -518,7 +520,7 @@ func TestRevokeInvitation(t *testing.T) {
 		if left := partition(t, fx, demo.OrgID, acct); len(left) != 1 || left[0] != "INVITE#"+invID {
 			t.Errorf("left under the account: %v (only the invitation stays)", left)
 		}
-		inv, err := fx.st.InvitationByToken(ctx, domain.HashToken(token))
+		inv, err := invitationsdb.New(fx.st).InvitationByToken(ctx, domain.HashToken(token))
 		if err != nil || inv.Status != domain.InvitationRevoked {
 			t.Errorf("the link resolves to %+v %v; want the revoked invitation", inv, err)
 		}
@@ -528,7 +530,7 @@ func TestRevokeInvitation(t *testing.T) {
 		if _, err := svc.Revoke(ctx, admin(), demo.OrgID, demo.SiteID, invID); domain.ErrorCode(err) != domain.ECONFLICT {
 			t.Errorf("revoking twice: %v", err)
 		}
-		if err := fx.st.AcceptInvitation(ctx, inv, time.Now(), domain.NewAudit(demo.OrgID, acct, domain.ActionInvitationAccept, "x", "", time.Now(), nil, nil)); domain.ErrorCode(err) != domain.ECONFLICT {
+		if err := invitationsdb.New(fx.st).AcceptInvitation(ctx, inv, time.Now(), domain.NewAudit(demo.OrgID, acct, domain.ActionInvitationAccept, "x", "", time.Now(), nil, nil)); domain.ErrorCode(err) != domain.ECONFLICT {
 			t.Errorf("accepting a revoked invitation: %v", err)
 		}
 		if after := len(scanAll(t, fx)); after != before {
@@ -564,7 +566,7 @@ func TestRevokeRacingAccept(t *testing.T) {
 		}
 		// Accept first, then a revoke that read the invitation pending.
 		a, _ := invitee(t, fx, "first-accept@agency.example", domain.KindGuest)
-		if err := fx.st.AcceptInvitation(ctx, a.Invitation, time.Now(), acceptAudit(a.User.AccountID)); err != nil {
+		if err := invitationsdb.New(fx.st).AcceptInvitation(ctx, a.Invitation, time.Now(), acceptAudit(a.User.AccountID)); err != nil {
 			t.Fatal(err)
 		}
 		if err := revokeWith(a.Invitation); domain.ErrorCode(err) != domain.ECONFLICT {
@@ -581,7 +583,7 @@ func TestRevokeRacingAccept(t *testing.T) {
 		if err := revokeWith(b.Invitation); err != nil {
 			t.Fatal(err)
 		}
-		if err := fx.st.AcceptInvitation(ctx, b.Invitation, time.Now(), acceptAudit(b.User.AccountID)); domain.ErrorCode(err) != domain.ECONFLICT {
+		if err := invitationsdb.New(fx.st).AcceptInvitation(ctx, b.Invitation, time.Now(), acceptAudit(b.User.AccountID)); domain.ErrorCode(err) != domain.ECONFLICT {
 			t.Errorf("accept after revoke: %v", err)
 		}
 		if left := partition(t, fx, demo.OrgID, b.User.AccountID); len(left) != 1 {
@@ -595,7 +597,7 @@ func TestRevokeRacingAccept(t *testing.T) {
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
-				errAccept = fx.st.AcceptInvitation(ctx, c.Invitation, time.Now(), acceptAudit(c.User.AccountID))
+				errAccept = invitationsdb.New(fx.st).AcceptInvitation(ctx, c.Invitation, time.Now(), acceptAudit(c.User.AccountID))
 			}()
 			go func() { defer wg.Done(); errRevoke = revokeWith(c.Invitation) }()
 			wg.Wait()
@@ -647,12 +649,12 @@ func TestRevokeAfterEmailClaimReadsAgain(t *testing.T) {
 		if err != nil || rec == nil {
 			t.Fatalf("record: %v %v", rec, err)
 		}
-		read, err := fx.st.InvitationForEmail(ctx, demo.OrgID, n.Invitation.AccountID, n.Invitation.ID)
+		read, err := emailsdb.New(fx.st).InvitationForEmail(ctx, demo.OrgID, n.Invitation.AccountID, n.Invitation.ID)
 		if err != nil || read == nil {
 			t.Fatalf("read: %v %v", read, err)
 		}
 		_, hash := domain.NewToken()
-		if _, err := fx.st.ClaimInvitationEmail(ctx, *read, hash, time.Now().UTC(), 2*time.Minute); err != nil {
+		if _, err := emailsdb.New(fx.st).ClaimInvitationEmail(ctx, *read, hash, time.Now().UTC(), 2*time.Minute); err != nil {
 			t.Fatalf("claim: %v", err)
 		}
 		audit := domain.NewAudit(demo.OrgID, demo.AdminID, domain.ActionInvitationRevoke, "x", "", time.Now(), nil, nil)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/store"
 
@@ -32,7 +33,7 @@ func TestBootstrapThroughEndpointEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := store.New(db, table)
-	sc, err := st.LoadInvite(context.Background(), "neworg", "wiki", "idp|42", nil, nil)
+	sc, err := invitationsdb.New(st).LoadInvite(context.Background(), "neworg", "wiki", "idp|42", nil, nil)
 	if err != nil || sc.Org == nil || sc.Site == nil || sc.Caller == nil {
 		t.Fatalf("scope = %+v %v", sc, err)
 	}

@@ -40,16 +40,20 @@ import (
 	"github.com/guestaccess/guestaccess/shared/console"
 	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/emails/emailsapi"
+	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
 	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/cors"
 	"github.com/guestaccess/guestaccess/shared/platform/jwtverify"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/platform/sesmailer"
 	"github.com/guestaccess/guestaccess/shared/store"
+	"github.com/guestaccess/guestaccess/shared/suppressions/suppressionsapi"
 )
 
 // Audience is the `aud` of the dev issuer's tokens.
@@ -296,7 +300,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.closers = append(st.closers, func() { _ = st.DNS.Close() })
 	st.Env = config.Env{Table: o.Table, Sender: o.Sender, PublicBaseURL: st.URL, Lifetime: o.Lifetime, SendRate: emails.DefaultRate, Log: o.Log, Now: o.Now,
 		Origins: st.Origins, DNSResolver: st.DNS.Addr(), PasscodeAnswerFloor: o.PasscodeAnswerFloor}
-	st.Mailer = st.startSESEvents(o, sesmailer.New(st.SES, o.Sender).WithConfigurationSet(ConfigurationSet), app.SesEvents(st.Env, st.Store))
+	st.Mailer = st.startSESEvents(o, sesmailer.New(st.SES, o.Sender).WithConfigurationSet(ConfigurationSet), suppressionsapi.SesEvents(st.Env, st.Store))
 	responses, err := gatewayResponses(st.Template, st.Routes)
 	if err != nil {
 		return nil, err
@@ -330,7 +334,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.Exports = localqueue.New(localqueue.Options{Name: "external-exports", MaxReceiveCount: 5, BatchSize: 5, VisibilityTimeout: o.JobsVisibility,
 		Handler: asExportWorker, DLQHandler: asExportWorker, Log: o.Log})
 	exportsQ := wrap(st.Exports)
-	exportWorker = app.ExportWorker(st.Env, app.Exports(st.Env, st.Store, exportsQ, o.ExportLimits))
+	exportWorker = extusersapi.ExportWorker(st.Env, extusersapi.Exports(st.Env, st.Store, exportsQ, o.ExportLimits))
 	st.Exports.Start(context.Background())
 	st.closers = append(st.closers, st.Exports.Close)
 	// The email queue, the same way: EmailSenderFunction's calls. Its
@@ -349,7 +353,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 			return events.SQSEventResponse{}, errors.New("the email dead-letter queue is not consumed")
 		}})
 	st.emailsQ = wrap(st.Emails)
-	emailWorker = emailsapi.EmailWorker(st.Env, emailsapi.EmailSender(st.Env, st.Store, st.Mailer, st.emailsQ, st.EmailDeadLetters))
+	emailWorker = emailsapi.EmailWorker(st.Env, emailsapi.EmailSender(st.Env, st.Store, emailsdb.New(st.Store), st.Mailer, st.emailsQ, st.EmailDeadLetters))
 	st.Emails.Start(context.Background())
 	st.closers = append(st.closers, st.Emails.Close, st.EmailDeadLetters.Close)
 	throttles, err := st.Template.MethodThrottles(st.Routes[0].RestAPIID)
@@ -466,7 +470,7 @@ func (st *Stack) BoundProductToken(sub, product string, orgs, sites []string) (s
 // would: it queues the emails whose hand-off is overdue (the email queue's
 // sender sends them: WaitEmails) and releases lapsed invitations.
 func (st *Stack) RetryEmails(ctx context.Context) (invitations.RetryReport, error) {
-	return invitationsapi.RetryInvitationEmails(st.Env, st.Store, st.emailsQ)(WithFunction(ctx, RetryFunctionID), events.EventBridgeEvent{})
+	return invitationsapi.RetryInvitationEmails(st.Env, invitationsdb.New(st.Store), st.emailsQ)(WithFunction(ctx, RetryFunctionID), events.EventBridgeEvent{})
 }
 
 // WaitEmails waits until the email queue holds no message (delayed

@@ -11,9 +11,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/domaincheck"
+	"github.com/guestaccess/guestaccess/shared/domains"
+	"github.com/guestaccess/guestaccess/shared/domains/domainsapi"
 )
 
 // DomainCheckFunctionID is the scheduled check of domain proofs' logical
@@ -27,10 +27,10 @@ const domainCheckTimeout = 300 * time.Second
 // CheckDomains runs the scheduled check of domain proofs once, as its
 // schedule would, with the invocation's deadline; it resolves at the
 // stack's DNS server.
-func (st *Stack) CheckDomains(ctx context.Context) (domaincheck.Report, error) {
+func (st *Stack) CheckDomains(ctx context.Context) (domains.Report, error) {
 	ctx, cancel := context.WithTimeout(WithFunction(ctx, DomainCheckFunctionID), domainCheckTimeout)
 	defer cancel()
-	return app.DomainCheck(st.Env, st.Store)(ctx, events.EventBridgeEvent{ID: "dev-" + time.Now().UTC().Format("20060102T150405.000")})
+	return domainsapi.DomainCheck(st.Env, st.Store)(ctx, events.EventBridgeEvent{ID: "dev-" + time.Now().UTC().Format("20060102T150405.000")})
 }
 
 // PublishChallenge publishes the challenge of an org's claim of a domain

@@ -88,7 +88,7 @@ func TestEmailHandOffLostIsSentBySweep(t *testing.T) {
 // TestEmailDeliveredTwiceSentOnce: every message of the email queue is
 // delivered twice (at least once: a duplicate, also while the first is in
 // flight): each invitee gets one email. Guard: the claim's due condition
-// (store.ClaimInvitationEmail).
+// (emailsdb.Store.ClaimInvitationEmail).
 func TestEmailDeliveredTwiceSentOnce(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) {

@@ -3,15 +3,20 @@ package devstack
 import (
 	"github.com/guestaccess/guestaccess/shared/access/accessapi"
 	"github.com/guestaccess/guestaccess/shared/access/accessdb"
+	"github.com/guestaccess/guestaccess/shared/apitokens/apitokensapi"
 	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/audit/auditapi"
 	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/billing/billingapi"
 	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
+	"github.com/guestaccess/guestaccess/shared/extpolicy/extpolicyapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
+	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
 	"github.com/guestaccess/guestaccess/shared/fanout"
 	"github.com/guestaccess/guestaccess/shared/httpapi"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsapi"
+	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
+	"github.com/guestaccess/guestaccess/shared/passcode/passcodeapi"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/platform/queue"
 	"github.com/guestaccess/guestaccess/shared/spaces/spacesapi"
@@ -25,20 +30,20 @@ import (
 // external users' exports queue.
 func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *fanout.Service, exports queue.Sender, limits extusers.Limits) map[string]httpapi.Handler {
 	return map[string]httpapi.Handler{
-		"InviteGuestsFunction":     invitationsapi.InviteGuests(env, st, emails),
-		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, st),
+		"InviteGuestsFunction":     invitationsapi.InviteGuests(env, st, invitationsdb.New(st), emails),
+		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, invitationsdb.New(st)),
 		"GroupsFunction":           app.Groups(env, st, jobs),
 		"RolesFunction":            app.Roles(env, st),
 		"AccessDecisionFunction":   accessapi.AccessDecision(env, accessdb.New(st)),
 		"SpacesFunction":           spacesapi.Spaces(env, st, st),
-		"InvitationsFunction":      invitationsapi.Invitations(env, st, emails),
+		"InvitationsFunction":      invitationsapi.Invitations(env, st, invitationsdb.New(st), emails),
 		"UsersFunction":            usersapi.Users(env, st, st),
 		"BillingFunction":          billingapi.Billing(env, billingdb.New(st), st),
 		"AuditFunction":            auditapi.Audit(env, auditdb.New(st)),
-		"ExternalPolicyFunction":   app.ExternalPolicy(env, st),
-		"ExternalUsersFunction":    app.ExternalUsers(env, st, exports, limits),
-		"VerifyFunction":           app.VerifyPage(env, st, emails),
-		"ApiTokensFunction":        app.APITokens(env, st),
+		"ExternalPolicyFunction":   extpolicyapi.ExternalPolicy(env, st),
+		"ExternalUsersFunction":    extusersapi.ExternalUsers(env, st, exports, limits),
+		"VerifyFunction":           passcodeapi.VerifyPage(env, st, emails),
+		"ApiTokensFunction":        apitokensapi.APITokens(env, st),
 		"CorsPreflightFunction":    app.CorsPreflight(env),
 	}
 }

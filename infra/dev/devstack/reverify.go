@@ -6,8 +6,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/guestaccess/guestaccess/shared/app"
 	"github.com/guestaccess/guestaccess/shared/reverify"
+	"github.com/guestaccess/guestaccess/shared/reverify/reverifyapi"
 )
 
 // ReverifyFunctionID is the re-verification job's logical id; it runs in
@@ -23,5 +23,5 @@ const reverifyTimeout = 300 * time.Second
 func (st *Stack) Reverify(ctx context.Context) (reverify.Report, error) {
 	ctx, cancel := context.WithTimeout(WithFunction(ctx, ReverifyFunctionID), reverifyTimeout)
 	defer cancel()
-	return app.Reverify(st.Env, st.Store, st.Mailer)(ctx, events.EventBridgeEvent{ID: "dev-" + time.Now().UTC().Format("20060102T150405.000")})
+	return reverifyapi.Reverify(st.Env, st.Store, st.Mailer)(ctx, events.EventBridgeEvent{ID: "dev-" + time.Now().UTC().Format("20060102T150405.000")})
 }

@@ -81,7 +81,7 @@ func (e *env) typeCode(t *testing.T, org, addr, code string) response {
 // org's 30 a minute were spent by the random addresses and the real user
 // got 429 and no code; the victim's sixth send was refused for the hour.)
 func TestVerificationFloodLocksNobodyOut(t *testing.T) {
-	// A short answer floor (the deployment's is verify.DefaultAnswerFloor):
+	// A short answer floor (the deployment's is passcode.DefaultAnswerFloor):
 	// the flood's 260 sends, 16 at a time, stay quick.
 	eachFloored := func(t *testing.T, f func(t *testing.T, e *env)) {
 		for _, b := range backends {

@@ -60,7 +60,7 @@ type Env struct {
 	// CORS headers.
 	Origins cors.Policy
 	// PasscodeAnswerFloor is the least time a passcode send answers in
-	// (verify.Service.AnswerFloor): 0 is verify.DefaultAnswerFloor, a
+	// (passcode.Service.AnswerFloor): 0 is passcode.DefaultAnswerFloor, a
 	// negative value none.
 	PasscodeAnswerFloor time.Duration
 	// ConfigurationSet is the SES configuration set every send names
