@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/guestaccess/guestaccess/shared/access/accessapi"
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
 	"github.com/guestaccess/guestaccess/shared/platform/config"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
@@ -14,5 +15,5 @@ import (
 func main() {
 	env := config.MustLoad()
 	st := store.New(dynamodb.NewFromConfig(env.AWS, env.DynamoDBOptions...), env.Table)
-	lambda.StartHandlerFunc(accessapi.AccessDecision(env, st))
+	lambda.StartHandlerFunc(accessapi.AccessDecision(env, accessdb.New(st)))
 }

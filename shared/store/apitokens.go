@@ -204,26 +204,3 @@ func (s *Store) dropAPITokens(b *txBuilder, ts []domain.APIToken) {
 		b.add("apitoken", types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Name, Key: table.Key(apiTokenPK(t.Hash), skAPIToken)}})
 	}
 }
-
-// TouchLastActive records that the user was allowed by an access decision
-// on day (a UTC midnight): one UpdateItem of the profile, conditioned on
-// its lastActive being older (or absent), so that a user is written at
-// most once a day however many decisions run; it reports whether it wrote.
-// The condition compares RFC 3339 strings of UTC midnights, which sort as
-// the days do (no fractional seconds). A profile gone meanwhile is not
-// recreated.
-func (s *Store) TouchLastActive(ctx context.Context, orgID, accountID string, day time.Time) (bool, error) {
-	d := table.S(day.UTC().Format(time.RFC3339Nano))
-	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.Name, Key: table.Key(table.UserPK(orgID, accountID), table.SKProfile),
-		UpdateExpression:          aws.String("SET lastActive = :d"),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(lastActive) OR lastActive < :d)"),
-		ExpressionAttributeValues: table.Item{":d": d}})
-	var ccf *types.ConditionalCheckFailedException
-	switch {
-	case errors.As(err, &ccf):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return true, nil
-}

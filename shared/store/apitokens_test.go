@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
 	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/users"
@@ -149,7 +150,7 @@ func TestAPITokenLifecycle(t *testing.T) {
 
 		// The decision reads it by the hash, in its one read.
 		fx.c.Reset()
-		sc, err := fx.st.LoadDecision(ctx, demo.OrgID, demo.SiteID, "tok-user", domain.Confluence, "", tok.Hash)
+		sc, err := accessdb.New(fx.st).LoadDecision(ctx, demo.OrgID, demo.SiteID, "tok-user", domain.Confluence, "", tok.Hash)
 		if err != nil || sc.APIToken == nil || sc.APIToken.AccountID != "tok-user" || sc.APIToken.OrgID != demo.OrgID || !sc.APIToken.ExpiresAt.Equal(tok.ExpiresAt) {
 			t.Errorf("decision scope token: %+v, %v", sc.APIToken, err)
 		}
@@ -170,7 +171,7 @@ func TestAPITokenLifecycle(t *testing.T) {
 		if _, err := svc.Revoke(ctx, self("tok-user"), demo.OrgID, "tok-user", tok.ID); domain.ErrorCode(err) != domain.ENOTFOUND {
 			t.Errorf("revoked twice: %v", err)
 		}
-		if sc, _ := fx.st.LoadDecision(ctx, demo.OrgID, demo.SiteID, "tok-user", domain.Confluence, "", tok.Hash); sc.APIToken != nil {
+		if sc, _ := accessdb.New(fx.st).LoadDecision(ctx, demo.OrgID, demo.SiteID, "tok-user", domain.Confluence, "", tok.Hash); sc.APIToken != nil {
 			t.Errorf("a revoked token still read: %+v", sc.APIToken)
 		}
 		// A suspended user makes none.
@@ -312,36 +313,6 @@ func TestRemovalOfManyAPITokensInStages(t *testing.T) {
 		}
 		if left := partition(t, fx, demo.OrgID, "many-tokens"); len(left) != 0 {
 			t.Errorf("left: %v", left)
-		}
-	})
-}
-
-// TestTouchLastActive: the first touch of a day writes, a second the same
-// day does not, the next day writes again; a profile that is gone is not
-// recreated.
-func TestTouchLastActive(t *testing.T) {
-	seededEach(t, func(t *testing.T, fx fixture) {
-		ctx := context.Background()
-		day := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
-		for i, c := range []struct {
-			day  time.Time
-			want bool
-		}{{day, true}, {day, false}, {day.AddDate(0, 0, -1), false}, {day.AddDate(0, 0, 1), true}} {
-			wrote, err := fx.st.TouchLastActive(ctx, demo.OrgID, demo.PlainUserID, c.day)
-			if err != nil || wrote != c.want {
-				t.Errorf("touch %d (%s): %v, %v; want %v", i, c.day.Format(time.DateOnly), wrote, err, c.want)
-			}
-		}
-		sc, err := fx.st.LoadDecision(ctx, demo.OrgID, demo.SiteID, demo.PlainUserID, domain.Confluence, "", "")
-		if err != nil || sc.User == nil || !sc.User.LastActive.Equal(day.AddDate(0, 0, 1)) {
-			t.Errorf("lastActive read back: %+v, %v", sc.User, err)
-		}
-		before := len(scanAll(t, fx))
-		if wrote, err := fx.st.TouchLastActive(ctx, demo.OrgID, "nobody", day); wrote || err != nil {
-			t.Errorf("touch of no profile: %v, %v", wrote, err)
-		}
-		if len(scanAll(t, fx)) != before {
-			t.Error("a touch made a profile")
 		}
 	})
 }

@@ -21,7 +21,9 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/testenv"
 	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/audit"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/billing"
+	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
@@ -135,8 +137,8 @@ func newDiffWorld(t *testing.T, name string, db *dynamodb.Client, now func() tim
 		jobs:    js,
 		roles:   rs,
 		tokens:  &apitokens.Service{Store: st, Now: now},
-		audit:   audit.New(st, now),
-		billing: billing.New(st, now),
+		audit:   audit.New(auditdb.New(st), now),
+		billing: billing.New(billingdb.New(st), now),
 		policy:  &extpolicy.Service{Ports: extpolicy.PortsOf(st), Now: now},
 		ext:     &extusers.Service{Ports: extusers.PortsOf(st), Now: now},
 	}

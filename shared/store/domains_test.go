@@ -8,6 +8,8 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/dev/devdns"
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/domains"
 	"github.com/guestaccess/guestaccess/shared/extusers"
@@ -54,7 +56,7 @@ func (p *proofEnv) org(t *testing.T, id string) domain.Org {
 // external from the org's verified domains.
 func (p *proofEnv) guestExternal(t *testing.T) bool {
 	t.Helper()
-	sc, err := p.fx.st.LoadDecision(context.Background(), demo.OrgID, demo.SiteID, demo.GuestID, domain.Confluence, "", "")
+	sc, err := accessdb.New(p.fx.st).LoadDecision(context.Background(), demo.OrgID, demo.SiteID, demo.GuestID, domain.Confluence, "", "")
 	if err != nil || sc.Org == nil || sc.User == nil {
 		t.Fatal(sc, err)
 	}
@@ -63,7 +65,7 @@ func (p *proofEnv) guestExternal(t *testing.T) bool {
 
 func (p *proofEnv) actions(t *testing.T, org string) []string {
 	t.Helper()
-	log, err := p.fx.st.AuditLog(context.Background(), org, domain.AuditQuery{Target: domain.OrgTarget(org), To: p.now.Add(time.Hour), Limit: 100})
+	log, err := auditdb.New(p.fx.st).AuditLog(context.Background(), org, domain.AuditQuery{Target: domain.OrgTarget(org), To: p.now.Add(time.Hour), Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +197,7 @@ func TestDomainProvenByDNSChallenge(t *testing.T) {
 		if acts := p.actions(t, demo.OrgID); !slices.Equal(acts, want) {
 			t.Fatalf("audit: %v, want %v", acts, want)
 		}
-		log, _ := fx.st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: p.now.Add(time.Hour), Limit: 100})
+		log, _ := auditdb.New(fx.st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: p.now.Add(time.Hour), Limit: 100})
 		for _, e := range log.Items {
 			if e.Action != domain.ActionDomainAdd && (e.Actor != domain.ActorSystem && e.Action != domain.ActionDomainVerify || e.RequestID == "") {
 				t.Errorf("audit entry %+v: by system with the run's id", e)
@@ -258,7 +260,7 @@ func TestDomainCheckFailuresAndCost(t *testing.T) {
 		if rep, err := p.job.Run(ctx, "run-back"); err != nil || rep.Restored != 3 {
 			t.Fatalf("run with DNS back: %+v %v", rep, err)
 		}
-		log, _ := fx.st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: p.now.Add(time.Hour), Limit: 100})
+		log, _ := auditdb.New(fx.st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: p.now.Add(time.Hour), Limit: 100})
 		lapses := 0
 		for _, e := range log.Items {
 			if e.Action == domain.ActionDomainLapse {
@@ -327,7 +329,7 @@ func TestDomainClaimWritesAreConditioned(t *testing.T) {
 		if _, err := fx.st.DeleteDomainClaim(ctx, o, cl.Domain, &cl, audit(demo.AdminID, domain.ActionDomainRemove)); domain.ErrorCode(err) != domain.ECONFLICT {
 			t.Fatalf("a removal from a stale claim: %v", err)
 		}
-		log, _ := fx.st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: now.Add(time.Hour), Limit: 100})
+		log, _ := auditdb.New(fx.st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: now.Add(time.Hour), Limit: 100})
 		if len(log.Items) != 2 {
 			t.Fatalf("audit entries: %d, want 2 (the claim, the verification)", len(log.Items))
 		}

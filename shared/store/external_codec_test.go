@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
@@ -35,7 +36,7 @@ func TestExternalSecurityRoundTrip(t *testing.T) {
 		if err := fx.st.CreateUser(ctx, u, "wiki", nil); err != nil {
 			t.Fatal(err)
 		}
-		sc, err := fx.st.LoadDecision(ctx, "acme", "wiki", "gus-1", domain.Confluence, "", "")
+		sc, err := accessdb.New(fx.st).LoadDecision(ctx, "acme", "wiki", "gus-1", domain.Confluence, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

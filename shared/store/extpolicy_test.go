@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/extpolicy"
 )
@@ -41,7 +43,7 @@ func TestResetSessionsIsOneWrite(t *testing.T) {
 		allowed := func() int {
 			n := 0
 			for i := 0; i < 200; i += 10 {
-				sc, err := fx.st.LoadDecision(ctx, demo.OrgID, demo.SiteID, fmt.Sprintf("ext-%03d", i), domain.Confluence, "", "")
+				sc, err := accessdb.New(fx.st).LoadDecision(ctx, demo.OrgID, demo.SiteID, fmt.Sprintf("ext-%03d", i), domain.Confluence, "", "")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -149,7 +151,7 @@ func TestPolicyChangeUnderVersion(t *testing.T) {
 		if (len(scan.Item) > 0) != after.Org.Policy.TwoStep {
 			t.Errorf("policy %+v, rescan request %v", after.Org.Policy, scan.Item)
 		}
-		page, err := fx.st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 10})
+		page, err := auditdb.New(fx.st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 10})
 		if err != nil || len(page.Items) != 1 {
 			t.Errorf("audit entries of the org: %v %v", page.Items, err)
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
+	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
@@ -53,7 +55,7 @@ func TestSetVerifiedDomainsUnderVersion(t *testing.T) {
 		if sc, _ = fx.st.LoadCaller(ctx, demo.OrgID, demo.AdminID); len(sc.Org.VerifiedDomains) != 0 || sc.Org.PolicyVersion != last.PolicyVersion {
 			t.Fatalf("org after a refused write: %+v", sc.Org)
 		}
-		log, err := fx.st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: time.Now().Add(time.Hour), Limit: 10})
+		log, err := auditdb.New(fx.st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.OrgTarget(demo.OrgID), To: time.Now().Add(time.Hour), Limit: 10})
 		if err != nil || len(log.Items) != 2 {
 			t.Fatalf("audit entries: %v %v", log.Items, err)
 		}
@@ -69,7 +71,7 @@ func TestGuestPageExternalIsTheOrgsAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		external := func() map[string]bool {
-			gs, _, err := fx.st.GuestPage(ctx, demo.OrgID, demo.SiteID, "", 50, "")
+			gs, _, err := billingdb.New(fx.st).GuestPage(ctx, demo.OrgID, demo.SiteID, "", 50, "")
 			if err != nil {
 				t.Fatal(err)
 			}

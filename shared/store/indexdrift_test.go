@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/spaces"
@@ -31,7 +32,7 @@ func auditTargets(t *testing.T, fx fixture, target string, size int) []string {
 	var out []string
 	q := domain.AuditQuery{Target: target, From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Hour), Limit: size}
 	for range 100 {
-		p, err := fx.st.AuditLog(context.Background(), demo.OrgID, q)
+		p, err := auditdb.New(fx.st).AuditLog(context.Background(), demo.OrgID, q)
 		if err != nil {
 			t.Fatalf("audit of %s: %v", target, err)
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails"
 	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
@@ -265,7 +267,7 @@ func TestPasscodeFlow(t *testing.T) {
 		if f.otp(t, "g0@partner.example") != nil {
 			t.Fatal("the code is consumed")
 		}
-		log, err := fx.st.AuditLog(ctx, otpOrg, domain.AuditQuery{Target: domain.UserTarget("g0"), From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 10})
+		log, err := auditdb.New(fx.st).AuditLog(ctx, otpOrg, domain.AuditQuery{Target: domain.UserTarget("g0"), From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 10})
 		if err != nil || len(log.Items) != 2 || log.Items[0].Action != domain.ActionUserVerify || log.Items[0].Actor != "g0" || log.Items[0].RequestID != "r2" {
 			t.Fatalf("audit %+v %v", log.Items, err)
 		}
@@ -274,7 +276,7 @@ func TestPasscodeFlow(t *testing.T) {
 			t.Fatalf("reuse: %v", err)
 		}
 		// The access decision now allows.
-		sc, err := fx.st.LoadDecision(ctx, otpOrg, "wiki", "g0", domain.Confluence, "", "")
+		sc, err := accessdb.New(fx.st).LoadDecision(ctx, otpOrg, "wiki", "g0", domain.Confluence, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}

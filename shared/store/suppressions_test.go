@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
@@ -93,7 +94,7 @@ func TestRecordSESEvent(t *testing.T) {
 				t.Errorf("a bounced invitation is due for an email: %+v", d)
 			}
 		}
-		entries, err := st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.InvitationTarget(inv.ID), From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 10})
+		entries, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.InvitationTarget(inv.ID), From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +154,7 @@ func TestSuppressionsListAndClear(t *testing.T) {
 		if err := st.ClearSuppression(ctx, demo.OrgID, "a@agency.example", again); domain.ErrorCode(err) != domain.ENOTFOUND {
 			t.Errorf("second clear = %v, want ENOTFOUND", err)
 		}
-		log, err := st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Actor: demo.AdminID, From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 50})
+		log, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Actor: demo.AdminID, From: now.Add(-time.Hour), To: now.Add(time.Hour), Limit: 50})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
+	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
@@ -251,7 +252,7 @@ func TestSiteWrittenBeforeTheUserLimit(t *testing.T) {
 			t.Fatalf("recount of an old site: %+v %v", r, err)
 		}
 		audit := domain.NewAudit("ul", demo.AdminID, domain.ActionBillingRecount, domain.SiteTarget("s"), "", now, nil, nil)
-		if err := st.RepairCounters(ctx, "ul", "s", r.Stored, r.Counted, audit); err != nil {
+		if err := billingdb.New(st).RepairCounters(ctx, "ul", "s", r.Stored, r.Counted, audit); err != nil {
 			t.Fatal(err)
 		}
 		storetest.AssertNoDrift(t, st, "ul", "s")

@@ -2,9 +2,12 @@ package devstack
 
 import (
 	"github.com/guestaccess/guestaccess/shared/access/accessapi"
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
 	"github.com/guestaccess/guestaccess/shared/apitokens/apitokensapi"
 	"github.com/guestaccess/guestaccess/shared/audit/auditapi"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/billing/billingapi"
+	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/extpolicy/extpolicyapi"
 	"github.com/guestaccess/guestaccess/shared/extusers"
 	"github.com/guestaccess/guestaccess/shared/extusers/extusersapi"
@@ -31,12 +34,12 @@ func apiHandlers(env config.Env, st *store.Store, emails queue.Sender, jobs *job
 		"AcceptInvitationFunction": invitationsapi.AcceptInvitation(env, invitationsdb.New(st)),
 		"GroupsFunction":           groupsapi.Groups(env, st, jobs),
 		"RolesFunction":            groupsapi.Roles(env, st),
-		"AccessDecisionFunction":   accessapi.AccessDecision(env, st),
+		"AccessDecisionFunction":   accessapi.AccessDecision(env, accessdb.New(st)),
 		"SpacesFunction":           spacesapi.Spaces(env, st, st),
 		"InvitationsFunction":      invitationsapi.Invitations(env, st, invitationsdb.New(st), emails),
 		"UsersFunction":            usersapi.Users(env, st, st),
-		"BillingFunction":          billingapi.Billing(env, st, st),
-		"AuditFunction":            auditapi.Audit(env, st),
+		"BillingFunction":          billingapi.Billing(env, billingdb.New(st), st),
+		"AuditFunction":            auditapi.Audit(env, auditdb.New(st)),
 		"ExternalPolicyFunction":   extpolicyapi.ExternalPolicy(env, st),
 		"ExternalUsersFunction":    extusersapi.ExternalUsers(env, st, exports, limits),
 		"VerifyFunction":           passcodeapi.VerifyPage(env, st, emails),

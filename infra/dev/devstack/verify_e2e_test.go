@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
@@ -144,7 +145,7 @@ func TestVerificationByPasscode(t *testing.T) {
 		if err != nil || len(res.Items) != 1 {
 			t.Fatalf("due entry: %v %v", res, err)
 		}
-		log, err := e.Store.AuditLog(context.Background(), org, domain.AuditQuery{Actor: acct, From: before.Add(-time.Hour), To: time.Now().Add(time.Hour), Limit: 10})
+		log, err := auditdb.New(e.Store).AuditLog(context.Background(), org, domain.AuditQuery{Actor: acct, From: before.Add(-time.Hour), To: time.Now().Add(time.Hour), Limit: 10})
 		if err != nil || len(log.Items) != 1 || log.Items[0].Action != domain.ActionUserVerify || log.Items[0].Target != domain.UserTarget(acct) {
 			t.Fatalf("audit: %+v %v", log.Items, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/guestaccess/guestaccess/shared/billing"
+	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/store"
 )
 
@@ -18,7 +19,7 @@ func Recount(ctx context.Context, st *store.Store, orgID, siteID string) (billin
 	if err != nil {
 		return billing.Recount{}, err
 	}
-	paid, guests, err := st.CountSeats(ctx, orgID, siteID)
+	paid, guests, err := billingdb.New(st).CountSeats(ctx, orgID, siteID)
 	if err != nil {
 		return billing.Recount{}, err
 	}

@@ -1,4 +1,4 @@
-package store
+package auditdb
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/table"
 )
 
@@ -24,20 +25,6 @@ import (
 //   - GSI2: ORG#o#AUDIT#ON#<target> / <time>#id, a target's entries.
 //
 // <time> is fixed-width UTC (auditTime), so each list sorts by time.
-
-func auditActorGSI1PK(org, actor string) string {
-	if actor == "" {
-		return ""
-	}
-	return "ORG#" + org + "#AUDIT#BY#" + actor
-}
-
-func auditTargetGSI2PK(org, target string) string {
-	if target == "" {
-		return ""
-	}
-	return "ORG#" + org + "#AUDIT#ON#" + target
-}
 
 func auditDayPrefix(org string) string { return "ORG#" + org + "#AUDIT#" }
 
@@ -63,11 +50,11 @@ func decodeAuditCursor(s string) (auditCursor, error) {
 	var c auditCursor
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) > 2048 || json.Unmarshal(b, &c) != nil || c.P == "" {
-		return c, badCursor()
+		return c, store.BadCursor()
 	}
 	if c.S != "" {
 		if _, _, ok := parseAuditSK(c.S); !ok {
-			return c, badCursor()
+			return c, store.BadCursor()
 		}
 	}
 	return c, nil
@@ -96,18 +83,18 @@ func (s *Store) AuditLog(ctx context.Context, orgID string, q domain.AuditQuery)
 	var pk string
 	switch {
 	case q.Actor != "":
-		in.IndexName = aws.String(GSI1)
+		in.IndexName = aws.String(table.GSI1)
 		in.KeyConditionExpression = aws.String("GSI1PK = :pk AND GSI1SK BETWEEN :lo AND :hi")
-		pk = auditActorGSI1PK(orgID, q.Actor)
+		pk = store.AuditActorGSI1PK(orgID, q.Actor)
 		if q.Target != "" {
 			in.FilterExpression = aws.String("#t = :t")
 			in.ExpressionAttributeNames = map[string]string{"#t": "target"}
 			vals[":t"] = table.S(q.Target)
 		}
 	case q.Target != "":
-		in.IndexName = aws.String(GSI2)
+		in.IndexName = aws.String(table.GSI2)
 		in.KeyConditionExpression = aws.String("GSI2PK = :pk AND GSI2SK BETWEEN :lo AND :hi")
-		pk = auditTargetGSI2PK(orgID, q.Target)
+		pk = store.AuditTargetGSI2PK(orgID, q.Target)
 	default:
 		return s.auditDays(ctx, orgID, q, lo, hi)
 	}
@@ -127,7 +114,7 @@ func (s *Store) AuditLog(ctx context.Context, orgID string, q domain.AuditQuery)
 			return out, err
 		}
 		if c.P != pk || c.S == "" {
-			return out, badCursor()
+			return out, store.BadCursor()
 		}
 		in.ExclusiveStartKey = auditStartKey(orgID, *in.IndexName, c)
 	}
@@ -162,7 +149,7 @@ func (s *Store) auditDays(ctx context.Context, orgID string, q domain.AuditQuery
 		d, ok := strings.CutPrefix(c.P, auditDayPrefix(orgID))
 		at, err := time.Parse("2006-01-02", d)
 		if !ok || err != nil || at.Before(first) || at.After(day) {
-			return out, badCursor()
+			return out, store.BadCursor()
 		}
 		day, start = at, c.S
 	}
@@ -215,25 +202,11 @@ func auditStartKey(orgID, index string, c auditCursor) table.Item {
 func decodeAuditItems(items []table.Item) ([]domain.AuditEntry, error) {
 	out := make([]domain.AuditEntry, 0, len(items))
 	for _, it := range items {
-		a, err := decodeAudit(it)
+		a, err := store.DecodeAudit(it)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, a)
 	}
 	return out, nil
-}
-
-func decodeAudit(it table.Item) (domain.AuditEntry, error) {
-	d := &table.Dec{It: it}
-	a := domain.AuditEntry{OrgID: d.S("orgId"), ID: d.S("auditId"), At: d.T("at"), Actor: d.S("actor"), Action: d.S("action"),
-		Target: d.S("target"), RequestID: d.S("requestId")}
-	for name, dst := range map[string]*map[string]any{"before": &a.Before, "after": &a.After} {
-		if raw := d.S(name); raw != "" {
-			if err := json.Unmarshal([]byte(raw), dst); err != nil {
-				return a, fmt.Errorf("store: audit %s: %w", name, err)
-			}
-		}
-	}
-	return a, d.Err
 }

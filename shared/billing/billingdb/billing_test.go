@@ -1,4 +1,4 @@
-package store_test
+package billingdb_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
+	"github.com/guestaccess/guestaccess/shared/billing/billingdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
 )
 
@@ -44,7 +46,7 @@ func TestRecountShowsDriftAndRepairs(t *testing.T) {
 			t.Errorf("counted %+v, want 6 paid users and 1 guest", clean.Counted)
 		}
 		fx.c.Reset()
-		if _, _, err := st.CountSeats(ctx, demo.OrgID, demo.SiteID); err != nil {
+		if _, _, err := billingdb.New(st).CountSeats(ctx, demo.OrgID, demo.SiteID); err != nil {
 			t.Fatal(err)
 		}
 		if c := fx.c.Counts(); c["Query"] != 3 || fx.c.Total() != 3 {
@@ -65,26 +67,26 @@ func TestRecountShowsDriftAndRepairs(t *testing.T) {
 		// A reading that is no longer true: refused, nothing written.
 		stale := r.Stored
 		stale.Guests--
-		if err := st.RepairCounters(ctx, demo.OrgID, demo.SiteID, stale, r.Counted, audit()); domain.ErrorCode(err) != domain.ECONFLICT {
+		if err := billingdb.New(st).RepairCounters(ctx, demo.OrgID, demo.SiteID, stale, r.Counted, audit()); domain.ErrorCode(err) != domain.ECONFLICT {
 			t.Errorf("stale repair: %v", err)
 		}
 		// A reservation held: refused too.
 		tamper(t, fx, "SET reserved = :r", map[string]types.AttributeValue{":r": n(2)})
-		if err := st.RepairCounters(ctx, demo.OrgID, demo.SiteID, r.Stored, r.Counted, audit()); domain.ErrorCode(err) != domain.ECONFLICT {
+		if err := billingdb.New(st).RepairCounters(ctx, demo.OrgID, demo.SiteID, r.Stored, r.Counted, audit()); domain.ErrorCode(err) != domain.ECONFLICT {
 			t.Errorf("repair while reserved: %v", err)
 		}
 		tamper(t, fx, "SET reserved = :r", map[string]types.AttributeValue{":r": n(0)})
 		if again, _ := storetest.Recount(ctx, st, demo.OrgID, demo.SiteID); fmt.Sprint(again.Stored) != fmt.Sprint(r.Stored) {
 			t.Errorf("refused repairs changed the counters: %+v -> %+v", r.Stored, again.Stored)
 		}
-		if got, _ := st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.SiteTarget(demo.SiteID), From: time.Now().Add(-time.Hour), To: time.Now(), Limit: 10}); len(got.Items) != 0 {
+		if got, _ := auditdb.New(st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.SiteTarget(demo.SiteID), From: time.Now().Add(-time.Hour), To: time.Now(), Limit: 10}); len(got.Items) != 0 {
 			t.Errorf("refused repairs wrote audit entries: %+v", got.Items)
 		}
-		if err := st.RepairCounters(ctx, demo.OrgID, demo.SiteID, r.Stored, r.Counted, audit()); err != nil {
+		if err := billingdb.New(st).RepairCounters(ctx, demo.OrgID, demo.SiteID, r.Stored, r.Counted, audit()); err != nil {
 			t.Fatal(err)
 		}
 		storetest.AssertNoDrift(t, st, demo.OrgID, demo.SiteID)
-		got, err := st.AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.SiteTarget(demo.SiteID), From: time.Now().Add(-time.Hour), To: time.Now(), Limit: 10})
+		got, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, domain.AuditQuery{Target: domain.SiteTarget(demo.SiteID), From: time.Now().Add(-time.Hour), To: time.Now(), Limit: 10})
 		if err != nil || len(got.Items) != 1 || got.Items[0].Action != domain.ActionBillingRecount || got.Items[0].RequestID != "req-recount" {
 			t.Errorf("repair's audit entry: %+v %v", got.Items, err)
 		}
@@ -112,7 +114,7 @@ func TestGuestPages(t *testing.T) {
 			}
 		}
 		fx.c.Reset()
-		gs, next, err := st.GuestPage(ctx, demo.OrgID, demo.SiteID, "", 10, "")
+		gs, next, err := billingdb.New(st).GuestPage(ctx, demo.OrgID, demo.SiteID, "", 10, "")
 		if err != nil || next != "" || len(gs) != 2 {
 			t.Fatalf("guests = %+v %q %v", gs, next, err)
 		}
@@ -129,20 +131,20 @@ func TestGuestPages(t *testing.T) {
 		if g := byID["pg0"]; g.Status() != domain.GuestInvited || g.Access.Space != "" {
 			t.Errorf("pg0 = %+v", g)
 		}
-		mkt, _, err := st.GuestPage(ctx, demo.OrgID, demo.SiteID, demo.SpaceMKT, 10, "")
+		mkt, _, err := billingdb.New(st).GuestPage(ctx, demo.OrgID, demo.SiteID, demo.SpaceMKT, 10, "")
 		if err != nil || len(mkt) != 1 || mkt[0].AccountID != demo.GuestID {
 			t.Errorf("MKT guests = %+v %v", mkt, err)
 		}
 		// Pages of one follow each other; a cursor of another list is refused.
-		first, c1, err := st.GuestPage(ctx, demo.OrgID, demo.SiteID, "", 1, "")
+		first, c1, err := billingdb.New(st).GuestPage(ctx, demo.OrgID, demo.SiteID, "", 1, "")
 		if err != nil || len(first) != 1 || c1 == "" {
 			t.Fatalf("first page %+v %q %v", first, c1, err)
 		}
-		second, _, err := st.GuestPage(ctx, demo.OrgID, demo.SiteID, "", 1, c1)
+		second, _, err := billingdb.New(st).GuestPage(ctx, demo.OrgID, demo.SiteID, "", 1, c1)
 		if err != nil || len(second) != 1 || second[0].AccountID == first[0].AccountID {
 			t.Errorf("second page %+v %v", second, err)
 		}
-		if _, _, err := st.GuestPage(ctx, demo.OrgID, demo.SiteID, demo.SpaceMKT, 1, c1); domain.ErrorCode(err) != domain.EINVALID {
+		if _, _, err := billingdb.New(st).GuestPage(ctx, demo.OrgID, demo.SiteID, demo.SpaceMKT, 1, c1); domain.ErrorCode(err) != domain.EINVALID {
 			t.Errorf("another list's cursor: %v", err)
 		}
 	})

@@ -1,4 +1,4 @@
-package store
+package billingdb
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/table"
 )
 
@@ -23,25 +24,25 @@ import (
 // (Org.IsExternal: its verified domains), not the flag stored when the
 // account was made.
 func (s *Store) GuestPage(ctx context.Context, orgID, siteID, space string, limit int, cursor string) ([]domain.Guest, string, error) {
-	in := &dynamodb.QueryInput{IndexName: aws.String(GSI1), KeyConditionExpression: aws.String("GSI1PK = :pk"),
+	in := &dynamodb.QueryInput{IndexName: aws.String(table.GSI1), KeyConditionExpression: aws.String("GSI1PK = :pk"),
 		ExpressionAttributeValues: table.Item{":pk": table.S(table.RoleGSI1PK(orgID, siteID, string(domain.Confluence), string(domain.RoleGuest)))}}
 	if space != "" {
-		in = &dynamodb.QueryInput{IndexName: aws.String(GSI2), KeyConditionExpression: aws.String("GSI2PK = :pk"),
+		in = &dynamodb.QueryInput{IndexName: aws.String(table.GSI2), KeyConditionExpression: aws.String("GSI2PK = :pk"),
 			ExpressionAttributeValues: table.Item{":pk": table.S(table.SpaceGuestsGSI2PK(orgID, siteID, space))}}
 	}
-	res, next, err := s.query(ctx, in, min(limit, 99), cursor)
+	res, next, err := s.dir.QueryPage(ctx, in, min(limit, 99), cursor)
 	if err != nil {
 		return nil, "", err
 	}
 	var out []domain.Guest
 	var ks []table.Item
 	for _, it := range res {
-		ai, err := decodeAccess(it)
+		ai, err := store.DecodeAccessOf(it)
 		if err != nil {
 			return nil, "", err
 		}
-		a := ai.domain()
-		if ai.Type != typeAccess || a.Product != domain.Confluence || a.Empty() || a.Effective != domain.RoleGuest {
+		a := ai.Access
+		if ai.Type != store.TypeAccess || a.Product != domain.Confluence || a.Empty() || a.Effective != domain.RoleGuest {
 			continue
 		}
 		out = append(out, domain.Guest{AccountID: ai.AccountID, Email: ai.Email, Access: a})
@@ -54,12 +55,12 @@ func (s *Store) GuestPage(ctx context.Context, orgID, siteID, space string, limi
 	if err != nil {
 		return nil, "", err
 	}
-	org, err := decodeOpt(got, table.OrgPK(orgID), table.SKOrg, decodeOrg, orgItem.domain)
+	org, err := store.DecodeOpt(got, table.OrgPK(orgID), table.SKOrg, store.DecodeOrg)
 	if err != nil {
 		return nil, "", err
 	}
 	for i := range out {
-		u, err := decodeOpt(got, table.UserPK(orgID, out[i].AccountID), table.SKProfile, decodeUser, userItem.domain)
+		u, err := store.DecodeOpt(got, table.UserPK(orgID, out[i].AccountID), table.SKProfile, store.DecodeUser)
 		if err != nil {
 			return nil, "", err
 		}
@@ -95,11 +96,11 @@ func (s *Store) CountSeats(ctx context.Context, orgID, siteID string) (paid, gue
 }
 
 func (s *Store) countRole(ctx context.Context, orgID, siteID string, r domain.Role) (int64, error) {
-	in := &dynamodb.QueryInput{TableName: &s.Name, IndexName: aws.String(GSI1), Select: types.SelectCount,
+	in := &dynamodb.QueryInput{TableName: &s.Name, IndexName: aws.String(table.GSI1), Select: types.SelectCount,
 		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
 		FilterExpression:          aws.String("effective = :r AND product = :p AND #t = :access"),
 		ExpressionAttributeNames:  map[string]string{"#t": "type"},
-		ExpressionAttributeValues: table.Item{":pk": table.S(table.RoleGSI1PK(orgID, siteID, string(domain.Confluence), string(r))), ":r": table.S(string(r)), ":p": table.S(string(domain.Confluence)), ":access": table.S(typeAccess)}}
+		ExpressionAttributeValues: table.Item{":pk": table.S(table.RoleGSI1PK(orgID, siteID, string(domain.Confluence), string(r))), ":r": table.S(string(r)), ":p": table.S(string(domain.Confluence)), ":access": table.S(store.TypeAccess)}}
 	var n int64
 	for {
 		res, err := s.DB.Query(ctx, in)
@@ -122,7 +123,7 @@ func (s *Store) countRole(ctx context.Context, orgID, siteID string, r domain.Ro
 func (s *Store) RepairCounters(ctx context.Context, orgID, siteID string, seen, fixed domain.Counters, audit domain.AuditEntry) error {
 	tx := []types.TransactWriteItem{
 		{Update: table.Counter(s.Name, orgID, siteID, table.Change{Kind: table.Repair, Seen: seen, Fixed: fixed})},
-		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(newAuditItem(audit))}},
+		{Put: &types.Put{TableName: &s.Name, Item: table.Marshal(store.NewAuditItem(audit))}},
 	}
 	err := s.Transact(ctx, "repair counters", tx)
 	var c *table.Cancelled

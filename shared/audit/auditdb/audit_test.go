@@ -1,4 +1,4 @@
-package store_test
+package auditdb_test
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
+	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/store"
 )
 
 // TestAuditLogReads writes entries over 50 days (through group creations,
 // each with its entry) and reads them back: the whole log newest first in
-// pages that query at most store.AuditDayQueries days, by actor, by target,
+// pages that query at most auditdb.AuditDayQueries days, by actor, by target,
 // by both, within a window; a cursor of another list is refused.
 func TestAuditLogReads(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
@@ -37,12 +37,12 @@ func TestAuditLogReads(t *testing.T) {
 		// Both groups of the same second sort in time order (fixed-width times).
 		q := domain.AuditQuery{From: now.Add(-400 * 24 * time.Hour), To: now.Add(time.Second), Limit: 100}
 		fx.c.Reset()
-		p1, err := st.AuditLog(ctx, demo.OrgID, q)
+		p1, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := fx.c.Counts(); c["Query"] != store.AuditDayQueries || fx.c.Total() != store.AuditDayQueries {
-			t.Errorf("a page of the whole log cost %v, want %d Queries", c, store.AuditDayQueries)
+		if c := fx.c.Counts(); c["Query"] != auditdb.AuditDayQueries || fx.c.Total() != auditdb.AuditDayQueries {
+			t.Errorf("a page of the whole log cost %v, want %d Queries", c, auditdb.AuditDayQueries)
 		}
 		var got []string
 		for _, a := range p1.Items {
@@ -54,7 +54,7 @@ func TestAuditLogReads(t *testing.T) {
 			t.Fatalf("first page %v next %q, want %v and a cursor", got, p1.Next, ids[:4])
 		}
 		q.Cursor = p1.Next
-		p2, err := st.AuditLog(ctx, demo.OrgID, q)
+		p2, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, q)
 		if err != nil || len(p2.Items) != 1 || p2.Items[0].ID != ids[4] || p2.Items[0].RequestID != "req-4" || p2.Items[0].After["name"] != "Aud 4" {
 			t.Fatalf("second page %+v %v", p2, err)
 		}
@@ -62,7 +62,7 @@ func TestAuditLogReads(t *testing.T) {
 		q.Cursor, q.Limit = "", 2
 		var all []string
 		for page := 0; page < 20; page++ {
-			p, err := st.AuditLog(ctx, demo.OrgID, q)
+			p, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +96,7 @@ func TestAuditLogReads(t *testing.T) {
 				c.q.From, c.q.To = now.Add(-400*24*time.Hour), now.Add(time.Second)
 			}
 			fx.c.Reset()
-			p, err := st.AuditLog(ctx, demo.OrgID, c.q)
+			p, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, c.q)
 			var got []string
 			for _, a := range p.Items {
 				got = append(got, a.ID)
@@ -110,22 +110,22 @@ func TestAuditLogReads(t *testing.T) {
 		}
 		// Pages of an actor's entries; a cursor of another list is refused.
 		a1 := domain.AuditQuery{Actor: "a1", From: now.Add(-400 * 24 * time.Hour), To: now.Add(time.Second), Limit: 1}
-		p, err := st.AuditLog(ctx, demo.OrgID, a1)
+		p, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, a1)
 		if err != nil || len(p.Items) != 1 || p.Next == "" {
 			t.Fatalf("a1 page: %+v %v", p, err)
 		}
 		a1.Cursor = p.Next
-		if p, err := st.AuditLog(ctx, demo.OrgID, a1); err != nil || len(p.Items) != 1 || p.Items[0].ID != ids[2] {
+		if p, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, a1); err != nil || len(p.Items) != 1 || p.Items[0].ID != ids[2] {
 			t.Errorf("a1 second page: %+v %v", p, err)
 		}
 		for _, other := range []domain.AuditQuery{{Actor: "a2"}, {Target: domain.GroupTarget("aud0")}, {}} {
 			other.From, other.To, other.Limit, other.Cursor = a1.From, a1.To, 1, a1.Cursor
-			if _, err := st.AuditLog(ctx, demo.OrgID, other); domain.ErrorCode(err) != domain.EINVALID {
+			if _, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, other); domain.ErrorCode(err) != domain.EINVALID {
 				t.Errorf("a1's cursor on %+v: %v", other, err)
 			}
 		}
 		q.Cursor = "bm90LWpzb24"
-		if _, err := st.AuditLog(ctx, demo.OrgID, q); domain.ErrorCode(err) != domain.EINVALID {
+		if _, err := auditdb.New(st).AuditLog(ctx, demo.OrgID, q); domain.ErrorCode(err) != domain.EINVALID {
 			t.Errorf("bad cursor: %v", err)
 		}
 	})

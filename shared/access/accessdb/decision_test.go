@@ -1,4 +1,4 @@
-package store_test
+package accessdb_test
 
 import (
 	"context"
@@ -8,15 +8,15 @@ import (
 
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/shared/access"
+	"github.com/guestaccess/guestaccess/shared/access/accessdb"
 	"github.com/guestaccess/guestaccess/shared/apitokens"
 	"github.com/guestaccess/guestaccess/shared/domain"
-	"github.com/guestaccess/guestaccess/shared/store"
 )
 
-// withPolicy is the store with an external user policy set on the org
+// withPolicy is the access decision's store with an external user policy set on the org
 // after the real read: the two reasons of external security in one read.
 type withPolicy struct {
-	*store.Store
+	*accessdb.Store
 	policy domain.PolicySettings
 }
 
@@ -103,7 +103,7 @@ func TestDecisionReadsOnce(t *testing.T) {
 		touched := map[string]bool{}
 		for _, c := range cases {
 			name := fmt.Sprintf("%s/%s/%s/%s/token=%v", c.account, c.product, c.client, c.space, c.token != "")
-			svc := access.New(withPolicy{fx.st, c.policy}, nil, nil)
+			svc := access.New(withPolicy{accessdb.New(fx.st), c.policy}, nil, nil)
 			fx.c.Reset()
 			d, err := svc.Decide(ctx, access.Question{Grant: domain.NewProductGrant(c.product, []string{demo.OrgID}, nil), OrgID: demo.OrgID, SiteID: demo.SiteID, Product: c.product, AccountID: c.account, Client: c.client, Space: c.space, APIToken: c.token})
 			calls := fx.c.Counts()
@@ -131,7 +131,7 @@ func TestDecisionReadsOnce(t *testing.T) {
 			{Grant: domain.NewProductGrant("confluence", []string{demo.OrgID}, nil), OrgID: demo.OrgID, SiteID: "nosuch", Product: "confluence", AccountID: demo.PlainUserID, Client: "web"},
 		} {
 			fx.c.Reset()
-			if _, err := access.New(fx.st, nil, nil).Decide(ctx, q); domain.ErrorCode(err) != domain.ENOTFOUND {
+			if _, err := access.New(accessdb.New(fx.st), nil, nil).Decide(ctx, q); domain.ErrorCode(err) != domain.ENOTFOUND {
 				t.Errorf("%+v: %v", q, err)
 			}
 			if calls := fx.c.Counts(); calls["BatchGetItem"] != 1 || len(calls) != 1 {
