@@ -15,9 +15,9 @@ type ManageStore interface {
 	// LoadInvitation reads the org, site and caller at once and, when
 	// invitationID is not "", the invitation of that site (nil if none).
 	LoadInvitation(ctx context.Context, orgID, siteID, callerID, invitationID string) (domain.Scope, *domain.Invitation, error)
-	// SiteInvitations lists a site's invitations newest first, filtered by
-	// status ("" for all), a page at a time.
-	SiteInvitations(ctx context.Context, orgID, siteID string, status domain.InvitationStatus, now time.Time, limit int, cursor string) (domain.Page[domain.Invitation], error)
+	// SiteInvitations lists a site's invitations newest first, those the
+	// filter keeps, a page at a time.
+	SiteInvitations(ctx context.Context, orgID, siteID string, f ListFilter, now time.Time, limit int, cursor string) (domain.Page[domain.Invitation], error)
 	// ResendInvitation writes the invitation's new token and expiry with its
 	// audit entry in one transaction; ECONFLICT if it changed meanwhile.
 	ResendInvitation(ctx context.Context, before, next domain.Invitation, audit domain.AuditEntry) (domain.Invitation, error)
@@ -79,13 +79,36 @@ func ParseStatusFilter(s string) (domain.InvitationStatus, error) {
 		Fields: map[string]string{"status": "pending, accepted, revoked or expired"}}
 }
 
-// List answers a site's invitations newest first, a page at a time, only
-// those in status when it is not "". Two round trips: the caller's scope,
-// then the list (see invitationsdb.Store.SiteInvitations for the cost of a filter).
-func (m *Manager) List(ctx context.Context, c Caller, orgID, siteID, status string, limit int, cursor string) (domain.Page[domain.Invitation], error) {
+// ListFilter narrows a site's invitations list: Status keeps one state
+// ("" every state), InvitedBy the invitations one account sent ("" anyone's);
+// both hold when both are given.
+type ListFilter struct {
+	Status    domain.InvitationStatus
+	InvitedBy string
+}
+
+// Narrows reports whether the filter keeps less than every invitation.
+func (f ListFilter) Narrows() bool { return f.Status != "" || f.InvitedBy != "" }
+
+// check refuses a filter no invitation could match for being malformed
+// (EINVALID, naming the query parameter).
+func (f ListFilter) check() error {
+	if _, err := ParseStatusFilter(string(f.Status)); err != nil {
+		return err
+	}
+	if f.InvitedBy != "" && !domain.ValidAccountID(f.InvitedBy) {
+		return &domain.Error{Code: domain.EINVALID, Message: "The invitedBy filter is not an account id.",
+			Fields: map[string]string{"invitedBy": "the account id of the person who sent the invitations"}}
+	}
+	return nil
+}
+
+// List answers a site's invitations newest first, a page at a time, those
+// the filter keeps. Two round trips: the caller's scope, then the list (see
+// invitationsdb.Store.SiteInvitations for the cost of a filter).
+func (m *Manager) List(ctx context.Context, c Caller, orgID, siteID string, f ListFilter, limit int, cursor string) (domain.Page[domain.Invitation], error) {
 	var out domain.Page[domain.Invitation]
-	st, err := ParseStatusFilter(status)
-	if err != nil {
+	if err := f.check(); err != nil {
 		return out, err
 	}
 	if !domain.ValidSlug(orgID) || !domain.ValidSlug(siteID) || !domain.ValidAccountID(c.AccountID) {
@@ -99,7 +122,7 @@ func (m *Manager) List(ctx context.Context, c Caller, orgID, siteID, status stri
 		return out, err
 	}
 	now := clock(m.Now)
-	out, err = m.Store.SiteInvitations(ctx, orgID, siteID, st, now, limit, cursor)
+	out, err = m.Store.SiteInvitations(ctx, orgID, siteID, f, now, limit, cursor)
 	for i := range out.Items {
 		out.Items[i] = Shown(out.Items[i], now)
 	}

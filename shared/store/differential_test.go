@@ -512,7 +512,7 @@ func (w *diffWorld) lists(ctx context.Context, s *diffState, from time.Time, siz
 	out := map[string][]string{}
 	for _, st := range []string{"", "pending", "accepted", "revoked", "expired"} {
 		out["invitations?status="+st] = follow(size, func(limit int, cursor string) (domain.Page[domain.Invitation], error) {
-			return w.manager.List(ctx, admin, diffOrg, diffSite, st, limit, cursor)
+			return w.manager.List(ctx, admin, diffOrg, diffSite, invitations.ListFilter{Status: domain.InvitationStatus(st)}, limit, cursor)
 		})
 	}
 	q := func(actor, target string) func(limit int, cursor string) (domain.Page[domain.AuditEntry], error) {

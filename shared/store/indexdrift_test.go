@@ -10,6 +10,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/dev/demo"
 	"github.com/guestaccess/guestaccess/shared/audit/auditdb"
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 	"github.com/guestaccess/guestaccess/shared/spaces"
 	"github.com/guestaccess/guestaccess/shared/users"
@@ -118,7 +119,7 @@ func TestFilteredInvitationsFollowToTheEnd(t *testing.T) {
 				if page > 10 {
 					t.Fatalf("pages of %d: more than 10 pages", size)
 				}
-				p, err := invitationsdb.New(fx.st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, domain.InvitationPending, now, size, cursor)
+				p, err := invitationsdb.New(fx.st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, invitations.ListFilter{Status: domain.InvitationPending}, now, size, cursor)
 				if err != nil {
 					t.Fatalf("pages of %d, page %d: %v (the cursor this list gave was refused)", size, page+1, err)
 				}

@@ -253,6 +253,8 @@ func TestInvitationsBadInputChangesNothing(t *testing.T) {
 			{"POST", resendPath(demo.OtherOrgID, demo.SiteID, id), 404},
 			{"GET", path + "?status=used", 400},
 			{"GET", path + "?status=", 400},
+			{"GET", path + "?invitedBy=", 400},
+			{"GET", path + "?invitedBy=not%20an%20id", 400},
 			{"GET", path + "?cursor=nope", 400},
 			{"GET", path + "?limit=0", 400},
 			{"GET", invitePath(demo.OrgID, "nosuch"), 404},
@@ -352,6 +354,15 @@ func TestResendSESFailureKeepsInvitation(t *testing.T) {
 	list := e.do(t, "GET", invitePath(demo.OrgID, demo.SiteID)+"?status=pending", admin, "")
 	if byID, _ := listed(t, mustStatus(t, list, 200, "list")); byID[id]["emailDelivery"] != "failed" || strings.Contains(string(list.body), inv.DeliveryNote) {
 		t.Errorf("listed = %s", list.body)
+	}
+	// The inviter's filter keeps it; another account's does not.
+	mine := e.do(t, "GET", invitePath(demo.OrgID, demo.SiteID)+"?status=pending&invitedBy="+inv.InvitedBy, admin, "")
+	if byID, _ := listed(t, mustStatus(t, mine, 200, "list by inviter")); byID[id] == nil {
+		t.Errorf("invitedBy=%s lists %s", inv.InvitedBy, mine.body)
+	}
+	theirs := e.do(t, "GET", invitePath(demo.OrgID, demo.SiteID)+"?invitedBy=nobody-14west", admin, "")
+	if byID, _ := listed(t, mustStatus(t, theirs, 200, "list by another inviter")); byID[id] != nil {
+		t.Errorf("invitedBy=nobody-14west lists %s", theirs.body)
 	}
 	if _, err := e.SES.VerifyEmailIdentity(ctx, &ses.VerifyEmailIdentityInput{EmailAddress: aws.String(sender)}); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 
 // InvitationsService lists a site's invitations and re-sends them (invitations.Manager).
 type InvitationsService interface {
-	List(ctx context.Context, c domain.Caller, orgID, siteID, status string, limit int, cursor string) (domain.Page[domain.Invitation], error)
+	List(ctx context.Context, c domain.Caller, orgID, siteID string, f invitations.ListFilter, limit int, cursor string) (domain.Page[domain.Invitation], error)
 	Resend(ctx context.Context, c domain.Caller, orgID, siteID, invitationID string) (invitations.Resent, error)
 }
 
@@ -110,7 +110,12 @@ func (h InvitationsHandler) list(ctx context.Context, c httpapi.Call) (httpapi.R
 	if given && status == "" { // the document's enum has no empty state: not "no filter"
 		return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The status filter is empty.", Fields: map[string]string{"status": "pending, accepted, revoked or expired"}}
 	}
-	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), status, limit, cursor)
+	invitedBy, given := c.Req.QueryStringParameters["invitedBy"]
+	if given && invitedBy == "" { // an empty id is not "anyone"
+		return httpapi.Reply{}, &domain.Error{Code: domain.EINVALID, Message: "The invitedBy filter is empty.", Fields: map[string]string{"invitedBy": "the account id of the person who sent the invitations"}}
+	}
+	f := invitations.ListFilter{Status: domain.InvitationStatus(status), InvitedBy: invitedBy}
+	page, err := h.Service.List(ctx, c.Caller, c.Param("orgId"), c.Param("siteId"), f, limit, cursor)
 	out := InvitationListJSON{Invitations: make([]InvitationJSON, 0, len(page.Items)), Next: page.Next}
 	for _, inv := range page.Items {
 		out.Invitations = append(out.Invitations, InvitationOf(inv))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/guestaccess/guestaccess/shared/domain"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/store"
 	"github.com/guestaccess/guestaccess/shared/table"
 )
@@ -81,16 +83,17 @@ const invitationsPerRead = 100
 
 // SiteInvitations lists a site's invitations newest first (Query of table.GSI1
 // `ORG#o#SITE#s#INVITES`, ScanIndexForward=false), a page at a time: at
-// most limit from the cursor, only those in status when it is not "" (an
-// invitation still pending at now past its expiry counts as expired).
+// most limit from the cursor, only those the filter keeps: in its status
+// when it names one (an invitation still pending at now past its expiry
+// counts as expired), sent by its InvitedBy when it names one.
 //
-// Cost: unfiltered, one Query of limit items. Filtered by status, at most
+// Cost: unfiltered, one Query of limit items. Filtered, at most
 // MaxInvitationReads Queries of max(limit, 100) evaluated entries each (each
 // also capped at 1 MB by DynamoDB), stopping as soon as the page is full;
 // the cursor then names the last invitation answered, so nothing is skipped
 // or repeated. A page may come back short (or empty) with a cursor when the
 // reads ran out first: the client follows the cursor.
-func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, status domain.InvitationStatus, now time.Time, limit int, cursor string) (domain.Page[domain.Invitation], error) {
+func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, f invitations.ListFilter, now time.Time, limit int, cursor string) (domain.Page[domain.Invitation], error) {
 	var out domain.Page[domain.Invitation]
 	pk := table.S(table.InvitesGSI1PK(orgID, siteID))
 	in := &dynamodb.QueryInput{
@@ -115,9 +118,9 @@ func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, statu
 	}
 	limit = max(1, min(limit, 1000))
 	perRead := limit
-	if status != "" {
+	if f.Narrows() {
 		perRead = max(limit, invitationsPerRead)
-		if err := invitationFilter(in, status, now); err != nil {
+		if err := invitationFilter(in, f, now); err != nil {
 			return out, err
 		}
 	}
@@ -150,25 +153,35 @@ func (s *Store) SiteInvitations(ctx context.Context, orgID, siteID string, statu
 	return out, nil
 }
 
-// invitationFilter adds the FilterExpression of a status. Pending and
-// expired are told apart by expiresEpoch, as the accept page tells them.
-func invitationFilter(in *dynamodb.QueryInput, st domain.InvitationStatus, now time.Time) error {
-	in.ExpressionAttributeNames = map[string]string{"#s": "status"}
+// invitationFilter adds the FilterExpression of a list filter: the
+// inviter, the status, both when both are given. Pending and expired are
+// told apart by expiresEpoch, as the accept page tells them.
+func invitationFilter(in *dynamodb.QueryInput, f invitations.ListFilter, now time.Time) error {
 	v := in.ExpressionAttributeValues
-	switch st {
+	var conds []string
+	if f.InvitedBy != "" {
+		v[":by"] = table.S(f.InvitedBy)
+		conds = append(conds, "invitedBy = :by")
+	}
+	switch st := f.Status; st {
+	case "":
 	case domain.InvitationPending:
-		in.FilterExpression = aws.String("#s = :pending AND expiresEpoch > :now")
+		conds = append(conds, "#s = :pending AND expiresEpoch > :now")
 		v[":pending"], v[":now"] = table.S(string(domain.InvitationPending)), table.N(now.Unix())
 	case domain.InvitationExpired:
-		in.FilterExpression = aws.String("#s = :expired OR (#s = :pending AND expiresEpoch <= :now)")
+		conds = append(conds, "(#s = :expired OR (#s = :pending AND expiresEpoch <= :now))")
 		v[":expired"], v[":pending"], v[":now"] = table.S(string(domain.InvitationExpired)), table.S(string(domain.InvitationPending)), table.N(now.Unix())
 	case domain.InvitationAccepted, domain.InvitationRevoked:
-		in.FilterExpression = aws.String("#s = :st")
+		conds = append(conds, "#s = :st")
 		v[":st"] = table.S(string(st))
 	default:
 		return &domain.Error{Code: domain.EINVALID, Message: "The status filter is not valid.",
 			Fields: map[string]string{"status": "pending, accepted, revoked or expired"}}
 	}
+	if f.Status != "" {
+		in.ExpressionAttributeNames = map[string]string{"#s": "status"}
+	}
+	in.FilterExpression = aws.String(strings.Join(conds, " AND "))
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/guestaccess/guestaccess/infra/testkit/storetest"
 	"github.com/guestaccess/guestaccess/shared/domain"
 	"github.com/guestaccess/guestaccess/shared/emails/emailsdb"
+	"github.com/guestaccess/guestaccess/shared/invitations"
 	"github.com/guestaccess/guestaccess/shared/invitations/invitationsdb"
 )
 
@@ -64,7 +65,7 @@ func TestSiteInvitations(t *testing.T) {
 				if pages > 10 {
 					t.Fatal("too many pages")
 				}
-				p, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, status, later, size, cursor)
+				p, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, invitations.ListFilter{Status: status}, later, size, cursor)
 				if err != nil {
 					t.Fatalf("%s: %v", status, err)
 				}
@@ -100,22 +101,81 @@ func TestSiteInvitations(t *testing.T) {
 		}
 		// A filtered page is one Query here (the site has fewer than 100 invitations).
 		fx.C.Reset()
-		if _, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, domain.InvitationRevoked, later, 1, ""); err != nil || fx.C.Total() != 1 {
+		if _, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, invitations.ListFilter{Status: domain.InvitationRevoked}, later, 1, ""); err != nil || fx.C.Total() != 1 {
 			t.Errorf("filtered page: %v calls, %v", fx.C.Counts(), err)
 		}
 		// Cursors of another site's list, of another list, or of nothing are a 400.
-		p, _ := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, "", later, 1, "")
+		p, _ := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, invitations.ListFilter{}, later, 1, "")
 		groups, _ := st.Groups(ctx, demo.OrgID, 1, "")
 		for _, c := range []string{"nope", p.Next[:len(p.Next)-2], groups.Next} {
-			if _, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, "", later, 1, c); domain.ErrorCode(err) != domain.EINVALID {
+			if _, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, invitations.ListFilter{}, later, 1, c); domain.ErrorCode(err) != domain.EINVALID {
 				t.Errorf("cursor %q: %v", c, err)
 			}
 		}
-		if _, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, "other", "", later, 1, p.Next); domain.ErrorCode(err) != domain.EINVALID {
+		if _, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, "other", invitations.ListFilter{}, later, 1, p.Next); domain.ErrorCode(err) != domain.EINVALID {
 			t.Errorf("another site's cursor: %v", err)
 		}
-		if _, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, "used", later, 1, ""); domain.ErrorCode(err) != domain.EINVALID {
+		if _, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, invitations.ListFilter{Status: "used"}, later, 1, ""); domain.ErrorCode(err) != domain.EINVALID {
 			t.Errorf("bad status: %v", err)
+		}
+	})
+}
+
+// TestSiteInvitationsByInviter: the invitedBy filter keeps the invitations
+// one account sent, newest first across pages, and with a status both must
+// hold; an inviter with none lists nothing.
+func TestSiteInvitationsByInviter(t *testing.T) {
+	storetest.SeededEach(t, func(t *testing.T, fx storetest.Fixture) {
+		ctx := context.Background()
+		st := fx.St
+		now := time.Now().UTC()
+		var invs []domain.Invitation // oldest first: ada, bob, ada, bob, ada
+		for i := 0; i < 5; i++ {
+			n, _ := storetest.NewGuest(demo.OrgID, demo.SiteID, "by"+string(rune('a'+i))+"@agency.example", domain.KindGuest, now.Add(time.Duration(i-10)*time.Minute))
+			n.Invitation.InvitedBy = []string{"ada-14west", "bob-14west"}[i%2]
+			create(t, st, demo.SiteID, false, n)
+			invs = append(invs, n.Invitation)
+		}
+		r := invs[2]
+		r.Status = domain.InvitationRevoked
+		if ch, err := emailsdb.New(st).SaveDeliveries(ctx, []domain.Delivery{{Invitation: r, RetryAt: now}}); err != nil || len(ch) > 0 {
+			t.Fatal(ch, err)
+		}
+		list := func(f invitations.ListFilter, size int) []string {
+			var got []string
+			cursor := ""
+			for pages := 0; pages < 10; pages++ {
+				p, err := invitationsdb.New(st).SiteInvitations(ctx, demo.OrgID, demo.SiteID, f, now, size, cursor)
+				if err != nil {
+					t.Fatalf("%+v: %v", f, err)
+				}
+				for _, inv := range p.Items {
+					got = append(got, inv.ID)
+				}
+				if p.Next == "" {
+					return got
+				}
+				cursor = p.Next
+			}
+			t.Fatal("too many pages")
+			return nil
+		}
+		for _, c := range []struct {
+			f    invitations.ListFilter
+			want []string
+		}{
+			{invitations.ListFilter{InvitedBy: "ada-14west"}, []string{invs[4].ID, invs[2].ID, invs[0].ID}},
+			{invitations.ListFilter{InvitedBy: "bob-14west"}, []string{invs[3].ID, invs[1].ID}},
+			{invitations.ListFilter{InvitedBy: "ada-14west", Status: domain.InvitationPending}, []string{invs[4].ID, invs[0].ID}},
+			{invitations.ListFilter{InvitedBy: "ada-14west", Status: domain.InvitationRevoked}, []string{invs[2].ID}},
+			{invitations.ListFilter{InvitedBy: "bob-14west", Status: domain.InvitationRevoked}, nil},
+			{invitations.ListFilter{InvitedBy: "nobody-14west"}, nil},
+		} {
+			for _, size := range []int{1, 50} {
+				if got := list(c.f, size); !slices.Equal(got, c.want) {
+					t.Errorf("%+v by %d = %v, want %v", c.f, size, got, c.want)
+				}
+			}
 		}
 	})
 }
