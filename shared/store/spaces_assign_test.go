@@ -380,10 +380,10 @@ func TestAssignRetriesTransactionConflict(t *testing.T) {
 	seededEach(t, func(t *testing.T, fx fixture) {
 		personas(t, fx)
 		ctx := context.Background()
-		f.N, f.Injected = 2, 0
+		f.Set(2)
 		res, err := spaces.New(fx.st, nil).Assign(ctx, caller(demo.AdminID), demo.OrgID, demo.SiteID, demo.GuestID, demo.SpaceENG, true)
-		if err != nil || !res.Moved || f.Injected != 2 {
-			t.Fatalf("move: %+v %v (injected %d)", res, err, f.Injected)
+		if err != nil || !res.Moved || f.Count() != 2 {
+			t.Fatalf("move: %+v %v (injected %d)", res, err, f.Count())
 		}
 		a, _ := fx.st.Access(ctx, demo.OrgID, demo.GuestID, demo.SiteID, domain.Confluence)
 		if a.Space != demo.SpaceENG || count(audits(t, fx), domain.ActionGuestSpaceMove) != 1 {

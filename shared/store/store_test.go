@@ -329,15 +329,15 @@ func TestConflictsAreRetried(t *testing.T) {
 			f := &testenv.Conflicts{}
 			seededEach(t, func(t *testing.T, fx fixture) {
 				ctx := context.Background()
-				f.N, f.Injected = tc.conflicts, 0
+				f.Set(tc.conflicts)
 				before, _ := fx.st.Site(ctx, demo.OrgID, demo.SiteID)
 				n, _ := newGuest(demo.OrgID, demo.SiteID, "conflict@agency.example", domain.KindGuest, time.Now().UTC())
 				fx.c.Reset()
 				res, err := invitationsdb.New(fx.st).CreateInvitations(ctx, demo.SiteID, []domain.NewInvitation{n}, false)
 				after, _ := fx.st.Site(ctx, demo.OrgID, demo.SiteID)
 				_, uerr := fx.st.User(ctx, demo.OrgID, n.User.AccountID)
-				if f.Injected != tc.conflicts {
-					t.Fatalf("injected %d conflicts, want %d", f.Injected, tc.conflicts)
+				if f.Count() != tc.conflicts {
+					t.Fatalf("injected %d conflicts, want %d", f.Count(), tc.conflicts)
 				}
 				if tc.ok {
 					if err != nil || len(res.Refused) != 0 || uerr != nil || after.Guests != before.Guests+1 {

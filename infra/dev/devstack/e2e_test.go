@@ -848,13 +848,13 @@ func TestConflictingTransactions(t *testing.T) {
 			e := start(t, b, func(o *devstack.Options) { o.DynamoAPIOptions = append(o.DynamoAPIOptions, f.Add) })
 			admin := e.token(t, demo.AdminID)
 			before := e.site(t)
-			f.N = 2
+			f.Set(2)
 			addr := unique("conflict")
 			r := e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", addr))
-			if r.status != 200 || results(t, r)[0]["status"] != "invited" || f.Injected != 2 {
-				t.Fatalf("after 2 conflicts: %d %s (injected %d)", r.status, r.body, f.Injected)
+			if r.status != 200 || results(t, r)[0]["status"] != "invited" || f.Count() != 2 {
+				t.Fatalf("after 2 conflicts: %d %s (injected %d)", r.status, r.body, f.Count())
 			}
-			f.N, f.Injected = 100, 0
+			f.Set(100)
 			addr2 := unique("busy")
 			key := domain.NewID()
 			r = e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", addr2), "Idempotency-Key", key)
@@ -867,7 +867,7 @@ func TestConflictingTransactions(t *testing.T) {
 			if mails := e.mailTo(t, addr2); len(mails) != 0 {
 				t.Errorf("refused request sent %d mails", len(mails))
 			}
-			f.N = 0
+			f.Set(0)
 			r = e.do(t, "POST", invitePath(demo.OrgID, demo.SiteID), admin, guestBody("", addr2), "Idempotency-Key", key)
 			if r.status != 200 || results(t, r)[0]["status"] != "invited" || r.header.Get("Idempotent-Replayed") != "" {
 				t.Errorf("retry after 503: %d %s", r.status, r.body)

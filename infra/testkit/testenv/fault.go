@@ -25,10 +25,28 @@ type Conflicts struct {
 	Injected int
 }
 
+// Set makes the next n calls fail and starts the count of injected
+// failures again. Use it (and Count), not the fields, while the client may
+// be in use: the dev stack's workers call it from their own goroutines.
+func (f *Conflicts) Set(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.N, f.Injected = n, 0
+}
+
+// Count returns how many failures were injected since the last Set.
+func (f *Conflicts) Count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Injected
+}
+
 // Add attaches the fault to an SDK client's middleware stack.
 func (f *Conflicts) Add(stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("testenv.conflicts", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		f.mu.Lock()
 		op := f.Op
+		f.mu.Unlock()
 		if op == "" {
 			op = "TransactWriteItems"
 		}
